@@ -1,0 +1,2 @@
+export type { Backplane, BackplaneNode } from './types.ts';
+export { InProcessBackplane } from './in-process.ts';

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+
+/**
+ * The declarative world file (DESIGN.md "The config file"). Property names follow ARM/Bicep for
+ * resources and Microsoft Graph for applications; the only additions are values a test must know
+ * in advance (secret text, access keys, ports). Anything this version cannot honour is refused
+ * with the JSON path rather than ignored.
+ */
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const guid = z.string().regex(GUID, 'expected a GUID such as 00000000-0000-0000-0000-000000000000');
+const name = (max: number, re: RegExp, what: string) => z.string().min(1).max(max).regex(re, what);
+const resourceGroupName = name(90, /^[-\w._()]+$/, 'expected a resource group name (letters, digits, - _ . ( ))');
+const port = z.number().int().min(0).max(65535);
+const domainName = name(253, /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'expected a DNS domain name');
+const text = (max: number) => z.string().min(1).max(max);
+
+/** ISO-8601 date-time, as Graph uses for credential validity. */
+const dateTime = z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO-8601 date-time');
+
+const passwordCredential = z.strictObject({
+  displayName: text(256).optional(),
+  /** The secret's value; hashed when loaded, never stored as text. */
+  secretText: z.string().min(16, 'a client secret must be at least 16 characters').max(512),
+  keyId: guid.optional(),
+  startDateTime: dateTime.optional(),
+  endDateTime: dateTime.optional(),
+});
+
+const keyCredential = z.strictObject({
+  type: z.literal('AsymmetricX509Cert'),
+  usage: z.literal('Verify').optional(),
+  displayName: text(256).optional(),
+  keyId: guid.optional(),
+  /** PEM (or base64 DER, as Graph takes it) of the certificate; only the public part. */
+  key: z.string().min(64).max(64 * 1024),
+});
+
+const application = z.strictObject({
+  displayName: text(256),
+  appId: guid.optional(),
+  /** Object id of the application object; its service principal gets its own. */
+  id: guid.optional(),
+  tenantId: guid.optional(),
+  identifierUris: z.array(text(256).refine((u) => /^[a-z][a-z0-9+.-]*:\/\/?[^\s]+$/i.test(u), 'expected an Application ID URI such as api://name')).max(50).optional(),
+  isFallbackPublicClient: z.boolean().optional(),
+  /** Graph's api.requestedAccessTokenVersion: which token format this app receives as a resource. */
+  api: z.strictObject({ requestedAccessTokenVersion: z.union([z.literal(1), z.literal(2), z.null()]).optional() }).optional(),
+  passwordCredentials: z.array(passwordCredential).max(20).optional(),
+  keyCredentials: z.array(keyCredential).max(20).optional(),
+});
+
+const user = z.strictObject({
+  userPrincipalName: text(113).regex(/^[^@\s]+@[^@\s]+$/, 'expected user@domain'),
+  displayName: text(256).optional(),
+  id: guid.optional(),
+  tenantId: guid.optional(),
+  password: z.string().min(8, 'a password must be at least 8 characters').max(256),
+});
+
+const userAssignedIdentity = z.strictObject({
+  name: name(128, /^[A-Za-z0-9][-\w]{2,127}$/, 'expected 3–128 letters, digits, - or _ starting with a letter or digit'),
+  resourceGroup: resourceGroupName,
+  subscriptionId: guid.optional(),
+  clientId: guid.optional(),
+  principalId: guid.optional(),
+});
+
+const resourceIdentity = z.strictObject({
+  type: z.enum(['None', 'SystemAssigned', 'UserAssigned']),
+  userAssignedIdentities: z.record(z.string().max(512), z.strictObject({})).optional(),
+});
+
+const hub = z.strictObject({
+  name: name(128, /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/, 'expected a hub name: a letter, then letters, digits or _`,.[]'),
+  properties: z.strictObject({
+    anonymousConnectPolicy: z.enum(['allow', 'deny']).optional(),
+    eventHandlers: z.array(z.unknown()).max(0, 'event handlers are not supported by this version of Lapis yet').optional(),
+    eventListeners: z.array(z.unknown()).max(0, 'event listeners are not supported by this version of Lapis').optional(),
+  }).optional(),
+});
+
+const accessKeys = z.strictObject({
+  primaryKey: z.string().min(16, 'an access key must be at least 16 characters').max(256),
+  secondaryKey: z.string().min(16, 'an access key must be at least 16 characters').max(256),
+});
+
+const webPubSub = z.strictObject({
+  type: z.string().regex(/^Microsoft\.SignalRService\/webPubSub$/i),
+  name: name(63, /^[a-zA-Z][a-zA-Z0-9-]{1,61}[a-zA-Z0-9]$/, 'expected 3–63 letters, digits or hyphens, starting with a letter'),
+  resourceGroup: resourceGroupName,
+  subscriptionId: guid.optional(),
+  location: text(64).optional(),
+  identity: resourceIdentity.optional(),
+  ports: z.strictObject({ https: port.optional(), http: port.optional() }).optional(),
+  properties: z.strictObject({ disableLocalAuth: z.boolean().optional() }).optional(),
+  accessKeys: accessKeys.optional(),
+  hubs: z.array(hub).max(1000).optional(),
+});
+
+/** Resource types the format knows but this version does not serve yet: refused, never ignored. */
+const unsupportedResource = z.looseObject({
+  type: z.string().regex(/^(Microsoft\.SignalRService\/signalR|Microsoft\.KeyVault\/vaults)$/i),
+}).superRefine((r, ctx) => {
+  ctx.addIssue({ code: 'custom', message: `resource type ${r.type} is not supported by this version of Lapis yet`, path: ['type'] });
+});
+
+const resource = z.unknown().transform((value, ctx) => {
+  const type = (value as { type?: unknown } | null)?.type;
+  const schema = typeof type === 'string' && /^Microsoft\.SignalRService\/webPubSub$/i.test(type) ? webPubSub
+    : typeof type === 'string' && /^(Microsoft\.SignalRService\/signalR|Microsoft\.KeyVault\/vaults)$/i.test(type) ? unsupportedResource
+      : null;
+  if (!schema) {
+    ctx.addIssue({ code: 'custom', message: 'expected a resource type: Microsoft.SignalRService/webPubSub', path: ['type'] });
+    return z.NEVER;
+  }
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
+    return z.NEVER;
+  }
+  return r.data as z.infer<typeof webPubSub>;
+});
+
+const notYet = (what: string) => z.array(z.unknown()).max(0, `${what} are not supported by this version of Lapis yet`).optional();
+
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  tenantId: guid.optional(),
+  /** Verified domains of the default tenant (first one is the initial domain). */
+  domains: z.array(domainName).max(20).optional(),
+  tenants: z.array(z.strictObject({ tenantId: guid, displayName: text(256).optional(), domains: z.array(domainName).max(20).optional() })).max(50).optional(),
+  subscriptionId: guid.optional(),
+  /** Extra DNS names or IPs the HTTPS certificate must cover (for access through a proxy or DNS). */
+  tlsNames: z.array(text(253)).max(20).optional(),
+  applications: z.array(application).max(1000).optional(),
+  users: z.array(user).max(1000).optional(),
+  userAssignedIdentities: z.array(userAssignedIdentity).max(1000).optional(),
+  resources: z.array(resource).max(100).optional(),
+  managementGroups: notYet('management groups'),
+  roleDefinitions: notYet('role definitions'),
+  roleAssignments: notYet('role assignments'),
+});
+
+export type LapisConfig = z.infer<typeof configSchema>;
+export type ApplicationConfig = z.infer<typeof application>;
+export type UserConfig = z.infer<typeof user>;
+export type UserAssignedIdentityConfig = z.infer<typeof userAssignedIdentity>;
+export type WebPubSubConfig = z.infer<typeof webPubSub>;

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Entra-shaped OAuth errors. The SDK (msal-common) builds its message from `error`,
+ * `error_codes`, `timestamp`, `error_description`, `correlation_id` and `trace_id`, so all
+ * are always present; the description starts with the AADSTS code as Entra's does.
+ */
+export class EntraError extends Error {
+  readonly status: number;
+  readonly error: string;
+  readonly aadsts: number;
+  constructor(status: number, error: string, aadsts: number, description: string) {
+    super(`AADSTS${aadsts}: ${description}`);
+    this.name = 'EntraError';
+    this.status = status;
+    this.error = error;
+    this.aadsts = aadsts;
+  }
+
+  body(correlationId?: string): Record<string, unknown> {
+    const traceId = randomUUID();
+    const correlation = correlationId && /^[\w-]{1,64}$/.test(correlationId) ? correlationId : randomUUID();
+    const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    return {
+      error: this.error,
+      error_description: `${this.message} Trace ID: ${traceId} Correlation ID: ${correlation} Timestamp: ${timestamp}`,
+      error_codes: [this.aadsts],
+      timestamp,
+      trace_id: traceId,
+      correlation_id: correlation,
+      error_uri: `https://login.microsoftonline.com/error?code=${this.aadsts}`,
+    };
+  }
+}
+
+/** The errors the token service answers with, by situation. */
+export const E = {
+  malformed: (why: string) => new EntraError(400, 'invalid_request', 9002313, `Invalid request. Request is malformed or invalid. ${why}`),
+  missingParam: (name: string) => new EntraError(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`),
+  unsupportedGrant: (grant: string) => new EntraError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`),
+  tenantNotFound: (tenant: string) => new EntraError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`),
+  tenantRequired: (tenant: string) => new EntraError(400, 'invalid_request', 90009, `Application is requesting a token for itself. The '${tenant}' endpoint cannot be used with the client credentials grant; use a tenant id or domain.`),
+  appNotFound: (appId: string, tenant: string) => new EntraError(400, 'unauthorized_client', 700016, `Application with identifier '${appId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`),
+  wrongSecret: (appId: string) => new EntraError(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${appId}'.`),
+  expiredSecret: (appId: string) => new EntraError(401, 'invalid_client', 7000222, `The provided client secret keys for app '${appId}' are expired. Create new keys for the app, or consider using certificate credentials for added security.`),
+  noCredential: () => new EntraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."),
+  badAssertion: (why: string) => new EntraError(401, 'invalid_client', 700027, `Client assertion failed signature validation. ${why}`),
+  assertionTime: () => new EntraError(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.'),
+  assertionClaims: (why: string) => new EntraError(401, 'invalid_client', 50013, `Assertion failed validation. ${why}`),
+  assertionType: () => new EntraError(400, 'invalid_request', 9002313, "Invalid request. 'client_assertion_type' must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."),
+  badScopeSuffix: (scope: string) => new EntraError(400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`),
+  badScope: (scope: string) => new EntraError(400, 'invalid_scope', 70011, `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' ('${scope}') is not valid: it must name exactly one resource.`),
+  resourceNotFound: (resource: string, tenant: string) => new EntraError(400, 'invalid_resource', 500011, `The resource principal named ${resource} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`),
+  wrongPassword: () => new EntraError(400, 'invalid_grant', 50126, 'Error validating credentials due to invalid username or password.'),
+  notPublicClient: () => new EntraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. (The application is not a public client: set isFallbackPublicClient to let users sign in with a password.)"),
+} as const;

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import type { Store } from '../store/index.ts';
+import { Directory } from './directory.ts';
+import { KeyRing, type RotationPolicy } from './signing-keys.ts';
+import { TokenIssuer } from './tokens.ts';
+import { TokenService } from './token-service.ts';
+import { oauthRoutes } from './oauth-routes.ts';
+import { msiRoutes } from './msi-routes.ts';
+import type { ManagedIdentity } from './model.ts';
+
+export { Directory, stableGuid, isGuid } from './directory.ts';
+export type { DeclaredApplication } from './directory.ts';
+export type { Tenant, Application, ServicePrincipal, User, ManagedIdentity } from './model.ts';
+export { EntraError } from './errors.ts';
+export { FIRST_PARTY_RESOURCES } from './resources.ts';
+export { issuerV1, issuerV2, type TokenIssuer } from './tokens.ts';
+
+/** Re-check key rotation this often while running. */
+const KEY_MAINTENANCE_MS = 3600_000;
+
+export interface IdentityOptions {
+  store: Store;
+  /** `https://localhost:8443`: the origin of the identity endpoints and of token issuers. */
+  authorityHost: string;
+  rotation?: RotationPolicy;
+}
+
+/**
+ * Lapis's Entra ID: the directory, the signing keys, the token issuer and the HTTP endpoints.
+ * `register*` put the endpoints on the listeners of the main origin.
+ */
+export class IdentityService {
+  readonly directory: Directory;
+  readonly keys: KeyRing;
+  readonly issuer: TokenIssuer;
+  readonly tokens: TokenService;
+  #timer?: NodeJS.Timeout;
+  #hostIdentity?: ManagedIdentity;
+
+  constructor(opts: IdentityOptions) {
+    this.directory = new Directory(opts.store);
+    this.keys = new KeyRing(opts.store, opts.rotation);
+    this.issuer = new TokenIssuer(this.keys, opts.authorityHost);
+    this.tokens = new TokenService(this.directory, this.issuer);
+  }
+
+  async start(): Promise<void> {
+    await this.directory.load();
+    await this.keys.maintain();
+    this.#timer = setInterval(() => { void this.keys.maintain(); }, KEY_MAINTENANCE_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  set hostIdentity(mi: ManagedIdentity) {
+    this.#hostIdentity = mi;
+  }
+
+  get hostIdentity(): ManagedIdentity {
+    if (!this.#hostIdentity) throw new Error('the host identity is not set');
+    return this.#hostIdentity;
+  }
+
+  /** Token, discovery and JWKS endpoints (HTTPS only: MSAL refuses an http authority). */
+  registerAuthorityRoutes(app: FastifyInstance): void {
+    void app.register(async (scope) => oauthRoutes(scope, {
+      directory: this.directory, keys: this.keys, tokens: this.tokens, authorityHost: this.issuer.authorityHost,
+    }));
+  }
+
+  /** Managed-identity endpoints (App Service and IMDS shapes). */
+  registerManagedIdentityRoutes(app: FastifyInstance, identityHeader: string): void {
+    void app.register(async (scope) => msiRoutes(scope, {
+      directory: this.directory, issuer: this.issuer, identityHeader, hostIdentity: () => this.hostIdentity,
+    }));
+  }
+}

@@ -1,0 +1,82 @@
+/** Directory records as stored. Names follow Microsoft Graph where Graph has the concept. */
+
+export interface Tenant {
+  id: string;              // GUID, lower case
+  displayName: string;
+  /** Verified domains; the first is the initial domain. Lower case. */
+  domains: string[];
+  isDefault: boolean;
+}
+
+export interface PasswordCredential {
+  keyId: string;
+  displayName?: string;
+  hint: string;
+  secretHash: string;
+  startDateTime: string;
+  endDateTime?: string;
+}
+
+export interface KeyCredential {
+  keyId: string;
+  displayName?: string;
+  type: 'AsymmetricX509Cert';
+  usage: 'Verify';
+  certPem: string;
+  x5t: string;
+  x5tS256: string;
+  customKeyIdentifier: string;
+  startDateTime: string;
+  endDateTime: string;
+}
+
+export interface Application {
+  id: string;              // object id of the application object
+  appId: string;           // client id
+  tenantId: string;
+  displayName: string;
+  identifierUris: string[];
+  isFallbackPublicClient: boolean;
+  requestedAccessTokenVersion: 1 | 2 | null;
+  passwordCredentials: PasswordCredential[];
+  keyCredentials: KeyCredential[];
+  createdDateTime: string;
+}
+
+export interface ServicePrincipal {
+  id: string;              // object id: the `oid` of app-only tokens
+  appId: string;
+  tenantId: string;
+  displayName: string;
+  servicePrincipalType: 'Application' | 'ManagedIdentity';
+  /** For managed identities: the ARM id of the identity (user-assigned) or of its resource. */
+  alternativeNames: string[];
+}
+
+export interface User {
+  id: string;
+  tenantId: string;
+  userPrincipalName: string;
+  displayName: string;
+  passwordHash: string;
+}
+
+export interface ManagedIdentity {
+  type: 'SystemAssigned' | 'UserAssigned';
+  /** ARM id: the identity's own (user-assigned) or the resource it belongs to (system-assigned). */
+  resourceId: string;
+  name: string;
+  tenantId: string;
+  clientId: string;
+  principalId: string;
+}
+
+export const KIND = {
+  tenant: 'identity.tenant',
+  application: 'identity.application',
+  servicePrincipal: 'identity.servicePrincipal',
+  user: 'identity.user',
+  managedIdentity: 'identity.managedIdentity',
+  signingKey: 'identity.signingKey',
+  settings: 'identity.settings',
+} as const;

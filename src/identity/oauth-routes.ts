@@ -1,0 +1,139 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { EntraError, E } from './errors.ts';
+import { registerFormParser } from './form.ts';
+import type { Directory } from './directory.ts';
+import type { KeyRing } from './signing-keys.ts';
+import type { Tenant } from './model.ts';
+import type { EndpointVersion, TokenService } from './token-service.ts';
+import { issuerV1, issuerV2 } from './tokens.ts';
+
+/** Entra tenant segments are GUIDs, domain names or the well-known names; nothing else. */
+const TENANT_SEGMENT = /^[0-9A-Za-z][0-9A-Za-z.-]{0,255}$/;
+
+export interface OAuthRoutesDeps { directory: Directory; keys: KeyRing; tokens: TokenService; authorityHost: string }
+
+/**
+ * The Entra-shaped identity endpoints on the main HTTPS origin: token endpoints (v1 and v2),
+ * OpenID discovery (v1, v2, and the `adfs` form), JWKS and instance discovery.
+ */
+export async function oauthRoutes(app: FastifyInstance, deps: OAuthRoutesDeps): Promise<void> {
+  const { directory, keys, tokens } = deps;
+  const host = deps.authorityHost.replace(/\/+$/, '');
+  registerFormParser(app);
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const entra = err instanceof EntraError ? err
+      : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? E.malformed('The request body is too large.')
+        : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? E.malformed("The request body must be 'application/x-www-form-urlencoded'.")
+          : (err.statusCode ?? 500) < 500 ? E.malformed(err.message.slice(0, 200))
+            : undefined;
+    if (!entra) {
+      req.log.error({ err }, 'identity endpoint failed');
+      const e = new EntraError(500, 'server_error', 90033, 'A transient error has occurred. Please try again.');
+      return reply.code(500).send(e.body(correlation(req)));
+    }
+    return reply.code(entra.status).header('cache-control', 'no-store').send(entra.body(correlation(req)));
+  });
+
+  const tenantOf = (segment: string): Tenant | 'common' | 'organizations' => {
+    if (!TENANT_SEGMENT.test(segment)) throw E.tenantNotFound(segment.slice(0, 64));
+    const t = directory.resolveTenant(segment);
+    if (!t) throw E.tenantNotFound(segment);
+    return t;
+  };
+
+  /** Token endpoint URLs that a client assertion's `aud` may name for this tenant. */
+  const assertionAudiences = (req: FastifyRequest) => (tenant: Tenant): string[] => {
+    const segments = [tenant.id, ...tenant.domains, ...(tenant.isDefault ? ['adfs'] : [])];
+    const called = `${host}${req.url.split('?')[0]}`;
+    return [called, ...segments.flatMap((s) => [`${host}/${s}/oauth2/token`, `${host}/${s}/oauth2/v2.0/token`])];
+  };
+
+  const token = (endpoint: EndpointVersion) => async (req: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
+    if (!(req.body instanceof Map)) throw E.malformed("The request body must be 'application/x-www-form-urlencoded'.");
+    tenantOf(req.params.tenant);
+    const body = await tokens.handle({
+      tenantSegment: req.params.tenant, endpoint, form: req.body as Map<string, string>,
+      assertionAudiences: assertionAudiences(req),
+    });
+    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(body);
+  };
+  app.post('/:tenant/oauth2/token', token('v1'));
+  app.post('/:tenant/oauth2/v2.0/token', token('v2'));
+
+  app.get('/:tenant/v2.0/.well-known/openid-configuration', async (req: FastifyRequest<{ Params: { tenant: string } }>) => {
+    const t = tenantOf(req.params.tenant);
+    return openIdConfiguration(host, typeof t === 'string' ? '{tenantid}' : t.id, typeof t === 'string' ? t : t.id, 'v2');
+  });
+  app.get('/:tenant/.well-known/openid-configuration', async (req: FastifyRequest<{ Params: { tenant: string } }>) => {
+    if (req.params.tenant.toLowerCase() === 'adfs') return adfsConfiguration(host);
+    const t = tenantOf(req.params.tenant);
+    return openIdConfiguration(host, typeof t === 'string' ? '{tenantid}' : t.id, typeof t === 'string' ? t : t.id, 'v1');
+  });
+
+  const jwks = async (req: FastifyRequest<{ Params: { tenant?: string } }>, reply: FastifyReply) => {
+    if (req.params.tenant !== undefined) tenantOf(req.params.tenant);
+    return reply.header('cache-control', 'public, max-age=3600').send(keys.jwks());
+  };
+  app.get('/:tenant/discovery/keys', jwks);
+  app.get('/:tenant/discovery/v2.0/keys', jwks);
+  app.get('/discovery/keys', jwks);
+  app.get('/discovery/v2.0/keys', jwks);
+
+  // MSAL sends this to Microsoft, never to us; served for tools that ask the authority itself.
+  app.get('/common/discovery/instance', async () => {
+    const h = new URL(host).host;
+    return {
+      tenant_discovery_endpoint: `${host}/common/v2.0/.well-known/openid-configuration`,
+      'api-version': '1.1',
+      metadata: [{ preferred_network: h, preferred_cache: h, aliases: [h] }],
+    };
+  });
+}
+
+function correlation(req: FastifyRequest): string | undefined {
+  const q = (req.query as Record<string, unknown> | undefined)?.['client-request-id'];
+  const h = req.headers['client-request-id'] ?? req.headers['x-ms-client-request-id'];
+  return typeof q === 'string' ? q : typeof h === 'string' ? h : undefined;
+}
+
+/** The v1 or v2 OpenID document; `issuerTenant` is the literal `{tenantid}` for common endpoints. */
+export function openIdConfiguration(host: string, issuerTenant: string, pathTenant: string, version: 'v1' | 'v2'): Record<string, unknown> {
+  const v2 = version === 'v2';
+  const base = `${host}/${pathTenant}`;
+  return {
+    token_endpoint: v2 ? `${base}/oauth2/v2.0/token` : `${base}/oauth2/token`,
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+    jwks_uri: v2 ? `${base}/discovery/v2.0/keys` : `${base}/discovery/keys`,
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    issuer: v2 ? issuerV2(host, issuerTenant) : issuerV1(host, issuerTenant),
+    request_uri_parameter_supported: false,
+    authorization_endpoint: v2 ? `${base}/oauth2/v2.0/authorize` : `${base}/oauth2/authorize`,
+    device_authorization_endpoint: v2 ? `${base}/oauth2/v2.0/devicecode` : `${base}/oauth2/devicecode`,
+    http_logout_supported: true,
+    frontchannel_logout_supported: true,
+    end_session_endpoint: v2 ? `${base}/oauth2/v2.0/logout` : `${base}/oauth2/logout`,
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+    tenant_region_scope: 'WW',
+    cloud_instance_name: 'lapis.local',
+  };
+}
+
+/** `AZURE_TENANT_ID=adfs` makes the SDK skip instance discovery; the default tenant answers. */
+function adfsConfiguration(host: string): Record<string, unknown> {
+  const base = `${host}/adfs`;
+  return {
+    issuer: base,
+    authorization_endpoint: `${base}/oauth2/authorize`,
+    token_endpoint: `${base}/oauth2/token`,
+    jwks_uri: `${base}/discovery/keys`,
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+    response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+  };
+}

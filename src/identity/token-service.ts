@@ -1,0 +1,141 @@
+import type { Directory } from './directory.ts';
+import { E } from './errors.ts';
+import type { Application, Tenant } from './model.ts';
+import { JWT_BEARER, ReplayCache, verifyClientAssertion } from './client-assertion.ts';
+import { parseScope, resolveResource, type ResolvedResource } from './resources.ts';
+import type { ClientPrincipal, TokenIssuer } from './tokens.ts';
+
+/** Which token endpoint was called: it decides the response format (v1 strings, v2 numbers). */
+export type EndpointVersion = 'v1' | 'v2';
+
+export interface TokenCall {
+  tenantSegment: string;
+  endpoint: EndpointVersion;
+  /** Form parameters, already checked for duplicates and size. */
+  form: Map<string, string>;
+  /** Every URL by which this tenant's token endpoint may be named in a client assertion's `aud`. */
+  assertionAudiences: (tenant: Tenant) => string[];
+}
+
+/**
+ * The OAuth 2.0 token endpoint's logic (client credentials with secret or certificate assertion,
+ * and the resource-owner password grant), independent of HTTP.
+ */
+export class TokenService {
+  readonly #dir: Directory;
+  readonly #issuer: TokenIssuer;
+  readonly #replay = new ReplayCache();
+
+  constructor(dir: Directory, issuer: TokenIssuer) {
+    this.#dir = dir;
+    this.#issuer = issuer;
+  }
+
+  async handle(call: TokenCall): Promise<Record<string, unknown>> {
+    const f = call.form;
+    const grant = f.get('grant_type');
+    if (!grant) throw E.missingParam('grant_type');
+    if (grant !== 'client_credentials' && grant !== 'password') throw E.unsupportedGrant(grant.slice(0, 64));
+    const clientId = f.get('client_id');
+    if (!clientId) throw E.missingParam('client_id');
+
+    const resolved = this.#dir.resolveTenant(call.tenantSegment);
+    if (resolved === undefined) throw E.tenantNotFound(call.tenantSegment);
+    let tenant: Tenant;
+    if (resolved === 'common' || resolved === 'organizations') {
+      if (grant !== 'password') throw E.tenantRequired(resolved);
+      const user = this.#dir.getUser(f.get('username') ?? '');
+      if (!user) throw E.wrongPassword();
+      tenant = this.#dir.getTenant(user.tenantId)!;
+    } else {
+      tenant = resolved;
+    }
+
+    const requested = this.#requestedResource(call.endpoint, f, grant === 'client_credentials');
+    const app = this.#dir.getApplication(tenant.id, clientId);
+    if (!app) throw E.appNotFound(clientId.slice(0, 64), tenant.id);
+
+    if (grant === 'client_credentials') {
+      const client = await this.#authenticateClient(app, f, call.assertionAudiences(tenant), requested.resource);
+      const resource = resolveResource(this.#dir, tenant, requested.resource);
+      const token = await this.#issuer.issue({ tenantId: tenant.id, audience: resource.audience, version: resource.version, client });
+      return formatResponse(call.endpoint, token, resource);
+    }
+    return this.#passwordGrant(call, tenant, app, requested);
+  }
+
+  #requestedResource(endpoint: EndpointVersion, f: Map<string, string>, clientCredentials: boolean): { resource: string; scope?: string; scopes: string[] } {
+    const scope = f.get('scope');
+    const resource = f.get('resource');
+    // v2 takes scope; v1 takes resource (and, as Entra does, tolerates scope instead).
+    if (endpoint === 'v2' || (scope && !resource)) {
+      if (!scope) throw E.missingParam('scope');
+      const parsed = parseScope(scope, clientCredentials);
+      return { resource: parsed.resource, scope, scopes: parsed.scopes };
+    }
+    if (!resource) throw E.missingParam('resource');
+    return { resource, scopes: ['user_impersonation'] };
+  }
+
+  async #authenticateClient(app: Application, f: Map<string, string>, audiences: string[], resource: string): Promise<ClientPrincipal> {
+    const sp = this.#dir.servicePrincipal(app.appId);
+    if (!sp) throw E.appNotFound(app.appId, app.tenantId);
+    const secret = f.get('client_secret');
+    const assertion = f.get('client_assertion');
+    if (secret !== undefined && assertion !== undefined) throw E.malformed('Send either client_secret or client_assertion, not both.');
+    if (secret !== undefined) {
+      const check = await this.#dir.checkClientSecret(app, secret);
+      if (check === 'wrong') throw E.wrongSecret(app.appId);
+      if (check === 'expired') throw E.expiredSecret(app.appId);
+      return { appId: app.appId, objectId: sp.id, authMethod: '1' };
+    }
+    if (assertion !== undefined) {
+      if (f.get('client_assertion_type') !== JWT_BEARER) throw E.assertionType();
+      await verifyClientAssertion(this.#dir, app, assertion, audiences, resource, this.#replay);
+      return { appId: app.appId, objectId: sp.id, authMethod: '2' };
+    }
+    throw E.noCredential();
+  }
+
+  async #passwordGrant(call: TokenCall, tenant: Tenant, app: Application, requested: { resource: string; scope?: string; scopes: string[] }): Promise<Record<string, unknown>> {
+    const f = call.form;
+    // A confidential client may use ROPC with its secret; a public one sends none.
+    if (f.has('client_secret') || f.has('client_assertion')) {
+      await this.#authenticateClient(app, f, call.assertionAudiences(tenant), requested.resource);
+    } else if (!app.isFallbackPublicClient) {
+      throw E.notPublicClient();
+    }
+    const username = f.get('username');
+    const password = f.get('password');
+    if (!username) throw E.missingParam('username');
+    if (!password) throw E.missingParam('password');
+    const user = this.#dir.getUser(username);
+    if (!user || user.tenantId !== tenant.id || !(await this.#dir.checkPassword(user, password))) throw E.wrongPassword();
+    const resource = resolveResource(this.#dir, tenant, requested.resource);
+    const principal = { objectId: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName };
+    const token = await this.#issuer.issue({
+      tenantId: tenant.id, audience: resource.audience, version: resource.version,
+      client: { appId: app.appId, objectId: app.id, authMethod: f.has('client_secret') ? '1' : '0' },
+      user: principal, scopes: requested.scopes.join(' '),
+    });
+    const body = formatResponse(call.endpoint, token, resource);
+    if (call.endpoint === 'v2') {
+      // With an ID token and client_info MSAL caches the account and serves repeats from cache.
+      body.id_token = await this.#issuer.issueIdToken(tenant.id, app.appId, principal);
+      body.client_info = Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id })).toString('base64url');
+      body.scope = requested.scopes.map((s) => `${requested.resource}/${s}`).join(' ');
+    }
+    return body;
+  }
+}
+
+function formatResponse(endpoint: EndpointVersion, token: { accessToken: string; expiresIn: number; expiresOn: number; notBefore: number }, resource: ResolvedResource): Record<string, unknown> {
+  if (endpoint === 'v2') {
+    return { token_type: 'Bearer', expires_in: token.expiresIn, ext_expires_in: token.expiresIn, access_token: token.accessToken };
+  }
+  return {
+    token_type: 'Bearer', expires_in: String(token.expiresIn), ext_expires_in: String(token.expiresIn),
+    expires_on: String(token.expiresOn), not_before: String(token.notBefore), resource: resource.requested,
+    access_token: token.accessToken,
+  };
+}

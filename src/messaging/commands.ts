@@ -1,0 +1,49 @@
+/**
+ * Cluster commands: plain data, so a backplane can ship them to other nodes (Redis later).
+ * Every node applies a command to its own local connections and answers with a partial result;
+ * the caller merges the partial results.
+ */
+import type { GroupAction } from './permissions.ts';
+import type { Payload, Target } from './types.ts';
+
+export type ClusterCommand =
+  | {
+      type: 'send';
+      hub: string;
+      target: Target;
+      payload: Payload;
+      from: 'server' | 'group';
+      group?: string | undefined;
+      fromUserId?: string | undefined;
+      excluded?: string[] | undefined;
+      /** Filter expression, compiled on each node by the core's filter compiler. */
+      filter?: string | undefined;
+    }
+  | { type: 'close'; hub: string; target: Target; excluded?: string[] | undefined; reason: string }
+  | {
+      type: 'addToGroups' | 'removeFromGroups';
+      hub: string;
+      target: Target;
+      groups: string[];
+      filter?: string | undefined;
+    }
+  | { type: 'removeFromAllGroups'; hub: string; target: Target }
+  | { type: 'grant' | 'revoke'; hub: string; connectionId: string; action: GroupAction; group?: string | undefined }
+  | { type: 'exists'; hub: string; target: Target }
+  | { type: 'hasPermission'; hub: string; connectionId: string; action: GroupAction; group?: string | undefined }
+  | { type: 'listGroup'; hub: string; group: string };
+
+export interface GroupMember {
+  connectionId: string;
+  userId?: string | undefined;
+}
+
+/** A node's partial answer: how many local connections matched, plus query data. */
+export interface CommandResult {
+  matched: number;
+  /** For `hasPermission`: whether the (matched) connection holds the permission. */
+  allowed?: boolean | undefined;
+  members?: GroupMember[] | undefined;
+  /** Set when a connection refused the change (e.g. too many permission rules). */
+  error?: string | undefined;
+}

@@ -1,0 +1,221 @@
+/**
+ * The messaging core of one resource: local connections indexed per hub, and the local side of
+ * every cluster command. Callers change cluster-wide state only through `publish` / `request`,
+ * which go through the backplane, so the same code runs on one node or many.
+ */
+import type { Backplane } from '../backplane/types.ts';
+import type { ClusterCommand, CommandResult, GroupMember } from './commands.ts';
+import type { Connection, ConnectionFilter } from './connection.ts';
+import { Hub } from './hub.ts';
+import { PermissionLimitError } from './permissions.ts';
+import type { Message, Target } from './types.ts';
+
+export interface MessagingCoreOptions {
+  /** Backplane channel of this resource (its ARM id). */
+  channel: string;
+  backplane: Backplane;
+  /** Compiles a filter expression; throws on invalid input. Wire-specific (OData for Web PubSub). */
+  compileFilter?: (expression: string) => ConnectionFilter;
+  /** Most local connections this resource accepts. */
+  maxConnections?: number | undefined;
+}
+
+export class ConnectionLimitError extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`The connection limit of ${limit} for this resource has been reached.`);
+    this.limit = limit;
+  }
+}
+
+const FILTER_CACHE_SIZE = 64;
+
+export class MessagingCore {
+  readonly #hubs = new Map<string, Hub>();
+  readonly #options: MessagingCoreOptions;
+  readonly #leave: () => void;
+  readonly #filters = new Map<string, ConnectionFilter>();
+  #count = 0;
+
+  constructor(options: MessagingCoreOptions) {
+    this.#options = options;
+    this.#leave = options.backplane.join(options.channel, { apply: (c) => this.apply(c) });
+  }
+
+  get connectionCount(): number {
+    return this.#count;
+  }
+
+  /** Hub names are case-insensitive: every lookup lower-cases. */
+  static hubKey(hub: string): string {
+    return hub.toLowerCase();
+  }
+
+  hub(name: string): Hub | undefined {
+    return this.#hubs.get(MessagingCore.hubKey(name));
+  }
+
+  localConnections(): Iterable<Connection> {
+    const hubs = this.#hubs;
+    return (function* () {
+      for (const h of hubs.values()) yield* h.connections.values();
+    })();
+  }
+
+  /** Throws `ConnectionLimitError` when full: checked at handshake time via `hasCapacity` too. */
+  register(c: Connection): void {
+    if (!this.hasCapacity()) throw new ConnectionLimitError(this.#options.maxConnections ?? 0);
+    let hub = this.#hubs.get(c.hub);
+    if (!hub) this.#hubs.set(c.hub, (hub = new Hub(c.hub)));
+    if (hub.connections.has(c.connectionId)) throw new Error(`duplicate connection id ${c.connectionId}`);
+    hub.add(c);
+    this.#count++;
+  }
+
+  hasCapacity(): boolean {
+    const max = this.#options.maxConnections;
+    return max === undefined || this.#count < max;
+  }
+
+  unregister(c: Connection): void {
+    const hub = this.#hubs.get(c.hub);
+    if (!hub || hub.connections.get(c.connectionId) !== c) return;
+    hub.remove(c);
+    this.#count--;
+    if (hub.isEmpty) this.#hubs.delete(c.hub);
+  }
+
+  /** Local join/leave for a connection on this node (a client's own joinGroup/leaveGroup). */
+  join(c: Connection, group: string): boolean {
+    return this.#hubs.get(c.hub)?.join(c, group) ?? false;
+  }
+
+  leave(c: Connection, group: string): boolean {
+    return this.#hubs.get(c.hub)?.leave(c, group) ?? false;
+  }
+
+  publish(command: ClusterCommand): void {
+    this.#options.backplane.publish(this.#options.channel, command);
+  }
+
+  /** Runs a command on every node and merges the partial results. */
+  async request(command: ClusterCommand): Promise<CommandResult> {
+    const parts = await this.#options.backplane.request(this.#options.channel, command);
+    const merged: CommandResult = { matched: 0 };
+    for (const p of parts) {
+      merged.matched += p.matched;
+      if (p.allowed !== undefined) merged.allowed = (merged.allowed ?? false) || p.allowed;
+      if (p.members) (merged.members ??= []).push(...p.members);
+      if (p.error !== undefined) merged.error = p.error;
+    }
+    return merged;
+  }
+
+  /** Validates a filter expression up front (so the REST API can answer 400 before publishing). */
+  compileFilter(expression: string): ConnectionFilter {
+    const cached = this.#filters.get(expression);
+    if (cached) return cached;
+    const compile = this.#options.compileFilter;
+    if (!compile) throw new Error('filters are not supported');
+    const f = compile(expression);
+    if (this.#filters.size >= FILTER_CACHE_SIZE) this.#filters.delete(this.#filters.keys().next().value!);
+    this.#filters.set(expression, f);
+    return f;
+  }
+
+  /** The local side of every cluster command. Never throws for a per-connection failure. */
+  apply(command: ClusterCommand): CommandResult {
+    const hub = this.#hubs.get(MessagingCore.hubKey(command.hub));
+    switch (command.type) {
+      case 'send':
+        return { matched: hub ? this.#send(hub, command) : 0 };
+      case 'close':
+        return { matched: hub ? this.#close(hub, command.target, command.excluded, command.reason) : 0 };
+      case 'addToGroups':
+      case 'removeFromGroups':
+        return { matched: hub ? this.#changeGroups(hub, command) : 0 };
+      case 'removeFromAllGroups': {
+        if (!hub) return { matched: 0 };
+        const targets = [...hub.select(command.target)];
+        for (const c of targets) for (const g of [...c.groups]) hub.leave(c, g);
+        return { matched: targets.length };
+      }
+      case 'grant':
+      case 'revoke': {
+        const c = hub?.connections.get(command.connectionId);
+        if (!c) return { matched: 0 };
+        try {
+          if (command.type === 'grant') c.permissions.grant(command.action, command.group);
+          else c.permissions.revoke(command.action, command.group);
+        } catch (e) {
+          if (e instanceof PermissionLimitError) return { matched: 1, error: e.message };
+          throw e;
+        }
+        return { matched: 1 };
+      }
+      case 'exists':
+        return { matched: hub ? firstOrNone(hub.select(command.target)) : 0 };
+      case 'hasPermission': {
+        const c = hub?.connections.get(command.connectionId);
+        if (!c) return { matched: 0 };
+        return { matched: 1, allowed: c.permissions.has(command.action, command.group) };
+      }
+      case 'listGroup': {
+        const members: GroupMember[] = [];
+        for (const c of hub?.select({ scope: 'group', group: command.group }) ?? []) {
+          members.push(c.userId === undefined ? { connectionId: c.connectionId } : { connectionId: c.connectionId, userId: c.userId });
+        }
+        return { matched: members.length, members };
+      }
+    }
+  }
+
+  #send(hub: Hub, cmd: Extract<ClusterCommand, { type: 'send' }>): number {
+    const filter = cmd.filter ? this.compileFilter(cmd.filter) : undefined;
+    const excluded = cmd.excluded && cmd.excluded.length > 0 ? new Set(cmd.excluded) : undefined;
+    // One Message object per node: connections of the same wire format share its encoding.
+    const message: Message = {
+      payload: cmd.payload,
+      from: cmd.from,
+      group: cmd.group,
+      fromUserId: cmd.fromUserId,
+      encoded: new Map(),
+    };
+    let n = 0;
+    for (const c of hub.select(cmd.target)) {
+      if (excluded?.has(c.connectionId)) continue;
+      if (filter && !filter(c)) continue;
+      c.sink.deliver(message);
+      n++;
+    }
+    return n;
+  }
+
+  #close(hub: Hub, target: Target, excludedIds: string[] | undefined, reason: string): number {
+    const excluded = new Set(excludedIds ?? []);
+    const targets = [...hub.select(target)].filter((c) => !excluded.has(c.connectionId));
+    for (const c of targets) c.sink.close({ kind: 'service', reason });
+    return targets.length;
+  }
+
+  #changeGroups(hub: Hub, cmd: Extract<ClusterCommand, { type: 'addToGroups' | 'removeFromGroups' }>): number {
+    const filter = cmd.filter ? this.compileFilter(cmd.filter) : undefined;
+    const targets = [...hub.select(cmd.target)].filter((c) => !filter || filter(c));
+    for (const c of targets) {
+      for (const g of cmd.groups) {
+        if (cmd.type === 'addToGroups') hub.join(c, g);
+        else hub.leave(c, g);
+      }
+    }
+    return targets.length;
+  }
+
+  close(): void {
+    this.#leave();
+  }
+}
+
+function firstOrNone(it: Iterable<unknown>): number {
+  for (const _ of it) return 1;
+  return 0;
+}

@@ -1,0 +1,9 @@
+export type { DataKind, Payload, Target, Message, CloseRequest, ConnectionSink } from './types.ts';
+export type { ClusterCommand, CommandResult, GroupMember } from './commands.ts';
+export type { FilterSubject, ConnectionFilter } from './connection.ts';
+export { Connection } from './connection.ts';
+export { Hub } from './hub.ts';
+export { MessagingCore, ConnectionLimitError } from './core.ts';
+export type { MessagingCoreOptions } from './core.ts';
+export { PermissionSet, PermissionLimitError, GROUP_ACTIONS, MAX_LITERAL_RULES } from './permissions.ts';
+export type { GroupAction } from './permissions.ts';

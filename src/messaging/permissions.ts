@@ -1,0 +1,82 @@
+/**
+ * Per-connection group permissions. Two actions exist (join/leave a group, publish to a group);
+ * each may be granted for every group, for literal groups, or for groups matching predicates
+ * (wildcard roles, compiled by the protocol layer). A literal revoke overrides a broader grant
+ * until the group is granted again — the service's documented behaviour.
+ */
+export type GroupAction = 'joinLeaveGroup' | 'sendToGroup';
+
+export const GROUP_ACTIONS: readonly GroupAction[] = ['joinLeaveGroup', 'sendToGroup'];
+
+/** More literal rules than this per connection is refused (the service answers 409). */
+export const MAX_LITERAL_RULES = 1000;
+
+class ActionRules {
+  all = false;
+  readonly allowed = new Set<string>();
+  readonly denied = new Set<string>();
+  patterns: Array<(group: string) => boolean> = [];
+
+  has(group: string | undefined): boolean {
+    if (group === undefined) return this.all;
+    if (this.denied.has(group)) return false;
+    return this.all || this.allowed.has(group) || this.patterns.some((p) => p(group));
+  }
+
+  literalCount(): number {
+    return this.allowed.size + this.denied.size;
+  }
+}
+
+export class PermissionLimitError extends Error {
+  constructor() {
+    super(`A connection can hold at most ${MAX_LITERAL_RULES} group permission rules.`);
+  }
+}
+
+export class PermissionSet {
+  readonly #rules: Record<GroupAction, ActionRules> = {
+    joinLeaveGroup: new ActionRules(),
+    sendToGroup: new ActionRules(),
+  };
+
+  /** Does the connection hold `action` on `group` (or on every group when `group` is omitted)? */
+  has(action: GroupAction, group?: string): boolean {
+    return this.#rules[action].has(group);
+  }
+
+  grant(action: GroupAction, group?: string): void {
+    const r = this.#rules[action];
+    if (group === undefined) {
+      r.all = true;
+      r.denied.clear();
+      return;
+    }
+    if (!r.denied.delete(group) && !r.allowed.has(group) && r.literalCount() >= MAX_LITERAL_RULES) {
+      throw new PermissionLimitError();
+    }
+    r.allowed.add(group);
+  }
+
+  /** Adds a predicate-based grant (e.g. a wildcard role from the access token). */
+  grantMatching(action: GroupAction, predicate: (group: string) => boolean): void {
+    this.#rules[action].patterns.push(predicate);
+  }
+
+  revoke(action: GroupAction, group?: string): void {
+    const r = this.#rules[action];
+    if (group === undefined) {
+      r.all = false;
+      r.allowed.clear();
+      r.denied.clear();
+      r.patterns = [];
+      return;
+    }
+    r.allowed.delete(group);
+    // Only remember a denial when something broader would still allow the group.
+    if (r.all || r.patterns.some((p) => p(group))) {
+      if (!r.denied.has(group) && r.literalCount() >= MAX_LITERAL_RULES) throw new PermissionLimitError();
+      r.denied.add(group);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * WebSocket frame headers for server-to-client frames (RFC 6455 §5.2: FIN set, no mask, no RSV bits).
+ * We build headers ourselves instead of `WebSocket.Sender.frame` because the reliable protocol
+ * frames a body made of several shared pieces (prefix, per-socket sequence id, shared suffix):
+ * only the 2–10 header bytes and the digits are per socket; the message body is never copied.
+ */
+export const OPCODE_TEXT = 0x1;
+export const OPCODE_BINARY = 0x2;
+
+export function frameHeader(opcode: number, length: number): Buffer {
+  if (length < 126) {
+    const h = Buffer.allocUnsafe(2);
+    h[0] = 0x80 | opcode;
+    h[1] = length;
+    return h;
+  }
+  if (length < 65536) {
+    const h = Buffer.allocUnsafe(4);
+    h[0] = 0x80 | opcode;
+    h[1] = 126;
+    h.writeUInt16BE(length, 2);
+    return h;
+  }
+  const h = Buffer.allocUnsafe(10);
+  h[0] = 0x80 | opcode;
+  h[1] = 127;
+  h.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+  h.writeUInt32BE(length >>> 0, 6);
+  return h;
+}
+
+/** A complete frame as a list of buffers (header first), ready for a vectored write. */
+export function frame(opcode: number, body: Buffer): Buffer[] {
+  return [frameHeader(opcode, body.length), body];
+}

@@ -1,0 +1,340 @@
+/**
+ * `json.webpubsub.azure.v1` and `json.reliable.webpubsub.azure.v1` sessions (reference §4.2–§4.6).
+ * Text frames only, one JSON object per frame. Every message with an `ackId` gets exactly one ack.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import type { CloseRequest, Message, Payload } from '../../messaging/index.ts';
+import { decodeClientData } from './client-data.ts';
+import { controlFrame, jsonFrame, reliableFrame } from './encode.ts';
+import { isValidEventName, isValidGroup } from './names.ts';
+import { ReliableBuffer } from './reliable-buffer.ts';
+import type { SessionHost, SessionInit } from './session.ts';
+import {
+  ClientSession,
+  CLOSE_GOING_AWAY,
+  CLOSE_INVALID_PAYLOAD,
+  CLOSE_NORMAL,
+  CLOSE_POLICY,
+  CLOSE_UNSUPPORTED,
+} from './session.ts';
+
+export const PROTOCOL_JSON = 'json.webpubsub.azure.v1';
+export const PROTOCOL_JSON_RELIABLE = 'json.reliable.webpubsub.azure.v1';
+
+/** Most groups one client may join by itself (join floods are refused, not fatal). */
+export const MAX_GROUPS_PER_CONNECTION = 5000;
+/** ackIds remembered per connection for `Duplicate` detection (the JS client's ids only grow). */
+const MAX_REMEMBERED_ACKS = 10_000;
+
+type Json = Record<string, unknown>;
+
+class AckError extends Error {
+  override readonly name: string;
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+export class JsonSession extends ClientSession {
+  readonly protocol: string;
+  readonly reliable: boolean;
+  readonly #reconnectionToken: string | undefined;
+  readonly #buffer: ReliableBuffer | undefined;
+  readonly #processedAcks = new Set<number>();
+  #recoveryTimer: NodeJS.Timeout | undefined;
+  /** User events of one connection are processed one after the other (blocking semantics). */
+  #events: Promise<void> = Promise.resolve();
+
+  constructor(host: SessionHost, init: SessionInit, reliable: boolean) {
+    super(host, init);
+    this.reliable = reliable;
+    this.protocol = reliable ? PROTOCOL_JSON_RELIABLE : PROTOCOL_JSON;
+    if (reliable) {
+      this.#reconnectionToken = randomBytes(24).toString('base64url');
+      this.#buffer = new ReliableBuffer();
+    }
+  }
+
+  get subprotocol(): string {
+    return this.protocol;
+  }
+
+  /** First attach: the `connected` system message must come first (the JS client needs it). */
+  start(ws: WebSocket): void {
+    this.attach(ws);
+    const connected: Json = {
+      type: 'system',
+      event: 'connected',
+      userId: this.connection.userId ?? null,
+      connectionId: this.connection.connectionId,
+    };
+    if (this.#reconnectionToken) connected.reconnectionToken = this.#reconnectionToken;
+    this.send(controlFrame(connected));
+  }
+
+  /** Recovery handshake check (§4.6): same connection, same protocol, the token it was given. */
+  canResume(token: string): boolean {
+    if (!this.reliable || this.ended || !this.#reconnectionToken) return false;
+    const a = Buffer.from(token);
+    const b = Buffer.from(this.#reconnectionToken);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  /** Binds the new transport and replays every unacknowledged frame with its original id. */
+  resume(ws: WebSocket): void {
+    clearTimeout(this.#recoveryTimer);
+    this.#recoveryTimer = undefined;
+    const old = this.ws;
+    if (old) {
+      this.ws = null; // detach first so its close event is ignored
+      old.terminate();
+    }
+    this.attach(ws);
+    for (const pieces of this.#buffer!.pending()) this.send(pieces);
+  }
+
+  deliver(message: Message): void {
+    if (this.ended) return;
+    const buffer = this.#buffer;
+    if (!buffer) {
+      this.send(jsonFrame(message));
+      return;
+    }
+    const sequenceId = buffer.nextSequenceId();
+    const pieces = reliableFrame(message, sequenceId);
+    if (!buffer.push(sequenceId, pieces)) {
+      queueMicrotask(() => this.close({ kind: 'policy', reason: 'The reliable message buffer is full.' }));
+      return;
+    }
+    this.send(pieces); // no-op while detached: the frame waits in the buffer for the resume
+  }
+
+  close(request: CloseRequest): void {
+    if (this.ended) return;
+    this.end(request.reason);
+    this.send(controlFrame({ type: 'system', event: 'disconnected', message: request.reason }));
+    // Reliable clients recover from every close code but 1008, so 1008 whenever resuming is impossible.
+    let code = CLOSE_NORMAL;
+    if (request.kind === 'policy') code = CLOSE_POLICY;
+    else if (request.kind === 'shutdown') code = this.reliable ? CLOSE_POLICY : CLOSE_GOING_AWAY;
+    this.closeTransport(code, request.reason);
+  }
+
+  protected override onTransportClosed(code: number, protocolError: boolean): void {
+    // 1000 and 1005 (what `WebPubSubClient.stop()` sends: no status) end the session for good.
+    if (!this.reliable || protocolError || code === 1000 || code === 1005) {
+      super.onTransportClosed(code, protocolError);
+      return;
+    }
+    this.#recoveryTimer = setTimeout(() => {
+      if (!this.ws) this.end('The client did not reconnect within the recovery window.');
+    }, this.host.recoveryWindowMs);
+    this.#recoveryTimer.unref();
+  }
+
+  override end(reason: string): void {
+    clearTimeout(this.#recoveryTimer);
+    super.end(reason);
+  }
+
+  #violation(code: number, reason: string): void {
+    this.host.log.debug({ connectionId: this.connection.connectionId, reason }, 'client protocol violation');
+    this.end(reason);
+    this.send(controlFrame({ type: 'system', event: 'disconnected', message: reason }));
+    this.closeTransport(code, reason);
+  }
+
+  protected onFrame(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.#violation(CLOSE_UNSUPPORTED, 'Binary frames are not supported by JSON subprotocols.');
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data.toString('utf8'));
+    } catch {
+      msg = undefined;
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg) || typeof (msg as Json).type !== 'string') {
+      this.#violation(CLOSE_INVALID_PAYLOAD, 'The client message is not a valid JSON protocol message.');
+      return;
+    }
+    const m = msg as Json;
+    const ackId = m.ackId;
+    if (ackId !== undefined && (typeof ackId !== 'number' || !Number.isSafeInteger(ackId) || ackId < 0)) {
+      this.#violation(CLOSE_INVALID_PAYLOAD, 'ackId must be a non-negative integer.');
+      return;
+    }
+    this.#dispatch(m, ackId);
+  }
+
+  #dispatch(m: Json, ackId: number | undefined): void {
+    switch (m.type) {
+      case 'joinGroup':
+      case 'leaveGroup':
+      case 'sendToGroup':
+        this.#acked(ackId, () => this.#groupOperation(m));
+        return;
+      case 'event':
+        this.#event(m, ackId);
+        return;
+      case 'sequenceAck':
+        if (typeof m.sequenceId !== 'number' || !Number.isSafeInteger(m.sequenceId)) {
+          this.#violation(CLOSE_INVALID_PAYLOAD, 'sequenceId must be an integer.');
+          return;
+        }
+        this.#buffer?.ack(m.sequenceId);
+        return;
+      case 'ping':
+        this.send(controlFrame({ type: 'pong' }));
+        return;
+      // Preview features of @azure/web-pubsub-client 1.1.0: answer with errors, never close.
+      case 'invoke':
+        this.send(controlFrame({
+          type: 'invokeResponse',
+          invocationId: m.invocationId,
+          success: false,
+          error: { name: 'InvocationFailed', message: 'Invocations are not supported by this server.' },
+        }));
+        return;
+      case 'cancelInvocation':
+        return;
+      case 'streamData':
+      case 'streamEnd':
+        this.send(controlFrame({
+          type: 'streamClosed',
+          streamId: m.streamId,
+          error: { name: 'StreamNotFound', message: 'Streams are not supported by this server.' },
+        }));
+        return;
+      case 'setGroupState':
+      case 'subscribeGroupState':
+      case 'unsubscribeGroupState':
+        this.#acked(ackId, () => {
+          throw new AckError('BadRequest', `Message type '${m.type}' is not supported by this server.`);
+        });
+        return;
+      default:
+        this.#violation(CLOSE_INVALID_PAYLOAD, `Unknown message type '${String(m.type).slice(0, 64)}'.`);
+    }
+  }
+
+  /** Runs a synchronous operation and answers its ackId (Duplicate for a processed id). */
+  #acked(ackId: number | undefined, op: () => void): void {
+    if (ackId !== undefined && this.#processedAcks.has(ackId)) {
+      this.#ack(ackId, new AckError('Duplicate', `Message with ack-id: ${ackId} has been processed`));
+      return;
+    }
+    try {
+      op();
+    } catch (err) {
+      if (!(err instanceof AckError)) throw err;
+      if (ackId !== undefined) this.#ack(ackId, err);
+      return;
+    }
+    if (ackId !== undefined) this.#ack(ackId);
+  }
+
+  #ack(ackId: number, error?: AckError): void {
+    if (!error) {
+      // Record only successes: a failed message may be retried with the same id.
+      this.#processedAcks.add(ackId);
+      if (this.#processedAcks.size > MAX_REMEMBERED_ACKS) {
+        this.#processedAcks.delete(this.#processedAcks.values().next().value!);
+      }
+      this.send(controlFrame({ type: 'ack', ackId, success: true }));
+      return;
+    }
+    this.send(controlFrame({ type: 'ack', ackId, success: false, error: { name: error.name, message: error.message } }));
+  }
+
+  #groupOperation(m: Json): void {
+    const group = m.group;
+    if (typeof group !== 'string' || !isValidGroup(group)) {
+      throw new AckError('BadRequest', 'The group name is invalid: it must be 1 to 1024 characters and not only whitespace.');
+    }
+    const c = this.connection;
+    const core = this.host.core;
+    if (m.type === 'sendToGroup') {
+      if (m.stream !== undefined) {
+        const streamId = (m.stream as Json | null)?.streamId;
+        this.send(controlFrame({
+          type: 'streamClosed',
+          streamId,
+          error: { name: 'BadRequest', message: 'Streams are not supported by this server.' },
+        }));
+        throw new AckError('BadRequest', 'Streams are not supported by this server.');
+      }
+      if (!c.permissions.has('sendToGroup', group)) {
+        throw new AckError('Forbidden', `The connection has no permission to send to group '${group}'.`);
+      }
+      const payload = decodeClientData(m.dataType, m.data);
+      if (typeof payload === 'string') throw new AckError('BadRequest', payload);
+      core.publish({
+        type: 'send',
+        hub: c.hub,
+        target: { scope: 'group', group },
+        payload,
+        from: 'group',
+        group,
+        fromUserId: c.userId,
+        excluded: m.noEcho === true ? [c.connectionId] : undefined,
+      });
+      return;
+    }
+    if (!c.permissions.has('joinLeaveGroup', group)) {
+      throw new AckError('Forbidden', `The connection has no permission to join or leave group '${group}'.`);
+    }
+    if (m.type === 'joinGroup') {
+      if (!c.groups.has(group) && c.groups.size >= MAX_GROUPS_PER_CONNECTION) {
+        throw new AckError('BadRequest', `A connection can be in at most ${MAX_GROUPS_PER_CONNECTION} groups.`);
+      }
+      core.join(c, group);
+    } else {
+      core.leave(c, group);
+    }
+  }
+
+  #event(m: Json, ackId: number | undefined): void {
+    const event = m.event;
+    if (typeof event !== 'string' || !isValidEventName(event)) {
+      this.#acked(ackId, () => {
+        throw new AckError('BadRequest', 'The event name is invalid.');
+      });
+      return;
+    }
+    if (ackId !== undefined && this.#processedAcks.has(ackId)) {
+      this.#ack(ackId, new AckError('Duplicate', `Message with ack-id: ${ackId} has been processed`));
+      return;
+    }
+    const payload = decodeClientData(m.dataType, m.data);
+    if (typeof payload === 'string') {
+      if (ackId !== undefined) this.#ack(ackId, new AckError('BadRequest', payload));
+      return;
+    }
+    this.#events = this.#events.then(() => this.#runEvent(event, payload, ackId));
+  }
+
+  async #runEvent(event: string, payload: Payload, ackId: number | undefined): Promise<void> {
+    const hooks = this.host.events;
+    const hub = this.connection.hub;
+    let failure: AckError | undefined;
+    if (!hooks?.userEvent || (hooks.hasUserEventHandler && !hooks.hasUserEventHandler(hub, event))) {
+      failure = new AckError('InvocationFailed', `No event handler is registered for event '${event}' in hub '${hub}'.`);
+    } else {
+      try {
+        const reply = await hooks.userEvent(this.context, event, payload);
+        // The reply goes out before the ack (the service's order).
+        if (reply && !this.ended) {
+          this.deliver({ payload: reply, from: 'server', encoded: new Map() });
+        }
+      } catch (err) {
+        failure = new AckError('InvocationFailed', err instanceof Error ? err.message : 'The event handler failed.');
+      }
+    }
+    if (this.ended || ackId === undefined) return;
+    this.#ack(ackId, failure);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Unacknowledged data frames of one reliable connection, kept for replay on recovery.
+ * `sequenceAck n` releases every frame with id ≤ n. Limits as the service: 1000 frames or 16 MiB.
+ */
+export const MAX_UNACKED_MESSAGES = 1000;
+export const MAX_UNACKED_BYTES = 16 * 1024 * 1024;
+
+interface Entry {
+  sequenceId: number;
+  pieces: Buffer[];
+  bytes: number;
+}
+
+export class ReliableBuffer {
+  #entries: Entry[] = [];
+  #head = 0;
+  #bytes = 0;
+  #lastSequenceId = 0;
+
+  /** Next sequence id: starts at 1 and increases strictly for the lifetime of the logical connection. */
+  nextSequenceId(): number {
+    return ++this.#lastSequenceId;
+  }
+
+  /** Returns false when the buffer is over its limits (the connection must then be dropped). */
+  push(sequenceId: number, pieces: Buffer[]): boolean {
+    let bytes = 0;
+    for (const p of pieces) bytes += p.length;
+    this.#entries.push({ sequenceId, pieces, bytes });
+    this.#bytes += bytes;
+    return this.size <= MAX_UNACKED_MESSAGES && this.#bytes <= MAX_UNACKED_BYTES;
+  }
+
+  ack(sequenceId: number): void {
+    const e = this.#entries;
+    while (this.#head < e.length && e[this.#head]!.sequenceId <= sequenceId) {
+      this.#bytes -= e[this.#head]!.bytes;
+      this.#head++;
+    }
+    // Compact lazily so acks stay O(1) amortised.
+    if (this.#head > 256 && this.#head * 2 > e.length) {
+      this.#entries = e.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  get size(): number {
+    return this.#entries.length - this.#head;
+  }
+
+  *pending(): Iterable<Buffer[]> {
+    for (let i = this.#head; i < this.#entries.length; i++) yield this.#entries[i]!.pieces;
+  }
+}
