@@ -37,6 +37,7 @@ export class Directory {
   readonly #sps = new Map<string, ServicePrincipal>();        // by appId
   readonly #users = new Map<string, User>();                  // by lower-case UPN
   readonly #mis = new Map<string, ManagedIdentity>();         // by lower-case resource id
+  #admins = new Set<string>();                                 // principal ids with directory admin rights
 
   constructor(store: Store) {
     this.#store = store;
@@ -48,6 +49,20 @@ export class Directory {
     for (const s of await this.#store.list<ServicePrincipal>(KIND.servicePrincipal)) this.#sps.set(s.appId, s);
     for (const u of await this.#store.list<User>(KIND.user)) this.#users.set(u.userPrincipalName.toLowerCase(), u);
     for (const m of await this.#store.list<ManagedIdentity>(KIND.managedIdentity)) this.#mis.set(m.resourceId.toLowerCase(), m);
+    this.#admins = new Set((await this.#store.get<string[]>(KIND.settings, 'directoryAdmins')) ?? []);
+  }
+
+  // ---- directory roles -------------------------------------------------------------------------
+
+  /** Whether a principal may manage the directory (Graph API); Entra's Global Administrator. */
+  isDirectoryAdmin(principalId: string): boolean {
+    return this.#admins.has(principalId.toLowerCase());
+  }
+
+  async grantDirectoryAdmin(principalId: string): Promise<void> {
+    if (this.#admins.has(principalId.toLowerCase())) return;
+    this.#admins.add(principalId.toLowerCase());
+    await this.#store.put(KIND.settings, 'directoryAdmins', [...this.#admins]);
   }
 
   // ---- tenants -------------------------------------------------------------------------------
@@ -191,6 +206,43 @@ export class Directory {
     };
     await this.#putApplication({ ...app, passwordCredentials: [...app.passwordCredentials, credential] });
     return { credential, secretText };
+  }
+
+  /** Replaces an application's properties (Graph PATCH); credentials have their own calls. */
+  async updateApplication(appId: string, patch: { displayName?: string; identifierUris?: string[]; isFallbackPublicClient?: boolean; requestedAccessTokenVersion?: 1 | 2 | null }): Promise<Application> {
+    const app = this.#requireApp(appId);
+    const next: Application = {
+      ...app,
+      ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}),
+      ...(patch.identifierUris !== undefined ? { identifierUris: patch.identifierUris } : {}),
+      ...(patch.isFallbackPublicClient !== undefined ? { isFallbackPublicClient: patch.isFallbackPublicClient } : {}),
+      ...(patch.requestedAccessTokenVersion !== undefined ? { requestedAccessTokenVersion: patch.requestedAccessTokenVersion } : {}),
+    };
+    await this.#putApplication(next);
+    return next;
+  }
+
+  /** Deletes an application with its service principal. */
+  async deleteApplication(appId: string): Promise<boolean> {
+    const app = this.findApplication(appId);
+    if (!app) return false;
+    await this.#store.delete(KIND.application, app.appId);
+    await this.#store.delete(KIND.servicePrincipal, app.appId);
+    this.#apps.delete(app.appId);
+    this.#sps.delete(app.appId);
+    return true;
+  }
+
+  async removeCertificate(appId: string, keyId: string): Promise<boolean> {
+    const app = this.#requireApp(appId);
+    const kept = app.keyCredentials.filter((k) => k.keyId !== keyId.toLowerCase());
+    if (kept.length === app.keyCredentials.length) return false;
+    await this.#putApplication({ ...app, keyCredentials: kept });
+    return true;
+  }
+
+  servicePrincipals(tenantId?: string): ServicePrincipal[] {
+    return [...this.#sps.values()].filter((s) => !tenantId || s.tenantId === tenantId);
   }
 
   async removePassword(appId: string, keyId: string): Promise<boolean> {

@@ -7,13 +7,16 @@ import { TokenService } from './token-service.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { msiRoutes } from './msi-routes.ts';
 import type { ManagedIdentity } from './model.ts';
+import { TokenVerifier } from './verify.ts';
 
 export { Directory, stableGuid, isGuid } from './directory.ts';
 export type { DeclaredApplication } from './directory.ts';
-export type { Tenant, Application, ServicePrincipal, User, ManagedIdentity } from './model.ts';
+export type { Tenant, Application, ServicePrincipal, User, ManagedIdentity, PasswordCredential, KeyCredential } from './model.ts';
 export { EntraError } from './errors.ts';
 export { FIRST_PARTY_RESOURCES } from './resources.ts';
 export { issuerV1, issuerV2, type TokenIssuer } from './tokens.ts';
+export { TokenVerifier, TokenRejected, type VerifiedToken } from './verify.ts';
+export { parseCertificate, CertificateError } from './certificates.ts';
 
 /** Re-check key rotation this often while running. */
 const KEY_MAINTENANCE_MS = 3600_000;
@@ -34,6 +37,7 @@ export class IdentityService {
   readonly keys: KeyRing;
   readonly issuer: TokenIssuer;
   readonly tokens: TokenService;
+  readonly verifier: TokenVerifier;
   #timer?: NodeJS.Timeout;
   #hostIdentity?: ManagedIdentity;
 
@@ -42,6 +46,7 @@ export class IdentityService {
     this.keys = new KeyRing(opts.store, opts.rotation);
     this.issuer = new TokenIssuer(this.keys, opts.authorityHost);
     this.tokens = new TokenService(this.directory, this.issuer);
+    this.verifier = new TokenVerifier(this.keys, this.directory, opts.authorityHost);
   }
 
   async start(): Promise<void> {

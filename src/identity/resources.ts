@@ -5,7 +5,7 @@ import type { Tenant } from './model.ts';
 /**
  * The first-party resources Lapis serves, by the identifiers Azure SDKs request tokens for.
  * Tokens for them are v1 (as Entra issues for Azure's own resources) with `aud` = the resource
- * string as requested. Both ARM spellings are accepted (DESIGN.md).
+ * string as requested. Both ARM spellings are accepted (DESIGN.md); Graph is Lapis's directory API.
  */
 export const FIRST_PARTY_RESOURCES = [
   'https://webpubsub.azure.com',
@@ -13,6 +13,7 @@ export const FIRST_PARTY_RESOURCES = [
   'https://vault.azure.net',
   'https://management.azure.com',
   'https://management.core.windows.net',
+  'https://graph.microsoft.com',
 ] as const;
 
 export interface ResolvedResource {

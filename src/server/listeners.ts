@@ -1,47 +1,88 @@
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/index.ts';
 
 export interface ListenerSpec {
   name: string;
+  host: string;
+  port: number;
   tls?: { key: string; cert: string };
   log: Logger;
+  /** Used when `port` is busy and the port was not set by the operator (a remembered one). */
+  fallbackToFreePort?: boolean;
+}
+
+export interface Listener {
+  name: string;
+  app: FastifyInstance;
+  port: number;
+  /** Closes fastify, every open connection (WebSockets included) and the socket. */
+  close(): Promise<void>;
 }
 
 /** Largest request body any listener accepts; routes may set smaller limits. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * One fastify instance per listening socket. Pieces register their routes on the instances of
- * the origin they belong to (main origin: identity, management, MI; a resource's own origin: its
- * data plane), which keeps each origin's URL space exactly as Azure's.
+ * One fastify instance per listening socket. The socket is bound first, so a port of 0 is known
+ * before routes are registered (issuer URLs and endpoints contain it). Pieces register routes
+ * on the listeners of the origin they belong to (main origin: identity, management, MI; each
+ * resource's own origin: its data plane), keeping each origin's URL space exactly as Azure's.
  */
-export function createListener(spec: ListenerSpec): FastifyInstance {
+export async function openListener(spec: ListenerSpec): Promise<Listener> {
+  const server: Server = spec.tls
+    ? createHttpsServer({ key: spec.tls.key, cert: spec.tls.cert }) as unknown as Server
+    : createHttpServer();
+  const port = await bind(server, spec.host, spec.port).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE' || !spec.fallbackToFreePort) {
+      throw new Error(`cannot listen on ${spec.host}:${spec.port} for ${spec.name}: ${err.code ?? err.message}`);
+    }
+    spec.log.warn({ listener: spec.name, port: spec.port }, 'remembered port is busy; using a free one');
+    return bind(server, spec.host, 0);
+  });
   const app = Fastify({
     loggerInstance: spec.log.child({ listener: spec.name }),
-    disableRequestLogging: true,
+    // Per-request lines are written by the onResponse hook below (debug), not by fastify.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
-    // Azure tolerates a trailing slash on some paths (the MI endpoint gets one from MSAL).
+    // Azure tolerates a trailing slash on some paths (MSAL adds one to the IMDS URL).
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1024 },
-    maxRequestsPerSocket: 0,
     return503OnClosing: true,
     forceCloseConnections: true,
-    ...(spec.tls ? { https: { key: spec.tls.key, cert: spec.tls.cert } } : {}),
+    serverFactory: (handler) => {
+      server.on('request', handler);
+      return server;
+    },
   }) as unknown as FastifyInstance;
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode >= 500) req.log.warn({ req, res: reply }, 'request failed');
     else req.log.debug({ req, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
   });
-  return app;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await app.close();
+    server.closeAllConnections();
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return { name: spec.name, app, port, close };
+}
+
+function bind(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => { server.off('listening', onListening); reject(err); };
+    const onListening = () => { server.off('error', onError); resolve((server.address() as AddressInfo).port); };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ host, port });
+  });
 }
 
 export function registerHealth(app: FastifyInstance): void {
   // GET also answers HEAD (fastify exposes HEAD for every GET route by default).
   app.get('/api/health', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'Healthy' }));
-}
-
-export async function listen(app: FastifyInstance, host: string, port: number): Promise<number> {
-  await app.listen({ host, port });
-  return (app.server.address() as AddressInfo).port;
 }

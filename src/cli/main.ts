@@ -1,0 +1,99 @@
+import { Command, CommanderError, Option } from 'commander';
+import { startLapis } from '../server/node.ts';
+import { resolveStartOptions, DEFAULTS, OptionError } from '../server/options.ts';
+import { ConfigError, loadConfigFile } from '../config/index.ts';
+import { WorldError } from '../control/index.ts';
+import { createLogger } from '../log/index.ts';
+import type { ReadyInfo } from '../server/ready.ts';
+import { adCommands } from './ad.ts';
+import { CliError } from './client.ts';
+
+/** Stop must finish within this; after it the process exits anyway (DESIGN: clean stop in 10 s). */
+const STOP_DEADLINE_MS = 9_000;
+
+export function buildCli(): Command {
+  const program = new Command('lapis')
+    .description('Lapis: self-hosted real-time messaging with the wire protocols of Azure Web PubSub and an Entra ID–compatible identity service.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program.command('start')
+    .description('Start Lapis: identity (HTTPS), managed-identity endpoints (HTTP) and every resource of the world. With no config file, a default world (one tenant, subscription, resource group and Web PubSub resource) is created.')
+    .addOption(new Option('-c, --config <file>', 'declarative world file (JSON), applied idempotently at every start').env('LAPIS_CONFIG'))
+    .addOption(new Option('-d, --data-dir <dir>', 'state directory (store, TLS material, ready.json)').env('LAPIS_DATA_DIR').default(DEFAULTS.dataDir))
+    .addOption(new Option('--http-port <port>', 'plain-HTTP listener: health and managed-identity endpoints (0 = any free port)').env('LAPIS_HTTP_PORT').default(String(DEFAULTS.httpPort)))
+    .addOption(new Option('--https-port <port>', 'HTTPS listener: identity (authority host) and management (0 = any free port)').env('LAPIS_HTTPS_PORT').default(String(DEFAULTS.httpsPort)))
+    .addOption(new Option('--host <address>', 'address every listener binds').env('LAPIS_HOST').default(DEFAULTS.host))
+    .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('LAPIS_LOG_LEVEL').default(DEFAULTS.logLevel))
+    .action(async (flags: Record<string, string>) => {
+      const opts = resolveStartOptions(flags, {});
+      const log = createLogger({ level: opts.logLevel });
+      const node = await startLapis(opts, log);
+      process.stdout.write(describeReady(node.ready, opts.dataDir));
+      if (node.bootstrapAdmin) {
+        process.stdout.write([
+          'First start: a bootstrap administrator was created. Its secret is shown only now; keep it safe.',
+          `  tenant ${node.ready.tenantId}, client id ${node.bootstrapAdmin.appId}`,
+          `  client secret: ${node.bootstrapAdmin.secretText}`,
+          '',
+        ].join('\n'));
+      }
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'stopping');
+        setTimeout(() => { log.error('stop took too long; exiting'); process.exit(1); }, STOP_DEADLINE_MS).unref();
+        node.stop().then(() => process.exit(0), (err: unknown) => { log.error({ err }, 'stop failed'); process.exit(1); });
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+
+  program.command('validate-config')
+    .description('Check a world file without starting anything; prints every problem with its JSON path.')
+    .argument('<file>', 'the JSON world file')
+    .action((file: string) => {
+      loadConfigFile(file);
+      process.stdout.write(`${file}: valid\n`);
+    });
+
+  program.addCommand(adCommands());
+  return program;
+}
+
+/** The start-up banner: everything a newcomer needs to point an SDK at this node. */
+export function describeReady(r: ReadyInfo, dataDir: string): string {
+  const lines = [
+    'Lapis is ready.',
+    `  authority host (AZURE_AUTHORITY_HOST): ${r.authorityHost}`,
+    `  tenant id (AZURE_TENANT_ID):           ${r.tenantId}`,
+    `  subscription id:                       ${r.subscriptionId}`,
+    `  plain HTTP (health, managed identity): ${r.httpUrl}`,
+    `  managed identity endpoint (IDENTITY_ENDPOINT): ${r.managedIdentity.identityEndpoint}  (IDENTITY_HEADER is in ready.json)`,
+    `  trust the local CA: export NODE_EXTRA_CA_CERTS=${r.caCertPath}`,
+    ...r.resources.flatMap((res) => [
+      `  ${res.type} "${res.name}": ${res.endpoint ?? res.vaultUri ?? ''}${res.httpEndpoint ? ` (plain HTTP ${res.httpEndpoint})` : ''}`,
+      ...(res.connectionString ? [`    connection string: ${res.connectionString}`] : []),
+    ]),
+    `  everything above, as JSON: ${dataDir}/ready.json`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    if (err instanceof ConfigError || err instanceof OptionError || err instanceof WorldError || err instanceof CliError) {
+      process.stderr.write(`lapis: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`lapis: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}

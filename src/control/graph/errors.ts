@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+
+/** Microsoft Graph's error shape: `{ error: { code, message, innerError } }`. */
+export class GraphError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'GraphError';
+    this.status = status;
+    this.code = code;
+  }
+
+  body(clientRequestId?: string): Record<string, unknown> {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        innerError: { date: new Date().toISOString().replace(/\.\d+Z$/, ''), 'request-id': randomUUID(), 'client-request-id': clientRequestId ?? randomUUID() },
+      },
+    };
+  }
+}
+
+export const GE = {
+  unauthenticated: (why: string) => new GraphError(401, 'InvalidAuthenticationToken', why),
+  forbidden: () => new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'),
+  notFound: (what: string, id: string) => new GraphError(404, 'Request_ResourceNotFound', `Resource '${id.slice(0, 100)}' does not exist or one of its queried reference-property objects are not present. (${what})`),
+  badRequest: (message: string) => new GraphError(400, 'Request_BadRequest', message),
+  conflict: (message: string) => new GraphError(400, 'Request_BadRequest', message),
+} as const;

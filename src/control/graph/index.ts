@@ -1,0 +1,2 @@
+export { graphRoutes } from './routes.ts';
+export { GraphError } from './errors.ts';

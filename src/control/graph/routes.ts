@@ -1,0 +1,169 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { CertificateError, TokenRejected, type IdentityService, type Application } from '../../identity/index.ts';
+import { GE, GraphError } from './errors.ts';
+import { applicationJson, keyCredentialJson, passwordCredentialJson, servicePrincipalJson, userJson } from './shapes.ts';
+
+const GRAPH_AUDIENCES = ['https://graph.microsoft.com', 'https://graph.microsoft.com/', '00000003-0000-0000-c000-000000000000'];
+const MAX_GRAPH_BODY = 128 * 1024;
+
+const identifierUri = z.string().min(1).max(256).regex(/^[a-z][a-z0-9+.-]*:\/\/?\S+$/i, 'expected an Application ID URI such as api://name');
+const appBody = z.strictObject({
+  displayName: z.string().min(1).max(256),
+  identifierUris: z.array(identifierUri).max(50).optional(),
+  isFallbackPublicClient: z.boolean().nullable().optional(),
+  api: z.looseObject({ requestedAccessTokenVersion: z.union([z.literal(1), z.literal(2), z.null()]).optional() }).optional(),
+  signInAudience: z.literal('AzureADMyOrg').optional(),
+  keyCredentials: z.array(z.looseObject({ type: z.literal('AsymmetricX509Cert'), usage: z.literal('Verify').optional(), key: z.string().min(64).max(64 * 1024), displayName: z.string().max(256).optional() })).max(20).optional(),
+});
+const addPasswordBody = z.strictObject({
+  passwordCredential: z.strictObject({
+    displayName: z.string().max(256).optional(),
+    endDateTime: z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO-8601 date-time').optional(),
+    startDateTime: z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO-8601 date-time').optional(),
+  }).optional(),
+});
+const keyIdBody = z.strictObject({ keyId: z.string().uuid() });
+const userBody = z.strictObject({
+  userPrincipalName: z.string().min(3).max(113).regex(/^[^@\s]+@[^@\s]+$/, 'expected user@domain'),
+  displayName: z.string().min(1).max(256).optional(),
+  accountEnabled: z.boolean().optional(),
+  mailNickname: z.string().max(64).optional(),
+  passwordProfile: z.strictObject({ password: z.string().min(8).max(256), forceChangePasswordNextSignIn: z.boolean().optional() }),
+});
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body ?? {});
+  if (r.success) return r.data;
+  const first = r.error.issues[0]!;
+  throw GE.badRequest(`Invalid value for '${first.path.join('.') || 'body'}': ${first.message}`);
+}
+
+/**
+ * The part of Microsoft Graph (v1.0) that manages what Lapis's identity service knows:
+ * applications and their credentials, service principals, users. Callers present a token for
+ * `https://graph.microsoft.com` from a directory administrator (the host's identity, or the
+ * bootstrap administrator).
+ */
+export async function graphRoutes(app: FastifyInstance, identity: IdentityService): Promise<void> {
+  const dir = identity.directory;
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const g = err instanceof GraphError ? err
+      : err instanceof CertificateError ? GE.badRequest(`Invalid keyCredentials: ${err.message}`)
+        : (err.statusCode ?? 500) < 500 ? GE.badRequest(err.message.slice(0, 200)) : undefined;
+    if (!g) {
+      req.log.error({ err }, 'graph request failed');
+      return reply.code(500).send(new GraphError(500, 'generalException', 'An internal error occurred.').body());
+    }
+    const cid = req.headers['client-request-id'];
+    return reply.code(g.status).send(g.body(typeof cid === 'string' ? cid.slice(0, 64) : undefined));
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const header = req.headers.authorization ?? '';
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? '';
+    try {
+      const v = await identity.verifier.verify(token, { audiences: GRAPH_AUDIENCES });
+      if (!dir.isDirectoryAdmin(v.principalId)) throw GE.forbidden();
+    } catch (err) {
+      if (err instanceof TokenRejected) throw GE.unauthenticated(err.code === 'missing' ? 'Access token is empty.' : err.message);
+      throw err;
+    }
+  });
+
+  const tenant = () => dir.defaultTenant.id;
+  /** Graph addresses an application by object id, or as `applications(appId='…')`. */
+  const findApp = (ref: string): Application => {
+    const m = /^\(appId='([^']{1,64})'\)$/.exec(ref);
+    const found = dir.findApplication(m ? m[1]! : ref);
+    if (!found) throw GE.notFound('application', ref);
+    return found;
+  };
+  type AppReq = FastifyRequest<{ Params: { id: string } }>;
+  const opts = { bodyLimit: MAX_GRAPH_BODY };
+
+  app.get('/v1.0/applications', async () => ({
+    '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#applications',
+    value: dir.applications().map(applicationJson),
+  }));
+  app.post('/v1.0/applications', opts, async (req, reply) => {
+    const b = parse(appBody, req.body);
+    if (dir.applications(tenant()).some((a) => a.displayName.toLowerCase() === b.displayName.toLowerCase())) {
+      throw GE.conflict(`An application named '${b.displayName}' already exists.`);
+    }
+    for (const uri of b.identifierUris ?? []) {
+      if (dir.findResourceApplication(tenant(), uri)) throw GE.conflict(`Another object with the same value for property identifierUris already exists: '${uri}'.`);
+    }
+    const created = await dir.upsertApplication(tenant(), {
+      displayName: b.displayName, identifierUris: b.identifierUris, isFallbackPublicClient: b.isFallbackPublicClient ?? false,
+      requestedAccessTokenVersion: b.api?.requestedAccessTokenVersion, keyCredentials: b.keyCredentials,
+    });
+    return reply.code(201).send(applicationJson(created));
+  });
+  const getApp = async (req: AppReq) => applicationJson(findApp(req.params.id));
+  app.get('/v1.0/applications/:id', getApp);
+  app.patch('/v1.0/applications/:id', opts, async (req: AppReq, reply: FastifyReply) => {
+    const a = findApp(req.params.id);
+    const b = parse(appBody.partial(), req.body);
+    for (const uri of b.identifierUris ?? []) {
+      const other = dir.findResourceApplication(a.tenantId, uri);
+      if (other && other.appId !== a.appId) throw GE.conflict(`Another object with the same value for property identifierUris already exists: '${uri}'.`);
+    }
+    await dir.updateApplication(a.appId, {
+      displayName: b.displayName, identifierUris: b.identifierUris, isFallbackPublicClient: b.isFallbackPublicClient ?? undefined,
+      requestedAccessTokenVersion: b.api?.requestedAccessTokenVersion,
+    });
+    if (b.keyCredentials) {
+      // Graph replaces the whole collection on PATCH.
+      for (const k of findApp(a.appId).keyCredentials) await dir.removeCertificate(a.appId, k.keyId);
+      for (const k of b.keyCredentials) await dir.addCertificate(a.appId, k.key, k.displayName);
+    }
+    return reply.code(204).send();
+  });
+  app.delete('/v1.0/applications/:id', async (req: AppReq, reply: FastifyReply) => {
+    await dir.deleteApplication(findApp(req.params.id).appId);
+    return reply.code(204).send();
+  });
+  app.post('/v1.0/applications/:id/addPassword', opts, async (req: AppReq) => {
+    const a = findApp(req.params.id);
+    const b = parse(addPasswordBody, req.body).passwordCredential ?? {};
+    const { credential, secretText } = await dir.addPassword(a.appId, b);
+    return { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.passwordCredential', ...passwordCredentialJson(credential, secretText) };
+  });
+  app.post('/v1.0/applications/:id/removePassword', opts, async (req: AppReq, reply: FastifyReply) => {
+    const a = findApp(req.params.id);
+    const { keyId } = parse(keyIdBody, req.body);
+    if (!(await dir.removePassword(a.appId, keyId))) throw GE.notFound('passwordCredential', keyId);
+    return reply.code(204).send();
+  });
+  app.post('/v1.0/applications/:id/removeKey', opts, async (req: AppReq, reply: FastifyReply) => {
+    const a = findApp(req.params.id);
+    const { keyId } = parse(keyIdBody.extend({ proof: z.string().max(16 * 1024).optional() }), req.body);
+    if (!(await dir.removeCertificate(a.appId, keyId))) throw GE.notFound('keyCredential', keyId);
+    return reply.code(204).send();
+  });
+  app.get('/v1.0/applications/:id/keyCredentials', async (req: AppReq) => ({ value: findApp(req.params.id).keyCredentials.map(keyCredentialJson) }));
+
+  app.get('/v1.0/servicePrincipals', async () => ({
+    '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#servicePrincipals',
+    value: dir.servicePrincipals().map(servicePrincipalJson),
+  }));
+  app.get('/v1.0/servicePrincipals/:id', async (req: AppReq) => {
+    const m = /^\(appId='([^']{1,64})'\)$/.exec(req.params.id);
+    const sp = m ? dir.servicePrincipal(m[1]!) : dir.servicePrincipals().find((s) => s.id === req.params.id.toLowerCase());
+    if (!sp) throw GE.notFound('servicePrincipal', req.params.id);
+    return servicePrincipalJson(sp);
+  });
+
+  app.get('/v1.0/users', async () => ({ value: dir.users().map(userJson) }));
+  app.post('/v1.0/users', opts, async (req, reply) => {
+    const b = parse(userBody, req.body);
+    if (dir.getUser(b.userPrincipalName)) throw GE.conflict(`Another object with the same value for property userPrincipalName already exists.`);
+    const domain = b.userPrincipalName.split('@')[1]!.toLowerCase();
+    const t = dir.tenants().find((x) => x.domains.includes(domain));
+    if (!t) throw GE.badRequest(`The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.`);
+    const u = await dir.upsertUser(t.id, { userPrincipalName: b.userPrincipalName, displayName: b.displayName, password: b.passwordProfile.password });
+    return reply.code(201).send(userJson(u));
+  });
+}

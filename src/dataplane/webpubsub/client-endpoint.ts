@@ -1,0 +1,229 @@
+/**
+ * Client WebSocket endpoint: `/client/hubs/{hub}` and `/client/?hub={hub}` (reference §3).
+ * Everything that can be refused is refused before the upgrade, with a plain HTTP status and a
+ * short text reason; only reliable-session recovery failures are accepted-then-closed (1008),
+ * because the JS client otherwise retries for 30 s (reference §4.6).
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { ConnectionLimitError } from '../../messaging/index.ts';
+import type { ClientSession, SessionHost, SimpleMode } from '../../protocols/webpubsub/index.ts';
+import {
+  ConnectRejectedError,
+  isValidGroup,
+  isValidHub,
+  JsonSession,
+  negotiate,
+  parseProtocolHeader,
+  SimpleSession,
+  truncateReason,
+} from '../../protocols/webpubsub/index.ts';
+import type { ClientEventHooks } from '../../protocols/webpubsub/index.ts';
+import { bearerToken } from './auth/types.ts';
+import type { ClientIdentity } from './client-token.ts';
+import { verifyClientToken } from './client-token.ts';
+import { AuthenticationError } from './errors.ts';
+
+export interface ClientEndpointDeps {
+  host: SessionHost;
+  wss: WebSocketServer;
+  events: ClientEventHooks | undefined;
+  /** Keys accepted for client tokens right now (access keys unless local auth is off, plus the internal key). */
+  clientTokenKeys(): string[];
+  anonymousAllowed(hub: string): boolean;
+  maxConnections: number | undefined;
+  resourceName: string;
+  register(session: ClientSession): void;
+}
+
+class HandshakeError extends Error {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error',
+};
+
+/** Which hub a client URL addresses, or undefined when the path is not a client endpoint. */
+export function clientHub(url: URL): string | undefined | null {
+  const m = /^\/client\/hubs\/([^/]*)\/?$/i.exec(url.pathname);
+  if (m) {
+    try {
+      return decodeURIComponent(m[1]!);
+    } catch {
+      return null;
+    }
+  }
+  if (/^\/client\/?$/i.test(url.pathname)) return url.searchParams.get('hub') ?? '';
+  return undefined;
+}
+
+export async function handleClientUpgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  try {
+    const hub = clientHub(url);
+    if (hub === undefined) throw new HandshakeError(404, 'Not found.');
+    if (hub === null || hub === '' || !isValidHub(hub)) throw new HandshakeError(400, 'The hub name is missing or invalid.');
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw new HandshakeError(400, 'Expected a WebSocket upgrade.');
+    const offered = parseProtocolHeader(req.headers['sec-websocket-protocol']);
+
+    const connectionId = url.searchParams.get('awps_connection_id');
+    if (connectionId !== null) {
+      resume(deps, req, socket, head, hub, connectionId, url.searchParams.get('awps_reconnection_token') ?? '', offered);
+      return;
+    }
+
+    const identity = await authenticateClient(deps, req, url, hub);
+    let negotiation = negotiate(offered);
+    let userId = identity.userId;
+    let roles = identity.roles;
+    let groups = identity.groups;
+    if (deps.events?.connect) {
+      const override = await deps.events.connect({
+        hub: hub.toLowerCase(),
+        claims: identity.claims,
+        query: queryWithout(url, 'access_token'),
+        headers: headersWithout(req, 'authorization'),
+        subprotocols: offered,
+      }).catch((err: unknown) => {
+        if (err instanceof ConnectRejectedError) throw new HandshakeError(err.status, err.message);
+        throw new HandshakeError(500, 'The connect event handler failed.');
+      });
+      if (override?.userId !== undefined) userId = override.userId || undefined;
+      if (override?.roles !== undefined) roles = override.roles;
+      if (override?.groups !== undefined && override.groups.length > 0) groups = override.groups;
+      if (override?.subprotocol !== undefined) {
+        if (!offered.includes(override.subprotocol)) throw new HandshakeError(500, 'The connect handler chose a subprotocol the client did not offer.');
+        negotiation = negotiate([override.subprotocol]);
+      }
+    }
+    for (const g of groups) {
+      if (!isValidGroup(g)) throw new HandshakeError(400, `Invalid group name in the token: '${g.slice(0, 64)}'.`);
+    }
+    if (negotiation.kind === 'unsupported') {
+      throw new HandshakeError(400, `Subprotocol '${negotiation.protocol}' is not supported by this server; use json.reliable.webpubsub.azure.v1 or json.webpubsub.azure.v1.`);
+    }
+    const mode = negotiation.kind === 'simple' ? simpleMode(url) : undefined;
+    if (!deps.host.core.hasCapacity()) {
+      throw new HandshakeError(429, `The connection limit of ${deps.maxConnections} for resource '${deps.resourceName}' has been reached.`);
+    }
+    if (socket.destroyed) return;
+
+    const init = { connectionId: newConnectionId(), hub, userId, roles };
+    const session = negotiation.kind === 'json'
+      ? new JsonSession(deps.host, init, negotiation.reliable)
+      : new SimpleSession(deps.host, init, mode!);
+    const protocol = negotiation.kind === 'json' ? negotiation.protocol : undefined;
+    upgrade(deps, req, socket, head, protocol, (ws) => {
+      try {
+        deps.host.core.register(session.connection);
+      } catch (err) {
+        const reason = err instanceof ConnectionLimitError ? err.message : 'The connection could not be registered.';
+        ws.close(1013, truncateReason(reason));
+        return;
+      }
+      deps.register(session);
+      for (const g of groups) deps.host.core.join(session.connection, g);
+      session.start(ws);
+      try {
+        deps.events?.connected?.(session.context);
+      } catch (err) {
+        deps.host.log.warn({ err }, 'connected hook failed');
+      }
+    });
+  } catch (err) {
+    if (err instanceof HandshakeError) {
+      reject(socket, err);
+      return;
+    }
+    if (err instanceof AuthenticationError) {
+      reject(socket, new HandshakeError(401, err.message, { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${err.message.replace(/["\\]/g, '')}"` }));
+      return;
+    }
+    deps.host.log.error({ err }, 'client handshake failed');
+    reject(socket, new HandshakeError(500, 'Internal server error.'));
+  }
+}
+
+async function authenticateClient(deps: ClientEndpointDeps, req: IncomingMessage, url: URL, hub: string): Promise<ClientIdentity> {
+  const token = url.searchParams.get('access_token') ?? bearerToken(req.headers);
+  if (!token) {
+    if (deps.anonymousAllowed(hub.toLowerCase())) return { userId: undefined, roles: [], groups: [], claims: {} };
+    throw new AuthenticationError("An access token is required: this hub's anonymousConnectPolicy does not allow anonymous clients.");
+  }
+  return verifyClientToken(token, hub, url.pathname + url.search, deps.clientTokenKeys());
+}
+
+function simpleMode(url: URL): SimpleMode {
+  const raw = url.searchParams.get('webpubsub_mode');
+  if (raw === null || raw.toLowerCase() === 'sendevent') return { mode: 'sendEvent' };
+  if (raw.toLowerCase() !== 'sendtogroup') throw new HandshakeError(400, "webpubsub_mode must be 'sendEvent' or 'sendToGroup'.");
+  const group = url.searchParams.get('group');
+  if (group === null || !isValidGroup(group)) throw new HandshakeError(400, 'webpubsub_mode=sendToGroup needs a valid group parameter.');
+  const noEcho = url.searchParams.get('noEcho');
+  if (noEcho !== null && !/^(true|false)$/i.test(noEcho)) throw new HandshakeError(400, "noEcho must be 'true' or 'false'.");
+  return { mode: 'sendToGroup', group, noEcho: noEcho?.toLowerCase() === 'true' };
+}
+
+function resume(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, hub: string, connectionId: string, token: string, offered: string[]): void {
+  const candidate = deps.host.core.hub(hub)?.connections.get(connectionId)?.sink;
+  const session = candidate instanceof JsonSession && candidate.canResume(token) ? candidate : undefined;
+  const protocol = session && offered.includes(session.protocol) ? session.protocol : offered[0];
+  upgrade(deps, req, socket, head, protocol, (ws) => {
+    if (!session || protocol !== session.protocol || session.ended) {
+      ws.close(1008, 'The connection cannot be recovered.');
+      return;
+    }
+    session.resume(ws);
+  });
+}
+
+const selectedProtocol = new WeakMap<IncomingMessage, string>();
+
+/** `ws` calls this during `handleUpgrade`: echo exactly the negotiated protocol (none for plain clients). */
+export function handleProtocols(_offered: Set<string>, req: IncomingMessage): string | false {
+  return selectedProtocol.get(req) ?? false;
+}
+
+function upgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string | undefined, done: (ws: WebSocket) => void): void {
+  if (socket.destroyed) return;
+  if (protocol) selectedProtocol.set(req, protocol);
+  deps.wss.handleUpgrade(req, socket, head, done);
+}
+
+function reject(socket: Duplex, e: HandshakeError): void {
+  if (socket.destroyed) return;
+  const body = Buffer.from(`${e.message}\n`, 'utf8');
+  const extra = Object.entries(e.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(
+    `HTTP/1.1 ${e.status} ${STATUS_TEXT[e.status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${extra}\r\n${body.toString('utf8')}`,
+  );
+}
+
+function newConnectionId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function queryWithout(url: URL, name: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) if (k !== name) (out[k] ??= []).push(v);
+  return out;
+}
+
+function headersWithout(req: IncomingMessage, name: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const k = req.rawHeaders[i]!;
+    if (k.toLowerCase() === name) continue;
+    (out[k] ??= []).push(req.rawHeaders[i + 1]!);
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+/**
+ * Mounts the data-plane REST API (`/api/...`) on a fastify instance: one catch-all route that routes
+ * the raw path itself (see router.ts), authenticates through the authenticator chain, authorises
+ * the route's DataAction, and maps errors to Azure-shaped bodies.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { isValidHub } from '../../protocols/webpubsub/index.ts';
+import { authenticate } from './auth/chain.ts';
+import type { DataPlaneAuthenticator, DataPlaneRequest } from './auth/types.ts';
+import { badRequest, DataPlaneError } from './errors.ts';
+import { Query, Router } from './router.ts';
+import type { RestDeps, RouteDef } from './routes.ts';
+import { routes } from './routes.ts';
+
+export const API_VERSIONS = ['2021-10-01', '2022-11-01', '2023-07-01', '2024-01-01', '2024-12-01'] as const;
+const SUPPORTED_HEADER = API_VERSIONS.join(', ');
+
+export interface RestOptions {
+  resourceId: string;
+  deps: RestDeps;
+  /** Read per request so authenticators can be added at run time (Entra comes later). */
+  authenticators(): readonly DataPlaneAuthenticator[];
+  maxBodyBytes: number;
+  log: Logger;
+}
+
+const router = new Router<RouteDef>(routes);
+
+export function registerRest(app: FastifyInstance, o: RestOptions): void {
+  void app.register(async (scope) => {
+    // Bodies are raw bytes for every media type: the operation decides what they mean.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: o.maxBodyBytes }, (_req, body, done) => done(null, body));
+    scope.setErrorHandler((err: FastifyError, req, reply) => sendError(req, reply, toDataPlaneError(err, o)));
+    scope.route({
+      method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+      url: '/api/*',
+      bodyLimit: o.maxBodyBytes,
+      exposeHeadRoute: false,
+      handler: (req, reply) => handle(req, reply, o),
+    });
+  });
+}
+
+function toDataPlaneError(err: FastifyError, o: RestOptions): DataPlaneError {
+  if (err instanceof DataPlaneError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return badRequest(`The request body is larger than the limit of ${o.maxBodyBytes} bytes.`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new DataPlaneError(415, 'Error.UnsupportedMediaType', err.message);
+  }
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    return new DataPlaneError(err.statusCode, 'Error.BadRequest', err.message);
+  }
+  o.log.error({ err }, 'data-plane request failed');
+  return new DataPlaneError(500, 'Error.InternalServerError', 'An internal error occurred.');
+}
+
+function sendError(req: FastifyRequest, reply: FastifyReply, e: DataPlaneError): FastifyReply {
+  reply.code(e.status).header('x-ms-error-code', e.code).header('api-supported-versions', SUPPORTED_HEADER);
+  if (e.status === 401) reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${e.message.replace(/["\\]/g, '')}"`);
+  if (req.method === 'HEAD') return reply.send();
+  return reply.type('application/json; charset=utf-8').send(JSON.stringify(e.toBody()));
+}
+
+async function handle(req: FastifyRequest, reply: FastifyReply, o: RestOptions): Promise<FastifyReply> {
+  const raw = req.raw.url ?? '/';
+  const qi = raw.indexOf('?');
+  const path = qi >= 0 ? raw.slice(0, qi) : raw;
+  const query = new Query(qi >= 0 ? raw.slice(qi + 1) : '');
+  const segments = path.split('/').slice(2);
+  if (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
+  reply.header('api-supported-versions', SUPPORTED_HEADER);
+  const clientRequestId = req.headers['x-ms-client-request-id'];
+  if (typeof clientRequestId === 'string') reply.header('x-ms-client-request-id', clientRequestId);
+
+  const version = query.get('api-version');
+  // Missing api-version = latest (the SDK sends none when following a nextLink).
+  if (version !== undefined && !(API_VERSIONS as readonly string[]).includes(version)) {
+    throw badRequest(`The api-version '${version}' is not supported. Supported versions: ${SUPPORTED_HEADER}.`, 'api-version');
+  }
+  if (segments.length === 1 && segments[0]!.toLowerCase() === 'health' && (req.method === 'GET' || req.method === 'HEAD')) {
+    return reply.code(200).send();
+  }
+  const match = router.match(req.method, segments);
+  if (match === undefined) throw new DataPlaneError(404, 'Error.NotFound', `No operation at ${req.method} ${path}.`);
+  if (match === 'method') throw new DataPlaneError(405, 'Error.MethodNotAllowed', `${req.method} is not allowed on ${path}.`);
+  const hubName = match.params.hub!;
+  if (!isValidHub(hubName)) {
+    throw badRequest("The hub name must start with a letter and contain only letters, digits, '_', '`', ',', '.', '[' and ']' (at most 128 characters).", 'hub');
+  }
+  const hub = hubName.toLowerCase();
+
+  const request: DataPlaneRequest = { method: req.method, url: raw, headers: req.headers, resourceId: o.resourceId, hub };
+  const { auth, by } = await authenticate(o.authenticators(), request);
+  await by.authorize?.(auth, match.route.dataAction, request);
+
+  const contentType = req.headers['content-type'];
+  const result = await match.route.handle({
+    deps: o.deps,
+    params: { ...match.params, hub },
+    hub,
+    query,
+    body: Buffer.isBuffer(req.body) ? req.body : undefined,
+    contentType,
+    rawPath: path,
+    origin: `${req.protocol}://${req.host}`,
+  });
+  reply.code(result.status);
+  if (result.body === undefined || req.method === 'HEAD') return reply.send();
+  return reply.type('application/json; charset=utf-8').send(JSON.stringify(result.body));
+}

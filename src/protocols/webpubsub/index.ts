@@ -1,0 +1,11 @@
+export { JsonSession, PROTOCOL_JSON, PROTOCOL_JSON_RELIABLE, MAX_GROUPS_PER_CONNECTION } from './json-session.ts';
+export { SimpleSession, PROTOCOL_SIMPLE } from './simple-session.ts';
+export type { SimpleMode } from './simple-session.ts';
+export { ClientSession, truncateReason } from './session.ts';
+export type { SessionHost, SessionInit } from './session.ts';
+export { negotiate, parseProtocolHeader, PROTOCOL_PROTOBUF, PROTOCOL_PROTOBUF_RELIABLE } from './negotiate.ts';
+export type { Negotiation } from './negotiate.ts';
+export { isValidHub, isValidGroup, isValidEventName, MAX_GROUP_NAME } from './names.ts';
+export { applyRoles, compileGroupPattern } from './roles.ts';
+export { ConnectRejectedError } from './hooks.ts';
+export type { ClientEventHooks, ClientEventContext, ConnectRequest, ConnectResponse } from './hooks.ts';
