@@ -12,7 +12,7 @@ const graph = (dataDir: string) => {
   const c = new LapisClient(dataDir);
   return { c, call: <T = Json>(method: string, path: string, body?: unknown) => c.call<T>(GRAPH, method, `/v1.0${path}`, body) };
 };
-const appPath = (id: string) => /^[0-9a-f-]{36}$/i.test(id) ? `/applications(appId='${id}')` : `/applications/${encodeURIComponent(id)}`;
+const appPath = (id: string) => `/applications/${encodeURIComponent(id)}`;
 
 /** `lapis ad …`: Entra ID objects, named after `az ad …`, through the running node's Graph API. */
 export function adCommands(): Command {

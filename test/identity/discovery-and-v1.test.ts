@@ -60,19 +60,24 @@ test('v1 request by domain tenant, any casing, and for SignalR', { timeout: 30_0
   }
 });
 
-test('v1 request with the credentials in an HTTP Basic header (client_secret_basic) works too', { timeout: 30_000 }, async () => {
+test('client_secret_basic, which the discovery document advertises, works: credentials in an HTTP Basic header', { timeout: 30_000 }, async () => {
+  const doc = await discovery(lapis.ready, TENANT, '2.0');
+  const advertised = doc.token_endpoint_auth_methods_supported;
+  if (Array.isArray(advertised)) assert.ok(advertised.includes('client_secret_basic') || advertised.includes('client_secret_post'));
+  // RFC 6749 §2.3.1: the server MUST support Basic for clients issued a password; Entra does.
   const basic = Buffer.from(`${encodeURIComponent(APP.appId)}:${encodeURIComponent(APP.secret)}`).toString('base64');
   const res = await postForm(`${H}/${TENANT}/oauth2/token`, { grant_type: 'client_credentials', resource: WEBPUBSUB }, { authorization: `Basic ${basic}` });
   assert.equal(res.status, 200, res.text);
   await verifyAccessToken(lapis.ready, res.json.access_token, { audience: WEBPUBSUB, ver: '1.0' });
+  const wrong = Buffer.from(`${APP.appId}:not-the-secret-at-all-000`).toString('base64');
+  assertEntraError(await postForm(`${H}/${TENANT}/oauth2/v2.0/token`, { grant_type: 'client_credentials', scope: WEBPUBSUB_SCOPE }, { authorization: `Basic ${wrong}` }), { status: 401, error: 'invalid_client', code: 7000215 }, 'wrong Basic secret');
 });
 
-test('seed 000 literally says GET; a GET to the token endpoint answers JSON (a token or an Entra error), never a hang or HTML', { timeout: 30_000 }, async () => {
-  const url = new URL(`${H}/${TENANT}/oauth2/token`);
-  const res = await rawRequest(url.origin, url.pathname, { method: 'GET', headers: { 'content-type': FORM }, body: new URLSearchParams(v1Fields()).toString(), timeoutMs: 10_000 });
-  assert.ok(res.json && typeof res.json === 'object', `JSON body expected, got HTTP ${res.status}: ${res.text.slice(0, 200)}`);
-  if (res.status !== 200) assertEntraError(res, {}, 'GET on the token endpoint');
-  else assert.equal(typeof res.json.access_token, 'string');
+test('seed 000 literally says GET: a GET to the token endpoint gets Entra\'s answer, 400 invalid_request AADSTS900561', { timeout: 30_000 }, async () => {
+  for (const path of [`/${TENANT}/oauth2/token`, `/${TENANT}/oauth2/v2.0/token`]) {
+    const res = await rawRequest(new URL(H).origin, path, { method: 'GET', headers: { 'content-type': FORM }, body: new URLSearchParams(v1Fields()).toString(), timeoutMs: 10_000 });
+    assertEntraError(res, { status: [400, 405], error: 'invalid_request', code: 900561 }, `GET ${path}`);
+  }
 });
 
 test('raw v2 request: numbers for expires_in, no scope echo other than the .default', { timeout: 30_000 }, async () => {
@@ -146,6 +151,19 @@ test('JWKS: /discovery/keys and /discovery/v2.0/keys publish public RSA signing 
     }
     assert.ok(keys.some((k) => k.kid === kid), `${path}: the signing kid ${String(kid)} is published`);
   }
+});
+
+test('instance discovery at /common/discovery/instance answers the CloudInstanceDiscoveryResponse shape for the local host', { timeout: 30_000 }, async () => {
+  const authorize = `${H}/${TENANT}/oauth2/v2.0/authorize`;
+  const res = await getJson(`${H}/common/discovery/instance?api-version=1.1&authorization_endpoint=${encodeURIComponent(authorize)}`);
+  assert.equal(res.status, 200, res.text);
+  assert.equal(typeof res.json.tenant_discovery_endpoint, 'string');
+  assert.ok(res.json.tenant_discovery_endpoint.startsWith(`${H}/`));
+  const hostPort = new URL(H).host;
+  assert.ok(Array.isArray(res.json.metadata) && res.json.metadata.length > 0, 'metadata');
+  const entry = res.json.metadata.find((m: { aliases?: string[] }) => m.aliases?.includes(hostPort));
+  assert.ok(entry, `metadata lists ${hostPort} as an alias: ${JSON.stringify(res.json.metadata)}`);
+  assert.equal(entry.preferred_network, hostPort);
 });
 
 test('unknown tenant: OIDC documents answer 400 invalid_tenant AADSTS90002', { timeout: 30_000 }, async () => {

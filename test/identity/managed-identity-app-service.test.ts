@@ -4,6 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { startTestLapis } from '../helpers/lapis.ts';
 import type { TestLapis } from '../helpers/lapis.ts';
@@ -50,6 +52,11 @@ test('ready.json describes the host\'s system-assigned identity', () => {
   assert.ok(mi.identityHeader.length >= 16, 'identity header is a secret of reasonable length');
   assert.match(mi.systemAssigned.clientId, GUID_RE);
   assert.match(mi.systemAssigned.objectId, GUID_RE);
+});
+
+test('ready.json, which holds the identity header, is readable by its owner only', () => {
+  const mode = statSync(join(lapis.dataDir, 'ready.json')).mode;
+  assert.equal(mode & 0o077, 0, `ready.json mode ${(mode & 0o777).toString(8)}`);
 });
 
 test('system-assigned: ManagedIdentityCredential() gets a v1 token: appid = MI client id, oid = MI object id, appidacr "2"', { timeout: 90_000 }, async () => {

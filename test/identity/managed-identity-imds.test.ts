@@ -46,6 +46,17 @@ test('user-assigned by clientId over IMDS', { timeout: 90_000 }, async () => {
     `/subscriptions/${SUBSCRIPTION}/resourcegroups/${UAMI.resourceGroup}/providers/microsoft.managedidentity/userassignedidentities/${UAMI.name}`.toLowerCase());
 });
 
+test('user-assigned by resourceId (msi_res_id) and objectId over IMDS', { timeout: 90_000 }, async () => {
+  const resourceId = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${UAMI.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${UAMI.name}`;
+  for (const cred of [new ManagedIdentityCredential({ resourceId }), new ManagedIdentityCredential({ objectId: UAMI.principalId })]) {
+    const t = await within(cred.getToken(WEBPUBSUB_SCOPE));
+    assertSdkToken(t);
+    const v = await verifyAccessToken(lapis.ready, t.token, { audience: WEBPUBSUB, ver: '1.0' });
+    assert.equal(v.payload.oid, UAMI.principalId);
+    assert.equal(v.payload.appid, UAMI.clientId);
+  }
+});
+
 test('DefaultAzureCredential with only AZURE_CLIENT_ID set uses that user-assigned identity over IMDS', { timeout: 90_000 }, async () => {
   const t = await withEnv({ AZURE_CLIENT_ID: UAMI.clientId }, () => within(new DefaultAzureCredential().getToken(WEBPUBSUB_SCOPE)));
   assertSdkToken(t);

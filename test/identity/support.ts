@@ -288,7 +288,7 @@ export function signJwt(header: Record<string, unknown>, payload: Record<string,
   const input = `${b64u(header)}.${b64u(payload)}`;
   const alg = header.alg;
   let sig: Buffer;
-  if (alg === 'none') sig = Buffer.alloc(0);
+  if (typeof alg === 'string' && alg.toLowerCase() === 'none') sig = Buffer.alloc(0);
   else if (alg === 'HS256') sig = createHmac('sha256', key as Buffer).update(input).digest();
   else if (alg === 'PS256') sig = cryptoSign('sha256', Buffer.from(input), { key: key as KeyObject, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
   else if (alg === 'RS256') sig = cryptoSign('sha256', Buffer.from(input), key as KeyObject);

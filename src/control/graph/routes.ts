@@ -73,10 +73,9 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
   });
 
   const tenant = () => dir.defaultTenant.id;
-  /** Graph addresses an application by object id, or as `applications(appId='…')`. */
+  /** Graph addresses an application by object id; Lapis also takes its appId or display name. */
   const findApp = (ref: string): Application => {
-    const m = /^\(appId='([^']{1,64})'\)$/.exec(ref);
-    const found = dir.findApplication(m ? m[1]! : ref);
+    const found = dir.findApplication(ref);
     if (!found) throw GE.notFound('application', ref);
     return found;
   };
@@ -150,8 +149,8 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
     value: dir.servicePrincipals().map(servicePrincipalJson),
   }));
   app.get('/v1.0/servicePrincipals/:id', async (req: AppReq) => {
-    const m = /^\(appId='([^']{1,64})'\)$/.exec(req.params.id);
-    const sp = m ? dir.servicePrincipal(m[1]!) : dir.servicePrincipals().find((s) => s.id === req.params.id.toLowerCase());
+    const ref = req.params.id.toLowerCase();
+    const sp = dir.servicePrincipal(ref) ?? dir.servicePrincipals().find((s) => s.id === ref);
     if (!sp) throw GE.notFound('servicePrincipal', req.params.id);
     return servicePrincipalJson(sp);
   });

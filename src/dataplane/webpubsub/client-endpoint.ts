@@ -36,6 +36,7 @@ export interface ClientEndpointDeps {
   maxConnections: number | undefined;
   resourceName: string;
   register(session: ClientSession): void;
+  track(ws: WebSocket): void;
 }
 
 class HandshakeError extends Error {
@@ -196,7 +197,10 @@ export function handleProtocols(_offered: Set<string>, req: IncomingMessage): st
 function upgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string | undefined, done: (ws: WebSocket) => void): void {
   if (socket.destroyed) return;
   if (protocol) selectedProtocol.set(req, protocol);
-  deps.wss.handleUpgrade(req, socket, head, done);
+  deps.wss.handleUpgrade(req, socket, head, (ws) => {
+    deps.track(ws);
+    done(ws);
+  });
 }
 
 function reject(socket: Duplex, e: HandshakeError): void {

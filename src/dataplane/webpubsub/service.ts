@@ -1,0 +1,191 @@
+/**
+ * One Web PubSub resource's runtime: messaging core + REST API + client endpoint. A resource has an
+ * HTTPS and an HTTP listener; both mount the same service, so they share connections and groups.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { InProcessBackplane } from '../../backplane/index.ts';
+import type { Backplane } from '../../backplane/index.ts';
+import { MessagingCore } from '../../messaging/index.ts';
+import type { ClientEventHooks, ClientSession, SessionHost } from '../../protocols/webpubsub/index.ts';
+import { AccessKeyAuthenticator } from './auth/access-key.ts';
+import type { DataPlaneAuthenticator } from './auth/types.ts';
+import { clientHub, handleClientUpgrade, handleProtocols } from './client-endpoint.ts';
+import { mintClientToken } from './client-token.ts';
+import { compileODataFilter } from './odata-filter.ts';
+import { registerRest } from './rest-plugin.ts';
+
+export interface WebPubSubResourceContext {
+  /** Resource name, e.g. "chat". */
+  name: string;
+  /** ARM id, /subscriptions/…/resourceGroups/…/providers/Microsoft.SignalRService/webPubSub/chat */
+  resourceId: string;
+  /** May change at run time (regeneration): read on every use. */
+  getAccessKeys(): { primaryKey: string; secondaryKey: string };
+  isLocalAuthDisabled(): boolean;
+  /** `hub` is lower-cased. */
+  getHubSettings(hub: string): { anonymousConnectPolicy?: 'allow' | 'deny' } | undefined;
+  log: Logger;
+  /** Extra authenticators tried before the access-key one (Entra bearer + RBAC comes later). */
+  authenticators?: DataPlaneAuthenticator[];
+  limits?: {
+    maxConnections?: number;
+    /** REST body limit (default 1 MiB). */
+    maxBodyBytes?: number;
+    /** Client frame limit (default 1 MiB); larger frames close that client with 1009. */
+    maxFrameBytes?: number;
+    /** Per-socket outbound buffer before a non-reading client is dropped (default 16 MiB). */
+    maxSocketBufferBytes?: number;
+  };
+  /** Upstream event hooks (event handlers come later). */
+  events?: ClientEventHooks;
+  /**
+   * Key that signs tokens from `:generateToken` (they must work with local auth disabled).
+   * Default: a random per-process key; a cluster must pass a shared one.
+   */
+  internalSigningKey?: () => string;
+  /** Timers, overridable for tests. */
+  timing?: { keepAliveIntervalMs?: number; recoveryWindowMs?: number };
+}
+
+const MIB = 1024 * 1024;
+
+export class WebPubSubService {
+  readonly core: MessagingCore;
+  readonly #ctx: WebPubSubResourceContext;
+  readonly #backplane: Backplane;
+  readonly #ownsBackplane: boolean;
+  readonly #wss: WebSocketServer;
+  readonly #sessions = new Set<ClientSession>();
+  readonly #sockets = new Set<WebSocket>();
+  readonly #host: SessionHost;
+  readonly #internalKey: () => string;
+  readonly #keepAlive: NodeJS.Timeout;
+  readonly #upgradeListeners: Array<{ server: Server; listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }> = [];
+  #closed = false;
+
+  constructor(ctx: WebPubSubResourceContext, backplane?: Backplane) {
+    this.#ctx = ctx;
+    this.#backplane = backplane ?? new InProcessBackplane();
+    this.#ownsBackplane = backplane === undefined;
+    this.core = new MessagingCore({
+      channel: ctx.resourceId,
+      backplane: this.#backplane,
+      compileFilter: compileODataFilter,
+      maxConnections: ctx.limits?.maxConnections,
+    });
+    const randomKey = randomBytes(32).toString('base64url');
+    this.#internalKey = ctx.internalSigningKey ?? (() => randomKey);
+    // permessage-deflate stays off: frames are built once and shared by every socket, which
+    // only works uncompressed (per-socket compression contexts would re-encode per socket).
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: ctx.limits?.maxFrameBytes ?? MIB,
+      clientTracking: false,
+      handleProtocols,
+    });
+    const sessions = this.#sessions;
+    this.#host = {
+      core: this.core,
+      log: ctx.log,
+      events: ctx.events,
+      maxBufferedBytes: ctx.limits?.maxSocketBufferBytes ?? 16 * MIB,
+      recoveryWindowMs: ctx.timing?.recoveryWindowMs ?? 30_000,
+      sessionEnded: (s) => sessions.delete(s),
+    };
+    // One timer for all sockets (not one per socket): ping, and drop peers silent since the last ping.
+    this.#keepAlive = setInterval(() => {
+      for (const s of this.#sessions) s.heartbeat();
+    }, ctx.timing?.keepAliveIntervalMs ?? 20_000);
+    this.#keepAlive.unref();
+  }
+
+  /** Register REST routes and the WebSocket upgrade handler on one listener. */
+  mount(app: FastifyInstance): void {
+    const ctx = this.#ctx;
+    const keyAuth = new AccessKeyAuthenticator(ctx);
+    registerRest(app, {
+      resourceId: ctx.resourceId,
+      maxBodyBytes: ctx.limits?.maxBodyBytes ?? MIB,
+      log: ctx.log,
+      authenticators: () => [...(ctx.authenticators ?? []), keyAuth],
+      deps: {
+        core: this.core,
+        mintClientToken: (a) => mintClientToken({
+          origin: a.origin,
+          hub: a.hub,
+          userId: a.userId,
+          roles: a.roles,
+          groups: a.groups,
+          minutesToExpire: a.minutesToExpire,
+          key: this.#internalKey(),
+          clientPath: a.clientType === 'mqtt' ? '/clients/mqtt/hubs/' : a.clientType === 'socketio' ? '/clients/socketio/hubs/' : undefined,
+        }),
+      },
+    });
+    const server = app.server as Server;
+    const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(server, req, socket, head);
+    server.on('upgrade', listener);
+    this.#upgradeListeners.push({ server, listener });
+  }
+
+  #onUpgrade(server: Server, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    // Leave other paths to other upgrade listeners, if any.
+    if (clientHub(new URL(req.url ?? '/', 'http://localhost')) === undefined && server.listenerCount('upgrade') > 1) return;
+    socket.on('error', () => socket.destroy()); // a peer resetting mid-handshake must not surface as an uncaught error
+    const ctx = this.#ctx;
+    void handleClientUpgrade({
+      host: this.#host,
+      wss: this.#wss,
+      events: ctx.events,
+      clientTokenKeys: () => {
+        const keys = [this.#internalKey()];
+        if (!ctx.isLocalAuthDisabled()) {
+          const { primaryKey, secondaryKey } = ctx.getAccessKeys();
+          keys.push(primaryKey, secondaryKey);
+        }
+        return keys;
+      },
+      anonymousAllowed: (hub) => ctx.getHubSettings(hub)?.anonymousConnectPolicy === 'allow',
+      maxConnections: ctx.limits?.maxConnections,
+      resourceName: ctx.name,
+      register: (session) => {
+        this.#sessions.add(session);
+      },
+      // Upgraded sockets leave the HTTP server's bookkeeping: track them so `close()` can end them.
+      track: (ws) => {
+        this.#sockets.add(ws);
+        ws.once('close', () => this.#sockets.delete(ws));
+      },
+    }, req, socket, head).catch((err: unknown) => {
+      ctx.log.error({ err }, 'client upgrade failed');
+      socket.destroy();
+    });
+  }
+
+  /** Close all client sockets with the right close code, stop timers. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#keepAlive);
+    for (const { server, listener } of this.#upgradeListeners) server.off('upgrade', listener);
+    for (const s of [...this.#sessions]) s.close({ kind: 'shutdown', reason: 'The service is shutting down.' });
+    // Give peers a moment to answer the close frames, then cut whatever is left.
+    const deadline = Date.now() + 1000;
+    while (this.#sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const ws of this.#sockets) ws.terminate();
+    this.#sockets.clear();
+    this.core.close();
+    if (this.#ownsBackplane) await this.#backplane.close();
+  }
+}
