@@ -36,6 +36,7 @@ export class EntraError extends Error {
 /** The errors the token service answers with, by situation. */
 export const E = {
   malformed: (why: string) => new EntraError(400, 'invalid_request', 9002313, `Invalid request. Request is malformed or invalid. ${why}`),
+  postOnly: (method: string) => new EntraError(400, 'invalid_request', 900561, `The endpoint only accepts POST, OPTIONS requests. Received a ${method.slice(0, 10)} request.`),
   missingParam: (name: string) => new EntraError(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`),
   unsupportedGrant: (grant: string) => new EntraError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'.`),
   tenantNotFound: (tenant: string) => new EntraError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`),

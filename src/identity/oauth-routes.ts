@@ -52,6 +52,7 @@ export async function oauthRoutes(app: FastifyInstance, deps: OAuthRoutesDeps): 
   const token = (endpoint: EndpointVersion) => async (req: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
     if (!(req.body instanceof Map)) throw E.malformed("The request body must be 'application/x-www-form-urlencoded'.");
     tenantOf(req.params.tenant);
+    applyBasicAuth(req.headers.authorization, req.body as Map<string, string>);
     const body = await tokens.handle({
       tenantSegment: req.params.tenant, endpoint, form: req.body as Map<string, string>,
       assertionAudiences: assertionAudiences(req),
@@ -60,6 +61,11 @@ export async function oauthRoutes(app: FastifyInstance, deps: OAuthRoutesDeps): 
   };
   app.post('/:tenant/oauth2/token', token('v1'));
   app.post('/:tenant/oauth2/v2.0/token', token('v2'));
+  const onlyPost = async (req: FastifyRequest) => {
+    throw E.postOnly(req.method);
+  };
+  app.get('/:tenant/oauth2/token', onlyPost);
+  app.get('/:tenant/oauth2/v2.0/token', onlyPost);
 
   app.get('/:tenant/v2.0/.well-known/openid-configuration', async (req: FastifyRequest<{ Params: { tenant: string } }>) => {
     const t = tenantOf(req.params.tenant);
@@ -89,6 +95,30 @@ export async function oauthRoutes(app: FastifyInstance, deps: OAuthRoutesDeps): 
       metadata: [{ preferred_network: h, preferred_cache: h, aliases: [h] }],
     };
   });
+}
+
+/**
+ * client_secret_basic (RFC 6749 §2.3.1): client id and secret, each form-urlencoded, in an HTTP
+ * Basic header. Folded into the form so one code path authenticates; sending both is refused.
+ */
+function applyBasicAuth(header: string | undefined, form: Map<string, string>): void {
+  const m = header ? /^Basic\s+([A-Za-z0-9+/=]{1,4096})$/i.exec(header) : null;
+  if (!m) return;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw E.malformed('The Basic authorization header is malformed.');
+  let id: string;
+  let secret: string;
+  try {
+    id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+    secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+  } catch {
+    throw E.malformed('The Basic authorization header is malformed.');
+  }
+  if (form.has('client_secret') || form.has('client_assertion')) throw E.malformed('Send the client credential once: in the header or in the body.');
+  if (form.has('client_id') && form.get('client_id')!.toLowerCase() !== id.toLowerCase()) throw E.malformed('The client_id in the body differs from the one in the Basic header.');
+  form.set('client_id', id);
+  form.set('client_secret', secret);
 }
 
 function correlation(req: FastifyRequest): string | undefined {

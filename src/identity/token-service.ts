@@ -123,7 +123,8 @@ export class TokenService {
       // With an ID token and client_info MSAL caches the account and serves repeats from cache.
       body.id_token = await this.#issuer.issueIdToken(tenant.id, app.appId, principal);
       body.client_info = Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id })).toString('base64url');
-      body.scope = requested.scopes.map((s) => `${requested.resource}/${s}`).join(' ');
+      // Echo the resource scopes as requested: MSAL looks its cache up by them.
+      body.scope = (requested.scope ?? '').split(' ').filter((s) => s.includes('/')).join(' ');
     }
     return body;
   }

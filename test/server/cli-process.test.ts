@@ -191,7 +191,7 @@ test('the directory API refuses callers without a token or without admin rights'
   trustCa(ready.caCertPath);
   const none = await fetch(`${ready.httpsUrl}/v1.0/applications`);
   assert.equal(none.status, 401);
-  assert.equal((await none.json()).error.code, 'InvalidAuthenticationToken');
+  assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'InvalidAuthenticationToken');
   // A token for the right audience from a principal that is no directory admin.
   lapis(['ad', 'app', 'create', '--display-name', 'plain', '-d', dir]);
   const { appId, password } = JSON.parse(lapis(['ad', 'app', 'credential', 'reset', '--id', 'plain', '-d', dir]).stdout);
@@ -199,7 +199,7 @@ test('the directory API refuses callers without a token or without admin rights'
   const t = await cred.getToken('https://graph.microsoft.com/.default');
   const forbidden = await fetch(`${ready.httpsUrl}/v1.0/applications`, { headers: { authorization: `Bearer ${t.token}` } });
   assert.equal(forbidden.status, 403);
-  assert.equal((await forbidden.json()).error.code, 'Authorization_RequestDenied');
+  assert.equal(((await forbidden.json()) as { error: { code: string } }).error.code, 'Authorization_RequestDenied');
   // A token for another audience is refused as unauthenticated.
   const wrongAud = await cred.getToken('https://webpubsub.azure.com/.default');
   const r = await fetch(`${ready.httpsUrl}/v1.0/applications`, { headers: { authorization: `Bearer ${wrongAud.token}` } });
