@@ -55,6 +55,8 @@ export async function msiRoutes(app: FastifyInstance, deps: MsiRoutesDeps): Prom
       }
     } else {
       if (req.headers.metadata !== 'true') return fail(reply, 400, 'invalid_request', 'Required metadata header not specified');
+      // Azure IMDS refuses proxied requests (an SSRF guard): a forwarding header means a proxy.
+      if (req.headers['x-forwarded-for'] !== undefined) return fail(reply, 400, 'invalid_request', 'Requests with an X-Forwarded-For header are not accepted');
       // IMDS trusts every process on the machine; it must not answer other machines.
       if (!isLoopback(req.ip)) return fail(reply, 403, 'invalid_request', 'The IMDS endpoint answers only this machine.');
     }

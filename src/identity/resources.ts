@@ -30,7 +30,9 @@ const MAX_RESOURCE_LENGTH = 512;
 export function resolveResource(dir: Directory, tenant: Tenant, requested: string): ResolvedResource {
   if (!requested || requested.length > MAX_RESOURCE_LENGTH) throw E.resourceNotFound(requested.slice(0, 64), tenant.id);
   const bare = requested.replace(/\/+$/, '').toLowerCase();
-  if (FIRST_PARTY_RESOURCES.some((r) => r === bare)) return { audience: requested, version: '1.0', requested };
+  const firstParty = FIRST_PARTY_RESOURCES.find((r) => r === bare);
+  // `aud` takes the canonical spelling (validators compare exactly), keeping a trailing slash if asked.
+  if (firstParty) return { audience: requested.endsWith('/') ? `${firstParty}/` : firstParty, version: '1.0', requested };
   const app = dir.findResourceApplication(tenant.id, requested);
   if (!app) throw E.resourceNotFound(requested, tenant.id);
   return app.requestedAccessTokenVersion === 2

@@ -84,14 +84,17 @@ function finish(cert: x509.X509Certificate, keyPem: string, fileName: string, ch
 
 let counter = 0;
 
-/** RSA 2048 key + self-signed certificate; the PEM file holds the certificate then the PKCS#8 key. */
-export async function createClientCert(commonName = 'lapis-test-client', opts: { passphrase?: string } = {}): Promise<ClientCert> {
+/**
+ * RSA 2048 key + self-signed certificate; the PEM file holds the certificate then the PKCS#8 key
+ * (encrypted with `passphrase` when given). Validity defaults to now − 1 min … now + 2 days.
+ */
+export async function createClientCert(commonName = 'lapis-test-client', opts: { passphrase?: string; notBefore?: Date; notAfter?: Date } = {}): Promise<ClientCert> {
   const keys = await newKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     name: `CN=${commonName}`,
     keys,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 2 * 24 * 3600_000),
+    notBefore: opts.notBefore ?? new Date(Date.now() - 60_000),
+    notAfter: opts.notAfter ?? new Date(Date.now() + 2 * 24 * 3600_000),
     signingAlgorithm: RSA,
     extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
   });

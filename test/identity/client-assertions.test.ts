@@ -19,6 +19,7 @@ const TENANT = 'f1a2b3c4-d5e6-4f7a-9b8c-9d0e1f2a3b91';
 const DOMAIN = 'proseware.onmicrosoft.com';
 const APP = 'a2b3c4d5-e6f7-4a8b-8c9d-0e1f2a3b4c92';
 const OTHER_APP = 'b3c4d5e6-f7a8-4b9c-9d0e-1f2a3b4c5d93';
+const EXPIRED_CERT_APP = 'c4d5e6f7-a8b9-4c0d-8e1f-2a3b4c5d6e94';
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 let lapis: TestLapis;
@@ -26,10 +27,14 @@ let H: string;
 let cert: ClientCert;
 let other: ClientCert;
 let stranger: ClientCert;
+let expired: ClientCert;
 
 before(async () => {
   scrubAzureEnv();
-  [cert, other, stranger] = await Promise.all([createClientCert('assertion-app'), createClientCert('other-app'), createClientCert('stranger')]);
+  [cert, other, stranger, expired] = await Promise.all([
+    createClientCert('assertion-app'), createClientCert('other-app'), createClientCert('stranger'),
+    createClientCert('expired-cert', { notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') }),
+  ]);
   lapis = await startTestLapis({
     config: {
       tenantId: TENANT,
@@ -37,6 +42,7 @@ before(async () => {
       applications: [
         { displayName: 'assertion-app', appId: APP, keyCredentials: [{ type: 'AsymmetricX509Cert', key: cert.certPem }] },
         { displayName: 'other-app', appId: OTHER_APP, keyCredentials: [{ type: 'AsymmetricX509Cert', key: other.certPem }] },
+        { displayName: 'expired-cert-app', appId: EXPIRED_CERT_APP, keyCredentials: [{ type: 'AsymmetricX509Cert', key: expired.certPem }] },
       ],
     },
   });
@@ -109,6 +115,11 @@ test('refused: unknown certificate thumbprint, another app\'s certificate, or a 
   assertEntraError(await exchange(signJwt({ alg: 'PS256', typ: 'JWT' }, assertionClaims(APP, v2()), cert.privateKey)), { status: 401, error: 'invalid_client' }, 'no kid/x5t at all');
 });
 
+test('refused: a registered certificate past its notAfter → 401 invalid_client AADSTS700027', { timeout: 30_000 }, async () => {
+  const a = signJwt(ps256(expired), assertionClaims(EXPIRED_CERT_APP, v2()), expired.privateKey);
+  assertEntraError(await exchange(a, v2(), EXPIRED_CERT_APP), badSignature, 'expired certificate');
+});
+
 test('refused: tampered payload (valid signature for different claims) → AADSTS700027', { timeout: 30_000 }, async () => {
   const genuine = signJwt(ps256(), assertionClaims(APP, v2()), cert.privateKey);
   const [h, p, s] = genuine.split('.');
@@ -147,6 +158,20 @@ test('refused: the same assertion replayed for the same request (jti seen) → 4
   const first = await exchange(a);
   assert.equal(first.status, 200, first.text);
   assertEntraError(await exchange(a), { status: 401, error: 'invalid_client' }, 'replay');
+});
+
+test('the same assertion sent five times at once is accepted exactly once', { timeout: 30_000 }, async () => {
+  const a = signJwt(ps256(), assertionClaims(APP, v2()), cert.privateKey);
+  const results = await Promise.all(Array.from({ length: 5 }, () => exchange(a)));
+  assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join(','));
+  for (const r of results.filter((x) => x.status !== 200)) assertEntraError(r, { status: 401, error: 'invalid_client' }, 'concurrent replay');
+});
+
+test('the same assertion for a second resource is accepted (what msal-node does within its 10-minute reuse)', { timeout: 30_000 }, async () => {
+  const a = signJwt(ps256(), assertionClaims(APP, v2()), cert.privateKey);
+  assert.equal((await exchange(a)).status, 200);
+  const second = await postForm(v2(), { grant_type: 'client_credentials', client_id: APP, scope: 'https://signalr.azure.com/.default', client_assertion_type: JWT_BEARER, client_assertion: a });
+  assert.equal(second.status, 200, second.text);
 });
 
 test('refused: garbage assertions and a wrong client_assertion_type, each with an Entra-shaped error', { timeout: 30_000 }, async () => {

@@ -166,6 +166,16 @@ test('instance discovery at /common/discovery/instance answers the CloudInstance
   assert.equal(entry.preferred_network, hostPort);
 });
 
+test('the plain-HTTP listener serves no token endpoint: a secret posted there gets no token', { timeout: 30_000 }, async () => {
+  const plain = lapis.ready.httpUrl.replace(/\/+$/, '');
+  assert.match(plain, /^http:/);
+  for (const path of [`/${TENANT}/oauth2/token`, `/${TENANT}/oauth2/v2.0/token`]) {
+    const res = await postForm(`${plain}${path}`, { ...v1Fields(), scope: WEBPUBSUB_SCOPE });
+    assert.ok(res.status >= 400 && res.status < 500, `${path} over plain HTTP: ${res.status}`);
+    assert.equal(res.json?.access_token, undefined, `${path} over plain HTTP must not issue tokens`);
+  }
+});
+
 test('unknown tenant: OIDC documents answer 400 invalid_tenant AADSTS90002', { timeout: 30_000 }, async () => {
   for (const path of ['/11111111-2222-4333-8444-555555555555/v2.0/.well-known/openid-configuration', '/nosuch.onmicrosoft.com/v2.0/.well-known/openid-configuration', '/11111111-2222-4333-8444-555555555555/.well-known/openid-configuration']) {
     assertEntraError(await getJson(`${H}${path}`), { status: 400, error: 'invalid_tenant', code: 90002 }, path);

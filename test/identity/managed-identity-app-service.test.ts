@@ -10,7 +10,7 @@ import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identi
 import { startTestLapis } from '../helpers/lapis.ts';
 import type { TestLapis } from '../helpers/lapis.ts';
 import {
-  GUID_RE, WEBPUBSUB, WEBPUBSUB_SCOPE, assertSdkToken, assertV1AppClaims, getJson, rejection, scrubAzureEnv,
+  GUID_RE, WEBPUBSUB, WEBPUBSUB_SCOPE, assertSdkToken, assertV1AppClaims, assertV2AppClaims, getJson, rejection, scrubAzureEnv,
   verifyAccessToken, within,
 } from './support.ts';
 
@@ -18,6 +18,8 @@ const TENANT = '4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f41';
 const SUBSCRIPTION = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a42';
 const UAMI = { name: 'uami-chat', resourceGroup: 'rg-chat', clientId: '6f7a8b9c-0d1e-4f2a-9b3c-4d5e6f7a8b43', principalId: '7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c44' };
 const UAMI2 = { name: 'uami-other', resourceGroup: 'rg-chat', clientId: '8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d45', principalId: '9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e46' };
+const UPSTREAM_V1 = { appId: 'ad0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f47', uri: 'api://mi-upstream-v1' };
+const UPSTREAM_V2 = { appId: 'be1f2a3b-4c5d-4e6f-9a7b-8c9d0e1f2a48', uri: 'api://mi-upstream-v2' };
 const uamiResourceId = (u: typeof UAMI) => `/subscriptions/${SUBSCRIPTION}/resourceGroups/${u.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${u.name}`;
 
 let lapis: TestLapis;
@@ -29,6 +31,10 @@ before(async () => {
       tenantId: TENANT,
       subscriptionId: SUBSCRIPTION,
       userAssignedIdentities: [UAMI, UAMI2],
+      applications: [
+        { displayName: 'mi-upstream-v1', appId: UPSTREAM_V1.appId, identifierUris: [UPSTREAM_V1.uri] },
+        { displayName: 'mi-upstream-v2', appId: UPSTREAM_V2.appId, identifierUris: [UPSTREAM_V2.uri], api: { requestedAccessTokenVersion: 2 } },
+      ],
       resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat-mi', resourceGroup: 'rg-chat', identity: { type: 'SystemAssigned' } }],
     },
   });
@@ -91,6 +97,19 @@ test('user-assigned by objectId and by resourceId select the right identity', { 
   const v2 = await verifyAccessToken(lapis.ready, byResource.token, { audience: WEBPUBSUB, ver: '1.0' });
   assert.equal(v2.payload.oid, UAMI.principalId);
   assert.equal(v2.payload.appid, UAMI.clientId);
+});
+
+test('managed-identity tokens for registered apps (what an upstream event handler receives): v1 by App ID URI, v2 = appId', { timeout: 90_000 }, async () => {
+  const cred = new ManagedIdentityCredential({ clientId: UAMI.clientId });
+  const t1 = await within(cred.getToken(`${UPSTREAM_V1.uri}/.default`), undefined, 'v1 app');
+  assertSdkToken(t1);
+  const v1 = await verifyAccessToken(lapis.ready, t1.token, { audience: UPSTREAM_V1.uri, ver: '1.0' });
+  assertV1AppClaims(v1, lapis.ready, { aud: UPSTREAM_V1.uri, appid: UAMI.clientId, appidacr: '2', oid: UAMI.principalId });
+  const t2 = await within(cred.getToken(`${UPSTREAM_V2.uri}/.default`), undefined, 'v2 app');
+  assertSdkToken(t2);
+  const v2 = await verifyAccessToken(lapis.ready, t2.token, { audience: UPSTREAM_V2.appId, ver: '2.0' });
+  assertV2AppClaims(v2, lapis.ready, { aud: UPSTREAM_V2.appId, azp: UAMI.clientId, azpacr: '2' });
+  assert.equal(v2.payload.oid, UAMI.principalId);
 });
 
 test('DefaultAzureCredential picks up the App Service identity from the environment alone', { timeout: 90_000 }, async () => {

@@ -92,3 +92,12 @@ test('raw IMDS request without Metadata: true → 400 invalid_request; unknown i
   assert.ok(unknown.status >= 400 && unknown.status < 500, `unknown client_id: ${unknown.status} ${unknown.text}`);
   assert.equal(unknown.json?.access_token, undefined);
 });
+
+test('raw IMDS request carrying X-Forwarded-For is refused, as Azure IMDS does (SSRF guard for proxied requests)', { timeout: 30_000 }, async () => {
+  // Azure IMDS documentation: requests "must contain the header Metadata: true" and "must not
+  // contain an X-Forwarded-For header"; any request that does not meet both is rejected.
+  const q = `?api-version=2018-02-01&resource=${encodeURIComponent(WEBPUBSUB)}`;
+  const proxied = await getJson(`${imdsUrl()}${q}`, { Metadata: 'true', 'X-Forwarded-For': '203.0.113.9' });
+  assert.equal(proxied.status, 400, `X-Forwarded-For must be refused: ${proxied.status} ${proxied.text.slice(0, 100)}`);
+  assert.equal(proxied.json?.access_token, undefined);
+});

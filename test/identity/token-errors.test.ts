@@ -81,6 +81,12 @@ test('unknown tenant → 400 invalid_tenant AADSTS90002 (GUID and domain, v2 and
   assertEntraError(await postForm(v1(randomUUID()), cc1()), { status: 400, error: 'invalid_tenant', code: 90002 }, 'v1 guid');
 });
 
+test('client credentials on common / organizations is refused (the tenant must be named), never a token', { timeout: 30_000 }, async () => {
+  for (const t of ['common', 'organizations']) {
+    assertEntraError(await postForm(v2(t), cc()), { status: 400 }, t);
+  }
+});
+
 test('client credentials scope without /.default → 400 invalid_scope AADSTS1002012', { timeout: 30_000 }, async () => {
   assertEntraError(await postForm(v2(), cc({ scope: WEBPUBSUB })), { status: 400, error: 'invalid_scope', code: 1002012 });
   assertEntraError(await postForm(v2(), cc({ scope: `${WEBPUBSUB}/user_impersonation` })), { status: 400, error: 'invalid_scope', code: 1002012 });

@@ -95,6 +95,14 @@ test('raw password grant with the right password answers the ROPC response shape
   assert.equal(info.utid, TENANT);
 });
 
+test('password grant on /organizations (allowed by Entra for work accounts) issues a token of the user\'s tenant', { timeout: 30_000 }, async () => {
+  const res = await postForm(`${host(lapis.ready)}/organizations/oauth2/v2.0/token`, { grant_type: 'password', client_id: CLI_APP, username: USER.userPrincipalName, password: USER.password, scope: `${WEBPUBSUB_SCOPE} openid profile offline_access`, client_info: '1' });
+  assert.equal(res.status, 200, res.text);
+  const v = await verifyAccessToken(lapis.ready, res.json.access_token, { audience: WEBPUBSUB, ver: '1.0' });
+  assert.equal(v.payload.tid, TENANT);
+  assert.equal(v.payload.oid, USER.id);
+});
+
 test('the password grant through a confidential app without its secret is refused (AADSTS7000218)', { timeout: 60_000 }, async () => {
   const url = `${host(lapis.ready)}/${TENANT}/oauth2/v2.0/token`;
   const res = await postForm(url, { grant_type: 'password', client_id: CONFIDENTIAL_APP.appId, username: USER.userPrincipalName, password: USER.password, scope: WEBPUBSUB_SCOPE });

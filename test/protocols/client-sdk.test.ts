@@ -22,10 +22,9 @@ function makeClient(h: Harness, hub: string, token: { userId?: string; roles?: s
 
 test('clients from getClientAccessToken join, send to groups, get acks and Duplicate', async (t) => {
   const h = await start();
-  t.after(() => h.close());
   const alice = makeClient(h, 'chat', { userId: 'alice', roles: ['webpubsub.joinLeaveGroup', 'webpubsub.sendToGroup'] });
   const bob = makeClient(h, 'chat', { userId: 'bob', roles: ['webpubsub.sendToGroup.room'], groups: ['room'] });
-  t.after(() => { alice.client.stop(); bob.client.stop(); });
+  t.after(async () => { alice.client.stop(); bob.client.stop(); await h.close(); });
   await alice.client.start();
   await bob.client.start();
   await until(() => alice.connected.length === 1 && bob.connected.length === 1);
@@ -35,7 +34,7 @@ test('clients from getClientAccessToken join, send to groups, get acks and Dupli
 
   await alice.client.sendToGroup('room', { hi: 'json' }, 'json');
   await alice.client.sendToGroup('room', 'text!', 'text', { noEcho: true });
-  await bob.client.sendToGroup('room', new Uint8Array([9, 8, 7]).buffer, 'binary');
+  await bob.client.sendToGroup('room', new Uint8Array([9, 8, 7]).buffer, 'binary', { noEcho: true });
   await until(() => bob.group.length === 2 && alice.group.length === 2);
   assert.deepEqual(bob.group.map((m) => [m.group, m.fromUserId, m.dataType, m.data]), [
     ['room', 'alice', 'json', { hi: 'json' }],
@@ -68,10 +67,9 @@ test('clients from getClientAccessToken join, send to groups, get acks and Dupli
 
 test('permissions granted and revoked at run time apply to SDK clients', async (t) => {
   const h = await start();
-  t.after(() => h.close());
   const sc = h.client('hub');
   const c = makeClient(h, 'hub', { userId: 'u' });
-  t.after(() => c.client.stop());
+  t.after(async () => { c.client.stop(); await h.close(); });
   await c.client.start();
   await until(() => c.connected.length === 1);
   const id = c.connected[0]!;
@@ -88,10 +86,9 @@ test('permissions granted and revoked at run time apply to SDK clients', async (
 
 test('a reliable client recovers a dropped transport without losing or repeating messages', async (t) => {
   const h = await start();
-  t.after(() => h.close());
   const sc = h.client('hub');
   const c = makeClient(h, 'hub', { userId: 'u', groups: ['g'] });
-  t.after(() => c.client.stop());
+  t.after(async () => { c.client.stop(); await h.close(); });
   let disconnects = 0;
   c.client.on('disconnected', () => disconnects++);
   await c.client.start();
@@ -120,9 +117,9 @@ test('a reliable client recovers a dropped transport without losing or repeating
 
 test('client stop ends the logical connection at once; plain JSON protocol works too', async (t) => {
   const h = await start();
-  t.after(() => h.close());
   const sc = h.client('hub');
   const c = makeClient(h, 'hub', { userId: 'json-user', roles: ['webpubsub.joinLeaveGroup'] }, { protocol: WebPubSubJsonProtocol() });
+  t.after(async () => { c.client.stop(); await h.close(); });
   await c.client.start();
   await until(() => c.connected.length === 1);
   await c.client.joinGroup('g');

@@ -101,7 +101,9 @@ function send(ctx: RouteContext, target: Target, allowExcluded: boolean): RouteR
     hub: ctx.hub,
     target,
     payload,
-    from: 'server',
+    // REST group sends reach JSON clients as group messages (no fromUserId), as in the service.
+    from: target.scope === 'group' ? 'group' : 'server',
+    group: target.scope === 'group' ? target.group : undefined,
     excluded: allowExcluded ? ctx.query.all('excluded') : undefined,
     filter,
   });
