@@ -9,7 +9,9 @@ import type { Harness } from '../dataplane/helpers.ts';
 function makeClient(h: Harness, hub: string, token: { userId?: string; roles?: string[]; groups?: string[] }, extra: object = {}) {
   const client = new WebPubSubClient(
     { getClientAccessUrl: async () => (await h.client(hub).getClientAccessToken(token)).url },
-    { messageRetryOptions: { maxRetries: 0 }, ...extra },
+    // Short keep-alive timers: the SDK's keep-alive tasks sleep uninterruptibly (40 s by default)
+    // and would hold the test process open after stop(). They also exercise ping → pong.
+    { messageRetryOptions: { maxRetries: 0 }, keepAliveIntervalInMs: 500, keepAliveTimeoutInMs: 1500, ...extra },
   );
   const group: OnGroupDataMessageArgs['message'][] = [];
   const server: OnServerDataMessageArgs['message'][] = [];

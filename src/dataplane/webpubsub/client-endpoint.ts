@@ -68,7 +68,13 @@ export function clientHub(url: URL): string | undefined | null {
 }
 
 export async function handleClientUpgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    reject(socket, new HandshakeError(400, 'Invalid request target.'));
+    return;
+  }
   try {
     const hub = clientHub(url);
     if (hub === undefined) throw new HandshakeError(404, 'Not found.');

@@ -141,7 +141,13 @@ export class WebPubSubService {
       return;
     }
     // Leave other paths to other upgrade listeners, if any.
-    if (clientHub(new URL(req.url ?? '/', 'http://localhost')) === undefined && server.listenerCount('upgrade') > 1) return;
+    let isClientPath = false;
+    try {
+      isClientPath = clientHub(new URL(req.url ?? '/', 'http://localhost')) !== undefined;
+    } catch {
+      // An unparsable request target: refused below like any other bad handshake.
+    }
+    if (!isClientPath && server.listenerCount('upgrade') > 1) return;
     socket.on('error', () => socket.destroy()); // a peer resetting mid-handshake must not surface as an uncaught error
     const ctx = this.#ctx;
     void handleClientUpgrade({

@@ -3,9 +3,9 @@
  *
  * - Batched: frames queued during one turn of the event loop are written in one corked burst
  *   (one writev) by a single shared `setImmediate`, not one syscall per frame.
- * - Bounded: when a peer does not read, its kernel+Node buffer grows; past `maxBufferedBytes`
- *   the writer reports an overflow (the session then drops that peer). Other peers never wait:
- *   nothing here blocks or awaits.
+ * - Bounded: when a peer does not read, the kernel stops taking its bytes and Node's buffer for
+ *   that socket grows; past `maxBufferedBytes` the writer reports an overflow (the session then
+ *   drops that peer). Other peers never wait: nothing here blocks or awaits.
  * - Safe with `ws`: `ws` itself only writes whole control frames (ping/pong/close) synchronously
  *   (permessage-deflate is off, so its sender never queues), so frames never interleave. Queued
  *   frames are flushed before `ws` writes a close frame, and dropped once the socket is closing.
@@ -47,17 +47,21 @@ export class FrameWriter {
 
   write(pieces: readonly Buffer[]): void {
     if (this.#overflowed || this.#ws.readyState !== 1) return;
-    for (const p of pieces) {
-      this.#queue.push(p);
-      this.#queued += p.length;
-    }
-    if (this.bufferedBytes > this.#max) {
+    // Slowness is measured by what the kernel has not accepted yet (Node's socket buffer), not by
+    // what this tick queued: a burst is fine for a reader, a backlog is not. The queue itself is
+    // capped too, so one huge burst cannot grow memory without bound.
+    if ((this.#socket.writableLength ?? 0) > this.#max || this.#queued > 4 * this.#max) {
       this.#overflowed = true;
       this.#queue = [];
       this.#queued = 0;
+      dirty.delete(this);
       // Deferred so that a fan-out loop never sees membership change under it.
       queueMicrotask(this.#onOverflow);
       return;
+    }
+    for (const p of pieces) {
+      this.#queue.push(p);
+      this.#queued += p.length;
     }
     dirty.add(this);
     if (!scheduled) {

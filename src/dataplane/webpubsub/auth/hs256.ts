@@ -52,21 +52,24 @@ function describe(err: unknown): string {
 export function audienceMatches(aud: unknown, requestPathAndQuery: string, extraPaths: readonly string[] = []): boolean {
   const auds = Array.isArray(aud) ? aud : [aud];
   const q = requestPathAndQuery.indexOf('?');
-  const wanted = new Set(
-    [requestPathAndQuery, q >= 0 ? requestPathAndQuery.slice(0, q) : requestPathAndQuery, ...extraPaths].flatMap((p) => {
-      const lower = p.toLowerCase();
-      return [lower, lower.replace(/\/+$/, '')];
-    }),
-  );
+  const wanted = new Set<string>();
+  for (const p of [requestPathAndQuery, q >= 0 ? requestPathAndQuery.slice(0, q) : requestPathAndQuery, ...extraPaths]) {
+    // Both sides may be encoded differently (clients and fetch() percent-encode different sets).
+    for (const v of [p, safeDecode(p)]) if (v !== undefined) wanted.add(normalize(v));
+  }
   for (const a of auds) {
     if (typeof a !== 'string') continue;
-    for (const candidate of [a, safeDecode(a)]) {
-      if (candidate === undefined) continue;
-      const path = pathAndQuery(candidate);
-      if (path !== undefined && (wanted.has(path.toLowerCase()) || wanted.has(path.toLowerCase().replace(/\/+$/, '')))) return true;
+    const path = pathAndQuery(a);
+    if (path === undefined) continue;
+    for (const candidate of [path, safeDecode(path)]) {
+      if (candidate !== undefined && wanted.has(normalize(candidate))) return true;
     }
   }
   return false;
+}
+
+function normalize(pathAndQuery: string): string {
+  return pathAndQuery.toLowerCase().replace(/\/+$/, '').replace(/\/+\?/, '?');
 }
 
 function pathAndQuery(url: string): string | undefined {

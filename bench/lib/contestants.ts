@@ -1,0 +1,137 @@
+/**
+ * What each contestant looks like on the wire: how a receiver or publisher connects, what a
+ * client-published message frame is, and what a server-side send request is. Shared by the
+ * orchestrator and the load-generator workers (so that both build exactly the same requests).
+ */
+import { hourToken } from './jwt.ts';
+import { maskedFrame, OP_TEXT } from './wsframe.ts';
+
+export const KINDS = ['ws-naive', 'ws-cork', 'socketio', 'lapis-simple', 'lapis-json'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export const LABELS: Record<Kind, string> = {
+  'ws-naive': 'ws naive (1 send/socket)',
+  'ws-cork': 'ws frame-once + cork',
+  socketio: 'Socket.IO 4 rooms',
+  'lapis-simple': 'Lapis plain WebSocket',
+  'lapis-json': 'Lapis json.webpubsub.azure.v1',
+};
+
+/** How receivers talk to the server once the WebSocket is open. */
+export type Wire = 'ws' | 'socketio' | 'lapis-simple' | 'lapis-json';
+
+export function wireOf(kind: Kind): Wire {
+  if (kind === 'ws-naive' || kind === 'ws-cork') return 'ws';
+  return kind;
+}
+
+export const isLapis = (kind: Kind): boolean => kind === 'lapis-simple' || kind === 'lapis-json';
+
+export const LAPIS_HUB = 'bench';
+export const API_VERSION = '2024-12-01';
+export const JSON_SUBPROTOCOL = 'json.webpubsub.azure.v1';
+
+/** Everything a client needs to reach one running contestant. */
+export interface Endpoint {
+  kind: Kind;
+  port: number;
+  /** Lapis only: the access key (client tokens and REST tokens are signed with it) and the origin tokens name. */
+  key?: string;
+  origin?: string;
+}
+
+export interface ConnRequest {
+  /** Request target of the upgrade GET (path and query). */
+  path: string;
+  /** Sec-WebSocket-Protocol to offer. */
+  protocol?: string;
+}
+
+/** Receiver i: user `u{i}`, connection tag `c{i}`, member of group `all` and of small group `s{i/groupSize}`. */
+export function receiverRequest(ep: Endpoint, i: number, groupSize: number): ConnRequest {
+  const groups = ['all', `s${Math.floor(i / groupSize)}`];
+  return clientRequest(ep, `u${i}`, `c${i}`, groups, ['webpubsub.joinLeaveGroup']);
+}
+
+/** Publisher j (not a receiver: no groups). For Lapis plain WebSocket it is bound to one group (webpubsub_mode=sendToGroup). */
+export function publisherRequest(ep: Endpoint, j: number, group: string): ConnRequest {
+  if (ep.kind === 'lapis-simple') {
+    const token = lapisClientToken(ep, `p${j}`, [], ['webpubsub.sendToGroup']);
+    return { path: `/client/hubs/${LAPIS_HUB}?webpubsub_mode=sendToGroup&group=${encodeURIComponent(group)}&access_token=${token}` };
+  }
+  return clientRequest(ep, `p${j}`, `p${j}`, [], ['webpubsub.sendToGroup']);
+}
+
+function clientRequest(ep: Endpoint, user: string, tag: string, groups: string[], roles: string[]): ConnRequest {
+  switch (wireOf(ep.kind)) {
+    case 'ws':
+      return { path: `/ws?c=${tag}&u=${user}&g=${groups.join(',')}` };
+    case 'socketio':
+      return { path: `/socket.io/?EIO=4&transport=websocket&c=${tag}&u=${user}&g=${groups.join(',')}` };
+    case 'lapis-simple':
+      return { path: `/client/hubs/${LAPIS_HUB}?access_token=${lapisClientToken(ep, user, groups, roles)}` };
+    case 'lapis-json':
+      return { path: `/client/hubs/${LAPIS_HUB}?access_token=${lapisClientToken(ep, user, groups, roles)}`, protocol: JSON_SUBPROTOCOL };
+  }
+}
+
+/** Client access token (reference §3.2): aud = `{endpoint}/client/hubs/{hub}`, signed with the access key. */
+export function lapisClientToken(ep: Endpoint, user: string, groups: string[], roles: string[]): string {
+  const claims: Record<string, unknown> = { aud: `${ep.origin}/client/hubs/${LAPIS_HUB}`, sub: user, role: roles };
+  if (groups.length > 0) claims['webpubsub.group'] = groups;
+  return hourToken(claims, ep.key!);
+}
+
+/** The client → server frame that publishes `payload` (text) to `group`. */
+export function publishFrame(kind: Kind, group: string, payload: string): Buffer {
+  switch (wireOf(kind)) {
+    case 'ws':
+      return maskedFrame(OP_TEXT, Buffer.from(JSON.stringify({ g: group, d: payload })));
+    case 'socketio':
+      return maskedFrame(OP_TEXT, Buffer.from(`42${JSON.stringify(['pub', { g: group, d: payload }])}`));
+    case 'lapis-simple':
+      return maskedFrame(OP_TEXT, Buffer.from(payload));
+    case 'lapis-json':
+      return maskedFrame(OP_TEXT, Buffer.from(JSON.stringify({ type: 'sendToGroup', group, dataType: 'text', data: payload })));
+  }
+}
+
+export type SendTarget = { scope: 'all' } | { scope: 'group'; group: string } | { scope: 'user'; user: string } | { scope: 'connection'; id: string };
+
+/**
+ * A complete HTTP/1.1 request that makes the server send `body` (text) to `target`: the REST API
+ * for Lapis (access-key JWT whose aud is the full URL, reference §2.2), a bare POST for the peers.
+ */
+export function sendRequest(ep: Endpoint, target: SendTarget, body: Buffer): Buffer {
+  let path: string;
+  let auth = '';
+  if (isLapis(ep.kind)) {
+    const base = `/api/hubs/${LAPIS_HUB}`;
+    const suffix = `/:send?api-version=${API_VERSION}`;
+    switch (target.scope) {
+      case 'all': path = `${base}${suffix}`; break;
+      case 'group': path = `${base}/groups/${encodeURIComponent(target.group)}${suffix}`; break;
+      case 'user': path = `${base}/users/${encodeURIComponent(target.user)}${suffix}`; break;
+      case 'connection': path = `${base}/connections/${encodeURIComponent(target.id)}${suffix}`; break;
+    }
+    auth = `Authorization: Bearer ${hourToken({ aud: `${ep.origin}${path}` }, ep.key!)}\r\n`;
+  } else {
+    switch (target.scope) {
+      case 'all': path = '/broadcast'; break;
+      case 'group': path = `/group/${encodeURIComponent(target.group)}`; break;
+      case 'user': path = `/user/${encodeURIComponent(target.user)}`; break;
+      case 'connection': path = `/conn/${encodeURIComponent(target.id)}`; break;
+    }
+  }
+  const head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${ep.port}\r\n${auth}Content-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
+/** A text payload of exactly `size` bytes; `stamp` (hrtime µs) is embedded as `@@T<digits>;` for latency runs. */
+export function payloadOf(size: number, stamp?: bigint): string {
+  const head = stamp === undefined ? '' : `@@T${stamp};`;
+  const fill = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let s = head;
+  while (s.length < size) s += fill;
+  return s.slice(0, size);
+}

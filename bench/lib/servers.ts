@@ -1,0 +1,158 @@
+/**
+ * Starting and stopping contestants, each a child process pinned to the server core.
+ * Lapis is started exactly as a user would (`bin/lapis.js start`) with a declared world whose
+ * access keys and client secret are known, and reached through its resource's plain-HTTP origin.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LAPIS_HUB } from './contestants.ts';
+import type { Endpoint, Kind } from './contestants.ts';
+import { sleep, spawnNode, stop } from './proc.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export const BENCH_TENANT = '7e57be9c-0000-4000-8000-00000000be9c';
+export const BENCH_SUBSCRIPTION = '7e57be9c-0000-4000-8000-0000000005b5';
+export const BENCH_APP_ID = '7e57be9c-0000-4000-8000-0000000000a9';
+export const BENCH_SECRET = 'bench-client-secret-0123456789abcdef';
+export const BENCH_KEYS = {
+  primaryKey: 'benchPrimaryAccessKey0123456789abcdefghijklmnop',
+  secondaryKey: 'benchSecondaryAccessKey0123456789abcdefghijklmn',
+};
+
+export interface LapisReady {
+  tenantId: string;
+  authorityHost: string;
+  caCertPath: string;
+  resources: { name: string; endpoint: string; httpEndpoint: string; id: string }[];
+}
+
+export interface Running {
+  kind: Kind;
+  pid: number;
+  ep: Endpoint;
+  /** Lapis only. */
+  ready?: LapisReady;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The world the benchmark declares; `withRbac` adds a role assignment for the client app. */
+export function lapisWorld(withRbac: boolean): Record<string, unknown> {
+  const world: Record<string, unknown> = {
+    tenantId: BENCH_TENANT,
+    subscriptionId: BENCH_SUBSCRIPTION,
+    applications: [{ displayName: 'bench-client', appId: BENCH_APP_ID, passwordCredentials: [{ displayName: 'bench', secretText: BENCH_SECRET }] }],
+    resources: [{
+      type: 'Microsoft.SignalRService/webPubSub',
+      name: 'bench',
+      resourceGroup: 'rg-bench',
+      accessKeys: BENCH_KEYS,
+      hubs: [{ name: LAPIS_HUB, properties: { anonymousConnectPolicy: 'allow' } }],
+    }],
+  };
+  if (withRbac) {
+    world.roleAssignments = [{
+      principal: 'bench-client',
+      roleDefinitionName: 'Web PubSub Service Owner',
+      scope: `/subscriptions/${BENCH_SUBSCRIPTION}/resourceGroups/rg-bench`,
+    }];
+  }
+  return world;
+}
+
+export interface LapisSetup {
+  dataDir: string;
+  configPath: string;
+  /** Whether the config carries a role assignment (Lapis accepted it). */
+  rbacDeclared: boolean;
+  rbacNote: string;
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeFlags: string[];
+}
+
+/** Validates the world with Lapis's own validator, dropping the role assignment if this version refuses it. */
+export async function prepareLapis(workDir: string, nodeFlags: string[]): Promise<LapisSetup> {
+  const { validateConfig } = await import('../../src/config/index.ts');
+  mkdirSync(workDir, { recursive: true, mode: 0o700 });
+  const configPath = join(workDir, 'bench-world.json');
+  let rbacDeclared = true;
+  let rbacNote = '';
+  try {
+    validateConfig(lapisWorld(true), configPath);
+  } catch (err) {
+    rbacDeclared = false;
+    rbacNote = `config refuses roleAssignments: ${String((err as Error).message).split('\n').slice(1).join(' ').trim()}`;
+  }
+  writeFileSync(configPath, JSON.stringify(lapisWorld(rbacDeclared), null, 2));
+  return { dataDir: join(workDir, 'data'), configPath, rbacDeclared, rbacNote, nodeFlags };
+}
+
+export async function startContestant(kind: Kind, core: number, lapis: LapisSetup): Promise<Running> {
+  if (kind === 'lapis-simple' || kind === 'lapis-json') return startLapis(kind, core, lapis);
+  const script = kind === 'socketio' ? 'bench/servers/socketio-server.ts' : 'bench/servers/ws-server.ts';
+  const args = kind === 'socketio' ? [script] : [script, kind === 'ws-cork' ? 'cork' : 'naive'];
+  const child = spawnNode({ core, args, cwd: ROOT });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`${kind} did not start in 20 s: ${err}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /\{"port":(\d+)\}/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d;
+      process.stderr.write(`[${kind}] ${d}`);
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} exited (${code}) before listening: ${err}`)));
+  });
+  return { kind, pid: child.pid!, ep: { kind, port }, child, stop: () => stop(child, 5000, 'SIGTERM') };
+}
+
+async function startLapis(kind: Kind, core: number, s: LapisSetup): Promise<Running> {
+  const readyPath = join(s.dataDir, 'ready.json');
+  rmSync(readyPath, { force: true });
+  const child = spawnNode({
+    core,
+    cwd: ROOT,
+    args: [...s.nodeFlags, 'bin/lapis.js', 'start', '--data-dir', s.dataDir, '--http-port', '0', '--https-port', '0', '--config', s.configPath, '--log-level', 'warn'],
+  });
+  let log = '';
+  const keep = (d: Buffer) => {
+    log = (log + d.toString()).slice(-4000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(readyPath)) {
+    if (child.exitCode !== null) throw new Error(`Lapis exited (${child.exitCode}) before ready: ${log}`);
+    if (Date.now() > deadline) {
+      await stop(child);
+      throw new Error(`Lapis was not ready in 60 s: ${log}`);
+    }
+    await sleep(50);
+  }
+  const ready = JSON.parse(readFileSync(readyPath, 'utf8')) as LapisReady;
+  const res = ready.resources.find((r) => r.name === 'bench');
+  if (!res) throw new Error('ready.json has no resource named bench');
+  const url = new URL(res.httpEndpoint);
+  const ep: Endpoint = { kind, port: Number(url.port), key: BENCH_KEYS.primaryKey, origin: res.httpEndpoint.replace(/\/$/, '') };
+  return {
+    kind,
+    pid: child.pid!,
+    ep,
+    ready,
+    child,
+    stop: async () => {
+      await stop(child, 15_000, 'SIGINT');
+      if (child.exitCode !== 0 && child.exitCode !== null) process.stderr.write(`bench: Lapis exited with ${child.exitCode}: ${log.slice(-800)}\n`);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Summarises a V8 .cpuprofile (from `npm run bench -- --profile`, written by Lapis at exit):
+ * self time per function and per source file, heaviest first.
+ *   node bench/profile-summary.ts bench/results/profiles/<file>.cpuprofile [top=30]
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+let file = process.argv[2];
+const top = Number(process.argv[3] ?? 30);
+if (!file) {
+  const dir = new URL('./results/profiles/', import.meta.url).pathname;
+  const found = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  if (found.length === 0) throw new Error('no profile given and none in bench/results/profiles');
+  file = join(dir, found[found.length - 1]!);
+}
+const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const byId = new Map(p.nodes.map((n) => [n.id, n]));
+const self = new Map<number, number>();
+for (let i = 0; i < p.samples.length; i++) {
+  const dt = p.timeDeltas[i + 1] ?? 0;
+  self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + dt);
+}
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+const root = process.cwd();
+const where = (n: Node) => {
+  const u = n.callFrame.url.replace(/^file:\/\//, '');
+  return u ? `${u.startsWith(root) ? relative(root, u) : u}:${n.callFrame.lineNumber + 1}` : '(native)';
+};
+const byFn = new Map<string, number>();
+const byFile = new Map<string, number>();
+let idle = 0;
+for (const [id, us] of self) {
+  const n = byId.get(id)!;
+  const name = n.callFrame.functionName || '(anonymous)';
+  if (name === '(idle)') {
+    idle += us;
+    continue;
+  }
+  const key = `${name}  ${where(n)}`;
+  byFn.set(key, (byFn.get(key) ?? 0) + us);
+  const f = n.callFrame.url ? where(n).replace(/:\d+$/, '').replace(/^.*node_modules\/([^/]+)\/.*$/, 'node_modules/$1') : name.startsWith('(') ? name : '(native)';
+  byFile.set(f, (byFile.get(f) ?? 0) + us);
+}
+const busy = total - idle;
+const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
+console.log(`${file}\n${(total / 1e6).toFixed(1)} s sampled, ${(idle / 1e6).toFixed(1)} s idle; shares below are of the busy ${(busy / 1e6).toFixed(1)} s\n`);
+console.log('self time by function:');
+for (const [k, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${k}`);
+console.log('\nself time by file / package:');
+for (const [k, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${pct(us)}  ${k}`);

@@ -1,0 +1,289 @@
+/**
+ * `npm run bench` — issue 7's benchmark. Starts every contestant itself (pinned to core 0), drives
+ * the same workloads at each from raw-TCP load generators (pinned to core 1), in alternating
+ * rounds, and writes the ratio table (stdout), bench/results/latest.json and latest.svg.
+ *
+ *   npm run bench                 full run (≈ 12 minutes on 2 vCPU)
+ *   npm run bench -- --quick      smoke run (< 2 minutes)
+ *   options: --rounds N  --conns 2000,15000  --kinds ws-naive,lapis-json  --profile (Lapis --cpu-prof)
+ *            --no-latency  --no-identity
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { isLapis, KINDS, sendRequest, payloadOf } from './lib/contestants.ts';
+import type { Kind, SendTarget } from './lib/contestants.ts';
+import { WorkerPool } from './lib/pool.ts';
+import { hardFdLimit, hasTaskset, pin, rssBytes, sleep } from './lib/proc.ts';
+import { prepareLapis, startContestant } from './lib/servers.ts';
+import type { LapisSetup, Running } from './lib/servers.ts';
+import { BASELINE, svg, table, targets } from './report.ts';
+import type { CellResult, Results } from './report.ts';
+import { identityRate, latencyRun, LOAD_CORE, publishFlow, Publishers, rbacRate, restFlow, unicastRequests } from './workloads.ts';
+import type { FlowResult, Timing } from './workloads.ts';
+
+const SERVER_CORE = 0;
+const GROUP_SIZE = 10;
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
+
+const { values: argv } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    conns: { type: 'string' },
+    kinds: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'no-latency': { type: 'boolean', default: false },
+    'no-identity': { type: 'boolean', default: false },
+  },
+});
+
+const quick = argv.quick!;
+const P = {
+  conns: argv.conns ? argv.conns.split(',').map(Number) : quick ? [1000] : [2000, 15000],
+  sizes: [100, 2048],
+  rounds: argv.rounds ? Number(argv.rounds) : quick ? 2 : 3,
+  timing: (quick ? { warmMs: 250, measureMs: 500, drainMs: 3000 } : { warmMs: 500, measureMs: 1500, drainMs: 8000 }) as Timing,
+  settleMs: quick ? 500 : 1000,
+  workers: 4,
+  latencyConns: quick ? 1000 : 10_000,
+  latencyWarmMs: quick ? 1000 : 2000,
+  latencyMs: quick ? 2000 : 6000,
+  identityMs: quick ? 700 : 2000,
+  kinds: (argv.kinds ? argv.kinds.split(',') : [...KINDS]) as Kind[],
+};
+for (const k of P.kinds) if (!KINDS.includes(k)) throw new Error(`unknown contestant ${k}; known: ${KINDS.join(', ')}`);
+if (!P.kinds.includes(BASELINE)) P.kinds.unshift(BASELINE);
+const smallConns = P.conns[0]!; // small groups and unicast run at the first (smaller) size
+const memoryConns = Math.max(...P.conns);
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const fmt = (x: number) => (x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
+
+pin(process.pid, LOAD_CORE);
+const need = memoryConns + 64;
+if (hardFdLimit < need / P.workers || hardFdLimit < need) {
+  log(`bench: the fd hard limit is ${hardFdLimit}; the server needs about ${need}. Raise it (ulimit -Hn / limits.conf) or pass --conns.`);
+  process.exit(2);
+}
+
+const res: Results = {
+  meta: {
+    when: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    node: process.version,
+    cpus: cpus().map((c) => c.model)[0],
+    cpuCount: cpus().length,
+    taskset: hasTaskset,
+    serverCore: SERVER_CORE,
+    loadCore: LOAD_CORE,
+    loadWorkers: P.workers,
+    rounds: P.rounds,
+    timing: P.timing,
+    groupSize: GROUP_SIZE,
+    memoryConns,
+    latencyConns: P.latencyConns,
+    kinds: P.kinds,
+  },
+  cells: [],
+  memory: {},
+  setup: {},
+  latency: {},
+  notes: [],
+};
+
+function cell(workload: CellResult['workload'], conns: number, size: number, fanout: number): CellResult {
+  const id = `${workload}/${conns}/${size}`;
+  let c = res.cells.find((x) => x.id === id);
+  if (!c) res.cells.push((c = { id, workload, conns, size, fanout, rounds: {} }));
+  return c;
+}
+
+function record(c: CellResult, kind: Kind, round: number, r: FlowResult | null, why?: string): void {
+  const list = (c.rounds[kind] ??= []);
+  list[round] = r;
+  const tag = `${kind} ${c.id} round ${round + 1}`;
+  if (!r) {
+    if (why) res.notes.push(`${tag}: ${why}`);
+    log(`  ${c.id.padEnd(28)} n/a${why ? ` (${why})` : ''}`);
+    return;
+  }
+  if (r.lost !== 0) res.notes.push(`${tag}: ${r.lost} of ${r.expected} deliveries not received after the drain`);
+  if (r.errors > 0) res.notes.push(`${tag}: ${r.errors} publish(es) refused: ${r.firstError}`);
+  if (r.unexpectedCloses > 0) res.notes.push(`${tag}: the server closed ${r.unexpectedCloses} receiver connection(s)`);
+  log(`  ${c.id.padEnd(28)} ${fmt(r.rate).padStart(7)} deliveries/s  server ${(r.serverCpu * 100).toFixed(0)}% load-core ${(r.loadCpu * 100).toFixed(0)}%  frames ${r.frameLen[0]}–${r.frameLen[1]} B` +
+    `${r.lost ? `  LOST ${r.lost}` : ''}${r.errors ? `  ERR ${r.firstError}` : ''}${r.unexpectedCloses ? `  CLOSED ${r.unexpectedCloses}` : ''}`);
+}
+
+async function connectReceivers(pool: WorkerPool, srv: Running, n: number): Promise<{ ms: number; ids: Map<number, string> }> {
+  const per = Math.ceil(n / P.workers);
+  const replies = await Promise.all(pool.workers.map((w, i) => w.call('connect', {
+    ep: srv.ep,
+    from: i * per,
+    to: Math.min(n, (i + 1) * per),
+    groupSize: GROUP_SIZE,
+    concurrency: 64,
+    localAddress: `127.0.0.${10 + i}`,
+    timeoutMs: 30_000,
+  })));
+  const failed = replies.reduce((a, r) => a + (r.failed as number), 0);
+  if (failed > 0) {
+    const errors = replies.flatMap((r) => r.errors as string[]);
+    throw new Error(`${failed} of ${n} receiver connections failed: ${errors.slice(0, 2).join(' / ')}`);
+  }
+  const ids = new Map<number, string>();
+  for (const r of replies) for (const [i, id] of r.ids as [number, string][]) ids.set(i, id);
+  return { ms: Math.max(...replies.map((r) => r.ms as number)), ids };
+}
+
+async function session(pool: WorkerPool, lapis: LapisSetup, kind: Kind, n: number, round: number): Promise<void> {
+  log(`[round ${round + 1}/${P.rounds}] ${kind} with ${n} connections`);
+  const srv = await startContestant(kind, SERVER_CORE, lapis);
+  let pubs: Publishers | undefined;
+  try {
+    await sleep(300);
+    const rss0 = rssBytes(srv.pid);
+    const { ms, ids } = await connectReceivers(pool, srv, n);
+    await sleep(P.settleMs);
+    const rss1 = rssBytes(srv.pid);
+    const setupRate = n / (ms / 1000);
+    log(`  setup ${fmt(setupRate)}/s, idle RSS +${((rss1 - rss0) / n / 1024).toFixed(1)} KiB/conn`);
+    if (n === memoryConns) {
+      ((res.memory[kind] ??= [])[round]) = (rss1 - rss0) / n;
+      ((res.setup[kind] ??= [])[round]) = setupRate;
+    }
+    const broadcastWindow = Math.max(3 * n, 16_000);
+    // Server-side broadcast first, while only receivers are connected (a hub-wide send would also reach publishers).
+    for (const size of P.sizes) {
+      const r = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: [sendRequest(srv.ep, { scope: 'all' }, Buffer.from(payloadOf(size)))], fanout: n, window: broadcastWindow, maxInFlight: 64, timing: P.timing });
+      record(cell('rest-broadcast', n, size, n), kind, round, r);
+    }
+    const small = n === smallConns ? Array.from({ length: Math.floor(n / GROUP_SIZE) }, (_, g) => `s${g}`) : [];
+    pubs = await Publishers.open(srv.ep, ['all', ...small]);
+    for (const size of P.sizes) {
+      const r = await publishFlow({ pool, pid: srv.pid, ep: srv.ep, conns: [pubs.conns[0]!], groups: ['all'], size, fanout: n, window: broadcastWindow, timing: P.timing });
+      record(cell('group-broadcast', n, size, n), kind, round, r);
+    }
+    if (small.length > 0) {
+      const fullGroups = small.filter((_, g) => (g + 1) * GROUP_SIZE <= n);
+      const r = await publishFlow({ pool, pid: srv.pid, ep: srv.ep, conns: pubs.conns.slice(1, 1 + fullGroups.length), groups: fullGroups, size: 100, fanout: GROUP_SIZE, window: 16_000, timing: P.timing });
+      record(cell('small-group', n, 100, GROUP_SIZE), kind, round, r);
+      const users: SendTarget[] = Array.from({ length: n }, (_, i) => ({ scope: 'user', user: `u${i}` }));
+      const ru = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: unicastRequests(srv.ep, users, 100), fanout: 1, window: 1024, maxInFlight: 1024, timing: P.timing });
+      record(cell('unicast-user', n, 100, 1), kind, round, ru);
+      const connTargets: SendTarget[] | undefined = kind === 'lapis-simple' ? undefined
+        : Array.from({ length: n }, (_, i) => ({ scope: 'connection', id: isLapis(kind) ? ids.get(i)! : `c${i}` }));
+      if (!connTargets) {
+        record(cell('unicast-conn', n, 100, 1), kind, round, null, 'plain WebSocket clients are not told their connection id');
+      } else {
+        const rc = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: unicastRequests(srv.ep, connTargets, 100), fanout: 1, window: 1024, maxInFlight: 1024, timing: P.timing });
+        record(cell('unicast-conn', n, 100, 1), kind, round, rc);
+      }
+    }
+  } finally {
+    pubs?.close();
+    await pool.all('closeAll').catch(() => {});
+    await srv.stop();
+  }
+}
+
+async function latencySession(pool: WorkerPool, lapis: LapisSetup, kind: Kind): Promise<void> {
+  const n = P.latencyConns;
+  log(`[latency] ${kind} with ${n} receivers in groups of ${GROUP_SIZE}, one 2 KB sender per group at 1 msg/s`);
+  const srv = await startContestant(kind, SERVER_CORE, lapis);
+  let pubs: Publishers | undefined;
+  try {
+    await connectReceivers(pool, srv, n);
+    const groups = Array.from({ length: Math.floor(n / GROUP_SIZE) }, (_, g) => `s${g}`);
+    pubs = await Publishers.open(srv.ep, groups);
+    const r = await latencyRun({ pool, pid: srv.pid, ep: srv.ep, publishers: pubs, groups, groupSize: GROUP_SIZE, warmMs: P.latencyWarmMs, measureMs: P.latencyMs });
+    res.latency[kind] = r;
+    if (r.received < r.expected) res.notes.push(`latency ${kind}: received ${r.received} of about ${r.expected} expected deliveries`);
+    log(`  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  max ${r.maxMs.toFixed(1)} ms  samples ${r.samples}  received ${r.received}/${r.expected}  server ${(r.serverCpu * 100).toFixed(0)}%`);
+  } finally {
+    pubs?.close();
+    await pool.all('closeAll').catch(() => {});
+    await srv.stop();
+  }
+}
+
+async function identitySession(lapis: LapisSetup): Promise<void> {
+  log('[identity] token endpoint and RBAC-checked REST');
+  const srv = await startContestant('lapis-json', SERVER_CORE, lapis);
+  try {
+    res.identity = [];
+    for (let r = 0; r < P.rounds; r++) {
+      const x = await identityRate(srv.ready!, P.identityMs, 16);
+      res.identity.push(x);
+      log(`  identity: ${x.available ? `${fmt(x.rate!)} requests/s (${x.errors} errors)` : x.note}`);
+      if (!x.available) break;
+    }
+    res.rbac = await rbacRate(srv.ready!, lapis.rbacDeclared, lapis.rbacNote, P.identityMs, 16);
+    log(`  rbac: ${res.rbac.available ? `${fmt(res.rbac.rate!)} requests/s` : res.rbac.note}`);
+  } finally {
+    await srv.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const work = mkdtempSync(join(tmpdir(), 'lapis-bench-'));
+  const profileDir = join(RESULTS, 'profiles');
+  if (argv.profile) {
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
+  }
+  const lapis = await prepareLapis(work, argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  if (!lapis.rbacDeclared) log(`bench: ${lapis.rbacNote}`);
+  const pool = new WorkerPool(P.workers, LOAD_CORE);
+  let failure: unknown;
+  try {
+    for (const n of P.conns) {
+      for (let round = 0; round < P.rounds; round++) {
+        // Alternate the order from round to round so drift (thermal, other load) spreads evenly.
+        const order = round % 2 === 0 ? [...P.kinds] : [...P.kinds].reverse();
+        for (const kind of order) {
+          try {
+            await session(pool, lapis, kind, n, round);
+          } catch (err) {
+            res.notes.push(`${kind} ${n} conns round ${round + 1} failed: ${(err as Error).message}`);
+            log(`  FAILED: ${(err as Error).message}`);
+          }
+        }
+      }
+    }
+    if (!argv['no-latency']) {
+      for (const kind of P.kinds) {
+        try {
+          await latencySession(pool, lapis, kind);
+        } catch (err) {
+          res.notes.push(`latency ${kind} failed: ${(err as Error).message}`);
+          log(`  FAILED: ${(err as Error).message}`);
+        }
+      }
+    }
+    if (!argv['no-identity'] && P.kinds.some(isLapis)) await identitySession(lapis);
+  } catch (err) {
+    failure = err;
+  } finally {
+    await pool.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+  res.meta.durationS = Math.round((Date.now() - started) / 1000);
+  if (argv.profile) res.meta.profiles = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+  mkdirSync(RESULTS, { recursive: true });
+  const tbl = table(res, P.kinds);
+  const tl = targets(res);
+  writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify({ ...res, table: tbl.split('\n'), targets: tl }, null, 1)}\n`);
+  writeFileSync(join(RESULTS, 'latest.svg'), svg(res, P.kinds));
+  process.stdout.write(`\n${tbl}\n\nTargets (issue 7):\n`);
+  for (const t of tl) process.stdout.write(`${t.ok === null ? 'N/A ' : t.ok ? 'PASS' : 'FAIL'}  ${t.text}\n`);
+  if (res.notes.length) process.stdout.write(`\nNotes:\n${res.notes.map((n) => `- ${n}`).join('\n')}\n`);
+  process.stdout.write(`\nWrote bench/results/latest.json and bench/results/latest.svg (${res.meta.durationS} s). Figures are only meaningful on an otherwise idle machine.\n`);
+  if (failure) throw failure;
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,52 @@
+/**
+ * Peer contestant: Socket.IO 4 with rooms, WebSocket transport only, as an application would use it.
+ * Clients connect with `?c=<tag>&u=<user>&g=<group,group>` (joined to those rooms and to `u:<user>`);
+ * the event `pub` `{g, d}` publishes `d` to room `g` as event `m`. `POST /broadcast|/group/<g>|
+ * /user/<u>|/conn/<tag>` with a text body is the server-side send. Prints `{"port":n}` when listening.
+ */
+import http from 'node:http';
+import { Server } from 'socket.io';
+import type { Socket } from 'socket.io';
+
+const byTag = new Map<string, Socket>();
+
+const server = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    const [, route, arg] = /^\/([a-z]+)\/?([^?]*)/.exec(req.url ?? '') ?? [];
+    const key = decodeURIComponent(arg ?? '');
+    switch (route) {
+      case 'broadcast': io.emit('m', text); break;
+      case 'group': io.to(key).emit('m', text); break;
+      case 'user': io.to(`u:${key}`).emit('m', text); break;
+      case 'conn': byTag.get(key)?.emit('m', text); break;
+      default: res.writeHead(404, { 'content-length': '0' }).end(); return;
+    }
+    res.writeHead(202, { 'content-length': '0' }).end();
+  });
+});
+
+const io = new Server(server, { serveClient: false, transports: ['websocket'], perMessageDeflate: false, httpCompression: false });
+io.on('connection', (socket) => {
+  const q = socket.handshake.query;
+  const tag = String(q.c ?? '');
+  const user = String(q.u ?? '');
+  for (const g of String(q.g ?? '').split(',').filter(Boolean)) void socket.join(g);
+  void socket.join(`u:${user}`);
+  byTag.set(tag, socket);
+  socket.on('pub', (m: { g: string; d: string }) => {
+    io.to(m.g).emit('m', m.d);
+  });
+  socket.on('disconnect', () => {
+    if (byTag.get(tag) === socket) byTag.delete(tag);
+  });
+});
+
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port })}\n`);
+});
+process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,364 @@
+/**
+ * The measurements. Throughput workloads are closed-loop on *deliveries*: the publisher keeps at
+ * most `window` deliveries outstanding (sent × fan-out − counted at the receivers), so every
+ * contestant runs at its own saturation point without unbounded queues, and the final count after
+ * a drain tells whether anything was lost.
+ */
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { payloadOf, publishFrame, publisherRequest, sendRequest, wireOf } from './lib/contestants.ts';
+import type { Endpoint, SendTarget } from './lib/contestants.ts';
+import type { WorkerPool } from './lib/pool.ts';
+import { coreTimes, cpuSeconds, sleep } from './lib/proc.ts';
+import { HttpClient } from './lib/rawhttp.ts';
+import { BENCH_APP_ID, BENCH_SECRET } from './lib/servers.ts';
+import type { LapisReady } from './lib/servers.ts';
+import { Counters, RawWs } from './lib/wsframe.ts';
+
+export const LOAD_CORE = 1;
+const PUBLISHER_ADDRESS = '127.0.0.9';
+
+export interface FlowResult {
+  /** Deliveries per second counted at the receivers during the measurement window. */
+  rate: number;
+  /** Server CPU use during the window, in cores (1.0 = one core busy). */
+  serverCpu: number;
+  /** Load-core use during the window (0–1). */
+  loadCpu: number;
+  sent: number;
+  expected: number;
+  received: number;
+  lost: number;
+  bytes: number;
+  frameLen: [number, number];
+  errors: number;
+  firstError?: string;
+  unexpectedCloses: number;
+}
+
+export interface Timing {
+  warmMs: number;
+  measureMs: number;
+  drainMs: number;
+}
+
+interface FlowSpec {
+  pool: WorkerPool;
+  pid: number;
+  fanout: number;
+  window: number;
+  timing: Timing;
+  /** Sends one publish; `fail` records a refused request. */
+  publish(fail: (why: string) => void): void;
+  /** Requests not answered yet (HTTP publishers), bounded by `maxInFlight`. */
+  inFlight(): number;
+  maxInFlight: number;
+  batch(fn: () => void): void;
+}
+
+async function flow(s: FlowSpec): Promise<FlowResult> {
+  const { pool, fanout, window } = s;
+  await pool.reset();
+  await pool.all('report', { on: true, ms: 4 });
+  let sent = 0;
+  let stopped = false;
+  let errors = 0;
+  let firstError: string | undefined;
+  const fail = (why: string) => {
+    errors++;
+    firstError ??= why;
+  };
+  const pump = () => {
+    if (stopped) return;
+    s.batch(() => {
+      while (!stopped && sent * fanout - pool.frames < window && s.inFlight() < s.maxInFlight && errors === 0) {
+        s.publish(fail);
+        sent++;
+      }
+    });
+  };
+  pool.onCount = pump;
+  const safety = setInterval(pump, 2);
+  pump();
+  await sleep(s.timing.warmMs);
+  const d0 = pool.frames;
+  const t0 = performance.now();
+  const c0 = cpuSeconds(s.pid);
+  const k0 = coreTimes(LOAD_CORE);
+  await sleep(s.timing.measureMs);
+  const d1 = pool.frames;
+  const t1 = performance.now();
+  const c1 = cpuSeconds(s.pid);
+  const k1 = coreTimes(LOAD_CORE);
+  stopped = true;
+  clearInterval(safety);
+  pool.onCount = () => {};
+  const expected = sent * fanout;
+  const deadline = Date.now() + s.timing.drainMs;
+  while (pool.frames < expected && Date.now() < deadline) await sleep(10);
+  await sleep(20);
+  await pool.all('report', { on: false });
+  const st = await pool.stats();
+  const secs = (t1 - t0) / 1000;
+  return {
+    rate: (d1 - d0) / secs,
+    serverCpu: (c1 - c0) / secs,
+    loadCpu: k1.total > k0.total ? (k1.busy - k0.busy) / (k1.total - k0.total) : 0,
+    sent,
+    expected,
+    received: st.frames,
+    lost: expected - st.frames,
+    bytes: st.bytes,
+    frameLen: [st.minLen, st.maxLen],
+    errors,
+    firstError,
+    unexpectedCloses: st.unexpectedCloses,
+  };
+}
+
+/** Server-side sends (REST for Lapis, POST for the peers) over pipelined keep-alive sockets. */
+export async function restFlow(o: { pool: WorkerPool; pid: number; ep: Endpoint; requests: Buffer[]; fanout: number; window: number; maxInFlight: number; timing: Timing }): Promise<FlowResult> {
+  const http = new HttpClient(o.ep.port, 8, PUBLISHER_ADDRESS);
+  let k = 0;
+  try {
+    return await flow({
+      pool: o.pool,
+      pid: o.pid,
+      fanout: o.fanout,
+      window: o.window,
+      timing: o.timing,
+      maxInFlight: o.maxInFlight,
+      inFlight: () => http.inFlight,
+      batch: (fn) => fn(),
+      publish: (fail) => {
+        const req = o.requests[k++ % o.requests.length]!;
+        http.request(req, (status, body) => {
+          if (status < 200 || status >= 300) fail(`HTTP ${status} ${body.slice(0, 300)}`);
+        });
+      },
+    });
+  } finally {
+    http.close();
+  }
+}
+
+/** Publisher connections held by the orchestrator (on the load core). */
+export class Publishers {
+  readonly conns: RawWs[] = [];
+  readonly counters = new Counters();
+
+  static async open(ep: Endpoint, groups: string[]): Promise<Publishers> {
+    const p = new Publishers();
+    let next = 0;
+    const errors: string[] = [];
+    const one = async () => {
+      while (next < groups.length) {
+        const j = next++;
+        const r = publisherRequest(ep, j, groups[j]!);
+        const ws = new RawWs({ port: ep.port, localAddress: PUBLISHER_ADDRESS, path: r.path, protocol: r.protocol, wire: wireOf(ep.kind), counters: p.counters, timeoutMs: 20_000 });
+        p.conns[j] = ws;
+        await ws.ready.catch((err: Error) => errors.push(err.message));
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, one));
+    if (errors.length > 0) {
+      p.close();
+      throw new Error(`${errors.length} publisher connection(s) failed: ${errors[0]}`);
+    }
+    return p;
+  }
+
+  close(): void {
+    for (const c of this.conns) c?.close();
+  }
+}
+
+/** Client-published group messages: publisher j publishes to `groups[j]`, round robin. */
+export async function publishFlow(o: { pool: WorkerPool; pid: number; ep: Endpoint; conns: RawWs[]; groups: string[]; size: number; fanout: number; window: number; timing: Timing }): Promise<FlowResult> {
+  const payload = payloadOf(o.size);
+  const frames = o.groups.map((g) => publishFrame(o.ep.kind, g, payload));
+  let k = 0;
+  const conns = o.conns;
+  return flow({
+    pool: o.pool,
+    pid: o.pid,
+    fanout: o.fanout,
+    window: o.window,
+    timing: o.timing,
+    maxInFlight: Number.POSITIVE_INFINITY,
+    inFlight: () => 0,
+    batch: (fn) => {
+      for (const c of conns) c.socket.cork();
+      fn();
+      for (const c of conns) c.socket.uncork();
+    },
+    publish: (fail) => {
+      const j = k++ % frames.length;
+      const c = conns[j]!;
+      if (!c.open) fail('a publisher connection was closed by the server');
+      c.send(frames[j]!);
+    },
+  });
+}
+
+export interface LatencyResult {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  samples: number;
+  sends: number;
+  expected: number;
+  received: number;
+  badStamps: number;
+  serverCpu: number;
+}
+
+/**
+ * Azure's rule: 2 KB messages, 1 message per second per sender. One sender per group of
+ * `groupSize` receivers, the senders' phases spread evenly over the second.
+ */
+export async function latencyRun(o: { pool: WorkerPool; pid: number; ep: Endpoint; publishers: Publishers; groups: string[]; groupSize: number; warmMs: number; measureMs: number }): Promise<LatencyResult> {
+  const { pool } = o;
+  const G = o.groups.length;
+  await pool.reset();
+  await pool.all('latency', { on: true });
+  const start = performance.now();
+  const due = o.groups.map((_, j) => start + (1000 * j) / G);
+  let sends = 0;
+  let counting = false;
+  let order = 0;
+  const tick = () => {
+    const now = performance.now();
+    const conns = o.publishers.conns;
+    // Senders are due in index order (phases increase with j), so one pointer walks them.
+    while (due[order]! <= now) {
+      const j = order;
+      const stamp = process.hrtime.bigint() / 1000n;
+      conns[j]!.send(publishFrame(o.ep.kind, o.groups[j]!, payloadOf(2048, stamp)));
+      if (counting) sends++;
+      due[j]! += 1000;
+      order = (order + 1) % G;
+    }
+  };
+  const timer = setInterval(tick, 1);
+  await sleep(o.warmMs);
+  await pool.all('samples'); // drop warm-up samples
+  await pool.reset();
+  counting = true;
+  const c0 = cpuSeconds(o.pid);
+  const t0 = performance.now();
+  await sleep(o.measureMs);
+  counting = false;
+  clearInterval(timer);
+  const c1 = cpuSeconds(o.pid);
+  const secs = (performance.now() - t0) / 1000;
+  await sleep(1000); // let the last ones arrive
+  const parts = await pool.all('samples');
+  await pool.all('latency', { on: false });
+  const st = await pool.stats();
+  const all: number[] = [];
+  let bad = 0;
+  for (const p of parts) {
+    for (const v of p.samples as number[]) all.push(v);
+    bad += p.badStamps as number;
+  }
+  all.sort((a, b) => a - b);
+  const q = (f: number) => (all.length ? all[Math.min(all.length - 1, Math.floor(f * all.length))]! / 1000 : Number.NaN);
+  return {
+    p50Ms: q(0.5),
+    p99Ms: q(0.99),
+    maxMs: all.length ? all[all.length - 1]! / 1000 : Number.NaN,
+    samples: all.length,
+    sends,
+    expected: sends * o.groupSize,
+    received: st.frames,
+    badStamps: bad,
+    serverCpu: (c1 - c0) / secs,
+  };
+}
+
+/** Builds the per-target request list for unicast workloads (one pre-signed request per target). */
+export function unicastRequests(ep: Endpoint, targets: SendTarget[], size: number): Buffer[] {
+  const body = Buffer.from(payloadOf(size));
+  return targets.map((t) => sendRequest(ep, t, body));
+}
+
+export interface RateResult {
+  available: boolean;
+  rate?: number;
+  note: string;
+  errors?: number;
+}
+
+function httpsPost(agent: https.Agent, url: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function closedLoop(ms: number, concurrency: number, call: () => Promise<boolean>): Promise<{ ok: number; errors: number; secs: number }> {
+  let ok = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  const end = t0 + ms;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      if (await call().catch(() => false)) ok++;
+      else errors++;
+    }
+  }));
+  return { ok, errors, secs: (performance.now() - t0) / 1000 };
+}
+
+function tokenForm(scope: string): string {
+  return new URLSearchParams({ grant_type: 'client_credentials', client_id: BENCH_APP_ID, client_secret: BENCH_SECRET, scope }).toString();
+}
+
+/** Identity token endpoint: `POST /{tenant}/oauth2/v2.0/token`, client_credentials with a declared secret, over HTTPS. */
+export async function identityRate(ready: LapisReady, ms: number, concurrency: number): Promise<RateResult> {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: concurrency, ca: readFileSync(ready.caCertPath) });
+  const url = `${ready.authorityHost}/${ready.tenantId}/oauth2/v2.0/token`;
+  const form = tokenForm('https://webpubsub.azure.com/.default');
+  const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+  try {
+    const probe = await httpsPost(agent, url, headers, form);
+    if (probe.status !== 200) return { available: false, note: `token endpoint answered ${probe.status}: ${probe.body.slice(0, 300)}` };
+    const r = await closedLoop(ms, concurrency, async () => (await httpsPost(agent, url, headers, form)).status === 200);
+    return { available: true, rate: r.ok / r.secs, errors: r.errors, note: `client_credentials, ${concurrency} concurrent HTTPS keep-alive requests` };
+  } finally {
+    agent.destroy();
+  }
+}
+
+/**
+ * RBAC-checked REST: an Entra bearer token (client_credentials, scope webpubsub) on `sendToAll`
+ * over HTTPS (the SDK's bearer policy refuses http). Reported as not available unless Lapis
+ * accepts the token and authorises the call.
+ */
+export async function rbacRate(ready: LapisReady, rbacDeclared: boolean, rbacNote: string, ms: number, concurrency: number): Promise<RateResult> {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: concurrency, ca: readFileSync(ready.caCertPath) });
+  try {
+    const tok = await httpsPost(agent, `${ready.authorityHost}/${ready.tenantId}/oauth2/v2.0/token`, { 'content-type': 'application/x-www-form-urlencoded' }, tokenForm('https://webpubsub.azure.com/.default'));
+    if (tok.status !== 200) return { available: false, note: `not available yet: no Entra token (${tok.status}: ${tok.body.slice(0, 200)})` };
+    const token = (JSON.parse(tok.body) as { access_token: string }).access_token;
+    const res = ready.resources.find((r) => r.name === 'bench')!;
+    const url = `${res.endpoint.replace(/\/$/, '')}/api/hubs/bench/:send?api-version=2024-12-01`;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'text/plain' };
+    const probe = await httpsPost(agent, url, headers, 'rbac-probe');
+    if (probe.status !== 202) {
+      const why = rbacDeclared ? '' : ` (${rbacNote})`;
+      return { available: false, note: `not available yet: sendToAll with an Entra bearer token answered ${probe.status} ${probe.body.slice(0, 200)}${why}` };
+    }
+    const r = await closedLoop(ms, concurrency, async () => (await httpsPost(agent, url, headers, 'rbac')).status === 202);
+    return { available: true, rate: r.ok / r.secs, errors: r.errors, note: `Entra bearer token + RBAC check, sendToAll (no connections), ${concurrency} concurrent HTTPS requests` };
+  } finally {
+    agent.destroy();
+  }
+}

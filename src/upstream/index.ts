@@ -1,0 +1,74 @@
+/**
+ * Upstream event handlers of a Web PubSub resource. Wiring, per resource:
+ *
+ *   const upstream = createUpstream({ resourceName, resourceId, publicEndpoint, getAccessKeys,
+ *     getEventHandlers, identity, getManagedIdentity, vaultOrigins, allowPrivateTargets, ca, log });
+ *   new WebPubSubService({ …, events: upstream });   // ClientEventHooks
+ *   …on stop: await upstream.close();
+ */
+import type { Directory, ManagedIdentity } from '../identity/index.ts';
+import { UpstreamDispatcher } from './dispatcher.ts';
+import type { UpstreamOptions } from './dispatcher.ts';
+
+export { UpstreamDispatcher } from './dispatcher.ts';
+export type { HandlerStatus, UpstreamLimits, UpstreamOptions, UpstreamTiming } from './dispatcher.ts';
+export {
+  compileHandler,
+  eventHandlerSchema,
+  eventHandlerSettingsSchema,
+  EventHandlerSettingsError,
+  parseKeyVaultReference,
+  parseUserEventPattern,
+  SYSTEM_EVENTS,
+  validateUrlTemplate,
+} from './settings.ts';
+export type { EventHandlerAuth, EventHandlerConfig, EventHandlerSettings, KeyVaultReference, SystemEvent } from './settings.ts';
+export { classifyAddress, refuseAddress } from './targets.ts';
+export { VAULT_AUDIENCE } from './keyvault.ts';
+
+export function createUpstream(options: UpstreamOptions): UpstreamDispatcher {
+  return new UpstreamDispatcher(options);
+}
+
+/**
+ * The managed identity a resource uses now: its system-assigned one (keyed by the resource id), or
+ * its one user-assigned identity. Pass as `getManagedIdentity: () => managedIdentityOf(dir, record)`.
+ */
+export function managedIdentityOf(
+  directory: Directory,
+  resource: { id: string; identity: { type: 'None' | 'SystemAssigned' | 'UserAssigned'; userAssignedIdentity?: string | undefined } },
+): ManagedIdentity | undefined {
+  if (resource.identity.type === 'SystemAssigned') return directory.getManagedIdentityOf(resource.id);
+  if (resource.identity.type === 'UserAssigned' && resource.identity.userAssignedIdentity) {
+    const mi = directory.findManagedIdentity({ resourceId: resource.identity.userAssignedIdentity });
+    return mi?.type === 'UserAssigned' ? mi : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Config-time check of a hub's handlers against the directory: a ManagedIdentity `resource` must be
+ * an application (appId or Application ID URI) registered in the tenant, or a first-party resource.
+ * Returns one message per problem, each with its path relative to the handler list.
+ */
+export function checkEventHandlerResources(
+  directory: Directory,
+  tenantId: string,
+  handlers: readonly { auth?: { type: string; managedIdentity?: { resource: string } } | undefined }[],
+): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  for (const [i, h] of handlers.entries()) {
+    if (h.auth?.type !== 'ManagedIdentity') continue;
+    const resource = h.auth.managedIdentity?.resource ?? '';
+    const bare = resource.replace(/\/+$/, '').toLowerCase();
+    const firstParty = ['https://webpubsub.azure.com', 'https://signalr.azure.com', 'https://vault.azure.net', 'https://management.azure.com', 'https://management.core.windows.net'];
+    if (firstParty.includes(bare)) continue;
+    if (!directory.findResourceApplication(tenantId, resource)) {
+      problems.push({
+        path: `[${i}].auth.managedIdentity.resource`,
+        message: `'${resource.slice(0, 200)}' is neither the Application ID nor an Application ID URI of an application registered in tenant ${tenantId}`,
+      });
+    }
+  }
+  return problems;
+}
