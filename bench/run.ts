@@ -45,13 +45,13 @@ const P = {
   conns: argv.conns ? argv.conns.split(',').map(Number) : quick ? [1000] : [2000, 15000],
   sizes: [100, 2048],
   rounds: argv.rounds ? Number(argv.rounds) : quick ? 2 : 3,
-  timing: (quick ? { warmMs: 250, measureMs: 500, drainMs: 3000 } : { warmMs: 500, measureMs: 1500, drainMs: 8000 }) as Timing,
-  settleMs: quick ? 500 : 1000,
+  timing: (quick ? { warmMs: 200, measureMs: 400, drainMs: 3000 } : { warmMs: 500, measureMs: 1500, drainMs: 8000 }) as Timing,
+  settleMs: quick ? 300 : 1000,
   workers: 4,
   latencyConns: quick ? 1000 : 10_000,
-  latencyWarmMs: quick ? 1000 : 2000,
-  latencyMs: quick ? 2000 : 6000,
-  identityMs: quick ? 700 : 2000,
+  latencyWarmMs: quick ? 500 : 2000,
+  latencyMs: quick ? 1500 : 6000,
+  identityMs: quick ? 500 : 2000,
   kinds: (argv.kinds ? argv.kinds.split(',') : [...KINDS]) as Kind[],
 };
 for (const k of P.kinds) if (!KINDS.includes(k)) throw new Error(`unknown contestant ${k}; known: ${KINDS.join(', ')}`);
@@ -113,7 +113,7 @@ function record(c: CellResult, kind: Kind, round: number, r: FlowResult | null, 
   if (r.lost !== 0) res.notes.push(`${tag}: ${r.lost} of ${r.expected} deliveries not received after the drain`);
   if (r.errors > 0) res.notes.push(`${tag}: ${r.errors} publish(es) refused: ${r.firstError}`);
   if (r.unexpectedCloses > 0) res.notes.push(`${tag}: the server closed ${r.unexpectedCloses} receiver connection(s)`);
-  log(`  ${c.id.padEnd(28)} ${fmt(r.rate).padStart(7)} deliveries/s  server ${(r.serverCpu * 100).toFixed(0)}% load-core ${(r.loadCpu * 100).toFixed(0)}%  frames ${r.frameLen[0]}–${r.frameLen[1]} B` +
+  log(`  ${c.id.padEnd(28)} ${fmt(r.rate).padStart(7)} deliveries/s  server ${(r.serverCpu * 100).toFixed(0)}% generators ${(r.genCpu * 100).toFixed(0)}% (core ${(r.loadCpu * 100).toFixed(0)}%)  frames ${r.frameLen[0]}–${r.frameLen[1]} B` +
     `${r.lost ? `  LOST ${r.lost}` : ''}${r.errors ? `  ERR ${r.firstError}` : ''}${r.unexpectedCloses ? `  CLOSED ${r.unexpectedCloses}` : ''}`);
 }
 

@@ -23,8 +23,10 @@ export interface FlowResult {
   rate: number;
   /** Server CPU use during the window, in cores (1.0 = one core busy). */
   serverCpu: number;
-  /** Load-core use during the window (0–1). */
+  /** Load-core use during the window (0–1), whoever used it. */
   loadCpu: number;
+  /** CPU used by the load generators themselves (workers + orchestrator), in cores. */
+  genCpu: number;
   sent: number;
   expected: number;
   received: number;
@@ -56,6 +58,12 @@ interface FlowSpec {
   batch(fn: () => void): void;
 }
 
+function genSeconds(pool: WorkerPool): number {
+  let t = cpuSeconds(process.pid);
+  for (const w of pool.workers) t += cpuSeconds(w.child.pid!);
+  return t;
+}
+
 async function flow(s: FlowSpec): Promise<FlowResult> {
   const { pool, fanout, window } = s;
   await pool.reset();
@@ -85,11 +93,13 @@ async function flow(s: FlowSpec): Promise<FlowResult> {
   const t0 = performance.now();
   const c0 = cpuSeconds(s.pid);
   const k0 = coreTimes(LOAD_CORE);
+  const g0 = genSeconds(pool);
   await sleep(s.timing.measureMs);
   const d1 = pool.frames;
   const t1 = performance.now();
   const c1 = cpuSeconds(s.pid);
   const k1 = coreTimes(LOAD_CORE);
+  const g1 = genSeconds(pool);
   stopped = true;
   clearInterval(safety);
   pool.onCount = () => {};
@@ -104,6 +114,7 @@ async function flow(s: FlowSpec): Promise<FlowResult> {
     rate: (d1 - d0) / secs,
     serverCpu: (c1 - c0) / secs,
     loadCpu: k1.total > k0.total ? (k1.busy - k0.busy) / (k1.total - k0.total) : 0,
+    genCpu: (g1 - g0) / secs,
     sent,
     expected,
     received: st.frames,
