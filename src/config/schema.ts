@@ -96,6 +96,8 @@ const webPubSub = z.strictObject({
   properties: z.strictObject({ disableLocalAuth: z.boolean().optional() }).optional(),
   accessKeys: accessKeys.optional(),
   hubs: z.array(hub).max(1000).optional(),
+  /** Lapis addition (Azure sizes by units): the most concurrent client connections. */
+  limits: z.strictObject({ maxConnections: z.number().int().min(1).max(1_000_000).optional() }).optional(),
 });
 
 /** Resource types the format knows but this version does not serve yet: refused, never ignored. */

@@ -31,6 +31,7 @@ export interface ResourceRecord {
   properties: { disableLocalAuth: boolean };
   identity: ResourceIdentity;
   hubs: Record<string, HubRecord>;
+  limits: { maxConnections?: number };
 }
 
 export function webPubSubId(subscriptionId: string, resourceGroup: string, name: string): string {

@@ -111,6 +111,7 @@ async function applyWebPubSub(identity: IdentityService, resources: ResourceRegi
     properties: { disableLocalAuth: r.properties?.disableLocalAuth ?? prior?.properties.disableLocalAuth ?? false },
     identity: { type: 'None' },
     hubs,
+    limits: { maxConnections: r.limits?.maxConnections ?? prior?.limits?.maxConnections },
   };
 
   // A resource has at most one managed identity: its system one, or one user-assigned.

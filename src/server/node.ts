@@ -117,6 +117,7 @@ async function startWebPubSub(record: ResourceRecord, resources: ResourceRegistr
     isLocalAuthDisabled: () => current().properties.disableLocalAuth,
     getHubSettings: (hub: string) => current().hubs[hub.toLowerCase()]?.properties,
     log: rlog,
+    limits: { maxConnections: record.limits?.maxConnections },
   });
   const opened: Listener[] = [];
   try {

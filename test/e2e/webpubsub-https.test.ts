@@ -19,6 +19,7 @@ const config = {
       hubs: [{ name: 'Open', properties: { anonymousConnectPolicy: 'allow' } }, { name: 'closed', properties: { anonymousConnectPolicy: 'deny' } }],
     },
     { type: 'Microsoft.SignalRService/webPubSub', name: 'locked', resourceGroup: 'rg-e2e', properties: { disableLocalAuth: true } },
+    { type: 'Microsoft.SignalRService/webPubSub', name: 'small', resourceGroup: 'rg-e2e', limits: { maxConnections: 2 }, hubs: [{ name: 'h', properties: { anonymousConnectPolicy: 'allow' } }] },
   ],
 };
 
@@ -110,4 +111,23 @@ test('the plain-HTTP origin of the same resource shares connections and groups w
   await httpService.sendToUser('bob', { via: 'http' });
   assert.deepEqual(await waitFor(got), { via: 'http' });
   client.stop();
+});
+
+test('limits.maxConnections from the config refuses the connection past the limit with 429', async () => {
+  const base = resource('small').endpoint!.replace('https:', 'wss:');
+  const open = (): Promise<{ ws: WebSocket; status: number }> => new Promise((resolve) => {
+    const ws = new WebSocket(`${base}/client/hubs/h`);
+    ws.once('open', () => resolve({ ws, status: 101 }));
+    ws.once('unexpected-response', (_req, res) => resolve({ ws, status: res.statusCode ?? 0 }));
+  });
+  const a = await waitFor(open());
+  const b = await waitFor(open());
+  const c = await waitFor(open());
+  assert.deepEqual([a.status, b.status, c.status], [101, 101, 429]);
+  a.ws.close();
+  await sleep(100);
+  const d = await waitFor(open());
+  assert.equal(d.status, 101, 'a freed slot can be used again');
+  b.ws.close();
+  d.ws.close();
 });
