@@ -77,6 +77,7 @@ process.on('message', (raw) => {
       reply(m.rid, {
         frames: counters.frames,
         bytes: counters.bytes,
+        reads: counters.reads,
         minLen: Number.isFinite(counters.minLen) ? counters.minLen : 0,
         maxLen: counters.maxLen,
         unexpectedCloses: counters.unexpectedCloses,

@@ -37,6 +37,7 @@ const { values: argv } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-latency': { type: 'boolean', default: false },
     'no-identity': { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 
@@ -56,6 +57,9 @@ const P = {
 };
 for (const k of P.kinds) if (!KINDS.includes(k)) throw new Error(`unknown contestant ${k}; known: ${KINDS.join(', ')}`);
 if (!P.kinds.includes(BASELINE)) P.kinds.unshift(BASELINE);
+/** --only rest-broadcast,unicast-user: run just these throughput workloads (e.g. to profile one). */
+const only = argv.only ? new Set(argv.only.split(',')) : undefined;
+const want = (w: CellResult['workload']) => !only || only.has(w);
 const smallConns = P.conns[0]!; // small groups and unicast run at the first (smaller) size
 const memoryConns = Math.max(...P.conns);
 
@@ -113,7 +117,7 @@ function record(c: CellResult, kind: Kind, round: number, r: FlowResult | null, 
   if (r.lost !== 0) res.notes.push(`${tag}: ${r.lost} of ${r.expected} deliveries not received after the drain`);
   if (r.errors > 0) res.notes.push(`${tag}: ${r.errors} publish(es) refused: ${r.firstError}`);
   if (r.unexpectedCloses > 0) res.notes.push(`${tag}: the server closed ${r.unexpectedCloses} receiver connection(s)`);
-  log(`  ${c.id.padEnd(28)} ${fmt(r.rate).padStart(7)} deliveries/s  server ${(r.serverCpu * 100).toFixed(0)}% generators ${(r.genCpu * 100).toFixed(0)}% (core ${(r.loadCpu * 100).toFixed(0)}%)  frames ${r.frameLen[0]}–${r.frameLen[1]} B` +
+  log(`  ${c.id.padEnd(28)} ${fmt(r.rate).padStart(7)} deliveries/s  server ${(r.serverCpu * 100).toFixed(0)}% generators ${(r.genCpu * 100).toFixed(0)}% (core ${(r.loadCpu * 100).toFixed(0)}%)  ${r.frameLen[0]}–${r.frameLen[1]} B frames, ${r.framesPerRead.toFixed(1)}/read` +
     `${r.lost ? `  LOST ${r.lost}` : ''}${r.errors ? `  ERR ${r.firstError}` : ''}${r.unexpectedCloses ? `  CLOSED ${r.unexpectedCloses}` : ''}`);
 }
 
@@ -156,26 +160,32 @@ async function session(pool: WorkerPool, lapis: LapisSetup, kind: Kind, n: numbe
     }
     const broadcastWindow = Math.max(3 * n, 16_000);
     // Server-side broadcast first, while only receivers are connected (a hub-wide send would also reach publishers).
-    for (const size of P.sizes) {
+    for (const size of want('rest-broadcast') ? P.sizes : []) {
       const r = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: [sendRequest(srv.ep, { scope: 'all' }, Buffer.from(payloadOf(size)))], fanout: n, window: broadcastWindow, maxInFlight: 64, timing: P.timing });
       record(cell('rest-broadcast', n, size, n), kind, round, r);
     }
     const small = n === smallConns ? Array.from({ length: Math.floor(n / GROUP_SIZE) }, (_, g) => `s${g}`) : [];
     pubs = await Publishers.open(srv.ep, ['all', ...small]);
-    for (const size of P.sizes) {
+    for (const size of want('group-broadcast') ? P.sizes : []) {
       const r = await publishFlow({ pool, pid: srv.pid, ep: srv.ep, conns: [pubs.conns[0]!], groups: ['all'], size, fanout: n, window: broadcastWindow, timing: P.timing });
       record(cell('group-broadcast', n, size, n), kind, round, r);
     }
     if (small.length > 0) {
       const fullGroups = small.filter((_, g) => (g + 1) * GROUP_SIZE <= n);
-      const r = await publishFlow({ pool, pid: srv.pid, ep: srv.ep, conns: pubs.conns.slice(1, 1 + fullGroups.length), groups: fullGroups, size: 100, fanout: GROUP_SIZE, window: 16_000, timing: P.timing });
-      record(cell('small-group', n, 100, GROUP_SIZE), kind, round, r);
+      if (want('small-group')) {
+        const r = await publishFlow({ pool, pid: srv.pid, ep: srv.ep, conns: pubs.conns.slice(1, 1 + fullGroups.length), groups: fullGroups, size: 100, fanout: GROUP_SIZE, window: 16_000, timing: P.timing });
+        record(cell('small-group', n, 100, GROUP_SIZE), kind, round, r);
+      }
       const users: SendTarget[] = Array.from({ length: n }, (_, i) => ({ scope: 'user', user: `u${i}` }));
-      const ru = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: unicastRequests(srv.ep, users, 100), fanout: 1, window: 1024, maxInFlight: 1024, timing: P.timing });
-      record(cell('unicast-user', n, 100, 1), kind, round, ru);
+      if (want('unicast-user')) {
+        const ru = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: unicastRequests(srv.ep, users, 100), fanout: 1, window: 1024, maxInFlight: 1024, timing: P.timing });
+        record(cell('unicast-user', n, 100, 1), kind, round, ru);
+      }
       const connTargets: SendTarget[] | undefined = kind === 'lapis-simple' ? undefined
         : Array.from({ length: n }, (_, i) => ({ scope: 'connection', id: isLapis(kind) ? ids.get(i)! : `c${i}` }));
-      if (!connTargets) {
+      if (!want('unicast-conn')) {
+        // skipped
+      } else if (!connTargets) {
         record(cell('unicast-conn', n, 100, 1), kind, round, null, 'plain WebSocket clients are not told their connection id');
       } else {
         const rc = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: unicastRequests(srv.ep, connTargets, 100), fanout: 1, window: 1024, maxInFlight: 1024, timing: P.timing });

@@ -32,6 +32,8 @@ export interface FlowResult {
   received: number;
   lost: number;
   bytes: number;
+  /** Data frames per socket read at the receivers (how much the server batches per write). */
+  framesPerRead: number;
   frameLen: [number, number];
   errors: number;
   firstError?: string;
@@ -120,6 +122,7 @@ async function flow(s: FlowSpec): Promise<FlowResult> {
     received: st.frames,
     lost: expected - st.frames,
     bytes: st.bytes,
+    framesPerRead: st.reads > 0 ? st.frames / st.reads : 0,
     frameLen: [st.minLen, st.maxLen],
     errors,
     firstError,

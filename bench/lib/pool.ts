@@ -11,6 +11,7 @@ const WORKER = fileURLToPath(new URL('../loadgen-worker.ts', import.meta.url));
 export interface WorkerStats {
   frames: number;
   bytes: number;
+  reads: number;
   minLen: number;
   maxLen: number;
   unexpectedCloses: number;
@@ -79,10 +80,11 @@ export class WorkerPool {
 
   async stats(): Promise<WorkerStats> {
     const parts = (await this.all('stats')) as unknown as WorkerStats[];
-    const sum: WorkerStats = { frames: 0, bytes: 0, minLen: Number.POSITIVE_INFINITY, maxLen: 0, unexpectedCloses: 0, open: 0 };
+    const sum: WorkerStats = { frames: 0, bytes: 0, reads: 0, minLen: Number.POSITIVE_INFINITY, maxLen: 0, unexpectedCloses: 0, open: 0 };
     for (const p of parts) {
       sum.frames += p.frames;
       sum.bytes += p.bytes;
+      sum.reads += p.reads;
       if (p.frames > 0) sum.minLen = Math.min(sum.minLen, p.minLen);
       sum.maxLen = Math.max(sum.maxLen, p.maxLen);
       sum.unexpectedCloses += p.unexpectedCloses;

@@ -42,6 +42,8 @@ export function maskedFrame(opcode: number, payload: Buffer): Buffer {
 export class Counters {
   frames = 0;
   bytes = 0;
+  /** Socket reads (frames / reads shows how much the server coalesces its writes). */
+  reads = 0;
   minLen = Number.POSITIVE_INFINITY;
   maxLen = 0;
   /** Connections the server closed or reset while they were counted. */
@@ -54,6 +56,7 @@ export class Counters {
   reset(): void {
     this.frames = 0;
     this.bytes = 0;
+    this.reads = 0;
     this.minLen = Number.POSITIVE_INFINITY;
     this.maxLen = 0;
     this.unexpectedCloses = 0;
@@ -78,6 +81,11 @@ export interface ConnectOptions {
 }
 
 let nowUs = 0;
+/**
+ * One read buffer for every socket of the process (net's `onread`): no per-read allocation and no
+ * stream machinery. Safe because each read is fully processed synchronously (kept bytes are copied).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 export class RawWs {
   readonly socket: net.Socket;
@@ -108,7 +116,19 @@ export class RawWs {
     });
     const timer = setTimeout(() => this.#fail(new Error(`handshake timeout after ${o.timeoutMs} ms`)), o.timeoutMs);
     this.ready.then(() => clearTimeout(timer), () => clearTimeout(timer));
-    const socket = net.connect({ host: '127.0.0.1', port: o.port, localAddress: o.localAddress, noDelay: true });
+    const socket = net.connect({
+      host: '127.0.0.1',
+      port: o.port,
+      localAddress: o.localAddress,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, buf: Uint8Array) => {
+          this.#onData(Buffer.from(buf.buffer, buf.byteOffset, n));
+          return true;
+        },
+      },
+    });
     this.socket = socket;
     socket.on('connect', () => {
       const proto = o.protocol ? `Sec-WebSocket-Protocol: ${o.protocol}\r\n` : '';
@@ -117,7 +137,6 @@ export class RawWs {
           `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${proto}\r\n`,
       );
     });
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err) => this.#fail(err));
     socket.on('close', () => {
       if (this.#phase === 2 && !this.#closing) this.#counters.unexpectedCloses++;
@@ -148,6 +167,7 @@ export class RawWs {
   }
 
   #onData(chunk: Buffer): void {
+    this.#counters.reads++;
     if (this.#phase === 0) {
       const all = Buffer.concat([this.#http!, chunk]);
       const end = all.indexOf('\r\n\r\n');

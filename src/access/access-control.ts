@@ -368,6 +368,19 @@ export class AccessControl {
     return r;
   }
 
+  /**
+   * The data plane's `DataActionCheck` (see dataplane/webpubsub/auth/entra.ts): a malformed scope
+   * denies rather than throws.
+   */
+  readonly dataActionCheck = (principalId: string, dataAction: string, scope: string): { allowed: boolean } => {
+    try {
+      return { allowed: this.check({ principalId, scope, dataAction }) };
+    } catch (err) {
+      if (err instanceof AccessError) return { allowed: false };
+      throw err;
+    }
+  };
+
   /** The explainable decision: deciding assignment, role and pattern, and every assignment considered. */
   decide(req: AccessCheck): Decision {
     const { kind, op } = operationOf(req);

@@ -6,6 +6,7 @@ import { WorldError } from '../control/index.ts';
 import { createLogger } from '../log/index.ts';
 import type { ReadyInfo } from '../server/ready.ts';
 import { adCommands } from './ad.ts';
+import { roleCommands } from './role.ts';
 import { CliError } from './client.ts';
 
 /** Stop must finish within this; after it the process exits anyway (DESIGN: clean stop in 10 s). */
@@ -60,6 +61,7 @@ export function buildCli(): Command {
     });
 
   program.addCommand(adCommands());
+  program.addCommand(roleCommands());
   return program;
 }
 

@@ -1,2 +1,2 @@
 export { loadConfigFile, validateConfig, ConfigError, jsonPath, MAX_CONFIG_BYTES } from './load.ts';
-export type { LapisConfig, ApplicationConfig, UserConfig, UserAssignedIdentityConfig, WebPubSubConfig } from './schema.ts';
+export type { LapisConfig, ApplicationConfig, UserConfig, UserAssignedIdentityConfig, WebPubSubConfig, RoleAssignmentConfig } from './schema.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRoleDefinitionInput, validateCustomRole } from '../access/index.ts';
 
 /**
  * The declarative world file (DESIGN.md "The config file"). Property names follow ARM/Bicep for
@@ -124,7 +125,40 @@ const resource = z.unknown().transform((value, ctx) => {
   return r.data as z.infer<typeof webPubSub>;
 });
 
-const notYet = (what: string) => z.array(z.unknown()).max(0, `${what} are not supported by this version of Lapis yet`).optional();
+const managementGroupName = name(90, /^[\w.()-]+$/, 'expected a management group id (letters, digits, - _ . ( ))');
+
+const managementGroup = z.strictObject({
+  name: managementGroupName,
+  displayName: text(256).optional(),
+  /** The parent group; absent: directly below the tenant root group. */
+  parent: managementGroupName.optional(),
+  subscriptions: z.array(guid).max(1000).optional(),
+});
+
+/** A custom role in Azure's shape (REST `roleName`/`permissions` or PowerShell `Name`/`Actions`), validated as Azure does. */
+const roleDefinition = z.unknown().superRefine((value, ctx) => {
+  try {
+    validateCustomRole(parseRoleDefinitionInput(value));
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+const principalRef = z.union([
+  z.string().min(1).max(256),
+  z.strictObject({ systemAssignedIdentityOf: text(63) }),
+]);
+
+const roleAssignment = z.strictObject({
+  /** Display name, appId/clientId, object id, user principal name, identity name, or the system identity of a resource. */
+  principal: principalRef,
+  roleDefinitionName: text(256).optional(),
+  roleDefinitionId: text(256).optional(),
+  scope: z.string().min(1).max(1024),
+  description: z.string().max(1024).optional(),
+  /** ARM's name of the assignment (a GUID); derived from the rest when absent. */
+  name: guid.optional(),
+}).refine((a) => (a.roleDefinitionName === undefined) !== (a.roleDefinitionId === undefined), 'give exactly one of roleDefinitionName and roleDefinitionId');
 
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -139,9 +173,9 @@ export const configSchema = z.strictObject({
   users: z.array(user).max(1000).optional(),
   userAssignedIdentities: z.array(userAssignedIdentity).max(1000).optional(),
   resources: z.array(resource).max(100).optional(),
-  managementGroups: notYet('management groups'),
-  roleDefinitions: notYet('role definitions'),
-  roleAssignments: notYet('role assignments'),
+  managementGroups: z.array(managementGroup).max(100).optional(),
+  roleDefinitions: z.array(roleDefinition).max(1000).optional(),
+  roleAssignments: z.array(roleAssignment).max(5000).optional(),
 });
 
 export type LapisConfig = z.infer<typeof configSchema>;
@@ -149,3 +183,4 @@ export type ApplicationConfig = z.infer<typeof application>;
 export type UserConfig = z.infer<typeof user>;
 export type UserAssignedIdentityConfig = z.infer<typeof userAssignedIdentity>;
 export type WebPubSubConfig = z.infer<typeof webPubSub>;
+export type RoleAssignmentConfig = z.infer<typeof roleAssignment>;

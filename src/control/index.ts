@@ -2,3 +2,5 @@ export { ResourceRegistry, WEBPUBSUB_TYPE, webPubSubId, generateAccessKey } from
 export type { ResourceRecord, HubRecord, ResourceIdentity } from './resources.ts';
 export { applyWorld, WorldError, DEFAULT_WORLD, hostResourceId } from './world.ts';
 export type { World } from './world.ts';
+export { createAccessControl } from './access-config.ts';
+export { armRoutes } from './arm/index.ts';

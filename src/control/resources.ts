@@ -32,6 +32,8 @@ export interface ResourceRecord {
   identity: ResourceIdentity;
   hubs: Record<string, HubRecord>;
   limits: { maxConnections?: number };
+  /** Signs client tokens minted by `:generateToken` (valid even with local auth disabled); never shown. */
+  internalKey: string;
 }
 
 export function webPubSubId(subscriptionId: string, resourceGroup: string, name: string): string {

@@ -24,6 +24,7 @@ export interface World {
   hostIdentity: ManagedIdentity;
   /** Set on the very first start only: the bootstrap administrator's credential, to print once. */
   bootstrapAdmin?: { appId: string; secretText: string };
+  bootstrapAdminAppId?: string;
 }
 
 /** The application created on first start with directory-admin rights (printed once, like a secret). */
@@ -84,7 +85,7 @@ export async function applyWorld(store: Store, identity: IdentityService, resour
   for (const [i, r] of declared.entries()) await applyWebPubSub(identity, resources, settings, r as WebPubSubConfig, `$.resources[${i}]`);
   if (!config) settings.defaultWorldCreated = true;
   await store.put(SETTINGS_KIND, 'world', settings);
-  return { tenantId: settings.tenantId, subscriptionId: settings.subscriptionId, hostIdentity, bootstrapAdmin };
+  return { tenantId: settings.tenantId, subscriptionId: settings.subscriptionId, hostIdentity, bootstrapAdmin, bootstrapAdminAppId: settings.bootstrapAdminAppId };
 }
 
 function defaultWebPubSub(): WebPubSubConfig {
@@ -112,6 +113,7 @@ async function applyWebPubSub(identity: IdentityService, resources: ResourceRegi
     identity: { type: 'None' },
     hubs,
     limits: { maxConnections: r.limits?.maxConnections ?? prior?.limits?.maxConnections },
+    internalKey: prior?.internalKey ?? generateAccessKey(),
   };
 
   // A resource has at most one managed identity: its system one, or one user-assigned.

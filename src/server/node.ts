@@ -7,8 +7,10 @@ import { openEmbeddedStore, type Store } from '../store/index.ts';
 import { ensureTls } from '../tls/index.ts';
 import { writeAtomic } from '../tls/index.ts';
 import { IdentityService } from '../identity/index.ts';
-import { ResourceRegistry, applyWorld, type ResourceRecord } from '../control/index.ts';
+import { ResourceRegistry, applyWorld, armRoutes, createAccessControl, type ResourceRecord } from '../control/index.ts';
+import type { AccessControl } from '../access/index.ts';
 import { WebPubSubService } from '../dataplane/webpubsub/index.ts';
+import { EntraAuthenticator } from '../dataplane/webpubsub/auth/entra.ts';
 import { graphRoutes } from '../control/graph/index.ts';
 import { openListener, registerHealth, type Listener } from './listeners.ts';
 import { removeReady, writeReady, type ReadyInfo, type ReadyResource } from './ready.ts';
@@ -20,6 +22,7 @@ export interface LapisNode {
   bootstrapAdmin?: { appId: string; secretText: string };
   identity: IdentityService;
   resources: ResourceRegistry;
+  access: AccessControl;
   log: Logger;
   stop(): Promise<void>;
 }
@@ -53,17 +56,20 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     const resources = new ResourceRegistry(store);
     const world = await applyWorld(store, identity, resources, config);
     identity.hostIdentity = world.hostIdentity;
+    const access = await createAccessControl({ store, identity, resources, world, config });
     const identityHeader = loadIdentityHeader(opts.dataDir);
 
     for (const l of [https, http]) registerHealth(l.app);
     identity.registerAuthorityRoutes(https.app);
     void https.app.register(async (scope) => graphRoutes(scope, identity));
+    void https.app.register(async (scope) => armRoutes(scope, { access, identity }));
     identity.registerManagedIdentityRoutes(http.app, identityHeader);
     await Promise.all([https.app.ready(), http.app.ready()]);
 
     const readyResources: ReadyResource[] = [];
     for (const record of resources.list()) {
-      const started = await startWebPubSub(record, resources, opts.host, listenerTls, log);
+      const entra = new EntraAuthenticator({ verifier: identity.verifier, check: access.dataActionCheck, tenantId: record.tenantId });
+      const started = await startWebPubSub(record, resources, opts.host, listenerTls, log, entra);
       cleanup.push(started.close);
       readyResources.push(started.ready);
     }
@@ -80,7 +86,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     writeReady(opts.dataDir, ready);
     let stopped = false;
     return {
-      ready, identity, resources, log, bootstrapAdmin: world.bootstrapAdmin,
+      ready, identity, resources, access, log, bootstrapAdmin: world.bootstrapAdmin,
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -107,7 +113,7 @@ function loadIdentityHeader(dataDir: string): string {
 }
 
 /** Opens a resource's own HTTPS and HTTP origins, both serving one Web PubSub runtime. */
-async function startWebPubSub(record: ResourceRecord, resources: ResourceRegistry, host: string, tls: { key: string; cert: string }, log: Logger) {
+async function startWebPubSub(record: ResourceRecord, resources: ResourceRegistry, host: string, tls: { key: string; cert: string }, log: Logger, entra: EntraAuthenticator) {
   const rlog = log.child({ resource: record.name });
   const current = () => resources.get(record.name) ?? record;
   const service = new WebPubSubService({
@@ -118,6 +124,9 @@ async function startWebPubSub(record: ResourceRecord, resources: ResourceRegistr
     getHubSettings: (hub: string) => current().hubs[hub.toLowerCase()]?.properties,
     log: rlog,
     limits: { maxConnections: record.limits?.maxConnections },
+    authenticators: [entra],
+    // Persisted, so client URLs from :generateToken survive a restart.
+    internalSigningKey: () => current().internalKey,
   });
   const opened: Listener[] = [];
   try {

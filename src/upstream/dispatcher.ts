@@ -297,7 +297,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
       return {
         hub: h,
         index: c.index,
-        urlTemplate: redactUrl(c.settings.urlTemplate),
+        urlTemplate: redactTemplate(c.settings.urlTemplate),
         userEventPattern: c.settings.userEventPattern,
         systemEvents: [...(c.settings.systemEvents ?? [])],
         auth: c.settings.auth?.type ?? 'None',
@@ -552,6 +552,18 @@ const CONTENT_TYPES: Record<Payload['kind'], string> = {
   json: 'application/json; charset=utf-8',
   binary: 'application/octet-stream',
 };
+
+/** The template with literal secret query values (e.g. `code=…`) hidden; Key Vault references stay visible. */
+function redactTemplate(template: string): string {
+  const refs: string[] = [];
+  const masked = template.replace(/\{@Microsoft\.KeyVault\([^)]*\)\}/gi, (m) => `KVREF${refs.push(m) - 1}KVREF`);
+  const redacted = redactUrl(masked);
+  // A parameter whose whole value was a reference is shown with the reference, not masked.
+  const restoredParams = masked.split(/[?&]/).slice(1).filter((p) => /^[^=]*=KVREF\d+KVREF$/.test(p));
+  let out = redacted;
+  for (const p of restoredParams) out = out.replace(`${p.slice(0, p.indexOf('='))}=***`, p);
+  return out.replace(/KVREF(\d+)KVREF/g, (_m, i: string) => refs[Number(i)]!);
+}
 
 function statusKey(hub: string, index: number): string {
   return `${hub}\u0000${index}`;

@@ -27,7 +27,7 @@ export interface KeyVaultResolverOptions {
   timeoutMs?: number;
 }
 
-interface Entry { value?: string; error?: string; fetchedAt: number; pending?: Promise<void> }
+interface Entry { value?: string; error?: string; fetchedAt: number; pending?: Promise<void>; invalidated?: boolean }
 
 export class KeyVaultResolver {
   readonly #o: KeyVaultResolverOptions;
@@ -45,14 +45,16 @@ export class KeyVaultResolver {
     let entry = this.#entries.get(key);
     const ttl = entry?.error !== undefined ? (this.#o.retryFailedAfterMs ?? 10_000) : (this.#o.refreshAfterMs ?? 300_000);
     const stale = !entry || Date.now() - entry.fetchedAt >= ttl;
+    const changed = entry?.invalidated === true;
     if (!entry || (stale && !entry.pending)) {
       const e: Entry = entry ?? { fetchedAt: 0 };
       e.pending = this.#fetch(ref, e).finally(() => { e.pending = undefined; });
       this.#entries.set(key, e);
       entry = e;
     }
-    // A first read, or a stale one that failed before, waits; a stale good value is used meanwhile.
-    if (entry.pending && (entry.value === undefined || entry.error !== undefined)) await entry.pending;
+    // A first read, a stale one that failed before, or one the vault said changed, waits; a merely
+    // stale good value is used while it is re-read.
+    if (entry.pending && (entry.value === undefined || entry.error !== undefined || changed)) await entry.pending;
     if (entry.error !== undefined) throw new KeyVaultReferenceError(entry.error);
     if (entry.value === undefined) throw new KeyVaultReferenceError(`the secret '${ref.name}' could not be read`);
     return entry.value;
@@ -61,13 +63,17 @@ export class KeyVaultResolver {
   /** Forget cached values (all, or those of one vault origin): the next use reads them again. */
   invalidate(vaultOrigin?: string): void {
     for (const [k, e] of this.#entries) {
-      if (vaultOrigin === undefined || k.startsWith(vaultOrigin.toLowerCase())) e.fetchedAt = 0;
+      if (vaultOrigin === undefined || k.startsWith(vaultOrigin.toLowerCase())) {
+        e.fetchedAt = 0;
+        e.invalidated = true;
+      }
     }
   }
 
   async #fetch(ref: KeyVaultReference, entry: Entry): Promise<void> {
     this.reads++;
     const where = `secret '${ref.name}'${ref.version ? ` version ${ref.version}` : ''} in vault ${ref.vaultOrigin}`;
+    entry.invalidated = false;
     const set = (value: string | undefined, error: string | undefined) => {
       entry.value = value;
       entry.error = error;

@@ -99,3 +99,13 @@ test('definitions and assignments survive a reload from the store; a failed writ
   assert.equal(failing.check({ principalId: P.app2, scope: HUB, dataAction: send }), false);
   assert.equal(failing.roleAssignments().length, 2);
 });
+
+test('the data-plane adapter answers { allowed } and denies a malformed scope instead of throwing', async () => {
+  const { access } = await makeAccess();
+  await access.createRoleAssignment({ scope: RG, roleDefinitionId: ROLE.wpsOwner, principalId: P.app });
+  const check = access.dataActionCheck;
+  assert.deepEqual(check(P.app, send, HUB), { allowed: true });
+  assert.deepEqual(check(P.app2, send, HUB), { allowed: false });
+  assert.deepEqual(check(P.app, send, '/not/a/scope'), { allowed: false });
+  assert.deepEqual(check(P.app, '*', HUB), { allowed: false });
+});

@@ -105,7 +105,7 @@ test('an invalid config stops start-up with every problem and its JSON path; not
   assert.match(r.stderr, /\$\.tenantId: expected a GUID/);
   assert.match(r.stderr, /\$\.applications\[0\]\.passwordCredentials\[0\]\.secretText/);
   assert.match(r.stderr, /\$\.resources\[0\]\.hubs\[0\]\.name/);
-  assert.match(r.stderr, /\$\.roleAssignments: role assignments are not supported/);
+  assert.match(r.stderr, /\$\.roleAssignments\[0\]\.scope/);
   assert.match(r.stderr, /unknownThing/);
   assert.equal(existsSync(join(dir, 'data', 'ready.json')), false);
 });

@@ -208,8 +208,8 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
       }
     });
     if (method === 'PUT') {
-      const input = parseRoleDefinitionInput(req.body);
       authorize(caller, ACTION.definitionWrite, scope.id);
+      const input = parseRoleDefinitionInput(req.body);
       for (const s of new Set([...scopesOf(input.assignableScopes), ...(prior?.roleType === 'CustomRole' ? prior.assignableScopes : [])])) authorize(caller, ACTION.definitionWrite, s);
       const { definition: d } = await access.putRoleDefinition(name, req.body, { by: caller.principalId });
       return reply.code(201).send(roleDefinitionJson(d, scope));

@@ -3,9 +3,9 @@ import { parseScope } from '../../access/index.ts';
 
 /** ARM JSON for Microsoft.Authorization resources (api-version 2022-04-01). */
 
-/** A role definition's id as ARM renders it at a scope: below the scope's subscription or management group, else at the root. */
+/** A role definition's id as ARM renders it at a scope: below the scope's subscription, else in the tenant-level form. */
 export function roleDefinitionResourceId(at: ParsedScope, guid: string): string {
-  const prefix = at.subscriptionId ? `/subscriptions/${at.subscriptionId}` : at.level === 'managementGroup' ? at.id : '';
+  const prefix = at.subscriptionId ? `/subscriptions/${at.subscriptionId}` : '';
   return `${prefix}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
 }
 
