@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseRoleDefinitionInput, validateCustomRole } from '../access/index.ts';
+import { eventHandlerSettingsSchema } from '../upstream/index.ts';
+import { keyVaultResourceSchema } from '../vault/index.ts';
 
 /**
  * The declarative world file (DESIGN.md "The config file"). Property names follow ARM/Bicep for
@@ -76,7 +78,7 @@ const hub = z.strictObject({
   name: name(128, /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/, 'expected a hub name: a letter, then letters, digits or _`,.[]'),
   properties: z.strictObject({
     anonymousConnectPolicy: z.enum(['allow', 'deny']).optional(),
-    eventHandlers: z.array(z.unknown()).max(0, 'event handlers are not supported by this version of Lapis yet').optional(),
+    eventHandlers: eventHandlerSettingsSchema.optional(),
     eventListeners: z.array(z.unknown()).max(0, 'event listeners are not supported by this version of Lapis').optional(),
   }).optional(),
 });
@@ -103,18 +105,20 @@ const webPubSub = z.strictObject({
 
 /** Resource types the format knows but this version does not serve yet: refused, never ignored. */
 const unsupportedResource = z.looseObject({
-  type: z.string().regex(/^(Microsoft\.SignalRService\/signalR|Microsoft\.KeyVault\/vaults)$/i),
+  type: z.string().regex(/^Microsoft\.SignalRService\/signalR$/i),
 }).superRefine((r, ctx) => {
   ctx.addIssue({ code: 'custom', message: `resource type ${r.type} is not supported by this version of Lapis yet`, path: ['type'] });
 });
 
 const resource = z.unknown().transform((value, ctx) => {
   const type = (value as { type?: unknown } | null)?.type;
-  const schema = typeof type === 'string' && /^Microsoft\.SignalRService\/webPubSub$/i.test(type) ? webPubSub
-    : typeof type === 'string' && /^(Microsoft\.SignalRService\/signalR|Microsoft\.KeyVault\/vaults)$/i.test(type) ? unsupportedResource
-      : null;
+  const t = typeof type === 'string' ? type : '';
+  const schema = /^Microsoft\.SignalRService\/webPubSub$/i.test(t) ? webPubSub
+    : /^Microsoft\.KeyVault\/vaults$/i.test(t) ? keyVaultResourceSchema
+      : /^Microsoft\.SignalRService\/signalR$/i.test(t) ? unsupportedResource
+        : null;
   if (!schema) {
-    ctx.addIssue({ code: 'custom', message: 'expected a resource type: Microsoft.SignalRService/webPubSub', path: ['type'] });
+    ctx.addIssue({ code: 'custom', message: 'expected a resource type: Microsoft.SignalRService/webPubSub or Microsoft.KeyVault/vaults', path: ['type'] });
     return z.NEVER;
   }
   const r = schema.safeParse(value);
@@ -122,7 +126,7 @@ const resource = z.unknown().transform((value, ctx) => {
     for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
     return z.NEVER;
   }
-  return r.data as z.infer<typeof webPubSub>;
+  return r.data as z.infer<typeof webPubSub> | z.infer<typeof keyVaultResourceSchema>;
 });
 
 const managementGroupName = name(90, /^[\w.()-]+$/, 'expected a management group id (letters, digits, - _ . ( ))');
@@ -167,6 +171,8 @@ export const configSchema = z.strictObject({
   domains: z.array(domainName).max(20).optional(),
   tenants: z.array(z.strictObject({ tenantId: guid, displayName: text(256).optional(), domains: z.array(domainName).max(20).optional() })).max(50).optional(),
   subscriptionId: guid.optional(),
+  /** Upstream calls: private (RFC 1918, link-local) targets are refused unless allowed here; loopback always works. */
+  upstream: z.strictObject({ allowPrivateTargets: z.boolean().optional() }).optional(),
   /** Extra DNS names or IPs the HTTPS certificate must cover (for access through a proxy or DNS). */
   tlsNames: z.array(text(253)).max(20).optional(),
   applications: z.array(application).max(1000).optional(),
@@ -183,4 +189,7 @@ export type ApplicationConfig = z.infer<typeof application>;
 export type UserConfig = z.infer<typeof user>;
 export type UserAssignedIdentityConfig = z.infer<typeof userAssignedIdentity>;
 export type WebPubSubConfig = z.infer<typeof webPubSub>;
+export type KeyVaultResourceConfig = z.infer<typeof keyVaultResourceSchema>;
+export type ResourceConfig = WebPubSubConfig | KeyVaultResourceConfig;
+export const isKeyVault = (r: ResourceConfig): r is KeyVaultResourceConfig => /^Microsoft\.KeyVault\/vaults$/i.test(r.type);
 export type RoleAssignmentConfig = z.infer<typeof roleAssignment>;

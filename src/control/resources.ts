@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/index.ts';
+import type { EventHandlerSettings } from '../upstream/index.ts';
+import { KEY_VAULT_TYPE } from '../vault/index.ts';
 
 export const WEBPUBSUB_TYPE = 'Microsoft.SignalRService/webPubSub';
 const KIND = 'control.resource';
 
 export interface HubRecord {
   name: string;
-  properties: { anonymousConnectPolicy?: 'allow' | 'deny' };
+  properties: { anonymousConnectPolicy?: 'allow' | 'deny'; eventHandlers?: EventHandlerSettings[] };
 }
 
 export interface ResourceIdentity {
@@ -36,6 +38,21 @@ export interface ResourceRecord {
   internalKey: string;
 }
 
+/** A Key Vault (secrets) resource; its secrets live with the vault service. */
+export interface VaultRecord {
+  type: typeof KEY_VAULT_TYPE;
+  id: string;
+  name: string;
+  resourceGroup: string;
+  subscriptionId: string;
+  tenantId: string;
+  location: string;
+  ports: { https?: number };
+  declaredPorts: { https?: number };
+}
+
+const VAULT_KIND = 'control.vault';
+
 export function webPubSubId(subscriptionId: string, resourceGroup: string, name: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.SignalRService/webPubSub/${name}`;
 }
@@ -47,11 +64,12 @@ export function generateAccessKey(): string {
 
 /**
  * Resources by name (names are unique per Lapis, case-insensitive, as they would be per DNS
- * zone in Azure). In memory, written through to the store.
+ * zone in Azure): Web PubSub resources and Key Vaults. In memory, written through to the store.
  */
 export class ResourceRegistry {
   readonly #store: Store;
   readonly #byName = new Map<string, ResourceRecord>();
+  readonly #vaults = new Map<string, VaultRecord>();
 
   constructor(store: Store) {
     this.#store = store;
@@ -59,6 +77,20 @@ export class ResourceRegistry {
 
   async load(): Promise<void> {
     for (const r of await this.#store.list<ResourceRecord>(KIND)) this.#byName.set(r.name.toLowerCase(), r);
+    for (const v of await this.#store.list<VaultRecord>(VAULT_KIND)) this.#vaults.set(v.name.toLowerCase(), v);
+  }
+
+  vaults(): VaultRecord[] {
+    return [...this.#vaults.values()];
+  }
+
+  getVault(name: string): VaultRecord | undefined {
+    return this.#vaults.get(name.toLowerCase());
+  }
+
+  async putVault(v: VaultRecord): Promise<void> {
+    await this.#store.put(VAULT_KIND, v.name.toLowerCase(), v);
+    this.#vaults.set(v.name.toLowerCase(), v);
   }
 
   list(): ResourceRecord[] {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.ts';
-import type { LapisConfig, WebPubSubConfig } from '../config/index.ts';
+import { isKeyVault, type KeyVaultResourceConfig, type LapisConfig, type ResourceConfig, type WebPubSubConfig } from '../config/index.ts';
+import { checkEventHandlerResources } from '../upstream/index.ts';
+import { KEY_VAULT_TYPE, keyVaultId } from '../vault/index.ts';
 import type { IdentityService, ManagedIdentity } from '../identity/index.ts';
 import { ResourceRegistry, WEBPUBSUB_TYPE, generateAccessKey, webPubSubId, type HubRecord, type ResourceRecord } from './resources.ts';
 
@@ -81,8 +83,11 @@ export async function applyWorld(store: Store, identity: IdentityService, resour
   }
 
   await resources.load();
-  const declared = config ? config.resources ?? [] : settings.defaultWorldCreated ? [] : [defaultWebPubSub()];
-  for (const [i, r] of declared.entries()) await applyWebPubSub(identity, resources, settings, r as WebPubSubConfig, `$.resources[${i}]`);
+  const declared: ResourceConfig[] = config ? config.resources ?? [] : settings.defaultWorldCreated ? [] : [defaultWebPubSub()];
+  for (const [i, r] of declared.entries()) {
+    if (isKeyVault(r)) await applyKeyVault(resources, settings, r);
+    else await applyWebPubSub(identity, resources, settings, r, `$.resources[${i}]`);
+  }
   if (!config) settings.defaultWorldCreated = true;
   await store.put(SETTINGS_KIND, 'world', settings);
   return { tenantId: settings.tenantId, subscriptionId: settings.subscriptionId, hostIdentity, bootstrapAdmin, bootstrapAdminAppId: settings.bootstrapAdminAppId };
@@ -95,12 +100,30 @@ function defaultWebPubSub(): WebPubSubConfig {
   };
 }
 
+async function applyKeyVault(resources: ResourceRegistry, settings: WorldSettings, r: KeyVaultResourceConfig): Promise<void> {
+  const sub = (r.subscriptionId ?? settings.subscriptionId).toLowerCase();
+  const prior = resources.getVault(r.name);
+  await resources.putVault({
+    type: KEY_VAULT_TYPE, id: keyVaultId(sub, r.resourceGroup, r.name), name: r.name, resourceGroup: r.resourceGroup,
+    subscriptionId: sub, tenantId: settings.tenantId, location: r.location ?? prior?.location ?? 'local',
+    ports: { https: r.ports?.https ?? prior?.ports.https }, declaredPorts: { https: r.ports?.https },
+  });
+}
+
 async function applyWebPubSub(identity: IdentityService, resources: ResourceRegistry, settings: WorldSettings, r: WebPubSubConfig, path: string): Promise<void> {
   const sub = (r.subscriptionId ?? settings.subscriptionId).toLowerCase();
   const id = webPubSubId(sub, r.resourceGroup, r.name);
   const prior = resources.get(r.name);
   const hubs: Record<string, HubRecord> = { ...(prior?.hubs ?? {}) };
-  for (const h of r.hubs ?? []) hubs[h.name.toLowerCase()] = { name: h.name, properties: { anonymousConnectPolicy: h.properties?.anonymousConnectPolicy } };
+  for (const [j, h] of (r.hubs ?? []).entries()) {
+    const handlers = h.properties?.eventHandlers;
+    // A ManagedIdentity handler's resource must be an app registered in the tenant (never Graph).
+    const problems = handlers ? checkEventHandlerResources(identity.directory, settings.tenantId, handlers) : [];
+    if (problems.length) {
+      throw new WorldError(problems.map((p) => `${path}.hubs[${j}].properties.eventHandlers${p.path}: ${p.message}`).join('\n  '));
+    }
+    hubs[h.name.toLowerCase()] = { name: h.name, properties: { anonymousConnectPolicy: h.properties?.anonymousConnectPolicy, eventHandlers: handlers } };
+  }
 
   const declaredPorts = { https: r.ports?.https, http: r.ports?.http };
   const record: ResourceRecord = {

@@ -11,6 +11,9 @@ import { ResourceRegistry, applyWorld, armRoutes, createAccessControl, type Reso
 import type { AccessControl } from '../access/index.ts';
 import { WebPubSubService } from '../dataplane/webpubsub/index.ts';
 import { EntraAuthenticator } from '../dataplane/webpubsub/auth/entra.ts';
+import { createUpstream, managedIdentityOf, type UpstreamDispatcher } from '../upstream/index.ts';
+import { VaultService } from '../vault/index.ts';
+import type { VaultRecord } from '../control/index.ts';
 import { graphRoutes } from '../control/graph/index.ts';
 import { openListener, registerHealth, type Listener } from './listeners.ts';
 import { removeReady, writeReady, type ReadyInfo, type ReadyResource } from './ready.ts';
@@ -67,11 +70,27 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     await Promise.all([https.app.ready(), http.app.ready()]);
 
     const readyResources: ReadyResource[] = [];
+    const vaults: { service: VaultService; origin: string }[] = [];
+    for (const record of resources.vaults()) {
+      const declared = config?.resources?.find((r) => r.name.toLowerCase() === record.name.toLowerCase());
+      const started = await startVault(record, resources, { store, identity, access, host: opts.host, tls: listenerTls, log });
+      cleanup.push(started.close);
+      if (declared && 'secrets' in declared) await started.service.applyDeclaredSecrets(declared.secrets ?? []);
+      vaults.push({ service: started.service, origin: started.origin });
+      readyResources.push(started.ready);
+    }
+    const upstreamShared = {
+      identity, ca: tls.caCertPem,
+      vaultOrigins: () => vaults.map((v) => v.origin),
+      allowPrivateTargets: () => config?.upstream?.allowPrivateTargets ?? false,
+    };
     for (const record of resources.list()) {
       const entra = new EntraAuthenticator({ verifier: identity.verifier, check: access.dataActionCheck, tenantId: record.tenantId });
-      const started = await startWebPubSub(record, resources, opts.host, listenerTls, log, entra);
+      const started = await startWebPubSub(record, resources, opts.host, listenerTls, log, entra, upstreamShared);
       cleanup.push(started.close);
       readyResources.push(started.ready);
+      // A changed secret re-resolves the Key Vault references of this resource's handler URLs.
+      for (const v of vaults) v.service.onSecretChanged(() => started.upstream.keyVaultChanged(v.origin));
     }
 
     const ready: ReadyInfo = {
@@ -113,9 +132,20 @@ function loadIdentityHeader(dataDir: string): string {
 }
 
 /** Opens a resource's own HTTPS and HTTP origins, both serving one Web PubSub runtime. */
-async function startWebPubSub(record: ResourceRecord, resources: ResourceRegistry, host: string, tls: { key: string; cert: string }, log: Logger, entra: EntraAuthenticator) {
+type UpstreamShared = Pick<Parameters<typeof createUpstream>[0], 'identity' | 'ca' | 'vaultOrigins' | 'allowPrivateTargets'> & { identity: IdentityService };
+
+async function startWebPubSub(record: ResourceRecord, resources: ResourceRegistry, host: string, tls: { key: string; cert: string }, log: Logger, entra: EntraAuthenticator, shared: UpstreamShared) {
   const rlog = log.child({ resource: record.name });
   const current = () => resources.get(record.name) ?? record;
+  let endpoint = '';
+  const upstream: UpstreamDispatcher = createUpstream({
+    ...shared,
+    resourceName: record.name, resourceId: record.id, log: rlog.child({ piece: 'upstream' }),
+    publicEndpoint: () => endpoint,
+    getAccessKeys: () => current().accessKeys,
+    getEventHandlers: (hub) => current().hubs[hub.toLowerCase()]?.properties.eventHandlers,
+    getManagedIdentity: () => managedIdentityOf(shared.identity.directory, current()),
+  });
   const service = new WebPubSubService({
     name: record.name,
     resourceId: record.id,
@@ -125,6 +155,7 @@ async function startWebPubSub(record: ResourceRecord, resources: ResourceRegistr
     log: rlog,
     limits: { maxConnections: record.limits?.maxConnections },
     authenticators: [entra],
+    events: upstream,
     // Persisted, so client URLs from :generateToken survive a restart.
     internalSigningKey: () => current().internalKey,
   });
@@ -144,21 +175,62 @@ async function startWebPubSub(record: ResourceRecord, resources: ResourceRegistr
     if (record.ports.https !== httpsL.port || record.ports.http !== httpL.port) {
       await resources.put({ ...current(), ports: { https: httpsL.port, http: httpL.port } });
     }
-    const endpoint = `https://localhost:${httpsL.port}`;
+    endpoint = `https://localhost:${httpsL.port}`;
     const ready: ReadyResource = {
       type: record.type, name: record.name, id: record.id, endpoint, httpEndpoint: `http://127.0.0.1:${httpL.port}`,
       connectionString: `Endpoint=${endpoint};AccessKey=${record.accessKeys.primaryKey};Version=1.0;`,
     };
     return {
       ready,
+      upstream,
       close: async () => {
         await service.close();
+        await upstream.close();
         for (const l of opened) await l.close();
       },
     };
   } catch (err) {
     await service.close();
+    await upstream.close();
     for (const l of opened) await l.close();
     throw err;
   }
+}
+
+/** A Key Vault at the root of its own HTTPS origin (the SDK builds secret ids from the origin). */
+async function startVault(record: VaultRecord, resources: ResourceRegistry, deps: { store: Store; identity: IdentityService; access: AccessControl; host: string; tls: { key: string; cert: string }; log: Logger }) {
+  const vlog = deps.log.child({ resource: record.name });
+  let origin = '';
+  const service = new VaultService({
+    name: record.name, resourceId: record.id, tenantId: record.tenantId, location: record.location,
+    vaultUri: () => origin, store: deps.store, verifier: deps.identity.verifier, authorityHost: deps.identity.issuer.authorityHost,
+    authorize: (principalId, dataAction, scope) => {
+      const allowed = deps.access.check({ principalId, dataAction, scope });
+      return { allowed, reason: allowed ? undefined : 'DeniedWithNoValidRBAC' };
+    },
+    log: vlog,
+  });
+  const listener = await openListener({
+    name: `${record.name}-https`, host: deps.host, port: record.ports.https ?? 0, tls: deps.tls, log: vlog,
+    fallbackToFreePort: record.declaredPorts.https === undefined,
+  });
+  try {
+    registerHealth(listener.app);
+    service.mount(listener.app);
+    await listener.app.ready();
+  } catch (err) {
+    await service.close();
+    await listener.close();
+    throw err;
+  }
+  origin = `https://localhost:${listener.port}`;
+  if (record.ports.https !== listener.port) await resources.putVault({ ...record, ports: { https: listener.port } });
+  const ready: ReadyResource = { type: record.type, name: record.name, id: record.id, vaultUri: `${origin}/` };
+  return {
+    service, origin, ready,
+    close: async () => {
+      await service.close();
+      await listener.close();
+    },
+  };
 }

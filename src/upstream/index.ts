@@ -6,6 +6,7 @@
  *   new WebPubSubService({ …, events: upstream });   // ClientEventHooks
  *   …on stop: await upstream.close();
  */
+import { FIRST_PARTY_RESOURCES } from '../identity/index.ts';
 import type { Directory, ManagedIdentity } from '../identity/index.ts';
 import { UpstreamDispatcher } from './dispatcher.ts';
 import type { UpstreamOptions } from './dispatcher.ts';
@@ -61,8 +62,7 @@ export function checkEventHandlerResources(
     if (h.auth?.type !== 'ManagedIdentity') continue;
     const resource = h.auth.managedIdentity?.resource ?? '';
     const bare = resource.replace(/\/+$/, '').toLowerCase();
-    const firstParty = ['https://webpubsub.azure.com', 'https://signalr.azure.com', 'https://vault.azure.net', 'https://management.azure.com', 'https://management.core.windows.net'];
-    if (firstParty.includes(bare)) continue;
+    if ((FIRST_PARTY_RESOURCES as readonly string[]).includes(bare) && bare !== 'https://graph.microsoft.com') continue;
     if (!directory.findResourceApplication(tenantId, resource)) {
       problems.push({
         path: `[${i}].auth.managedIdentity.resource`,

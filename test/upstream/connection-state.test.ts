@@ -68,9 +68,7 @@ test('status shows templates with literal codes redacted and Key Vault reference
   }
 });
 
-test('connect carries the connection\'s id, and state set on connect reaches later events', {
-  todo: 'needs ConnectRequest.connectionId from the session seam (src/protocols/webpubsub/hooks.ts + client-endpoint.ts); see docs/upstream.md',
-}, async () => {
+test('connect carries the connection\'s id, and state set on connect reaches later events', async () => {
   const r = await startUpstreamResource(h, 'chat');
   const ids: Record<string, string> = {};
   const states: unknown[] = [];

@@ -93,9 +93,11 @@ export async function handleClientUpgrade(deps: ClientEndpointDeps, req: Incomin
     let userId = identity.userId;
     let roles = identity.roles;
     let groups = identity.groups;
+    const assignedId = newConnectionId();
     if (deps.events?.connect) {
       const override = await deps.events.connect({
         hub: hub.toLowerCase(),
+        connectionId: assignedId,
         claims: identity.claims,
         query: queryWithout(url, 'access_token'),
         headers: headersWithout(req, 'authorization'),
@@ -124,7 +126,7 @@ export async function handleClientUpgrade(deps: ClientEndpointDeps, req: Incomin
     }
     if (socket.destroyed) return;
 
-    const init = { connectionId: newConnectionId(), hub, userId, roles };
+    const init = { connectionId: assignedId, hub, userId, roles };
     const session = negotiation.kind === 'json'
       ? new JsonSession(deps.host, init, negotiation.reliable)
       : new SimpleSession(deps.host, init, mode!);

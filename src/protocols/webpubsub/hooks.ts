@@ -23,6 +23,8 @@ export class ConnectRejectedError extends Error {
 
 export interface ConnectRequest {
   hub: string;
+  /** The id the connection will have if accepted (ce-connectionId, ce-signature, upstream state). */
+  connectionId?: string;
   claims: Record<string, unknown>;
   query: Record<string, string[]>;
   headers: Record<string, string[]>;
