@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
-import { DEFAULTS } from '../server/options.ts';
-import { LapisClient } from './client.ts';
+import { Command } from 'commander';
+import { LapisClient, dataDirOption, printJson as print } from './client.ts';
 
 const GRAPH = 'https://graph.microsoft.com';
 type Json = Record<string, unknown>;
 
-const print = (value: unknown): void => { process.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
-const dataDirOption = () => new Option('-d, --data-dir <dir>', 'data directory of the running Lapis').env('LAPIS_DATA_DIR').default(DEFAULTS.dataDir);
 const graph = (dataDir: string) => {
   const c = new LapisClient(dataDir);
   return { c, call: <T = Json>(method: string, path: string, body?: unknown) => c.call<T>(GRAPH, method, `/v1.0${path}`, body) };

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import tls from 'node:tls';
+import { Option } from 'commander';
+import { DEFAULTS } from '../server/options.ts';
 import type { ReadyInfo } from '../server/ready.ts';
+
+/** Prints a command's answer as indented JSON, as az does by default. */
+export const printJson = (value: unknown): void => { process.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
+
+/** The `--data-dir` option of every command that talks to a running node. */
+export const dataDirOption = (): Option => new Option('-d, --data-dir <dir>', 'data directory of the running Lapis').env('LAPIS_DATA_DIR').default(DEFAULTS.dataDir);
 
 export class CliError extends Error {
   readonly code = 'LAPIS_CLI';

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { parseRoleDefinitionInput } from '../access/definitions.ts';
-import { DEFAULTS } from '../server/options.ts';
-import { CliError, LapisClient } from './client.ts';
+import { CliError, LapisClient, dataDirOption, printJson as print } from './client.ts';
 
 const ARM_RESOURCE = 'https://management.azure.com';
 const GRAPH_RESOURCE = 'https://graph.microsoft.com';
@@ -11,8 +10,6 @@ const API_VERSION = '2022-04-01';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type Json = Record<string, any>;
 
-const print = (value: unknown): void => { process.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
-const dataDirOption = () => new Option('-d, --data-dir <dir>', 'data directory of the running Lapis').env('LAPIS_DATA_DIR').default(DEFAULTS.dataDir);
 const odataString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** `{scope}/providers/Microsoft.Authorization/{rest}?api-version=…[&…]` */

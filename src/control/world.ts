@@ -4,6 +4,7 @@ import { isKeyVault, type KeyVaultResourceConfig, type LapisConfig, type Resourc
 import { checkEventHandlerResources } from '../upstream/index.ts';
 import { KEY_VAULT_TYPE, keyVaultId } from '../vault/index.ts';
 import type { IdentityService, ManagedIdentity } from '../identity/index.ts';
+import { ResourceIdentityError, applyResourceIdentity, parseArmIdentity } from './resource-identity.ts';
 import { ResourceRegistry, WEBPUBSUB_TYPE, generateAccessKey, webPubSubId, type HubRecord, type ResourceRecord } from './resources.ts';
 
 const SETTINGS_KIND = 'control.settings';
@@ -140,21 +141,12 @@ async function applyWebPubSub(identity: IdentityService, resources: ResourceRegi
   };
 
   // A resource has at most one managed identity: its system one, or one user-assigned.
-  const want = r.identity ?? prior?.identity ?? { type: 'None' as const };
-  const dir = identity.directory;
-  if (want.type === 'SystemAssigned') {
-    await dir.ensureManagedIdentity({ type: 'SystemAssigned', resourceId: id, name: r.name, tenantId: settings.tenantId });
-    record.identity = { type: 'SystemAssigned' };
-  } else {
-    await dir.deleteManagedIdentity(id);
-    if (want.type === 'UserAssigned') {
-      const ref = 'userAssignedIdentities' in want ? Object.keys(want.userAssignedIdentities ?? {})[0] : (want as { userAssignedIdentity?: string }).userAssignedIdentity;
-      const mi = ref ? dir.findManagedIdentity({ resourceId: ref }) : undefined;
-      if (!mi || mi.type !== 'UserAssigned') {
-        throw new WorldError(`${path}.identity.userAssignedIdentities: no user-assigned identity ${ref ?? ''} is declared in $.userAssignedIdentities`);
-      }
-      record.identity = { type: 'UserAssigned', userAssignedIdentity: mi.resourceId };
-    }
+  try {
+    const want = r.identity ? parseArmIdentity(r.identity) : prior?.identity ?? { type: 'None' as const };
+    record.identity = await applyResourceIdentity(identity.directory, record, want);
+  } catch (err) {
+    if (err instanceof ResourceIdentityError) throw new WorldError(`${path}.identity.${err.field}: ${err.message}`);
+    throw err;
   }
   await resources.put(record);
 }
