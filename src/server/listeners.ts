@@ -47,6 +47,9 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     loggerInstance: spec.log.child({ listener: spec.name }),
     // Per-request lines are written by the onResponse hook below (debug), not by fastify.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (pino's child + redaction showed in the REST profile); errors
+    // are still logged with the request's method and redacted URL by the hook below.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: MAX_BODY_BYTES,
     // Azure tolerates a trailing slash on some paths (MSAL adds one to the IMDS URL).
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1024 },
