@@ -42,7 +42,8 @@ export function parseArmIdentity(input: ArmIdentityInput): ResourceIdentity {
       throw new ResourceIdentityError('InvalidIdentityType', 'type', `${ONLY_ONE} Identity type '${raw.slice(0, 60)}' is not supported.`);
     }
   }
-  const type = parts.length === 1 ? ({ none: 'None', systemassigned: 'SystemAssigned', userassigned: 'UserAssigned' } as const)[parts[0] as 'none'] : undefined;
+  const TYPES: Record<string, ResourceIdentity['type']> = { none: 'None', systemassigned: 'SystemAssigned', userassigned: 'UserAssigned' };
+  const type = parts.length === 1 ? TYPES[parts[0]!] : undefined;
   if (!type) {
     throw new ResourceIdentityError('InvalidIdentityType', 'type', `Identity type '${raw.slice(0, 60)}' is not supported. Supported types are 'None', 'SystemAssigned' and 'UserAssigned'.`);
   }
