@@ -7,6 +7,7 @@ import { createLogger } from '../log/index.ts';
 import type { ReadyInfo } from '../server/ready.ts';
 import { adCommands } from './ad.ts';
 import { roleCommands } from './role.ts';
+import { webpubsubCommands } from './webpubsub.ts';
 import { CliError } from './client.ts';
 
 /** Stop must finish within this; after it the process exits anyway (DESIGN: clean stop in 10 s). */
@@ -62,6 +63,7 @@ export function buildCli(): Command {
 
   program.addCommand(adCommands());
   program.addCommand(roleCommands());
+  program.addCommand(webpubsubCommands());
   return program;
 }
 

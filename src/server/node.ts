@@ -65,7 +65,9 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     for (const l of [https, http]) registerHealth(l.app);
     identity.registerAuthorityRoutes(https.app);
     void https.app.register(async (scope) => graphRoutes(scope, identity));
-    void https.app.register(async (scope) => armRoutes(scope, { access, identity }));
+    // Web PubSub resources created through the ARM API start here (bound once the node is up).
+    let startCreated = async (_record: ResourceRecord): Promise<void> => { throw new Error('Lapis is still starting'); };
+    void https.app.register(async (scope) => armRoutes(scope, { access, identity, resources, startResource: (r) => startCreated(r) }));
     identity.registerManagedIdentityRoutes(http.app, identityHeader);
     await Promise.all([https.app.ready(), http.app.ready()]);
 
@@ -84,14 +86,15 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
       vaultOrigins: () => vaults.map((v) => v.origin),
       allowPrivateTargets: () => config?.upstream?.allowPrivateTargets ?? false,
     };
-    for (const record of resources.list()) {
+    const startOne = async (record: ResourceRecord) => {
       const entra = new EntraAuthenticator({ verifier: identity.verifier, check: access.dataActionCheck, tenantId: record.tenantId });
       const started = await startWebPubSub(record, resources, opts.host, listenerTls, log, entra, upstreamShared);
       cleanup.push(started.close);
       readyResources.push(started.ready);
       // A changed secret re-resolves the Key Vault references of this resource's handler URLs.
       for (const v of vaults) v.service.onSecretChanged(() => started.upstream.keyVaultChanged(v.origin));
-    }
+    };
+    for (const record of resources.list()) await startOne(record);
 
     const ready: ReadyInfo = {
       httpUrl, httpsUrl, authorityHost: httpsUrl, managementEndpoint: httpsUrl,
@@ -104,6 +107,11 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     };
     writeReady(opts.dataDir, ready);
     let stopped = false;
+    startCreated = async (record) => {
+      if (stopped) throw new Error('Lapis is stopping');
+      await startOne(record);
+      writeReady(opts.dataDir, ready);
+    };
     return {
       ready, identity, resources, access, log, bootstrapAdmin: world.bootstrapAdmin,
       async stop() {

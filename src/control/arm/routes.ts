@@ -10,10 +10,16 @@ import { authenticateArm, type ArmCaller } from './auth.ts';
 import { ARM, ArmError, SUPPORTED_API_VERSIONS } from './errors.ts';
 import { parseAssignmentFilter, parseDefinitionFilter } from './odata.ts';
 import { permissionJson, roleAssignmentJson, roleDefinitionJson } from './shapes.ts';
+import { isSignalRServicePath, webPubSubArm } from './webpubsub.ts';
+import type { ResourceRecord, ResourceRegistry } from '../resources.ts';
 
 export interface ArmDeps {
   access: AccessControl;
   identity: IdentityService;
+  /** With it, the Microsoft.SignalRService (Web PubSub) resource API is served too. */
+  resources?: ResourceRegistry;
+  /** Starts serving a Web PubSub resource created by PUT; without it, creation is refused (409). */
+  startResource?: (record: ResourceRecord) => Promise<void>;
 }
 
 const MAX_ARM_BODY = 256 * 1024;
@@ -64,6 +70,7 @@ const single = (v: unknown): string | undefined => (Array.isArray(v) ? (v[0] as 
  */
 export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<void> {
   const { access, identity } = deps;
+  const webPubSub = deps.resources ? webPubSubArm({ access, identity, resources: deps.resources, startResource: deps.startResource }) : undefined;
   const callers = new WeakMap<FastifyRequest, ArmCaller>();
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
@@ -104,9 +111,11 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     if (segs.length && segs[segs.length - 1] === '') segs.pop();
     const q = req.query as Record<string, unknown>;
     const version = single(q['api-version']);
+    const method = req.method.toUpperCase();
+    // Microsoft.SignalRService (Web PubSub resources, hubs, keys): its own api-versions.
+    if (webPubSub && isSignalRServicePath(segs)) return webPubSub.handle({ segs, path, method, version, caller, req, reply });
     if (!version) throw ARM.missingApiVersion();
     if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(version)) throw ARM.invalidApiVersion(version);
-    const method = req.method.toUpperCase();
 
     // Lapis extension: why is (or isn't) this principal allowed this operation at this scope?
     if (segs.length === 3 && segs[0]!.toLowerCase() === 'providers' && segs[1]!.toLowerCase() === 'microsoft.lapis') {
