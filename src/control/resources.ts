@@ -106,6 +106,13 @@ export class ResourceRegistry {
     this.#byName.set(r.name.toLowerCase(), r);
   }
 
+  /** Removes a Web PubSub resource's record (its listeners and identity are the caller's to stop). */
+  async delete(name: string): Promise<boolean> {
+    const removed = await this.#store.delete(KIND, name.toLowerCase());
+    this.#byName.delete(name.toLowerCase());
+    return removed;
+  }
+
   /** Azure's regenerateKey: a new value for one key; the other keeps working meanwhile. */
   async regenerateKey(name: string, which: 'Primary' | 'Secondary'): Promise<ResourceRecord> {
     const r = this.get(name);

@@ -67,7 +67,10 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     void https.app.register(async (scope) => graphRoutes(scope, identity));
     // Web PubSub resources created through the ARM API start here (bound once the node is up).
     let startCreated = async (_record: ResourceRecord): Promise<void> => { throw new Error('Lapis is still starting'); };
-    void https.app.register(async (scope) => armRoutes(scope, { access, identity, resources, startResource: (r) => startCreated(r) }));
+    let stopDeleted = async (_name: string): Promise<void> => { throw new Error('Lapis is still starting'); };
+    void https.app.register(async (scope) => armRoutes(scope, {
+      access, identity, resources, startResource: (r) => startCreated(r), stopResource: (n) => stopDeleted(n),
+    }));
     identity.registerManagedIdentityRoutes(http.app, identityHeader);
     await Promise.all([https.app.ready(), http.app.ready()]);
 
@@ -86,11 +89,13 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
       vaultOrigins: () => vaults.map((v) => v.origin),
       allowPrivateTargets: () => config?.upstream?.allowPrivateTargets ?? false,
     };
+    const running = new Map<string, { close(): Promise<void>; ready: ReadyResource }>();
     const startOne = async (record: ResourceRecord) => {
       const entra = new EntraAuthenticator({ verifier: identity.verifier, check: access.dataActionCheck, tenantId: record.tenantId });
       const started = await startWebPubSub(record, resources, opts.host, listenerTls, log, entra, upstreamShared);
       cleanup.push(started.close);
       readyResources.push(started.ready);
+      running.set(record.name.toLowerCase(), started);
       // A changed secret re-resolves the Key Vault references of this resource's handler URLs.
       for (const v of vaults) v.service.onSecretChanged(() => started.upstream.keyVaultChanged(v.origin));
     };
@@ -111,6 +116,14 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
       if (stopped) throw new Error('Lapis is stopping');
       await startOne(record);
       writeReady(opts.dataDir, ready);
+    };
+    stopDeleted = async (name) => {
+      const r = running.get(name.toLowerCase());
+      if (!r) return;
+      running.delete(name.toLowerCase());
+      await r.close();
+      readyResources.splice(readyResources.indexOf(r.ready), 1);
+      if (!stopped) writeReady(opts.dataDir, ready);
     };
     return {
       ready, identity, resources, access, log, bootstrapAdmin: world.bootstrapAdmin,
@@ -184,6 +197,7 @@ async function startWebPubSub(record: ResourceRecord, resources: ResourceRegistr
       await resources.put({ ...current(), ports: { https: httpsL.port, http: httpL.port } });
     }
     endpoint = `https://localhost:${httpsL.port}`;
+    let closed = false;
     const ready: ReadyResource = {
       type: record.type, name: record.name, id: record.id, endpoint, httpEndpoint: `http://127.0.0.1:${httpL.port}`,
       connectionString: `Endpoint=${endpoint};AccessKey=${record.accessKeys.primaryKey};Version=1.0;`,
@@ -191,7 +205,10 @@ async function startWebPubSub(record: ResourceRecord, resources: ResourceRegistr
     return {
       ready,
       upstream,
+      // Idempotent: a resource deleted at run time is closed then, and again at node stop.
       close: async () => {
+        if (closed) return;
+        closed = true;
         await service.close();
         await upstream.close();
         for (const l of opened) await l.close();

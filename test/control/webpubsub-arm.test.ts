@@ -306,7 +306,7 @@ test('hubs: PUT / GET / list / DELETE in ARM\'s shape; bad handler settings are 
   assert.equal(lapis.node.resources.get('hubby')!.hubs.lobby, undefined);
 });
 
-test('PUT of a new resource creates it (keys, system identity) and serves clients at once; DELETE is refused', async () => {
+test('PUT of a new resource creates it (keys, system identity) and serves clients at once', async () => {
   const created = await arm.admin('PUT', arm.path('made-at-runtime'), { location: 'local', sku: { name: 'Standard_S1' }, identity: { type: 'SystemAssigned' } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.equal(created.body.id, arm.id('made-at-runtime'));
@@ -351,11 +351,30 @@ test('PUT of a new resource creates it (keys, system identity) and serves client
   assert.equal(otherSub.status, 404);
   assert.equal(otherSub.body.error.code, 'SubscriptionNotFound');
 
-  const del = await arm.admin('DELETE', arm.path('made-at-runtime'));
-  assert.equal(del.status, 409);
-  assert.equal(del.body.error.code, 'OperationNotSupported');
-  assert.ok(lapis.node.resources.get('made-at-runtime'), 'nothing was deleted');
   assert.equal((await arm.admin('DELETE', arm.path('never-was'))).status, 204);
+});
+
+test('DELETE stops the resource, closes its clients, deletes its system identity and its record', async () => {
+  const created = await arm.admin('PUT', arm.path('short-lived'), { location: 'local', identity: { type: 'SystemAssigned' } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const mi = dir().getManagedIdentityOf(arm.id('short-lived'))!;
+  const keys = (await arm.admin('POST', arm.path('short-lived', '/listKeys'))).body;
+  const service = new WebPubSubServiceClient(keys.primaryConnectionString, 'chat');
+  const client = new WebPubSubClient((await service.getClientAccessToken({ userId: 'u' })).url, { autoReconnect: false } as never);
+  const stopped = new Promise<void>((resolve) => client.on('stopped', () => resolve()));
+  await within(client.start(), 10_000, 'client start');
+
+  const del = await arm.admin('DELETE', arm.path('short-lived'));
+  assert.equal(del.status, 200, JSON.stringify(del.body));
+  await within(stopped, 10_000, 'client closed by the delete');
+  assert.equal(lapis.node.resources.get('short-lived'), undefined, 'record removed');
+  assert.equal(dir().getManagedIdentityOf(arm.id('short-lived')), undefined, 'system identity deleted');
+  assert.equal(spIds().has(mi.principalId), false, 'and its service principal');
+  assert.equal((await arm.admin('GET', arm.path('short-lived'))).status, 404);
+  const ready = JSON.parse(readFileSync(join(lapis.dataDir, 'ready.json'), 'utf8'));
+  assert.equal(ready.resources.some((r: { name: string }) => r.name === 'short-lived'), false, 'ready.json no longer lists it');
+  await assert.rejects(service.sendToAll('x', { contentType: 'text/plain' }), 'its origin no longer answers');
+  assert.ok(lapis.node.resources.get('made-at-runtime'), 'other resources are untouched');
 });
 
 test('a restart keeps what the API did: the created resource (serving, same port), identities, keys', async () => {

@@ -20,6 +20,7 @@ export interface ArmDeps {
   resources?: ResourceRegistry;
   /** Starts serving a Web PubSub resource created by PUT; without it, creation is refused (409). */
   startResource?: (record: ResourceRecord) => Promise<void>;
+  stopResource?: (name: string) => Promise<void>;
 }
 
 const MAX_ARM_BODY = 256 * 1024;
@@ -70,7 +71,7 @@ const single = (v: unknown): string | undefined => (Array.isArray(v) ? (v[0] as 
  */
 export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<void> {
   const { access, identity } = deps;
-  const webPubSub = deps.resources ? webPubSubArm({ access, identity, resources: deps.resources, startResource: deps.startResource }) : undefined;
+  const webPubSub = deps.resources ? webPubSubArm({ access, identity, resources: deps.resources, startResource: deps.startResource, stopResource: deps.stopResource }) : undefined;
   const callers = new WeakMap<FastifyRequest, ArmCaller>();
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {

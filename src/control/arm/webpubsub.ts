@@ -53,6 +53,8 @@ export interface WebPubSubArmDeps {
   resources: ResourceRegistry;
   /** Starts serving a resource created through the API (listeners, data plane, upstream). Without it, creation is refused. */
   startResource?: (record: ResourceRecord) => Promise<void>;
+  /** Stops a running resource's origins and closes its clients (DELETE). */
+  stopResource?: (name: string) => Promise<void>;
 }
 
 export interface SignalRServiceRequest {
@@ -293,7 +295,12 @@ export function webPubSubArm(deps: WebPubSubArmDeps) {
       authorize(caller, WPS_ACTION.delete, id);
       const r = resources.get(name);
       if (!r || r.subscriptionId !== sub || r.resourceGroup.toLowerCase() !== rg.toLowerCase()) return reply.code(204).send();
-      throw E.deleteNotSupported(r.name);
+      if (!deps.stopResource) throw E.deleteNotSupported(r.name);
+      // As in Azure: the resource stops serving, and its system-assigned identity goes with it.
+      await deps.stopResource(r.name);
+      await dir.deleteManagedIdentity(r.id);
+      await resources.delete(r.name);
+      return reply.code(200).send();
     }
     if (method !== 'PUT' && method !== 'PATCH') throw ARM.methodNotAllowed(method);
     authorize(caller, WPS_ACTION.write, id);
