@@ -72,7 +72,7 @@ export async function oauthRoutes(app: FastifyInstance, deps: OAuthRoutesDeps): 
     return openIdConfiguration(host, typeof t === 'string' ? '{tenantid}' : t.id, typeof t === 'string' ? t : t.id, 'v2');
   });
   app.get('/:tenant/.well-known/openid-configuration', async (req: FastifyRequest<{ Params: { tenant: string } }>) => {
-    if (req.params.tenant.toLowerCase() === 'adfs') return adfsConfiguration(host);
+    if (req.params.tenant.toLowerCase() === 'adfs') return adfsConfiguration(host, directory.defaultTenant.id);
     const t = tenantOf(req.params.tenant);
     return openIdConfiguration(host, typeof t === 'string' ? '{tenantid}' : t.id, typeof t === 'string' ? t : t.id, 'v1');
   });
@@ -153,11 +153,14 @@ export function openIdConfiguration(host: string, issuerTenant: string, pathTena
   };
 }
 
-/** `AZURE_TENANT_ID=adfs` makes the SDK skip instance discovery; the default tenant answers. */
-function adfsConfiguration(host: string): Record<string, unknown> {
+/**
+ * `AZURE_TENANT_ID=adfs` makes the SDK skip instance discovery; the default tenant answers. The
+ * issuer is the default tenant's v1 issuer, so this document validates the (v1) tokens it leads to.
+ */
+function adfsConfiguration(host: string, defaultTenantId: string): Record<string, unknown> {
   const base = `${host}/adfs`;
   return {
-    issuer: base,
+    issuer: issuerV1(host, defaultTenantId),
     authorization_endpoint: `${base}/oauth2/authorize`,
     token_endpoint: `${base}/oauth2/token`,
     jwks_uri: `${base}/discovery/keys`,

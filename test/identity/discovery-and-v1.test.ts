@@ -121,6 +121,9 @@ test('adfs discovery document at /adfs/.well-known/openid-configuration has the 
     assert.equal(typeof res.json[f], 'string', f);
     assert.ok(String(res.json[f]).startsWith(`${H}/`), `${f} on the authority host (MSAL validateIssuer)`);
   }
+  // The tokens the adfs path leads to are the default tenant's v1 tokens: the document names their issuer.
+  const v1 = await getJson(`${H}/${TENANT}/.well-known/openid-configuration`);
+  assert.equal(res.json.issuer, v1.json.issuer);
 });
 
 test('common and organizations v2 documents use the {tenantid} issuer template', { timeout: 30_000 }, async () => {
