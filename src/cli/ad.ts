@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { LapisClient, dataDirOption, printJson as print } from './client.ts';
 
-const GRAPH = 'https://graph.microsoft.com';
 type Json = Record<string, unknown>;
 
 const graph = (dataDir: string) => {
   const c = new LapisClient(dataDir);
-  return { c, call: <T = Json>(method: string, path: string, body?: unknown) => c.call<T>(GRAPH, method, `/v1.0${path}`, body) };
+  return { c, call: <T = Json>(method: string, path: string, body?: unknown) => c.graph<T>(method, path, body) };
 };
 const appPath = (id: string) => `/applications/${encodeURIComponent(id)}`;
 

@@ -50,6 +50,16 @@ export class LapisClient {
     return body.access_token;
   }
 
+  /** The ARM-shaped management API (`https://management.azure.com` tokens). */
+  arm<T = Record<string, any>>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.call<T>('https://management.azure.com', method, path, body);
+  }
+
+  /** The Graph-shaped directory API (`https://graph.microsoft.com` tokens), below `/v1.0`. */
+  graph<T = Record<string, any>>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.call<T>('https://graph.microsoft.com', method, `/v1.0${path}`, body);
+  }
+
   /** Calls the management origin; throws CliError with the service's message on failure. */
   async call<T>(resource: string, method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${this.ready.managementEndpoint}${path}`, {

@@ -4,8 +4,6 @@ import { Command } from 'commander';
 import { parseRoleDefinitionInput } from '../access/definitions.ts';
 import { CliError, LapisClient, dataDirOption, printJson as print } from './client.ts';
 
-const ARM_RESOURCE = 'https://management.azure.com';
-const GRAPH_RESOURCE = 'https://graph.microsoft.com';
 const API_VERSION = '2022-04-01';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type Json = Record<string, any>;
@@ -19,25 +17,13 @@ function authz(scope: string, rest: string, query: Record<string, string> = {}):
   return `${base}/providers/Microsoft.Authorization/${rest}?${qs}`;
 }
 
-class Session {
-  readonly c: LapisClient;
-  constructor(dataDir: string) {
-    this.c = new LapisClient(dataDir);
-  }
-
-  arm<T = Json>(method: string, path: string, body?: unknown): Promise<T> {
-    return this.c.call<T>(ARM_RESOURCE, method, path, body);
-  }
-
-  graph<T = Json>(method: string, path: string): Promise<T> {
-    return this.c.call<T>(GRAPH_RESOURCE, method, `/v1.0${path}`);
-  }
-
+/** A CLI call's connection to the running node, with the lookups commands share. */
+class Session extends LapisClient {
   /** `--scope`, else `--resource-group` in the node's subscription, else the subscription (as az does). */
   scope(o: { scope?: string; resourceGroup?: string }): string {
     if (o.scope && o.resourceGroup) throw new CliError('give --scope or --resource-group, not both');
     if (o.scope) return o.scope;
-    const sub = `/subscriptions/${this.c.ready.subscriptionId}`;
+    const sub = `/subscriptions/${this.ready.subscriptionId}`;
     return o.resourceGroup ? `${sub}/resourceGroups/${o.resourceGroup}` : sub;
   }
 
@@ -109,7 +95,7 @@ export function roleCommands(): Command {
       const p = o.assignee ? await s.principal(o.assignee) : { id: o.assigneeObjectId!, type: o.assigneePrincipalType };
       const roleId = await s.roleId(o.role, scope);
       const name = o.name ?? randomUUID();
-      const roleDefinitionId = `/subscriptions/${s.c.ready.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
+      const roleDefinitionId = `/subscriptions/${s.ready.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
       const created = await s.arm('PUT', authz(scope, `roleAssignments/${encodeURIComponent(name)}`), {
         properties: { roleDefinitionId, principalId: p.id, ...(p.type ? { principalType: p.type } : {}), ...(o.description ? { description: o.description } : {}) },
       });

@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { CliError, LapisClient, dataDirOption, printJson as print } from './client.ts';
 
-const ARM_RESOURCE = 'https://management.azure.com';
 const API_VERSION = '2024-03-01';
 /** What `az webpubsub identity assign --identity` takes for the system-assigned identity. */
 const SYSTEM_ALIASES = ['[system]', 'system'];
@@ -9,19 +8,11 @@ type Json = Record<string, any>;
 
 interface Target { name: string; resourceGroup: string; dataDir: string }
 
-class Session {
-  readonly c: LapisClient;
-  constructor(dataDir: string) {
-    this.c = new LapisClient(dataDir);
-  }
-
-  arm<T = Json>(method: string, path: string, body?: unknown): Promise<T> {
-    return this.c.call<T>(ARM_RESOURCE, method, path, body);
-  }
-
+/** A CLI call's connection to the running node, with the lookups commands share. */
+class Session extends LapisClient {
   /** `/subscriptions/{sub}[/resourceGroups/{rg}]/providers/Microsoft.SignalRService/webPubSub[/{name}[/{rest}]]?api-version=…` */
   path(resourceGroup: string | undefined, name?: string, rest?: string): string {
-    const sub = `/subscriptions/${this.c.ready.subscriptionId}`;
+    const sub = `/subscriptions/${this.ready.subscriptionId}`;
     const rg = resourceGroup ? `/resourceGroups/${encodeURIComponent(resourceGroup)}` : '';
     const n = name ? `/${encodeURIComponent(name)}` : '';
     return `${sub}${rg}/providers/Microsoft.SignalRService/webPubSub${n}${rest ? `/${rest}` : ''}?api-version=${API_VERSION}`;
