@@ -31,6 +31,8 @@ export function buildCli(): Command {
     .action(async (flags: Record<string, string>) => {
       const opts = resolveStartOptions(flags, {});
       const log = createLogger({ level: opts.logLevel });
+      // One request's stray promise must not end the process for everyone: log it and go on.
+      process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection'));
       const node = await startLapis(opts, log);
       process.stdout.write(describeReady(node.ready, opts.dataDir));
       if (node.bootstrapAdmin) {

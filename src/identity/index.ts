@@ -26,6 +26,8 @@ export interface IdentityOptions {
   /** `https://localhost:8443`: the origin of the identity endpoints and of token issuers. */
   authorityHost: string;
   rotation?: RotationPolicy;
+  /** Where a failed background key rotation is reported (it is retried at the next interval). */
+  log?: { error(obj: object, msg: string): void };
 }
 
 /**
@@ -40,6 +42,7 @@ export class IdentityService {
   readonly verifier: TokenVerifier;
   #timer?: NodeJS.Timeout;
   #hostIdentity?: ManagedIdentity;
+  readonly #log?: IdentityOptions['log'];
 
   constructor(opts: IdentityOptions) {
     this.directory = new Directory(opts.store);
@@ -47,12 +50,16 @@ export class IdentityService {
     this.issuer = new TokenIssuer(this.keys, opts.authorityHost);
     this.tokens = new TokenService(this.directory, this.issuer);
     this.verifier = new TokenVerifier(this.keys, this.directory, opts.authorityHost);
+    this.#log = opts.log;
   }
 
   async start(): Promise<void> {
     await this.directory.load();
     await this.keys.maintain();
-    this.#timer = setInterval(() => { void this.keys.maintain(); }, KEY_MAINTENANCE_MS);
+    this.#timer = setInterval(() => {
+      // A store hiccup must not become an unhandled rejection (which would end the process).
+      this.keys.maintain().catch((err: unknown) => this.#log?.error({ err }, 'signing key maintenance failed; retrying at the next interval'));
+    }, KEY_MAINTENANCE_MS);
     this.#timer.unref();
   }
 
