@@ -2,7 +2,8 @@ import { createPublicKey } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { Directory } from './directory.ts';
 import { E } from './errors.ts';
-import type { Application } from './model.ts';
+import { KIND, type Application } from './model.ts';
+import type { Store } from '../store/index.ts';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** msal-node rounds `nbf` up, so it can sit in the future; Entra allows five minutes. */
@@ -16,25 +17,50 @@ const MAX_ASSERTION_LENGTH = 16 * 1024;
  * be replayed. msal-node reuses one assertion for every token request of a credential during its
  * ten-minute life (a second resource, say), so a replay is the same jti for the same resource:
  * a legitimate client never sends that, because it holds the hour-long token in its cache.
+ * Entries are written through to the store, so a restart does not reopen the window.
  */
 export class ReplayCache {
   readonly #seen = new Map<string, number>();
   readonly #max: number;
-  constructor(max = 100_000) { this.#max = max; }
+  readonly #store: Store | undefined;
+
+  constructor(store?: Store, max = 100_000) {
+    this.#store = store;
+    this.#max = max;
+  }
+
+  /** Loads the entries still live and drops the expired ones from the store. */
+  async load(now = Math.floor(Date.now() / 1000)): Promise<void> {
+    if (!this.#store) return;
+    for (const e of await this.#store.list<{ key: string; until: number }>(KIND.assertionJti)) {
+      if (e.until > now) this.#seen.set(e.key, e.until);
+      else await this.#store.delete(KIND.assertionJti, e.key);
+    }
+  }
 
   /** Returns false if this (client, jti, resource) was already used. */
-  claim(clientId: string, jti: string, resource: string, exp: number, now = Math.floor(Date.now() / 1000)): boolean {
+  async claim(clientId: string, jti: string, resource: string, exp: number, now = Math.floor(Date.now() / 1000)): Promise<boolean> {
     const key = `${clientId}|${jti}|${resource.toLowerCase()}`;
     const until = this.#seen.get(key);
     if (until !== undefined && until > now) return false;
-    if (this.#seen.size >= this.#max) this.#sweep(now);
-    this.#seen.set(key, exp + CLOCK_SKEW_S);
+    if (this.#seen.size >= this.#max) await this.#sweep(now);
+    const entry = exp + CLOCK_SKEW_S;
+    this.#seen.set(key, entry);
+    await this.#store?.put(KIND.assertionJti, key, { key, until: entry });
     return true;
   }
 
-  #sweep(now: number): void {
-    for (const [k, until] of this.#seen) if (until <= now) this.#seen.delete(k);
-    if (this.#seen.size >= this.#max) this.#seen.clear(); // still full of live entries: start over rather than grow
+  async #sweep(now: number): Promise<void> {
+    for (const [k, until] of this.#seen) {
+      if (until > now) continue;
+      this.#seen.delete(k);
+      await this.#store?.delete(KIND.assertionJti, k);
+    }
+    // Still full of live entries: refuse to grow; the oldest go (they expire within the hour).
+    for (const k of this.#seen.keys()) {
+      if (this.#seen.size < this.#max) break;
+      this.#seen.delete(k);
+    }
   }
 }
 
@@ -82,7 +108,7 @@ export async function verifyClientAssertion(dir: Directory, app: Application, as
   if (payload.sub?.toLowerCase() !== app.appId) throw E.assertionClaims("The client assertion's 'sub' must be the client id.");
   const start = payload.nbf ?? payload.iat ?? 0;
   if (start && payload.exp! - start > MAX_ASSERTION_LIFETIME_S) throw E.assertionTime();
-  if (!replay.claim(app.appId, String(payload.jti), resource, payload.exp!)) {
+  if (!(await replay.claim(app.appId, String(payload.jti), resource, payload.exp!))) {
     throw E.assertionClaims('The client assertion has already been used (its jti was seen before).');
   }
 }

@@ -4,6 +4,7 @@ import { Directory } from './directory.ts';
 import { KeyRing, type RotationPolicy } from './signing-keys.ts';
 import { TokenIssuer } from './tokens.ts';
 import { TokenService } from './token-service.ts';
+import { ReplayCache } from './client-assertion.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { msiRoutes } from './msi-routes.ts';
 import type { ManagedIdentity } from './model.ts';
@@ -40,6 +41,7 @@ export class IdentityService {
   readonly issuer: TokenIssuer;
   readonly tokens: TokenService;
   readonly verifier: TokenVerifier;
+  readonly #replay: ReplayCache;
   #timer?: NodeJS.Timeout;
   #hostIdentity?: ManagedIdentity;
   readonly #log?: IdentityOptions['log'];
@@ -48,7 +50,8 @@ export class IdentityService {
     this.directory = new Directory(opts.store);
     this.keys = new KeyRing(opts.store, opts.rotation);
     this.issuer = new TokenIssuer(this.keys, opts.authorityHost);
-    this.tokens = new TokenService(this.directory, this.issuer);
+    this.#replay = new ReplayCache(opts.store);
+    this.tokens = new TokenService(this.directory, this.issuer, this.#replay);
     this.verifier = new TokenVerifier(this.keys, this.directory, opts.authorityHost);
     this.#log = opts.log;
   }
@@ -56,6 +59,7 @@ export class IdentityService {
   async start(): Promise<void> {
     await this.directory.load();
     await this.keys.maintain();
+    await this.#replay.load();
     this.#timer = setInterval(() => {
       // A store hiccup must not become an unhandled rejection (which would end the process).
       this.keys.maintain().catch((err: unknown) => this.#log?.error({ err }, 'signing key maintenance failed; retrying at the next interval'));

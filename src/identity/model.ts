@@ -79,4 +79,5 @@ export const KIND = {
   managedIdentity: 'identity.managedIdentity',
   signingKey: 'identity.signingKey',
   settings: 'identity.settings',
+  assertionJti: 'identity.assertionJti',
 } as const;

@@ -24,11 +24,12 @@ export interface TokenCall {
 export class TokenService {
   readonly #dir: Directory;
   readonly #issuer: TokenIssuer;
-  readonly #replay = new ReplayCache();
+  readonly #replay: ReplayCache;
 
-  constructor(dir: Directory, issuer: TokenIssuer) {
+  constructor(dir: Directory, issuer: TokenIssuer, replay: ReplayCache = new ReplayCache()) {
     this.#dir = dir;
     this.#issuer = issuer;
+    this.#replay = replay;
   }
 
   async handle(call: TokenCall): Promise<Record<string, unknown>> {
