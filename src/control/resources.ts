@@ -62,55 +62,86 @@ export function generateAccessKey(): string {
   return randomBytes(32).toString('base64');
 }
 
+/** One kind of record by case-insensitive name, in memory and written through to the store. */
+class NamedRecords<T extends { name: string }> {
+  readonly #store: Store;
+  readonly #kind: string;
+  readonly #byName = new Map<string, T>();
+
+  constructor(store: Store, kind: string) {
+    this.#store = store;
+    this.#kind = kind;
+  }
+
+  async load(): Promise<void> {
+    for (const r of await this.#store.list<T>(this.#kind)) this.#byName.set(r.name.toLowerCase(), r);
+  }
+
+  list(): T[] {
+    return [...this.#byName.values()];
+  }
+
+  get(name: string): T | undefined {
+    return this.#byName.get(name.toLowerCase());
+  }
+
+  async put(r: T): Promise<void> {
+    await this.#store.put(this.#kind, r.name.toLowerCase(), r);
+    this.#byName.set(r.name.toLowerCase(), r);
+  }
+
+  async delete(name: string): Promise<boolean> {
+    const removed = await this.#store.delete(this.#kind, name.toLowerCase());
+    this.#byName.delete(name.toLowerCase());
+    return removed;
+  }
+}
+
 /**
  * Resources by name (names are unique per Lapis, case-insensitive, as they would be per DNS
  * zone in Azure): Web PubSub resources and Key Vaults. In memory, written through to the store.
  */
 export class ResourceRegistry {
-  readonly #store: Store;
-  readonly #byName = new Map<string, ResourceRecord>();
-  readonly #vaults = new Map<string, VaultRecord>();
+  readonly #webPubSub: NamedRecords<ResourceRecord>;
+  readonly #vaultsByName: NamedRecords<VaultRecord>;
 
   constructor(store: Store) {
-    this.#store = store;
+    this.#webPubSub = new NamedRecords(store, KIND);
+    this.#vaultsByName = new NamedRecords(store, VAULT_KIND);
   }
 
   async load(): Promise<void> {
-    for (const r of await this.#store.list<ResourceRecord>(KIND)) this.#byName.set(r.name.toLowerCase(), r);
-    for (const v of await this.#store.list<VaultRecord>(VAULT_KIND)) this.#vaults.set(v.name.toLowerCase(), v);
+    await this.#webPubSub.load();
+    await this.#vaultsByName.load();
   }
 
   vaults(): VaultRecord[] {
-    return [...this.#vaults.values()];
+    return this.#vaultsByName.list();
   }
 
   getVault(name: string): VaultRecord | undefined {
-    return this.#vaults.get(name.toLowerCase());
+    return this.#vaultsByName.get(name);
   }
 
-  async putVault(v: VaultRecord): Promise<void> {
-    await this.#store.put(VAULT_KIND, v.name.toLowerCase(), v);
-    this.#vaults.set(v.name.toLowerCase(), v);
+  putVault(v: VaultRecord): Promise<void> {
+    return this.#vaultsByName.put(v);
   }
 
   list(): ResourceRecord[] {
-    return [...this.#byName.values()];
+    return this.#webPubSub.list();
   }
 
   get(name: string): ResourceRecord | undefined {
-    return this.#byName.get(name.toLowerCase());
+    return this.#webPubSub.get(name);
   }
 
-  async put(r: ResourceRecord): Promise<void> {
-    await this.#store.put(KIND, r.name.toLowerCase(), r);
-    this.#byName.set(r.name.toLowerCase(), r);
+  put(r: ResourceRecord): Promise<void> {
+    return this.#webPubSub.put(r);
   }
 
   /** Removes a Web PubSub resource's record (its listeners and identity are the caller's to stop). */
-  async delete(name: string): Promise<boolean> {
-    const removed = await this.#store.delete(KIND, name.toLowerCase());
-    this.#byName.delete(name.toLowerCase());
-    return removed;
+  delete(name: string): Promise<boolean> {
+    return this.#webPubSub.delete(name);
   }
 
   /** Azure's regenerateKey: a new value for one key; the other keeps working meanwhile. */
