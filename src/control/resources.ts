@@ -36,6 +36,9 @@ export interface ResourceRecord {
   limits: { maxConnections?: number };
   /** Signs client tokens minted by `:generateToken` (valid even with local auth disabled); never shown. */
   internalKey: string;
+  /** ARM metadata, kept as given. The SKU limits nothing here (see `limits`). */
+  tags?: Record<string, string>;
+  sku?: { name: string; capacity?: number };
 }
 
 /** A Key Vault (secrets) resource; its secrets live with the vault service. */

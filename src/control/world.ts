@@ -138,6 +138,9 @@ async function applyWebPubSub(identity: IdentityService, resources: ResourceRegi
     hubs,
     limits: { maxConnections: r.limits?.maxConnections ?? prior?.limits?.maxConnections },
     internalKey: prior?.internalKey ?? generateAccessKey(),
+    // ARM metadata set through the API is not the config's business: kept as it was.
+    tags: prior?.tags,
+    sku: prior?.sku,
   };
 
   // A resource has at most one managed identity: its system one, or one user-assigned.

@@ -171,6 +171,37 @@ test('PUT replaces (no identity = none; disableLocalAuth); PATCH changes only wh
   assert.equal(patchMissing.status, 404);
 });
 
+test('tags and sku are kept as given; settings Lapis cannot honour are refused and change nothing', async () => {
+  const put = await arm.admin('PUT', arm.path('hubby'), { location: 'local', tags: { env: 'ci' }, sku: { name: 'Premium_P1', capacity: 2 } });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  assert.deepEqual(put.body.tags, { env: 'ci' });
+  assert.deepEqual(put.body.sku, { name: 'Premium_P1', tier: 'Premium', size: 'P1', capacity: 2 });
+  const patched = await arm.admin('PATCH', arm.path('hubby'), { tags: { env: 'ci', team: 'rt' } });
+  assert.deepEqual(patched.body.tags, { env: 'ci', team: 'rt' });
+  assert.equal(patched.body.sku.name, 'Premium_P1', 'PATCH left the sku alone');
+
+  // A GET → PUT round trip (what az and Bicep do) sends back every property Lapis reported.
+  const got = await arm.admin('GET', arm.path('hubby'));
+  const roundTrip = await arm.admin('PUT', arm.path('hubby'), { location: got.body.location, tags: got.body.tags, sku: got.body.sku, identity: got.body.identity, properties: got.body.properties });
+  assert.equal(roundTrip.status, 200, JSON.stringify(roundTrip.body));
+
+  for (const [properties, what] of [
+    [{ publicNetworkAccess: 'Disabled' }, 'publicNetworkAccess'],
+    [{ tls: { clientCertEnabled: true } }, 'tls'],
+    [{ disableAadAuth: true }, 'disableAadAuth'],
+    [{ liveTraceConfiguration: { enabled: 'true' } }, 'liveTraceConfiguration'],
+  ] as const) {
+    const refused = await arm.admin('PATCH', arm.path('hubby'), { properties });
+    assert.equal(refused.status, 400, `${what}: ${JSON.stringify(refused.body)}`);
+    assert.match(JSON.stringify(refused.body.error), new RegExp(what));
+  }
+  const badSku = await arm.admin('PATCH', arm.path('hubby'), { sku: { name: 'Huge_X9' } });
+  assert.equal(badSku.status, 400);
+  const after = await arm.admin('GET', arm.path('hubby'));
+  assert.deepEqual(after.body.tags, { env: 'ci', team: 'rt' }, 'refused requests changed nothing');
+  assert.equal(after.body.properties.publicNetworkAccess, 'Enabled');
+});
+
 test('listKeys / regenerateKey: the old key is refused by the data plane, the other keeps working (unmodified @azure/web-pubsub)', async () => {
   const keys = await arm.admin('POST', arm.path('keys', '/listKeys'));
   assert.equal(keys.status, 200, JSON.stringify(keys.body));

@@ -109,10 +109,22 @@ const armIdentity = z.looseObject({
   userAssignedIdentities: z.record(z.string().max(1024), z.unknown()).nullish(),
 });
 
+/** Settings Lapis cannot honour are refused unless they say what Lapis does anyway (GET → PUT round trips). */
+const onlyValue = <T>(value: T, why: string) => z.unknown().refine((v) => v === undefined || v === null || JSON.stringify(v) === JSON.stringify(value), why).optional();
+const READ_ONLY = ['provisioningState', 'externalIP', 'hostName', 'publicPort', 'serverPort', 'version', 'hostNamePrefix', 'privateEndpointConnections', 'sharedPrivateLinkResources'] as const;
+const resourceProperties = z.strictObject({
+  disableLocalAuth: z.boolean().nullish(),
+  publicNetworkAccess: onlyValue('Enabled', "only 'Enabled' is supported by this version of Lapis (it listens where --host says)"),
+  tls: onlyValue({ clientCertEnabled: false }, 'client certificate authentication is not supported by this version of Lapis'),
+  disableAadAuth: onlyValue(false, 'Microsoft Entra authentication cannot be turned off in this version of Lapis'),
+  ...Object.fromEntries(READ_ONLY.map((k) => [k, z.unknown().optional()])),
+});
 const resourceBody = z.looseObject({
   location: z.string().max(64).nullish(),
   identity: armIdentity.nullish(),
-  properties: z.looseObject({ disableLocalAuth: z.boolean().nullish() }).nullish(),
+  tags: z.record(z.string().min(1).max(512), z.string().max(256)).refine((t) => Object.keys(t).length <= 50, 'at most 50 tags').nullish(),
+  sku: z.looseObject({ name: z.string().regex(/^(Free_F1|Standard_S1|Premium_P1|Premium_P2)$/, 'expected Free_F1, Standard_S1, Premium_P1 or Premium_P2'), capacity: z.number().int().min(1).max(1000).nullish() }).nullish(),
+  properties: resourceProperties.nullish(),
 });
 
 const hubBody = z.looseObject({
@@ -134,8 +146,8 @@ export function webPubSubJson(r: ResourceRecord, dir: Directory) {
     name: r.name,
     type: ARM_WEBPUBSUB_TYPE,
     location: r.location,
-    tags: {},
-    sku: { name: 'Standard_S1', tier: 'Standard', size: 'S1', capacity: 1 },
+    tags: r.tags ?? {},
+    sku: skuJson(r.sku),
     kind: 'WebPubSub',
     identity: identityJson(r, dir),
     properties: {
@@ -154,6 +166,13 @@ export function webPubSubJson(r: ResourceRecord, dir: Directory) {
       disableAadAuth: false,
     },
   };
+}
+
+/** ARM's sku object; Lapis keeps the name and capacity asked for (they limit nothing here). */
+function skuJson(sku: ResourceRecord['sku']) {
+  const name = sku?.name ?? 'Standard_S1';
+  const [tier, size] = name.split('_') as [string, string];
+  return { name, tier, size, capacity: sku?.capacity ?? 1 };
 }
 
 function identityJson(r: ResourceRecord, dir: Directory) {
@@ -341,7 +360,10 @@ export function webPubSubArm(deps: WebPubSubArmDeps) {
         const disableLocalAuth = b.properties?.disableLocalAuth ?? (method === 'PUT' ? false : prior.properties.disableLocalAuth);
         const nextIdentity = await applyIdentity(prior);
         const current = resources.get(name) ?? prior;
-        const next: ResourceRecord = { ...current, identity: nextIdentity, properties: { ...current.properties, disableLocalAuth } };
+        // PUT replaces the resource; PATCH changes only what it names.
+        const tags = b.tags ?? (method === 'PUT' ? undefined : current.tags);
+        const sku = b.sku ? { name: b.sku.name, capacity: b.sku.capacity ?? undefined } : method === 'PUT' ? undefined : current.sku;
+        const next: ResourceRecord = { ...current, identity: nextIdentity, properties: { ...current.properties, disableLocalAuth }, tags, sku };
         await resources.put(next);
         return reply.code(200).send(webPubSubJson(next, dir));
       }
@@ -355,6 +377,7 @@ export function webPubSubArm(deps: WebPubSubArmDeps) {
         accessKeys: { primaryKey: generateAccessKey(), secondaryKey: generateAccessKey() },
         properties: { disableLocalAuth: b.properties?.disableLocalAuth ?? false },
         identity: { type: 'None' }, hubs: {}, limits: {}, internalKey: generateAccessKey(),
+        tags: b.tags ?? undefined, sku: b.sku ? { name: b.sku.name, capacity: b.sku.capacity ?? undefined } : undefined,
       };
       record.identity = await applyIdentity(record);
       try {
