@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/types.ts';
 import { BUILT_IN_ROLES, OWNER_ROLE_ID, ROLE_NAME_ALIASES } from './builtin-roles.ts';
 import { normaliseRoleDefinitionName, parseRoleDefinitionInput, validateCustomRole } from './definitions.ts';
@@ -8,6 +8,7 @@ import { PRINCIPAL_TYPES, STORE_KIND, type Permission, type PrincipalResolver, t
 import { validateOperation, type PermissionKind } from './patterns.ts';
 import { ScopeTree, type ScopeTreeInput } from './scope-tree.ts';
 import { ROOT_SCOPE, isGuid, parseScope, type ParsedScope } from './scope.ts';
+import { nameBasedGuid } from '../ids/index.ts';
 
 export interface AccessControlOptions {
   store: Store;
@@ -59,15 +60,6 @@ interface CacheEntry {
 
 const MEMO_LIMIT = 256;
 const DEFAULT_CACHE_LIMIT = 20_000;
-
-/** A name-based GUID (v5 layout over SHA-256), so declared objects keep their ids across starts. */
-export function deterministicGuid(...parts: string[]): string {
-  const h = createHash('sha256').update(parts.join('\u0000')).digest();
-  h[6] = (h[6]! & 0x0f) | 0x50;
-  h[8] = (h[8]! & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
-}
 
 function operationOf(req: { action?: string; dataAction?: string }): { kind: PermissionKind; op: string } {
   if ((req.action === undefined) === (req.dataAction === undefined)) throw AE.invalidRequestContent('give exactly one of action and dataAction.');
@@ -229,7 +221,7 @@ export class AccessControl {
   async ensureRoleDefinition(body: unknown, opts: { by?: string | null } = {}): Promise<RoleDefinition> {
     const input = parseRoleDefinitionInput(body);
     const existing = input.name ? this.#defs.get(input.name) : this.findRoleDefinitionByName(input.roleName);
-    const id = input.name ?? existing?.name ?? deterministicGuid('lapis.roleDefinition', input.roleName.trim().toLowerCase());
+    const id = input.name ?? existing?.name ?? nameBasedGuid('lapis.roleDefinition', input.roleName.trim().toLowerCase());
     return (await this.putRoleDefinition(id, body, opts)).definition;
   }
 
@@ -309,7 +301,7 @@ export class AccessControl {
     const principalId = String(req.principalId).toLowerCase();
     const existing = (this.#byPrincipal.get(principalId) ?? []).find((a) => a.roleDefinitionId === roleId && a.scope.toLowerCase() === target.key);
     if (existing) return existing;
-    const name = deterministicGuid('lapis.roleAssignment', target.key, roleId, principalId);
+    const name = nameBasedGuid('lapis.roleAssignment', target.key, roleId, principalId);
     return (await this.createRoleAssignment({ ...req, name })).assignment;
   }
 

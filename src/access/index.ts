@@ -2,7 +2,7 @@
  * Access control: Azure RBAC for Lapis (entra-compat §5). Scopes, built-in and custom role
  * definitions, role assignments, and explainable permission checks.
  */
-export { AccessControl, deterministicGuid } from './access-control.ts';
+export { AccessControl } from './access-control.ts';
 export type { AccessControlOptions, AccessCheck, CreateRoleAssignment, ListRoleAssignments } from './access-control.ts';
 export { AccessError, AE } from './errors.ts';
 export { BUILT_IN_ROLES, OWNER_ROLE_ID, USER_ACCESS_ADMINISTRATOR_ROLE_ID } from './builtin-roles.ts';

@@ -28,8 +28,8 @@ export interface ParsedScope {
 
 export const ROOT_SCOPE = '/';
 export const MG_PREFIX = '/providers/Microsoft.Management/managementGroups/';
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isGuid = (s: string): boolean => GUID.test(s);
+export { isGuid } from '../ids/index.ts';
+import { isGuid } from '../ids/index.ts';
 
 const MAX_SCOPE_LENGTH = 2048;
 const MG_ID = /^[-\w.()]{1,90}$/;

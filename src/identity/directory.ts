@@ -1,20 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { isGuid, nameBasedGuid } from '../ids/index.ts';
 import type { Store } from '../store/index.ts';
 import { KIND, type Application, type KeyCredential, type ManagedIdentity, type PasswordCredential, type ServicePrincipal, type Tenant, type User } from './model.ts';
 import { generateSecret, hashSecret, secretHint, verifySecret } from './secrets.ts';
 import { parseCertificate } from './certificates.ts';
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isGuid = (s: string) => GUID.test(s);
-
-/** A GUID derived from a name, so that objects declared without ids keep them across starts. */
-export function stableGuid(...parts: string[]): string {
-  const h = createHash('sha256').update(parts.join('\u0000')).digest();
-  h[6] = (h[6]! & 0x0f) | 0x50; // version 5 layout (name-based)
-  h[8] = (h[8]! & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
-}
+export { isGuid } from '../ids/index.ts';
 
 export interface DeclaredPassword { keyId?: string; displayName?: string; secretText: string; startDateTime?: string; endDateTime?: string }
 export interface DeclaredCertificate { keyId?: string; displayName?: string; key: string }
@@ -153,7 +144,7 @@ export class Directory {
     const now = new Date().toISOString();
     const passwords = [...(prior?.passwordCredentials ?? [])];
     for (const [i, p] of (d.passwordCredentials ?? []).entries()) {
-      const keyId = (p.keyId ?? stableGuid(appId, 'password', p.displayName ?? String(i))).toLowerCase();
+      const keyId = (p.keyId ?? nameBasedGuid(appId, 'password', p.displayName ?? String(i))).toLowerCase();
       const at = passwords.findIndex((x) => x.keyId === keyId);
       const existing = at >= 0 ? passwords[at] : undefined;
       const sameSecret = existing ? await verifySecret(p.secretText, existing.secretHash) : false;
@@ -167,7 +158,7 @@ export class Directory {
     const certs = [...(prior?.keyCredentials ?? [])];
     for (const [i, c] of (d.keyCredentials ?? []).entries()) {
       const parsed = parseCertificate(c.key);
-      const keyId = (c.keyId ?? stableGuid(appId, 'certificate', parsed.x5tS256, String(i))).toLowerCase();
+      const keyId = (c.keyId ?? nameBasedGuid(appId, 'certificate', parsed.x5tS256, String(i))).toLowerCase();
       const cred = this.#keyCredential(keyId, c.displayName, parsed);
       const at = certs.findIndex((x) => x.keyId === keyId);
       if (at >= 0) certs[at] = cred; else certs.push(cred);

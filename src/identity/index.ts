@@ -10,7 +10,7 @@ import { msiRoutes } from './msi-routes.ts';
 import type { ManagedIdentity } from './model.ts';
 import { TokenVerifier } from './verify.ts';
 
-export { Directory, stableGuid, isGuid } from './directory.ts';
+export { Directory, isGuid } from './directory.ts';
 export type { DeclaredApplication } from './directory.ts';
 export type { Tenant, Application, ServicePrincipal, User, ManagedIdentity, PasswordCredential, KeyCredential } from './model.ts';
 export { EntraError } from './errors.ts';
