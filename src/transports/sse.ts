@@ -1,0 +1,110 @@
+/**
+ * Server-Sent Events transport: the server writes events on a held GET response; the client
+ * sends with POSTs that the endpoint hands to `receive`. Text only (MessagePack cannot travel
+ * here, which is why negotiate offers this transport with the Text format alone).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { cancelFlush, scheduleFlush, type Flushable } from './batch.ts';
+import type { Outbound } from './outbound.ts';
+import type { Transport, TransportEnd, TransportEvents, TransportOptions } from './types.ts';
+
+export class SseTransport implements Transport, Flushable {
+  readonly name = 'ServerSentEvents' as const;
+  readonly #res: ServerResponse;
+  readonly #max: number;
+  readonly #events: TransportEvents;
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #stopped = false;
+  #ended = false;
+
+  /** Takes over the GET: answers 200 with the event-stream headers at once. */
+  constructor(req: IncomingMessage, res: ServerResponse, options: TransportOptions, events: TransportEvents) {
+    this.#res = res;
+    this.#max = options.maxBufferedBytes;
+    this.#events = events;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no', // proxies must not hold events back
+    });
+    // An empty first line gets the headers out now; clients treat the stream as open from here.
+    res.write(':\n\n');
+    req.socket.setNoDelay(true);
+    req.socket.setTimeout(0);
+    res.on('close', () => this.#finish({ cause: 'peer' }));
+  }
+
+  get open(): boolean {
+    return !this.#stopped && !this.#res.destroyed;
+  }
+
+  get bufferedBytes(): number {
+    return this.#queued + this.#res.writableLength;
+  }
+
+  /** A POSTed send from the client. */
+  receive(body: Buffer): void {
+    if (!this.#ended) this.#events.data(body, false);
+  }
+
+  send(message: Outbound): void {
+    if (!this.open) return;
+    if (this.#res.writableLength > this.#max || this.#queued > 4 * this.#max) {
+      this.#stopped = true;
+      this.#drop();
+      queueMicrotask(() => {
+        this.#finish({ cause: 'overflow' });
+        this.#res.destroy();
+      });
+      return;
+    }
+    for (const p of message.sseEvent()) {
+      this.#queue.push(p);
+      this.#queued += p.length;
+    }
+    scheduleFlush(this);
+  }
+
+  flush(): void {
+    cancelFlush(this);
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    this.#queue = [];
+    this.#queued = 0;
+    const res = this.#res;
+    if (res.destroyed || res.writableEnded) return;
+    res.cork();
+    for (const b of queue) res.write(b);
+    res.uncork();
+  }
+
+  close(): void {
+    if (this.#stopped) return;
+    this.flush();
+    this.#stopped = true;
+    this.#res.end();
+    this.#finish({ cause: 'server' });
+  }
+
+  terminate(): void {
+    this.#stopped = true;
+    this.#drop();
+    this.#res.destroy();
+    this.#finish({ cause: 'server' });
+  }
+
+  #drop(): void {
+    this.#queue = [];
+    this.#queued = 0;
+    cancelFlush(this);
+  }
+
+  #finish(why: TransportEnd): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#stopped = true;
+    this.#drop();
+    this.#events.end(why);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * WebSocket transport: frames are written by us straight to the TCP socket (header + shared
+ * pieces, corked once per turn), while `ws` reads, answers pings and writes close frames.
+ *
+ * Writing beside `ws` is safe because `ws` only ever writes whole control frames, synchronously
+ * (permessage-deflate is off, so its sender never queues): frames never interleave. Queued
+ * frames are flushed before the close frame and dropped once the socket is closing.
+ */
+import type { Duplex } from 'node:stream';
+import type { WebSocket } from 'ws';
+import { cancelFlush, scheduleFlush, type Flushable } from './batch.ts';
+import type { Outbound } from './outbound.ts';
+import type { Transport, TransportEvents, TransportOptions } from './types.ts';
+
+const OPEN = 1;
+
+export class WebSocketTransport implements Transport, Flushable {
+  readonly name = 'WebSockets' as const;
+  readonly #ws: WebSocket;
+  readonly #socket: Duplex;
+  readonly #max: number;
+  readonly #events: TransportEvents;
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #ended = false;
+  /** No more sends: closing, terminated or overflowed (the end event may still be pending). */
+  #stopped = false;
+
+  constructor(ws: WebSocket, options: TransportOptions, events: TransportEvents) {
+    this.#ws = ws;
+    // `ws` keeps the raw socket on `_socket` (stable since ws 1.x); it is how we pre-frame.
+    this.#socket = (ws as unknown as { _socket: Duplex })._socket;
+    this.#max = options.maxBufferedBytes;
+    this.#events = events;
+    let protocolError: string | undefined;
+    ws.on('message', (data, isBinary) => {
+      if (!this.#ended) events.data(data as Buffer, isBinary);
+    });
+    // `ws` reports framing errors, oversized messages (1009) and invalid UTF-8 (1007) here, then closes.
+    ws.on('error', (err) => {
+      protocolError ??= err.message;
+    });
+    ws.on('close', (code) => {
+      this.#finish(protocolError !== undefined ? { cause: 'protocol', message: protocolError } : { cause: 'peer', code });
+    });
+  }
+
+  get open(): boolean {
+    return !this.#stopped && this.#ws.readyState === OPEN;
+  }
+
+  get bufferedBytes(): number {
+    return this.#queued + (this.#socket.writableLength ?? 0);
+  }
+
+  send(message: Outbound): void {
+    if (!this.open) return;
+    // A backlog in Node's socket buffer means the kernel stopped taking bytes: the peer is not
+    // reading. The queue is capped as well, so one huge burst cannot grow memory without bound.
+    if ((this.#socket.writableLength ?? 0) > this.#max || this.#queued > 4 * this.#max) {
+      this.#overflow();
+      return;
+    }
+    for (const p of message.webSocketFrame()) {
+      this.#queue.push(p);
+      this.#queued += p.length;
+    }
+    scheduleFlush(this);
+  }
+
+  flush(): void {
+    cancelFlush(this);
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    this.#queue = [];
+    this.#queued = 0;
+    const s = this.#socket;
+    if (this.#ws.readyState !== OPEN || s.destroyed || !s.writable) return;
+    s.cork();
+    for (const b of queue) s.write(b);
+    s.uncork();
+  }
+
+  /** A WebSocket ping; the peer's pong (or any message) proves it alive. */
+  ping(): void {
+    if (this.open) this.#ws.ping();
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.#stopped) return;
+    this.flush();
+    this.#stopped = true;
+    try {
+      this.#ws.close(code, reason);
+    } catch {
+      this.#ws.terminate();
+    }
+  }
+
+  terminate(): void {
+    this.#drop();
+    this.#ws.terminate();
+  }
+
+  #overflow(): void {
+    this.#drop();
+    // Deferred so that a fan-out loop never sees membership change under it.
+    queueMicrotask(() => {
+      this.#finish({ cause: 'overflow' });
+      this.#ws.terminate();
+    });
+  }
+
+  #drop(): void {
+    this.#stopped = true;
+    this.#queue = [];
+    this.#queued = 0;
+    cancelFlush(this);
+  }
+
+  #finish(why: Parameters<TransportEvents['end']>[0]): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#drop();
+    this.#events.end(why);
+  }
+}
