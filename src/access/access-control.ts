@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/types.ts';
 import { BUILT_IN_ROLES, OWNER_ROLE_ID, ROLE_NAME_ALIASES } from './builtin-roles.ts';
 import { normaliseRoleDefinitionName, parseRoleDefinitionInput, validateCustomRole } from './definitions.ts';
@@ -79,13 +80,12 @@ export class AccessControl {
   readonly #resolve: PrincipalResolver;
   readonly #tenantId: string;
   readonly #now: () => Date;
-  readonly #cacheLimit: number;
   #tree: ScopeTree;
   readonly #defs = new Map<string, RoleDefinition>();
   readonly #compiled = new Map<string, CompiledRole>();
   readonly #assignments = new Map<string, RoleAssignment>();
   readonly #byPrincipal = new Map<string, RoleAssignment[]>();
-  readonly #cache = new Map<string, CacheEntry>();
+  readonly #cache: LRUCache<string, CacheEntry>;
   readonly #stats = { hits: 0, misses: 0, invalidations: 0 };
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -94,7 +94,7 @@ export class AccessControl {
     this.#resolve = opts.resolvePrincipal;
     this.#tenantId = opts.tenantId ?? '00000000-0000-0000-0000-000000000000';
     this.#now = opts.now ?? (() => new Date());
-    this.#cacheLimit = opts.cacheLimit ?? DEFAULT_CACHE_LIMIT;
+    this.#cache = new LRUCache({ max: opts.cacheLimit ?? DEFAULT_CACHE_LIMIT });
     this.#tree = new ScopeTree(opts.scopeTree);
     for (const d of BUILT_IN_ROLES) this.#putDef(d);
   }
@@ -418,7 +418,6 @@ export class AccessControl {
       roles.push(role);
     }
     const entry: CacheEntry = { roles, memo: new Map() };
-    if (this.#cache.size >= this.#cacheLimit) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(key, entry);
     return entry;
   }
@@ -451,7 +450,7 @@ export class AccessControl {
 
   #invalidatePrincipal(principalId: string): void {
     const prefix = `${principalId.toLowerCase()}\n`;
-    for (const k of this.#cache.keys()) if (k.startsWith(prefix)) this.#cache.delete(k);
+    for (const k of [...this.#cache.keys()]) if (k.startsWith(prefix)) this.#cache.delete(k);
     this.#stats.invalidations++;
   }
 
