@@ -3,6 +3,7 @@
  * and `ports` are Lapis's additions: values a test must know in advance).
  */
 import { z } from 'zod';
+import { MAX_ACCESS_POLICIES, guidString, policyPermissionsSchema } from './access-policies.ts';
 
 export const KEY_VAULT_TYPE = 'Microsoft.KeyVault/vaults';
 
@@ -20,6 +21,19 @@ export const keyVaultSecretSchema = z.strictObject({
   tags: z.record(z.string().max(512), z.string().max(256)).refine((t) => Object.keys(t).length <= 15, 'at most 15 tags').optional(),
 });
 
+/**
+ * An access policy in the config: ARM's shape, except that the principal may be named as role
+ * assignments name it (`principal`: display name, appId, object id, UPN, identity name, or
+ * `{ systemAssignedIdentityOf }`) instead of `objectId`; `tenantId` defaults to the world's tenant.
+ */
+export const keyVaultAccessPolicySchema = z.strictObject({
+  tenantId: guidString.optional(),
+  objectId: guidString.optional(),
+  principal: z.union([z.string().min(1).max(256), z.strictObject({ systemAssignedIdentityOf: z.string().min(1).max(63) })]).optional(),
+  applicationId: guidString.optional(),
+  permissions: policyPermissionsSchema,
+}).refine((p) => (p.objectId === undefined) !== (p.principal === undefined), 'give exactly one of objectId and principal');
+
 export const keyVaultResourceSchema = z.strictObject({
   type: z.literal(KEY_VAULT_TYPE),
   /** Vault names: 3–24 letters, digits and dashes, starting with a letter, no consecutive dashes. */
@@ -29,8 +43,9 @@ export const keyVaultResourceSchema = z.strictObject({
   location: z.string().max(64).optional(),
   ports: z.strictObject({ https: port.optional(), http: port.optional() }).optional(),
   properties: z.strictObject({
-    /** Lapis vaults are authorised by Azure RBAC only; access policies are not supported. */
-    enableRbacAuthorization: z.literal(true, { message: 'only enableRbacAuthorization: true is supported: Lapis vaults are authorised by Azure RBAC (Key Vault access policies are not supported)' }).optional(),
+    /** true (the default here): Azure RBAC; false: the vault's access policies decide. */
+    enableRbacAuthorization: z.boolean().optional(),
+    accessPolicies: z.array(keyVaultAccessPolicySchema).max(MAX_ACCESS_POLICIES, `a vault has at most ${MAX_ACCESS_POLICIES} access policies`).optional(),
     softDeleteRetentionInDays: z.number().int().min(7).max(90).optional(),
     enableSoftDelete: z.literal(true, { message: 'soft delete cannot be turned off (as in Azure since 2020)' }).optional(),
     tenantId: z.string().optional(),
@@ -42,6 +57,7 @@ export const keyVaultResourceSchema = z.strictObject({
 
 export type KeyVaultResourceConfig = z.infer<typeof keyVaultResourceSchema>;
 export type DeclaredSecret = z.infer<typeof keyVaultSecretSchema>;
+export type DeclaredAccessPolicy = z.infer<typeof keyVaultAccessPolicySchema>;
 
 export function keyVaultId(subscriptionId: string, resourceGroup: string, name: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.KeyVault/vaults/${name}`;

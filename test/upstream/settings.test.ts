@@ -66,7 +66,7 @@ test('address classes', () => {
   for (const [ip, cls] of Object.entries(expect)) assert.equal(classifyAddress(ip), cls, ip);
 });
 
-test('Key Vault resource config: RBAC only, valid names, unique secrets', () => {
+test('Key Vault resource config: valid names, permissions, unique secrets', () => {
   const ok = keyVaultResourceSchema.safeParse({
     type: 'Microsoft.KeyVault/vaults', name: 'kv-1', resourceGroup: 'rg-1', properties: { enableRbacAuthorization: true },
     secrets: [{ name: 'upstream-key', value: 'text' }],
@@ -76,7 +76,8 @@ test('Key Vault resource config: RBAC only, valid names, unique secrets', () => 
     const r = keyVaultResourceSchema.safeParse(v);
     return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   };
-  assert.match(bad({ type: 'Microsoft.KeyVault/vaults', name: 'kv-1', resourceGroup: 'rg', properties: { enableRbacAuthorization: false } }).join(), /properties.enableRbacAuthorization: only enableRbacAuthorization: true/);
+  // Access-policy vaults are allowed; an unknown permission is not (test/vault/access-policies.test.ts has the rest).
+  assert.match(bad({ type: 'Microsoft.KeyVault/vaults', name: 'kv-1', resourceGroup: 'rg', properties: { enableRbacAuthorization: false, accessPolicies: [{ principal: 'app', permissions: { secrets: ['read'] } }] } }).join(), /accessPolicies.0.permissions.secrets.0: 'read' is not a secrets permission/);
   assert.match(bad({ type: 'Microsoft.KeyVault/vaults', name: 'k', resourceGroup: 'rg' }).join(), /name: expected a vault name/);
   assert.match(bad({ type: 'Microsoft.KeyVault/vaults', name: 'kv--1', resourceGroup: 'rg' }).join(), /name: expected a vault name/);
   assert.match(bad({ type: 'Microsoft.KeyVault/vaults', name: 'kv-1', resourceGroup: 'rg', secrets: [{ name: 'a_b', value: '' }] }).join(), /secrets.0.name/);
