@@ -173,6 +173,12 @@ export const configSchema = z.strictObject({
   subscriptionId: guid.optional(),
   /** Upstream calls: private (RFC 1918, link-local) targets are refused unless allowed here; loopback always works. */
   upstream: z.strictObject({ allowPrivateTargets: z.boolean().optional() }).optional(),
+  /** Smart lockout of repeated failed sign-ins per user and per client (docs/identity.md). */
+  signInLockout: z.strictObject({
+    threshold: z.number().int().min(1).max(1000).optional(),
+    durationSeconds: z.number().int().min(1).max(86_400).optional(),
+    maxDurationSeconds: z.number().int().min(1).max(86_400).optional(),
+  }).optional(),
   /** Extra DNS names or IPs the HTTPS certificate must cover (for access through a proxy or DNS). */
   tlsNames: z.array(text(253)).max(20).optional(),
   applications: z.array(application).max(1000).optional(),

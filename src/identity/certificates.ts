@@ -1,4 +1,7 @@
 import { X509Certificate, createHash } from 'node:crypto';
+import { CertificateError } from './errors.ts';
+
+export { CertificateError } from './errors.ts';
 
 export interface ParsedCertificate {
   pem: string;
@@ -13,9 +16,6 @@ export interface ParsedCertificate {
   subject: string;
 }
 
-export class CertificateError extends Error {
-  readonly code = 'LAPIS_BAD_CERTIFICATE';
-}
 
 /** Accepts a PEM certificate or base64 DER (Graph's `key`), refuses private keys. */
 export function parseCertificate(input: string): ParsedCertificate {

@@ -9,12 +9,15 @@ export class EntraError extends Error {
   readonly status: number;
   readonly error: string;
   readonly aadsts: number;
-  constructor(status: number, error: string, aadsts: number, description: string) {
+  /** Seconds a locked-out caller should wait (sent as `Retry-After`). */
+  readonly retryAfter?: number;
+  constructor(status: number, error: string, aadsts: number, description: string, retryAfter?: number) {
     super(`AADSTS${aadsts}: ${description}`);
     this.name = 'EntraError';
     this.status = status;
     this.error = error;
     this.aadsts = aadsts;
+    this.retryAfter = retryAfter;
   }
 
   body(correlationId?: string): Record<string, unknown> {
@@ -46,12 +49,40 @@ export const E = {
   expiredSecret: (appId: string) => new EntraError(401, 'invalid_client', 7000222, `The provided client secret keys for app '${appId}' are expired. Create new keys for the app, or consider using certificate credentials for added security.`),
   noCredential: () => new EntraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."),
   badAssertion: (why: string) => new EntraError(401, 'invalid_client', 700027, `Client assertion failed signature validation. ${why}`),
-  assertionTime: () => new EntraError(401, 'invalid_client', 700024, 'Client assertion is not within its valid time range.'),
+  assertionTime: (why: string) => new EntraError(401, 'invalid_client', 700024, `Client assertion is not within its valid time range. ${why}`),
   assertionClaims: (why: string) => new EntraError(401, 'invalid_client', 50013, `Assertion failed validation. ${why}`),
   assertionType: () => new EntraError(400, 'invalid_request', 9002313, "Invalid request. 'client_assertion_type' must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."),
   badScopeSuffix: (scope: string) => new EntraError(400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`),
   badScope: (scope: string) => new EntraError(400, 'invalid_scope', 70011, `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' ('${scope}') is not valid: it must name exactly one resource.`),
   resourceNotFound: (resource: string, tenant: string) => new EntraError(400, 'invalid_resource', 500011, `The resource principal named ${resource} was not found in the tenant named ${tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`),
   wrongPassword: () => new EntraError(400, 'invalid_grant', 50126, 'Error validating credentials due to invalid username or password.'),
+  userLockedOut: (seconds: number) => new EntraError(400, 'invalid_grant', 50053, `The account is locked, you've tried to sign in too many times with an incorrect user ID or password. Try again in ${seconds} seconds.`, seconds),
+  clientLockedOut: (appId: string, seconds: number) => new EntraError(401, 'invalid_client', 50053, `The application '${appId}' is locked, it has tried to sign in too many times with an incorrect credential. Try again in ${seconds} seconds.`, seconds),
+  endpointNotFound: (path: string) => new EntraError(404, 'invalid_request', 9002313, `Invalid request. Request is malformed or invalid. No identity endpoint exists at '${path.slice(0, 200)}'.`),
+  methodNotAllowed: (method: string, allowed: string) => new EntraError(405, 'invalid_request', 900561, `The endpoint only accepts ${allowed} requests. Received a ${method.slice(0, 10)} request.`),
   notPublicClient: () => new EntraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. (The application is not a public client: set isFallbackPublicClient to let users sign in with a password.)"),
 } as const;
+
+/**
+ * Why a bearer token Lapis verified was refused. Each surface answers with its own shape (ARM's
+ * `InvalidAuthenticationToken*`, Graph's `InvalidAuthenticationToken`, the data plane's 401 with
+ * `WWW-Authenticate`); `code` is stable for them and for tests.
+ */
+export class TokenRejected extends Error {
+  readonly code: 'missing' | 'malformed' | 'signature' | 'algorithm' | 'expired' | 'not_yet_valid' | 'issuer' | 'audience' | 'tenant';
+  constructor(code: TokenRejected['code'], message: string) {
+    super(message);
+    this.name = 'TokenRejected';
+    this.code = code;
+  }
+}
+
+
+/** A certificate given for an application's key credentials is unusable (Graph answers 400). */
+export class CertificateError extends Error {
+  readonly code = 'LAPIS_BAD_CERTIFICATE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CertificateError';
+  }
+}

@@ -4,7 +4,8 @@ import { Directory } from './directory.ts';
 import { KeyRing, type RotationPolicy } from './signing-keys.ts';
 import { TokenIssuer } from './tokens.ts';
 import { TokenService } from './token-service.ts';
-import { ReplayCache } from './client-assertion.ts';
+import { ReplayCache } from './replay-cache.ts';
+import { SmartLockout, type LockoutPolicy } from './lockout.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { msiRoutes } from './msi-routes.ts';
 import type { ManagedIdentity } from './model.ts';
@@ -13,11 +14,12 @@ import { TokenVerifier } from './verify.ts';
 export { Directory, isGuid } from './directory.ts';
 export type { DeclaredApplication } from './directory.ts';
 export type { Tenant, Application, ServicePrincipal, User, ManagedIdentity, PasswordCredential, KeyCredential } from './model.ts';
-export { EntraError } from './errors.ts';
+export { EntraError, TokenRejected, CertificateError } from './errors.ts';
 export { FIRST_PARTY_RESOURCES } from './resources.ts';
 export { issuerV1, issuerV2, type TokenIssuer } from './tokens.ts';
-export { TokenVerifier, TokenRejected, type VerifiedToken } from './verify.ts';
-export { parseCertificate, CertificateError } from './certificates.ts';
+export { TokenVerifier, type VerifiedToken } from './verify.ts';
+export { DEFAULT_LOCKOUT, type LockoutPolicy } from './lockout.ts';
+export { parseCertificate } from './certificates.ts';
 
 /** Re-check key rotation this often while running. */
 const KEY_MAINTENANCE_MS = 3600_000;
@@ -27,6 +29,8 @@ export interface IdentityOptions {
   /** `https://localhost:8443`: the origin of the identity endpoints and of token issuers. */
   authorityHost: string;
   rotation?: RotationPolicy;
+  /** Smart lockout of repeated failed sign-ins (defaults: Entra's 10 failures, 60 s, growing). */
+  lockout?: Partial<LockoutPolicy>;
   /** Where a failed background key rotation is reported (it is retried at the next interval). */
   log?: { error(obj: object, msg: string): void };
 }
@@ -51,7 +55,7 @@ export class IdentityService {
     this.keys = new KeyRing(opts.store, opts.rotation);
     this.issuer = new TokenIssuer(this.keys, opts.authorityHost);
     this.#replay = new ReplayCache(opts.store);
-    this.tokens = new TokenService(this.directory, this.issuer, this.#replay);
+    this.tokens = new TokenService(this.directory, this.issuer, this.#replay, new SmartLockout(opts.lockout));
     this.verifier = new TokenVerifier(this.keys, this.directory, opts.authorityHost);
     this.#log = opts.log;
   }

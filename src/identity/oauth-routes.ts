@@ -32,6 +32,7 @@ export async function oauthRoutes(app: FastifyInstance, deps: OAuthRoutesDeps): 
       const e = new EntraError(500, 'server_error', 90033, 'A transient error has occurred. Please try again.');
       return reply.code(500).send(e.body(correlation(req)));
     }
+    if (entra.retryAfter) void reply.header('retry-after', String(entra.retryAfter));
     return reply.code(entra.status).header('cache-control', 'no-store').send(entra.body(correlation(req)));
   });
 

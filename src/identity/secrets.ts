@@ -1,5 +1,6 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import { LRUCache } from 'lru-cache';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
 
@@ -26,8 +27,7 @@ export async function hashSecret(text: string, generated: boolean): Promise<stri
  * Checks `text` against a stored hash in constant time. Successful scrypt checks are remembered
  * (as a SHA-256 of the text, in memory only) so a busy client does not pay scrypt per token.
  */
-const verified = new Map<string, string>();
-const MAX_REMEMBERED = 10_000;
+const verified = new LRUCache<string, string>({ max: 10_000 });
 
 export async function verifySecret(text: string, stored: string): Promise<boolean> {
   const parts = stored.split('$');
@@ -40,10 +40,7 @@ export async function verifySecret(text: string, stored: string): Promise<boolea
   const expected = Buffer.from(hash, 'base64');
   const actual = await scrypt(text, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 });
   const ok = actual.length === expected.length && timingSafeEqual(actual, expected);
-  if (ok) {
-    if (verified.size >= MAX_REMEMBERED) verified.clear();
-    verified.set(stored, digest);
-  }
+  if (ok) verified.set(stored, digest);
   return ok;
 }
 

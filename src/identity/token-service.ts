@@ -2,6 +2,8 @@ import type { Directory } from './directory.ts';
 import { E } from './errors.ts';
 import type { Application, Tenant } from './model.ts';
 import { JWT_BEARER, ReplayCache, verifyClientAssertion } from './client-assertion.ts';
+import { EntraError } from './errors.ts';
+import { SmartLockout } from './lockout.ts';
 import { parseScope, resolveResource, type ResolvedResource } from './resources.ts';
 import type { ClientPrincipal, TokenIssuer } from './tokens.ts';
 
@@ -25,11 +27,13 @@ export class TokenService {
   readonly #dir: Directory;
   readonly #issuer: TokenIssuer;
   readonly #replay: ReplayCache;
+  readonly lockout: SmartLockout;
 
-  constructor(dir: Directory, issuer: TokenIssuer, replay: ReplayCache = new ReplayCache()) {
+  constructor(dir: Directory, issuer: TokenIssuer, replay: ReplayCache = new ReplayCache(), lockout = new SmartLockout()) {
     this.#dir = dir;
     this.#issuer = issuer;
     this.#replay = replay;
+    this.lockout = lockout;
   }
 
   async handle(call: TokenCall): Promise<Record<string, unknown>> {
@@ -84,18 +88,31 @@ export class TokenService {
     const secret = f.get('client_secret');
     const assertion = f.get('client_assertion');
     if (secret !== undefined && assertion !== undefined) throw E.malformed('Send either client_secret or client_assertion, not both.');
-    if (secret !== undefined) {
-      const check = await this.#dir.checkClientSecret(app, secret);
-      if (check === 'wrong') throw E.wrongSecret(app.appId);
-      if (check === 'expired') throw E.expiredSecret(app.appId);
-      return { appId: app.appId, objectId: sp.id, authMethod: '1' };
+    if (secret === undefined && assertion === undefined) throw E.noCredential();
+    if (assertion !== undefined && f.get('client_assertion_type') !== JWT_BEARER) throw E.assertionType();
+    // Smart lockout per (tenant, client): while locked, the credential is not even checked.
+    const key = `${app.tenantId}|${app.appId}`;
+    const locked = this.lockout.lockedFor(key);
+    if (locked) throw E.clientLockedOut(app.appId, locked);
+    try {
+      if (secret !== undefined) {
+        const check = await this.#dir.checkClientSecret(app, secret);
+        if (check === 'wrong') throw E.wrongSecret(app.appId);
+        if (check === 'expired') throw E.expiredSecret(app.appId);
+      } else {
+        await verifyClientAssertion(this.#dir, app, assertion!, audiences, resource, this.#replay);
+      }
+    } catch (err) {
+      if (err instanceof EntraError && err.aadsts !== 7000222) this.#failed(key, () => E.clientLockedOut(app.appId, this.lockout.lockedFor(key)));
+      throw err;
     }
-    if (assertion !== undefined) {
-      if (f.get('client_assertion_type') !== JWT_BEARER) throw E.assertionType();
-      await verifyClientAssertion(this.#dir, app, assertion, audiences, resource, this.#replay);
-      return { appId: app.appId, objectId: sp.id, authMethod: '2' };
-    }
-    throw E.noCredential();
+    this.lockout.succeeded(key);
+    return { appId: app.appId, objectId: sp.id, authMethod: secret !== undefined ? '1' : '2' };
+  }
+
+  /** Counts a failed sign-in; the failure that starts a lockout is answered with the lockout. */
+  #failed(key: string, lockedOut: () => EntraError): void {
+    if (this.lockout.failed(key)) throw lockedOut();
   }
 
   async #passwordGrant(call: TokenCall, tenant: Tenant, app: Application, requested: { resource: string; scope?: string; scopes: string[] }): Promise<Record<string, unknown>> {
@@ -110,8 +127,16 @@ export class TokenService {
     const password = f.get('password');
     if (!username) throw E.missingParam('username');
     if (!password) throw E.missingParam('password');
+    // Smart lockout per (tenant, user name), whether or not the user exists (no enumeration).
+    const key = `${tenant.id}|${username.toLowerCase()}`;
+    const locked = this.lockout.lockedFor(key);
+    if (locked) throw E.userLockedOut(locked);
     const user = this.#dir.getUser(username);
-    if (!user || user.tenantId !== tenant.id || !(await this.#dir.checkPassword(user, password))) throw E.wrongPassword();
+    if (!user || user.tenantId !== tenant.id || !(await this.#dir.checkPassword(user, password))) {
+      this.#failed(key, () => E.userLockedOut(this.lockout.lockedFor(key)));
+      throw E.wrongPassword();
+    }
+    this.lockout.succeeded(key);
     const resource = resolveResource(this.#dir, tenant, requested.resource);
     const principal = { objectId: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName };
     const token = await this.#issuer.issue({

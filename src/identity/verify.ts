@@ -1,17 +1,10 @@
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Directory } from './directory.ts';
 import type { KeyRing } from './signing-keys.ts';
+import { TokenRejected } from './errors.ts';
 import { issuerV1, issuerV2 } from './tokens.ts';
 
-/** Why a bearer token was refused; `code` is stable for callers and tests. */
-export class TokenRejected extends Error {
-  readonly code: 'missing' | 'malformed' | 'signature' | 'algorithm' | 'expired' | 'not_yet_valid' | 'issuer' | 'audience' | 'tenant';
-  constructor(code: TokenRejected['code'], message: string) {
-    super(message);
-    this.name = 'TokenRejected';
-    this.code = code;
-  }
-}
+export { TokenRejected } from './errors.ts';
 
 export interface VerifiedToken {
   payload: JWTPayload & { tid: string; oid: string; appid?: string; azp?: string; idtyp?: string; ver?: string; scp?: string };
@@ -69,11 +62,12 @@ export class TokenVerifier {
 }
 
 function translate(err: unknown): TokenRejected {
-  if (err instanceof joseErrors.JWTExpired) return new TokenRejected('expired', 'The token is expired.');
+  if (err instanceof joseErrors.JWTExpired) return new TokenRejected('expired', `The token is expired (its 'exp' is more than ${CLOCK_SKEW_S} seconds in the past).`);
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.claim === 'aud') return new TokenRejected('audience', 'The token\'s audience is not accepted here.');
     if (err.claim === 'iss') return new TokenRejected('issuer', 'The token\'s issuer is not trusted here.');
-    if (err.claim === 'nbf') return new TokenRejected('not_yet_valid', 'The token is not valid yet.');
+    if (err.claim === 'nbf' && err.reason === 'check_failed') return new TokenRejected('not_yet_valid', `The token is not valid yet (its 'nbf' is more than ${CLOCK_SKEW_S} seconds in the future).`);
+    if (err.claim === 'exp' && err.reason === 'missing') return new TokenRejected('malformed', "The token has no 'exp' claim; a token without a lifetime is refused.");
     return new TokenRejected('malformed', `The token lacks a valid '${err.claim}' claim.`);
   }
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return new TokenRejected('algorithm', 'The token must be signed with RS256.');

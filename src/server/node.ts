@@ -53,7 +53,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     const httpsUrl = `https://localhost:${https.port}`;
     const httpUrl = `http://127.0.0.1:${http.port}`;
 
-    const identity = new IdentityService({ store, authorityHost: httpsUrl, log: log.child({ piece: 'identity' }) });
+    const identity = new IdentityService({ store, authorityHost: httpsUrl, log: log.child({ piece: 'identity' }), lockout: config?.signInLockout });
     await identity.start();
     cleanup.push(() => identity.stop());
     const resources = new ResourceRegistry(store);

@@ -39,6 +39,8 @@ before(async () => {
     config: {
       tenantId: TENANT,
       domains: [DOMAIN],
+      // This file sends many bad assertions for one client on purpose; lockout has its own tests.
+      signInLockout: { threshold: 1000 },
       applications: [
         { displayName: 'assertion-app', appId: APP, keyCredentials: [{ type: 'AsymmetricX509Cert', key: cert.certPem }] },
         { displayName: 'other-app', appId: OTHER_APP, keyCredentials: [{ type: 'AsymmetricX509Cert', key: other.certPem }] },

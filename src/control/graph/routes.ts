@@ -57,6 +57,7 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
       return reply.code(500).send(new GraphError(500, 'generalException', 'An internal error occurred.').body());
     }
     const cid = req.headers['client-request-id'];
+    if (g.challenge) void reply.header('www-authenticate', g.challenge);
     return reply.code(g.status).send(g.body(typeof cid === 'string' ? cid.slice(0, 64) : undefined));
   });
 
@@ -67,7 +68,7 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
       const v = await identity.verifier.verify(token, { audiences: GRAPH_AUDIENCES });
       if (!dir.isDirectoryAdmin(v.principalId)) throw GE.forbidden();
     } catch (err) {
-      if (err instanceof TokenRejected) throw GE.unauthenticated(err.code === 'missing' ? 'Access token is empty.' : err.message);
+      if (err instanceof TokenRejected) throw GE.unauthenticated(err.code === 'missing' ? 'Access token is empty.' : err.message, `${identity.issuer.authorityHost.replace(/\/+$/, '')}/${dir.defaultTenant.id}`);
       throw err;
     }
   });
