@@ -2,6 +2,7 @@ import { AccessControl, AccessError, BUILT_IN_ROLES } from '../access/index.ts';
 import type { LapisConfig, RoleAssignmentConfig } from '../config/index.ts';
 import type { IdentityService } from '../identity/index.ts';
 import { directoryPrincipalResolver } from './arm/principals.ts';
+import { resolvePrincipalRef } from './principal-ref.ts';
 import type { ResourceRegistry } from './resources.ts';
 import { WorldError, type World } from './world.ts';
 
@@ -54,22 +55,9 @@ async function wrap<T>(path: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A principal named as DESIGN.md allows: display name, appId/clientId, object id, UPN, identity name, or a resource's system identity. */
+/** A role assignment's principal, or the config error at its path. */
 function resolvePrincipal(identity: IdentityService, resources: ResourceRegistry, a: RoleAssignmentConfig, path: string): string {
-  const dir = identity.directory;
-  const ref = a.principal;
-  if (typeof ref !== 'string') {
-    const r = resources.get(ref.systemAssignedIdentityOf);
-    const mi = r ? dir.getManagedIdentityOf(r.id) : undefined;
-    if (!mi || mi.type !== 'SystemAssigned') throw new WorldError(`${path}.principal: resource '${ref.systemAssignedIdentityOf}' has no system-assigned identity (set identity.type to SystemAssigned)`);
-    return mi.principalId;
-  }
-  const r = ref.toLowerCase();
-  const sp = dir.servicePrincipals().find((s) => s.id === r || s.appId === r)
-    ?? (() => { const app = dir.findApplication(r); return app ? dir.servicePrincipal(app.appId) : undefined; })()
-    ?? (() => { const mi = dir.managedIdentities().find((m) => m.type === 'UserAssigned' && m.name.toLowerCase() === r); return mi ? dir.servicePrincipal(mi.clientId) : undefined; })();
-  if (sp) return sp.id;
-  const user = dir.getUser(ref) ?? dir.users().find((u) => u.id === r);
-  if (user) return user.id;
-  throw new WorldError(`${path}.principal: no application, user or managed identity is named '${ref}'`);
+  const found = resolvePrincipalRef(identity, resources, a.principal);
+  if ('error' in found) throw new WorldError(`${path}.principal: ${found.error}`);
+  return found.id;
 }

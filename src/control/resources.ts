@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/index.ts';
 import type { EventHandlerSettings } from '../upstream/index.ts';
-import { KEY_VAULT_TYPE } from '../vault/index.ts';
+import { KEY_VAULT_TYPE, type AccessPolicyEntry } from '../vault/index.ts';
 
 export const WEBPUBSUB_TYPE = 'Microsoft.SignalRService/webPubSub';
 const KIND = 'control.resource';
@@ -52,6 +52,8 @@ export interface VaultRecord {
   location: string;
   ports: { https?: number };
   declaredPorts: { https?: number };
+  /** How data-plane calls are authorised; records from before access policies lack it (RBAC). */
+  properties?: { enableRbacAuthorization: boolean; accessPolicies: AccessPolicyEntry[] };
 }
 
 const VAULT_KIND = 'control.vault';

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.ts';
 import { isKeyVault, type KeyVaultResourceConfig, type LapisConfig, type ResourceConfig, type WebPubSubConfig } from '../config/index.ts';
 import { checkEventHandlerResources } from '../upstream/index.ts';
-import { KEY_VAULT_TYPE, keyVaultId } from '../vault/index.ts';
+import { KEY_VAULT_TYPE, POLICY_PERMISSIONS, applyPolicyUpdate, keyVaultId, normalisePolicy } from '../vault/index.ts';
 import type { IdentityService, ManagedIdentity } from '../identity/index.ts';
+import { resolvePrincipalRef } from './principal-ref.ts';
 import { ResourceIdentityError, applyResourceIdentity, parseArmIdentity } from './resource-identity.ts';
 import { ResourceRegistry, WEBPUBSUB_TYPE, generateAccessKey, webPubSubId, type HubRecord, type ResourceRecord } from './resources.ts';
 
@@ -86,8 +87,11 @@ export async function applyWorld(store: Store, identity: IdentityService, resour
   await resources.load();
   const declared: ResourceConfig[] = config ? config.resources ?? [] : settings.defaultWorldCreated ? [] : [defaultWebPubSub()];
   for (const [i, r] of declared.entries()) {
-    if (isKeyVault(r)) await applyKeyVault(resources, settings, r);
-    else await applyWebPubSub(identity, resources, settings, r, `$.resources[${i}]`);
+    if (!isKeyVault(r)) await applyWebPubSub(identity, resources, settings, r, `$.resources[${i}]`);
+  }
+  // Vaults after the other resources: an access policy may name a resource's system identity.
+  for (const [i, r] of declared.entries()) {
+    if (isKeyVault(r)) await applyKeyVault(identity, resources, settings, r, `$.resources[${i}]`);
   }
   if (!config) settings.defaultWorldCreated = true;
   await store.put(SETTINGS_KIND, 'world', settings);
@@ -101,15 +105,34 @@ function defaultWebPubSub(): WebPubSubConfig {
   };
 }
 
-async function applyKeyVault(resources: ResourceRegistry, settings: WorldSettings, r: KeyVaultResourceConfig): Promise<void> {
+async function applyKeyVault(identity: IdentityService, resources: ResourceRegistry, settings: WorldSettings, r: KeyVaultResourceConfig, path: string): Promise<void> {
   const sub = (r.subscriptionId ?? settings.subscriptionId).toLowerCase();
   const prior = resources.getVault(r.name);
+  // Declared policies replace the entry of the same principal; policies added at run time are kept.
+  let accessPolicies = prior?.properties?.accessPolicies ?? [];
+  for (const [j, p] of (r.properties?.accessPolicies ?? []).entries()) {
+    let objectId = p.objectId;
+    if (p.principal !== undefined) {
+      const found = resolvePrincipalRef(identity, resources, p.principal);
+      if ('error' in found) throw new WorldError(`${path}.properties.accessPolicies[${j}].principal: ${found.error}`);
+      objectId = found.id;
+    }
+    const entry = normalisePolicy({ tenantId: p.tenantId ?? settings.tenantId, objectId: objectId!, applicationId: p.applicationId, permissions: p.permissions });
+    accessPolicies = [...applyPolicyUpdate(accessPolicies, 'remove', [{ ...entry, permissions: ALL_PERMISSIONS }]), entry];
+  }
   await resources.putVault({
     type: KEY_VAULT_TYPE, id: keyVaultId(sub, r.resourceGroup, r.name), name: r.name, resourceGroup: r.resourceGroup,
     subscriptionId: sub, tenantId: settings.tenantId, location: r.location ?? prior?.location ?? 'local',
     ports: { https: r.ports?.https ?? prior?.ports.https }, declaredPorts: { https: r.ports?.https },
+    properties: {
+      enableRbacAuthorization: r.properties?.enableRbacAuthorization ?? prior?.properties?.enableRbacAuthorization ?? true,
+      accessPolicies,
+    },
   });
 }
+
+/** Every permission of every category: removing it drops a principal's entry entirely. */
+const ALL_PERMISSIONS = Object.fromEntries(Object.entries(POLICY_PERMISSIONS).map(([k, v]) => [k, [...v]]));
 
 async function applyWebPubSub(identity: IdentityService, resources: ResourceRegistry, settings: WorldSettings, r: WebPubSubConfig, path: string): Promise<void> {
   const sub = (r.subscriptionId ?? settings.subscriptionId).toLowerCase();

@@ -233,6 +233,7 @@ async function startVault(record: VaultRecord, resources: ResourceRegistry, deps
       const allowed = deps.access.check({ principalId, dataAction, scope });
       return { allowed, reason: allowed ? undefined : 'DeniedWithNoValidRBAC' };
     },
+    permissionModel: () => resources.getVault(record.name)?.properties,
     log: vlog,
   });
   const listener = await openListener({
