@@ -11,6 +11,7 @@ import { ARM, ArmError, SUPPORTED_API_VERSIONS } from './errors.ts';
 import { parseAssignmentFilter, parseDefinitionFilter } from './odata.ts';
 import { permissionJson, roleAssignmentJson, roleDefinitionJson } from './shapes.ts';
 import { isSignalRServicePath, webPubSubArm } from './webpubsub.ts';
+import { isKeyVaultPath, keyVaultArm } from './vaults.ts';
 import { isSubscriptionsPath, subscriptionsApi } from './subscriptions.ts';
 import { isKeyVaultPath, keyVaultArm } from './vaults.ts';
 import type { ResourceRecord, ResourceRegistry } from '../resources.ts';
@@ -75,6 +76,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   const { access, identity } = deps;
   const webPubSub = deps.resources ? webPubSubArm({ access, identity, resources: deps.resources, startResource: deps.startResource, stopResource: deps.stopResource }) : undefined;
   const keyVault = deps.resources ? keyVaultArm({ access, resources: deps.resources }) : undefined;
+  const keyVault = deps.resources ? keyVaultArm({ access, resources: deps.resources }) : undefined;
   const callers = new WeakMap<FastifyRequest, ArmCaller>();
   const subscriptions = subscriptionsApi({ access, identity });
 
@@ -119,6 +121,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     const method = req.method.toUpperCase();
     // Microsoft.SignalRService (Web PubSub resources, hubs, keys): its own api-versions.
     if (webPubSub && isSignalRServicePath(segs)) return webPubSub.handle({ segs, path, method, version, caller, req, reply });
+    if (keyVault && isKeyVaultPath(segs)) return keyVault.handle({ segs, path, method, version, caller, req, reply });
     // Microsoft.Resources: the subscriptions and tenants the caller can see (az login, az account).
     if (isSubscriptionsPath(segs)) return subscriptions.handle(segs, method, version, caller);
     if (keyVault && isKeyVaultPath(segs)) return keyVault.handle({ segs, path, method, version, caller, req, reply });

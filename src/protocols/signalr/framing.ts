@@ -135,6 +135,9 @@ export class BinaryFramer implements Framer {
 
   #fail(bodies: Buffer[], error: HubProtocolError): FrameResult {
     this.#body = undefined;
+    this.#filled = 0;
+    this.#prefixBytes = 0;
+    this.#length = 0;
     this.#failed = error;
     return { bodies, error };
   }
