@@ -4,12 +4,16 @@
  * redirects never followed, the connected address checked against the target policy, keep-alive
  * pools with a bound on sockets per handler origin.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
-import tls from 'node:tls';
-import { guardedLookup, refuseAddress, TargetRefused } from './targets.ts';
+import { AgentPool } from './agents.ts';
+import { HttpCallError, TargetRefused } from './errors.ts';
+import { refuseAddress } from './targets.ts';
+import type { ResolveAll } from './targets.ts';
+
+export { HttpCallError } from './errors.ts';
 
 export interface HttpCallOptions {
   method: 'GET' | 'POST' | 'OPTIONS';
@@ -30,38 +34,41 @@ export interface HttpResult {
   body: Buffer;
 }
 
-/** Why a request produced no HTTP response; `transient` errors are worth a retry. */
-export class HttpCallError extends Error {
-  readonly kind: 'timeout' | 'network' | 'too-large' | 'refused';
-  /** Connection refused or reset, temporary DNS failure: Azure retries these (reference §5.8). */
-  readonly transient: boolean;
-  constructor(kind: HttpCallError['kind'], message: string, transient = false) {
-    super(message);
-    this.kind = kind;
-    this.transient = transient;
-  }
-}
-
 const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export interface HttpClientOptions {
   /** Extra CA certificate (PEM) trusted for https handlers, besides the default store. */
   ca?: string | undefined;
   /** Sockets per handler origin (default 128): a slow handler queues its own requests only. */
-  maxSocketsPerOrigin?: number;
+  maxSocketsPerOrigin?: number | undefined;
+  /**
+   * Requests waiting for a socket per handler origin, beyond those on a socket (default 256).
+   * Past it a request is refused at once (`UpstreamQueueFull`) instead of joining the agent's queue.
+   */
+  maxQueuedPerOrigin?: number | undefined;
+  /** Replaces the system resolver (tests). */
+  resolve?: ResolveAll | undefined;
+  /** Told about socket errors absorbed by the per-socket guard. */
+  onSocketError?(err: Error): void;
 }
 
 export class UpstreamHttpClient {
-  readonly #http: HttpAgent;
-  readonly #https: HttpsAgent;
+  readonly #agents: AgentPool;
+  /** Requests started and not yet settled, per origin: on a socket or in the agent's queue. */
+  readonly #active = new Map<string, number>();
+  readonly #maxActive: number;
+  /** Requests refused because their origin's queue was full (for tests and metrics). */
+  refusedQueueFull = 0;
 
   constructor(opts: HttpClientOptions = {}) {
     const maxSockets = opts.maxSocketsPerOrigin ?? 128;
-    this.#http = new HttpAgent({ keepAlive: true, maxSockets, maxFreeSockets: 16, timeout: 60_000 });
-    this.#https = new HttpsAgent({
-      keepAlive: true, maxSockets, maxFreeSockets: 16, timeout: 60_000,
-      ...(opts.ca ? { ca: [...tls.getCACertificates('default'), opts.ca] } : {}),
-    });
+    this.#maxActive = maxSockets + (opts.maxQueuedPerOrigin ?? 256);
+    this.#agents = new AgentPool({ ca: opts.ca, maxSocketsPerOrigin: maxSockets, resolve: opts.resolve, onSocketError: opts.onSocketError });
+  }
+
+  /** Requests in flight or queued for an origin (`http://host:port`). */
+  activeFor(origin: string): number {
+    return this.#active.get(origin) ?? 0;
   }
 
   call(o: HttpCallOptions): Promise<HttpResult> {
@@ -74,6 +81,15 @@ export class UpstreamHttpClient {
           return;
         }
       }
+      // Bounded queue per origin: node's agent would queue without limit behind maxSockets.
+      const origin = o.url.origin;
+      const active = this.#active.get(origin) ?? 0;
+      if (active >= this.#maxActive) {
+        this.refusedQueueFull++;
+        reject(new HttpCallError('queue-full', `${active} requests are already in flight or queued for this handler origin (limit ${this.#maxActive})`));
+        return;
+      }
+      this.#active.set(origin, active + 1);
       const secure = o.url.protocol === 'https:';
       const send = secure ? httpsRequest : httpRequest;
       let settled = false;
@@ -81,6 +97,9 @@ export class UpstreamHttpClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        const left = (this.#active.get(origin) ?? 1) - 1;
+        if (left > 0) this.#active.set(origin, left);
+        else this.#active.delete(origin);
         if (err) reject(err);
         else resolve(result!);
       };
@@ -89,8 +108,8 @@ export class UpstreamHttpClient {
       const req = send(o.url, {
         method: o.method,
         headers,
-        agent: secure ? this.#https : this.#http,
-        lookup: guardedLookup(o.allowPrivate) as never,
+        // The agent carries the guarded `lookup` and checks each new socket's remote address.
+        agent: this.#agents.agent(secure, o.allowPrivate),
         // Never follow redirects (node:http does not), never decompress (no Accept-Encoding sent).
       });
       const timer = setTimeout(() => {
@@ -128,8 +147,7 @@ export class UpstreamHttpClient {
   }
 
   close(): void {
-    this.#http.destroy();
-    this.#https.destroy();
+    this.#agents.destroy();
   }
 }
 
@@ -142,6 +160,7 @@ function describeNetworkError(err: NodeJS.ErrnoException): string {
     case 'EAI_AGAIN': return 'the host name could not be resolved (temporary failure)';
     case 'EHOSTUNREACH': case 'ENETUNREACH': return 'the host is unreachable';
     default:
+      if (err.code?.startsWith('HPE_')) return `the handler did not answer with valid HTTP (${err.code})`;
       if (err.code?.startsWith('ERR_TLS') || err.code?.includes('CERT') || err.code === 'DEPTH_ZERO_SELF_SIGNED_CERT') {
         return `the TLS certificate is not trusted (${err.code})`;
       }

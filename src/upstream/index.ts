@@ -9,15 +9,31 @@
 import { FIRST_PARTY_RESOURCES } from '../identity/index.ts';
 import type { Directory, ManagedIdentity } from '../identity/index.ts';
 import { UpstreamDispatcher } from './dispatcher.ts';
-import type { UpstreamOptions } from './dispatcher.ts';
+import type { UpstreamOptions } from './options.ts';
 
 export { UpstreamDispatcher } from './dispatcher.ts';
-export type { HandlerStatus, UpstreamLimits, UpstreamOptions, UpstreamTiming } from './dispatcher.ts';
+export type { HandlerStatus, UpstreamLimits, UpstreamOptions, UpstreamTiming } from './options.ts';
+export {
+  EventHandlerSettingsError,
+  HandlerUnavailable,
+  HttpCallError,
+  KeyVaultReferenceError,
+  ManagedIdentityUnavailable,
+  TargetRefused,
+  UPSTREAM_ERROR_CODES,
+  UpstreamError,
+} from './errors.ts';
+export type { UpstreamErrorCode } from './errors.ts';
+// The protocol-neutral parts a second upstream (SignalR serverless) composes with its own request shape.
+export { Delivery, BackgroundQueue } from './delivery.ts';
+export type { DeliveryTarget, UpstreamRequest } from './delivery.ts';
+export { TargetResolver } from './target-resolver.ts';
+export type { ResolvedTarget, TargetTemplate } from './target-resolver.ts';
+export { SignatureCache } from './signature.ts';
 export {
   compileHandler,
   eventHandlerSchema,
   eventHandlerSettingsSchema,
-  EventHandlerSettingsError,
   parseKeyVaultReference,
   parseUserEventPattern,
   SYSTEM_EVENTS,

@@ -5,14 +5,16 @@
  * re-read periodically (or at once when the vault says a secret changed). Tokens are only ever
  * sent to vaults this Lapis serves, and values never appear in errors or logs.
  */
+import { LRUCache } from 'lru-cache';
 import type { KeyVaultReference } from './settings.ts';
-import { HttpCallError } from './http.ts';
+import { HttpCallError, KeyVaultReferenceError } from './errors.ts';
+
+export { KeyVaultReferenceError } from './errors.ts';
 import type { UpstreamHttpClient } from './http.ts';
 
 export const VAULT_AUDIENCE = 'https://vault.azure.net';
 const API_VERSION = '7.4';
 
-export class KeyVaultReferenceError extends Error {}
 
 export interface KeyVaultResolverOptions {
   http: UpstreamHttpClient;
@@ -31,7 +33,8 @@ interface Entry { value?: string; error?: string; fetchedAt: number; pending?: P
 
 export class KeyVaultResolver {
   readonly #o: KeyVaultResolverOptions;
-  readonly #entries = new Map<string, Entry>();
+  /** Per SecretUri; bounded (templates are config, but ARM updates can churn through many). */
+  readonly #entries = new LRUCache<string, Entry>({ max: 1000 });
   /** Secret reads performed (for tests and metrics). */
   reads = 0;
 

@@ -4,6 +4,9 @@
  * checked here, at configuration time, so a bad template never reaches delivery.
  */
 import { z } from 'zod';
+import { EventHandlerSettingsError } from './errors.ts';
+
+export { EventHandlerSettingsError } from './errors.ts';
 
 export const SYSTEM_EVENTS = ['connect', 'connected', 'disconnected'] as const;
 export type SystemEvent = (typeof SYSTEM_EVENTS)[number];
@@ -53,14 +56,6 @@ const KV_REFERENCE = /\{@Microsoft\.KeyVault\(([^)]*)\)\}/gi;
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 const MAX_TEMPLATE = 2048;
 
-export class EventHandlerSettingsError extends Error {
-  /** Path inside the handler, e.g. `urlTemplate`. */
-  readonly path: string;
-  constructor(path: string, message: string) {
-    super(message);
-    this.path = path;
-  }
-}
 
 /** Parses a `SecretUri=…` reference body; throws EventHandlerSettingsError with a reason. */
 export function parseKeyVaultReference(body: string): KeyVaultReference {

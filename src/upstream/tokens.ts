@@ -3,21 +3,25 @@
  * managed-identity endpoint would mint them (entra-compat §4.4), cached per (identity, audience)
  * and renewed before expiry: one token serves many events.
  */
+import { LRUCache } from 'lru-cache';
 import type { Directory, ManagedIdentity, TokenIssuer } from '../identity/index.ts';
 import { EntraError } from '../identity/index.ts';
 import { resolveResource } from '../identity/resources.ts';
+import { ManagedIdentityUnavailable } from './errors.ts';
+
+export { ManagedIdentityUnavailable } from './errors.ts';
 
 /** Renew when less than this is left (tokens live an hour). */
 const RENEW_BEFORE_S = 10 * 60;
 
-export class ManagedIdentityUnavailable extends Error {}
 
 interface Cached { token: string; expiresOn: number }
 
 export class ManagedIdentityTokens {
   readonly #dir: Directory;
   readonly #issuer: TokenIssuer;
-  readonly #cache = new Map<string, Cached>();
+  /** Per (identity, audience); the least recently used goes first past 1000 (many hubs × resources). */
+  readonly #cache = new LRUCache<string, Cached>({ max: 1000 });
   readonly #inflight = new Map<string, Promise<Cached>>();
   /** Tokens minted (for tests and metrics). */
   minted = 0;
@@ -43,7 +47,6 @@ export class ManagedIdentityTokens {
     }
     const fresh = await pending;
     this.#cache.set(key, fresh);
-    if (this.#cache.size > 1000) this.#cache.delete(this.#cache.keys().next().value!);
     return fresh.token;
   }
 

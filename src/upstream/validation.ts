@@ -5,20 +5,23 @@
  * is used while re-validation runs in the background (every minute after success; after failure,
  * back-off from 1 s doubling to 1 min).
  */
+import { LRUCache } from 'lru-cache';
 import type { HttpResult, UpstreamHttpClient } from './http.ts';
-import { HttpCallError } from './http.ts';
+import { HttpCallError } from './errors.ts';
+import type { UpstreamErrorCode } from './errors.ts';
 
 export type ValidationStatus = 'Pending' | 'Validated' | 'Failed';
 
 export interface ValidationState {
   status: ValidationStatus;
   reason?: string | undefined;
+  /** Why it failed: the request's own error code (e.g. UpstreamTargetRefused), else AbuseProtectionFailed. */
+  code?: UpstreamErrorCode | undefined;
   checkedAt?: number | undefined;
 }
 
 interface Entry extends ValidationState {
   failures: number;
-  lastUsed: number;
   pending?: Promise<void> | undefined;
 }
 
@@ -36,7 +39,8 @@ const MAX_ENTRIES = 2000;
 
 export class WebhookValidator {
   readonly #o: ValidatorOptions;
-  readonly #entries = new Map<string, Entry>();
+  /** Per resolved validation URL; the least recently used is forgotten past MAX_ENTRIES. */
+  readonly #entries = new LRUCache<string, Entry>({ max: MAX_ENTRIES });
 
   constructor(o: ValidatorOptions) {
     this.#o = o;
@@ -50,22 +54,20 @@ export class WebhookValidator {
     const now = Date.now();
     let entry = this.#entries.get(key);
     if (!entry) {
-      entry = { status: 'Pending', failures: 0, lastUsed: now };
+      entry = { status: 'Pending', failures: 0 };
       this.#entries.set(key, entry);
-      this.#prune();
     }
-    entry.lastUsed = now;
     if (!entry.pending && now >= this.#dueAt(entry)) {
       const e = entry;
       e.pending = this.#validate(e, attempt).finally(() => { e.pending = undefined; });
     }
     if (entry.status === 'Pending' && entry.pending) await entry.pending;
-    return { status: entry.status, reason: entry.reason, checkedAt: entry.checkedAt };
+    return { status: entry.status, reason: entry.reason, code: entry.code, checkedAt: entry.checkedAt };
   }
 
   peek(key: string): ValidationState | undefined {
     const e = this.#entries.get(key);
-    return e ? { status: e.status, reason: e.reason, checkedAt: e.checkedAt } : undefined;
+    return e ? { status: e.status, reason: e.reason, code: e.code, checkedAt: e.checkedAt } : undefined;
   }
 
   #dueAt(e: Entry): number {
@@ -80,6 +82,7 @@ export class WebhookValidator {
     const origin = this.#o.origin();
     const headers = { 'WebHook-Request-Origin': origin.hostname, 'ce-awpsversion': '1.0' };
     let reason: string | undefined;
+    let code: UpstreamErrorCode = 'AbuseProtectionFailed';
     try {
       let res = await attempt('OPTIONS', headers);
       let method = 'OPTIONS';
@@ -90,23 +93,20 @@ export class WebhookValidator {
       reason = judge(res, method, origin);
     } catch (err) {
       reason = `the validation request failed: ${err instanceof HttpCallError ? err.message : 'unexpected error'}`;
+      if (err instanceof HttpCallError) code = err.code;
     }
     e.checkedAt = Date.now();
     if (reason === undefined) {
       e.status = 'Validated';
       e.reason = undefined;
+      e.code = undefined;
       e.failures = 0;
     } else {
       e.status = 'Failed';
       e.reason = `abuse-protection validation failed: ${reason}`;
+      e.code = code;
       e.failures++;
     }
-  }
-
-  #prune(): void {
-    if (this.#entries.size <= MAX_ENTRIES) return;
-    const oldest = [...this.#entries.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed).slice(0, this.#entries.size - MAX_ENTRIES);
-    for (const [k] of oldest) this.#entries.delete(k);
   }
 }
 

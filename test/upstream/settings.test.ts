@@ -1,7 +1,7 @@
 /** Event handler settings and Key Vault resource config: what is refused at configuration time, with the path. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyAddress, eventHandlerSettingsSchema, parseKeyVaultReference } from '../../src/upstream/index.ts';
+import { eventHandlerSettingsSchema, parseKeyVaultReference } from '../../src/upstream/index.ts';
 import { keyVaultResourceSchema } from '../../src/vault/index.ts';
 
 function issues(value: unknown): { path: string; message: string }[] {
@@ -53,17 +53,6 @@ test('Key Vault references parse into vault origin, name and version', () => {
     secretUri: 'https://localhost:9005/secrets/upstream-key', vaultOrigin: 'https://localhost:9005', name: 'upstream-key', version: undefined,
   });
   assert.equal(parseKeyVaultReference('SecretUri=https://kv.vault.azure.net/secrets/a/0123456789ABCDEF0123456789abcdef').version, '0123456789ABCDEF0123456789abcdef');
-});
-
-test('address classes', () => {
-  const expect: Record<string, string> = {
-    '127.0.0.1': 'loopback', '127.8.9.10': 'loopback', '::1': 'loopback', '::ffff:127.0.0.1': 'loopback',
-    '10.0.0.1': 'private', '172.16.0.1': 'private', '172.31.255.255': 'private', '192.168.1.1': 'private', '100.64.0.1': 'private', 'fd12::1': 'private',
-    '169.254.169.254': 'link-local', 'fe80::1': 'link-local', '::ffff:169.254.169.254': 'link-local',
-    '0.0.0.0': 'forbidden', '::': 'forbidden', '224.0.0.1': 'forbidden', '255.255.255.255': 'forbidden', 'ff02::1': 'forbidden',
-    '8.8.8.8': 'public', '172.32.0.1': 'public', '2001:db8::1': 'public',
-  };
-  for (const [ip, cls] of Object.entries(expect)) assert.equal(classifyAddress(ip), cls, ip);
 });
 
 test('Key Vault resource config: valid names, permissions, unique secrets', () => {
