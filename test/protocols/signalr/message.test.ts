@@ -16,13 +16,14 @@ import {
   SignalRMessage,
   encodeJsonMessage,
 } from '../../../src/protocols/signalr/index.ts';
+import type { HubProtocolName } from '../../../src/protocols/signalr/index.ts';
 import { canon, jsonArg, officialDecode } from './codecs.ts';
 
 test('a broadcast is encoded at most once per protocol and every recipient gets the same bytes', () => {
   const message = SignalRMessage.invocation('newMessage', ['hi', { n: 1 }]);
   assert.equal(message.isEncoded('json'), false);
   assert.equal(message.isEncoded('messagepack'), false);
-  const recipients = Array.from({ length: 1000 }, (_, i) => (i % 3 === 0 ? 'messagepack' : 'json') as const);
+  const recipients = Array.from({ length: 1000 }, (_, i): HubProtocolName => (i % 3 === 0 ? 'messagepack' : 'json'));
   const sent = recipients.map((p) => message.encoded(p));
   const json = sent.filter((_, i) => recipients[i] === 'json');
   const msgpack = sent.filter((_, i) => recipients[i] === 'messagepack');
