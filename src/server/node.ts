@@ -16,6 +16,7 @@ import { VaultService } from '../vault/index.ts';
 import type { VaultRecord } from '../control/index.ts';
 import { graphRoutes } from '../control/graph/index.ts';
 import { openListener, registerHealth, type Listener } from './listeners.ts';
+import { mainHttpNotFound, mainHttpsNotFound } from './not-found.ts';
 import { removeReady, writeReady, type ReadyInfo, type ReadyResource } from './ready.ts';
 import type { StartOptions } from './options.ts';
 
@@ -63,6 +64,8 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     const identityHeader = loadIdentityHeader(opts.dataDir);
 
     for (const l of [https, http]) registerHealth(l.app);
+    mainHttpsNotFound(https.app);
+    mainHttpNotFound(http.app);
     identity.registerAuthorityRoutes(https.app);
     void https.app.register(async (scope) => graphRoutes(scope, identity));
     // Web PubSub resources created through the ARM API start here (bound once the node is up).

@@ -26,7 +26,7 @@ export const SUPPORTED_API_VERSIONS = ['2022-04-01', '2022-05-01-preview'] as co
 
 export const ARM = {
   missingApiVersion: () => new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.'),
-  invalidApiVersion: (v: string) => new ArmError(400, 'InvalidApiVersionParameter', `The api-version '${v.slice(0, 40)}' is invalid. The supported versions are '${SUPPORTED_API_VERSIONS.join(',')}'.`),
+  invalidApiVersion: (v: string, supported: readonly string[] = SUPPORTED_API_VERSIONS) => new ArmError(400, 'InvalidApiVersionParameter', `The api-version '${v.slice(0, 40)}' is invalid. The supported versions are '${supported.join(',')}'.`),
   authorizationFailed: (client: string, objectId: string, action: string, scope: string) => new ArmError(403, 'AuthorizationFailed',
     `The client '${client}' with object id '${objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`),
   notFound: (path: string) => new ArmError(404, 'NotFound', `No Lapis management operation matches '${path.slice(0, 300)}'.`),

@@ -1,0 +1,44 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { E, type EntraError } from './errors.ts';
+
+/** Identity paths that exist, with the methods they answer (fastify adds HEAD to every GET). */
+const GET_ONLY = [
+  /^\/[^/]+\/(?:v2\.0\/)?\.well-known\/openid-configuration$/i,
+  /^\/(?:[^/]+\/)?discovery\/(?:v2\.0\/)?keys$/i,
+  /^\/common\/discovery\/instance$/i,
+];
+const TOKEN = /^\/[^/]+\/oauth2\/(?:v2\.0\/)?token$/i;
+/** The managed-identity endpoints on the plain HTTP listener. */
+const MSI = /^\/(?:msi\/token|metadata\/identity\/oauth2\/token)$/i;
+
+/**
+ * What Entra's origin answers for a path or method it does not serve: the AADSTS shape, 405 for a
+ * known endpoint called with the wrong method, 404 otherwise.
+ */
+export function entraFallbackError(method: string, path: string): EntraError {
+  const p = path.replace(/\/+$/, '') || '/';
+  if (TOKEN.test(p)) return E.postOnly(method);
+  if (GET_ONLY.some((r) => r.test(p))) return E.methodNotAllowed(method, 'GET');
+  return E.endpointNotFound(p);
+}
+
+export function sendEntraFallback(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const err = entraFallbackError(req.method, req.url.split('?')[0]!);
+  if (err.status === 405) void reply.header('allow', TOKEN.test(req.url.split('?')[0]!) ? 'POST' : 'GET, HEAD');
+  return reply.code(err.status).header('cache-control', 'no-store').send(err.body());
+}
+
+/**
+ * The plain HTTP listener (health and managed identity) answers unknown paths and methods in the
+ * managed-identity endpoints' own shape, `{ error, error_description }`.
+ */
+export function sendPlainFallback(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = (req.url.split('?')[0] ?? '/').replace(/\/+$/, '') || '/';
+  const known = MSI.test(path) || path.toLowerCase() === '/api/health';
+  if (known) {
+    return reply.code(405).header('allow', 'GET, HEAD').send({
+      error: 'method_not_allowed', error_description: `The endpoint '${path.slice(0, 100)}' only accepts GET requests. Received a ${req.method.slice(0, 10)} request.`,
+    });
+  }
+  return reply.code(404).send({ error: 'not_found', error_description: `No endpoint exists at '${path.slice(0, 200)}'.` });
+}
