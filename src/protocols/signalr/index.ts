@@ -53,3 +53,5 @@ export {
 } from './negotiate.ts';
 export type { TransportName, AvailableTransport, NegotiateVersion, ConnectionIds, NegotiateResponse, RedirectResponse } from './negotiate.ts';
 export { KEEP_ALIVE_INTERVAL_MS, CLIENT_TIMEOUT_MS } from './timing.ts';
+export { HubInbound } from './inbound.ts';
+export type { InboundOptions, InboundEvent } from './inbound.ts';
