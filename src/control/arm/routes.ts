@@ -11,6 +11,7 @@ import { ARM, ArmError, SUPPORTED_API_VERSIONS } from './errors.ts';
 import { parseAssignmentFilter, parseDefinitionFilter } from './odata.ts';
 import { permissionJson, roleAssignmentJson, roleDefinitionJson } from './shapes.ts';
 import { isSignalRServicePath, webPubSubArm } from './webpubsub.ts';
+import { isSubscriptionsPath, subscriptionsApi } from './subscriptions.ts';
 import { isKeyVaultPath, keyVaultArm } from './vaults.ts';
 import type { ResourceRecord, ResourceRegistry } from '../resources.ts';
 
@@ -75,6 +76,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   const webPubSub = deps.resources ? webPubSubArm({ access, identity, resources: deps.resources, startResource: deps.startResource, stopResource: deps.stopResource }) : undefined;
   const keyVault = deps.resources ? keyVaultArm({ access, resources: deps.resources }) : undefined;
   const callers = new WeakMap<FastifyRequest, ArmCaller>();
+  const subscriptions = subscriptionsApi({ access, identity });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     let a: ArmError | undefined;
@@ -117,6 +119,8 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     const method = req.method.toUpperCase();
     // Microsoft.SignalRService (Web PubSub resources, hubs, keys): its own api-versions.
     if (webPubSub && isSignalRServicePath(segs)) return webPubSub.handle({ segs, path, method, version, caller, req, reply });
+    // Microsoft.Resources: the subscriptions and tenants the caller can see (az login, az account).
+    if (isSubscriptionsPath(segs)) return subscriptions.handle(segs, method, version, caller);
     if (keyVault && isKeyVaultPath(segs)) return keyVault.handle({ segs, path, method, version, caller, req, reply });
     if (!version) throw ARM.missingApiVersion();
     if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(version)) throw ARM.invalidApiVersion(version);
@@ -238,6 +242,8 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   }
 
   const route = { method: ['GET', 'PUT', 'DELETE', 'POST', 'PATCH'] as ('GET' | 'PUT' | 'DELETE' | 'POST' | 'PATCH')[], bodyLimit: MAX_ARM_BODY, handler: handle };
+  app.route({ ...route, url: '/subscriptions' });
   app.route({ ...route, url: '/subscriptions/*' });
+  app.route({ ...route, url: '/tenants' });
   app.route({ ...route, url: '/providers/*' });
 }
