@@ -8,6 +8,7 @@ import type { ReadyInfo } from '../server/ready.ts';
 import { adCommands } from './ad.ts';
 import { roleCommands } from './role.ts';
 import { webpubsubCommands } from './webpubsub.ts';
+import { keyvaultCommands } from './keyvault.ts';
 import { CliError } from './client.ts';
 
 /** Stop must finish within this; after it the process exits anyway (DESIGN: clean stop in 10 s). */
@@ -66,6 +67,7 @@ export function buildCli(): Command {
   program.addCommand(adCommands());
   program.addCommand(roleCommands());
   program.addCommand(webpubsubCommands());
+  program.addCommand(keyvaultCommands());
   return program;
 }
 
