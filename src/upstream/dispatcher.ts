@@ -260,6 +260,11 @@ export class UpstreamDispatcher implements ClientEventHooks {
     return { queueFull: this.#http.refusedQueueFull, nonBlockingDropped: this.#background.dropped };
   }
 
+  /** Requests in flight or queued for a handler origin (`http://host:port`). */
+  inFlightTo(origin: string): number {
+    return this.#http.activeFor(origin);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await this.#background.drain(2000);
