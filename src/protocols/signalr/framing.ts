@@ -20,10 +20,14 @@ export interface Framer {
   readonly pendingBytes: number;
 }
 
-/** JSON protocol framing: every message ends with 0x1E (which JSON text never contains unescaped). */
+/**
+ * JSON protocol framing: every message ends with 0x1E (which JSON text never contains unescaped).
+ * A partial message is copied into one growable buffer (capacity doubling, capped at the limit), so
+ * many tiny chunks cost linear time and no per-chunk objects.
+ */
 export class TextFramer implements Framer {
   readonly #max: number;
-  #pending: Buffer[] = [];
+  #pending: Buffer | undefined;
   #pendingLength = 0;
   #failed: HubProtocolError | undefined;
 
@@ -49,23 +53,34 @@ export class TextFramer implements Framer {
       const length = this.#pendingLength + chunk.length - start;
       // The message is already longer than allowed even before its separator arrives.
       if (length > this.#max) return this.#fail(bodies, length);
-      this.#pending.push(chunk.subarray(start));
-      this.#pendingLength = length;
+      this.#append(chunk.subarray(start));
     }
     return { bodies };
   }
 
+  #append(part: Buffer): void {
+    const needed = this.#pendingLength + part.length;
+    if (!this.#pending || this.#pending.length < needed) {
+      const grown = Buffer.allocUnsafe(Math.min(this.#max, Math.max(needed, 2 * (this.#pending?.length ?? 0), 1024)));
+      if (this.#pending) this.#pending.copy(grown, 0, 0, this.#pendingLength);
+      this.#pending = grown;
+    }
+    part.copy(this.#pending, this.#pendingLength);
+    this.#pendingLength = needed;
+  }
+
   #take(tail: Buffer): Buffer {
     if (this.#pendingLength === 0) return tail;
-    this.#pending.push(tail);
-    const body = Buffer.concat(this.#pending, this.#pendingLength + tail.length);
-    this.#pending = [];
+    this.#append(tail);
+    const body = this.#pending!.subarray(0, this.#pendingLength);
+    // The body keeps the buffer; the next partial message starts a new one.
+    this.#pending = undefined;
     this.#pendingLength = 0;
     return body;
   }
 
   #fail(bodies: Buffer[], length: number): FrameResult {
-    this.#pending = [];
+    this.#pending = undefined;
     this.#pendingLength = 0;
     this.#failed = tooLarge(length, this.#max);
     return { bodies, error: this.#failed };

@@ -145,3 +145,17 @@ test('server Invocation omits invocationId and Close omits a false allowReconnec
   assert.equal(encodeJsonMessage({ type: 7 }).toString('utf8'), '{"type":7}\u001e');
   assert.equal(encodeJsonMessage({ type: 7, error: 'x', allowReconnect: true }).toString('utf8'), '{"type":7,"error":"x","allowReconnect":true}\u001e');
 });
+
+test('a large message fed one byte at a time is reassembled exactly', () => {
+  const big = encodeJsonMessage({ type: 1, target: 't', arguments: ['ü'.repeat(50_000), { k: 'v' }] });
+  const reader = new HubMessageReader('json');
+  const frames = [];
+  for (let i = 0; i < big.length; i++) {
+    const r = reader.push(big.subarray(i, i + 1));
+    assert.equal(r.error, undefined);
+    frames.push(...r.frames);
+    if (i < big.length - 1) assert.equal(reader.pendingBytes, i + 1);
+  }
+  assert.equal(frames.length, 1);
+  assert.deepStrictEqual(frames[0]!.body, big.subarray(0, big.length - 1));
+});
