@@ -19,7 +19,7 @@ export type {
   SequenceMessage,
   DecodedFrame,
 } from './types.ts';
-export { MessageType, TRANSFER_FORMAT } from './types.ts';
+export { MessageType, TRANSFER_FORMAT, CONTENT_TYPE } from './types.ts';
 export { HubProtocolError } from './errors.ts';
 export type { HubProtocolErrorCode } from './errors.ts';
 export {

@@ -14,6 +14,12 @@ export const TRANSFER_FORMAT: Readonly<Record<HubProtocolName, TransferFormat>> 
   messagepack: 'Binary',
 };
 
+/** Content type of one unframed message body of each protocol (upstream `messages` requests use it). */
+export const CONTENT_TYPE: Readonly<Record<HubProtocolName, string>> = {
+  json: 'application/json',
+  messagepack: 'application/x-msgpack',
+};
+
 /** Message type numbers of the hub protocol. */
 export const MessageType = {
   Invocation: 1,
