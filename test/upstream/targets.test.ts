@@ -179,3 +179,39 @@ test('names are checked at connect time against the address they resolve to then
     await app.close();
   }
 });
+
+test('every agent socket is checked against the address it actually connected to, even without a lookup', async (t) => {
+  const { networkInterfaces } = await import('node:os');
+  const { request } = await import('node:http');
+  const { AgentPool } = await import('../../src/upstream/agents.ts');
+  // An address of this machine that is not loopback (private, link-local or reserved).
+  const candidates = Object.values(networkInterfaces()).flat()
+    .filter((i) => i && !i.internal && !i.address.startsWith('fe80') && classifyAddress(i.address) !== 'public');
+  const local = candidates.find((i) => classifyAddress(i!.address) === 'private') ?? candidates[0];
+  if (!local) {
+    t.skip('this machine has no non-loopback private or reserved address to listen on');
+    return;
+  }
+  const server: Server = createServer((_req, res) => res.writeHead(204).end());
+  await new Promise<void>((r) => server.listen(0, local.address, () => r()));
+  const host = local.family === 'IPv6' ? `[${local.address}]` : local.address;
+  const url = `http://${host}:${(server.address() as { port: number }).port}/`;
+  const errors: Error[] = [];
+  const pool = new AgentPool({ maxSocketsPerOrigin: 4, onSocketError: (e) => errors.push(e) });
+  const attempt = (allowPrivate: boolean) => new Promise<number | Error>((resolve) => {
+    // An IP literal skips `lookup`: only the socket's own check stands between it and the target.
+    const req = request(url, { agent: pool.agent(false, allowPrivate) }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', resolve);
+    req.end();
+  });
+  try {
+    const refused = await attempt(false);
+    assert.ok(refused instanceof Error, `${local.address} is refused without allowPrivateTargets`);
+    assert.equal((refused as { code?: string }).code, 'UpstreamTargetRefused');
+    if (classifyAddress(local.address) === 'private') assert.equal(await attempt(true), 204, 'allowed with allowPrivateTargets');
+    else assert.ok(await attempt(true) instanceof Error, 'a reserved address is never allowed');
+  } finally {
+    pool.destroy();
+    await new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  }
+});
