@@ -44,7 +44,7 @@ export function toOfficial(m: HubMessage): Record<string, unknown> {
  * Uint8Array subclasses into plain Uint8Array so deepStrictEqual compares content.
  */
 export function canon(value: unknown): unknown {
-  const o = { ...(value as Record<string, unknown>) };
+  const o = Object.fromEntries(Object.entries(value as Record<string, unknown>));
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
   if (o['headers'] && Object.keys(o['headers'] as object).length === 0) delete o['headers'];
   if (Array.isArray(o['streamIds']) && (o['streamIds'] as unknown[]).length === 0) delete o['streamIds'];
@@ -56,11 +56,8 @@ export function canon(value: unknown): unknown {
 function plain(v: unknown): unknown {
   if (v instanceof Uint8Array) return new Uint8Array(v);
   if (Array.isArray(v)) return v.map(plain);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = plain(x);
-    return out;
-  }
+  // fromEntries defines own properties, so a `__proto__` key stays a key instead of setting the prototype.
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
   return v;
 }
 

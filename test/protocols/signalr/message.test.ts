@@ -43,7 +43,9 @@ test('the official clients read the shared encodings as a fire-and-forget Invoca
   fc.assert(
     fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 }), fc.array(jsonArg, { maxLength: 5 }), (target, args) => {
       const message = SignalRMessage.invocation(target, args);
-      for (const protocol of ['json', 'messagepack'] as const) {
+      // Lapis encodes a `__proto__` key faithfully; the official MessagePack client's decoder drops it.
+      const protos = JSON.stringify(args).includes('"__proto__"');
+      for (const protocol of protos ? (['json'] as const) : (['json', 'messagepack'] as const)) {
         const bytes = message.encoded(protocol)!;
         const [parsed, ...more] = officialDecode(protocol, bytes);
         assert.equal(more.length, 0);
