@@ -78,6 +78,13 @@ export function headerValue(v: string): string {
   return Buffer.from(v.replace(/[\u0000-\u001f\u007f]/g, ''), 'utf8').toString('latin1');
 }
 
+/** A claim's value as one string (the first, when the token carries an array), e.g. the user from `sub`. */
+export function claimString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
+  return undefined;
+}
+
 function claimsAsArrays(claims: Record<string, unknown>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(claims)) {

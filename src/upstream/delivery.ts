@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { HandlerUnavailable, HttpCallError } from './errors.ts';
+import { LogThrottle } from './failure-log.ts';
 import type { HttpResult, UpstreamHttpClient } from './http.ts';
 
 /** What a protocol's request builder produces: everything except where it goes and how it is authorised. */
@@ -81,8 +82,7 @@ export class BackgroundQueue {
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #max: number;
   readonly #log: Logger;
-  #lastDropLog = 0;
-  #droppedSinceLog = 0;
+  readonly #dropLog = new LogThrottle();
   /** Events dropped because the queue was full (for tests and metrics). */
   dropped = 0;
 
@@ -99,13 +99,9 @@ export class BackgroundQueue {
   run(task: () => Promise<void>, what: Record<string, unknown>, onDrop?: () => void): void {
     if (this.#inflight.size >= this.#max) {
       this.dropped++;
-      this.#droppedSinceLog++;
-      const now = Date.now();
-      if (now - this.#lastDropLog >= 1000) {
-        this.#log.warn({ ...what, code: 'NonBlockingEventDropped', dropped: this.#droppedSinceLog, limit: this.#max },
-          'too many pending connected/disconnected events: dropped');
-        this.#lastDropLog = now;
-        this.#droppedSinceLog = 0;
+      const dropped = this.#dropLog.hit();
+      if (dropped !== undefined) {
+        this.#log.warn({ ...what, code: 'NonBlockingEventDropped', dropped, limit: this.#max }, 'too many pending connected/disconnected events: dropped');
       }
       onDrop?.();
       return;

@@ -15,11 +15,12 @@ import { randomBytes } from 'node:crypto';
 import type { Payload } from '../messaging/index.ts';
 import { ConnectRejectedError } from '../protocols/webpubsub/index.ts';
 import type { ClientEventContext, ClientEventHooks, ConnectRequest, ConnectResponse } from '../protocols/webpubsub/index.ts';
-import { cloudEventRequest, connectEventBody, CONTENT_TYPES, JSON_CONTENT_TYPE } from './cloudevents.ts';
+import { claimString, cloudEventRequest, connectEventBody, CONTENT_TYPES, JSON_CONTENT_TYPE } from './cloudevents.ts';
 import { ConnectionRecords } from './connections.ts';
 import type { ConnectionRecord } from './connections.ts';
 import { BackgroundQueue, Delivery } from './delivery.ts';
-import { HandlerUnavailable, HttpCallError, upstreamCodeOf } from './errors.ts';
+import { HandlerUnavailable, HttpCallError } from './errors.ts';
+import { FailureLog } from './failure-log.ts';
 import { HandlerRegistry } from './handlers.ts';
 import type { Compiled } from './handlers.ts';
 import { UpstreamHttpClient } from './http.ts';
@@ -57,6 +58,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
   readonly #background: BackgroundQueue;
   readonly #connections: ConnectionRecords;
   readonly #signatures = new SignatureCache();
+  readonly #failures: FailureLog;
   #closed = false;
 
   constructor(o: UpstreamOptions) {
@@ -103,6 +105,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
     });
     this.#background = new BackgroundQueue(o.limits?.maxPendingNonBlocking ?? 10_000, o.log.child({ resource: o.resourceName }));
     this.#connections = new ConnectionRecords(o.log);
+    this.#failures = new FailureLog(o.log, o.resourceName);
   }
 
   // ---- ClientEventHooks ------------------------------------------------------------------------
@@ -124,13 +127,13 @@ export class UpstreamDispatcher implements ClientEventHooks {
     let res: HttpResult;
     try {
       res = await this.#send(handler, hub, 'connect', {
-        ctx: { hub, connectionId, userId: firstString(request.claims.sub), subprotocol: undefined },
+        ctx: { hub, connectionId, userId: claimString(request.claims.sub), subprotocol: undefined },
         record, type: 'azure.webpubsub.sys.connect', eventName: 'connect',
         contentType: JSON_CONTENT_TYPE, body: connectEventBody(request), blocking: true,
       });
     } catch (err) {
       forget();
-      this.#logFailure(err, hub, handler.index, 'connect');
+      this.#failures.failed(err, { hub, handler: handler.index, event: 'connect' });
       throw new ConnectRejectedError(500, 'The connect event handler is not available.');
     }
     if (res.status < 200 || res.status >= 300) {
@@ -173,7 +176,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
           contentType: CONTENT_TYPES[payload.kind], body: payload.data, blocking: true,
         });
       } catch (err) {
-        this.#logFailure(err, hub, handler.index, event);
+        this.#failures.failed(err, { hub, handler: handler.index, event: event });
         if (err instanceof HttpCallError && err.kind === 'too-large') throw new Error('The event handler\'s response is too large.');
         if (err instanceof HttpCallError && err.kind === 'timeout') throw new Error('The event handler did not answer in time.');
         throw new Error('The event handler is not available.');
@@ -294,19 +297,8 @@ export class UpstreamDispatcher implements ClientEventHooks {
         this.#o.log.warn({ hub, handler: c.index, event, status: res.status }, 'event handler answered a non-blocking event with an error');
       }
     } catch (err) {
-      this.#logFailure(err, hub, c.index, event);
+      this.#failures.failed(err, { hub, handler: c.index, event: event });
     }
   }
 
-  #logFailure(err: unknown, hub: string, index: number, event: string): void {
-    const code = upstreamCodeOf(err);
-    if (code === undefined) this.#o.log.error({ err, hub, handler: index, event }, 'event delivery failed');
-    else this.#o.log.warn({ resource: this.#o.resourceName, hub, handler: index, event, code, reason: (err as Error).message }, 'event delivery failed');
-  }
-}
-
-function firstString(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
-  return undefined;
 }

@@ -23,6 +23,8 @@ export interface ValidationState {
 interface Entry extends ValidationState {
   failures: number;
   pending?: Promise<void> | undefined;
+  /** A re-validation found the origin's queue full (our own load, no verdict): try again then. */
+  deferredUntil?: number | undefined;
 }
 
 export interface ValidatorOptions {
@@ -72,6 +74,7 @@ export class WebhookValidator {
 
   #dueAt(e: Entry): number {
     if (e.checkedAt === undefined) return 0;
+    if (e.deferredUntil !== undefined) return e.deferredUntil;
     if (e.status === 'Validated') return e.checkedAt + (this.#o.revalidateAfterMs ?? 60_000);
     const min = this.#o.retryMinMs ?? 1000;
     const backoff = Math.min(this.#o.retryMaxMs ?? 60_000, min * 2 ** Math.min(e.failures - 1, 16));
@@ -92,9 +95,16 @@ export class WebhookValidator {
       }
       reason = judge(res, method, origin);
     } catch (err) {
+      if (err instanceof HttpCallError && err.kind === 'queue-full' && e.status === 'Validated') {
+        // Our own requests fill the origin's queue: that says nothing about the handler, which
+        // stays validated; the re-validation is tried again shortly.
+        e.deferredUntil = Date.now() + (this.#o.retryMinMs ?? 1000);
+        return;
+      }
       reason = `the validation request failed: ${err instanceof HttpCallError ? err.message : 'unexpected error'}`;
       if (err instanceof HttpCallError) code = err.code;
     }
+    e.deferredUntil = undefined;
     e.checkedAt = Date.now();
     if (reason === undefined) {
       e.status = 'Validated';

@@ -129,3 +129,22 @@ test('pending connected/disconnected events are bounded: beyond it they are drop
     await app.close();
   }
 });
+
+test('a full origin queue during re-validation is no verdict: the handler stays validated', async () => {
+  const { WebhookValidator } = await import('../../src/upstream/validation.ts');
+  const { HttpCallError } = await import('../../src/upstream/errors.ts');
+  const v = new WebhookValidator({
+    http: undefined as never, origin: () => ({ hostname: 'localhost', host: 'localhost:1' }),
+    revalidateAfterMs: 0, retryMinMs: 0,
+  });
+  const ok = async () => ({ status: 200, headers: { 'webhook-allowed-origin': '*' }, body: Buffer.alloc(0) });
+  const full = async (): Promise<never> => { throw new HttpCallError('queue-full', 'full'); };
+  assert.equal((await v.check('k', ok)).status, 'Validated');
+  await v.check('k', full); // starts a background re-validation that meets a full queue
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(v.peek('k')!.status, 'Validated');
+  assert.equal(v.peek('k')!.code, undefined);
+  // A real failure still fails it.
+  await until(async () => (await v.check('k', async () => ({ status: 500, headers: {}, body: Buffer.alloc(0) }))) && v.peek('k')!.status === 'Failed', 1000);
+  assert.equal(v.peek('k')!.code, 'AbuseProtectionFailed');
+});
