@@ -70,6 +70,8 @@ export class SecretRepository {
   readonly #store: Store;
   readonly #vaultId: string;
   readonly #docs = new Map<string, SecretDoc>();
+  /** Writes run one at a time: two sets of one secret must not both read the same header. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(store: Store, vaultId: string) {
     this.#store = store;
@@ -93,6 +95,12 @@ export class SecretRepository {
       await tx.put(SECRET_KIND, this.#id(doc.name), doc, this.#vaultId);
     });
     return doc;
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   #id(name: string): string {
@@ -146,74 +154,84 @@ export class SecretRepository {
   }
 
   /** Adds a version (the first one creates the secret). Caller checks the deleted state. */
-  async set(name: string, input: SetSecretInput, now = nowSeconds()): Promise<SecretVersion> {
-    const prior = this.get(name);
-    if (!prior && this.#docs.size >= MAX_SECRETS) throw KV.tooManySecrets(MAX_SECRETS);
-    if (prior && prior.versionCount >= MAX_VERSIONS) throw KV.tooManyVersions(prior.name, MAX_VERSIONS);
-    const v: SecretVersion = {
-      version: randomUUID().replace(/-/g, ''),
-      seq: prior ? prior.current.seq + 1 : 0,
-      value: input.value,
-      contentType: input.contentType,
-      tags: input.tags,
-      enabled: input.enabled ?? true,
-      nbf: input.nbf,
-      exp: input.exp,
-      created: now,
-      updated: now,
-    };
-    const secretName = prior?.name ?? name;
-    const { value: _value, ...meta } = v;
-    await this.#store.transaction(async (tx) => {
-      await tx.put(SECRET_VERSION_KIND, this.#versionId(secretName, v.version), v, this.#id(secretName));
-      await this.#putHeader({ name: secretName, current: meta, versionCount: (prior?.versionCount ?? 0) + 1 }, tx);
+  set(name: string, input: SetSecretInput, now = nowSeconds()): Promise<SecretVersion> {
+    return this.#exclusive(async () => {
+      const prior = this.get(name);
+      if (!prior && this.#docs.size >= MAX_SECRETS) throw KV.tooManySecrets(MAX_SECRETS);
+      if (prior && prior.versionCount >= MAX_VERSIONS) throw KV.tooManyVersions(prior.name, MAX_VERSIONS);
+      const v: SecretVersion = {
+        version: randomUUID().replace(/-/g, ''),
+        seq: prior ? prior.current.seq + 1 : 0,
+        value: input.value,
+        contentType: input.contentType,
+        tags: input.tags,
+        enabled: input.enabled ?? true,
+        nbf: input.nbf,
+        exp: input.exp,
+        created: now,
+        updated: now,
+      };
+      const secretName = prior?.name ?? name;
+      const { value: _value, ...meta } = v;
+      await this.#store.transaction(async (tx) => {
+        await tx.put(SECRET_VERSION_KIND, this.#versionId(secretName, v.version), v, this.#id(secretName));
+        await this.#putHeader({ name: secretName, current: meta, versionCount: (prior?.versionCount ?? 0) + 1 }, tx);
+      });
+      return v;
     });
-    return v;
   }
 
-  async update(name: string, version: string, patch: MetaPatch, now = nowSeconds()): Promise<SecretVersionMeta | undefined> {
-    const doc = this.get(name);
-    if (!doc || doc.deleted) return undefined;
-    const stored = await this.readVersion(doc.name, version);
-    if (!stored) return undefined;
-    const next: SecretVersion = { ...stored, updated: now };
-    for (const k of ['contentType', 'tags', 'enabled', 'nbf', 'exp'] as const) {
-      if (patch[k] !== undefined) (next as unknown as Record<string, unknown>)[k] = patch[k];
-    }
-    const { value: _value, ...meta } = next;
-    await this.#store.transaction(async (tx) => {
-      await tx.put(SECRET_VERSION_KIND, this.#versionId(doc.name, next.version), next, this.#id(doc.name));
-      if (doc.current.version === next.version) await this.#putHeader({ ...doc, current: meta }, tx);
+  update(name: string, version: string, patch: MetaPatch, now = nowSeconds()): Promise<SecretVersionMeta | undefined> {
+    return this.#exclusive(async () => {
+      const doc = this.get(name);
+      if (!doc || doc.deleted) return undefined;
+      const stored = await this.readVersion(doc.name, version);
+      if (!stored) return undefined;
+      const next: SecretVersion = { ...stored, updated: now };
+      for (const k of ['contentType', 'tags', 'enabled', 'nbf', 'exp'] as const) {
+        if (patch[k] !== undefined) (next as unknown as Record<string, unknown>)[k] = patch[k];
+      }
+      const { value: _value, ...meta } = next;
+      await this.#store.transaction(async (tx) => {
+        await tx.put(SECRET_VERSION_KIND, this.#versionId(doc.name, next.version), next, this.#id(doc.name));
+        if (doc.current.version === next.version) await this.#putHeader({ ...doc, current: meta }, tx);
+      });
+      return meta;
     });
-    return meta;
   }
 
-  async softDelete(name: string, retentionDays: number, now = nowSeconds()): Promise<SecretDoc | undefined> {
-    const doc = this.get(name);
-    if (!doc || doc.deleted) return undefined;
-    const next = { ...doc, deleted: { deletedDate: now, scheduledPurgeDate: now + retentionDays * 86400 } };
-    await this.#putHeader(next);
-    return next;
-  }
-
-  async recover(name: string): Promise<SecretDoc | undefined> {
-    const doc = this.get(name);
-    if (!doc?.deleted) return undefined;
-    const next: SecretDoc = { name: doc.name, current: doc.current, versionCount: doc.versionCount };
-    await this.#putHeader(next);
-    return next;
-  }
-
-  async purge(name: string): Promise<boolean> {
-    const doc = this.get(name);
-    if (!doc?.deleted) return false;
-    const versions = await this.#store.list<SecretVersion>(SECRET_VERSION_KIND, this.#id(doc.name));
-    await this.#store.transaction(async (tx) => {
-      for (const v of versions) await tx.delete(SECRET_VERSION_KIND, this.#versionId(doc.name, v.version));
-      await tx.delete(SECRET_KIND, this.#id(doc.name));
+  softDelete(name: string, retentionDays: number, now = nowSeconds()): Promise<SecretDoc | undefined> {
+    return this.#exclusive(async () => {
+      const doc = this.get(name);
+      if (!doc || doc.deleted) return undefined;
+      const next = { ...doc, deleted: { deletedDate: now, scheduledPurgeDate: now + retentionDays * 86400 } };
+      await this.#putHeader(next);
+      return next;
     });
-    this.#docs.delete(doc.name.toLowerCase());
-    return true;
+  }
+
+  recover(name: string): Promise<SecretDoc | undefined> {
+    return this.#exclusive(async () => {
+      const doc = this.get(name);
+      if (!doc?.deleted) return undefined;
+      const next: SecretDoc = { name: doc.name, current: doc.current, versionCount: doc.versionCount };
+      await this.#putHeader(next);
+      return next;
+    });
+  }
+
+  purge(name: string): Promise<boolean> {
+    return this.#exclusive(async () => {
+      const doc = this.get(name);
+      if (!doc?.deleted) return false;
+      const versions = await this.#store.list<SecretVersion>(SECRET_VERSION_KIND, this.#id(doc.name));
+      await this.#store.transaction(async (tx) => {
+        for (const v of versions) await tx.delete(SECRET_VERSION_KIND, this.#versionId(doc.name, v.version));
+        await tx.delete(SECRET_KIND, this.#id(doc.name));
+      });
+      this.#docs.delete(doc.name.toLowerCase());
+      return true;
+    });
   }
 }
 

@@ -52,6 +52,17 @@ test(`a secret keeps at most ${MAX_VERSIONS} versions, each its own record; the 
   await store.close();
 });
 
+test('concurrent sets of one secret each get their own version and the count stays exact', async () => {
+  const store = tempStore();
+  const repo = new SecretRepository(store, VAULT_ID);
+  await repo.load();
+  await Promise.all(Array.from({ length: 20 }, (_, i) => repo.set('raced', { value: String(i) })));
+  assert.equal(repo.get('raced')!.versionCount, 20);
+  const seqs = (await repo.versions('raced')).map((v) => v.seq);
+  assert.deepEqual(seqs, Array.from({ length: 20 }, (_, i) => i));
+  await store.close();
+});
+
 test('secrets stored in the one-document layout are migrated on load', async () => {
   const store = tempStore();
   const vaultId = VAULT_ID.toLowerCase();
