@@ -119,6 +119,11 @@ test('ARM validates policies as Azure does and is authorised by RBAC', async () 
   const deniedPatch = await arm('writer', 'PATCH', `${VAULT}?${API}`, { properties: { enableRbacAuthorization: false } });
   assert.equal(deniedPatch.status, 403);
   assert.match(deniedPatch.json.error.message, /Microsoft\.KeyVault\/vaults\/write/);
+  // GET → PUT round trip: what ARM shows is accepted back unchanged.
+  const shown = (await arm('admin', 'GET', `${VAULT}?${API}`)).json;
+  const put = await arm('admin', 'PUT', `${VAULT}?${API}`, shown);
+  assert.equal(put.status, 200, JSON.stringify(put.json));
+  assert.deepEqual(put.json, shown);
   const missing = await arm('admin', 'GET', `/subscriptions/${S}/resourceGroups/${RG}/providers/Microsoft.KeyVault/vaults/nope?${API}`);
   assert.equal(missing.status, 404);
   assert.equal(missing.json.error.code, 'ResourceNotFound');
