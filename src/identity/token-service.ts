@@ -64,7 +64,7 @@ export class TokenService {
       const client = await this.#authenticateClient(app, f, call.assertionAudiences(tenant), requested.resource);
       const resource = resolveResource(this.#dir, tenant, requested.resource);
       const token = await this.#issuer.issue({ tenantId: tenant.id, audience: resource.audience, version: resource.version, client });
-      return formatResponse(call.endpoint, token, resource);
+      return formatResponse(call.endpoint, token, resource, isAdfs(call));
     }
     return this.#passwordGrant(call, tenant, app, requested);
   }
@@ -144,7 +144,7 @@ export class TokenService {
       client: { appId: app.appId, objectId: app.id, authMethod: f.has('client_secret') ? '1' : '0' },
       user: principal, scopes: requested.scopes.join(' '),
     });
-    const body = formatResponse(call.endpoint, token, resource);
+    const body = formatResponse(call.endpoint, token, resource, isAdfs(call));
     if (call.endpoint === 'v2') {
       // With an ID token and client_info MSAL caches the account and serves repeats from cache.
       body.id_token = await this.#issuer.issueIdToken(tenant.id, app.appId, principal);
@@ -156,9 +156,22 @@ export class TokenService {
   }
 }
 
-function formatResponse(endpoint: EndpointVersion, token: { accessToken: string; expiresIn: number; expiresOn: number; notBefore: number }, resource: ResolvedResource): Record<string, unknown> {
+/** Called through the `adfs` alias: MSAL and the az CLI then expect AD FS's response, with numbers. */
+const isAdfs = (call: TokenCall) => call.tenantSegment.toLowerCase() === 'adfs';
+
+/**
+ * v2 answers with numbers; Entra's v1 endpoint with strings; AD FS (the `adfs` alias, which the
+ * az CLI uses for a custom cloud) with numbers: the az CLI adds `expires_in` to the clock as is.
+ */
+function formatResponse(endpoint: EndpointVersion, token: { accessToken: string; expiresIn: number; expiresOn: number; notBefore: number }, resource: ResolvedResource, adfs = false): Record<string, unknown> {
   if (endpoint === 'v2') {
     return { token_type: 'Bearer', expires_in: token.expiresIn, ext_expires_in: token.expiresIn, access_token: token.accessToken };
+  }
+  if (adfs) {
+    return {
+      token_type: 'Bearer', expires_in: token.expiresIn, ext_expires_in: token.expiresIn, expires_on: token.expiresOn,
+      not_before: token.notBefore, resource: resource.requested, access_token: token.accessToken,
+    };
   }
   return {
     token_type: 'Bearer', expires_in: String(token.expiresIn), ext_expires_in: String(token.expiresIn),

@@ -155,3 +155,12 @@ test('plain HTTP listener (health, managed identity): unknown path → 404, wron
   assert.equal(health.status, 405);
   assert.equal((await plain('GET', '/api/health')).status, 200, 'health still answers');
 });
+
+test('GET /metadata/endpoints (az cloud register): anonymous, ARM cloud metadata naming the adfs login endpoint', async () => {
+  for (const path of ['/metadata/endpoints?api-version=2015-01-01', '//metadata/endpoints?api-version=2015-01-01']) {
+    const res = await rawRequest(lapis.ready.httpsUrl, path);
+    assert.equal(res.status, 200, `${path}: ${res.text}`);
+    assert.equal(res.json.authentication.loginEndpoint, `${lapis.ready.authorityHost}/adfs`);
+    assert.ok(res.json.authentication.audiences.includes('https://management.core.windows.net/'));
+  }
+});

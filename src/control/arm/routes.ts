@@ -12,6 +12,7 @@ import { parseAssignmentFilter, parseDefinitionFilter } from './odata.ts';
 import { permissionJson, roleAssignmentJson, roleDefinitionJson } from './shapes.ts';
 import { isSignalRServicePath, webPubSubArm } from './webpubsub.ts';
 import { isSubscriptionsPath, subscriptionsApi } from './subscriptions.ts';
+import { isMetadata, registerArmMetadata } from './metadata.ts';
 import { isKeyVaultPath, keyVaultArm } from './vaults.ts';
 import type { ResourceRecord, ResourceRegistry } from '../resources.ts';
 
@@ -97,6 +98,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     const cid = req.headers['x-ms-client-request-id'];
     void reply.header('x-ms-request-id', randomUUID());
     void reply.header('x-ms-correlation-request-id', typeof cid === 'string' && /^[\w-]{1,64}$/.test(cid) ? cid : randomUUID());
+    if (isMetadata(req.routeOptions.url)) return; // anonymous, as ARM's
     callers.set(req, await authenticateArm(identity, req.headers.authorization));
   });
 
@@ -245,5 +247,6 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   app.route({ ...route, url: '/subscriptions' });
   app.route({ ...route, url: '/subscriptions/*' });
   app.route({ ...route, url: '/tenants' });
+  registerArmMetadata(app, identity.issuer.authorityHost);
   app.route({ ...route, url: '/providers/*' });
 }
