@@ -144,3 +144,16 @@ test('PATCH enableRbacAuthorization switches the model for the next call (RBAC 4
   const refused = await arm('admin', 'PATCH', `${VAULT}?${API}`, { properties: { enablePurgeProtection: true } });
   assert.equal(refused.status, 400);
 });
+
+test('policies added at run time survive a restart; declared ones are applied again', async () => {
+  const add = await arm('admin', 'PUT', `${VAULT}/accessPolicies/add?${API}`, { properties: { accessPolicies: [{ tenantId: T, objectId: oid('admin'), permissions: { secrets: ['get'] } }] } });
+  assert.equal(add.status, 200);
+  // A run-time change to a declared principal's policy is undone by the config at the next start.
+  await arm('admin', 'PUT', `${VAULT}/accessPolicies/remove?${API}`, { properties: { accessPolicies: [{ tenantId: T, objectId: oid('writer'), permissions: { secrets: ['set'] } }] } });
+  await lapis.restart();
+  const policies = (await arm('admin', 'GET', `${VAULT}?${API}`)).json.properties.accessPolicies;
+  assert.deepEqual(policies.find((p: any) => p.objectId === oid('admin')).permissions, { secrets: ['get'] });
+  assert.deepEqual(policies.find((p: any) => p.objectId === oid('writer')).permissions, { secrets: ['get', 'list', 'set', 'delete'] });
+  // (The declared secret's value is applied again at start, too.)
+  assert.equal((await client('admin').getSecret('shared')).value, 'for readers');
+});
