@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { TokenRejected, type IdentityService } from '../../identity/index.ts';
-import { ArmError } from './errors.ts';
+import { ARM, type ArmAuthCode } from './errors.ts';
 
 /** Both ARM spellings, with and without the trailing slash (DESIGN.md). */
 export const ARM_AUDIENCES = [
@@ -24,7 +24,7 @@ const quote = (s: string) => s.replace(/["\\]/g, "'");
 export async function authenticateArm(identity: IdentityService, header: string | undefined): Promise<ArmCaller> {
   const tenantId = identity.directory.defaultTenant.id;
   const authority = `${identity.issuer.authorityHost.replace(/\/+$/, '')}/${tenantId}`;
-  const fail = (code: string, message: string, description: string) => new ArmError(401, code, message,
+  const fail = (code: ArmAuthCode, message: string, description: string) => ARM.unauthenticated(code, message,
     `Bearer authorization_uri="${authority}", error="invalid_token", error_description="${quote(description)}"`);
 
   if (!header) throw fail('AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", "The authentication failed because of missing 'Authorization' header.");

@@ -84,7 +84,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     if (err instanceof ArmError) a = err;
     else if (err instanceof AccessError) a = ArmError.from(err);
     else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') a = ARM.unsupportedMediaType(String(req.headers['content-type'] ?? ''));
-    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') a = new ArmError(413, 'RequestEntityTooLarge', `The request body exceeds ${MAX_ARM_BODY} bytes.`);
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') a = ARM.tooLarge(MAX_ARM_BODY);
     else if ((err.statusCode ?? 500) < 500) a = ARM.badRequest(`The request content was invalid and could not be deserialized: ${err.message.slice(0, 200)}`);
     if (!a) {
       req.log.error({ err }, 'management request failed');

@@ -1,4 +1,4 @@
-import { AE, type AccessControl } from '../../access/index.ts';
+import type { AccessControl } from '../../access/index.ts';
 import type { IdentityService } from '../../identity/index.ts';
 import type { ArmCaller } from './auth.ts';
 import { ARM } from './errors.ts';
@@ -57,7 +57,7 @@ export function subscriptionsApi(deps: SubscriptionsDeps) {
       const list = visible(caller);
       if (segs.length === 1) return { value: list.map(json), count: { type: 'Total', value: list.length } };
       const id = segs[1]!.toLowerCase();
-      if (!list.includes(id)) throw AE.subscriptionNotFound(segs[1]!);
+      if (!list.includes(id)) throw ARM.subscriptionNotFound(segs[1]!);
       return json(id);
     },
   };

@@ -67,28 +67,24 @@ export interface SignalRServiceRequest {
   reply: FastifyReply;
 }
 
+/** This provider's refusals, all from the ARM catalogue (errors.ts). */
 const E = {
-  noProvider: (version: string, type: string) => new ArmError(400, 'NoRegisteredProviderFound',
-    `No registered resource provider found for API version '${version.slice(0, 40)}' and type '${type.slice(0, 60)}'. The supported api-versions are '${WEBPUBSUB_API_VERSIONS.join(', ')}'.`),
-  invalidResourceType: (type: string, version: string) => new ArmError(404, 'InvalidResourceType',
-    `The resource type '${type.slice(0, 100)}' could not be found in the namespace 'Microsoft.SignalRService' for api version '${version.slice(0, 40)}'.`),
-  resourceNotFound: (rg: string, type: string, name: string) => new ArmError(404, 'ResourceNotFound',
-    `The Resource '${type}/${name.slice(0, 100)}' under resource group '${rg.slice(0, 90)}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`),
-  subscriptionNotFound: (sub: string) => new ArmError(404, 'SubscriptionNotFound', `The subscription '${sub.slice(0, 60)}' could not be found.`),
-  invalidName: (name: string) => new ArmError(400, 'InvalidResourceName',
-    `The resource name '${name.slice(0, 100)}' is invalid. It must be 3–63 letters, digits or hyphens, start with a letter and end with a letter or digit.`),
-  invalidHubName: (name: string) => new ArmError(400, 'InvalidHubName',
-    `The hub name '${name.slice(0, 130)}' is invalid. It must start with a letter and contain only letters, digits and _\`,.[] (at most 128 characters).`),
-  nameNotAvailable: (name: string) => new ArmError(409, 'NameNotAvailable', `The name '${name.slice(0, 100)}' is already in use by another resource.`),
-  locationRequired: () => new ArmError(400, 'LocationRequired', 'The location property is required for this definition.'),
-  locationChange: (name: string, rg: string, had: string, want: string) => new ArmError(400, 'InvalidResourceLocation',
-    `The resource '${name}' already exists in location '${had}' in resource group '${rg}'. A resource with the same name cannot be created in location '${want.slice(0, 64)}'. Please select a new resource name.`),
-  linkedAuthorizationFailed: (caller: ArmCaller, scope: string, linked: string) => new ArmError(403, 'LinkedAuthorizationFailed',
-    `The client '${caller.clientName}' with object id '${caller.principalId}' has permission to perform action '${WPS_ACTION.write}' on scope '${scope}'; however, it does not have permission to perform action(s) '${WPS_ACTION.assignIdentity}' on the linked scope(s) '${linked.slice(0, 300)}' (respectively) or the linked scope(s) are invalid.`),
-  deleteNotSupported: (name: string) => new ArmError(409, 'OperationNotSupported',
+  noProvider: (version: string, type: string) => ARM.noProvider(version, type, WEBPUBSUB_API_VERSIONS),
+  invalidResourceType: (type: string, version: string) => ARM.invalidResourceType(type, version, 'Microsoft.SignalRService'),
+  resourceNotFound: ARM.resourceNotFound,
+  subscriptionNotFound: ARM.subscriptionNotFound,
+  invalidName: ARM.invalidResourceName,
+  invalidHubName: ARM.invalidHubName,
+  nameNotAvailable: ARM.nameNotAvailable,
+  locationRequired: ARM.locationRequired,
+  locationChange: ARM.locationChange,
+  linkedAuthorizationFailed: (caller: ArmCaller, scope: string, linked: string) => ARM.linkedAuthorizationFailed({
+    client: caller.clientName, objectId: caller.principalId, action: WPS_ACTION.write, scope, linkedAction: WPS_ACTION.assignIdentity, linkedScope: linked,
+  }),
+  deleteNotSupported: (name: string) => ARM.operationNotSupported(
     `Deleting the Web PubSub resource '${name}' is not supported by this version of Lapis while it runs: remove it from the config file (if declared there) and restart, or keep it. Nothing was changed.`),
-  createNotSupported: () => new ArmError(409, 'OperationNotSupported', 'This Lapis node cannot start new resources at run time; declare the resource in the config file and restart.'),
-  invalidKeyType: (v: string) => new ArmError(400, 'InvalidRequestContent', `'keyType' must be one of 'Primary', 'Secondary', 'Salt' (got '${v.slice(0, 40)}').`),
+  createNotSupported: () => ARM.operationNotSupported('This Lapis node cannot start new resources at run time; declare the resource in the config file and restart.'),
+  invalidKeyType: (v: string) => ARM.badRequest(`'keyType' must be one of 'Primary', 'Secondary', 'Salt' (got '${v.slice(0, 40)}').`),
 } as const;
 
 function zodPath(path: readonly PropertyKey[]): string {
