@@ -1,11 +1,14 @@
 /**
  * Delivers one Web PubSub resource's client events to its hubs' event handlers (reference §5):
- * the Web PubSub side of upstream, composed from protocol-neutral parts —
- *   handlers.ts  which handler takes an event (first match wins) and each handler's status
- *   target-resolver.ts Key Vault references, managed-identity token, URL placeholders, abuse protection
- *   cloudevents.ts  the request shape (CloudEvents binary mode, signature)
- *   delivery.ts  deadline, retries, the bounded fire-and-forget queue
- *   http.ts / agents.ts  sockets, per-origin queue bound, target policy
+ * the Web PubSub side of upstream. Its own parts:
+ *   handlers.ts       which handler takes an event (first match wins) and each handler's status
+ *   cloudevents.ts    the request shape (CloudEvents binary mode, signature via signature.ts)
+ *   connections.ts    per-connection state, cookies, event order
+ *   webpubsub-responses.ts  reading connect answers and user-event replies
+ * and the protocol-neutral transport (transport.ts), which another protocol can reuse:
+ *   target-resolver.ts  Key Vault references, managed-identity token, URL placeholders, abuse protection
+ *   delivery.ts       deadline, retries, the bounded fire-and-forget queue
+ *   http.ts, agents.ts, targets.ts  sockets, per-origin queue bound, target address policy
  *
  * Blocking events (`connect`, user events) are awaited by the client session; user events of one
  * connection are sent one after the other. `connected` / `disconnected` are fire-and-forget and
@@ -18,24 +21,18 @@ import type { ClientEventContext, ClientEventHooks, ConnectRequest, ConnectRespo
 import { claimString, cloudEventRequest, connectEventBody, CONTENT_TYPES, JSON_CONTENT_TYPE } from './cloudevents.ts';
 import { ConnectionRecords } from './connections.ts';
 import type { ConnectionRecord } from './connections.ts';
-import { BackgroundQueue, Delivery } from './delivery.ts';
 import { HandlerUnavailable, HttpCallError } from './errors.ts';
-import { FailureLog } from './failure-log.ts';
 import { HandlerRegistry } from './handlers.ts';
 import type { Compiled } from './handlers.ts';
-import { UpstreamHttpClient } from './http.ts';
 import type { HttpResult } from './http.ts';
-import { KeyVaultResolver, VAULT_AUDIENCE } from './keyvault.ts';
+import type { KeyVaultResolver } from './keyvault.ts';
 import type { HandlerStatus, UpstreamOptions } from './options.ts';
 import { SignatureCache } from './signature.ts';
-import { TargetResolver } from './target-resolver.ts';
-import { ManagedIdentityTokens } from './tokens.ts';
-import { WebhookValidator } from './validation.ts';
+import type { ManagedIdentityTokens } from './tokens.ts';
+import { UpstreamTransport } from './transport.ts';
 import { clientDetail, parseConnectResponse, replyPayload } from './webpubsub-responses.ts';
 
 export type { HandlerStatus, UpstreamLimits, UpstreamOptions, UpstreamTiming } from './options.ts';
-
-const MIB = 1024 * 1024;
 
 interface OutgoingEvent {
   ctx: ClientEventContext;
@@ -49,63 +46,30 @@ interface OutgoingEvent {
 
 export class UpstreamDispatcher implements ClientEventHooks {
   readonly #o: UpstreamOptions;
-  readonly #http: UpstreamHttpClient;
+  readonly #t: UpstreamTransport;
   readonly tokens: ManagedIdentityTokens;
   readonly keyVault: KeyVaultResolver;
   readonly #handlers: HandlerRegistry;
-  readonly #targets: TargetResolver;
-  readonly #delivery: Delivery;
-  readonly #background: BackgroundQueue;
   readonly #connections: ConnectionRecords;
   readonly #signatures = new SignatureCache();
-  readonly #failures: FailureLog;
-  #closed = false;
 
   constructor(o: UpstreamOptions) {
     this.#o = o;
-    this.#http = new UpstreamHttpClient({
-      ca: o.ca, maxSocketsPerOrigin: o.limits?.maxSocketsPerOrigin, maxQueuedPerOrigin: o.limits?.maxQueuedPerOrigin, resolve: o.resolve,
-      onSocketError: (err) => o.log.debug({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'upstream socket error'),
-    });
-    this.tokens = new ManagedIdentityTokens(o.identity);
-    this.keyVault = new KeyVaultResolver({
-      http: this.#http,
-      getToken: () => this.tokens.token(o.getManagedIdentity(), VAULT_AUDIENCE),
-      vaultOrigins: () => o.vaultOrigins?.() ?? [],
-      refreshAfterMs: o.timing?.keyVaultRefreshMs,
-      retryFailedAfterMs: o.timing?.keyVaultRetryFailedMs,
-    });
     this.#handlers = new HandlerRegistry((hub) => o.getEventHandlers(hub));
-    const allowPrivateTargets = () => o.allowPrivateTargets?.() ?? false;
-    this.#targets = new TargetResolver({
-      http: this.#http, keyVault: this.keyVault, tokens: this.tokens,
-      getManagedIdentity: () => o.getManagedIdentity(), allowPrivateTargets,
-      validator: new WebhookValidator({
-        http: this.#http,
+    this.#t = new UpstreamTransport({
+      ...o,
+      abuseProtection: {
         origin: () => {
           const u = new URL(o.publicEndpoint());
           return { hostname: u.hostname, host: u.host };
         },
-        timeoutMs: o.timing?.validationTimeoutMs,
-        revalidateAfterMs: o.timing?.revalidateAfterMs,
-        retryMinMs: o.timing?.validationRetryMinMs,
-        retryMaxMs: o.timing?.validationRetryMaxMs,
-      }),
-      validationPlaceholders: (hub) => ({ hub, event: 'validate' }),
-      validationTimeoutMs: o.timing?.validationTimeoutMs ?? 10_000,
+        placeholders: (hub) => ({ hub, event: 'validate' }),
+      },
       report: (hub, index, outcome) => this.#handlers.report(hub, index, outcome),
     });
-    this.#delivery = new Delivery({
-      http: this.#http,
-      requestTimeoutMs: o.timing?.requestTimeoutMs ?? 100_000,
-      retryDelaysMs: o.timing?.retryDelaysMs ?? [1000, 3000, 5000],
-      maxResponseBytes: o.limits?.maxResponseBytes ?? MIB,
-      allowPrivateTargets,
-      isClosed: () => this.#closed,
-    });
-    this.#background = new BackgroundQueue(o.limits?.maxPendingNonBlocking ?? 10_000, o.log.child({ resource: o.resourceName }));
+    this.tokens = this.#t.tokens;
+    this.keyVault = this.#t.keyVault;
     this.#connections = new ConnectionRecords(o.log);
-    this.#failures = new FailureLog(o.log, o.resourceName);
   }
 
   // ---- ClientEventHooks ------------------------------------------------------------------------
@@ -133,7 +97,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
       });
     } catch (err) {
       forget();
-      this.#failures.failed(err, { hub, handler: handler.index, event: 'connect' });
+      this.#t.failures.failed(err, { hub, handler: handler.index, event: 'connect' });
       throw new ConnectRejectedError(500, 'The connect event handler is not available.');
     }
     if (res.status < 200 || res.status >= 300) {
@@ -176,7 +140,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
           contentType: CONTENT_TYPES[payload.kind], body: payload.data, blocking: true,
         });
       } catch (err) {
-        this.#failures.failed(err, { hub, handler: handler.index, event: event });
+        this.#t.failures.failed(err, { hub, handler: handler.index, event: event });
         if (err instanceof HttpCallError && err.kind === 'too-large') throw new Error('The event handler\'s response is too large.');
         if (err instanceof HttpCallError && err.kind === 'timeout') throw new Error('The event handler did not answer in time.');
         throw new Error('The event handler is not available.');
@@ -201,7 +165,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
     record.connected = true;
     const handler = this.#handlers.match(hub, { system: 'connected' });
     if (!handler) return;
-    this.#background.run(() => this.#sendNonBlocking(handler, hub, 'connected', {
+    this.#t.background.run(() => this.#sendNonBlocking(handler, hub, 'connected', {
       ctx, record, type: 'azure.webpubsub.sys.connected', eventName: 'connected',
       contentType: JSON_CONTENT_TYPE, body: Buffer.from('{}'), blocking: false,
     }), { hub, event: 'connected' });
@@ -216,7 +180,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
       this.#connections.delete(ctx.connectionId);
       this.#signatures.forget(ctx.connectionId);
     };
-    this.#background.run(async () => {
+    this.#t.background.run(async () => {
       try {
         await after; // after this connection's last user event
         if (handler) {
@@ -243,7 +207,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
     const h = hub.toLowerCase();
     for (const c of this.#handlers.handlers(h)) {
       if (c.error) continue;
-      await this.#targets.resolve(c, h).catch(() => undefined);
+      await this.#t.targets.resolve(c, h).catch(() => undefined);
     }
     return this.status(h);
   }
@@ -260,26 +224,24 @@ export class UpstreamDispatcher implements ClientEventHooks {
 
   /** Refusals for want of room: queued requests per origin, pending non-blocking events. */
   get refusals(): { queueFull: number; nonBlockingDropped: number } {
-    return { queueFull: this.#http.refusedQueueFull, nonBlockingDropped: this.#background.dropped };
+    return { queueFull: this.#t.http.refusedQueueFull, nonBlockingDropped: this.#t.background.dropped };
   }
 
   /** Requests in flight or queued for a handler origin (`http://host:port`). */
   inFlightTo(origin: string): number {
-    return this.#http.activeFor(origin);
+    return this.#t.http.activeFor(origin);
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    await this.#background.drain(2000);
-    this.#http.close();
+    await this.#t.close();
     this.#connections.clear();
   }
 
   // ---- internals ---------------------------------------------------------------------------------
 
   async #send(c: Compiled, hub: string, event: string, e: OutgoingEvent): Promise<HttpResult> {
-    if (this.#closed) throw new HandlerUnavailable('UpstreamShuttingDown', 'the service is shutting down');
-    const target = await this.#targets.resolve(c, hub);
+    if (this.#t.closed) throw new HandlerUnavailable('UpstreamShuttingDown', 'the service is shutting down');
+    const target = await this.#t.targets.resolve(c, hub);
     const request = cloudEventRequest({
       ctx: e.ctx, type: e.type, eventName: e.eventName, id: e.record.nextEventId++,
       contentType: e.contentType, body: e.body, blocking: e.blocking, state: e.record.state, cookies: e.record.cookies,
@@ -287,7 +249,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
       signature: (connectionId) => this.#signatures.sign(connectionId, this.#o.getAccessKeys()),
       requestOrigin: () => new URL(this.#o.publicEndpoint()).hostname,
     });
-    return this.#delivery.send({ url: target.url({ hub, event }), authorization: target.authorization }, request);
+    return this.#t.delivery.send({ url: target.url({ hub, event }), authorization: target.authorization }, request);
   }
 
   async #sendNonBlocking(c: Compiled, hub: string, event: string, e: OutgoingEvent): Promise<void> {
@@ -297,7 +259,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
         this.#o.log.warn({ hub, handler: c.index, event, status: res.status }, 'event handler answered a non-blocking event with an error');
       }
     } catch (err) {
-      this.#failures.failed(err, { hub, handler: c.index, event: event });
+      this.#t.failures.failed(err, { hub, handler: c.index, event: event });
     }
   }
 

@@ -24,7 +24,10 @@ export {
   UpstreamError,
 } from './errors.ts';
 export type { UpstreamErrorCode } from './errors.ts';
-// The protocol-neutral parts a second upstream (SignalR serverless) composes with its own request shape.
+// The protocol-neutral transport a second upstream (SignalR serverless) composes with its own
+// request shape: `new UpstreamTransport(…)`, then `targets.resolve` + `delivery.send(target, request)`.
+export { UpstreamTransport } from './transport.ts';
+export type { UpstreamTransportOptions } from './transport.ts';
 export { Delivery, BackgroundQueue } from './delivery.ts';
 export type { DeliveryTarget, UpstreamRequest } from './delivery.ts';
 export { TargetResolver } from './target-resolver.ts';
@@ -35,11 +38,12 @@ export {
   eventHandlerSchema,
   eventHandlerSettingsSchema,
   parseKeyVaultReference,
+  parseTemplateParts,
   parseUserEventPattern,
   SYSTEM_EVENTS,
   validateUrlTemplate,
 } from './settings.ts';
-export type { EventHandlerAuth, EventHandlerConfig, EventHandlerSettings, KeyVaultReference, SystemEvent } from './settings.ts';
+export type { EventHandlerAuth, EventHandlerConfig, EventHandlerSettings, KeyVaultReference, SystemEvent, TemplatePart } from './settings.ts';
 export { classifyAddress, refuseAddress } from './targets.ts';
 export { VAULT_AUDIENCE } from './keyvault.ts';
 
