@@ -7,4 +7,5 @@ export { Outbound } from './outbound.ts';
 export { WebSocketTransport } from './websocket.ts';
 export { SseTransport } from './sse.ts';
 export { LongPollingTransport, type LongPollingOptions, type PollOutcome } from './long-polling.ts';
+export { TransportDispatcher, type DispatchedConnection, type DispatcherOptions, type ConnectionFactory, type Reply } from './dispatcher.ts';
 export { frameHeader, OPCODE_BINARY, OPCODE_TEXT } from './ws-frame.ts';

@@ -55,7 +55,7 @@ export class LongPollingTransport implements Transport, Flushable {
   receive(body: Buffer): void {
     if (this.#ended) return;
     this.#armIdle();
-    this.#events.data(body, false);
+    this.#events.data(body, true); // a POST body has no frame type: raw bytes
   }
 
   /** A GET from the client. A second poll while one is held is a conflict (409). */

@@ -45,7 +45,7 @@ export class SseTransport implements Transport, Flushable {
 
   /** A POSTed send from the client. */
   receive(body: Buffer): void {
-    if (!this.#ended) this.#events.data(body, false);
+    if (!this.#ended) this.#events.data(body, true); // a POST body has no frame type: raw bytes
   }
 
   send(message: Outbound): void {

@@ -17,7 +17,7 @@ export type TransportEnd =
   | { cause: 'server' };                         // `close()` or `terminate()` was called
 
 export interface TransportEvents {
-  /** One inbound unit: a WebSocket message, a POST body. `binary` tells a binary WebSocket frame. */
+  /** One inbound unit: a WebSocket message or a POST body. `binary` is false only for a WebSocket text frame. */
   data(bytes: Buffer, binary: boolean): void;
   /** Called once, after which the transport sends and receives nothing. */
   end(why: TransportEnd): void;

@@ -125,7 +125,7 @@ test('SSE transport: events with data lines (line breaks survive), POSTed sends,
   // Parse as an EventSource does: events end at a blank line; data lines join with LF.
   const events = text.split('\n\n').filter((e) => e.includes('data:')).map((e) => e.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'));
   assert.deepEqual(events, ['{"type":6}\u001e', 'two\nlines']);
-  assert.deepEqual(rec.data, [{ text: 'client says', binary: false }]);
+  assert.deepEqual(rec.data, [{ text: 'client says', binary: true }]);
   assert.deepEqual(rec.ends, [{ cause: 'server' }]);
   server.close();
 });
@@ -157,7 +157,7 @@ test('long polling: first poll at once, later polls held until data, timeout giv
   assert.equal(empty.status, 200, 'a held poll times out with 200');
   assert.equal(empty.body.length, 0);
   await get(port, '/', 'POST', 'hi');
-  assert.deepEqual(rec.data, [{ text: 'hi', binary: false }]);
+  assert.deepEqual(rec.data, [{ text: 'hi', binary: true }]);
   lp.send(Outbound.of(Buffer.from([7, 0]), true));
   lp.close();
   const rest = await get(port, '/');

@@ -9,6 +9,7 @@ import { RECORD_SEPARATOR } from './framing.ts';
 import { encodeJsonMessage, JSON_PING } from './json-protocol.ts';
 import { encodeMsgpackMessage, frameMsgpack, MSGPACK_PING } from './msgpack-protocol.ts';
 import type { HubMessage, HubProtocolName } from './types.ts';
+import { Outbound } from '../../transports/index.ts';
 
 // A separate encoder from the protocol module's: SignalRMessage encodings may run while that one is busy.
 const argumentsEncoder = new Encoder({ maxDepth: 128 });
@@ -20,6 +21,8 @@ export class SignalRMessage {
   readonly arguments: readonly unknown[] | undefined;
   #json: Buffer | undefined;
   #msgpack: Buffer | undefined;
+  #jsonOut: Outbound | undefined;
+  #msgpackOut: Outbound | undefined;
   /** False when only some protocols have bytes (pre-encoded); recipients of a missing one are skipped. */
   readonly #complete: boolean;
 
@@ -57,6 +60,21 @@ export class SignalRMessage {
     }
     if (this.#msgpack === undefined && this.#complete) this.#msgpack = this.#encodeMsgpack();
     return this.#msgpack;
+  }
+
+  /**
+   * The bytes for one protocol as a transport message, built once per protocol and shared by every
+   * recipient, so a transport's framing (a WebSocket header) is built once too.
+   */
+  outbound(protocol: HubProtocolName): Outbound | undefined {
+    const cached = protocol === 'json' ? this.#jsonOut : this.#msgpackOut;
+    if (cached) return cached;
+    const bytes = this.encoded(protocol);
+    if (bytes === undefined) return undefined;
+    const out = Outbound.of(bytes, protocol === 'messagepack');
+    if (protocol === 'json') this.#jsonOut = out;
+    else this.#msgpackOut = out;
+    return out;
   }
 
   /** Whether `protocol` has been encoded already (for tests and metrics). */
