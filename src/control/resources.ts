@@ -53,7 +53,7 @@ export interface VaultRecord {
   ports: { https?: number };
   declaredPorts: { https?: number };
   /** How data-plane calls are authorised; records from before access policies lack it (RBAC). */
-  properties?: { enableRbacAuthorization: boolean; accessPolicies: AccessPolicyEntry[] };
+  properties?: { enableRbacAuthorization: boolean; accessPolicies: AccessPolicyEntry[]; softDeleteRetentionInDays?: number | undefined };
 }
 
 const VAULT_KIND = 'control.vault';

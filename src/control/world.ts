@@ -127,6 +127,7 @@ async function applyKeyVault(identity: IdentityService, resources: ResourceRegis
     properties: {
       enableRbacAuthorization: r.properties?.enableRbacAuthorization ?? prior?.properties?.enableRbacAuthorization ?? true,
       accessPolicies,
+      softDeleteRetentionInDays: r.properties?.softDeleteRetentionInDays ?? prior?.properties?.softDeleteRetentionInDays,
     },
   });
 }

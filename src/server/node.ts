@@ -237,6 +237,7 @@ async function startVault(record: VaultRecord, resources: ResourceRegistry, deps
       return { allowed, reason: allowed ? undefined : 'DeniedWithNoValidRBAC' };
     },
     permissionModel: () => resources.getVault(record.name)?.properties,
+    softDeleteRetentionInDays: record.properties?.softDeleteRetentionInDays,
     log: vlog,
   });
   const listener = await openListener({

@@ -28,6 +28,7 @@ before(async () => {
         type: 'Microsoft.KeyVault/vaults', name: 'kv-pol', resourceGroup: RG,
         properties: {
           enableRbacAuthorization: false,
+          softDeleteRetentionInDays: 7,
           accessPolicies: [
             { principal: 'kv-reader', permissions: { secrets: ['Get'] } },
             { principal: 'kv-writer', permissions: { secrets: ['get', 'list', 'set', 'delete'] } },
@@ -156,4 +157,16 @@ test('policies added at run time survive a restart; declared ones are applied ag
   assert.deepEqual(policies.find((p: any) => p.objectId === oid('writer')).permissions, { secrets: ['get', 'list', 'set', 'delete'] });
   // (The declared secret's value is applied again at start, too.)
   assert.equal((await client('admin').getSecret('shared')).value, 'for readers');
+});
+
+test('the declared soft-delete retention is what deletion schedules and what ARM shows', async () => {
+  const writer = client('writer');
+  await writer.setSecret('short-lived', 'x');
+  const poller = await writer.beginDeleteSecret('short-lived');
+  const deleted = await poller.pollUntilDone();
+  const days = (deleted.properties.scheduledPurgeDate!.getTime() - deleted.properties.deletedOn!.getTime()) / 86_400_000;
+  assert.equal(Math.round(days), 7);
+  const got = await arm('admin', 'GET', `${VAULT}?${API}`);
+  assert.equal(got.status, 200);
+  assert.equal(got.json.properties.softDeleteRetentionInDays, 7);
 });

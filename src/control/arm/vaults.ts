@@ -100,7 +100,7 @@ export function vaultJson(v: VaultRecord) {
       enabledForDiskEncryption: false,
       enabledForTemplateDeployment: false,
       enableSoftDelete: true,
-      softDeleteRetentionInDays: 90,
+      softDeleteRetentionInDays: v.properties?.softDeleteRetentionInDays ?? 90,
       enableRbacAuthorization: v.properties?.enableRbacAuthorization ?? true,
       vaultUri: v.ports.https ? `https://localhost:${v.ports.https}/` : null,
       provisioningState: 'Succeeded',
@@ -175,6 +175,7 @@ export function keyVaultArm(deps: { access: AccessControl; resources: ResourceRe
         const next: VaultRecord = {
           ...v,
           properties: {
+            ...v.properties,
             enableRbacAuthorization: p.enableRbacAuthorization ?? v.properties?.enableRbacAuthorization ?? true,
             accessPolicies: policies ?? v.properties?.accessPolicies ?? [],
           },
@@ -198,7 +199,7 @@ export function keyVaultArm(deps: { access: AccessControl; resources: ResourceRe
           if (err instanceof RangeError) throw E.badRequest(`${err.message}.`);
           throw err;
         }
-        await resources.putVault({ ...v, properties: { enableRbacAuthorization: v.properties?.enableRbacAuthorization ?? true, accessPolicies } });
+        await resources.putVault({ ...v, properties: { ...v.properties, enableRbacAuthorization: v.properties?.enableRbacAuthorization ?? true, accessPolicies } });
         return {
           id: `${v.id}/accessPolicies/${kind}`, name: kind, type: 'Microsoft.KeyVault/vaults/accessPolicies', location: v.location,
           properties: { accessPolicies: changes.map(accessPolicyJson) },
