@@ -60,6 +60,7 @@ export const E = {
   clientLockedOut: (appId: string, seconds: number) => new EntraError(401, 'invalid_client', 50053, `The application '${appId}' is locked, it has tried to sign in too many times with an incorrect credential. Try again in ${seconds} seconds.`, seconds),
   endpointNotFound: (path: string) => new EntraError(404, 'invalid_request', 9002313, `Invalid request. Request is malformed or invalid. No identity endpoint exists at '${path.slice(0, 200)}'.`),
   methodNotAllowed: (method: string, allowed: string) => new EntraError(405, 'invalid_request', 900561, `The endpoint only accepts ${allowed} requests. Received a ${method.slice(0, 10)} request.`),
+  serverError: () => new EntraError(500, 'server_error', 90033, 'A transient error has occurred. Please try again.'),
   notPublicClient: () => new EntraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. (The application is not a public client: set isFallbackPublicClient to let users sign in with a password.)"),
 } as const;
 
@@ -86,3 +87,35 @@ export class CertificateError extends Error {
     this.name = 'CertificateError';
   }
 }
+
+/**
+ * The managed-identity endpoints' errors (plain HTTP listener), in App Service's and IMDS's shape
+ * `{ error, error_description }`. Failures of a token request are 400, never 404: the SDK retries
+ * 404 and 410 five times. 404/405 are only for paths and methods that do not exist.
+ */
+export class ManagedIdentityError extends Error {
+  readonly status: number;
+  readonly error: string;
+  constructor(status: number, error: string, description: string) {
+    super(description);
+    this.name = 'ManagedIdentityError';
+    this.status = status;
+    this.error = error;
+  }
+
+  body(): { error: string; error_description: string } {
+    return { error: this.error, error_description: this.message };
+  }
+}
+
+export const MI = {
+  identityHeader: () => new ManagedIdentityError(401, 'invalid_request', 'The X-IDENTITY-HEADER header is missing or wrong.'),
+  metadataHeader: () => new ManagedIdentityError(400, 'invalid_request', 'Required metadata header not specified'),
+  forwarded: () => new ManagedIdentityError(400, 'invalid_request', 'Requests with an X-Forwarded-For header are not accepted'),
+  notLoopback: () => new ManagedIdentityError(403, 'invalid_request', 'The IMDS endpoint answers only this machine.'),
+  missingQuery: (name: string) => new ManagedIdentityError(400, 'invalid_request', `Required query variable '${name}' is missing`),
+  badSelector: (why: string) => new ManagedIdentityError(400, 'invalid_request', why),
+  refused: (err: EntraError) => new ManagedIdentityError(400, err.error, err.message),
+  notFound: (path: string) => new ManagedIdentityError(404, 'not_found', `No endpoint exists at '${path.slice(0, 200)}'.`),
+  methodNotAllowed: (path: string, method: string) => new ManagedIdentityError(405, 'method_not_allowed', `The endpoint '${path.slice(0, 100)}' only accepts GET requests. Received a ${method.slice(0, 10)} request.`),
+} as const;

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { E, type EntraError } from './errors.ts';
+import { E, MI, type EntraError } from './errors.ts';
 
 /** Identity paths that exist, with the methods they answer (fastify adds HEAD to every GET). */
 const GET_ONLY = [
@@ -35,10 +35,7 @@ export function sendEntraFallback(req: FastifyRequest, reply: FastifyReply): Fas
 export function sendPlainFallback(req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const path = (req.url.split('?')[0] ?? '/').replace(/\/+$/, '') || '/';
   const known = MSI.test(path) || path.toLowerCase() === '/api/health';
-  if (known) {
-    return reply.code(405).header('allow', 'GET, HEAD').send({
-      error: 'method_not_allowed', error_description: `The endpoint '${path.slice(0, 100)}' only accepts GET requests. Received a ${req.method.slice(0, 10)} request.`,
-    });
-  }
-  return reply.code(404).send({ error: 'not_found', error_description: `No endpoint exists at '${path.slice(0, 200)}'.` });
+  const err = known ? MI.methodNotAllowed(path, req.method) : MI.notFound(path);
+  if (known) void reply.header('allow', 'GET, HEAD');
+  return reply.code(err.status).send(err.body());
 }

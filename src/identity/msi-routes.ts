@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Directory } from './directory.ts';
-import { EntraError } from './errors.ts';
+import { EntraError, MI, type ManagedIdentityError } from './errors.ts';
 import type { ManagedIdentity } from './model.ts';
 import { resolveResource } from './resources.ts';
 import type { TokenIssuer } from './tokens.ts';
@@ -24,8 +24,8 @@ type MiQuery = Record<string, string | undefined>;
  * and 410 five times.
  */
 export async function msiRoutes(app: FastifyInstance, deps: MsiRoutesDeps): Promise<void> {
-  const fail = (reply: FastifyReply, status: number, error: string, description: string) =>
-    reply.code(status).header('cache-control', 'no-store').send({ error, error_description: description });
+  const fail = (reply: FastifyReply, err: ManagedIdentityError) =>
+    reply.code(err.status).header('cache-control', 'no-store').send(err.body());
 
   const issue = async (mi: ManagedIdentity, resourceName: string) => {
     const tenant = deps.directory.getTenant(mi.tenantId);
@@ -51,27 +51,27 @@ export async function msiRoutes(app: FastifyInstance, deps: MsiRoutesDeps): Prom
     if (kind === 'appservice') {
       const header = req.headers['x-identity-header'];
       if (typeof header !== 'string' || !equal(header, deps.identityHeader)) {
-        return fail(reply, 401, 'invalid_request', 'The X-IDENTITY-HEADER header is missing or wrong.');
+        return fail(reply, MI.identityHeader());
       }
     } else {
-      if (req.headers.metadata !== 'true') return fail(reply, 400, 'invalid_request', 'Required metadata header not specified');
+      if (req.headers.metadata !== 'true') return fail(reply, MI.metadataHeader());
       // Azure IMDS refuses proxied requests (an SSRF guard): a forwarding header means a proxy.
-      if (req.headers['x-forwarded-for'] !== undefined) return fail(reply, 400, 'invalid_request', 'Requests with an X-Forwarded-For header are not accepted');
+      if (req.headers['x-forwarded-for'] !== undefined) return fail(reply, MI.forwarded());
       // IMDS trusts every process on the machine; it must not answer other machines.
-      if (!isLoopback(req.ip)) return fail(reply, 403, 'invalid_request', 'The IMDS endpoint answers only this machine.');
+      if (!isLoopback(req.ip)) return fail(reply, MI.notLoopback());
     }
-    if (!q['api-version']) return fail(reply, 400, 'invalid_request', 'Required query variable \'api-version\' is missing');
+    if (!q['api-version']) return fail(reply, MI.missingQuery('api-version'));
     const resourceName = q.resource;
-    if (!resourceName) return fail(reply, 400, 'invalid_request', 'Required query variable \'resource\' is missing');
+    if (!resourceName) return fail(reply, MI.missingQuery('resource'));
     const mi = kind === 'appservice'
       ? select(q, { client: 'client_id', object: 'object_id', resource: 'mi_res_id' })
       : select(q, { client: 'client_id', object: 'object_id', resource: 'msi_res_id' });
-    if (typeof mi === 'string') return fail(reply, 400, 'invalid_request', mi);
+    if (typeof mi === 'string') return fail(reply, MI.badSelector(mi));
     let result: Awaited<ReturnType<typeof issue>>;
     try {
       result = await issue(mi, resourceName);
     } catch (err) {
-      if (err instanceof EntraError) return fail(reply, 400, err.error, err.message);
+      if (err instanceof EntraError) return fail(reply, MI.refused(err));
       throw err;
     }
     const { token, resource } = result;

@@ -29,7 +29,7 @@ export async function oauthRoutes(app: FastifyInstance, deps: OAuthRoutesDeps): 
             : undefined;
     if (!entra) {
       req.log.error({ err }, 'identity endpoint failed');
-      const e = new EntraError(500, 'server_error', 90033, 'A transient error has occurred. Please try again.');
+      const e = E.serverError();
       return reply.code(500).send(e.body(correlation(req)));
     }
     if (entra.retryAfter) void reply.header('retry-after', String(entra.retryAfter));

@@ -31,7 +31,8 @@ export const GE = {
   forbidden: () => new GraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'),
   notFound: (what: string, id: string) => new GraphError(404, 'Request_ResourceNotFound', `Resource '${id.slice(0, 100)}' does not exist or one of its queried reference-property objects are not present. (${what})`),
   badRequest: (message: string) => new GraphError(400, 'Request_BadRequest', message),
-  conflict: (message: string) => new GraphError(400, 'Request_BadRequest', message),
+  conflict: (message: string) => GE.badRequest(message),
+  internal: () => new GraphError(500, 'generalException', 'An internal error occurred.'),
   segmentNotFound: (segment: string) => new GraphError(400, 'BadRequest', `Resource not found for the segment '${segment.slice(0, 100)}'.`),
   methodNotAllowed: () => new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request uri.'),
 } as const;

@@ -54,7 +54,7 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
         : (err.statusCode ?? 500) < 500 ? GE.badRequest(err.message.slice(0, 200)) : undefined;
     if (!g) {
       req.log.error({ err }, 'graph request failed');
-      return reply.code(500).send(new GraphError(500, 'generalException', 'An internal error occurred.').body());
+      return reply.code(500).send(GE.internal().body());
     }
     const cid = req.headers['client-request-id'];
     if (g.challenge) void reply.header('www-authenticate', g.challenge);
