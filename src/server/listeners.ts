@@ -4,6 +4,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/index.ts';
+import { answerClientError, guardServer } from '../net/index.ts';
 
 export interface ListenerSpec {
   name: string;
@@ -36,6 +37,8 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
   const server: Server = spec.tls
     ? createHttpsServer({ key: spec.tls.key, cert: spec.tls.cert }) as unknown as Server
     : createHttpServer();
+  // Before the socket is bound: every connection this server will ever accept is guarded.
+  const guard = guardServer(server, spec.log, spec.name);
   const port = await bind(server, spec.host, spec.port).catch(async (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EADDRINUSE' || !spec.fallbackToFreePort) {
       throw new Error(`cannot listen on ${spec.host}:${spec.port} for ${spec.name}: ${err.code ?? err.message}`);
@@ -54,6 +57,7 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     // Azure tolerates a trailing slash on some paths (MSAL adds one to the IMDS URL).
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1024 },
     return503OnClosing: true,
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, spec.log, spec.name),
     forceCloseConnections: true,
     serverFactory: (handler) => {
       server.on('request', handler);
@@ -70,6 +74,7 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     closed = true;
     await app.close();
     server.closeAllConnections();
+    guard.destroyAll();
     if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   return { name: spec.name, app, port, close };

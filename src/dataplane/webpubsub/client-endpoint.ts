@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionLimitError } from '../../messaging/index.ts';
+import { acceptWebSocket } from '../../net/index.ts';
 import type { ClientSession, SessionHost, SimpleMode } from '../../protocols/webpubsub/index.ts';
 import {
   ConnectRejectedError,
@@ -52,6 +53,9 @@ class HandshakeError extends Error {
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error',
 };
+
+/** How long a refused peer may take to read the refusal and hang up. */
+const REJECT_GRACE_MS = 5000;
 
 /** Which hub a client URL addresses, or undefined when the path is not a client endpoint. */
 export function clientHub(url: URL): string | undefined | null {
@@ -205,7 +209,7 @@ export function handleProtocols(_offered: Set<string>, req: IncomingMessage): st
 function upgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string | undefined, done: (ws: WebSocket) => void): void {
   if (socket.destroyed) return;
   if (protocol) selectedProtocol.set(req, protocol);
-  deps.wss.handleUpgrade(req, socket, head, (ws) => {
+  acceptWebSocket(deps.wss, req, socket, head, deps.host.log, (ws) => {
     deps.track(ws);
     done(ws);
   });
@@ -218,6 +222,10 @@ function reject(socket: Duplex, e: HandshakeError): void {
   socket.end(
     `HTTP/1.1 ${e.status} ${STATUS_TEXT[e.status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${extra}\r\n${body.toString('utf8')}`,
   );
+  // Whatever the peer still sends is read and dropped (unread bytes would keep the half-closed
+  // socket from ever ending), and a peer that never hangs up is cut after a grace period.
+  socket.resume();
+  setTimeout(() => socket.destroy(), REJECT_GRACE_MS).unref();
 }
 
 function newConnectionId(): string {

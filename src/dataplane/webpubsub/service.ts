@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { InProcessBackplane } from '../../backplane/index.ts';
+import { guardSocket } from '../../net/index.ts';
 import type { Backplane } from '../../backplane/index.ts';
 import { MessagingCore } from '../../messaging/index.ts';
 import type { ClientEventHooks, ClientSession, SessionHost } from '../../protocols/webpubsub/index.ts';
@@ -136,6 +137,8 @@ export class WebPubSubService {
   }
 
   #onUpgrade(server: Server, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // First, before anything can fail: a peer resetting mid-handshake is that peer's problem.
+    guardSocket(socket, this.#ctx.log, 'client upgrade');
     if (this.#closed) {
       socket.destroy();
       return;
@@ -148,7 +151,6 @@ export class WebPubSubService {
       // An unparsable request target: refused below like any other bad handshake.
     }
     if (!isClientPath && server.listenerCount('upgrade') > 1) return;
-    socket.on('error', () => socket.destroy()); // a peer resetting mid-handshake must not surface as an uncaught error
     const ctx = this.#ctx;
     void handleClientUpgrade({
       host: this.#host,
