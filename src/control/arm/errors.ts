@@ -31,8 +31,9 @@ export class ArmError extends Error {
 export const SUPPORTED_API_VERSIONS = ['2022-04-01', '2022-05-01-preview'] as const;
 
 /** ARM's 401 codes, by what is wrong with the bearer token. */
-export type ArmAuthCode = 'AuthenticationFailed' | 'AuthenticationFailedInvalidHeader' | 'InvalidAuthenticationToken'
-  | 'InvalidAuthenticationTokenAudience' | 'InvalidAuthenticationTokenTenant' | 'ExpiredAuthenticationToken';
+export const ARM_AUTH_CODES = ['AuthenticationFailed', 'AuthenticationFailedInvalidHeader', 'InvalidAuthenticationToken',
+  'InvalidAuthenticationTokenAudience', 'InvalidAuthenticationTokenTenant', 'ExpiredAuthenticationToken'] as const;
+export type ArmAuthCode = typeof ARM_AUTH_CODES[number];
 
 export interface LinkedCheck { client: string; objectId: string; action: string; scope: string; linkedAction: string; linkedScope: string }
 
