@@ -37,10 +37,14 @@ test('a wrong key, a tampered payload or signature, and alg none are refused', a
   refused(() => verifyHs256(critToken, [K1]), /malformed/);
 });
 
-test('time claims: expired and not-yet-valid beyond five minutes of skew are refused', async () => {
+test('time claims: exp is required; expired and not-yet-valid beyond five minutes of skew are refused', async () => {
   const expired = await sign({ exp: now - CLOCK_SKEW_SECONDS - 5 });
   const inSkew = await sign({ exp: now - CLOCK_SKEW_SECONDS + 30 });
-  const early = await sign({ nbf: now + CLOCK_SKEW_SECONDS + 30 });
+  const early = await sign({ exp: now + 600, nbf: now + CLOCK_SKEW_SECONDS + 30 });
+  const earlyInSkew = await sign({ exp: now + 600, nbf: now + CLOCK_SKEW_SECONDS - 30 });
+  const forever = await sign({ sub: 'a' });
+  refused(() => verifyHs256(forever, [K1]), /claim 'exp' is required/);
+  assert.ok(verifyHs256(earlyInSkew, [K1]), 'nbf inside the skew');
   const wordy = await sign({ exp: 'tomorrow' });
   refused(() => verifyHs256(expired, [K1]), /expired/);
   assert.ok(verifyHs256(inSkew, [K1]), 'inside the skew');

@@ -27,7 +27,10 @@ export function isHs256(token: string): boolean {
   }
 }
 
-/** Verifies signature (any of `keys`), algorithm and time claims; throws a 401 with the reason. */
+/**
+ * Verifies signature (any of `keys`), algorithm and time claims (`exp` required, `nbf` honoured,
+ * both with `CLOCK_SKEW_SECONDS` of tolerance); throws a 401 with the reason.
+ */
 export function verifyHs256(token: string, keys: readonly string[], now = Math.floor(Date.now() / 1000)): JWTPayload {
   if (token.length > MAX_TOKEN_LENGTH) throw new AuthenticationError('The access token is malformed.');
   const parts = token.split('.');
@@ -52,9 +55,14 @@ export function verifyHs256(token: string, keys: readonly string[], now = Math.f
       throw new AuthenticationError(`The access token is not valid: claim '${claim}' is invalid.`);
     }
   }
-  if (payload.exp !== undefined && payload.exp <= now - CLOCK_SKEW_SECONDS) throw new AuthenticationError('The access token is expired.');
+  // A token signed with an access key must say when it ends (RFC 8725 §3.10; Azure's validators
+  // require `exp`): without it, one leaked token would open the resource for ever.
+  if (payload.exp === undefined) throw new AuthenticationError("The access token has no expiry: claim 'exp' is required.");
+  if (payload.exp <= now - CLOCK_SKEW_SECONDS) {
+    throw new AuthenticationError(`The access token is expired (its 'exp' is more than ${CLOCK_SKEW_SECONDS} seconds in the past).`);
+  }
   if (payload.nbf !== undefined && payload.nbf > now + CLOCK_SKEW_SECONDS) {
-    throw new AuthenticationError("The access token is not valid: claim 'nbf' failed validation.");
+    throw new AuthenticationError(`The access token is not valid yet: claim 'nbf' is more than ${CLOCK_SKEW_SECONDS} seconds in the future.`);
   }
   return payload;
 }
