@@ -116,6 +116,8 @@ export const MI = {
   missingQuery: (name: string) => new ManagedIdentityError(400, 'invalid_request', `Required query variable '${name}' is missing`),
   badSelector: (why: string) => new ManagedIdentityError(400, 'invalid_request', why),
   refused: (err: EntraError) => new ManagedIdentityError(400, err.error, err.message),
+  malformed: (why: string) => new ManagedIdentityError(400, 'invalid_request', `The request is malformed: ${why.slice(0, 200)}`),
+  serverError: () => new ManagedIdentityError(500, 'server_error', 'An unexpected error occurred; it was logged.'),
   notFound: (path: string) => new ManagedIdentityError(404, 'not_found', `No endpoint exists at '${path.slice(0, 200)}'.`),
   methodNotAllowed: (path: string, method: string) => new ManagedIdentityError(405, 'method_not_allowed', `The endpoint '${path.slice(0, 100)}' only accepts GET requests. Received a ${method.slice(0, 10)} request.`),
 } as const;

@@ -1,5 +1,5 @@
 import Fastify, { LogController } from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,8 @@ export interface ListenerSpec {
   log: Logger;
   /** Used when `port` is busy and the port was not set by the operator (a remembered one). */
   fallbackToFreePort?: boolean;
+  /** Answers requests fastify refuses before routing (a malformed URL) in the origin's error shape. */
+  frameworkErrors?: FastifyServerOptions['frameworkErrors'];
 }
 
 export interface Listener {
@@ -54,6 +56,7 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     // are still logged with the request's method and redacted URL by the hook below.
     childLoggerFactory: (logger) => logger,
     bodyLimit: MAX_BODY_BYTES,
+    ...(spec.frameworkErrors ? { frameworkErrors: spec.frameworkErrors } : {}),
     // Azure tolerates a trailing slash on some paths (MSAL adds one to the IMDS URL).
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1024 },
     return503OnClosing: true,

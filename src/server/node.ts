@@ -16,7 +16,7 @@ import { VaultService } from '../vault/index.ts';
 import type { VaultRecord } from '../control/index.ts';
 import { graphRoutes } from '../control/graph/index.ts';
 import { openListener, registerHealth, type Listener } from './listeners.ts';
-import { mainHttpNotFound, mainHttpsNotFound } from './not-found.ts';
+import { mainHttpFrameworkErrors, mainHttpNotFound, mainHttpsFrameworkErrors, mainHttpsNotFound } from './not-found.ts';
 import { removeReady, writeReady, type ReadyInfo, type ReadyResource } from './ready.ts';
 import type { StartOptions } from './options.ts';
 
@@ -47,9 +47,9 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     const tls = await ensureTls(opts.dataDir, config?.tlsNames ?? []);
     const listenerTls = { key: tls.keyPem, cert: tls.certPem };
 
-    const https = await openListener({ name: 'main-https', host: opts.host, port: opts.httpsPort, tls: listenerTls, log });
+    const https = await openListener({ name: 'main-https', host: opts.host, port: opts.httpsPort, tls: listenerTls, log, frameworkErrors: mainHttpsFrameworkErrors });
     cleanup.push(https.close);
-    const http = await openListener({ name: 'main-http', host: opts.host, port: opts.httpPort, log });
+    const http = await openListener({ name: 'main-http', host: opts.host, port: opts.httpPort, log, frameworkErrors: mainHttpFrameworkErrors });
     cleanup.push(http.close);
     const httpsUrl = `https://localhost:${https.port}`;
     const httpUrl = `http://127.0.0.1:${http.port}`;

@@ -164,3 +164,22 @@ test('GET /metadata/endpoints (az cloud register): anonymous, ARM cloud metadata
     assert.ok(res.json.authentication.audiences.includes('https://management.core.windows.net/'));
   }
 });
+
+test('requests fastify refuses itself (malformed URL, unparsable body) get the surface\'s 400, not a framework default', async () => {
+  const arm = await https('GET', '/subscriptions/%zz?api-version=2022-04-01');
+  assertNotFastify(arm);
+  assert.equal(arm.status, 400);
+  assert.equal(arm.json.error.code, 'InvalidRequestContent');
+  const graph = await https('GET', '/v1.0/%zz');
+  assertNotFastify(graph);
+  assert.equal(graph.json.error.code, 'Request_BadRequest');
+  assertAadsts(await https('GET', '/%zz/oauth2/v2.0/token'), 400, 9002313);
+  const plainBadUrl = await plain('GET', '/msi/%zz');
+  assertNotFastify(plainBadUrl);
+  assert.equal(plainBadUrl.status, 400);
+  assert.equal(plainBadUrl.json.error, 'invalid_request');
+  const plainBadJson = await rawRequest(lapis.ready.httpUrl, '/msi/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' });
+  assertNotFastify(plainBadJson);
+  assert.equal(plainBadJson.status, 400, plainBadJson.text);
+  assert.equal(plainBadJson.json.error, 'invalid_request');
+});
