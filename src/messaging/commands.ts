@@ -1,5 +1,6 @@
 /**
- * Cluster commands: plain data, so a backplane can ship them to other nodes (Redis later).
+ * Cluster commands: plain data, so a backplane can ship them to other nodes (the in-process
+ * backplane applies them locally; a networked one serialises them as they are).
  * Every node applies a command to its own local connections and answers with a partial result;
  * the caller merges the partial results.
  */

@@ -1,6 +1,6 @@
 /**
  * Protocol-neutral shapes of the messaging core. Nothing here knows about a wire format:
- * Web PubSub (and later SignalR) adapt their clients to these types.
+ * each wire protocol (Web PubSub's, SignalR's) adapts its clients to these types.
  */
 
 /** How the payload bytes are to be interpreted; every wire format can represent these three. */

@@ -25,7 +25,8 @@ import type { ClientEventHooks } from '../../protocols/webpubsub/index.ts';
 import { bearerToken } from './auth/types.ts';
 import type { ClientIdentity } from './client-token.ts';
 import { verifyClientToken } from './client-token.ts';
-import { AuthenticationError } from './errors.ts';
+import type { UpgradeAdmission } from './admission.ts';
+import { AuthenticationError, DataPlaneError, dataPlaneErrors, STATUS_TEXT } from './errors.ts';
 
 export interface ClientEndpointDeps {
   host: SessionHost;
@@ -36,23 +37,11 @@ export interface ClientEndpointDeps {
   anonymousAllowed(hub: string): boolean;
   maxConnections: number | undefined;
   resourceName: string;
+  /** Slots for upgrades waiting on handshake work; counted against the connection limit. */
+  admission: UpgradeAdmission;
   register(session: ClientSession): void;
   track(ws: WebSocket): void;
 }
-
-class HandshakeError extends Error {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  constructor(status: number, message: string, headers: Record<string, string> = {}) {
-    super(message);
-    this.status = status;
-    this.headers = headers;
-  }
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error',
-};
 
 /** How long a refused peer may take to read the refusal and hang up. */
 const REJECT_GRACE_MS = 5000;
@@ -76,14 +65,14 @@ export async function handleClientUpgrade(deps: ClientEndpointDeps, req: Incomin
   try {
     url = new URL(req.url ?? '/', 'http://localhost');
   } catch {
-    reject(socket, new HandshakeError(400, 'Invalid request target.'));
+    reject(socket, dataPlaneErrors.badRequest('Invalid request target.'));
     return;
   }
   try {
     const hub = clientHub(url);
-    if (hub === undefined) throw new HandshakeError(404, 'Not found.');
-    if (hub === null || hub === '' || !isValidHub(hub)) throw new HandshakeError(400, 'The hub name is missing or invalid.');
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw new HandshakeError(400, 'Expected a WebSocket upgrade.');
+    if (hub === undefined) throw dataPlaneErrors.notFound('Not found.');
+    if (hub === null || hub === '' || !isValidHub(hub)) throw dataPlaneErrors.badRequest('The hub name is missing or invalid.');
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw dataPlaneErrors.badRequest('Expected a WebSocket upgrade.');
     const offered = parseProtocolHeader(req.headers['sec-websocket-protocol']);
 
     const connectionId = url.searchParams.get('awps_connection_id');
@@ -93,77 +82,86 @@ export async function handleClientUpgrade(deps: ClientEndpointDeps, req: Incomin
     }
 
     const identity = await authenticateClient(deps, req, url, hub);
-    let negotiation = negotiate(offered);
-    let userId = identity.userId;
-    let roles = identity.roles;
-    let groups = identity.groups;
-    const assignedId = newConnectionId();
-    if (deps.events?.connect) {
-      const override = await deps.events.connect({
-        hub: hub.toLowerCase(),
-        connectionId: assignedId,
-        claims: identity.claims,
-        query: queryWithout(url, 'access_token'),
-        headers: headersWithout(req, 'authorization'),
-        subprotocols: offered,
-      }).catch((err: unknown) => {
-        if (err instanceof ConnectRejectedError) throw new HandshakeError(err.status, err.message);
-        throw new HandshakeError(500, 'The connect event handler failed.');
-      });
-      if (override?.userId !== undefined) userId = override.userId || undefined;
-      if (override?.roles !== undefined) roles = override.roles;
-      if (override?.groups !== undefined && override.groups.length > 0) groups = override.groups;
-      if (override?.subprotocol !== undefined) {
-        if (!offered.includes(override.subprotocol)) throw new HandshakeError(500, 'The connect handler chose a subprotocol the client did not offer.');
-        negotiation = negotiate([override.subprotocol]);
-      }
+    // A slot is taken before any slow handshake work (the connect event handler), so waiting
+    // upgrades count against the limit and are bounded; it is given back once registered or refused.
+    const refusal = deps.admission.reserve();
+    if (refusal) throw refusal;
+    try {
+      await connectNew(deps, req, socket, head, url, hub, offered, identity);
+    } finally {
+      deps.admission.release();
     }
-    for (const g of groups) {
-      if (!isValidGroup(g)) throw new HandshakeError(400, `Invalid group name in the token: '${g.slice(0, 64)}'.`);
-    }
-    if (negotiation.kind === 'unsupported') {
-      throw new HandshakeError(400, `Subprotocol '${negotiation.protocol}' is not supported by this server; use json.reliable.webpubsub.azure.v1 or json.webpubsub.azure.v1.`);
-    }
-    const mode = negotiation.kind === 'simple' ? simpleMode(url) : undefined;
-    if (!deps.host.core.hasCapacity()) {
-      throw new HandshakeError(429, `The connection limit of ${deps.maxConnections} for resource '${deps.resourceName}' has been reached.`);
-    }
-    if (socket.destroyed) return;
-
-    const init = { connectionId: assignedId, hub, userId, roles };
-    const session = negotiation.kind === 'json'
-      ? new JsonSession(deps.host, init, negotiation.reliable)
-      : new SimpleSession(deps.host, init, mode!);
-    const protocol = negotiation.kind === 'json' ? negotiation.protocol : undefined;
-    upgrade(deps, req, socket, head, protocol, (ws) => {
-      try {
-        deps.host.core.register(session.connection);
-      } catch (err) {
-        const reason = err instanceof ConnectionLimitError ? err.message : 'The connection could not be registered.';
-        ws.close(1013, truncateReason(reason));
-        return;
-      }
-      deps.register(session);
-      for (const g of groups) deps.host.core.join(session.connection, g);
-      session.start(ws);
-      try {
-        deps.events?.connected?.(session.context);
-      } catch (err) {
-        deps.host.log.warn({ err }, 'connected hook failed');
-      }
-    });
   } catch (err) {
-    if (err instanceof HandshakeError) {
+    if (err instanceof DataPlaneError) {
       reject(socket, err);
       return;
     }
-    if (err instanceof AuthenticationError) {
-      reject(socket, new HandshakeError(401, err.message, { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${err.message.replace(/["\\]/g, '')}"` }));
+    deps.host.log.error({ err }, 'client handshake failed');
+    reject(socket, dataPlaneErrors.internal('Internal server error.'));
+  }
+}
+
+/** A new connection past authentication: connect event, checks, upgrade, registration. */
+async function connectNew(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, hub: string, offered: string[], identity: ClientIdentity): Promise<void> {
+  let negotiation = negotiate(offered);
+  let userId = identity.userId;
+  let roles = identity.roles;
+  let groups = identity.groups;
+  const assignedId = newConnectionId();
+  if (deps.events?.connect) {
+    const override = await deps.events.connect({
+      hub: hub.toLowerCase(),
+      connectionId: assignedId,
+      claims: identity.claims,
+      query: queryWithout(url, 'access_token'),
+      headers: headersWithout(req, 'authorization'),
+      subprotocols: offered,
+    }).catch((err: unknown) => {
+      if (err instanceof ConnectRejectedError) throw dataPlaneErrors.connectRejected(err.status, err.message);
+      throw dataPlaneErrors.connectHandlerFailed('The connect event handler failed.');
+    });
+    if (override?.userId !== undefined) userId = override.userId || undefined;
+    if (override?.roles !== undefined) roles = override.roles;
+    if (override?.groups !== undefined && override.groups.length > 0) groups = override.groups;
+    if (override?.subprotocol !== undefined) {
+      if (!offered.includes(override.subprotocol)) throw dataPlaneErrors.connectHandlerFailed('The connect handler chose a subprotocol the client did not offer.');
+      negotiation = negotiate([override.subprotocol]);
+    }
+  }
+  for (const g of groups) {
+    if (!isValidGroup(g)) throw dataPlaneErrors.badRequest(`Invalid group name in the token: '${g.slice(0, 64)}'.`);
+  }
+  if (negotiation.kind === 'unsupported') {
+    throw dataPlaneErrors.badRequest(`Subprotocol '${negotiation.protocol}' is not supported by this server; use json.reliable.webpubsub.azure.v1 or json.webpubsub.azure.v1.`);
+  }
+  const mode = negotiation.kind === 'simple' ? simpleMode(url) : undefined;
+  if (!deps.host.core.hasCapacity()) {
+    throw dataPlaneErrors.connectionLimit(deps.maxConnections ?? 0, deps.resourceName);
+  }
+  if (socket.destroyed) return;
+
+  const init = { connectionId: assignedId, hub, userId, roles };
+  const session = negotiation.kind === 'json'
+    ? new JsonSession(deps.host, init, negotiation.reliable)
+    : new SimpleSession(deps.host, init, mode!);
+  const protocol = negotiation.kind === 'json' ? negotiation.protocol : undefined;
+  upgrade(deps, req, socket, head, protocol, (ws) => {
+    try {
+      deps.host.core.register(session.connection);
+    } catch (err) {
+      const reason = err instanceof ConnectionLimitError ? err.message : 'The connection could not be registered.';
+      ws.close(1013, truncateReason(reason));
       return;
     }
-    deps.host.log.error({ err }, 'client handshake failed');
-    reject(socket, new HandshakeError(500, 'Internal server error.'));
-  }
+    deps.register(session);
+    for (const g of groups) deps.host.core.join(session.connection, g);
+    session.start(ws);
+    try {
+      deps.events?.connected?.(session.context);
+    } catch (err) {
+      deps.host.log.warn({ err }, 'connected hook failed');
+    }
+  });
 }
 
 async function authenticateClient(deps: ClientEndpointDeps, req: IncomingMessage, url: URL, hub: string): Promise<ClientIdentity> {
@@ -178,11 +176,11 @@ async function authenticateClient(deps: ClientEndpointDeps, req: IncomingMessage
 function simpleMode(url: URL): SimpleMode {
   const raw = url.searchParams.get('webpubsub_mode');
   if (raw === null || raw.toLowerCase() === 'sendevent') return { mode: 'sendEvent' };
-  if (raw.toLowerCase() !== 'sendtogroup') throw new HandshakeError(400, "webpubsub_mode must be 'sendEvent' or 'sendToGroup'.");
+  if (raw.toLowerCase() !== 'sendtogroup') throw dataPlaneErrors.badRequest("webpubsub_mode must be 'sendEvent' or 'sendToGroup'.");
   const group = url.searchParams.get('group');
-  if (group === null || !isValidGroup(group)) throw new HandshakeError(400, 'webpubsub_mode=sendToGroup needs a valid group parameter.');
+  if (group === null || !isValidGroup(group)) throw dataPlaneErrors.badRequest('webpubsub_mode=sendToGroup needs a valid group parameter.');
   const noEcho = url.searchParams.get('noEcho');
-  if (noEcho !== null && !/^(true|false)$/i.test(noEcho)) throw new HandshakeError(400, "noEcho must be 'true' or 'false'.");
+  if (noEcho !== null && !/^(true|false)$/i.test(noEcho)) throw dataPlaneErrors.badRequest("noEcho must be 'true' or 'false'.");
   return { mode: 'sendToGroup', group, noEcho: noEcho?.toLowerCase() === 'true' };
 }
 
@@ -215,10 +213,13 @@ function upgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex,
   });
 }
 
-function reject(socket: Duplex, e: HandshakeError): void {
+function reject(socket: Duplex, e: DataPlaneError): void {
   if (socket.destroyed) return;
   const body = Buffer.from(`${e.message}\n`, 'utf8');
-  const extra = Object.entries(e.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  let extra = `x-ms-error-code: ${e.code}\r\n`;
+  if (e instanceof AuthenticationError || e.status === 401) {
+    extra += `WWW-Authenticate: Bearer error="invalid_token", error_description="${e.message.replace(/["\\\r\n]/g, '')}"\r\n`;
+  }
   socket.end(
     `HTTP/1.1 ${e.status} ${STATUS_TEXT[e.status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${extra}\r\n${body.toString('utf8')}`,
   );

@@ -1,7 +1,7 @@
 /** REST send bodies → core payloads (reference §1.3): media type decides, charset honoured. */
 import { TextDecoder } from 'node:util';
 import type { Payload } from '../../messaging/index.ts';
-import { badRequest, DataPlaneError } from './errors.ts';
+import { badRequest, dataPlaneErrors } from './errors.ts';
 
 export function parseMediaType(contentType: string | undefined): { type: string; charset: string | undefined } {
   if (!contentType) return { type: '', charset: undefined };
@@ -19,7 +19,7 @@ function decodeText(body: Buffer, charset: string | undefined, what: string): st
   try {
     decoder = new TextDecoder(charset ?? 'utf-8', { fatal: true });
   } catch {
-    throw new DataPlaneError(415, 'Error.UnsupportedMediaType', `Unsupported charset '${charset}'.`);
+    throw dataPlaneErrors.unsupportedMediaType(`Unsupported charset '${charset}'.`);
   }
   try {
     return decoder.decode(body); // also drops a leading BOM
@@ -49,6 +49,6 @@ export function parseSendPayload(contentType: string | undefined, body: Buffer |
       return { kind: 'json', data: sameBytes ? data : Buffer.from(text, 'utf8') };
     }
     default:
-      throw new DataPlaneError(415, 'Error.UnsupportedMediaType', `Content-Type '${type}' is not supported: use text/plain, application/json or application/octet-stream.`);
+      throw dataPlaneErrors.unsupportedMediaType(`Content-Type '${type}' is not supported: use text/plain, application/json or application/octet-stream.`);
   }
 }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { isValidHub } from '../../protocols/webpubsub/index.ts';
 import { authenticate } from './auth/chain.ts';
 import type { DataPlaneAuthenticator, DataPlaneRequest } from './auth/types.ts';
-import { badRequest, DataPlaneError } from './errors.ts';
+import { badRequest, DataPlaneError, dataPlaneErrors } from './errors.ts';
 import { Query, Router } from './router.ts';
 import type { RestDeps, RouteDef } from './routes.ts';
 import { routes } from './routes.ts';
@@ -19,7 +19,7 @@ const SUPPORTED_HEADER = API_VERSIONS.join(', ');
 export interface RestOptions {
   resourceId: string;
   deps: RestDeps;
-  /** Read per request so authenticators can be added at run time (Entra comes later). */
+  /** Read per request so authenticators can change at run time. */
   authenticators(): readonly DataPlaneAuthenticator[];
   maxBodyBytes: number;
   log: Logger;
@@ -28,6 +28,10 @@ export interface RestOptions {
 const router = new Router<RouteDef>(routes);
 
 export function registerRest(app: FastifyInstance, o: RestOptions): void {
+  // The whole origin answers in the data plane's shape, not only `/api/*`: unknown paths and
+  // methods, and errors raised before any route runs (malformed requests).
+  app.setNotFoundHandler((req, reply) => sendError(req, reply, unknownRoute(req)));
+  app.setErrorHandler((err: FastifyError, req, reply) => sendError(req, reply, toDataPlaneError(err, o)));
   void app.register(async (scope) => {
     // Bodies are raw bytes for every media type: the operation decides what they mean.
     scope.removeAllContentTypeParsers();
@@ -43,19 +47,39 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
   });
 }
 
+/** 405 when the path names an operation under another method, 404 otherwise. */
+function unknownRoute(req: FastifyRequest): DataPlaneError {
+  const raw = req.raw.url ?? '/';
+  const qi = raw.indexOf('?');
+  const path = qi >= 0 ? raw.slice(0, qi) : raw;
+  if (path.startsWith('/api/')) {
+    const segments = path.split('/').slice(2);
+    if (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
+    if (router.match(req.method, segments) === 'method' || (segments.length === 1 && segments[0]!.toLowerCase() === 'health')) {
+      return dataPlaneErrors.methodNotAllowed(req.method, path);
+    }
+  }
+  return dataPlaneErrors.noOperation(req.method, path.slice(0, 512));
+}
+
 function toDataPlaneError(err: FastifyError, o: RestOptions): DataPlaneError {
   if (err instanceof DataPlaneError) return err;
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return badRequest(`The request body is larger than the limit of ${o.maxBodyBytes} bytes.`);
+      return dataPlaneErrors.bodyTooLarge(o.maxBodyBytes);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new DataPlaneError(415, 'Error.UnsupportedMediaType', err.message);
+      return dataPlaneErrors.unsupportedMediaType(err.message);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return dataPlaneErrors.malformedJson();
   }
+  if (err.statusCode === 415) return dataPlaneErrors.unsupportedMediaType(err.message);
+  if (err.statusCode === 413) return dataPlaneErrors.bodyTooLarge(o.maxBodyBytes);
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-    return new DataPlaneError(err.statusCode, 'Error.BadRequest', err.message);
+    return dataPlaneErrors.badRequest(err.message);
   }
   o.log.error({ err }, 'data-plane request failed');
-  return new DataPlaneError(500, 'Error.InternalServerError', 'An internal error occurred.');
+  return dataPlaneErrors.internal();
 }
 
 function sendError(req: FastifyRequest, reply: FastifyReply, e: DataPlaneError): FastifyReply {
@@ -85,8 +109,8 @@ async function handle(req: FastifyRequest, reply: FastifyReply, o: RestOptions):
     return reply.code(200).send();
   }
   const match = router.match(req.method, segments);
-  if (match === undefined) throw new DataPlaneError(404, 'Error.NotFound', `No operation at ${req.method} ${path}.`);
-  if (match === 'method') throw new DataPlaneError(405, 'Error.MethodNotAllowed', `${req.method} is not allowed on ${path}.`);
+  if (match === undefined) throw dataPlaneErrors.noOperation(req.method, path);
+  if (match === 'method') throw dataPlaneErrors.methodNotAllowed(req.method, path);
   const hubName = match.params.hub!;
   if (!isValidHub(hubName)) {
     throw badRequest("The hub name must start with a letter and contain only letters, digits, '_', '`', ',', '.', '[' and ']' (at most 128 characters).", 'hub');

@@ -6,7 +6,7 @@ import type { MessagingCore, Payload, Target } from '../../messaging/index.ts';
 import { GROUP_ACTIONS } from '../../messaging/index.ts';
 import type { GroupAction } from '../../messaging/index.ts';
 import { isValidGroup } from '../../protocols/webpubsub/index.ts';
-import { badRequest, DataPlaneError, notFound } from './errors.ts';
+import { badRequest, dataPlaneErrors, notFound } from './errors.ts';
 import { FilterSyntaxError } from './odata-filter.ts';
 import { parseMediaType, parseSendPayload } from './payload.ts';
 import type { Method, Query } from './router.ts';
@@ -142,13 +142,13 @@ const BulkGroups = z.object({
 
 async function bulkGroups(ctx: RouteContext, type: 'addToGroups' | 'removeFromGroups'): Promise<RouteResult> {
   if (parseMediaType(ctx.contentType).type !== 'application/json') {
-    throw new DataPlaneError(415, 'Error.UnsupportedMediaType', 'The request body must be application/json.');
+    throw dataPlaneErrors.unsupportedMediaType('The request body must be application/json.');
   }
   let json: unknown;
   try {
     json = JSON.parse(ctx.body?.toString('utf8') ?? '');
   } catch {
-    throw badRequest('The request body is not a valid JSON.');
+    throw dataPlaneErrors.malformedJson();
   }
   const parsed = BulkGroups.safeParse(json);
   if (!parsed.success) throw badRequest('The request body must be {"groups":["<group>",...],"filter":"<OData filter>"} with at least one group.', 'groups');
@@ -278,7 +278,7 @@ export const routes: RouteDef[] = [
       const { action, group: g } = permission(c);
       const r = await c.deps.core.request({ type: 'grant', hub: c.hub, connectionId: c.params.connectionId!, action, group: g });
       if (r.matched === 0) throw notFound(`Connection '${c.params.connectionId}' does not exist.`);
-      if (r.error) throw new DataPlaneError(409, 'Error.Conflict', r.error);
+      if (r.error) throw dataPlaneErrors.conflict(r.error);
       return ok();
     },
   },
@@ -287,7 +287,7 @@ export const routes: RouteDef[] = [
     handle: async (c) => {
       const { action, group: g } = permission(c);
       const r = await c.deps.core.request({ type: 'revoke', hub: c.hub, connectionId: c.params.connectionId!, action, group: g });
-      if (r.error) throw new DataPlaneError(409, 'Error.Conflict', r.error);
+      if (r.error) throw dataPlaneErrors.conflict(r.error);
       return noContent();
     },
   },

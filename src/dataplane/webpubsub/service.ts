@@ -14,6 +14,7 @@ import { guardSocket } from '../../net/index.ts';
 import type { Backplane } from '../../backplane/index.ts';
 import { MessagingCore } from '../../messaging/index.ts';
 import type { ClientEventHooks, ClientSession, SessionHost } from '../../protocols/webpubsub/index.ts';
+import { DEFAULT_MAX_PENDING_UPGRADES, UpgradeAdmission } from './admission.ts';
 import { AccessKeyAuthenticator } from './auth/access-key.ts';
 import type { DataPlaneAuthenticator } from './auth/types.ts';
 import { clientHub, handleClientUpgrade, handleProtocols } from './client-endpoint.ts';
@@ -32,10 +33,12 @@ export interface WebPubSubResourceContext {
   /** `hub` is lower-cased. */
   getHubSettings(hub: string): { anonymousConnectPolicy?: 'allow' | 'deny' } | undefined;
   log: Logger;
-  /** Extra authenticators tried before the access-key one (Entra bearer + RBAC comes later). */
+  /** Extra authenticators tried before the access-key one (Microsoft Entra bearer tokens + RBAC). */
   authenticators?: DataPlaneAuthenticator[];
   limits?: {
     maxConnections?: number;
+    /** Client upgrades that may wait on handshake work (the connect event handler) at once (default 1000). */
+    maxPendingUpgrades?: number;
     /** REST body limit (default 1 MiB). */
     maxBodyBytes?: number;
     /** Client frame limit (default 1 MiB); larger frames close that client with 1009. */
@@ -43,7 +46,7 @@ export interface WebPubSubResourceContext {
     /** Per-socket outbound buffer before a non-reading client is dropped (default 16 MiB). */
     maxSocketBufferBytes?: number;
   };
-  /** Upstream event hooks (event handlers come later). */
+  /** Upstream event hooks: the resource's event handlers (connect, user events, connected, disconnected). */
   events?: ClientEventHooks;
   /**
    * Key that signs tokens from `:generateToken` (they must work with local auth disabled).
@@ -65,6 +68,7 @@ export class WebPubSubService {
   readonly #sessions = new Set<ClientSession>();
   readonly #sockets = new Set<WebSocket>();
   readonly #host: SessionHost;
+  readonly #admission: UpgradeAdmission;
   readonly #internalKey: () => string;
   readonly #keepAlive: NodeJS.Timeout;
   readonly #upgradeListeners: Array<{ server: Server; listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }> = [];
@@ -79,6 +83,12 @@ export class WebPubSubService {
       backplane: this.#backplane,
       compileFilter: compileODataFilter,
       maxConnections: ctx.limits?.maxConnections,
+    });
+    this.#admission = new UpgradeAdmission({
+      resourceName: ctx.name,
+      maxConnections: ctx.limits?.maxConnections,
+      maxPending: ctx.limits?.maxPendingUpgrades ?? DEFAULT_MAX_PENDING_UPGRADES,
+      openConnections: () => this.core.connectionCount,
     });
     const randomKey = randomBytes(32).toString('base64url');
     this.#internalKey = ctx.internalSigningKey ?? (() => randomKey);
@@ -167,6 +177,7 @@ export class WebPubSubService {
       anonymousAllowed: (hub) => ctx.getHubSettings(hub)?.anonymousConnectPolicy === 'allow',
       maxConnections: ctx.limits?.maxConnections,
       resourceName: ctx.name,
+      admission: this.#admission,
       register: (session) => {
         this.#sessions.add(session);
       },

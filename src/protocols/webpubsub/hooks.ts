@@ -1,6 +1,7 @@
 /**
- * Seams for the upstream event handlers (a later issue). With no hooks, connections are accepted
- * with their token's claims and user events fail as Azure fails them when no handler is set.
+ * Seams for the upstream event handlers (src/upstream implements them from the hub's settings).
+ * With no hooks, connections are accepted with their token's claims and user events fail as
+ * Azure fails them when no handler is set.
  */
 import type { Payload } from '../../messaging/index.ts';
 

@@ -5,6 +5,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { CloseRequest, Message, Payload } from '../../messaging/index.ts';
+// The data plane's error catalogue is a leaf module (no imports), so this does not cycle.
+import { ackErrors, AckFailure } from '../../dataplane/webpubsub/errors.ts';
+import { AckWindow } from './ack-window.ts';
 import { decodeClientData } from './client-data.ts';
 import { controlFrame, jsonFrame, reliableFrame } from './encode.ts';
 import { isValidEventName, isValidGroup } from './names.ts';
@@ -24,25 +27,16 @@ export const PROTOCOL_JSON_RELIABLE = 'json.reliable.webpubsub.azure.v1';
 
 /** Most groups one client may join by itself (join floods are refused, not fatal). */
 export const MAX_GROUPS_PER_CONNECTION = 5000;
-/** ackIds remembered per connection for `Duplicate` detection (the JS client's ids only grow). */
-const MAX_REMEMBERED_ACKS = 10_000;
 
 type Json = Record<string, unknown>;
-
-class AckError extends Error {
-  override readonly name: string;
-  constructor(name: string, message: string) {
-    super(message);
-    this.name = name;
-  }
-}
 
 export class JsonSession extends ClientSession {
   readonly protocol: string;
   readonly reliable: boolean;
   readonly #reconnectionToken: string | undefined;
   readonly #buffer: ReliableBuffer | undefined;
-  readonly #processedAcks = new Set<number>();
+  /** Processed ackIds, for `Duplicate` answers within the dedupe window. */
+  readonly #processedAcks = new AckWindow();
   #recoveryTimer: NodeJS.Timeout | undefined;
   /** User events of one connection are processed one after the other (blocking semantics). */
   #events: Promise<void> = Promise.resolve();
@@ -213,7 +207,7 @@ export class JsonSession extends ClientSession {
       case 'subscribeGroupState':
       case 'unsubscribeGroupState':
         this.#acked(ackId, () => {
-          throw new AckError('BadRequest', `Message type '${m.type}' is not supported by this server.`);
+          throw ackErrors.badRequest(`Message type '${m.type}' is not supported by this server.`);
         });
         return;
       default:
@@ -224,26 +218,23 @@ export class JsonSession extends ClientSession {
   /** Runs a synchronous operation and answers its ackId (Duplicate for a processed id). */
   #acked(ackId: number | undefined, op: () => void): void {
     if (ackId !== undefined && this.#processedAcks.has(ackId)) {
-      this.#ack(ackId, new AckError('Duplicate', `Message with ack-id: ${ackId} has been processed`));
+      this.#ack(ackId, ackErrors.duplicate(ackId));
       return;
     }
     try {
       op();
     } catch (err) {
-      if (!(err instanceof AckError)) throw err;
+      if (!(err instanceof AckFailure)) throw err;
       if (ackId !== undefined) this.#ack(ackId, err);
       return;
     }
     if (ackId !== undefined) this.#ack(ackId);
   }
 
-  #ack(ackId: number, error?: AckError): void {
+  #ack(ackId: number, error?: AckFailure): void {
     if (!error) {
       // Record only successes: a failed message may be retried with the same id.
       this.#processedAcks.add(ackId);
-      if (this.#processedAcks.size > MAX_REMEMBERED_ACKS) {
-        this.#processedAcks.delete(this.#processedAcks.values().next().value!);
-      }
       this.send(controlFrame({ type: 'ack', ackId, success: true }));
       return;
     }
@@ -253,7 +244,7 @@ export class JsonSession extends ClientSession {
   #groupOperation(m: Json): void {
     const group = m.group;
     if (typeof group !== 'string' || !isValidGroup(group)) {
-      throw new AckError('BadRequest', 'The group name is invalid: it must be 1 to 1024 characters and not only whitespace.');
+      throw ackErrors.badRequest('The group name is invalid: it must be 1 to 1024 characters and not only whitespace.');
     }
     const c = this.connection;
     const core = this.host.core;
@@ -265,13 +256,13 @@ export class JsonSession extends ClientSession {
           streamId,
           error: { name: 'BadRequest', message: 'Streams are not supported by this server.' },
         }));
-        throw new AckError('BadRequest', 'Streams are not supported by this server.');
+        throw ackErrors.badRequest('Streams are not supported by this server.');
       }
       if (!c.permissions.has('sendToGroup', group)) {
-        throw new AckError('Forbidden', `The connection has no permission to send to group '${group}'.`);
+        throw ackErrors.forbidden(`The connection has no permission to send to group '${group}'.`);
       }
       const payload = decodeClientData(m.dataType, m.data);
-      if (typeof payload === 'string') throw new AckError('BadRequest', payload);
+      if (typeof payload === 'string') throw ackErrors.badRequest(payload);
       core.publish({
         type: 'send',
         hub: c.hub,
@@ -285,11 +276,11 @@ export class JsonSession extends ClientSession {
       return;
     }
     if (!c.permissions.has('joinLeaveGroup', group)) {
-      throw new AckError('Forbidden', `The connection has no permission to join or leave group '${group}'.`);
+      throw ackErrors.forbidden(`The connection has no permission to join or leave group '${group}'.`);
     }
     if (m.type === 'joinGroup') {
       if (!c.groups.has(group) && c.groups.size >= MAX_GROUPS_PER_CONNECTION) {
-        throw new AckError('BadRequest', `A connection can be in at most ${MAX_GROUPS_PER_CONNECTION} groups.`);
+        throw ackErrors.badRequest(`A connection can be in at most ${MAX_GROUPS_PER_CONNECTION} groups.`);
       }
       core.join(c, group);
     } else {
@@ -301,17 +292,17 @@ export class JsonSession extends ClientSession {
     const event = m.event;
     if (typeof event !== 'string' || !isValidEventName(event)) {
       this.#acked(ackId, () => {
-        throw new AckError('BadRequest', 'The event name is invalid.');
+        throw ackErrors.badRequest('The event name is invalid.');
       });
       return;
     }
     if (ackId !== undefined && this.#processedAcks.has(ackId)) {
-      this.#ack(ackId, new AckError('Duplicate', `Message with ack-id: ${ackId} has been processed`));
+      this.#ack(ackId, ackErrors.duplicate(ackId));
       return;
     }
     const payload = decodeClientData(m.dataType, m.data);
     if (typeof payload === 'string') {
-      if (ackId !== undefined) this.#ack(ackId, new AckError('BadRequest', payload));
+      if (ackId !== undefined) this.#ack(ackId, ackErrors.badRequest(payload));
       return;
     }
     this.#events = this.#events.then(() => this.#runEvent(event, payload, ackId));
@@ -320,9 +311,9 @@ export class JsonSession extends ClientSession {
   async #runEvent(event: string, payload: Payload, ackId: number | undefined): Promise<void> {
     const hooks = this.host.events;
     const hub = this.connection.hub;
-    let failure: AckError | undefined;
+    let failure: AckFailure | undefined;
     if (!hooks?.userEvent || (hooks.hasUserEventHandler && !hooks.hasUserEventHandler(hub, event))) {
-      failure = new AckError('InvocationFailed', `No event handler is registered for event '${event}' in hub '${hub}'.`);
+      failure = ackErrors.invocationFailed(`No event handler is registered for event '${event}' in hub '${hub}'.`);
     } else {
       try {
         const reply = await hooks.userEvent(this.context, event, payload);
@@ -331,7 +322,7 @@ export class JsonSession extends ClientSession {
           this.deliver({ payload: reply, from: 'server', encoded: new Map() });
         }
       } catch (err) {
-        failure = new AckError('InvocationFailed', err instanceof Error ? err.message : 'The event handler failed.');
+        failure = ackErrors.invocationFailed(err instanceof Error ? err.message : 'The event handler failed.');
       }
     }
     if (this.ended || ackId === undefined) return;
