@@ -1,2 +1,4 @@
-/** Socket hygiene shared by every listener and WebSocket endpoint. */
+/** Socket hygiene and error plumbing shared by every listener and WebSocket endpoint. */
 export { acceptWebSocket, answerClientError, guardServer, guardSocket } from './guard.ts';
+export { answerFrameworkError, setOriginErrorHandler } from './origin-errors.ts';
+export type { OriginErrorHandler } from './origin-errors.ts';

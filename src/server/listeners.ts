@@ -4,7 +4,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/index.ts';
-import { answerClientError, guardServer } from '../net/index.ts';
+import { answerClientError, answerFrameworkError, guardServer } from '../net/index.ts';
 
 export interface ListenerSpec {
   name: string;
@@ -61,6 +61,9 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1024 },
     return503OnClosing: true,
     clientErrorHandler: (err, socket) => answerClientError(err, socket, spec.log, spec.name),
+    // Malformed URLs go through the origin's own error handler (its surface's error shape), not a
+    // body fastify writes by itself.
+    frameworkErrors: (err, req, reply) => answerFrameworkError(app, err, req, reply),
     forceCloseConnections: true,
     serverFactory: (handler) => {
       server.on('request', handler);

@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { setOriginErrorHandler } from '../../net/index.ts';
 import { isValidHub } from '../../protocols/webpubsub/index.ts';
 import { authenticate } from './auth/chain.ts';
 import type { DataPlaneAuthenticator, DataPlaneRequest } from './auth/types.ts';
@@ -32,6 +33,7 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
   // methods, and errors raised before any route runs (malformed requests).
   app.setNotFoundHandler((req, reply) => sendError(req, reply, unknownRoute(req)));
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(req, reply, toDataPlaneError(err, o)));
+  setOriginErrorHandler(app, (err, req, reply) => { sendError(req, reply, toDataPlaneError(err, o)); });
   void app.register(async (scope) => {
     // Bodies are raw bytes for every media type: the operation decides what they mean.
     scope.removeAllContentTypeParsers();
@@ -108,6 +110,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, o: RestOptions):
   if (segments.length === 1 && segments[0]!.toLowerCase() === 'health' && (req.method === 'GET' || req.method === 'HEAD')) {
     return reply.code(200).send();
   }
+  if (segments.length === 1 && segments[0]!.toLowerCase() === 'health') throw dataPlaneErrors.methodNotAllowed(req.method, path);
   const match = router.match(req.method, segments);
   if (match === undefined) throw dataPlaneErrors.noOperation(req.method, path);
   if (match === 'method') throw dataPlaneErrors.methodNotAllowed(req.method, path);
