@@ -89,7 +89,6 @@ export const ACK_ERROR_NAMES = {
   forbidden: 'Forbidden',
   duplicate: 'Duplicate',
   invocationFailed: 'InvocationFailed',
-  internal: 'InternalServerError',
 } as const;
 
 export type AckErrorName = (typeof ACK_ERROR_NAMES)[keyof typeof ACK_ERROR_NAMES];
