@@ -3,6 +3,7 @@
  * every cluster command. Callers change cluster-wide state only through `publish` / `request`,
  * which go through the backplane, so the same code runs on one node or many.
  */
+import { LRUCache } from 'lru-cache';
 import type { Backplane } from '../backplane/types.ts';
 import type { ClusterCommand, CommandResult, GroupMember } from './commands.ts';
 import type { Connection, ConnectionFilter } from './connection.ts';
@@ -28,13 +29,14 @@ export class ConnectionLimitError extends Error {
   }
 }
 
+/** Compiled filters kept (least recently used go first): REST callers reuse a handful of expressions. */
 const FILTER_CACHE_SIZE = 64;
 
 export class MessagingCore {
   readonly #hubs = new Map<string, Hub>();
   readonly #options: MessagingCoreOptions;
   readonly #leave: () => void;
-  readonly #filters = new Map<string, ConnectionFilter>();
+  readonly #filters = new LRUCache<string, ConnectionFilter>({ max: FILTER_CACHE_SIZE });
   #count = 0;
 
   constructor(options: MessagingCoreOptions) {
@@ -118,7 +120,6 @@ export class MessagingCore {
     const compile = this.#options.compileFilter;
     if (!compile) throw new Error('filters are not supported');
     const f = compile(expression);
-    if (this.#filters.size >= FILTER_CACHE_SIZE) this.#filters.delete(this.#filters.keys().next().value!);
     this.#filters.set(expression, f);
     return f;
   }
