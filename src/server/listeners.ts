@@ -56,14 +56,17 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     // are still logged with the request's method and redacted URL by the hook below.
     childLoggerFactory: (logger) => logger,
     bodyLimit: MAX_BODY_BYTES,
-    ...(spec.frameworkErrors ? { frameworkErrors: spec.frameworkErrors } : {}),
     // Azure tolerates a trailing slash on some paths (MSAL adds one to the IMDS URL).
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1024 },
     return503OnClosing: true,
     clientErrorHandler: (err, socket) => answerClientError(err, socket, spec.log, spec.name),
-    // Malformed URLs go through the origin's own error handler (its surface's error shape), not a
-    // body fastify writes by itself.
-    frameworkErrors: (err, req, reply) => answerFrameworkError(app, err, req, reply),
+    // Malformed URLs are answered in the origin's own error shape, never with a body fastify writes
+    // by itself: the listener's `frameworkErrors` when given, else what the piece mounted on this
+    // app registered (src/net/origin-errors.ts), else fastify's error handler.
+    frameworkErrors: (err, req, reply) => {
+      if (spec.frameworkErrors) spec.frameworkErrors(err, req, reply);
+      else answerFrameworkError(app, err, req, reply);
+    },
     forceCloseConnections: true,
     serverFactory: (handler) => {
       server.on('request', handler);
