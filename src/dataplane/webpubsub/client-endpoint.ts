@@ -226,7 +226,9 @@ function reject(socket: Duplex, e: DataPlaneError): void {
   // Whatever the peer still sends is read and dropped (unread bytes would keep the half-closed
   // socket from ever ending), and a peer that never hangs up is cut after a grace period.
   socket.resume();
-  setTimeout(() => socket.destroy(), REJECT_GRACE_MS).unref();
+  const cut = setTimeout(() => socket.destroy(), REJECT_GRACE_MS);
+  cut.unref();
+  socket.once('close', () => clearTimeout(cut));
 }
 
 function newConnectionId(): string {

@@ -38,8 +38,6 @@ export class JsonSession extends ClientSession {
   /** Processed ackIds, for `Duplicate` answers within the dedupe window. */
   readonly #processedAcks = new AckWindow();
   #recoveryTimer: NodeJS.Timeout | undefined;
-  /** User events of one connection are processed one after the other (blocking semantics). */
-  #events: Promise<void> = Promise.resolve();
 
   constructor(host: SessionHost, init: SessionInit, reliable: boolean) {
     super(host, init);
@@ -305,7 +303,7 @@ export class JsonSession extends ClientSession {
       if (ackId !== undefined) this.#ack(ackId, ackErrors.badRequest(payload));
       return;
     }
-    this.#events = this.#events.then(() => this.#runEvent(event, payload, ackId));
+    this.queueEvent(() => this.#runEvent(event, payload, ackId));
   }
 
   async #runEvent(event: string, payload: Payload, ackId: number | undefined): Promise<void> {

@@ -38,6 +38,9 @@ export const CLOSE_INVALID_PAYLOAD = 1007;
 export const CLOSE_POLICY = 1008;
 export const CLOSE_INTERNAL = 1011;
 
+/** User events one connection may have waiting for the event handler before it stops being read. */
+export const MAX_QUEUED_EVENTS = 64;
+
 export abstract class ClientSession implements ConnectionSink {
   abstract readonly protocol: string;
   readonly connection: Connection;
@@ -47,6 +50,11 @@ export abstract class ClientSession implements ConnectionSink {
   /** Set when the logical connection is over (no more delivery, no recovery). */
   ended = false;
   #alive = true;
+  /** User events of one connection run one after the other (blocking semantics). */
+  #events: Promise<void> = Promise.resolve();
+  #queuedEvents = 0;
+  /** Reading is paused while too many user events wait for the event handler (backpressure). */
+  #paused = false;
 
   constructor(host: SessionHost, init: SessionInit) {
     this.host = host;
@@ -75,6 +83,7 @@ export abstract class ClientSession implements ConnectionSink {
   attach(ws: WebSocket): void {
     this.ws = ws;
     this.#alive = true;
+    if (this.#paused) ws.pause();
     this.writer = new FrameWriter(ws, this.host.maxBufferedBytes, () => this.#onSlowConsumer(ws));
     let protocolError = false;
     ws.on('message', (data, isBinary) => {
@@ -140,10 +149,34 @@ export abstract class ClientSession implements ConnectionSink {
     }
   }
 
+  /**
+   * Queues a user event behind the previous ones. A client that sends events faster than the
+   * event handler answers stops being read (TCP backpressure) once `MAX_QUEUED_EVENTS` wait, and
+   * is read again when half of them are done: the queue stays bounded without refusing anything.
+   */
+  protected queueEvent(task: () => Promise<void>): void {
+    this.#queuedEvents++;
+    if (this.#queuedEvents >= MAX_QUEUED_EVENTS && !this.#paused) {
+      this.#paused = true;
+      this.ws?.pause();
+    }
+    this.#events = this.#events.then(task).catch((err: unknown) => {
+      this.host.log.error({ err, connectionId: this.connection.connectionId }, 'user event failed');
+    }).finally(() => {
+      this.#queuedEvents--;
+      if (this.#paused && this.#queuedEvents <= MAX_QUEUED_EVENTS / 2) {
+        this.#paused = false;
+        this.ws?.resume();
+      }
+    });
+  }
+
   /** Keep-alive tick: a peer that did not answer the previous ping (nor sent anything) is dropped. */
   heartbeat(): void {
     const ws = this.ws;
     if (!ws || ws.readyState !== 1) return;
+    // While we are not reading, its pongs wait unread: not the peer's silence.
+    if (this.#paused) return;
     if (!this.#alive) {
       ws.terminate();
       return;

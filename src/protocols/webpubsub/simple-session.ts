@@ -17,7 +17,6 @@ export type SimpleMode = { mode: 'sendEvent' } | { mode: 'sendToGroup'; group: s
 export class SimpleSession extends ClientSession {
   readonly protocol = PROTOCOL_SIMPLE;
   readonly #mode: SimpleMode;
-  #events: Promise<void> = Promise.resolve();
 
   constructor(host: SessionHost, init: SessionInit, mode: SimpleMode) {
     super(host, init);
@@ -76,7 +75,7 @@ export class SimpleSession extends ClientSession {
       return;
     }
     const userEvent = hooks.userEvent.bind(hooks);
-    this.#events = this.#events.then(async () => {
+    this.queueEvent(async () => {
       if (this.ended) return;
       try {
         const reply = await userEvent(this.context, 'message', payload);
