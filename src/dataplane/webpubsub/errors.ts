@@ -61,6 +61,8 @@ export const dataPlaneErrors = {
   badRequest: (message: string, target = 'Request') => new DataPlaneError(400, CODES.badRequest, message, target),
   bodyTooLarge: (limit: number) => new DataPlaneError(400, CODES.badRequest, `The request body is larger than the limit of ${limit} bytes.`, 'Request'),
   malformedJson: () => new DataPlaneError(400, CODES.badRequest, 'The request body is not a valid JSON.', 'Request'),
+  /** An OData filter the parser refused (its internal `FilterSyntaxError` message carries the position). */
+  invalidFilter: (message: string) => new DataPlaneError(400, CODES.badRequest, message, 'filter'),
   unauthorized: (message: string) => new AuthenticationError(message),
   forbidden: (message: string) => new AuthorizationError(message),
   notFound: (message: string) => new DataPlaneError(404, CODES.notFound, message),

@@ -75,7 +75,7 @@ function filterOf(ctx: RouteContext, value = ctx.query.get('filter')): string | 
   try {
     ctx.deps.core.compileFilter(value);
   } catch (err) {
-    if (err instanceof FilterSyntaxError) throw badRequest(err.message, 'filter');
+    if (err instanceof FilterSyntaxError) throw dataPlaneErrors.invalidFilter(err.message);
     throw err;
   }
   return value;
