@@ -33,6 +33,8 @@ export interface DispatcherOptions {
 export type ConnectionFactory = (transport: TransportName) => DispatchedConnection;
 
 interface Entry {
+  /** What the token was issued for (a hub): a request naming another scope does not find it. */
+  scope: string;
   create: ConnectionFactory;
   connection?: DispatchedConnection;
   transport?: Transport;
@@ -57,20 +59,30 @@ export class TransportDispatcher {
   }
 
   /** After a successful negotiate: the token now names a connection that may start. */
-  register(token: string, create: ConnectionFactory): void {
+  register(token: string, scope: string, create: ConnectionFactory): void {
     const expiry = setTimeout(() => {
       const e = this.#entries.get(token);
       if (e && !e.transport) this.#entries.delete(token);
     }, this.#o.startTimeoutMs);
     expiry.unref();
-    this.#entries.set(token, { create, busyPost: false, expiry });
+    this.#entries.set(token, { scope, create, busyPost: false, expiry });
+  }
+
+  /** Ends every transport and forgets every token (service shutdown). */
+  closeAll(): void {
+    const entries = [...this.#entries.values()];
+    this.#entries.clear();
+    for (const e of entries) {
+      clearTimeout(e.expiry);
+      e.transport?.terminate();
+    }
   }
 
   /** GET, POST or DELETE on the connection URL. */
-  request(req: IncomingMessage, res: ServerResponse, token: string | null, reply: Reply): void {
+  request(req: IncomingMessage, res: ServerResponse, token: string | null, scope: string, reply: Reply): void {
     if (!token) return reply(400, 'Connection ID required');
     const entry = this.#entries.get(token);
-    if (!entry) return reply(404, 'No Connection with that ID');
+    if (!entry || entry.scope !== scope) return reply(404, 'No Connection with that ID');
     if (req.method === 'GET') return this.#get(req, res, token, entry, reply);
     if (req.method === 'POST') return this.#post(req, res, entry, reply);
     if (req.method === 'DELETE') {
@@ -83,10 +95,10 @@ export class TransportDispatcher {
   }
 
   /** A WebSocket upgrade on the connection URL; `refuse` answers on the raw socket. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, token: string | null, wss: WebSocketServer, refuse: Reply): void {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, token: string | null, scope: string, wss: WebSocketServer, refuse: Reply): void {
     if (!token) return refuse(400, 'Connection ID required');
     const entry = this.#entries.get(token);
-    if (!entry) return refuse(404, 'No Connection with that ID');
+    if (!entry || entry.scope !== scope) return refuse(404, 'No Connection with that ID');
     if (entry.transport) return refuse(entry.transport.name === 'WebSockets' ? 409 : 400, 'Cannot change transports between requests.');
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const connection = this.#start(token, entry, 'WebSockets');

@@ -39,19 +39,19 @@ async function harness(timing: { keepAliveMs?: number } = {}) {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'POST' && url.pathname === '/client/negotiate') {
       const ids = newConnectionIds();
-      dispatcher.register(ids.connectionToken, (transport) => {
+      dispatcher.register(ids.connectionToken, 'chat', (transport) => {
         const formats = transport === 'ServerSentEvents' ? ['Text' as const] : ['Text' as const, 'Binary' as const];
         return new SignalRSession(host, { connectionId: ids.connectionId, clock, transferFormats: formats, ...timing });
       });
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(negotiateResponse(1, ids, availableTransports(undefined))));
       return;
     }
-    dispatcher.request(req, res, url.searchParams.get('id'), reply(res));
+    dispatcher.request(req, res, url.searchParams.get('id'), 'chat', reply(res));
   });
   http.on('upgrade', (req, socket, head) => {
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://x');
-    dispatcher.upgrade(req, socket, head, url.searchParams.get('id'), wss, (status, message) => {
+    dispatcher.upgrade(req, socket, head, url.searchParams.get('id'), 'chat', wss, (status, message) => {
       socket.end(`HTTP/1.1 ${status} Refused\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`);
     });
   });
