@@ -210,6 +210,14 @@ test('every agent socket is checked against the address it actually connected to
     assert.equal((refused as { code?: string }).code, 'UpstreamTargetRefused');
     if (classifyAddress(local.address) === 'private') assert.equal(await attempt(true), 204, 'allowed with allowPrivateTargets');
     else assert.ok(await attempt(true) instanceof Error, 'a reserved address is never allowed');
+    // TLS sockets are checked on TCP connect, before any handshake byte is sent.
+    const { request: tlsRequest } = await import('node:https');
+    const secure = await new Promise<Error | number>((resolve) => {
+      const req = tlsRequest(url.replace('http:', 'https:'), { agent: pool.agent(true, false) }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+      req.on('error', resolve);
+      req.end();
+    });
+    assert.equal((secure as { code?: string }).code, 'UpstreamTargetRefused', 'https: refused at connect');
   } finally {
     pool.destroy();
     await new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
