@@ -93,6 +93,7 @@ export class UpstreamHttpClient {
       const secure = o.url.protocol === 'https:';
       const send = secure ? httpsRequest : httpRequest;
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const finish = (err: Error | undefined, result?: HttpResult) => {
         if (settled) return;
         settled = true;
@@ -105,14 +106,21 @@ export class UpstreamHttpClient {
       };
       const headers: Record<string, string> = { ...o.headers };
       if (o.body) headers['Content-Length'] = String(o.body.length);
-      const req = send(o.url, {
-        method: o.method,
-        headers,
-        // The agent carries the guarded `lookup` and checks each new socket's remote address.
-        agent: this.#agents.agent(secure, o.allowPrivate),
-        // Never follow redirects (node:http does not), never decompress (no Accept-Encoding sent).
-      });
-      const timer = setTimeout(() => {
+      let req: ReturnType<typeof send>;
+      try {
+        req = send(o.url, {
+          method: o.method,
+          headers,
+          // The agent carries the guarded `lookup` and checks each new socket's remote address.
+          agent: this.#agents.agent(secure, o.allowPrivate),
+          // Never follow redirects (node:http does not), never decompress (no Accept-Encoding sent).
+        });
+      } catch (err) {
+        // e.g. a header value node refuses: the request never left, and the slot is given back.
+        finish(new HttpCallError('network', `the request could not be sent (${(err as NodeJS.ErrnoException).code ?? 'invalid request'})`));
+        return;
+      }
+      timer = setTimeout(() => {
         finish(new HttpCallError('timeout', `no response within ${Math.round(o.timeoutMs / 1000)} s`));
         req.destroy();
       }, o.timeoutMs);
