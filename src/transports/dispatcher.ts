@@ -7,8 +7,7 @@
  * id, 405 for a send to a WebSocket connection, 409 for a second concurrent request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import { LongPollingTransport } from './long-polling.ts';
 import { SseTransport } from './sse.ts';
 import type { Transport, TransportEvents, TransportName } from './types.ts';
@@ -39,6 +38,7 @@ interface Entry {
   connection?: DispatchedConnection;
   transport?: Transport;
   busyPost: boolean;
+  upgrading?: boolean;
   expiry: NodeJS.Timeout;
 }
 
@@ -94,13 +94,18 @@ export class TransportDispatcher {
     reply(405, 'Method not allowed');
   }
 
-  /** A WebSocket upgrade on the connection URL; `refuse` answers on the raw socket. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, token: string | null, scope: string, wss: WebSocketServer, refuse: Reply): void {
+  /**
+   * A WebSocket upgrade on the connection URL. `accept` completes the handshake (the caller's
+   * guarded `acceptWebSocket`, so the socket has its error handling before we see it); `refuse`
+   * answers on the raw socket.
+   */
+  upgrade(token: string | null, scope: string, accept: (accepted: (ws: WebSocket) => void) => void, refuse: Reply): void {
     if (!token) return refuse(400, 'Connection ID required');
     const entry = this.#entries.get(token);
     if (!entry || entry.scope !== scope) return refuse(404, 'No Connection with that ID');
-    if (entry.transport) return refuse(entry.transport.name === 'WebSockets' ? 409 : 400, 'Cannot change transports between requests.');
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+    if (entry.transport || entry.upgrading) return refuse(entry.transport && entry.transport.name !== 'WebSockets' ? 400 : 409, 'Cannot change transports between requests.');
+    entry.upgrading = true;
+    accept((ws) => {
       const connection = this.#start(token, entry, 'WebSockets');
       const t = new WebSocketTransport(ws, this.#o, this.#events(token, connection));
       entry.transport = t;

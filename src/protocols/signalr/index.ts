@@ -55,3 +55,6 @@ export type { TransportName, AvailableTransport, NegotiateVersion, ConnectionIds
 export { KEEP_ALIVE_INTERVAL_MS, CLIENT_TIMEOUT_MS } from './timing.ts';
 export { HubInbound } from './inbound.ts';
 export type { InboundOptions, InboundEvent } from './inbound.ts';
+export { SignalRSession } from './session.ts';
+export type { SignalRSessionHost, SignalRSessionOptions } from './session.ts';
+export { KeepAliveClock } from './keep-alive.ts';

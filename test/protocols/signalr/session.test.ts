@@ -51,7 +51,7 @@ async function harness(timing: { keepAliveMs?: number } = {}) {
   http.on('upgrade', (req, socket, head) => {
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://x');
-    dispatcher.upgrade(req, socket, head, url.searchParams.get('id'), 'chat', wss, (status, message) => {
+    dispatcher.upgrade(url.searchParams.get('id'), 'chat', (accepted) => wss.handleUpgrade(req, socket, head, accepted), (status, message) => {
       socket.end(`HTTP/1.1 ${status} Refused\r\ncontent-length: ${Buffer.byteLength(message)}\r\nconnection: close\r\n\r\n${message}`);
     });
   });

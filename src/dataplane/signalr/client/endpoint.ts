@@ -1,0 +1,199 @@
+/**
+ * The SignalR client endpoint of one resource: `POST /client/negotiate?hub=` and the connection
+ * URL `/client/?hub=&id=` on every transport. Every request carries the client's access token
+ * (the JS client sends it on the negotiate, each poll and POST, the SSE GET and the WebSocket
+ * upgrade); a transport request must come from the same user, for the same hub, as its negotiate.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { acceptWebSocket } from '../../../net/index.ts';
+import {
+  availableTransports, KeepAliveClock, negotiateResponse, newConnectionIds, parseNegotiateVersion, SignalRSession, TRANSPORT_BITS,
+  type DecodedFrame,
+} from '../../../protocols/signalr/index.ts';
+import { TransportDispatcher, type TransportName } from '../../../transports/index.ts';
+import type { ClientAuthenticator, ClientConnectionInfo, ClientIdentity, SignalRClientRuntime } from './types.ts';
+
+const HUB_NAME = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
+const MIB = 1024 * 1024;
+
+export interface ClientEndpointOptions {
+  log: Logger;
+  authenticate: ClientAuthenticator;
+  runtime: SignalRClientRuntime;
+  maxMessageBytes?: number | undefined;
+  maxBufferedBytes?: number | undefined;
+  pollTimeoutMs?: number | undefined;
+  keepAliveMs?: number | undefined;
+  clientTimeoutMs?: number | undefined;
+  handshakeTimeoutMs?: number | undefined;
+}
+
+/** The hub named by `?hub=`, lower-cased, or an error text. */
+export function hubOf(url: URL): { ok: true; hub: string } | { ok: false; error: string } {
+  const hub = url.searchParams.get('hub');
+  if (hub === null || hub === '') return { ok: false, error: 'The hub query parameter is required.' };
+  if (!HUB_NAME.test(hub)) return { ok: false, error: 'The hub name is invalid: it starts with a letter and has at most 128 letters, digits and _`,.[] characters.' };
+  return { ok: true, hub: hub.toLowerCase() };
+}
+
+export class SignalRClientEndpoint {
+  readonly #o: ClientEndpointOptions;
+  readonly #dispatcher: TransportDispatcher;
+  readonly #clock: KeepAliveClock;
+  readonly #wss: WebSocketServer;
+  /** Who negotiated each connection token: later requests must be the same user. */
+  readonly #owners = new Map<string, string | undefined>();
+  readonly #sessions = new Set<SignalRSession>();
+
+  constructor(options: ClientEndpointOptions) {
+    this.#o = options;
+    const maxMessageBytes = options.maxMessageBytes ?? MIB;
+    this.#dispatcher = new TransportDispatcher({
+      maxBufferedBytes: options.maxBufferedBytes ?? 16 * MIB,
+      maxSendBytes: maxMessageBytes,
+      pollTimeoutMs: options.pollTimeoutMs ?? 90_000,
+      inactivityTimeoutMs: (options.pollTimeoutMs ?? 90_000) + 15_000,
+      startTimeoutMs: 30_000,
+    });
+    this.#clock = new KeepAliveClock();
+    this.#wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: maxMessageBytes, clientTracking: false });
+  }
+
+  get connectionCount(): number {
+    return this.#sessions.size;
+  }
+
+  negotiate(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const hub = hubOf(url);
+    if (!hub.ok) return text(res, 400, hub.error);
+    const auth = this.#o.authenticate(req, url, hub.hub);
+    if (!auth.ok) return text(res, auth.status, auth.message, auth.status === 401 ? { 'www-authenticate': 'Bearer' } : undefined);
+    const version = parseNegotiateVersion(url.searchParams.get('negotiateVersion'));
+    if (!version.ok) return text(res, 400, version.error);
+    if (!this.#o.runtime.hasCapacity()) return json(res, 429, { error: 'The connection limit of this resource has been reached.' });
+    const ids = newConnectionIds();
+    const identity = auth.identity;
+    const query = queryWithout(url, ['negotiateVersion']);
+    this.#owners.set(ids.connectionToken, identity.userId);
+    this.#dispatcher.register(ids.connectionToken, hub.hub, (transport) =>
+      this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport }, ids.connectionToken));
+    const transports = availableTransports(identity.claims['asrs.s.htt']);
+    json(res, 200, negotiateResponse(version.version, ids, transports));
+  }
+
+  /** GET (SSE or a poll), POST (a send) or DELETE (leaving) on `/client/?hub=&id=`. */
+  connection(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const hub = hubOf(url);
+    if (!hub.ok) return text(res, 400, hub.error);
+    const token = url.searchParams.get('id');
+    const refusal = this.#checkCaller(req, url, hub.hub, token);
+    if (refusal) return text(res, refusal.status, refusal.message);
+    this.#dispatcher.request(req, res, token, hub.hub, (status, message) => text(res, status, message));
+  }
+
+  /** A WebSocket upgrade on `/client/?hub=` (with `id` after a negotiate; without, when the client skipped negotiation). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    const refuse = (status: number, message: string) => refuseUpgrade(socket, status, message);
+    const hub = hubOf(url);
+    if (!hub.ok) return refuse(400, hub.error);
+    let token = url.searchParams.get('id');
+    if (token === null) {
+      // skipNegotiation: authenticate here and negotiate on the client's behalf.
+      const auth = this.#o.authenticate(req, url, hub.hub);
+      if (!auth.ok) return refuse(auth.status, auth.message);
+      if (!this.#o.runtime.hasCapacity()) return refuse(429, 'The connection limit of this resource has been reached.');
+      const ids = newConnectionIds();
+      const query = queryWithout(url, []);
+      token = ids.connectionToken;
+      this.#owners.set(token, auth.identity.userId);
+      const identity = auth.identity;
+      this.#dispatcher.register(token, hub.hub, (transport) => this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport }, ids.connectionToken));
+    } else {
+      const refusal = this.#checkCaller(req, url, hub.hub, token);
+      if (refusal) return refuse(refusal.status, refusal.message);
+    }
+    this.#dispatcher.upgrade(token, hub.hub, (accepted) => acceptWebSocket(this.#wss, req, socket, head, this.#o.log, accepted), refuse);
+  }
+
+  /** Ends every client connection (service shutdown): a Close that lets clients reconnect elsewhere. */
+  close(reason = 'The service is shutting down.'): void {
+    for (const s of [...this.#sessions]) s.close(reason, true);
+    this.#dispatcher.closeAll();
+    this.#clock.stop();
+    this.#wss.close();
+  }
+
+  /** The same user as the negotiate, with a token valid for this hub. */
+  #checkCaller(req: IncomingMessage, url: URL, hub: string, token: string | null): { status: number; message: string } | undefined {
+    if (token === null) return undefined; // the dispatcher answers 400
+    if (!this.#owners.has(token)) return { status: 404, message: 'No Connection with that ID' };
+    const auth = this.#o.authenticate(req, url, hub);
+    if (!auth.ok) return auth;
+    if (auth.identity.userId !== this.#owners.get(token)) return { status: 403, message: 'The access token belongs to another user than the connection.' };
+    return undefined;
+  }
+
+  #session(info: ClientConnectionInfo, token: string): SignalRSession {
+    const o = this.#o;
+    const transferFormats = info.transport === 'ServerSentEvents' ? (['Text'] as const) : (['Text', 'Binary'] as const);
+    let connected = false;
+    const session: SignalRSession = new SignalRSession({
+      opened: (s) => {
+        if (!transportAllowed(info.identity, info.transport)) return `The transport ${info.transport} is not allowed by the access token.`;
+        const refusal = o.runtime.connected(info, s);
+        if (refusal !== undefined) return refusal;
+        connected = true;
+        this.#sessions.add(s);
+        return undefined;
+      },
+      message: (s, frame: DecodedFrame) => o.runtime.message(info, s, frame),
+      ended: (s, error) => {
+        this.#owners.delete(token);
+        if (!connected) return;
+        this.#sessions.delete(s);
+        try {
+          o.runtime.disconnected(info, s, error);
+        } catch (err) {
+          o.log.warn({ err, connectionId: info.connectionId }, 'disconnect handling failed');
+        }
+      },
+    }, {
+      connectionId: info.connectionId, clock: this.#clock, transferFormats,
+      maxMessageBytes: o.maxMessageBytes, keepAliveMs: o.keepAliveMs, clientTimeoutMs: o.clientTimeoutMs, handshakeTimeoutMs: o.handshakeTimeoutMs,
+    });
+    return session;
+  }
+}
+
+function transportAllowed(identity: ClientIdentity, transport: TransportName): boolean {
+  const raw = identity.claims['asrs.s.htt'];
+  const mask = typeof raw === 'string' ? Number(raw) : raw;
+  if (typeof mask !== 'number' || !Number.isInteger(mask) || mask < 1 || mask > 7) return true;
+  return (mask & TRANSPORT_BITS[transport]) !== 0;
+}
+
+/** The connect query as upstream sees it (`?hub=chat&foo=bar`), without transport plumbing. */
+function queryWithout(url: URL, names: string[]): string {
+  const q = new URLSearchParams(url.search);
+  for (const n of [...names, 'id', 'access_token', '_']) q.delete(n);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+function text(res: ServerResponse, status: number, message: string, headers?: Record<string, string>): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(message);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': bytes.length }).end(bytes);
+}
+
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = Buffer.from(message);
+  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Refused'}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${message}`);
+}
