@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
-import { configSchema, isKeyVault, type LapisConfig } from './schema.ts';
+import { configSchema, isKeyVault, isSignalR, type LapisConfig } from './schema.ts';
 
 /** A config file larger than this is refused before it is parsed. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -73,7 +73,7 @@ function crossChecks(cfg: LapisConfig): string[] {
   unique((cfg.resources ?? []).map((r, i) => ({ key: r.name.toLowerCase(), path: `$.resources[${i}].name` })), 'resource name');
   (cfg.resources ?? []).forEach((r, i) => {
     if (isKeyVault(r)) return;
-    unique((r.hubs ?? []).map((h, j) => ({ key: h.name.toLowerCase(), path: `$.resources[${i}].hubs[${j}].name` })), 'hub name (hub names are case-insensitive)');
+    if (!isSignalR(r)) unique((r.hubs ?? []).map((h, j) => ({ key: h.name.toLowerCase(), path: `$.resources[${i}].hubs[${j}].name` })), 'hub name (hub names are case-insensitive)');
     const id = r.identity;
     if (id?.type === 'UserAssigned' && Object.keys(id.userAssignedIdentities ?? {}).length !== 1) {
       problems.push(`$.resources[${i}].identity.userAssignedIdentities: a UserAssigned identity needs exactly one identity`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseRoleDefinitionInput, validateCustomRole } from '../access/index.ts';
 import { eventHandlerSettingsSchema } from '../upstream/index.ts';
 import { keyVaultResourceSchema } from '../vault/index.ts';
+import { corsOriginSchema, featuresSchema, upstreamTemplatesSchema } from './signalr.ts';
 
 /**
  * The declarative world file (DESIGN.md "The config file"). Property names follow ARM/Bicep for
@@ -103,11 +104,31 @@ const webPubSub = z.strictObject({
   limits: z.strictObject({ maxConnections: z.number().int().min(1).max(1_000_000).optional() }).optional(),
 });
 
-/** Resource types the format knows but this version does not serve yet: refused, never ignored. */
-const unsupportedResource = z.looseObject({
+/** An Azure SignalR resource (ARM `Microsoft.SignalRService/signalR`); checks shared with ARM in signalr.ts. */
+const signalR = z.strictObject({
   type: z.string().regex(/^Microsoft\.SignalRService\/signalR$/i),
-}).superRefine((r, ctx) => {
-  ctx.addIssue({ code: 'custom', message: `resource type ${r.type} is not supported by this version of Lapis yet`, path: ['type'] });
+  name: name(63, /^[a-zA-Z][a-zA-Z0-9-]{1,61}[a-zA-Z0-9]$/, 'expected 3–63 letters, digits or hyphens, starting with a letter'),
+  resourceGroup: resourceGroupName,
+  subscriptionId: guid.optional(),
+  location: text(64).optional(),
+  identity: resourceIdentity.optional(),
+  ports: z.strictObject({ https: port.optional(), http: port.optional() }).optional(),
+  accessKeys: accessKeys.optional(),
+  tags: z.record(z.string().min(1).max(512), z.string().max(256)).refine((t) => Object.keys(t).length <= 50, 'at most 50 tags').optional(),
+  sku: z.strictObject({
+    name: z.enum(['Free_F1', 'Standard_S1', 'Premium_P1', 'Premium_P2'], { message: 'expected Free_F1, Standard_S1, Premium_P1 or Premium_P2' }),
+    capacity: z.number().int().min(1).max(1000).optional(),
+  }).optional(),
+  properties: z.strictObject({
+    /** ServiceMode (Default, Serverless) and the logging flags; Default mode when absent, as in Azure. */
+    features: featuresSchema.optional(),
+    upstream: z.strictObject({ templates: upstreamTemplatesSchema.optional() }).optional(),
+    cors: z.strictObject({ allowedOrigins: z.array(corsOriginSchema).max(100).optional() }).optional(),
+    disableLocalAuth: z.boolean().optional(),
+    disableAadAuth: z.boolean().optional(),
+  }).optional(),
+  /** Lapis addition (Azure sizes by units): the most concurrent client connections. */
+  limits: z.strictObject({ maxConnections: z.number().int().min(1).max(1_000_000).optional() }).optional(),
 });
 
 const resource = z.unknown().transform((value, ctx) => {
@@ -115,10 +136,10 @@ const resource = z.unknown().transform((value, ctx) => {
   const t = typeof type === 'string' ? type : '';
   const schema = /^Microsoft\.SignalRService\/webPubSub$/i.test(t) ? webPubSub
     : /^Microsoft\.KeyVault\/vaults$/i.test(t) ? keyVaultResourceSchema
-      : /^Microsoft\.SignalRService\/signalR$/i.test(t) ? unsupportedResource
+      : /^Microsoft\.SignalRService\/signalR$/i.test(t) ? signalR
         : null;
   if (!schema) {
-    ctx.addIssue({ code: 'custom', message: 'expected a resource type: Microsoft.SignalRService/webPubSub or Microsoft.KeyVault/vaults', path: ['type'] });
+    ctx.addIssue({ code: 'custom', message: 'expected a resource type: Microsoft.SignalRService/webPubSub, Microsoft.SignalRService/signalR or Microsoft.KeyVault/vaults', path: ['type'] });
     return z.NEVER;
   }
   const r = schema.safeParse(value);
@@ -126,7 +147,7 @@ const resource = z.unknown().transform((value, ctx) => {
     for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
     return z.NEVER;
   }
-  return r.data as z.infer<typeof webPubSub> | z.infer<typeof keyVaultResourceSchema>;
+  return r.data as z.infer<typeof webPubSub> | z.infer<typeof signalR> | z.infer<typeof keyVaultResourceSchema>;
 });
 
 const managementGroupName = name(90, /^[\w.()-]+$/, 'expected a management group id (letters, digits, - _ . ( ))');
@@ -196,6 +217,9 @@ export type UserConfig = z.infer<typeof user>;
 export type UserAssignedIdentityConfig = z.infer<typeof userAssignedIdentity>;
 export type WebPubSubConfig = z.infer<typeof webPubSub>;
 export type KeyVaultResourceConfig = z.infer<typeof keyVaultResourceSchema>;
-export type ResourceConfig = WebPubSubConfig | KeyVaultResourceConfig;
+export type SignalRConfig = z.infer<typeof signalR>;
+export type ResourceConfig = WebPubSubConfig | SignalRConfig | KeyVaultResourceConfig;
 export const isKeyVault = (r: ResourceConfig): r is KeyVaultResourceConfig => /^Microsoft\.KeyVault\/vaults$/i.test(r.type);
+export const isSignalR = (r: ResourceConfig): r is SignalRConfig => /^Microsoft\.SignalRService\/signalR$/i.test(r.type);
+export const isWebPubSub = (r: ResourceConfig): r is WebPubSubConfig => /^Microsoft\.SignalRService\/webPubSub$/i.test(r.type);
 export type RoleAssignmentConfig = z.infer<typeof roleAssignment>;

@@ -11,7 +11,7 @@ export type PrincipalRef = string | { systemAssignedIdentityOf: string };
 export function resolvePrincipalRef(identity: IdentityService, resources: ResourceRegistry, ref: PrincipalRef): { id: string } | { error: string } {
   const dir = identity.directory;
   if (typeof ref !== 'string') {
-    const r = resources.get(ref.systemAssignedIdentityOf);
+    const r = resources.getService(ref.systemAssignedIdentityOf);
     const mi = r ? dir.getManagedIdentityOf(r.id) : undefined;
     if (!mi || mi.type !== 'SystemAssigned') return { error: `resource '${ref.systemAssignedIdentityOf}' has no system-assigned identity (set identity.type to SystemAssigned)` };
     return { id: mi.principalId };

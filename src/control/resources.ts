@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/index.ts';
 import type { EventHandlerSettings } from '../upstream/index.ts';
+import type { SignalRFeature, UpstreamTemplate } from '../config/index.ts';
 import { KEY_VAULT_TYPE, type AccessPolicyEntry } from '../vault/index.ts';
 
 export const WEBPUBSUB_TYPE = 'Microsoft.SignalRService/webPubSub';
+export const SIGNALR_TYPE = 'Microsoft.SignalRService/signalR';
 const KIND = 'control.resource';
+const SIGNALR_KIND = 'control.signalr';
 
 export interface HubRecord {
   name: string;
@@ -17,9 +20,12 @@ export interface ResourceIdentity {
   userAssignedIdentity?: string;
 }
 
-/** A Web PubSub resource as stored: ARM shape plus the values Lapis must keep (keys, ports). */
-export interface ResourceRecord {
-  type: typeof WEBPUBSUB_TYPE;
+/**
+ * What every Microsoft.SignalRService resource (Web PubSub, SignalR) keeps, whatever its kind:
+ * ARM identity, keys, managed identity, its two origins' ports, limits and ARM metadata. The
+ * kind-specific settings live in `properties` (and, for Web PubSub, `hubs`).
+ */
+export interface ServiceResourceBase {
   id: string;
   name: string;
   resourceGroup: string;
@@ -30,16 +36,40 @@ export interface ResourceRecord {
   /** Set by the config file: used as given, never swapped for a free one. */
   declaredPorts: { https?: number; http?: number };
   accessKeys: { primaryKey: string; secondaryKey: string };
-  properties: { disableLocalAuth: boolean };
   identity: ResourceIdentity;
-  hubs: Record<string, HubRecord>;
   limits: { maxConnections?: number };
-  /** Signs client tokens minted by `:generateToken` (valid even with local auth disabled); never shown. */
-  internalKey: string;
   /** ARM metadata, kept as given. The SKU limits nothing here (see `limits`). */
   tags?: Record<string, string>;
   sku?: { name: string; capacity?: number };
 }
+
+/** A Web PubSub resource as stored: ARM shape plus the values Lapis must keep (keys, ports). */
+export interface ResourceRecord extends ServiceResourceBase {
+  type: typeof WEBPUBSUB_TYPE;
+  properties: { disableLocalAuth: boolean };
+  hubs: Record<string, HubRecord>;
+  /** Signs client tokens minted by `:generateToken` (valid even with local auth disabled); never shown. */
+  internalKey: string;
+}
+export type WebPubSubRecord = ResourceRecord;
+
+/** The settings of a SignalR resource, in ARM's spelling (canonical casing; Default mode when no ServiceMode feature). */
+export interface SignalRProperties {
+  features: SignalRFeature[];
+  upstream: { templates: UpstreamTemplate[] };
+  cors: { allowedOrigins: string[] };
+  disableLocalAuth: boolean;
+  disableAadAuth: boolean;
+}
+
+/** An Azure SignalR resource as stored. Its service mode: `serviceModeOf(record.properties.features)`. */
+export interface SignalRRecord extends ServiceResourceBase {
+  type: typeof SIGNALR_TYPE;
+  properties: SignalRProperties;
+}
+
+/** Any resource with its own data-plane origins and access keys. */
+export type ServiceResourceRecord = ResourceRecord | SignalRRecord;
 
 /** A Key Vault (secrets) resource; its secrets live with the vault service. */
 export interface VaultRecord {
@@ -62,13 +92,17 @@ export function webPubSubId(subscriptionId: string, resourceGroup: string, name:
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.SignalRService/webPubSub/${name}`;
 }
 
+export function signalRId(subscriptionId: string, resourceGroup: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.SignalRService/signalR/${name}`;
+}
+
 /** Azure's access keys: 32 random bytes, base64 (44 characters). */
 export function generateAccessKey(): string {
   return randomBytes(32).toString('base64');
 }
 
 /** One kind of record by case-insensitive name, in memory and written through to the store. */
-class NamedRecords<T extends { name: string }> {
+export class NamedRecords<T extends { name: string }> {
   readonly #store: Store;
   readonly #kind: string;
   readonly #byName = new Map<string, T>();
@@ -102,22 +136,72 @@ class NamedRecords<T extends { name: string }> {
   }
 }
 
+/** The records of one Microsoft.SignalRService kind, with the key operations every kind shares. */
+export class ServiceRecords<T extends ServiceResourceRecord> extends NamedRecords<T> {
+  readonly type: T['type'];
+
+  constructor(store: Store, kind: string, type: T['type']) {
+    super(store, kind);
+    this.type = type;
+  }
+
+  /** Azure's regenerateKey: a new value for one key; the other keeps working meanwhile. */
+  async regenerateKey(name: string, which: 'Primary' | 'Secondary'): Promise<T> {
+    const r = this.get(name);
+    if (!r) throw new Error(`no resource ${name}`);
+    const next = { ...r, accessKeys: { ...r.accessKeys, [which === 'Primary' ? 'primaryKey' : 'secondaryKey']: generateAccessKey() } };
+    await this.put(next);
+    return next;
+  }
+
+  /** Keeps the ports a resource's listeners got, so its connection strings survive restarts. */
+  async rememberPorts(name: string, ports: { https: number; http: number }): Promise<void> {
+    const r = this.get(name);
+    if (r && (r.ports.https !== ports.https || r.ports.http !== ports.http)) await this.put({ ...r, ports });
+  }
+}
+
 /**
- * Resources by name (names are unique per Lapis, case-insensitive, as they would be per DNS
- * zone in Azure): Web PubSub resources and Key Vaults. In memory, written through to the store.
+ * Resources by name (names are unique per Lapis across every kind, case-insensitive, as they would
+ * be per DNS zone in Azure): Web PubSub and SignalR resources (`webPubSub`, `signalR`, one generic
+ * `ServiceRecords` each) and Key Vaults. In memory, written through to the store. The unqualified
+ * `list/get/put/delete/regenerateKey` are the Web PubSub kind's, as before SignalR existed.
  */
 export class ResourceRegistry {
-  readonly #webPubSub: NamedRecords<ResourceRecord>;
+  readonly webPubSub: ServiceRecords<ResourceRecord>;
+  readonly signalR: ServiceRecords<SignalRRecord>;
   readonly #vaultsByName: NamedRecords<VaultRecord>;
 
   constructor(store: Store) {
-    this.#webPubSub = new NamedRecords(store, KIND);
+    this.webPubSub = new ServiceRecords<ResourceRecord>(store, KIND, WEBPUBSUB_TYPE);
+    this.signalR = new ServiceRecords<SignalRRecord>(store, SIGNALR_KIND, SIGNALR_TYPE);
     this.#vaultsByName = new NamedRecords(store, VAULT_KIND);
   }
 
   async load(): Promise<void> {
-    await this.#webPubSub.load();
+    await this.webPubSub.load();
+    await this.signalR.load();
     await this.#vaultsByName.load();
+  }
+
+  /** The records of one service kind, by its type (case-insensitive, as ARM compares types). */
+  kind<T extends ServiceResourceRecord>(type: T['type']): ServiceRecords<T> {
+    return (type.toLowerCase() === SIGNALR_TYPE.toLowerCase() ? this.signalR : this.webPubSub) as unknown as ServiceRecords<T>;
+  }
+
+  /** Every Web PubSub and SignalR resource. */
+  services(): ServiceResourceRecord[] {
+    return [...this.webPubSub.list(), ...this.signalR.list()];
+  }
+
+  /** A Web PubSub or SignalR resource by name (system identities are named by their resource). */
+  getService(name: string): ServiceResourceRecord | undefined {
+    return this.webPubSub.get(name) ?? this.signalR.get(name);
+  }
+
+  /** The kind holding a name, if any: names are unique across kinds. */
+  nameTakenBy(name: string): string | undefined {
+    return this.webPubSub.get(name)?.type ?? this.signalR.get(name)?.type ?? this.#vaultsByName.get(name)?.type;
   }
 
   vaults(): VaultRecord[] {
@@ -133,28 +217,23 @@ export class ResourceRegistry {
   }
 
   list(): ResourceRecord[] {
-    return this.#webPubSub.list();
+    return this.webPubSub.list();
   }
 
   get(name: string): ResourceRecord | undefined {
-    return this.#webPubSub.get(name);
+    return this.webPubSub.get(name);
   }
 
   put(r: ResourceRecord): Promise<void> {
-    return this.#webPubSub.put(r);
+    return this.webPubSub.put(r);
   }
 
   /** Removes a Web PubSub resource's record (its listeners and identity are the caller's to stop). */
   delete(name: string): Promise<boolean> {
-    return this.#webPubSub.delete(name);
+    return this.webPubSub.delete(name);
   }
 
-  /** Azure's regenerateKey: a new value for one key; the other keeps working meanwhile. */
-  async regenerateKey(name: string, which: 'Primary' | 'Secondary'): Promise<ResourceRecord> {
-    const r = this.get(name);
-    if (!r) throw new Error(`no resource ${name}`);
-    const next = { ...r, accessKeys: { ...r.accessKeys, [which === 'Primary' ? 'primaryKey' : 'secondaryKey']: generateAccessKey() } };
-    await this.put(next);
-    return next;
+  regenerateKey(name: string, which: 'Primary' | 'Secondary'): Promise<ResourceRecord> {
+    return this.webPubSub.regenerateKey(name, which);
   }
 }

@@ -1,26 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.ts';
-import { isKeyVault, type KeyVaultResourceConfig, type LapisConfig, type ResourceConfig, type WebPubSubConfig } from '../config/index.ts';
-import { checkEventHandlerResources } from '../upstream/index.ts';
+import { isKeyVault, type KeyVaultResourceConfig, type LapisConfig, type ResourceConfig } from '../config/index.ts';
 import { KEY_VAULT_TYPE, POLICY_PERMISSIONS, applyPolicyUpdate, keyVaultId, normalisePolicy } from '../vault/index.ts';
 import type { IdentityService, ManagedIdentity } from '../identity/index.ts';
 import { resolvePrincipalRef } from './principal-ref.ts';
-import { ResourceIdentityError, applyResourceIdentity, parseArmIdentity } from './resource-identity.ts';
-import { ResourceRegistry, WEBPUBSUB_TYPE, generateAccessKey, webPubSubId, type HubRecord, type ResourceRecord } from './resources.ts';
+import type { ResourceRegistry } from './resources.ts';
+import { DEFAULT_WORLD, WorldError, applyServiceResource, defaultSignalR, defaultWebPubSub } from './world-services.ts';
 
 const SETTINGS_KIND = 'control.settings';
-interface WorldSettings { tenantId: string; subscriptionId: string; defaultWorldCreated?: boolean; bootstrapAdminAppId?: string }
+interface WorldSettings {
+  tenantId: string;
+  subscriptionId: string;
+  defaultWorldCreated?: boolean;
+  /** The default SignalR resource came later than the default world: data directories from before get it once. */
+  defaultSignalRCreated?: boolean;
+  bootstrapAdminAppId?: string;
+}
 
 /** Where the host's own system-assigned identity lives (the machine Lapis runs on). */
 export const HOST_RESOURCE_GROUP = 'lapis-host';
 export const hostResourceId = (sub: string) => `/subscriptions/${sub}/resourceGroups/${HOST_RESOURCE_GROUP}/providers/Microsoft.Compute/virtualMachines/lapis-host`;
 
-/** What a newcomer gets with no config file: one resource they can use at once. */
-export const DEFAULT_WORLD = { resourceGroup: 'lapis', webPubSub: 'webpubsub', hub: 'chat' } as const;
 
-export class WorldError extends Error {
-  readonly code = 'LAPIS_CONFIG_INVALID';
-}
+export { WorldError, DEFAULT_WORLD } from './world-services.ts';
 
 export interface World {
   tenantId: string;
@@ -45,6 +47,7 @@ export async function applyWorld(store: Store, identity: IdentityService, resour
     tenantId: (config?.tenantId ?? prior?.tenantId ?? randomUUID()).toLowerCase(),
     subscriptionId: (config?.subscriptionId ?? prior?.subscriptionId ?? randomUUID()).toLowerCase(),
     defaultWorldCreated: prior?.defaultWorldCreated,
+    defaultSignalRCreated: prior?.defaultSignalRCreated,
     bootstrapAdminAppId: prior?.bootstrapAdminAppId,
   };
   const dir = identity.directory;
@@ -85,24 +88,25 @@ export async function applyWorld(store: Store, identity: IdentityService, resour
   }
 
   await resources.load();
-  const declared: ResourceConfig[] = config ? config.resources ?? [] : settings.defaultWorldCreated ? [] : [defaultWebPubSub()];
+  const defaults: ResourceConfig[] = [
+    ...(settings.defaultWorldCreated ? [] : [defaultWebPubSub()]),
+    // Skipped when a resource of that name was made meanwhile (names are unique across kinds).
+    ...(settings.defaultSignalRCreated || resources.nameTakenBy(DEFAULT_WORLD.signalR) ? [] : [defaultSignalR()]),
+  ];
+  const declared: ResourceConfig[] = config ? config.resources ?? [] : defaults;
   for (const [i, r] of declared.entries()) {
-    if (!isKeyVault(r)) await applyWebPubSub(identity, resources, settings, r, `$.resources[${i}]`);
+    if (!isKeyVault(r)) await applyServiceResource(identity, resources, settings, r, `$.resources[${i}]`);
   }
   // Vaults after the other resources: an access policy may name a resource's system identity.
   for (const [i, r] of declared.entries()) {
     if (isKeyVault(r)) await applyKeyVault(identity, resources, settings, r, `$.resources[${i}]`);
   }
-  if (!config) settings.defaultWorldCreated = true;
+  if (!config) {
+    settings.defaultWorldCreated = true;
+    settings.defaultSignalRCreated = true;
+  }
   await store.put(SETTINGS_KIND, 'world', settings);
   return { tenantId: settings.tenantId, subscriptionId: settings.subscriptionId, hostIdentity, bootstrapAdmin, bootstrapAdminAppId: settings.bootstrapAdminAppId };
-}
-
-function defaultWebPubSub(): WebPubSubConfig {
-  return {
-    type: WEBPUBSUB_TYPE, name: DEFAULT_WORLD.webPubSub, resourceGroup: DEFAULT_WORLD.resourceGroup,
-    identity: { type: 'SystemAssigned' }, hubs: [{ name: DEFAULT_WORLD.hub, properties: { anonymousConnectPolicy: 'deny' } }],
-  };
 }
 
 async function applyKeyVault(identity: IdentityService, resources: ResourceRegistry, settings: WorldSettings, r: KeyVaultResourceConfig, path: string): Promise<void> {
@@ -134,46 +138,3 @@ async function applyKeyVault(identity: IdentityService, resources: ResourceRegis
 
 /** Every permission of every category: removing it drops a principal's entry entirely. */
 const ALL_PERMISSIONS = Object.fromEntries(Object.entries(POLICY_PERMISSIONS).map(([k, v]) => [k, [...v]]));
-
-async function applyWebPubSub(identity: IdentityService, resources: ResourceRegistry, settings: WorldSettings, r: WebPubSubConfig, path: string): Promise<void> {
-  const sub = (r.subscriptionId ?? settings.subscriptionId).toLowerCase();
-  const id = webPubSubId(sub, r.resourceGroup, r.name);
-  const prior = resources.get(r.name);
-  const hubs: Record<string, HubRecord> = { ...(prior?.hubs ?? {}) };
-  for (const [j, h] of (r.hubs ?? []).entries()) {
-    const handlers = h.properties?.eventHandlers;
-    // A ManagedIdentity handler's resource must be an app registered in the tenant (never Graph).
-    const problems = handlers ? checkEventHandlerResources(identity.directory, settings.tenantId, handlers) : [];
-    if (problems.length) {
-      throw new WorldError(problems.map((p) => `${path}.hubs[${j}].properties.eventHandlers${p.path}: ${p.message}`).join('\n  '));
-    }
-    hubs[h.name.toLowerCase()] = { name: h.name, properties: { anonymousConnectPolicy: h.properties?.anonymousConnectPolicy, eventHandlers: handlers } };
-  }
-
-  const declaredPorts = { https: r.ports?.https, http: r.ports?.http };
-  const record: ResourceRecord = {
-    type: WEBPUBSUB_TYPE, id, name: r.name, resourceGroup: r.resourceGroup, subscriptionId: sub, tenantId: settings.tenantId,
-    location: r.location ?? prior?.location ?? 'local',
-    ports: { https: declaredPorts.https ?? prior?.ports.https, http: declaredPorts.http ?? prior?.ports.http },
-    declaredPorts,
-    accessKeys: r.accessKeys ?? prior?.accessKeys ?? { primaryKey: generateAccessKey(), secondaryKey: generateAccessKey() },
-    properties: { disableLocalAuth: r.properties?.disableLocalAuth ?? prior?.properties.disableLocalAuth ?? false },
-    identity: { type: 'None' },
-    hubs,
-    limits: { maxConnections: r.limits?.maxConnections ?? prior?.limits?.maxConnections },
-    internalKey: prior?.internalKey ?? generateAccessKey(),
-    // ARM metadata set through the API is not the config's business: kept as it was.
-    tags: prior?.tags,
-    sku: prior?.sku,
-  };
-
-  // A resource has at most one managed identity: its system one, or one user-assigned.
-  try {
-    const want = r.identity ? parseArmIdentity(r.identity) : prior?.identity ?? { type: 'None' as const };
-    record.identity = await applyResourceIdentity(identity.directory, record, want);
-  } catch (err) {
-    if (err instanceof ResourceIdentityError) throw new WorldError(`${path}.identity.${err.field}: ${err.message}`);
-    throw err;
-  }
-  await resources.put(record);
-}
