@@ -1,22 +1,13 @@
 /**
- * HS256 verification against the resource's access keys (HMAC key = UTF-8 bytes of the key text,
- * not base64-decoded — reference §2.1), with 5 minutes of clock skew as the service.
- *
- * Why not jose's `jwtVerify` here: jose verifies through WebCrypto, whose HMAC runs asynchronously
- * on the libuv thread pool. This check sits on the hot path of every REST call and every client
- * connection; the benchmark showed pipelined `sendToAll` calls each finishing in their own event
- * loop turn (so broadcasts could not share one write flush) and ~15k verifications/s against
- * ~220k/s for node:crypto's synchronous HMAC. The algorithm is pinned, the comparison is constant
- * time, and the time claims are checked as jose checks them. RS256 tokens still go through jose.
+ * HS256 access-key tokens of Web PubSub (reference §2.1). The verification itself (synchronous
+ * node:crypto HMAC, pinned algorithm, time claims with 5 minutes of skew) is shared with SignalR
+ * in ../../common/hmac-jwt.ts; this file keeps Web PubSub's entry points and its `aud` rule.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { JWTPayload } from 'jose';
-import { AuthenticationError } from '../errors.ts';
+import { verifyHmacJwt } from '../../common/hmac-jwt.ts';
 
-export const CLOCK_SKEW_SECONDS = 300;
-const MAX_TOKEN_LENGTH = 16 * 1024;
-const B64URL = /^[A-Za-z0-9_-]+$/;
+export { CLOCK_SKEW_SECONDS } from '../../common/hmac-jwt.ts';
 
 /** Is this token (structurally) an HS256 JWT? Used by the chain to pick its authenticator. */
 export function isHs256(token: string): boolean {
@@ -27,55 +18,9 @@ export function isHs256(token: string): boolean {
   }
 }
 
-/**
- * Verifies signature (any of `keys`), algorithm and time claims (`exp` required, `nbf` honoured,
- * both with `CLOCK_SKEW_SECONDS` of tolerance); throws a 401 with the reason.
- */
+/** HS256 only (Web PubSub); the shared verifier lives in dataplane/common/hmac-jwt.ts. */
 export function verifyHs256(token: string, keys: readonly string[], now = Math.floor(Date.now() / 1000)): JWTPayload {
-  if (token.length > MAX_TOKEN_LENGTH) throw new AuthenticationError('The access token is malformed.');
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((x) => B64URL.test(x))) throw new AuthenticationError('The access token is malformed.');
-  const [h, p, s] = parts as [string, string, string];
-  const header = decodeJson(h);
-  if (header.alg !== 'HS256') throw new AuthenticationError('The access token must be signed with HS256.');
-  if (header.crit !== undefined) throw new AuthenticationError('The access token is malformed.');
-  const signature = Buffer.from(s, 'base64url');
-  const signed = `${h}.${p}`;
-  let ok = false;
-  for (const key of keys) {
-    if (!key) continue;
-    const mac = createHmac('sha256', key).update(signed).digest();
-    // Every key is tried (no early exit), so timing does not tell which key matched.
-    if (mac.length === signature.length && timingSafeEqual(mac, signature)) ok = true;
-  }
-  if (!ok) throw new AuthenticationError('The access token signature is invalid.');
-  const payload = decodeJson(p) as JWTPayload;
-  for (const claim of ['exp', 'nbf', 'iat'] as const) {
-    if (payload[claim] !== undefined && typeof payload[claim] !== 'number') {
-      throw new AuthenticationError(`The access token is not valid: claim '${claim}' is invalid.`);
-    }
-  }
-  // A token signed with an access key must say when it ends (RFC 8725 §3.10; Azure's validators
-  // require `exp`): without it, one leaked token would open the resource for ever.
-  if (payload.exp === undefined) throw new AuthenticationError("The access token has no expiry: claim 'exp' is required.");
-  if (payload.exp <= now - CLOCK_SKEW_SECONDS) {
-    throw new AuthenticationError(`The access token is expired (its 'exp' is more than ${CLOCK_SKEW_SECONDS} seconds in the past).`);
-  }
-  if (payload.nbf !== undefined && payload.nbf > now + CLOCK_SKEW_SECONDS) {
-    throw new AuthenticationError(`The access token is not valid yet: claim 'nbf' is more than ${CLOCK_SKEW_SECONDS} seconds in the future.`);
-  }
-  return payload;
-}
-
-function decodeJson(part: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch {
-    throw new AuthenticationError('The access token is malformed.');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AuthenticationError('The access token is malformed.');
-  return value as Record<string, unknown>;
+  return verifyHmacJwt(token, keys, { algorithms: ['HS256'], now }).payload;
 }
 
 /**
