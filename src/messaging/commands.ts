@@ -5,17 +5,14 @@
  * the caller merges the partial results.
  */
 import type { GroupAction } from './permissions.ts';
-import type { Payload, Target } from './types.ts';
+import type { Content, Target } from './types.ts';
 
 export type ClusterCommand =
   | {
       type: 'send';
       hub: string;
       target: Target;
-      payload: Payload;
-      from: 'server' | 'group';
-      group?: string | undefined;
-      fromUserId?: string | undefined;
+      content: Content;
       excluded?: string[] | undefined;
       /** Filter expression, compiled on each node by the core's filter compiler. */
       filter?: string | undefined;

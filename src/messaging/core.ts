@@ -175,13 +175,7 @@ export class MessagingCore {
     const filter = cmd.filter ? this.compileFilter(cmd.filter) : undefined;
     const excluded = cmd.excluded && cmd.excluded.length > 0 ? new Set(cmd.excluded) : undefined;
     // One Message object per node: connections of the same wire format share its encoding.
-    const message: Message = {
-      payload: cmd.payload,
-      from: cmd.from,
-      group: cmd.group,
-      fromUserId: cmd.fromUserId,
-      encoded: new Map(),
-    };
+    const message: Message = { content: cmd.content, encoded: new Map() };
     let n = 0;
     for (const c of hub.select(cmd.target)) {
       if (excluded?.has(c.connectionId)) continue;

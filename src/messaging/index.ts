@@ -1,4 +1,4 @@
-export type { DataKind, Payload, Target, Message, CloseRequest, ConnectionSink } from './types.ts';
+export type { DataKind, Payload, Target, Message, Content, WebPubSubContent, InvocationContent, EncodedContent, CloseRequest, ConnectionSink } from './types.ts';
 export type { ClusterCommand, CommandResult, GroupMember } from './commands.ts';
 export type { FilterSubject, ConnectionFilter } from './connection.ts';
 export { Connection } from './connection.ts';

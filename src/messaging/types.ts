@@ -19,16 +19,43 @@ export type Target =
   | { scope: 'user'; userId: string }
   | { scope: 'connection'; connectionId: string };
 
-/** A message as delivered to local connections. */
-export interface Message {
+/**
+ * What a Web PubSub sender sent: a payload, from the REST API (`server`) or published to a group
+ * by a client or a group send (`group`).
+ */
+export interface WebPubSubContent {
+  readonly kind: 'webpubsub';
   readonly payload: Payload;
-  /** `server` = sent through the REST API / application; `group` = published to a group by a client. */
   readonly from: 'server' | 'group';
   readonly group?: string | undefined;
   readonly fromUserId?: string | undefined;
+}
+
+/** What a SignalR sender sent: an invocation of a client method with JSON arguments. */
+export interface InvocationContent {
+  readonly kind: 'invocation';
+  readonly target: string;
+  readonly arguments: readonly unknown[];
+}
+
+/**
+ * A SignalR invocation already framed per hub protocol elsewhere (the REST API's binary body, an
+ * app server's message): forwarded verbatim; recipients of a protocol without bytes get nothing.
+ */
+export interface EncodedContent {
+  readonly kind: 'encoded';
+  readonly bytes: Readonly<Partial<Record<string, Buffer>>>;
+}
+
+/** What was sent, in the sender's own terms. Plain data, so a backplane can ship it. */
+export type Content = WebPubSubContent | InvocationContent | EncodedContent;
+
+/** A message as delivered to local connections. */
+export interface Message {
+  readonly content: Content;
   /**
-   * Encoded frames per wire format, filled lazily by the first connection of that format.
-   * This is what makes fan-out "encode once per (message, wire format)".
+   * Encodings per wire format, made lazily by the first connection of that format and reused by
+   * every other one: what makes fan-out "encode once per (message, wire format)".
    */
   readonly encoded: Map<string, unknown>;
 }

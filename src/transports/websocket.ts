@@ -23,6 +23,8 @@ export class WebSocketTransport implements Transport, Flushable {
   #queue: Buffer[] = [];
   #queued = 0;
   #ended = false;
+  /** Whether the peer sent anything (a message, a pong) since the last heartbeat's ping. */
+  #answered = true;
   /** No more sends: closing, terminated or overflowed (the end event may still be pending). */
   #stopped = false;
 
@@ -34,7 +36,11 @@ export class WebSocketTransport implements Transport, Flushable {
     this.#events = events;
     let protocolError: string | undefined;
     ws.on('message', (data, isBinary) => {
+      this.#answered = true;
       if (!this.#ended) events.data(data as Buffer, isBinary);
+    });
+    ws.on('pong', () => {
+      this.#answered = true;
     });
     // `ws` reports framing errors, oversized messages (1009) and invalid UTF-8 (1007) here, then closes.
     ws.on('error', (err) => {
@@ -81,9 +87,27 @@ export class WebSocketTransport implements Transport, Flushable {
     s.uncork();
   }
 
-  /** A WebSocket ping; the peer's pong (or any message) proves it alive. */
-  ping(): void {
-    if (this.open) this.#ws.ping();
+  /**
+   * Keep-alive at the WebSocket level: a peer that neither answered the previous ping nor sent
+   * anything since is cut; otherwise it is pinged again.
+   */
+  heartbeat(): void {
+    if (!this.open) return;
+    if (!this.#answered) {
+      this.terminate();
+      return;
+    }
+    this.#answered = false;
+    this.#ws.ping();
+  }
+
+  /** Stops reading from the peer (TCP backpressure) until `resume`. */
+  pause(): void {
+    this.#ws.pause();
+  }
+
+  resume(): void {
+    this.#ws.resume();
   }
 
   close(code = 1000, reason = ''): void {

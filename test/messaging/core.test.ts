@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InProcessBackplane } from '../../src/backplane/index.ts';
 import { Connection, MessagingCore, PermissionSet, MAX_LITERAL_RULES, PermissionLimitError } from '../../src/messaging/index.ts';
-import type { ConnectionSink, Message, CloseRequest } from '../../src/messaging/index.ts';
+import type { ConnectionSink, Message, CloseRequest, WebPubSubContent } from '../../src/messaging/index.ts';
 import { jsonFrame, reliableFrame, simpleFrame } from '../../src/protocols/webpubsub/encode.ts';
 import { applyRoles, compileGroupPattern } from '../../src/protocols/webpubsub/index.ts';
 
@@ -32,13 +32,13 @@ test('hubs are case-insensitive, groups case-sensitive; one Message object per f
   const other = add('c', 'other');
   core.join(a.c, 'G');
   core.join(b.c, 'g');
-  core.publish({ type: 'send', hub: 'cHaT', target: { scope: 'hub' }, payload: { kind: 'text', data: Buffer.from('x') }, from: 'server' });
+  core.publish({ type: 'send', hub: 'cHaT', target: { scope: 'hub' }, content: { kind: 'webpubsub', payload: { kind: 'text', data: Buffer.from('x') }, from: 'server' } });
   assert.equal(a.sink.received.length, 1);
   assert.equal(b.sink.received.length, 1);
   assert.equal(other.sink.received.length, 0);
   // The same object reaches every connection: encodings cached on it are shared.
   assert.equal(a.sink.received[0], b.sink.received[0]);
-  core.publish({ type: 'send', hub: 'chat', target: { scope: 'group', group: 'G' }, payload: { kind: 'text', data: Buffer.from('y') }, from: 'server' });
+  core.publish({ type: 'send', hub: 'chat', target: { scope: 'group', group: 'G' }, content: { kind: 'webpubsub', payload: { kind: 'text', data: Buffer.from('y') }, from: 'server' } });
   assert.equal(a.sink.received.length, 2);
   assert.equal(b.sink.received.length, 1);
   assert.equal((await core.request({ type: 'exists', hub: 'CHAT', target: { scope: 'user', userId: 'u1' } })).matched, 1);
@@ -58,21 +58,25 @@ test('connection limit is enforced', () => {
   assert.throws(() => core.register(new Connection('b', 'h', undefined, new Recorder())), /connection limit of 1/);
 });
 
-test('encodings are built once per (message, format)', () => {
-  const m: Message = { payload: { kind: 'json', data: Buffer.from('{"a":1}') }, from: 'group', group: 'g', fromUserId: 'u', encoded: new Map() };
-  const f1 = jsonFrame(m);
-  assert.equal(jsonFrame(m), f1);
-  assert.equal(Buffer.concat(f1.slice(1)).toString(), '{"type":"message","from":"group","group":"g","fromUserId":"u","dataType":"json","data":{"a":1}}');
-  const r1 = reliableFrame(m, 7);
-  const r2 = reliableFrame(m, 12345);
-  assert.equal(r1[3], r2[3]); // the shared body suffix is the same buffer
-  assert.deepEqual(JSON.parse(Buffer.concat(r2.slice(1)).toString()), { sequenceId: 12345, type: 'message', from: 'group', group: 'g', fromUserId: 'u', dataType: 'json', data: { a: 1 } });
-  assert.equal(r2[0]![0], 0x81); // FIN + text opcode
-  assert.equal(r2[0]![1], Buffer.concat(r2.slice(1)).length);
-  assert.equal(simpleFrame(m), simpleFrame(m));
-  const big: Message = { payload: { kind: 'binary', data: Buffer.alloc(70000) }, from: 'server', encoded: new Map() };
-  const header = simpleFrame(big)[0]!;
-  assert.deepEqual([header[0], header[1], header.readUInt32BE(6)], [0x82, 127, 70000]);
+test('encodings are built once per (message, format), WebSocket framing included', () => {
+  const c: WebPubSubContent = { kind: 'webpubsub', payload: { kind: 'json', data: Buffer.from('{"a":1}') }, from: 'group', group: 'g', fromUserId: 'u' };
+  const m: Message = { content: c, encoded: new Map() };
+  const f1 = jsonFrame(m, c);
+  assert.equal(jsonFrame(m, c), f1);
+  assert.equal(f1.webSocketFrame(), f1.webSocketFrame(), 'the frame header is built once too');
+  assert.equal(Buffer.concat(f1.pieces).toString(), '{"type":"message","from":"group","group":"g","fromUserId":"u","dataType":"json","data":{"a":1}}');
+  const r1 = reliableFrame(m, c, 7);
+  const r2 = reliableFrame(m, c, 12345);
+  assert.equal(r1.pieces[2], r2.pieces[2]); // the shared body suffix is the same buffer
+  assert.deepEqual(JSON.parse(Buffer.concat(r2.pieces).toString()), { sequenceId: 12345, type: 'message', from: 'group', group: 'g', fromUserId: 'u', dataType: 'json', data: { a: 1 } });
+  const header = r2.webSocketFrame()[0]!;
+  assert.equal(header[0], 0x81); // FIN + text opcode
+  assert.equal(header[1], r2.length);
+  assert.equal(simpleFrame(m, c), simpleFrame(m, c));
+  const bigContent: WebPubSubContent = { kind: 'webpubsub', payload: { kind: 'binary', data: Buffer.alloc(70000) }, from: 'server' };
+  const big: Message = { content: bigContent, encoded: new Map() };
+  const h = simpleFrame(big, bigContent).webSocketFrame()[0]!;
+  assert.deepEqual([h[0], h[1], h.readUInt32BE(6)], [0x82, 127, 70000]);
 });
 
 test('permissions: roles, literal grants, wildcard roles, revoke overrides, limits', () => {

@@ -101,7 +101,7 @@ test('a reliable client recovers a dropped transport without losing or repeating
 
   // Drop the transport abruptly from the server side (as a network failure would).
   const session = h.service.core.hub('hub')!.connections.get(id)!.sink as any;
-  session.ws.terminate();
+  session.transport.terminate();
   await sleep(50);
   // Sent while the client is away: buffered and replayed on recovery.
   await sc.group('g').sendToAll({ n: 2 });

@@ -100,10 +100,13 @@ function send(ctx: RouteContext, target: Target, allowExcluded: boolean): RouteR
     type: 'send',
     hub: ctx.hub,
     target,
-    payload,
     // REST group sends reach JSON clients as group messages (no fromUserId), as in the service.
-    from: target.scope === 'group' ? 'group' : 'server',
-    group: target.scope === 'group' ? target.group : undefined,
+    content: {
+      kind: 'webpubsub',
+      payload,
+      from: target.scope === 'group' ? 'group' : 'server',
+      group: target.scope === 'group' ? target.group : undefined,
+    },
     excluded: allowExcluded ? ctx.query.all('excluded') : undefined,
     filter,
   });

@@ -2,30 +2,29 @@
  * Service → client encodings. Data messages are encoded once per (message, format) and cached on
  * the message (`Message.encoded`), so a fan-out to N sockets of the same format encodes once.
  */
-import type { Message, Payload } from '../../messaging/index.ts';
-import { frame, frameHeader, OPCODE_BINARY, OPCODE_TEXT } from './frame.ts';
+import type { Message, Payload, WebPubSubContent } from '../../messaging/index.ts';
+import { Outbound } from '../../transports/index.ts';
 
 const SIMPLE = 'wps.simple';
 const JSON_V1 = 'wps.json';
 const JSON_RELIABLE = 'wps.json.reliable';
 
 /** Plain WebSocket clients get the payload bytes as-is: text and json in text frames, binary in binary frames. */
-export function simpleFrame(message: Message): readonly Buffer[] {
-  let f = message.encoded.get(SIMPLE) as Buffer[] | undefined;
+export function simpleFrame(message: Message, content: WebPubSubContent): Outbound {
+  let f = message.encoded.get(SIMPLE) as Outbound | undefined;
   if (!f) {
-    const p = message.payload;
-    f = frame(p.kind === 'binary' ? OPCODE_BINARY : OPCODE_TEXT, p.data);
+    const p = content.payload;
+    f = Outbound.of(p.data, p.kind === 'binary');
     message.encoded.set(SIMPLE, f);
   }
   return f;
 }
 
-/** `json.webpubsub.azure.v1`: one text frame, shared by every socket. */
-export function jsonFrame(message: Message): readonly Buffer[] {
-  let f = message.encoded.get(JSON_V1) as Buffer[] | undefined;
+/** `json.webpubsub.azure.v1`: one text message, shared (with its WebSocket framing) by every socket. */
+export function jsonFrame(message: Message, content: WebPubSubContent): Outbound {
+  let f = message.encoded.get(JSON_V1) as Outbound | undefined;
   if (!f) {
-    const body = Buffer.from(`{${messageFields(message)}}`, 'utf8');
-    f = frame(OPCODE_TEXT, body);
+    f = Outbound.of(Buffer.from(`{${messageFields(content)}}`, 'utf8'));
     message.encoded.set(JSON_V1, f);
   }
   return f;
@@ -35,20 +34,18 @@ const SEQ_PREFIX = Buffer.from('{"sequenceId":');
 
 /**
  * `json.reliable.webpubsub.azure.v1`: the body is `{"sequenceId":<n>,<shared fields>}`. The shared
- * part is encoded once; each socket adds only its header and the digits of its sequence id.
+ * part is encoded once; each socket adds only the digits of its sequence id (and its frame header).
  */
-export function reliableFrame(message: Message, sequenceId: number): Buffer[] {
+export function reliableFrame(message: Message, content: WebPubSubContent, sequenceId: number): Outbound {
   let suffix = message.encoded.get(JSON_RELIABLE) as Buffer | undefined;
   if (!suffix) {
-    suffix = Buffer.from(`,${messageFields(message)}}`, 'utf8');
+    suffix = Buffer.from(`,${messageFields(content)}}`, 'utf8');
     message.encoded.set(JSON_RELIABLE, suffix);
   }
-  const digits = Buffer.from(String(sequenceId), 'latin1');
-  const length = SEQ_PREFIX.length + digits.length + suffix.length;
-  return [frameHeader(OPCODE_TEXT, length), SEQ_PREFIX, digits, suffix];
+  return new Outbound([SEQ_PREFIX, Buffer.from(String(sequenceId), 'latin1'), suffix], false);
 }
 
-function messageFields(m: Message): string {
+function messageFields(m: WebPubSubContent): string {
   let s = `"type":"message","from":"${m.from}"`;
   if (m.group !== undefined) s += `,"group":${JSON.stringify(m.group)}`;
   if (m.fromUserId !== undefined) s += `,"fromUserId":${JSON.stringify(m.fromUserId)}`;
@@ -67,7 +64,7 @@ export function payloadFields(p: Payload): string {
   }
 }
 
-/** A per-connection JSON control frame (ack, system, pong…); JSON protocols use text frames only. */
-export function controlFrame(value: unknown): Buffer[] {
-  return frame(OPCODE_TEXT, Buffer.from(JSON.stringify(value), 'utf8'));
+/** A per-connection JSON control message (ack, system, pong…); JSON protocols use text frames only. */
+export function controlFrame(value: unknown): Outbound {
+  return Outbound.of(Buffer.from(JSON.stringify(value), 'utf8'));
 }

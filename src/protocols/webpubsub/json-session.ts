@@ -78,29 +78,26 @@ export class JsonSession extends ClientSession {
   resume(ws: WebSocket): void {
     clearTimeout(this.#recoveryTimer);
     this.#recoveryTimer = undefined;
-    const old = this.ws;
-    if (old) {
-      this.ws = null; // detach first so its close event is ignored
-      old.terminate();
-    }
+    this.detach();
     this.attach(ws);
-    for (const pieces of this.#buffer!.pending()) this.send(pieces);
+    for (const message of this.#buffer!.pending()) this.send(message);
   }
 
   deliver(message: Message): void {
-    if (this.ended) return;
+    const content = message.content;
+    if (this.ended || content.kind !== 'webpubsub') return;
     const buffer = this.#buffer;
     if (!buffer) {
-      this.send(jsonFrame(message));
+      this.send(jsonFrame(message, content));
       return;
     }
     const sequenceId = buffer.nextSequenceId();
-    const pieces = reliableFrame(message, sequenceId);
-    if (!buffer.push(sequenceId, pieces)) {
+    const out = reliableFrame(message, content, sequenceId);
+    if (!buffer.push(sequenceId, out)) {
       queueMicrotask(() => this.close({ kind: 'policy', reason: 'The reliable message buffer is full.' }));
       return;
     }
-    this.send(pieces); // no-op while detached: the frame waits in the buffer for the resume
+    this.send(out); // no-op while detached: the message waits in the buffer for the resume
   }
 
   close(request: CloseRequest): void {
@@ -121,7 +118,7 @@ export class JsonSession extends ClientSession {
       return;
     }
     this.#recoveryTimer = setTimeout(() => {
-      if (!this.ws) this.end('The client did not reconnect within the recovery window.');
+      if (!this.transport) this.end('The client did not reconnect within the recovery window.');
     }, this.host.recoveryWindowMs);
     this.#recoveryTimer.unref();
   }
@@ -265,10 +262,7 @@ export class JsonSession extends ClientSession {
         type: 'send',
         hub: c.hub,
         target: { scope: 'group', group },
-        payload,
-        from: 'group',
-        group,
-        fromUserId: c.userId,
+        content: { kind: 'webpubsub', payload, from: 'group', group, fromUserId: c.userId },
         excluded: m.noEcho === true ? [c.connectionId] : undefined,
       });
       return;
@@ -317,7 +311,7 @@ export class JsonSession extends ClientSession {
         const reply = await hooks.userEvent(this.context, event, payload);
         // The reply goes out before the ack (the service's order).
         if (reply && !this.ended) {
-          this.deliver({ payload: reply, from: 'server', encoded: new Map() });
+          this.deliver({ content: { kind: 'webpubsub', payload: reply, from: 'server' }, encoded: new Map() });
         }
       } catch (err) {
         failure = ackErrors.invocationFailed(err instanceof Error ? err.message : 'The event handler failed.');

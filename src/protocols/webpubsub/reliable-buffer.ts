@@ -2,13 +2,14 @@
  * Unacknowledged data frames of one reliable connection, kept for replay on recovery.
  * `sequenceAck n` releases every frame with id ≤ n. Limits as the service: 1000 frames or 16 MiB.
  */
+import type { Outbound } from '../../transports/index.ts';
+
 export const MAX_UNACKED_MESSAGES = 1000;
 export const MAX_UNACKED_BYTES = 16 * 1024 * 1024;
 
 interface Entry {
   sequenceId: number;
-  pieces: Buffer[];
-  bytes: number;
+  message: Outbound;
 }
 
 export class ReliableBuffer {
@@ -23,18 +24,16 @@ export class ReliableBuffer {
   }
 
   /** Returns false when the buffer is over its limits (the connection must then be dropped). */
-  push(sequenceId: number, pieces: Buffer[]): boolean {
-    let bytes = 0;
-    for (const p of pieces) bytes += p.length;
-    this.#entries.push({ sequenceId, pieces, bytes });
-    this.#bytes += bytes;
+  push(sequenceId: number, message: Outbound): boolean {
+    this.#entries.push({ sequenceId, message });
+    this.#bytes += message.length;
     return this.size <= MAX_UNACKED_MESSAGES && this.#bytes <= MAX_UNACKED_BYTES;
   }
 
   ack(sequenceId: number): void {
     const e = this.#entries;
     while (this.#head < e.length && e[this.#head]!.sequenceId <= sequenceId) {
-      this.#bytes -= e[this.#head]!.bytes;
+      this.#bytes -= e[this.#head]!.message.length;
       this.#head++;
     }
     // Compact lazily so acks stay O(1) amortised.
@@ -48,7 +47,7 @@ export class ReliableBuffer {
     return this.#entries.length - this.#head;
   }
 
-  *pending(): Iterable<Buffer[]> {
-    for (let i = this.#head; i < this.#entries.length; i++) yield this.#entries[i]!.pieces;
+  *pending(): Iterable<Outbound> {
+    for (let i = this.#head; i < this.#entries.length; i++) yield this.#entries[i]!.message;
   }
 }

@@ -8,7 +8,7 @@ import type { CloseRequest, ConnectionSink, Message, MessagingCore } from '../..
 import { Connection } from '../../messaging/index.ts';
 import type { ClientEventContext, ClientEventHooks } from './hooks.ts';
 import { applyRoles } from './roles.ts';
-import { FrameWriter } from './socket-writer.ts';
+import { WebSocketTransport, type Outbound } from '../../transports/index.ts';
 
 /** What every session needs from the service that owns it. */
 export interface SessionHost {
@@ -45,11 +45,10 @@ export abstract class ClientSession implements ConnectionSink {
   abstract readonly protocol: string;
   readonly connection: Connection;
   protected readonly host: SessionHost;
-  protected ws: WebSocket | null = null;
-  protected writer: FrameWriter | null = null;
+  /** The current WebSocket of this logical connection (a reliable one outlives several). */
+  protected transport: WebSocketTransport | null = null;
   /** Set when the logical connection is over (no more delivery, no recovery). */
   ended = false;
-  #alive = true;
   /** User events of one connection run one after the other (blocking semantics). */
   #events: Promise<void> = Promise.resolve();
   #queuedEvents = 0;
@@ -81,37 +80,37 @@ export abstract class ClientSession implements ConnectionSink {
 
   /** Binds a WebSocket to this session (initial connect, or resume of a reliable session). */
   attach(ws: WebSocket): void {
-    this.ws = ws;
-    this.#alive = true;
-    if (this.#paused) ws.pause();
-    this.writer = new FrameWriter(ws, this.host.maxBufferedBytes, () => this.#onSlowConsumer(ws));
-    let protocolError = false;
-    ws.on('message', (data, isBinary) => {
-      this.#alive = true;
-      if (this.ws !== ws || this.ended) return;
-      try {
-        this.onFrame(data as Buffer, isBinary);
-      } catch (err) {
-        // A bug handling one peer's frame must not take the process down; drop that peer.
-        this.host.log.error({ err, connectionId: this.connection.connectionId }, 'client frame handler failed');
-        protocolError = true;
-        this.closeTransport(CLOSE_INTERNAL, 'Internal server error.');
-      }
+    let internalError = false;
+    const t: WebSocketTransport = new WebSocketTransport(ws, { maxBufferedBytes: this.host.maxBufferedBytes }, {
+      data: (data, isBinary) => {
+        if (this.transport !== t || this.ended) return;
+        try {
+          this.onFrame(data, isBinary);
+        } catch (err) {
+          // A bug handling one peer's frame must not take the process down; drop that peer.
+          this.host.log.error({ err, connectionId: this.connection.connectionId }, 'client frame handler failed');
+          internalError = true;
+          this.closeTransport(CLOSE_INTERNAL, 'Internal server error.');
+        }
+      },
+      end: (why) => {
+        if (this.transport !== t) return; // a replaced transport
+        this.transport = null;
+        if (this.ended) return;
+        if (why.cause === 'overflow') {
+          // The socket could not take even a close frame promptly, so it was cut. The logical
+          // connection ends too: replaying a backlog that overflowed once would only overflow again.
+          this.host.log.warn({ connectionId: this.connection.connectionId }, 'client is not reading: outbound buffer limit reached, dropping it');
+          this.end('The client did not read its messages fast enough.');
+          return;
+        }
+        if (why.cause === 'protocol') this.host.log.debug({ err: why.message, connectionId: this.connection.connectionId }, 'client socket error');
+        const code = why.cause === 'peer' ? (why.code ?? 1006) : 1006;
+        this.onTransportClosed(code, internalError || why.cause === 'protocol');
+      },
     });
-    ws.on('pong', () => {
-      this.#alive = true;
-    });
-    // `ws` reports oversized frames (1009), invalid UTF-8 (1007) and framing errors here and closes.
-    ws.on('error', (err) => {
-      protocolError = true;
-      this.host.log.debug({ err: err.message, connectionId: this.connection.connectionId }, 'client socket error');
-    });
-    ws.on('close', (code) => {
-      if (this.ws !== ws) return; // a replaced transport
-      this.ws = null;
-      this.writer = null;
-      if (!this.ended) this.onTransportClosed(code, protocolError);
-    });
+    this.transport = t;
+    if (this.#paused) t.pause();
   }
 
   /** Transport gone while the logical connection is alive. Default: the connection ends. */
@@ -119,21 +118,21 @@ export abstract class ClientSession implements ConnectionSink {
     this.end(`The client closed the connection (${code}).`);
   }
 
-  /** Writes pre-framed buffers (batched per tick, bounded). */
-  protected send(pieces: readonly Buffer[]): void {
-    this.writer?.write(pieces);
+  /** Queues one message for the client (batched per tick, bounded); nothing while detached. */
+  protected send(message: Outbound): void {
+    this.transport?.send(message);
   }
 
-  /** Flushes queued frames, then closes the socket with a close frame. */
+  /** Flushes queued messages, then closes the socket with a close frame. */
   protected closeTransport(code: number, reason: string): void {
-    const ws = this.ws;
-    if (!ws) return;
-    this.writer?.flush();
-    try {
-      ws.close(code, truncateReason(reason));
-    } catch {
-      ws.terminate();
-    }
+    this.transport?.close(code, truncateReason(reason));
+  }
+
+  /** Drops the current WebSocket without ending the logical connection (a reliable resume replaces it). */
+  protected detach(): void {
+    const old = this.transport;
+    this.transport = null; // first, so its end event is ignored
+    old?.terminate();
   }
 
   /** Ends the logical connection: leaves the core, notifies upstream once. */
@@ -158,7 +157,7 @@ export abstract class ClientSession implements ConnectionSink {
     this.#queuedEvents++;
     if (this.#queuedEvents >= MAX_QUEUED_EVENTS && !this.#paused) {
       this.#paused = true;
-      this.ws?.pause();
+      this.transport?.pause();
     }
     this.#events = this.#events.then(task).catch((err: unknown) => {
       this.host.log.error({ err, connectionId: this.connection.connectionId }, 'user event failed');
@@ -166,32 +165,16 @@ export abstract class ClientSession implements ConnectionSink {
       this.#queuedEvents--;
       if (this.#paused && this.#queuedEvents <= MAX_QUEUED_EVENTS / 2) {
         this.#paused = false;
-        this.ws?.resume();
+        this.transport?.resume();
       }
     });
   }
 
   /** Keep-alive tick: a peer that did not answer the previous ping (nor sent anything) is dropped. */
   heartbeat(): void {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== 1) return;
     // While we are not reading, its pongs wait unread: not the peer's silence.
     if (this.#paused) return;
-    if (!this.#alive) {
-      ws.terminate();
-      return;
-    }
-    this.#alive = false;
-    ws.ping();
-  }
-
-  #onSlowConsumer(ws: WebSocket): void {
-    if (this.ws !== ws) return;
-    this.host.log.warn({ connectionId: this.connection.connectionId }, 'client is not reading: outbound buffer limit reached, dropping it');
-    // The socket cannot take even a close frame promptly; cut it. The logical connection ends too:
-    // replaying a backlog that already overflowed once would only overflow again.
-    this.end('The client did not read its messages fast enough.');
-    ws.terminate();
+    this.transport?.heartbeat();
   }
 }
 

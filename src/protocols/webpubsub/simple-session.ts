@@ -5,7 +5,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { CloseRequest, Message, Payload } from '../../messaging/index.ts';
-import { frame, OPCODE_BINARY, OPCODE_TEXT } from './frame.ts';
+import { Outbound } from '../../transports/index.ts';
 import { simpleFrame } from './encode.ts';
 import type { SessionHost, SessionInit } from './session.ts';
 import { ClientSession, CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_NORMAL, CLOSE_POLICY } from './session.ts';
@@ -32,7 +32,7 @@ export class SimpleSession extends ClientSession {
   }
 
   deliver(message: Message): void {
-    if (!this.ended) this.send(simpleFrame(message));
+    if (!this.ended && message.content.kind === 'webpubsub') this.send(simpleFrame(message, message.content));
   }
 
   close(request: CloseRequest): void {
@@ -60,10 +60,7 @@ export class SimpleSession extends ClientSession {
         type: 'send',
         hub: c.hub,
         target: { scope: 'group', group: mode.group },
-        payload,
-        from: 'group',
-        group: mode.group,
-        fromUserId: c.userId,
+        content: { kind: 'webpubsub', payload, from: 'group', group: mode.group, fromUserId: c.userId },
         excluded: mode.noEcho ? [c.connectionId] : undefined,
       });
       return;
@@ -80,7 +77,7 @@ export class SimpleSession extends ClientSession {
       try {
         const reply = await userEvent(this.context, 'message', payload);
         if (reply && reply.data.length > 0 && !this.ended) {
-          this.send(frame(reply.kind === 'binary' ? OPCODE_BINARY : OPCODE_TEXT, reply.data));
+          this.send(Outbound.of(reply.data, reply.kind === 'binary'));
         }
       } catch (err) {
         this.#fail(CLOSE_INTERNAL, err instanceof Error ? err.message : 'The event handler failed.');
