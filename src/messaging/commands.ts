@@ -29,7 +29,13 @@ export type ClusterCommand =
   | { type: 'grant' | 'revoke'; hub: string; connectionId: string; action: GroupAction; group?: string | undefined }
   | { type: 'exists'; hub: string; target: Target }
   | { type: 'hasPermission'; hub: string; connectionId: string; action: GroupAction; group?: string | undefined }
-  | { type: 'listGroup'; hub: string; group: string };
+  | { type: 'listGroup'; hub: string; group: string }
+  /** Sticky membership (SignalR): the user's open connections join now, later ones on connect. */
+  | { type: 'addUserToGroup'; hub: string; userId: string; group: string; ttlSeconds?: number | undefined }
+  /** Without `group`: every group of the user. Forgets the membership and removes open connections. */
+  | { type: 'removeUserFromGroup'; hub: string; userId: string; group?: string | undefined }
+  /** `matched` 1 when the user is a member: remembered, or one of its open connections is in the group. */
+  | { type: 'userInGroup'; hub: string; userId: string; group: string };
 
 export interface GroupMember {
   connectionId: string;

@@ -10,6 +10,7 @@ import type { Connection, ConnectionFilter } from './connection.ts';
 import { Hub } from './hub.ts';
 import { PermissionLimitError } from './permissions.ts';
 import type { Message, Target } from './types.ts';
+import { UserGroups } from './user-groups.ts';
 
 export interface MessagingCoreOptions {
   /** Backplane channel of this resource (its ARM id). */
@@ -36,6 +37,9 @@ export class MessagingCore {
   readonly #hubs = new Map<string, Hub>();
   readonly #options: MessagingCoreOptions;
   readonly #leave: () => void;
+  /** Sticky user → group memberships; they outlive the user's connections. */
+  readonly #userGroups = new UserGroups();
+  #sweeper: NodeJS.Timeout | undefined;
   readonly #filters = new LRUCache<string, ConnectionFilter>({ max: FILTER_CACHE_SIZE });
   #count = 0;
 
@@ -72,6 +76,9 @@ export class MessagingCore {
     if (hub.connections.has(c.connectionId)) throw new Error(`duplicate connection id ${c.connectionId}`);
     hub.add(c);
     this.#count++;
+    if (c.userId !== undefined && this.#userGroups.size > 0) {
+      for (const g of this.#userGroups.groupsOf(c.hub, c.userId)) hub.join(c, g);
+    }
   }
 
   hasCapacity(): boolean {
@@ -161,6 +168,26 @@ export class MessagingCore {
         if (!c) return { matched: 0 };
         return { matched: 1, allowed: c.permissions.has(command.action, command.group) };
       }
+      case 'addUserToGroup': {
+        this.#userGroups.add(MessagingCore.hubKey(command.hub), command.userId, command.group, command.ttlSeconds);
+        if (command.ttlSeconds !== undefined && command.ttlSeconds > 0) this.#armSweeper();
+        const targets = hub ? [...hub.select({ scope: 'user', userId: command.userId })] : [];
+        for (const c of targets) hub!.join(c, command.group);
+        return { matched: targets.length };
+      }
+      case 'removeUserFromGroup': {
+        const key = MessagingCore.hubKey(command.hub);
+        const groups = command.group !== undefined ? [command.group] : this.#userGroups.removeAll(key, command.userId);
+        if (command.group !== undefined) this.#userGroups.remove(key, command.userId, command.group);
+        const targets = hub ? [...hub.select({ scope: 'user', userId: command.userId })] : [];
+        for (const c of targets) for (const g of command.group !== undefined ? groups : [...c.groups]) hub!.leave(c, g);
+        return { matched: targets.length };
+      }
+      case 'userInGroup': {
+        if (this.#userGroups.has(MessagingCore.hubKey(command.hub), command.userId, command.group)) return { matched: 1 };
+        for (const c of hub?.select({ scope: 'user', userId: command.userId }) ?? []) if (c.groups.has(command.group)) return { matched: 1 };
+        return { matched: 0 };
+      }
       case 'listGroup': {
         const members: GroupMember[] = [];
         for (const c of hub?.select({ scope: 'group', group: command.group }) ?? []) {
@@ -206,7 +233,20 @@ export class MessagingCore {
   }
 
   close(): void {
+    clearInterval(this.#sweeper);
     this.#leave();
+  }
+
+  /** Expired user memberships are dropped, and the user's open connections leave those groups. */
+  #armSweeper(): void {
+    if (this.#sweeper) return;
+    this.#sweeper = setInterval(() => {
+      for (const { hub, userId, group } of this.#userGroups.sweep()) {
+        const h = this.#hubs.get(hub);
+        for (const c of h ? [...h.select({ scope: 'user', userId })] : []) h!.leave(c, group);
+      }
+    }, 1_000);
+    this.#sweeper.unref();
   }
 }
 

@@ -10,9 +10,11 @@ import { encodeJsonMessage, JSON_PING } from './json-protocol.ts';
 import { encodeMsgpackMessage, frameMsgpack, MSGPACK_PING } from './msgpack-protocol.ts';
 import type { HubMessage, HubProtocolName } from './types.ts';
 import { Outbound } from '../../transports/index.ts';
+import type { EncodedContent, InvocationContent, Message } from '../../messaging/index.ts';
 
 // A separate encoder from the protocol module's: SignalRMessage encodings may run while that one is busy.
 const argumentsEncoder = new Encoder({ maxDepth: 128 });
+const CACHE_KEY = 'signalr';
 
 export class SignalRMessage {
   /** Invocation target; undefined for pre-encoded messages. */
@@ -50,6 +52,31 @@ export class SignalRMessage {
    */
   static preEncoded(bytes: Partial<Record<HubProtocolName, Buffer>>): SignalRMessage {
     return new SignalRMessage(undefined, undefined, bytes.json, bytes.messagepack);
+  }
+
+  /** What the messaging core carries (and a backplane ships): the invocation, or the framed bytes. */
+  toContent(): InvocationContent | EncodedContent {
+    if (this.#complete) return { kind: 'invocation', target: this.target!, arguments: this.arguments! };
+    const bytes: Partial<Record<HubProtocolName, Buffer>> = {};
+    if (this.#json) bytes.json = this.#json;
+    if (this.#msgpack) bytes.messagepack = this.#msgpack;
+    return { kind: 'encoded', bytes };
+  }
+
+  /**
+   * The SignalR view of a core message, made by its first SignalR recipient on this node and cached
+   * on the message, so every recipient shares its encodings. Undefined for Web PubSub content.
+   */
+  static of(message: Message): SignalRMessage | undefined {
+    const cached = message.encoded.get(CACHE_KEY) as SignalRMessage | undefined;
+    if (cached) return cached;
+    const c = message.content;
+    let m: SignalRMessage;
+    if (c.kind === 'invocation') m = new SignalRMessage(c.target, c.arguments);
+    else if (c.kind === 'encoded') m = new SignalRMessage(undefined, undefined, c.bytes['json'], c.bytes['messagepack']);
+    else return undefined;
+    message.encoded.set(CACHE_KEY, m);
+    return m;
   }
 
   /** The framed bytes for one protocol, encoded on first use; `undefined` only for a pre-encoded message lacking that protocol. */
