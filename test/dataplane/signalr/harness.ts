@@ -3,6 +3,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
+import { answerFrameworkError } from '../../../src/net/index.ts';
 import { InMemoryTemporaryKeyStore } from '../../../src/dataplane/signalr/auth/index.ts';
 import { mountSignalRRest } from '../../../src/dataplane/signalr/rest/index.ts';
 import type { SignalRRestDeps } from '../../../src/dataplane/signalr/rest/index.ts';
@@ -49,7 +50,11 @@ export async function start(overrides: Partial<SignalRRestDeps> = {}): Promise<H
     log: pino({ level: process.env.LAPIS_TEST_LOG ?? 'silent' }),
     ...overrides,
   };
-  const app = Fastify();
+  // As the resource listeners (src/server/listeners.ts): malformed URLs go to the origin's handler.
+  const app: FastifyInstance = Fastify({
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 1024 },
+    frameworkErrors: (err, req, reply) => answerFrameworkError(app, err, req, reply),
+  });
   mountSignalRRest(app, deps);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
