@@ -1,13 +1,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { startLapis } from '../server/node.ts';
 import { resolveStartOptions, DEFAULTS, OptionError } from '../server/options.ts';
-import { ConfigError, loadConfigFile } from '../config/index.ts';
+import { ConfigError, loadConfigFile, serviceModeOf } from '../config/index.ts';
 import { WorldError } from '../control/index.ts';
 import { createLogger } from '../log/index.ts';
 import type { ReadyInfo } from '../server/ready.ts';
 import { adCommands } from './ad.ts';
 import { roleCommands } from './role.ts';
 import { webpubsubCommands } from './webpubsub.ts';
+import { signalrCommands } from './signalr.ts';
 import { keyvaultCommands } from './keyvault.ts';
 import { CliError } from './client.ts';
 
@@ -16,13 +17,13 @@ const STOP_DEADLINE_MS = 9_000;
 
 export function buildCli(): Command {
   const program = new Command('lapis')
-    .description('Lapis: self-hosted real-time messaging with the wire protocols of Azure Web PubSub and an Entra ID–compatible identity service.')
+    .description('Lapis: self-hosted real-time messaging with the wire protocols of Azure Web PubSub and Azure SignalR and an Entra ID–compatible identity service.')
     .version(process.env.npm_package_version ?? '0.1.0')
     .showHelpAfterError()
     .exitOverride();
 
   program.command('start')
-    .description('Start Lapis: identity (HTTPS), managed-identity endpoints (HTTP) and every resource of the world. With no config file, a default world (one tenant, subscription, resource group and Web PubSub resource) is created.')
+    .description('Start Lapis: identity (HTTPS), managed-identity endpoints (HTTP) and every resource of the world. With no config file, a default world (one tenant, subscription, resource group, a Web PubSub resource and a SignalR resource) is created.')
     .addOption(new Option('-c, --config <file>', 'declarative world file (JSON), applied idempotently at every start').env('LAPIS_CONFIG'))
     .addOption(new Option('-d, --data-dir <dir>', 'state directory (store, TLS material, ready.json)').env('LAPIS_DATA_DIR').default(DEFAULTS.dataDir))
     .addOption(new Option('--http-port <port>', 'plain-HTTP listener: health and managed-identity endpoints (0 = any free port)').env('LAPIS_HTTP_PORT').default(String(DEFAULTS.httpPort)))
@@ -35,7 +36,10 @@ export function buildCli(): Command {
       // One request's stray promise must not end the process for everyone: log it and go on.
       process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection'));
       const node = await startLapis(opts, log);
-      process.stdout.write(describeReady(node.ready, opts.dataDir));
+      process.stdout.write(describeReady(node.ready, opts.dataDir, (name) => {
+        const r = node.resources.signalR.get(name);
+        return r && serviceModeOf(r.properties.features);
+      }));
       if (node.bootstrapAdmin) {
         process.stdout.write([
           'First start: a bootstrap administrator was created. Its secret is shown only now; keep it safe.',
@@ -67,12 +71,18 @@ export function buildCli(): Command {
   program.addCommand(adCommands());
   program.addCommand(roleCommands());
   program.addCommand(webpubsubCommands());
+  program.addCommand(signalrCommands());
   program.addCommand(keyvaultCommands());
   return program;
 }
 
+const MODE_HINT: Record<string, string> = {
+  Default: 'Default (as in Azure: an app server connects with the connection string; for Azure Functions-style use, lapis signalr update --service-mode Serverless)',
+  Serverless: 'Serverless (clients negotiate with tokens your app mints; events go to properties.upstream.templates)',
+};
+
 /** The start-up banner: everything a newcomer needs to point an SDK at this node. */
-export function describeReady(r: ReadyInfo, dataDir: string): string {
+export function describeReady(r: ReadyInfo, dataDir: string, signalRModeOf: (name: string) => string | undefined = () => undefined): string {
   const lines = [
     'Lapis is ready.',
     `  authority host (AZURE_AUTHORITY_HOST): ${r.authorityHost}`,
@@ -84,6 +94,7 @@ export function describeReady(r: ReadyInfo, dataDir: string): string {
     ...r.resources.flatMap((res) => [
       `  ${res.type} "${res.name}": ${res.endpoint ?? res.vaultUri ?? ''}${res.httpEndpoint ? ` (plain HTTP ${res.httpEndpoint})` : ''}`,
       ...(res.connectionString ? [`    connection string: ${res.connectionString}`] : []),
+      ...((m) => (m ? [`    service mode: ${MODE_HINT[m] ?? m}`] : []))(signalRModeOf(res.name)),
     ]),
     `  everything above, as JSON: ${dataDir}/ready.json`,
     '',

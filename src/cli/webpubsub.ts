@@ -1,34 +1,15 @@
 import { Command, Option } from 'commander';
-import { CliError, LapisClient, dataDirOption, printJson as print } from './client.ts';
+import { CliError, dataDirOption, printJson as print } from './client.ts';
+import { ServiceSession, addIdentityCommands, collect, flatten, namedFor, parseBool, type Json, type Target } from './service-commands.ts';
 
-const API_VERSION = '2024-03-01';
-/** What `az webpubsub identity assign --identity` takes for the system-assigned identity. */
-const SYSTEM_ALIASES = ['[system]', 'system'];
-type Json = Record<string, any>;
-
-interface Target { name: string; resourceGroup: string; dataDir: string }
-
-/** A CLI call's connection to the running node, with the lookups commands share. */
-class Session extends LapisClient {
-  /** `/subscriptions/{sub}[/resourceGroups/{rg}]/providers/Microsoft.SignalRService/webPubSub[/{name}[/{rest}]]?api-version=…` */
-  path(resourceGroup: string | undefined, name?: string, rest?: string): string {
-    const sub = `/subscriptions/${this.ready.subscriptionId}`;
-    const rg = resourceGroup ? `/resourceGroups/${encodeURIComponent(resourceGroup)}` : '';
-    const n = name ? `/${encodeURIComponent(name)}` : '';
-    return `${sub}${rg}/providers/Microsoft.SignalRService/webPubSub${n}${rest ? `/${rest}` : ''}?api-version=${API_VERSION}`;
+/** The Web PubSub kind's session: paths below Microsoft.SignalRService/webPubSub. */
+class Session extends ServiceSession {
+  constructor(dataDir: string) {
+    super(dataDir, 'webPubSub');
   }
 }
 
-/** az prints a Web PubSub resource with `properties` flattened (the SDK model flattens them). */
-function flatten(r: Json): Json {
-  const { properties, ...rest } = r;
-  return { ...rest, ...properties };
-}
-
-const named = (cmd: Command): Command => cmd
-  .requiredOption('-n, --name <name>', 'name of the Web PubSub resource')
-  .requiredOption('-g, --resource-group <name>', 'resource group of the resource')
-  .addOption(dataDirOption());
+const named = namedFor('Web PubSub');
 
 const hubNamed = (cmd: Command): Command => named(cmd).requiredOption('--hub-name <hub>', 'name of the hub');
 
@@ -73,15 +54,6 @@ export function parseEventHandlers(tokens: string[]): Json[] {
   return handlers;
 }
 
-function parseBool(flag: string, v: string | boolean | undefined): boolean | undefined {
-  if (v === undefined || typeof v === 'boolean') return v;
-  if (/^(true|yes|1)$/i.test(v)) return true;
-  if (/^(false|no|0)$/i.test(v)) return false;
-  throw new CliError(`${flag} takes true or false (got '${v}')`);
-}
-
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
 /** `lapis webpubsub …`: Web PubSub resources, identities, keys and hub settings, named after `az webpubsub …`. */
 export function webpubsubCommands(): Command {
   const wps = new Command('webpubsub').description('Manage Web PubSub resources: identity, access keys and hub settings, like az webpubsub');
@@ -109,27 +81,7 @@ export function webpubsubCommands(): Command {
       print(flatten(await s.arm('PATCH', s.path(o.resourceGroup, o.name), { properties: { disableLocalAuth } })));
     });
 
-  // ---- identity ------------------------------------------------------------------------------
-  const identity = wps.command('identity').description('The resource\'s managed identity: system-assigned, or one user-assigned');
-  named(identity.command('assign').description('Assign the system-assigned identity ([system]) or one user-assigned identity (its resource id); replaces the current one'))
-    .requiredOption('--identity <identity>', '[system] for the system-assigned identity, or a user-assigned identity\'s resource id')
-    .action(async (o: Target & { identity: string }) => {
-      const s = new Session(o.dataDir);
-      const body = SYSTEM_ALIASES.includes(o.identity.toLowerCase())
-        ? { identity: { type: 'SystemAssigned' } }
-        : { identity: { type: 'UserAssigned', userAssignedIdentities: { [o.identity]: {} } } };
-      print(flatten(await s.arm('PATCH', s.path(o.resourceGroup, o.name), body)));
-    });
-  named(identity.command('remove').description('Remove the managed identity (the system identity\'s service principal is deleted)'))
-    .action(async (o: Target) => {
-      const s = new Session(o.dataDir);
-      print(flatten(await s.arm('PATCH', s.path(o.resourceGroup, o.name), { identity: { type: 'None' } })));
-    });
-  named(identity.command('show').description('Show the managed identity'))
-    .action(async (o: Target) => {
-      const s = new Session(o.dataDir);
-      print((await s.arm('GET', s.path(o.resourceGroup, o.name))).identity ?? null);
-    });
+  addIdentityCommands(wps, 'Web PubSub', 'webPubSub');
 
   // ---- keys ----------------------------------------------------------------------------------
   const key = wps.command('key').description('Access keys and connection strings');

@@ -38,6 +38,8 @@ export interface ServiceResourceBase {
   accessKeys: { primaryKey: string; secondaryKey: string };
   identity: ResourceIdentity;
   limits: { maxConnections?: number };
+  /** Signs client tokens minted by `:generateToken` (valid even with local auth disabled); renewed by the Salt key type; never shown. */
+  internalKey: string;
   /** ARM metadata, kept as given. The SKU limits nothing here (see `limits`). */
   tags?: Record<string, string>;
   sku?: { name: string; capacity?: number };
@@ -48,8 +50,6 @@ export interface ResourceRecord extends ServiceResourceBase {
   type: typeof WEBPUBSUB_TYPE;
   properties: { disableLocalAuth: boolean };
   hubs: Record<string, HubRecord>;
-  /** Signs client tokens minted by `:generateToken` (valid even with local auth disabled); never shown. */
-  internalKey: string;
 }
 export type WebPubSubRecord = ResourceRecord;
 
@@ -155,9 +155,9 @@ export class ServiceRecords<T extends ServiceResourceRecord> extends NamedRecord
   }
 
   /** Keeps the ports a resource's listeners got, so its connection strings survive restarts. */
-  async rememberPorts(name: string, ports: { https: number; http: number }): Promise<void> {
-    const r = this.get(name);
-    if (r && (r.ports.https !== ports.https || r.ports.http !== ports.http)) await this.put({ ...r, ports });
+  async rememberPorts(record: T, ports: { https: number; http: number }): Promise<void> {
+    const r = this.get(record.name) ?? record;
+    if (r.ports.https !== ports.https || r.ports.http !== ports.http || !this.get(record.name)) await this.put({ ...r, ports });
   }
 }
 

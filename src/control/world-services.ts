@@ -47,6 +47,8 @@ function serviceBase(settings: Settings, r: Declared, prior: ServiceResourceBase
     accessKeys: r.accessKeys ?? prior?.accessKeys ?? { primaryKey: generateAccessKey(), secondaryKey: generateAccessKey() },
     identity: { type: 'None' },
     limits: { maxConnections: r.limits?.maxConnections ?? prior?.limits?.maxConnections },
+    // Persisted, so client URLs from :generateToken survive a restart.
+    internalKey: prior?.internalKey ?? generateAccessKey(),
     tags: prior?.tags,
     sku: prior?.sku,
   };
@@ -88,7 +90,6 @@ async function applyWebPubSub(identity: IdentityService, resources: ResourceRegi
     type: WEBPUBSUB_TYPE,
     properties: { disableLocalAuth: r.properties?.disableLocalAuth ?? prior?.properties.disableLocalAuth ?? false },
     hubs,
-    internalKey: prior?.internalKey ?? generateAccessKey(),
   };
   await resources.webPubSub.put(await withIdentity(identity, record, r, prior, path));
 }

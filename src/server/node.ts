@@ -7,15 +7,13 @@ import { openEmbeddedStore, type Store } from '../store/index.ts';
 import { ensureTls } from '../tls/index.ts';
 import { writeAtomic } from '../tls/index.ts';
 import { IdentityService } from '../identity/index.ts';
-import { ResourceRegistry, applyWorld, armRoutes, createAccessControl, type ResourceRecord } from '../control/index.ts';
+import { ResourceRegistry, applyWorld, armRoutes, createAccessControl, type ServiceResourceRecord } from '../control/index.ts';
 import type { AccessControl } from '../access/index.ts';
-import { WebPubSubService } from '../dataplane/webpubsub/index.ts';
-import { EntraAuthenticator } from '../dataplane/webpubsub/auth/entra.ts';
-import { createUpstream, managedIdentityOf, type UpstreamDispatcher } from '../upstream/index.ts';
 import { VaultService } from '../vault/index.ts';
 import type { VaultRecord } from '../control/index.ts';
 import { graphRoutes } from '../control/graph/index.ts';
-import { openListener, registerHealth, type Listener } from './listeners.ts';
+import { openListener, registerHealth } from './listeners.ts';
+import { startService, type ServiceDeps } from './service-origins.ts';
 import { mainHttpFrameworkErrors, mainHttpNotFound, mainHttpsFrameworkErrors, mainHttpsNotFound } from './not-found.ts';
 import { removeReady, writeReady, type ReadyInfo, type ReadyResource } from './ready.ts';
 import type { StartOptions } from './options.ts';
@@ -68,8 +66,8 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     mainHttpNotFound(http.app);
     identity.registerAuthorityRoutes(https.app);
     void https.app.register(async (scope) => graphRoutes(scope, identity));
-    // Web PubSub resources created through the ARM API start here (bound once the node is up).
-    let startCreated = async (_record: ResourceRecord): Promise<void> => { throw new Error('Lapis is still starting'); };
+    // Web PubSub and SignalR resources created through the ARM API start here (bound once the node is up).
+    let startCreated = async (_record: ServiceResourceRecord): Promise<void> => { throw new Error('Lapis is still starting'); };
     let stopDeleted = async (_name: string): Promise<void> => { throw new Error('Lapis is still starting'); };
     void https.app.register(async (scope) => armRoutes(scope, {
       access, identity, resources, startResource: (r) => startCreated(r), stopResource: (n) => stopDeleted(n),
@@ -87,22 +85,25 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
       vaults.push({ service: started.service, origin: started.origin });
       readyResources.push(started.ready);
     }
-    const upstreamShared = {
-      identity, ca: tls.caCertPem,
-      vaultOrigins: () => vaults.map((v) => v.origin),
-      allowPrivateTargets: () => config?.upstream?.allowPrivateTargets ?? false,
+    const serviceDeps: ServiceDeps = {
+      resources, identity, access, host: opts.host, tls: listenerTls, log,
+      upstream: {
+        identity, ca: tls.caCertPem,
+        vaultOrigins: () => vaults.map((v) => v.origin),
+        allowPrivateTargets: () => config?.upstream?.allowPrivateTargets ?? false,
+      },
     };
     const running = new Map<string, { close(): Promise<void>; ready: ReadyResource }>();
-    const startOne = async (record: ResourceRecord) => {
-      const entra = new EntraAuthenticator({ verifier: identity.verifier, check: access.dataActionCheck, tenantId: record.tenantId });
-      const started = await startWebPubSub(record, resources, opts.host, listenerTls, log, entra, upstreamShared);
+    const startOne = async (record: ServiceResourceRecord) => {
+      const started = await startService(record, serviceDeps);
       cleanup.push(started.close);
       readyResources.push(started.ready);
       running.set(record.name.toLowerCase(), started);
       // A changed secret re-resolves the Key Vault references of this resource's handler URLs.
-      for (const v of vaults) v.service.onSecretChanged(() => started.upstream.keyVaultChanged(v.origin));
+      const changed = started.keyVaultChanged;
+      if (changed) for (const v of vaults) v.service.onSecretChanged(() => changed(v.origin));
     };
-    for (const record of resources.list()) await startOne(record);
+    for (const record of resources.services()) await startOne(record);
 
     const ready: ReadyInfo = {
       httpUrl, httpsUrl, authorityHost: httpsUrl, managementEndpoint: httpsUrl,
@@ -153,76 +154,6 @@ function loadIdentityHeader(dataDir: string): string {
   const value = randomBytes(32).toString('base64url');
   writeAtomic(file, value, 0o600);
   return value;
-}
-
-/** Opens a resource's own HTTPS and HTTP origins, both serving one Web PubSub runtime. */
-type UpstreamShared = Pick<Parameters<typeof createUpstream>[0], 'identity' | 'ca' | 'vaultOrigins' | 'allowPrivateTargets'> & { identity: IdentityService };
-
-async function startWebPubSub(record: ResourceRecord, resources: ResourceRegistry, host: string, tls: { key: string; cert: string }, log: Logger, entra: EntraAuthenticator, shared: UpstreamShared) {
-  const rlog = log.child({ resource: record.name });
-  const current = () => resources.get(record.name) ?? record;
-  let endpoint = '';
-  const upstream: UpstreamDispatcher = createUpstream({
-    ...shared,
-    resourceName: record.name, resourceId: record.id, log: rlog.child({ piece: 'upstream' }),
-    publicEndpoint: () => endpoint,
-    getAccessKeys: () => current().accessKeys,
-    getEventHandlers: (hub) => current().hubs[hub.toLowerCase()]?.properties.eventHandlers,
-    getManagedIdentity: () => managedIdentityOf(shared.identity.directory, current()),
-  });
-  const service = new WebPubSubService({
-    name: record.name,
-    resourceId: record.id,
-    getAccessKeys: () => current().accessKeys,
-    isLocalAuthDisabled: () => current().properties.disableLocalAuth,
-    getHubSettings: (hub: string) => current().hubs[hub.toLowerCase()]?.properties,
-    log: rlog,
-    limits: { maxConnections: record.limits?.maxConnections },
-    authenticators: [entra],
-    events: upstream,
-    // Persisted, so client URLs from :generateToken survive a restart.
-    internalSigningKey: () => current().internalKey,
-  });
-  const opened: Listener[] = [];
-  try {
-    const remembered = (declared?: number) => declared === undefined;
-    const httpsL = await openListener({ name: `${record.name}-https`, host, port: record.ports.https ?? 0, tls, log: rlog, fallbackToFreePort: remembered(record.declaredPorts.https) });
-    opened.push(httpsL);
-    const httpL = await openListener({ name: `${record.name}-http`, host, port: record.ports.http ?? 0, log: rlog, fallbackToFreePort: remembered(record.declaredPorts.http) });
-    opened.push(httpL);
-    for (const l of opened) {
-      registerHealth(l.app);
-      service.mount(l.app);
-      await l.app.ready();
-    }
-    // Ports chosen here are kept, so connection strings stay valid across restarts.
-    if (record.ports.https !== httpsL.port || record.ports.http !== httpL.port) {
-      await resources.put({ ...current(), ports: { https: httpsL.port, http: httpL.port } });
-    }
-    endpoint = `https://localhost:${httpsL.port}`;
-    let closed = false;
-    const ready: ReadyResource = {
-      type: record.type, name: record.name, id: record.id, endpoint, httpEndpoint: `http://127.0.0.1:${httpL.port}`,
-      connectionString: `Endpoint=${endpoint};AccessKey=${record.accessKeys.primaryKey};Version=1.0;`,
-    };
-    return {
-      ready,
-      upstream,
-      // Idempotent: a resource deleted at run time is closed then, and again at node stop.
-      close: async () => {
-        if (closed) return;
-        closed = true;
-        await service.close();
-        await upstream.close();
-        for (const l of opened) await l.close();
-      },
-    };
-  } catch (err) {
-    await service.close();
-    await upstream.close();
-    for (const l of opened) await l.close();
-    throw err;
-  }
 }
 
 /** A Key Vault at the root of its own HTTPS origin (the SDK builds secret ids from the origin). */

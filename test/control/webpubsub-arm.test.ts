@@ -83,7 +83,7 @@ test('api-version: required; the versions the SDKs send are accepted, others ref
   // The Microsoft.Authorization API keeps its own versions and routes, also below a Web PubSub scope.
   const assignments = await arm.admin('GET', `${arm.id('chat')}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`);
   assert.equal(assignments.status, 200, JSON.stringify(assignments.body));
-  const unknownType = await arm.admin('GET', `/subscriptions/${S}/resourceGroups/${RG}/providers/Microsoft.SignalRService/signalR?${API}`);
+  const unknownType = await arm.admin('GET', `/subscriptions/${S}/resourceGroups/${RG}/providers/Microsoft.SignalRService/notAType?${API}`);
   assert.equal(unknownType.status, 404);
   assert.equal(unknownType.body.error.code, 'InvalidResourceType');
 });

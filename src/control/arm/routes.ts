@@ -10,19 +10,21 @@ import { authenticateArm, type ArmCaller } from './auth.ts';
 import { ARM, ArmError, SUPPORTED_API_VERSIONS } from './errors.ts';
 import { parseAssignmentFilter, parseDefinitionFilter } from './odata.ts';
 import { permissionJson, roleAssignmentJson, roleDefinitionJson } from './shapes.ts';
-import { isSignalRServicePath, webPubSubArm } from './webpubsub.ts';
+import { isSignalRServicePath, signalRServiceArm } from './service-resource.ts';
+import { webPubSubKind } from './webpubsub.ts';
+import { signalRKind } from './signalr.ts';
 import { isSubscriptionsPath, subscriptionsApi } from './subscriptions.ts';
 import { isMetadata, registerArmMetadata } from './metadata.ts';
 import { isKeyVaultPath, keyVaultArm } from './vaults.ts';
-import type { ResourceRecord, ResourceRegistry } from '../resources.ts';
+import type { ResourceRegistry, ServiceResourceRecord } from '../resources.ts';
 
 export interface ArmDeps {
   access: AccessControl;
   identity: IdentityService;
-  /** With it, the Microsoft.SignalRService (Web PubSub) resource API is served too. */
+  /** With it, the Microsoft.SignalRService (Web PubSub, SignalR) resource API is served too. */
   resources?: ResourceRegistry;
-  /** Starts serving a Web PubSub resource created by PUT; without it, creation is refused (409). */
-  startResource?: (record: ResourceRecord) => Promise<void>;
+  /** Starts serving a Web PubSub or SignalR resource created by PUT; without it, creation is refused (409). */
+  startResource?: (record: ServiceResourceRecord) => Promise<void>;
   stopResource?: (name: string) => Promise<void>;
 }
 
@@ -74,7 +76,9 @@ const single = (v: unknown): string | undefined => (Array.isArray(v) ? (v[0] as 
  */
 export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<void> {
   const { access, identity } = deps;
-  const webPubSub = deps.resources ? webPubSubArm({ access, identity, resources: deps.resources, startResource: deps.startResource, stopResource: deps.stopResource }) : undefined;
+  const signalRService = deps.resources
+    ? signalRServiceArm({ access, identity, resources: deps.resources, startResource: deps.startResource, stopResource: deps.stopResource }, [webPubSubKind, signalRKind])
+    : undefined;
   const keyVault = deps.resources ? keyVaultArm({ access, resources: deps.resources }) : undefined;
   const callers = new WeakMap<FastifyRequest, ArmCaller>();
   const subscriptions = subscriptionsApi({ access, identity });
@@ -119,8 +123,8 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     const q = req.query as Record<string, unknown>;
     const version = single(q['api-version']);
     const method = req.method.toUpperCase();
-    // Microsoft.SignalRService (Web PubSub resources, hubs, keys): its own api-versions.
-    if (webPubSub && isSignalRServicePath(segs)) return webPubSub.handle({ segs, path, method, version, caller, req, reply });
+    // Microsoft.SignalRService (Web PubSub and SignalR resources, hubs, keys): its own api-versions.
+    if (signalRService && isSignalRServicePath(segs)) return signalRService.handle({ segs, path, method, version, caller, req, reply });
     // Microsoft.Resources: the subscriptions and tenants the caller can see (az login, az account).
     if (isSubscriptionsPath(segs)) return subscriptions.handle(segs, method, version, caller);
     if (keyVault && isKeyVaultPath(segs)) return keyVault.handle({ segs, path, method, version, caller, req, reply });

@@ -5,7 +5,7 @@ import {
 } from '../../vault/index.ts';
 import type { ResourceRegistry, VaultRecord } from '../resources.ts';
 import { ARM, ArmError } from './errors.ts';
-import type { SignalRServiceRequest } from './webpubsub.ts';
+import type { ServiceRequest as SignalRServiceRequest } from './service-kind.ts';
 
 /**
  * The ARM-shaped Microsoft.KeyVault API for vaults, as far as Lapis vaults go: reading them and

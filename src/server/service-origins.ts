@@ -1,0 +1,131 @@
+import type { FastifyInstance } from 'fastify';
+import type { AccessControl } from '../access/index.ts';
+import type { ResourceRecord, ResourceRegistry, ServiceRecords, ServiceResourceRecord, SignalRRecord } from '../control/index.ts';
+import { WebPubSubService } from '../dataplane/webpubsub/index.ts';
+import { EntraAuthenticator } from '../dataplane/webpubsub/auth/entra.ts';
+import { SignalRService } from '../dataplane/signalr/index.ts';
+import type { IdentityService } from '../identity/index.ts';
+import type { Logger } from '../log/index.ts';
+import { createUpstream, managedIdentityOf, type UpstreamDispatcher } from '../upstream/index.ts';
+import { openListener, registerHealth, type Listener } from './listeners.ts';
+import type { ReadyResource } from './ready.ts';
+
+/**
+ * Starting a Web PubSub or SignalR resource: each gets its own HTTPS and plain-HTTP origins
+ * (`openServiceOrigins`, shared by every kind), with its kind's data-plane service mounted on both.
+ * Ports chosen once are stored with the record and reused, so connection strings survive restarts.
+ */
+
+export type UpstreamShared = Pick<Parameters<typeof createUpstream>[0], 'ca' | 'vaultOrigins' | 'allowPrivateTargets'> & { identity: IdentityService; ca: string };
+
+export interface ServiceDeps {
+  resources: ResourceRegistry;
+  identity: IdentityService;
+  access: AccessControl;
+  host: string;
+  tls: { key: string; cert: string };
+  log: Logger;
+  upstream: UpstreamShared;
+}
+
+export interface StartedService {
+  ready: ReadyResource;
+  /** Web PubSub only: told when a Key Vault secret changes (handler URLs re-resolve). */
+  keyVaultChanged?: (vaultOrigin: string) => void;
+  /** Idempotent: a resource deleted at run time is closed then, and again at node stop. */
+  close(): Promise<void>;
+}
+
+interface Mountable { mount(app: FastifyInstance): void; close(): Promise<void> }
+
+/** Opens a resource's two origins, mounts `service` on both, remembers the ports. */
+async function openServiceOrigins<T extends ServiceResourceRecord>(record: T, records: ServiceRecords<T>, deps: ServiceDeps, rlog: Logger, service: Mountable, onEndpoint: (endpoint: string) => void, extraClose?: () => Promise<void>): Promise<StartedService> {
+  const opened: Listener[] = [];
+  const closeAll = async () => {
+    await service.close();
+    await extraClose?.();
+    for (const l of opened) await l.close();
+  };
+  try {
+    const remembered = (declared?: number) => declared === undefined;
+    const httpsL = await openListener({ name: `${record.name}-https`, host: deps.host, port: record.ports.https ?? 0, tls: deps.tls, log: rlog, fallbackToFreePort: remembered(record.declaredPorts.https) });
+    opened.push(httpsL);
+    const httpL = await openListener({ name: `${record.name}-http`, host: deps.host, port: record.ports.http ?? 0, log: rlog, fallbackToFreePort: remembered(record.declaredPorts.http) });
+    opened.push(httpL);
+    const endpoint = `https://localhost:${httpsL.port}`;
+    onEndpoint(endpoint);
+    for (const l of opened) {
+      registerHealth(l.app);
+      service.mount(l.app);
+      await l.app.ready();
+    }
+    await records.rememberPorts(record, { https: httpsL.port, http: httpL.port });
+    let closed = false;
+    return {
+      ready: {
+        type: record.type, name: record.name, id: record.id, endpoint, httpEndpoint: `http://127.0.0.1:${httpL.port}`,
+        connectionString: `Endpoint=${endpoint};AccessKey=${record.accessKeys.primaryKey};Version=1.0;`,
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+export function startService(record: ServiceResourceRecord, deps: ServiceDeps): Promise<StartedService> {
+  return record.type === 'Microsoft.SignalRService/signalR' ? startSignalR(record, deps) : startWebPubSub(record, deps);
+}
+
+/** A Web PubSub resource: messaging core, REST API, client endpoint and upstream event handlers. */
+async function startWebPubSub(record: ResourceRecord, deps: ServiceDeps): Promise<StartedService> {
+  const { resources, identity, access } = deps;
+  const rlog = deps.log.child({ resource: record.name });
+  const current = () => resources.webPubSub.get(record.name) ?? record;
+  let endpoint = '';
+  const upstream: UpstreamDispatcher = createUpstream({
+    ...deps.upstream,
+    resourceName: record.name, resourceId: record.id, log: rlog.child({ piece: 'upstream' }),
+    publicEndpoint: () => endpoint,
+    getAccessKeys: () => current().accessKeys,
+    getEventHandlers: (hub) => current().hubs[hub.toLowerCase()]?.properties.eventHandlers,
+    getManagedIdentity: () => managedIdentityOf(identity.directory, current()),
+  });
+  const entra = new EntraAuthenticator({ verifier: identity.verifier, check: access.dataActionCheck, tenantId: record.tenantId });
+  const service = new WebPubSubService({
+    name: record.name,
+    resourceId: record.id,
+    getAccessKeys: () => current().accessKeys,
+    isLocalAuthDisabled: () => current().properties.disableLocalAuth,
+    getHubSettings: (hub: string) => current().hubs[hub.toLowerCase()]?.properties,
+    log: rlog,
+    limits: { maxConnections: record.limits?.maxConnections },
+    authenticators: [entra],
+    events: upstream,
+    // Persisted, so client URLs from :generateToken survive a restart.
+    internalSigningKey: () => current().internalKey,
+  });
+  const started = await openServiceOrigins(record, resources.webPubSub, deps, rlog, service, (e) => { endpoint = e; }, () => upstream.close());
+  return { ...started, keyVaultChanged: (origin) => upstream.keyVaultChanged(origin) };
+}
+
+/** A SignalR resource: the SignalR data plane (src/dataplane/signalr) reads everything from the record. */
+async function startSignalR(record: SignalRRecord, deps: ServiceDeps): Promise<StartedService> {
+  const { resources } = deps;
+  const rlog = deps.log.child({ resource: record.name });
+  let endpoint = '';
+  const service = new SignalRService({
+    record: () => resources.signalR.get(record.name) ?? record,
+    publicEndpoint: () => endpoint,
+    identity: deps.identity,
+    access: deps.access,
+    upstream: { ca: deps.upstream.ca, vaultOrigins: () => deps.upstream.vaultOrigins?.() ?? [], allowPrivateTargets: () => deps.upstream.allowPrivateTargets?.() ?? false },
+    log: rlog,
+  });
+  return openServiceOrigins(record, resources.signalR, deps, rlog, service, (e) => { endpoint = e; });
+}
