@@ -46,6 +46,8 @@ export {
 export type { EventHandlerAuth, EventHandlerConfig, EventHandlerSettings, KeyVaultReference, SystemEvent, TemplatePart } from './settings.ts';
 export { classifyAddress, refuseAddress } from './targets.ts';
 export { VAULT_AUDIENCE } from './keyvault.ts';
+// SignalR serverless mode's upstream (X-ASRS-* requests), composed from the transport above.
+export * from './signalr/index.ts';
 
 export function createUpstream(options: UpstreamOptions): UpstreamDispatcher {
   return new UpstreamDispatcher(options);
