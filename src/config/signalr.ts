@@ -25,7 +25,7 @@ export interface UpstreamTemplate {
   auth?: { type: 'None' } | { type: 'ManagedIdentity'; managedIdentity: { resource: string } } | undefined;
 }
 
-/** A feature's canonical spelling, or the reason it is refused (flags and values are case-insensitive in Azure). */
+/** A feature's canonical spelling (flag and ServiceMode value), or the reason it is refused; matched case-insensitively. */
 export function normaliseFeature(flag: string, value: string): { flag: FeatureFlag; value: string } | { error: string; field: 'flag' | 'value' } {
   const f = FEATURE_FLAGS.find((x) => x.toLowerCase() === flag.toLowerCase());
   if (!f) return { field: 'flag', error: `unknown feature flag '${flag.slice(0, 60)}': expected one of ${FEATURE_FLAGS.join(', ')}` };
@@ -36,7 +36,8 @@ export function normaliseFeature(flag: string, value: string): { flag: FeatureFl
     return { flag: f, value: mode };
   }
   if (!/^(true|false)$/i.test(value)) return { field: 'value', error: `feature ${f} takes True or False (got '${value.slice(0, 60)}')` };
-  return { flag: f, value: value[0]!.toUpperCase() + value.slice(1).toLowerCase() };
+  // Kept as sent: Azure documents "true"/"false", az sends Python's "True"/"False".
+  return { flag: f, value };
 }
 
 /** The service mode a feature list sets: Default when absent, as in Azure. */
