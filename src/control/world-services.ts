@@ -73,6 +73,11 @@ function checkResources(identity: IdentityService, tenantId: string, list: reado
 }
 
 export async function applyServiceResource(identity: IdentityService, resources: ResourceRegistry, settings: Settings, r: Declared, path: string): Promise<void> {
+  // Names are unique across kinds (a resource made at run time may hold the name already).
+  const holder = resources.nameTakenBy(r.name);
+  if (holder && holder.toLowerCase() !== r.type.toLowerCase()) {
+    throw new WorldError(`${path}.name: the name '${r.name}' is already used by a ${holder} resource (created at run time); delete it or choose another name`);
+  }
   if (isSignalR(r)) await applySignalR(identity, resources, settings, r, path);
   else await applyWebPubSub(identity, resources, settings, r as WebPubSubConfig, path);
 }

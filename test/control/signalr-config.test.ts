@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { validateConfig, ConfigError } from '../../src/config/index.ts';
 import { serviceModeOf } from '../../src/config/index.ts';
 import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
-import { RG, world } from './support.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Arm, RG, world } from './support.ts';
 
 const T = '5c0a1d2e-0000-4000-8000-0000000000a5';
 const S = '5c0a1d2e-0000-4000-8000-0000000000b5';
@@ -162,5 +165,21 @@ test('the default world (no config file) has a SignalR resource in Azure\'s Defa
     assert.equal((await fetch(`${fresh.ready.resources[1]!.endpoint}/api/health`)).status, 200);
   } finally {
     await fresh.stop();
+  }
+});
+
+test('a declared SignalR resource whose name a run-time resource of another kind holds stops start-up with the path', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lapis-sr-clash-'));
+  try {
+    const first = await startTestLapis({ dataDir, config: world(T, S, []) });
+    const made = await new Arm(first).admin('PUT', new Arm(first).path('clash'), { location: 'local' });
+    assert.equal(made.status, 201);
+    await first.stop();
+    await assert.rejects(
+      startTestLapis({ dataDir, config: world(T, S, [{ type: 'Microsoft.SignalRService/signalR', name: 'clash', resourceGroup: RG }]) }),
+      /\$\.resources\[0\]\.name: the name 'clash' is already used by a Microsoft\.SignalRService\/webPubSub resource/,
+    );
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
