@@ -58,7 +58,8 @@ export interface SignalRUpstreamOptions {
 /** The last outcome of resolving a template (Key Vault references, token), for status. */
 export interface UpstreamTemplateStatus {
   index: number;
-  status: 'Validated' | 'Failed';
+  /** Resolved: its references and token were obtained for the last request; Failed: `code` and `reason` say why not. */
+  status: 'Resolved' | 'Failed';
   reason?: string | undefined;
   code?: UpstreamErrorCode | undefined;
   checkedAt: string;
@@ -91,7 +92,7 @@ export class SignalRUpstream {
       limits: { ...o.limits, maxResponseBytes: o.limits?.maxResponseBytes ?? MAX_INVOCATION_RESPONSE_BYTES },
       // SignalR upstreams have no abuse protection: only resolution outcomes are reported.
       report: (_hub, index, outcome) => {
-        this.#status.set(index, { index, status: outcome.status, reason: outcome.reason, code: outcome.code, checkedAt: new Date(outcome.checkedAt).toISOString() });
+        if (outcome.status === 'Failed') this.#status.set(index, { index, status: 'Failed', reason: outcome.reason, code: outcome.code, checkedAt: new Date(outcome.checkedAt).toISOString() });
       },
     });
     this.#requests = new SignalRRequestBuilder(new SignatureCache(), () => o.getAccessKeys());
@@ -186,6 +187,7 @@ export class SignalRUpstream {
 
   async #deliver(t: CompiledTemplate, info: SignalRConnectionInfo, category: SignalRCategory, event: string, request: UpstreamRequest): Promise<HttpResult> {
     const target = await this.transport.targets.resolve(t, info.hub);
+    if (this.#status.get(t.index)?.status !== 'Resolved') this.#status.set(t.index, { index: t.index, status: 'Resolved', checkedAt: new Date().toISOString() });
     const url = target.url({ hub: info.hub, category, event });
     return this.transport.delivery.send({ url, authorization: target.authorization }, request);
   }
