@@ -1,28 +1,36 @@
 /**
- * One Azure SignalR resource's runtime — A SEAM, NOT THE DATA PLANE YET.
+ * One Azure SignalR resource's data plane, mounted by the server composition on both of the
+ * resource's origins (HTTPS and plain HTTP), as `WebPubSubService` is: the REST API (rest/), the
+ * client endpoint on every transport (client/), and the messaging core that connects them
+ * (runtime/). Everything is read from the stored record on use, so keys, service mode, auth
+ * switches and CORS changed through ARM take effect at once.
  *
- * The server composition (src/server/node.ts) creates one `SignalRService` per SignalR resource and
- * mounts it on both of the resource's origins (HTTPS and plain HTTP), exactly as it does with
- * `WebPubSubService`: `new SignalRService(ctx)`, `mount(app)` on each origin's fastify app before
- * `app.ready()`, `close()` when the resource is deleted or the node stops.
- *
- * For now it serves nothing of SignalR's own: `GET/HEAD /api/health` is registered on each origin
- * by the server composition (as for every resource origin), and every other route, method and
- * WebSocket upgrade is answered with a data-plane-shaped 404 (`{"code","message"}` and
- * `x-ms-error-code`). The data plane (REST API in rest/, client endpoint in client/, auth in auth/)
- * replaces the not-found handler and the upgrade refusal here; the context below already carries
- * what it needs: the stored record (keys, service mode, upstream templates, auth switches, limits),
- * the identity service (bearer verification, managed-identity tokens for upstream) and access
- * control (RBAC data actions).
+ * Serverless mode: client invocations go to the resource's upstream (when one is set on the
+ * service). Default mode needs app servers (`/server/`), which this version does not serve yet:
+ * clients are refused at the handshake with the service's "not connected" error.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../../access/index.ts';
+import { InProcessBackplane } from '../../backplane/index.ts';
+import { serviceModeOf } from '../../config/signalr.ts';
 import type { SignalRRecord } from '../../control/index.ts';
 import type { IdentityService } from '../../identity/index.ts';
-import { guardSocket, setOriginErrorHandler } from '../../net/index.ts';
+import { MessagingCore } from '../../messaging/index.ts';
+import { InMemoryTemporaryKeyStore, type SignalRKeySource } from './auth/index.ts';
+import { clientTokenAuthenticator, mountClientEndpoint, SignalRClientEndpoint, type ClientConnectionInfo } from './client/index.ts';
+import { mountSignalRRest } from './rest/index.ts';
+import { CoreClientRuntime, CoreHubOperations, type ClientMessageHandler } from './runtime/index.ts';
+
+/** What a serverless upstream does with client events (src/upstream/signalr). */
+export interface SignalRClientEvents {
+  connected(info: ClientConnectionInfo): void;
+  disconnected(info: ClientConnectionInfo, error: string | undefined): void;
+  message: ClientMessageHandler;
+  close(): Promise<void>;
+}
 
 /** What upstream calls of this resource share with every other resource of the node. */
 export interface SignalRUpstreamShared {
@@ -44,59 +52,88 @@ export interface SignalRResourceContext {
   log: Logger;
 }
 
-const NOT_FOUND = 'NotFound';
+/** What Azure answers a client of a Default-mode resource while no app server is connected. */
+export const NO_SERVER_TEXT = 'Azure SignalR Service is not connected yet, please try again later.';
 
 export class SignalRService {
+  readonly core: MessagingCore;
   readonly #ctx: SignalRResourceContext;
+  readonly #keys: SignalRKeySource;
+  readonly #endpoint: SignalRClientEndpoint;
   readonly #upgradeListeners: Array<{ server: Server; listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }> = [];
+  #events: SignalRClientEvents | undefined;
   #closed = false;
 
   constructor(ctx: SignalRResourceContext) {
     this.#ctx = ctx;
+    const record = ctx.record;
+    this.core = new MessagingCore({ channel: record().id, backplane: new InProcessBackplane(), maxConnections: record().limits.maxConnections });
+    this.#keys = {
+      getAccessKeys: () => record().accessKeys,
+      isLocalAuthDisabled: () => record().properties.disableLocalAuth,
+      isAadAuthDisabled: () => record().properties.disableAadAuth,
+      temporaryKeys: new InMemoryTemporaryKeyStore(),
+      internalSigningKey: () => record().internalKey,
+    };
+    const runtime = new CoreClientRuntime(this.core, {
+      onMessage: (info, session, frame) => {
+        if (this.#events) this.#events.message(info, session, frame);
+        else if ((frame.message.type === 1 || frame.message.type === 4) && frame.message.invocationId !== undefined) {
+          session.send({ type: 3, invocationId: frame.message.invocationId, resultKind: 'error', error: `No upstream is configured for hub '${info.hub}'.` });
+        }
+      },
+      onConnected: (info) => this.#events?.connected(info),
+      onDisconnected: (info, error) => this.#events?.disconnected(info, error),
+    });
+    this.#endpoint = new SignalRClientEndpoint({
+      log: ctx.log,
+      authenticate: clientTokenAuthenticator(this.#keys),
+      runtime: {
+        hasCapacity: () => runtime.hasCapacity(),
+        connected: (info, session) => serviceModeOf(record().properties.features) === 'Serverless' ? runtime.connected(info, session) : NO_SERVER_TEXT,
+        message: (info, session, frame) => runtime.message(info, session, frame),
+        disconnected: (info, session, error) => runtime.disconnected(info, session, error),
+      },
+    });
   }
 
   get name(): string {
     return this.#ctx.record().name;
   }
 
-  /** Registers this resource's routes and upgrade handling on one origin. */
+  /** Where client events go in serverless mode (the resource's upstream); set once at start. */
+  setClientEvents(events: SignalRClientEvents): void {
+    this.#events = events;
+  }
+
+  /** Registers this resource's REST API, client endpoint and upgrade handling on one origin. */
   mount(app: FastifyInstance): void {
-    const notFound = (req: FastifyRequest, reply: FastifyReply) => {
-      const message = `No SignalR data-plane operation matches ${req.method.slice(0, 10)} ${(req.url.split('?')[0] ?? '').slice(0, 200)}.`;
-      return reply.code(404).header('x-ms-error-code', NOT_FOUND).send({ code: NOT_FOUND, message });
-    };
-    app.setNotFoundHandler(notFound);
-    app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-      if (status === 500) this.#ctx.log.error({ err }, 'SignalR data-plane request failed');
-      const code = status === 500 ? 'InternalServerError' : 'BadRequest';
-      return reply.code(status).header('x-ms-error-code', code).send({ code, message: status === 500 ? 'An internal error occurred.' : err.message.slice(0, 300) });
+    const ctx = this.#ctx;
+    mountSignalRRest(app, {
+      ...this.#keys,
+      resourceId: ctx.record().id,
+      operations: new CoreHubOperations(this.core),
+      entra: { verifier: ctx.identity.verifier, check: ctx.access.dataActionCheck, tenantId: ctx.record().tenantId },
+      log: ctx.log,
     });
-    setOriginErrorHandler(app, (_err, req, reply) => {
-      void reply.code(400).header('x-ms-error-code', 'BadRequest').send({ code: 'BadRequest', message: `The request ${req.method.slice(0, 10)} could not be parsed.` });
-    });
+    const upgrade = mountClientEndpoint(app, { endpoint: this.#endpoint, allowedOrigins: () => ctx.record().properties.cors.allowedOrigins, log: ctx.log });
     const server = app.server as Server;
-    const listener = (req: IncomingMessage, socket: Duplex) => this.#onUpgrade(req, socket);
+    const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.#closed) return void socket.destroy();
+      upgrade(req, socket, head);
+    };
     server.on('upgrade', listener);
     this.#upgradeListeners.push({ server, listener });
   }
 
-  /** No client endpoint yet: every upgrade is refused with a plain 404 and the socket ended. */
-  #onUpgrade(_req: IncomingMessage, socket: Duplex): void {
-    guardSocket(socket, this.#ctx.log, 'signalr upgrade');
-    if (this.#closed) {
-      socket.destroy();
-      return;
-    }
-    const body = JSON.stringify({ code: NOT_FOUND, message: 'This SignalR resource has no client endpoint yet.' });
-    socket.end(`HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\nx-ms-error-code: ${NOT_FOUND}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-  }
-
-  /** Stops serving: upgrade handlers removed (the listeners themselves are the composition's to close). */
+  /** Stops serving: clients get a Close that lets them reconnect, upgrade handlers go. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const { server, listener } of this.#upgradeListeners) server.off('upgrade', listener);
     this.#upgradeListeners.length = 0;
+    this.#endpoint.close();
+    this.core.close();
+    await this.#events?.close();
   }
 }
