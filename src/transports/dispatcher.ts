@@ -26,6 +26,8 @@ export interface DispatcherOptions {
   inactivityTimeoutMs: number;
   /** A negotiated connection that never starts a transport is forgotten after this long. */
   startTimeoutMs: number;
+  /** Most negotiated connections waiting for their first transport request (a negotiate flood stops here). */
+  maxPendingStarts: number;
 }
 
 /** Built lazily at the first transport request, so that negotiate costs no session. */
@@ -34,6 +36,8 @@ export type ConnectionFactory = (transport: TransportName) => DispatchedConnecti
 interface Entry {
   /** What the token was issued for (a hub): a request naming another scope does not find it. */
   scope: string;
+  /** Who negotiated it (a user id): the caller checks later requests against it. */
+  owner: string | undefined;
   create: ConnectionFactory;
   connection?: DispatchedConnection;
   transport?: Transport;
@@ -49,6 +53,7 @@ export type Reply = (status: number, message: string) => void;
 export class TransportDispatcher {
   readonly #o: DispatcherOptions;
   readonly #entries = new Map<string, Entry>();
+  #pendingStarts = 0;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -58,20 +63,36 @@ export class TransportDispatcher {
     return this.#entries.size;
   }
 
-  /** After a successful negotiate: the token now names a connection that may start. */
-  register(token: string, scope: string, create: ConnectionFactory): void {
+  /**
+   * After a successful negotiate: the token now names a connection that may start. False when too
+   * many negotiated connections are still waiting to start (the caller refuses the negotiate).
+   */
+  register(token: string, scope: string, owner: string | undefined, create: ConnectionFactory): boolean {
+    if (this.#pendingStarts >= this.#o.maxPendingStarts) return false;
+    this.#pendingStarts++;
     const expiry = setTimeout(() => {
       const e = this.#entries.get(token);
-      if (e && !e.transport) this.#entries.delete(token);
+      if (e && !e.connection) {
+        this.#entries.delete(token);
+        this.#pendingStarts--;
+      }
     }, this.#o.startTimeoutMs);
     expiry.unref();
-    this.#entries.set(token, { scope, create, busyPost: false, expiry });
+    this.#entries.set(token, { scope, owner, create, busyPost: false, expiry });
+    return true;
+  }
+
+  /** Who negotiated a live token; `found` false once it is unknown, expired or over. */
+  ownerOf(token: string): { found: boolean; owner?: string | undefined } {
+    const e = this.#entries.get(token);
+    return e ? { found: true, owner: e.owner } : { found: false };
   }
 
   /** Ends every transport and forgets every token (service shutdown). */
   closeAll(): void {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
+    this.#pendingStarts = 0;
     for (const e of entries) {
       clearTimeout(e.expiry);
       e.transport?.terminate();
@@ -170,6 +191,7 @@ export class TransportDispatcher {
 
   #start(token: string, entry: Entry, name: TransportName): DispatchedConnection {
     clearTimeout(entry.expiry);
+    this.#pendingStarts--;
     return (entry.connection = entry.create(name));
   }
 

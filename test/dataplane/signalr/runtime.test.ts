@@ -17,7 +17,7 @@ import { SignalRMessage } from '../../../src/protocols/signalr/index.ts';
 import { SignalRClientEndpoint } from '../../../src/dataplane/signalr/client/index.ts';
 import { CoreClientRuntime, CoreHubOperations } from '../../../src/dataplane/signalr/runtime/index.ts';
 
-async function start(maxConnections?: number) {
+async function start(maxConnections?: number, maxPendingNegotiations?: number) {
   const core = new MessagingCore({ channel: 'sig', backplane: new InProcessBackplane(), maxConnections });
   const endpoint = new SignalRClientEndpoint({
     log: pino({ level: 'silent' }),
@@ -26,6 +26,7 @@ async function start(maxConnections?: number) {
       return token ? { ok: true, identity: { userId: token === 'anon' ? undefined : token, claims: {} } } : { ok: false, status: 401, message: 'no token' };
     },
     runtime: new CoreClientRuntime(core),
+    maxPendingNegotiations,
   });
   const http = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -132,4 +133,17 @@ test('close with a reason reaches the client; closing unknown connections report
   await x;
   const res = await anon.invoke('whatever').catch((e: Error) => e.message);
   assert.match(String(res), /No upstream is configured for hub 'chat'/);
+});
+
+test('a negotiate flood stops at the pending limit with 429', async (t) => {
+  const s = await start(undefined, 2);
+  t.after(() => s.stop());
+  const base = s.url.replace('/client/?hub=Chat', '');
+  const negotiate = () => fetch(`${base}/client/negotiate?hub=chat&negotiateVersion=1`, { method: 'POST', headers: { authorization: 'Bearer flood' } });
+  assert.equal((await negotiate()).status, 200);
+  assert.equal((await negotiate()).status, 200);
+  const refused = await negotiate();
+  assert.equal(refused.status, 429);
+  assert.match(await refused.text(), /Too many negotiated connections/);
+  await assert.rejects(s.connect('x'), /429/);
 });

@@ -19,7 +19,7 @@ async function harness(timing: { keepAliveMs?: number } = {}) {
   const clock = new KeepAliveClock(50);
   const sessions = new Set<SignalRSession>();
   const endings: Array<string | undefined> = [];
-  const dispatcher = new TransportDispatcher({ maxBufferedBytes: 1 << 20, maxSendBytes: 1 << 20, pollTimeoutMs: 2_000, inactivityTimeoutMs: 5_000, startTimeoutMs: 5_000 });
+  const dispatcher = new TransportDispatcher({ maxBufferedBytes: 1 << 20, maxSendBytes: 1 << 20, pollTimeoutMs: 2_000, inactivityTimeoutMs: 5_000, startTimeoutMs: 5_000, maxPendingStarts: 100 });
   const host: SignalRSessionHost = {
     opened: (s) => { sessions.add(s); return undefined; },
     message: (s, { message: m }) => {
@@ -39,7 +39,7 @@ async function harness(timing: { keepAliveMs?: number } = {}) {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'POST' && url.pathname === '/client/negotiate') {
       const ids = newConnectionIds();
-      dispatcher.register(ids.connectionToken, 'chat', (transport) => {
+      dispatcher.register(ids.connectionToken, 'chat', undefined, (transport) => {
         const formats = transport === 'ServerSentEvents' ? ['Text' as const] : ['Text' as const, 'Binary' as const];
         return new SignalRSession(host, { connectionId: ids.connectionId, clock, transferFormats: formats, ...timing });
       });

@@ -29,6 +29,8 @@ export interface ClientEndpointOptions {
   keepAliveMs?: number | undefined;
   clientTimeoutMs?: number | undefined;
   handshakeTimeoutMs?: number | undefined;
+  /** Negotiated connections that have not started a transport yet (30 s each at most); past it negotiate answers 429. */
+  maxPendingNegotiations?: number | undefined;
 }
 
 /** The hub named by `?hub=`, lower-cased, or an error text. */
@@ -44,8 +46,6 @@ export class SignalRClientEndpoint {
   readonly #dispatcher: TransportDispatcher;
   readonly #clock: KeepAliveClock;
   readonly #wss: WebSocketServer;
-  /** Who negotiated each connection token: later requests must be the same user. */
-  readonly #owners = new Map<string, string | undefined>();
   readonly #sessions = new Set<SignalRSession>();
 
   constructor(options: ClientEndpointOptions) {
@@ -57,6 +57,7 @@ export class SignalRClientEndpoint {
       pollTimeoutMs: options.pollTimeoutMs ?? 90_000,
       inactivityTimeoutMs: (options.pollTimeoutMs ?? 90_000) + 15_000,
       startTimeoutMs: 30_000,
+      maxPendingStarts: options.maxPendingNegotiations ?? 10_000,
     });
     this.#clock = new KeepAliveClock();
     this.#wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: maxMessageBytes, clientTracking: false });
@@ -77,9 +78,9 @@ export class SignalRClientEndpoint {
     const ids = newConnectionIds();
     const identity = auth.identity;
     const query = queryWithout(url, ['negotiateVersion']);
-    this.#owners.set(ids.connectionToken, identity.userId);
-    this.#dispatcher.register(ids.connectionToken, hub.hub, (transport) =>
-      this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport }, ids.connectionToken));
+    const registered = this.#dispatcher.register(ids.connectionToken, hub.hub, identity.userId, (transport) =>
+      this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport }));
+    if (!registered) return json(res, 429, { error: 'Too many negotiated connections are waiting to start; try again later.' });
     const transports = availableTransports(identity.claims['asrs.s.htt']);
     json(res, 200, negotiateResponse(version.version, ids, transports));
   }
@@ -108,9 +109,10 @@ export class SignalRClientEndpoint {
       const ids = newConnectionIds();
       const query = queryWithout(url, []);
       token = ids.connectionToken;
-      this.#owners.set(token, auth.identity.userId);
       const identity = auth.identity;
-      this.#dispatcher.register(token, hub.hub, (transport) => this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport }, ids.connectionToken));
+      if (!this.#dispatcher.register(token, hub.hub, identity.userId, (transport) => this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport }))) {
+        return refuse(429, 'Too many negotiated connections are waiting to start; try again later.');
+      }
     } else {
       const refusal = this.#checkCaller(req, url, hub.hub, token);
       if (refusal) return refuse(refusal.status, refusal.message);
@@ -129,14 +131,15 @@ export class SignalRClientEndpoint {
   /** The same user as the negotiate, with a token valid for this hub. */
   #checkCaller(req: IncomingMessage, url: URL, hub: string, token: string | null): { status: number; message: string } | undefined {
     if (token === null) return undefined; // the dispatcher answers 400
-    if (!this.#owners.has(token)) return { status: 404, message: 'No Connection with that ID' };
+    const negotiated = this.#dispatcher.ownerOf(token);
+    if (!negotiated.found) return { status: 404, message: 'No Connection with that ID' };
     const auth = this.#o.authenticate(req, url, hub);
     if (!auth.ok) return auth;
-    if (auth.identity.userId !== this.#owners.get(token)) return { status: 403, message: 'The access token belongs to another user than the connection.' };
+    if (auth.identity.userId !== negotiated.owner) return { status: 403, message: 'The access token belongs to another user than the connection.' };
     return undefined;
   }
 
-  #session(info: ClientConnectionInfo, token: string): SignalRSession {
+  #session(info: ClientConnectionInfo): SignalRSession {
     const o = this.#o;
     const transferFormats = info.transport === 'ServerSentEvents' ? (['Text'] as const) : (['Text', 'Binary'] as const);
     let connected = false;
@@ -151,7 +154,6 @@ export class SignalRClientEndpoint {
       },
       message: (s, frame: DecodedFrame) => o.runtime.message(info, s, frame),
       ended: (s, error) => {
-        this.#owners.delete(token);
         if (!connected) return;
         this.#sessions.delete(s);
         try {
