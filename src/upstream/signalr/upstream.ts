@@ -69,7 +69,7 @@ export interface UpstreamTemplateStatus {
 const FAILURE_TEXT: Partial<Record<UpstreamErrorCode, string>> = {
   UpstreamTimeout: 'the upstream did not answer in time',
   UpstreamNetworkError: 'the upstream could not be reached',
-  UpstreamResponseTooLarge: `the upstream response is larger than ${MAX_INVOCATION_RESPONSE_BYTES / 1024 / 1024} MB`,
+  UpstreamResponseTooLarge: 'the upstream response is too large',
   UpstreamQueueFull: 'too many requests are waiting for the upstream',
   UpstreamTargetRefused: 'the upstream address is not allowed',
   UpstreamShuttingDown: 'the service is shutting down',
@@ -172,7 +172,7 @@ export class SignalRUpstream {
     if (template === undefined || this.transport.closed) return;
     const where = { hub: info.hub, handler: template.index, event };
     this.transport.background.run(async () => {
-      const queued = this.#lanes.run(info.connectionId, async () => {
+    const queued = this.#lanes.run(info.connectionId, async () => {
         try {
           const res = await this.#deliver(template, info, category, event, build());
           if (res.status < 200 || res.status > 299) this.#o.log.debug({ resource: this.#o.resourceName, ...where, status: res.status }, 'upstream answered with a non-success status');
