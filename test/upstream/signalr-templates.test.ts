@@ -8,6 +8,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileTemplate, parsePattern, TemplateCache } from '../../src/upstream/index.ts';
 import type { SignalRUpstreamTemplate } from '../../src/upstream/index.ts';
+import type { UpstreamTemplate } from '../../src/config/signalr.ts';
+
+// The config piece's templates are what the upstream takes, without conversion.
+const _fromConfig: (t: UpstreamTemplate) => SignalRUpstreamTemplate = (t) => t;
+void _fromConfig;
 import { sleep, startHarness, until } from './support.ts';
 import type { Harness } from './support.ts';
 import { startSignalRServerless, startUpstreamApp } from './signalr-support.ts';
