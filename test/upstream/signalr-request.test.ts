@@ -51,7 +51,7 @@ test('answers: framed Completions pass as they are; empty/204 → void; other st
   assert.deepEqual(invocationReply('json', '1', 200, Buffer.alloc(0)), { completion: { type: 3, invocationId: '1', resultKind: 'void' } });
   assert.deepEqual(invocationReply('json', '1', 204, Buffer.from('ignored')), { completion: { type: 3, invocationId: '1', resultKind: 'void' } });
   assert.deepEqual(invocationReply('json', '1', 401, Buffer.alloc(0)), { completion: { type: 3, invocationId: '1', resultKind: 'error', error: 'Invocation failed, status code 401' } });
-  for (const [protocol, bad] of [['json', '{"type":3,"invocationId":"1"}'], ['json', 'not json\u001e'], ['messagepack', Buffer.from([10, 1, 2])], ['messagepack', body]] as const) {
+  for (const [protocol, bad] of [['json', '{"type":3,"invocationId":"1"}'], ['json', 'not json\u001e'], ['messagepack', Buffer.from([10, 1, 2])], ['messagepack', body], ['json', '{"type":3,"invocationId":"2","result":5}\u001e'], ['json', '{"type":6}\u001e']] as const) {
     const r = invocationReply(protocol, '1', 200, Buffer.from(bad));
     assert.ok('completion' in r && r.completion.resultKind === 'error' && /not a framed/.test(r.completion.error), `${protocol} ${String(bad)}`);
   }
