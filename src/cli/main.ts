@@ -76,10 +76,13 @@ export function buildCli(): Command {
   return program;
 }
 
-const MODE_HINT: Record<string, string> = {
-  Default: 'Default (as in Azure: an app server connects with the connection string; for Azure Functions-style use, lapis signalr update --service-mode Serverless)',
-  Serverless: 'Serverless (clients negotiate with tokens your app mints; events go to properties.upstream.templates)',
-};
+/** How the banner explains a SignalR resource's service mode, with the command that switches it. */
+function modeHint(mode: string, name: string, id: string): string {
+  const rg = /\/resourceGroups\/([^/]+)\//i.exec(id)?.[1] ?? '<resource group>';
+  return mode === 'Serverless'
+    ? `Serverless (clients connect with tokens your app mints, e.g. POST /api/hubs/{hub}/:generateToken; client events go to properties.upstream.templates)`
+    : `${mode} (as in Azure: clients need a connected app server; lapis signalr update -n ${name} -g ${rg} --service-mode Serverless switches)`;
+}
 
 /** The start-up banner: everything a newcomer needs to point an SDK at this node. */
 export function describeReady(r: ReadyInfo, dataDir: string, signalRModeOf: (name: string) => string | undefined = () => undefined): string {
@@ -94,7 +97,7 @@ export function describeReady(r: ReadyInfo, dataDir: string, signalRModeOf: (nam
     ...r.resources.flatMap((res) => [
       `  ${res.type} "${res.name}": ${res.endpoint ?? res.vaultUri ?? ''}${res.httpEndpoint ? ` (plain HTTP ${res.httpEndpoint})` : ''}`,
       ...(res.connectionString ? [`    connection string: ${res.connectionString}`] : []),
-      ...((m) => (m ? [`    service mode: ${MODE_HINT[m] ?? m}`] : []))(signalRModeOf(res.name)),
+      ...((m) => (m ? [`    service mode: ${modeHint(m, res.name, res.id)}`] : []))(signalRModeOf(res.name)),
     ]),
     `  everything above, as JSON: ${dataDir}/ready.json`,
     '',

@@ -27,9 +27,16 @@ export function defaultWebPubSub(): WebPubSubConfig {
   };
 }
 
-/** Azure's own default mode (Default: an app server connects); the banner says how to switch to Serverless. */
+/**
+ * Serverless, declared explicitly (Azure's own default is Default mode): Default mode needs an app
+ * server connected to the service, which this version does not serve, so a Default-mode resource
+ * would refuse a newcomer's every client. The banner prints the mode and how to switch.
+ */
 export function defaultSignalR(): SignalRConfig {
-  return { type: SIGNALR_TYPE, name: DEFAULT_WORLD.signalR, resourceGroup: DEFAULT_WORLD.resourceGroup, identity: { type: 'SystemAssigned' } };
+  return {
+    type: SIGNALR_TYPE, name: DEFAULT_WORLD.signalR, resourceGroup: DEFAULT_WORLD.resourceGroup, identity: { type: 'SystemAssigned' },
+    properties: { features: [{ flag: 'ServiceMode', value: 'Serverless', properties: {} }] },
+  };
 }
 
 interface Settings { tenantId: string; subscriptionId: string }

@@ -155,12 +155,12 @@ function problemsOf(config: object): string[] {
   return [];
 }
 
-test('the default world (no config file) has a SignalR resource in Azure\'s Default mode, next to the Web PubSub one', async () => {
+test('the default world (no config file) has a SignalR resource, Serverless (declared), next to the Web PubSub one', async () => {
   const fresh = await startTestLapis();
   try {
     assert.deepEqual(fresh.ready.resources.map((r) => `${r.type} ${r.name}`), ['Microsoft.SignalRService/webPubSub webpubsub', 'Microsoft.SignalRService/signalR signalr']);
     const r = fresh.node.resources.signalR.get('signalr')!;
-    assert.equal(serviceModeOf(r.properties.features), 'Default');
+    assert.equal(serviceModeOf(r.properties.features), 'Serverless');
     assert.equal(r.identity.type, 'SystemAssigned');
     assert.equal((await fetch(`${fresh.ready.resources[1]!.endpoint}/api/health`)).status, 200);
   } finally {

@@ -57,10 +57,10 @@ test('lapis start: banner, ready.json (owner-only), health on both listeners, cl
   assert.equal(statSync(join(dir, 'ready.json')).mode & 0o777, 0o600);
   assert.match(ready.tenantId, /^[0-9a-f-]{36}$/);
   assert.equal(ready.authorityHost, ready.httpsUrl);
-  // The default world: one Web PubSub and one SignalR resource (Azure's Default mode, said in the banner).
+  // The default world: one Web PubSub and one SignalR resource (Serverless: the mode this version serves clients in; said in the banner).
   assert.deepEqual(ready.resources.map((r: { type: string }) => r.type), ['Microsoft.SignalRService/webPubSub', 'Microsoft.SignalRService/signalR']);
   assert.match(banner, /Microsoft\.SignalRService\/signalR "signalr": https:\/\/localhost:\d+/);
-  assert.match(banner, /service mode: Default/);
+  assert.match(banner, /service mode: Serverless/);
   assert.ok(ready.managedIdentity.identityHeader.length >= 32);
   assert.match(ready.managedIdentity.systemAssigned.clientId, /^[0-9a-f-]{36}$/);
 
