@@ -61,10 +61,15 @@ export class MessagingCore {
     return this.#hubs.get(MessagingCore.hubKey(name));
   }
 
+  /** A connection on this node, by hub and id. */
+  connection(hub: string, connectionId: string): Connection | undefined {
+    return this.#hubs.get(MessagingCore.hubKey(hub))?.get(connectionId);
+  }
+
   localConnections(): Iterable<Connection> {
     const hubs = this.#hubs;
     return (function* () {
-      for (const h of hubs.values()) yield* h.connections.values();
+      for (const h of hubs.values()) yield* h.connections();
     })();
   }
 
@@ -73,7 +78,7 @@ export class MessagingCore {
     if (!this.hasCapacity()) throw new ConnectionLimitError(this.#options.maxConnections ?? 0);
     let hub = this.#hubs.get(c.hub);
     if (!hub) this.#hubs.set(c.hub, (hub = new Hub(c.hub)));
-    if (hub.connections.has(c.connectionId)) throw new Error(`duplicate connection id ${c.connectionId}`);
+    if (hub.get(c.connectionId)) throw new Error(`duplicate connection id ${c.connectionId}`);
     hub.add(c);
     this.#count++;
     if (c.userId !== undefined && this.#userGroups.size > 0) {
@@ -88,7 +93,7 @@ export class MessagingCore {
 
   unregister(c: Connection): void {
     const hub = this.#hubs.get(c.hub);
-    if (!hub || hub.connections.get(c.connectionId) !== c) return;
+    if (!hub || hub.get(c.connectionId) !== c) return;
     hub.remove(c);
     this.#count--;
     if (hub.isEmpty) this.#hubs.delete(c.hub);
@@ -150,7 +155,7 @@ export class MessagingCore {
       }
       case 'grant':
       case 'revoke': {
-        const c = hub?.connections.get(command.connectionId);
+        const c = hub?.get(command.connectionId);
         if (!c) return { matched: 0 };
         try {
           if (command.type === 'grant') c.permissions.grant(command.action, command.group);
@@ -164,7 +169,7 @@ export class MessagingCore {
       case 'exists':
         return { matched: hub ? firstOrNone(hub.select(command.target)) : 0 };
       case 'hasPermission': {
-        const c = hub?.connections.get(command.connectionId);
+        const c = hub?.get(command.connectionId);
         if (!c) return { matched: 0 };
         return { matched: 1, allowed: c.permissions.has(command.action, command.group) };
       }

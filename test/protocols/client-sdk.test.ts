@@ -100,7 +100,7 @@ test('a reliable client recovers a dropped transport without losing or repeating
   await until(() => c.group.length === 1);
 
   // Drop the transport abruptly from the server side (as a network failure would).
-  const session = h.service.core.hub('hub')!.connections.get(id)!.sink as any;
+  const session = h.service.core.connection('hub', id)!.sink as any;
   session.transport.terminate();
   await sleep(50);
   // Sent while the client is away: buffered and replayed on recovery.

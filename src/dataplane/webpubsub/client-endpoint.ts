@@ -185,7 +185,7 @@ function simpleMode(url: URL): SimpleMode {
 }
 
 function resume(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, hub: string, connectionId: string, token: string, offered: string[]): void {
-  const candidate = deps.host.core.hub(hub)?.connections.get(connectionId)?.sink;
+  const candidate = deps.host.core.connection(hub, connectionId)?.sink;
   const session = candidate instanceof JsonSession && candidate.canResume(token) ? candidate : undefined;
   const protocol = session && offered.includes(session.protocol) ? session.protocol : offered[0];
   upgrade(deps, req, socket, head, protocol, (ws) => {
