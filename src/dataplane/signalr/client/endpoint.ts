@@ -60,7 +60,10 @@ export class SignalRClientEndpoint {
       maxPendingStarts: options.maxPendingNegotiations ?? 10_000,
     });
     this.#clock = new KeepAliveClock();
-    this.#wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: maxMessageBytes, clientTracking: false });
+    // The limit is per hub message, and one frame may carry a whole message plus the start of the
+    // next: `ws` only cuts frames past twice the limit (1009), so a single oversized message gets
+    // the hub reader's MessageTooLarge Close, as on every other transport.
+    this.#wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 2 * maxMessageBytes, clientTracking: false });
   }
 
   get connectionCount(): number {
