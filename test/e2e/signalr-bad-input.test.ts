@@ -240,3 +240,39 @@ test('transport rules: 400 without id, 404 unknown id, 405 POST to a WebSocket, 
   assert.deepEqual([gone.status, gone.text], [404, 'No Connection with that ID']);
   await w.stillServing();
 });
+
+test('handshake timeout (asrs.s.cht = 1 s): every transport gets "Handshake was canceled." and is closed, even while bytes trickle in', async () => {
+  const t = await tok({ claims: { 'asrs.s.cht': 1 } });
+  const canceled = { error: 'Handshake was canceled.' };
+  const wsWith = async () => {
+    const n = await w.negotiate(sig(), t, { scheme: 'http' });
+    const p = await openPeer(conn(n.connectionToken).replace(/^http/, 'ws'), bearer(t));
+    assert.deepEqual((await p.until('json', (x) => x.handshake !== undefined, 5000)).handshake, canceled);
+    await p.closed();
+  };
+  const sse = async () => {
+    const n = await w.negotiate(sig(), t, { scheme: 'http' });
+    const stream = await fetch(`${conn(n.connectionToken)}&access_token=${t}`, { headers: { accept: 'text/event-stream' }, signal: AbortSignal.timeout(8000) });
+    assert.match(await stream.text(), /data: \{"error":"Handshake was canceled\."\}\u001e/);
+  };
+  const lp = async () => {
+    const n = await w.negotiate(sig(), t, { scheme: 'http' });
+    assert.equal((await status('GET', conn(n.connectionToken), bearer(t))).status, 200);
+    const held = await fetch(conn(n.connectionToken), { headers: bearer(t), signal: AbortSignal.timeout(8000) });
+    assert.equal(await held.text(), `${JSON.stringify(canceled)}${RS}`);
+    assert.equal((await status('GET', conn(n.connectionToken), bearer(t))).status, 204, 'then the connection is over');
+  };
+  const trickling = async () => {
+    const n = await w.negotiate(sig(), t, { scheme: 'http' });
+    const p = await openPeer(conn(n.connectionToken).replace(/^http/, 'ws'), bearer(t));
+    const drip = setInterval(() => p.ws.readyState === 1 && p.ws.send('{'), 200);
+    try {
+      assert.deepEqual((await p.until('json', (x) => x.handshake !== undefined, 5000)).handshake, canceled);
+      await p.closed();
+    } finally {
+      clearInterval(drip);
+    }
+  };
+  await Promise.all([wsWith(), sse(), lp(), trickling()]);
+  await w.stillServing();
+});

@@ -8,7 +8,7 @@ import type { KeepAliveClock, Ticking } from './keep-alive.ts';
 import { HubInbound } from './inbound.ts';
 import { closeMessage, encodeHubMessage, PING, type SignalRMessage } from './message.ts';
 import { CLIENT_TIMEOUT_MS, KEEP_ALIVE_INTERVAL_MS } from './timing.ts';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type HandshakeRequest } from './handshake.ts';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, HANDSHAKE_TIMEOUT_TEXT, handshakeResponse, type HandshakeRequest } from './handshake.ts';
 import type { DecodedFrame, HubMessage, HubProtocolName, TransferFormat } from './types.ts';
 
 export interface SignalRSessionHost {
@@ -145,8 +145,10 @@ export class SignalRSession implements TransportEvents, Ticking {
     const t = this.#transport;
     if (this.#protocol === undefined) {
       if (now - this.#started >= (this.#o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS)) {
-        this.#finish('Handshake was canceled.');
-        t?.terminate();
+        // As ASP.NET Core: the overdue handshake is answered with its error reply, then closed.
+        t?.send(Outbound.of(handshakeResponse(HANDSHAKE_TIMEOUT_TEXT)));
+        this.#finish(HANDSHAKE_TIMEOUT_TEXT);
+        t?.close(1000);
       }
       return;
     }

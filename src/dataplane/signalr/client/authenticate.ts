@@ -19,7 +19,8 @@ export function clientTokenAuthenticator(keys: SignalRKeySource): ClientAuthenti
     if (token.length > MAX_TOKEN_CHARS) return { ok: false, status: 401, message: 'The access token is too long.' };
     try {
       const id = verifySignalRClientToken({ token, hub, requestOrigin: originOf(req), keys });
-      return { ok: true, identity: { userId: id.userId, claims: id.claims } };
+      const handshakeTimeoutMs = id.handshakeTimeoutSeconds === undefined ? undefined : id.handshakeTimeoutSeconds * 1000;
+      return { ok: true, identity: { userId: id.userId, claims: id.claims, handshakeTimeoutMs } };
     } catch (err) {
       if (err instanceof DataPlaneError) return { ok: false, status: err.status === 403 ? 403 : 401, message: err.message };
       throw err;

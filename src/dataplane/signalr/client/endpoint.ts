@@ -167,7 +167,7 @@ export class SignalRClientEndpoint {
       },
     }, {
       connectionId: info.connectionId, clock: this.#clock, transferFormats,
-      maxMessageBytes: o.maxMessageBytes, keepAliveMs: o.keepAliveMs, clientTimeoutMs: o.clientTimeoutMs, handshakeTimeoutMs: o.handshakeTimeoutMs,
+      maxMessageBytes: o.maxMessageBytes, keepAliveMs: o.keepAliveMs, clientTimeoutMs: o.clientTimeoutMs, handshakeTimeoutMs: info.identity.handshakeTimeoutMs ?? o.handshakeTimeoutMs,
     });
     return session;
   }

@@ -10,6 +10,8 @@ export interface ClientIdentity {
   /** `asrs.s.uid`, else `nameid`, else `sub`. */
   userId: string | undefined;
   claims: Readonly<Record<string, unknown>>;
+  /** `asrs.s.cht` (1..30 s) in ms, when the token sets it: this connection's handshake timeout. */
+  handshakeTimeoutMs?: number | undefined;
 }
 
 export type ClientAuthResult = { ok: true; identity: ClientIdentity } | { ok: false; status: 401 | 403; message: string };
