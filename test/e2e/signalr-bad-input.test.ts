@@ -276,3 +276,32 @@ test('handshake timeout (asrs.s.cht = 1 s): every transport gets "Handshake was 
   await Promise.all([wsWith(), sse(), lp(), trickling()]);
   await w.stillServing();
 });
+
+// Last in this file: it leaves `sig` at its pending-negotiation bound (they expire after 30 s).
+test('a negotiate flood gets 429 past the bound (10,000 waiting starts); other resources and connected clients are unaffected', async () => {
+  const t = await tok({ user: 'flood' });
+  const url = `${sig().httpEndpoint}/client/negotiate?hub=chat&negotiateVersion=1`;
+  const tokens: string[] = [];
+  let refused = 0;
+  let body = '';
+  const worker = async () => {
+    while (refused === 0) {
+      const res = await fetch(url, { method: 'POST', headers: bearer(t) });
+      if (res.status === 200) tokens.push(((await res.json()) as { connectionToken: string }).connectionToken);
+      else {
+        assert.equal(res.status, 429);
+        refused++;
+        body = await res.text();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+  assert.ok(tokens.length >= 10_000 && tokens.length < 10_032, `${tokens.length} negotiated before the bound`);
+  assert.match(body, /Too many negotiated connections are waiting to start/);
+  // Another resource negotiates as usual; starting one waiting connection frees a place.
+  await w.negotiate(w.origins.other, await w.token(w.origins.other, { scheme: 'http' }), { scheme: 'http' });
+  assert.equal((await status('GET', conn(tokens[0]!), bearer(t))).status, 200);
+  assert.equal((await fetch(url, { method: 'POST', headers: bearer(t) })).status, 200);
+  assert.equal((await fetch(url, { method: 'POST', headers: bearer(t) })).status, 429);
+  await w.stillServing();
+});
