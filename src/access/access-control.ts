@@ -86,6 +86,7 @@ export class AccessControl {
   readonly #assignments = new Map<string, RoleAssignment>();
   readonly #byPrincipal = new Map<string, RoleAssignment[]>();
   readonly #cache: LRUCache<string, CacheEntry>;
+  readonly #changeListeners = new Set<() => void>();
   readonly #stats = { hits: 0, misses: 0, invalidations: 0 };
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -452,11 +453,30 @@ export class AccessControl {
     const prefix = `${principalId.toLowerCase()}\n`;
     for (const k of [...this.#cache.keys()]) if (k.startsWith(prefix)) this.#cache.delete(k);
     this.#stats.invalidations++;
+    this.#changed();
   }
 
   #invalidateAll(): void {
     this.#cache.clear();
     this.#stats.invalidations++;
+    this.#changed();
+  }
+
+  /**
+   * Called after any change to assignments, definitions or the scope tree, for pieces that keep
+   * decisions of their own (a refused Key Vault reference is retried at once instead of later).
+   */
+  onChange(listener: () => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  #changed(): void {
+    if (this.#changeListeners.size === 0) return;
+    // After the write that caused it has returned: listeners see the new state.
+    queueMicrotask(() => {
+      for (const l of this.#changeListeners) l();
+    });
   }
 
   /** Serialises writes, so check-then-write sequences (duplicates, name clashes) cannot interleave. */

@@ -171,6 +171,7 @@ export class ResourceRegistry {
   readonly webPubSub: ServiceRecords<ResourceRecord>;
   readonly signalR: ServiceRecords<SignalRRecord>;
   readonly #vaultsByName: NamedRecords<VaultRecord>;
+  readonly #vaultListeners = new Set<(name: string) => void>();
 
   constructor(store: Store) {
     this.webPubSub = new ServiceRecords<ResourceRecord>(store, KIND, WEBPUBSUB_TYPE);
@@ -212,8 +213,15 @@ export class ResourceRegistry {
     return this.#vaultsByName.get(name);
   }
 
-  putVault(v: VaultRecord): Promise<void> {
-    return this.#vaultsByName.put(v);
+  async putVault(v: VaultRecord): Promise<void> {
+    await this.#vaultsByName.put(v);
+    for (const l of this.#vaultListeners) l(v.name);
+  }
+
+  /** Called with a vault's name after its record (access model, policies) changed. */
+  onVaultChanged(listener: (name: string) => void): () => void {
+    this.#vaultListeners.add(listener);
+    return () => this.#vaultListeners.delete(listener);
   }
 
   list(): ResourceRecord[] {

@@ -76,13 +76,13 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     await Promise.all([https.app.ready(), http.app.ready()]);
 
     const readyResources: ReadyResource[] = [];
-    const vaults: { service: VaultService; origin: string }[] = [];
+    const vaults: { name: string; service: VaultService; origin: string }[] = [];
     for (const record of resources.vaults()) {
       const declared = config?.resources?.find((r) => r.name.toLowerCase() === record.name.toLowerCase());
       const started = await startVault(record, resources, { store, identity, access, host: opts.host, tls: listenerTls, log });
       cleanup.push(started.close);
       if (declared && 'secrets' in declared) await started.service.applyDeclaredSecrets(declared.secrets ?? []);
-      vaults.push({ service: started.service, origin: started.origin });
+      vaults.push({ name: record.name, service: started.service, origin: started.origin });
       readyResources.push(started.ready);
     }
     const serviceDeps: ServiceDeps = {
@@ -104,6 +104,10 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
       if (changed) for (const v of vaults) v.service.onSecretChanged(() => changed(v.origin));
     };
     for (const record of resources.services()) await startOne(record);
+    // Access to a vault changed (policies through ARM, role assignments): references refused
+    // before are tried again at once instead of after their retry delay.
+    resources.onVaultChanged((name) => vaults.find((v) => v.name === name)?.service.accessChanged());
+    access.onChange(() => { for (const v of vaults) v.service.accessChanged(); });
 
     const ready: ReadyInfo = {
       httpUrl, httpsUrl, authorityHost: httpsUrl, managementEndpoint: httpsUrl,

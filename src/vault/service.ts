@@ -42,7 +42,15 @@ export class VaultService {
     this.#ready.catch((err: unknown) => ctx.log.error({ err }, 'vault: loading secrets failed'));
   }
 
-  /** Called with a secret's name whenever it changes (set, update, delete, recover, purge). */
+  /**
+   * Who may read changed (an access policy, the access model, a role assignment): readers that
+   * remember a refusal (Key Vault references) ask again now rather than after their retry delay.
+   */
+  accessChanged(): void {
+    this.#changed('*');
+  }
+
+  /** Called with a secret's name (or `*` for "access changed") whenever it changes (set, update, delete, recover, purge). */
   onSecretChanged(listener: (name: string) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

@@ -164,6 +164,15 @@ test('a Key Vault reference in the URL resolves with the resource identity only 
   await assert.rejects(within(client.start(), 10_000, 'denied start'));
   client.stop();
   assert.equal(apps['chat-kv-denied']!.requests.length, 0, 'no request reached a half-resolved URL');
+
+  // Granting the role takes effect on the very next connect (no retry delay): Lapis's promise of
+  // role assignments effective at once holds for Key Vault references too.
+  await lapis.node.access.createRoleAssignment({
+    principalId: lapis.node.identity.directory.getManagedIdentityOf(resource('chat-kv-denied').id)!.principalId,
+    roleDefinitionId: '4633458b-17de-408a-b874-0445c86b69e6', // Key Vault Secrets User
+    scope: `/subscriptions/${S}/resourceGroups/${RG}/providers/Microsoft.KeyVault/vaults/kv-1`,
+  });
+  await roundTrip('chat-kv-denied');
 });
 
 test('SecretClient (unmodified, Entra credential) reads and writes the vault; RBAC decides', async () => {
