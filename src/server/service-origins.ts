@@ -6,7 +6,7 @@ import { EntraAuthenticator } from '../dataplane/webpubsub/auth/entra.ts';
 import { SignalRService } from '../dataplane/signalr/index.ts';
 import type { IdentityService } from '../identity/index.ts';
 import type { Logger } from '../log/index.ts';
-import { createUpstream, managedIdentityOf, type UpstreamDispatcher } from '../upstream/index.ts';
+import { SignalRUpstream, createUpstream, managedIdentityOf, type UpstreamDispatcher } from '../upstream/index.ts';
 import { openListener, registerHealth, type Listener } from './listeners.ts';
 import type { ReadyResource } from './ready.ts';
 
@@ -114,18 +114,36 @@ async function startWebPubSub(record: ResourceRecord, deps: ServiceDeps): Promis
   return { ...started, keyVaultChanged: (origin) => upstream.keyVaultChanged(origin) };
 }
 
-/** A SignalR resource: the SignalR data plane (src/dataplane/signalr) reads everything from the record. */
+/**
+ * A SignalR resource: the SignalR data plane (src/dataplane/signalr) reads everything from the
+ * record; in serverless mode client events go to the resource's upstream templates.
+ */
 async function startSignalR(record: SignalRRecord, deps: ServiceDeps): Promise<StartedService> {
-  const { resources } = deps;
+  const { resources, identity } = deps;
   const rlog = deps.log.child({ resource: record.name });
+  const current = () => resources.signalR.get(record.name) ?? record;
   let endpoint = '';
   const service = new SignalRService({
-    record: () => resources.signalR.get(record.name) ?? record,
+    record: current,
     publicEndpoint: () => endpoint,
-    identity: deps.identity,
+    identity,
     access: deps.access,
     upstream: { ca: deps.upstream.ca, vaultOrigins: () => deps.upstream.vaultOrigins?.() ?? [], allowPrivateTargets: () => deps.upstream.allowPrivateTargets?.() ?? false },
     log: rlog,
   });
-  return openServiceOrigins(record, resources.signalR, deps, rlog, service, (e) => { endpoint = e; });
+  const upstream = new SignalRUpstream({
+    resourceName: record.name,
+    getAccessKeys: () => current().accessKeys,
+    getTemplates: () => current().properties.upstream.templates,
+    identity,
+    getManagedIdentity: () => managedIdentityOf(identity.directory, current()),
+    vaultOrigins: deps.upstream.vaultOrigins,
+    allowPrivateTargets: deps.upstream.allowPrivateTargets,
+    ca: deps.upstream.ca,
+    log: rlog.child({ piece: 'upstream' }),
+  });
+  // The service closes its client events (the upstream) when it closes.
+  service.setClientEvents(upstream);
+  const started = await openServiceOrigins(record, resources.signalR, deps, rlog, service, (e) => { endpoint = e; });
+  return { ...started, keyVaultChanged: (origin) => upstream.keyVaultChanged(origin) };
 }
