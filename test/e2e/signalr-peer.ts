@@ -43,7 +43,7 @@ export async function openPeer(url: string, headers: Record<string, string> = {}
   const bytes = () => Buffer.concat(chunks);
   const messages = (protocol: 'json' | 'messagepack') => decodeStream(bytes(), protocol);
   const wait = <T>(check: () => T | undefined, ms: number, what: string) => new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => { wake.delete(f); reject(new Error(`${what} within ${ms} ms; got ${JSON.stringify(messages('json'))}`)); }, ms);
+    const timer = setTimeout(() => { wake.delete(f); reject(new Error(`${what} within ${ms} ms; got ${JSON.stringify(bytes().toString('latin1').slice(0, 300))}`)); }, ms);
     const f = () => {
       const v = check();
       if (v === undefined) return;
