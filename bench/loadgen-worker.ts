@@ -2,13 +2,17 @@
  * One load-generator process (run on the load core). It holds a slice of the receivers, counts
  * what they receive and answers the orchestrator over IPC. Commands:
  *   connect {ep, from, to, groupSize, concurrency, localAddress, timeoutMs} → {ready, failed, errors, ms, ids}
+ *     (SignalR receivers negotiate over HTTP first, then open WebSockets or Server-Sent Events with `id=`)
  *   reset → {}     stats → {frames, bytes, minLen, maxLen, unexpectedCloses, open}
  *   report {on, ms}: push {t:'c', frames} every `ms` while counts change (flow control)
  *   latency {on}: read send stamps     samples → {samples, badStamps}
  *   closeAll → {}
  */
-import { receiverRequest, wireOf } from './lib/contestants.ts';
-import type { ConnRequest, Endpoint } from './lib/contestants.ts';
+import { isSignalR, receiverRequest, wireOf } from './lib/contestants.ts';
+import type { ConnRequest, Endpoint, Wire } from './lib/contestants.ts';
+import { HttpClient } from './lib/rawhttp.ts';
+import { connectionPath, parseNegotiate } from './lib/signalr.ts';
+import { SseReceiver } from './lib/sse-receiver.ts';
 import { Counters, RawWs } from './lib/wsframe.ts';
 
 interface Msg {
@@ -17,10 +21,31 @@ interface Msg {
   [k: string]: unknown;
 }
 
+/** SignalR clients Ping every 10 s: the server drops a client silent for 30 s (the JS client pings every 15 s). */
+const KEEP_ALIVE_MS = 10_000;
+
+type Receiver = RawWs | SseReceiver;
+
 const counters = new Counters();
-let conns: RawWs[] = [];
+let conns: Receiver[] = [];
 let reportTimer: NodeJS.Timeout | undefined;
 let lastReported = -1;
+/** Keep-alive HTTP connections for SignalR negotiates and SSE POSTs (per connect, i.e. per server). */
+let http: HttpClient | undefined;
+let keepAliveTimer: NodeJS.Timeout | undefined;
+
+/** Opens one receiver; for SignalR, negotiates first (the id and connection id come from the answer). */
+async function open(ep: Endpoint, wire: Wire, r: ConnRequest, localAddress: string | undefined, timeoutMs: number): Promise<Receiver> {
+  if (!r.signalr) return new RawWs({ port: ep.port, localAddress, path: r.path, protocol: r.protocol, wire, counters, timeoutMs });
+  const answer = await http!.send(r.signalr.negotiate);
+  const { connectionId, connectionToken } = parseNegotiate(answer.status, answer.body);
+  const sep = { port: ep.port, origin: ep.origin!, key: ep.key! };
+  const rec = wire === 'signalr-sse'
+    ? new SseReceiver({ ep: sep, localAddress, connectionToken, token: r.signalr.token, http: http!, counters, timeoutMs })
+    : new RawWs({ port: ep.port, localAddress, path: connectionPath(connectionToken), headers: `Authorization: Bearer ${r.signalr.token}\r\n`, wire, counters, timeoutMs });
+  rec.connectionId = connectionId;
+  return rec;
+}
 
 function reply(rid: number | undefined, body: Record<string, unknown>): void {
   process.send?.({ rid, ...body });
@@ -35,6 +60,12 @@ async function connect(m: Msg): Promise<Record<string, unknown>> {
   const timeoutMs = m.timeoutMs as number;
   const localAddress = m.localAddress as string | undefined;
   const wire = wireOf(ep.kind);
+  if (isSignalR(ep.kind)) {
+    http ??= new HttpClient(ep.port, 4, localAddress);
+    keepAliveTimer ??= setInterval(() => {
+      for (const c of conns) c.keepAlive();
+    }, KEEP_ALIVE_MS);
+  }
   // Tokens are signed before the clock starts: only the server's work is timed.
   const requests: ConnRequest[] = [];
   for (let i = from; i < to; i++) requests.push(receiverRequest(ep, i, groupSize));
@@ -47,8 +78,8 @@ async function connect(m: Msg): Promise<Record<string, unknown>> {
     while (next < requests.length) {
       const k = next++;
       const r = requests[k]!;
-      const ws = new RawWs({ port: ep.port, localAddress, path: r.path, protocol: r.protocol, wire, counters, timeoutMs });
       try {
+        const ws = await open(ep, wire, r, localAddress, timeoutMs);
         await ws.ready;
         conns.push(ws);
         if (ws.connectionId) ids.push([from + k, ws.connectionId]);
@@ -108,6 +139,10 @@ process.on('message', (raw) => {
     case 'closeAll':
       for (const c of conns) c.close();
       conns = [];
+      clearInterval(keepAliveTimer);
+      keepAliveTimer = undefined;
+      http?.close();
+      http = undefined;
       reply(m.rid, {});
       return;
   }

@@ -12,7 +12,7 @@ export const BASELINE: Kind = 'ws-naive';
 
 export interface CellResult {
   id: string;
-  workload: 'rest-broadcast' | 'group-broadcast' | 'small-group' | 'unicast-user' | 'unicast-conn';
+  workload: 'rest-broadcast' | 'rest-group' | 'group-broadcast' | 'small-group' | 'unicast-user' | 'unicast-conn';
   conns: number;
   size: number;
   fanout: number;
@@ -79,6 +79,7 @@ export function cellLabel(c: CellResult): string {
   const size = c.size >= 1024 ? `${c.size / 1024} KB` : `${c.size} B`;
   const what = {
     'rest-broadcast': 'broadcast (server send to all)',
+    'rest-group': 'server send to group of all',
     'group-broadcast': 'client publish → group of all',
     'small-group': 'client publish → groups of 10',
     'unicast-user': 'unicast to user (REST)',
@@ -102,7 +103,7 @@ function flags(cell: CellResult, kind: Kind): string {
 export function table(res: Results, kinds: readonly Kind[]): string {
   const others = kinds.filter((k) => k !== BASELINE);
   const w0 = 52;
-  const w = 26;
+  const w = 22;
   const lines: string[] = [];
   lines.push(`${pad('workload (deliveries/s; ratio to ws naive, median (min–max) of rounds)', w0)}${pad('ws naive = 1.0', 18)}${pad('noise', 8)}${others.map((k) => pad(k, w)).join('')}`);
   lines.push('-'.repeat(w0 + 26 + others.length * w));
@@ -141,6 +142,7 @@ export function table(res: Results, kinds: readonly Kind[]): string {
   lines.push(`RBAC-checked REST calls (Entra bearer token): ${res.rbac?.available ? `${fmtRate(res.rbac.rate!)} requests/s` : (res.rbac?.note ?? 'not run')}`);
   lines.push('');
   lines.push('! = messages lost, requests refused or connections dropped (see notes)   ~ = server below 85% of its core (load generator or flow control limited)');
+  if (kinds.some((k) => k.startsWith('signalr-'))) lines.push('signalr-*: serverless SignalR clients do not publish (their messages go upstream), so only server-side (REST) rows apply; no latency run');
   return lines.join('\n');
 }
 
@@ -195,6 +197,7 @@ export function targets(res: Results): TargetLine[] {
       text: `Lapis JSON ${wl} deliveries ≥ 0.5× ${ref?.workload ?? 'broadcast'} per delivered message: ${fmtRate(rate(c))}/s vs ${fmtRate(rate(ref))}/s = ${Number.isFinite(r) ? r.toFixed(2) : 'n/a'}×`,
     });
   }
+  out.push(...signalrTargets(res));
   const lat = res.latency[L];
   const atTarget = res.meta.latencyConns === 10_000;
   out.push({
@@ -204,12 +207,65 @@ export function targets(res: Results): TargetLine[] {
   return out;
 }
 
+/** Median over rounds of `kind`'s rate divided by `ref`'s rate in the same round (both measured in that round). */
+export function sameRoundRatio(cell: CellResult, kind: Kind, ref: Kind): Ratio | undefined {
+  const a = cell.rounds[kind] ?? [];
+  const b = cell.rounds[ref] ?? [];
+  const per: number[] = [];
+  for (let r = 0; r < a.length; r++) {
+    const x = a[r];
+    const y = b[r];
+    if (x && y && y.rate > 0) per.push(x.rate / y.rate);
+  }
+  if (per.length === 0) return undefined;
+  return { median: median(per), min: Math.min(...per), max: Math.max(...per), value: median(per) };
+}
+
+/**
+ * Issue 11: SignalR JSON broadcast ≥ 0.85× Lapis's own Web PubSub JSON broadcast (REST send to
+ * all, the same core doing the same work), per cell and round; the other SignalR rows are reported
+ * against the same reference without a target.
+ */
+export function signalrTargets(res: Results): TargetLine[] {
+  const out: TargetLine[] = [];
+  const ref: Kind = 'lapis-json';
+  const rows: [Kind, CellResult['workload'], number | null][] = [
+    ['signalr-json', 'rest-broadcast', 0.85],
+    ['signalr-msgpack', 'rest-broadcast', null],
+    ['signalr-sse', 'rest-broadcast', null],
+    ['signalr-json', 'rest-group', null],
+    ['signalr-msgpack', 'rest-group', null],
+    ['signalr-sse', 'rest-group', null],
+  ];
+  for (const [kind, wl, need] of rows) {
+    const items = res.cells.filter((c) => c.workload === wl)
+      .map((c) => ({ c, r: sameRoundRatio(c, kind, ref) }))
+      .filter((x): x is { c: CellResult; r: Ratio } => !!x.r);
+    const what = `${kind} ${wl === 'rest-broadcast' ? 'broadcast' : 'group send'} vs lapis-json (same rounds)`;
+    if (items.length === 0) {
+      if (need !== null) out.push({ ok: null, text: `${what} ≥ ${need}×: not measured` });
+      continue;
+    }
+    const cells = items.map((x) => `${x.r.median.toFixed(2)}× (${x.r.min.toFixed(2)}–${x.r.max.toFixed(2)}) ${x.c.conns.toLocaleString('en-US')}×${x.c.size} B`).join('; ');
+    if (need === null) {
+      out.push({ ok: null, text: `${what}, informational: ${cells}` });
+      continue;
+    }
+    const failing = items.filter((x) => x.r.median < need);
+    out.push({ ok: failing.length === 0, text: `${what} ≥ ${need}×: ${cells}${failing.length ? `; ${failing.length}/${items.length} cells below` : ''}` });
+  }
+  return out;
+}
+
 const COLORS: Record<Kind, string> = {
   'ws-naive': '#9e9e9e',
   'ws-cork': '#424242',
   socketio: '#e6a700',
   'lapis-simple': '#64b5f6',
   'lapis-json': '#1565c0',
+  'signalr-json': '#2e7d32',
+  'signalr-msgpack': '#81c784',
+  'signalr-sse': '#6a1b9a',
 };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -244,11 +300,12 @@ export function svg(res: Results, kinds: readonly Kind[]): string {
       return { kind: k, v: m / memBase, text: Number.isFinite(m) ? `${(m / memBase).toFixed(2)}×  ${(m / 1024).toFixed(1)} KiB` : 'n/a' };
     }),
   });
-  const height = y + groups.length * (kinds.length * rowH + groupGap) + 40;
+  const legendRows = Math.ceil(kinds.length / 4);
+  const height = y + groups.length * (kinds.length * rowH + groupGap) + 24 + legendRows * 16;
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="10">`);
   parts.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
   parts.push(`<text x="10" y="20" font-size="14" font-weight="bold">Lapis benchmark — throughput relative to bare ws naive (same run, log scale)</text>`);
-  parts.push(`<text x="10" y="36" fill="#555">${esc(String(res.meta.when))} · ${esc(String(res.meta.mode))} · server on 1 core, load on the other · bars: median of ${res.meta.rounds} rounds, whiskers: min–max</text>`);
+  parts.push(`<text x="10" y="36" fill="#555">${esc(String(res.meta.when))} · ${esc(String(res.meta.mode))} · server on 1 core, load on the other · bars: median of ${res.meta.rounds} rounds, whiskers: min–max · SignalR: REST-driven only</text>`);
   for (const t of [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20]) {
     const xx = x(t).toFixed(1);
     parts.push(`<line x1="${xx}" y1="${y - 12}" x2="${xx}" y2="${height - 30}" stroke="${t === 1 ? '#000' : t === 3 ? '#c62828' : '#ddd'}" stroke-width="${t === 1 || t === 3 ? 1 : 0.5}"${t === 3 ? ' stroke-dasharray="4 3"' : ''}/>`);
@@ -268,11 +325,11 @@ export function svg(res: Results, kinds: readonly Kind[]): string {
     }
     y += groupGap;
   }
-  let lx = 10;
-  for (const k of kinds) {
-    parts.push(`<rect x="${lx}" y="${height - 22}" width="10" height="10" fill="${COLORS[k]}"/><text x="${lx + 14}" y="${height - 13}">${esc(LABELS[k])}</text>`);
-    lx += 190;
-  }
+  kinds.forEach((k, i) => {
+    const lx = 10 + (i % 4) * 240;
+    const ly = height - 8 - (legendRows - Math.floor(i / 4)) * 16;
+    parts.push(`<rect x="${lx}" y="${ly}" width="10" height="10" fill="${COLORS[k]}"/><text x="${lx + 14}" y="${ly + 9}">${esc(LABELS[k])}</text>`);
+  });
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -4,8 +4,8 @@
  * rounds, and writes the ratio table (stdout), bench/results/latest.json and latest.svg.
  *
  *   npm run bench                 full run (≈ 12 minutes on 2 vCPU)
- *   npm run bench -- --quick      smoke run (< 2 minutes)
- *   options: --rounds N  --conns 2000,15000  --kinds ws-naive,lapis-json  --profile (Lapis --cpu-prof)
+ *   npm run bench -- --quick      smoke run (< 3 minutes)
+ *   options: --rounds N  --conns 2000,15000  --kinds ws-naive,lapis-json,signalr-json  --profile (Lapis --cpu-prof)
  *            --no-latency  --no-identity
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { isLapis, KINDS, sendRequest, payloadOf } from './lib/contestants.ts';
+import { isAnyLapis, isLapis, isSignalR, KINDS, sendRequest, payloadOf } from './lib/contestants.ts';
 import type { Kind, SendTarget } from './lib/contestants.ts';
 import { WorkerPool } from './lib/pool.ts';
 import { hardFdLimit, hasTaskset, pin, rssBytes, sleep } from './lib/proc.ts';
@@ -21,7 +21,7 @@ import { prepareLapis, startContestant } from './lib/servers.ts';
 import type { LapisSetup, Running } from './lib/servers.ts';
 import { BASELINE, svg, table, targets } from './report.ts';
 import type { CellResult, Results } from './report.ts';
-import { identityRate, latencyRun, LOAD_CORE, publishFlow, Publishers, rbacRate, restFlow, unicastRequests } from './workloads.ts';
+import { identityRate, latencyRun, LOAD_CORE, publishFlow, Publishers, rbacRate, restFlow, signalrJoinGroup, unicastRequests } from './workloads.ts';
 import type { FlowResult, Timing } from './workloads.ts';
 
 const SERVER_CORE = 0;
@@ -153,6 +153,8 @@ async function session(pool: WorkerPool, lapis: LapisSetup, kind: Kind, n: numbe
     await sleep(300);
     const rss0 = rssBytes(srv.pid);
     const { ms, ids } = await connectReceivers(pool, srv, n);
+    // Serverless SignalR clients cannot join groups: the app server adds them (REST, not timed as setup).
+    if (isSignalR(kind)) await signalrJoinGroup(srv.ep, [...ids.values()], 'all');
     await sleep(P.settleMs);
     const rss1 = rssBytes(srv.pid);
     const setupRate = n / (ms / 1000);
@@ -167,6 +169,16 @@ async function session(pool: WorkerPool, lapis: LapisSetup, kind: Kind, n: numbe
       const r = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: [sendRequest(srv.ep, { scope: 'all' }, Buffer.from(payloadOf(size)))], fanout: n, window: broadcastWindow, maxInFlight: 64, timing: P.timing });
       record(cell('rest-broadcast', n, size, n), kind, round, r);
     }
+    // Server-side send to the group every receiver is in (the group fan-out SignalR serverless has).
+    if (want('rest-group')) {
+      const r = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: [sendRequest(srv.ep, { scope: 'group', group: 'all' }, Buffer.from(payloadOf(100)))], fanout: n, window: broadcastWindow, maxInFlight: 64, timing: P.timing });
+      record(cell('rest-group', n, 100, n), kind, round, r);
+    }
+    if (isSignalR(kind)) {
+      // Serverless clients' messages go upstream, so there is no client publish; unicast (REST) for JSON only, to keep the run short.
+      if (kind === 'signalr-json' && n === smallConns) await unicastCells(pool, srv, kind, n, round, ids);
+      return;
+    }
     const small = n === smallConns ? Array.from({ length: Math.floor(n / GROUP_SIZE) }, (_, g) => `s${g}`) : [];
     pubs = await Publishers.open(srv.ep, ['all', ...small]);
     for (const size of want('group-broadcast') ? P.sizes : []) {
@@ -179,26 +191,31 @@ async function session(pool: WorkerPool, lapis: LapisSetup, kind: Kind, n: numbe
         const r = await publishFlow({ pool, pid: srv.pid, ep: srv.ep, conns: pubs.conns.slice(1, 1 + fullGroups.length), groups: fullGroups, size: 100, fanout: GROUP_SIZE, window: 16_000, timing: P.timing });
         record(cell('small-group', n, 100, GROUP_SIZE), kind, round, r);
       }
-      const users: SendTarget[] = Array.from({ length: n }, (_, i) => ({ scope: 'user', user: `u${i}` }));
-      if (want('unicast-user')) {
-        const ru = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: unicastRequests(srv.ep, users, 100), fanout: 1, window: 1024, maxInFlight: 1024, timing: P.timing });
-        record(cell('unicast-user', n, 100, 1), kind, round, ru);
-      }
-      const connTargets: SendTarget[] | undefined = kind === 'lapis-simple' ? undefined
-        : Array.from({ length: n }, (_, i) => ({ scope: 'connection', id: isLapis(kind) ? ids.get(i)! : `c${i}` }));
-      if (!want('unicast-conn')) {
-        // skipped
-      } else if (!connTargets) {
-        record(cell('unicast-conn', n, 100, 1), kind, round, null, 'plain WebSocket clients are not told their connection id');
-      } else {
-        const rc = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: unicastRequests(srv.ep, connTargets, 100), fanout: 1, window: 1024, maxInFlight: 1024, timing: P.timing });
-        record(cell('unicast-conn', n, 100, 1), kind, round, rc);
-      }
+      await unicastCells(pool, srv, kind, n, round, ids);
     }
   } finally {
     pubs?.close();
     await pool.all('closeAll').catch(() => {});
     await srv.stop();
+  }
+}
+
+/** REST sends to one user / one connection at a time, every receiver in turn. */
+async function unicastCells(pool: WorkerPool, srv: Running, kind: Kind, n: number, round: number, ids: Map<number, string>): Promise<void> {
+  const users: SendTarget[] = Array.from({ length: n }, (_, i) => ({ scope: 'user', user: `u${i}` }));
+  if (want('unicast-user')) {
+    const ru = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: unicastRequests(srv.ep, users, 100), fanout: 1, window: 1024, maxInFlight: 1024, timing: P.timing });
+    record(cell('unicast-user', n, 100, 1), kind, round, ru);
+  }
+  const connTargets: SendTarget[] | undefined = kind === 'lapis-simple' ? undefined
+    : Array.from({ length: n }, (_, i) => ({ scope: 'connection', id: isAnyLapis(kind) ? ids.get(i)! : `c${i}` }));
+  if (!want('unicast-conn')) {
+    // skipped
+  } else if (!connTargets) {
+    record(cell('unicast-conn', n, 100, 1), kind, round, null, 'plain WebSocket clients are not told their connection id');
+  } else {
+    const rc = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: unicastRequests(srv.ep, connTargets, 100), fanout: 1, window: 1024, maxInFlight: 1024, timing: P.timing });
+    record(cell('unicast-conn', n, 100, 1), kind, round, rc);
   }
 }
 
@@ -269,7 +286,8 @@ async function main(): Promise<void> {
       }
     }
     if (!argv['no-latency']) {
-      for (const kind of P.kinds) {
+      // The latency run times client publishes, which serverless SignalR clients do not have.
+      for (const kind of P.kinds.filter((k) => !isSignalR(k))) {
         try {
           await latencySession(pool, lapis, kind);
         } catch (err) {
@@ -292,7 +310,7 @@ async function main(): Promise<void> {
   const tl = targets(res);
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify({ ...res, table: tbl.split('\n'), targets: tl }, null, 1)}\n`);
   writeFileSync(join(RESULTS, 'latest.svg'), svg(res, P.kinds));
-  process.stdout.write(`\n${tbl}\n\nTargets (issue 7):\n`);
+  process.stdout.write(`\n${tbl}\n\nTargets (issues 7 and 11):\n`);
   for (const t of tl) process.stdout.write(`${t.ok === null ? 'N/A ' : t.ok ? 'PASS' : 'FAIL'}  ${t.text}\n`);
   if (res.notes.length) process.stdout.write(`\nNotes:\n${res.notes.map((n) => `- ${n}`).join('\n')}\n`);
   process.stdout.write(`\nWrote bench/results/latest.json and bench/results/latest.svg (${res.meta.durationS} s). Figures are only meaningful on an otherwise idle machine.\n`);

@@ -11,6 +11,7 @@ import type { Endpoint, SendTarget } from './lib/contestants.ts';
 import type { WorkerPool } from './lib/pool.ts';
 import { coreTimes, cpuSeconds, sleep } from './lib/proc.ts';
 import { HttpClient } from './lib/rawhttp.ts';
+import { addToGroupRequest } from './lib/signalr.ts';
 import { BENCH_APP_ID, BENCH_SECRET } from './lib/servers.ts';
 import type { LapisReady } from './lib/servers.ts';
 import { Counters, RawWs } from './lib/wsframe.ts';
@@ -151,6 +152,27 @@ export async function restFlow(o: { pool: WorkerPool; pid: number; ep: Endpoint;
         });
       },
     });
+  } finally {
+    http.close();
+  }
+}
+
+/** Adds SignalR connections to a group over REST (pipelined, a few hundred in flight), as an app server would. */
+export async function signalrJoinGroup(ep: Endpoint, connectionIds: string[], group: string): Promise<void> {
+  const sep = { port: ep.port, origin: ep.origin!, key: ep.key! };
+  const requests = connectionIds.map((id) => addToGroupRequest(sep, group, id));
+  const http = new HttpClient(ep.port, 8, PUBLISHER_ADDRESS);
+  try {
+    let next = 0;
+    const failures: string[] = [];
+    const one = async () => {
+      while (next < requests.length) {
+        const r = await http.send(requests[next++]!);
+        if (r.status < 200 || r.status >= 300) failures.push(`HTTP ${r.status} ${r.body.slice(0, 200)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 256 }, one));
+    if (failures.length > 0) throw new Error(`${failures.length} of ${requests.length} group additions failed: ${failures[0]}`);
   } finally {
     http.close();
   }

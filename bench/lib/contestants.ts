@@ -4,9 +4,11 @@
  * orchestrator and the load-generator workers (so that both build exactly the same requests).
  */
 import { hourToken } from './jwt.ts';
+import { invocationBody, negotiateRequest, signalrClientToken, signalrSendRequest } from './signalr.ts';
+import type { SignalRProtocol } from './signalr.ts';
 import { maskedFrame, OP_TEXT } from './wsframe.ts';
 
-export const KINDS = ['ws-naive', 'ws-cork', 'socketio', 'lapis-simple', 'lapis-json'] as const;
+export const KINDS = ['ws-naive', 'ws-cork', 'socketio', 'lapis-simple', 'lapis-json', 'signalr-json', 'signalr-msgpack', 'signalr-sse'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const LABELS: Record<Kind, string> = {
@@ -15,17 +17,30 @@ export const LABELS: Record<Kind, string> = {
   socketio: 'Socket.IO 4 rooms',
   'lapis-simple': 'Lapis plain WebSocket',
   'lapis-json': 'Lapis json.webpubsub.azure.v1',
+  'signalr-json': 'Lapis SignalR JSON, WebSockets',
+  'signalr-msgpack': 'Lapis SignalR MessagePack, WebSockets',
+  'signalr-sse': 'Lapis SignalR JSON, Server-Sent Events',
 };
 
 /** How receivers talk to the server once the WebSocket is open. */
-export type Wire = 'ws' | 'socketio' | 'lapis-simple' | 'lapis-json';
+export type Wire = 'ws' | 'socketio' | 'lapis-simple' | 'lapis-json' | 'signalr-json' | 'signalr-msgpack' | 'signalr-sse';
 
 export function wireOf(kind: Kind): Wire {
   if (kind === 'ws-naive' || kind === 'ws-cork') return 'ws';
   return kind;
 }
 
+/** Lapis's Web PubSub contestants. */
 export const isLapis = (kind: Kind): boolean => kind === 'lapis-simple' || kind === 'lapis-json';
+/** Lapis's SignalR (serverless) contestants: a SignalR resource of the same Lapis, REST-driven. */
+export const isSignalR = (kind: Kind): boolean => kind.startsWith('signalr-');
+/** Any contestant that is Lapis (started with `bin/lapis.js start`). */
+export const isAnyLapis = (kind: Kind): boolean => isLapis(kind) || isSignalR(kind);
+
+/** The hub protocol of a SignalR wire (Server-Sent Events carry JSON only). */
+export function signalrProtocolOf(wire: Wire): SignalRProtocol {
+  return wire === 'signalr-msgpack' ? 'messagepack' : 'json';
+}
 
 export const LAPIS_HUB = 'bench';
 export const API_VERSION = '2024-12-01';
@@ -45,10 +60,19 @@ export interface ConnRequest {
   path: string;
   /** Sec-WebSocket-Protocol to offer. */
   protocol?: string;
+  /** SignalR: the negotiate request to send first and the client token for the later requests. */
+  signalr?: { negotiate: Buffer; token: string };
 }
 
-/** Receiver i: user `u{i}`, connection tag `c{i}`, member of group `all` and of small group `s{i/groupSize}`. */
+/**
+ * Receiver i: user `u{i}`, connection tag `c{i}`, member of group `all` and of small group `s{i/groupSize}`.
+ * (SignalR receivers are user `u{i}`; serverless clients cannot join groups, the orchestrator adds them by REST.)
+ */
 export function receiverRequest(ep: Endpoint, i: number, groupSize: number): ConnRequest {
+  if (isSignalR(ep.kind)) {
+    const token = signalrClientToken({ port: ep.port, origin: ep.origin!, key: ep.key! }, `u${i}`);
+    return { path: '', signalr: { negotiate: negotiateRequest({ port: ep.port, origin: ep.origin!, key: ep.key! }, token), token } };
+  }
   const groups = ['all', `s${Math.floor(i / groupSize)}`];
   return clientRequest(ep, `u${i}`, `c${i}`, groups, ['webpubsub.joinLeaveGroup']);
 }
@@ -72,6 +96,8 @@ function clientRequest(ep: Endpoint, user: string, tag: string, groups: string[]
       return { path: `/client/hubs/${LAPIS_HUB}?access_token=${lapisClientToken(ep, user, groups, roles)}` };
     case 'lapis-json':
       return { path: `/client/hubs/${LAPIS_HUB}?access_token=${lapisClientToken(ep, user, groups, roles)}`, protocol: JSON_SUBPROTOCOL };
+    default:
+      throw new Error(`${ep.kind} clients are not publishers (serverless SignalR clients' messages go upstream)`);
   }
 }
 
@@ -93,6 +119,8 @@ export function publishFrame(kind: Kind, group: string, payload: string): Buffer
       return maskedFrame(OP_TEXT, Buffer.from(payload));
     case 'lapis-json':
       return maskedFrame(OP_TEXT, Buffer.from(JSON.stringify({ type: 'sendToGroup', group, dataType: 'text', data: payload })));
+    default:
+      throw new Error(`${kind} clients do not publish`);
   }
 }
 
@@ -103,6 +131,7 @@ export type SendTarget = { scope: 'all' } | { scope: 'group'; group: string } | 
  * for Lapis (access-key JWT whose aud is the full URL, reference §2.2), a bare POST for the peers.
  */
 export function sendRequest(ep: Endpoint, target: SendTarget, body: Buffer): Buffer {
+  if (isSignalR(ep.kind)) return signalrSendRequest({ port: ep.port, origin: ep.origin!, key: ep.key! }, target, invocationBody(body.toString('utf8')));
   let path: string;
   let auth = '';
   if (isLapis(ep.kind)) {

@@ -43,7 +43,8 @@ class Pipe {
         this.#bodyStart = end + 4;
       }
       if (this.#buf.length < this.#bodyStart + this.#need) return;
-      const body = this.#status >= 300 ? this.#buf.toString('utf8', this.#bodyStart, this.#bodyStart + this.#need) : '';
+      // Error bodies are read for the notes; small 2xx bodies too (a SignalR negotiate answer). REST sends answer empty.
+      const body = this.#need > 0 && (this.#status >= 300 || this.#need <= 16_384) ? this.#buf.toString('utf8', this.#bodyStart, this.#bodyStart + this.#need) : '';
       this.#buf = this.#buf.subarray(this.#bodyStart + this.#need);
       this.#need = -1;
       this.queue.shift()?.(this.#status, body);
@@ -76,6 +77,11 @@ export class HttpClient {
     }
     best.queue.push(done);
     best.socket.write(raw);
+  }
+
+  /** `request` as a promise. */
+  send(raw: Buffer): Promise<{ status: number; body: string }> {
+    return new Promise((resolve) => this.request(raw, (status, body) => resolve({ status, body })));
   }
 
   close(): void {

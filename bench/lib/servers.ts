@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LAPIS_HUB } from './contestants.ts';
+import { isSignalR, LAPIS_HUB } from './contestants.ts';
 import type { Endpoint, Kind } from './contestants.ts';
 import { sleep, spawnNode, stop } from './proc.ts';
 
@@ -63,9 +63,32 @@ export function lapisWorld(withRbac: boolean): Record<string, unknown> {
   return world;
 }
 
+export const SIGNALR_RESOURCE = 'bench-signalr';
+
+/**
+ * The world of the SignalR contestants: one serverless SignalR resource with the same keys, in a
+ * Lapis of its own (so that the Web PubSub contestants run exactly as before SignalR existed).
+ */
+export function signalrWorld(): Record<string, unknown> {
+  return {
+    tenantId: BENCH_TENANT,
+    subscriptionId: BENCH_SUBSCRIPTION,
+    resources: [{
+      type: 'Microsoft.SignalRService/signalR',
+      name: SIGNALR_RESOURCE,
+      resourceGroup: 'rg-bench',
+      accessKeys: BENCH_KEYS,
+      properties: { features: [{ flag: 'ServiceMode', value: 'Serverless' }] },
+    }],
+  };
+}
+
 export interface LapisSetup {
   dataDir: string;
   configPath: string;
+  /** The SignalR contestants' world and data directory. */
+  signalrConfigPath: string;
+  signalrDataDir: string;
   /** Whether the config carries a role assignment (Lapis accepted it). */
   rbacDeclared: boolean;
   rbacNote: string;
@@ -87,11 +110,14 @@ export async function prepareLapis(workDir: string, nodeFlags: string[]): Promis
     rbacNote = `config refuses roleAssignments: ${String((err as Error).message).split('\n').slice(1).join(' ').trim()}`;
   }
   writeFileSync(configPath, JSON.stringify(lapisWorld(rbacDeclared), null, 2));
-  return { dataDir: join(workDir, 'data'), configPath, rbacDeclared, rbacNote, nodeFlags };
+  const signalrConfigPath = join(workDir, 'bench-signalr-world.json');
+  validateConfig(signalrWorld(), signalrConfigPath);
+  writeFileSync(signalrConfigPath, JSON.stringify(signalrWorld(), null, 2));
+  return { dataDir: join(workDir, 'data'), configPath, signalrConfigPath, signalrDataDir: join(workDir, 'data-signalr'), rbacDeclared, rbacNote, nodeFlags };
 }
 
 export async function startContestant(kind: Kind, core: number, lapis: LapisSetup): Promise<Running> {
-  if (kind === 'lapis-simple' || kind === 'lapis-json') return startLapis(kind, core, lapis);
+  if (kind === 'lapis-simple' || kind === 'lapis-json' || isSignalR(kind)) return startLapis(kind, core, lapis);
   const script = kind === 'socketio' ? 'bench/servers/socketio-server.ts' : 'bench/servers/ws-server.ts';
   const args = kind === 'socketio' ? [script] : [script, kind === 'ws-cork' ? 'cork' : 'naive'];
   const child = spawnNode({ core, args, cwd: ROOT });
@@ -117,12 +143,13 @@ export async function startContestant(kind: Kind, core: number, lapis: LapisSetu
 }
 
 async function startLapis(kind: Kind, core: number, s: LapisSetup): Promise<Running> {
-  const readyPath = join(s.dataDir, 'ready.json');
+  const dataDir = isSignalR(kind) ? s.signalrDataDir : s.dataDir;
+  const readyPath = join(dataDir, 'ready.json');
   rmSync(readyPath, { force: true });
   const child = spawnNode({
     core,
     cwd: ROOT,
-    args: [...s.nodeFlags, 'bin/lapis.js', 'start', '--data-dir', s.dataDir, '--http-port', '0', '--https-port', '0', '--config', s.configPath, '--log-level', 'warn'],
+    args: [...s.nodeFlags, 'bin/lapis.js', 'start', '--data-dir', dataDir, '--http-port', '0', '--https-port', '0', '--config', isSignalR(kind) ? s.signalrConfigPath : s.configPath, '--log-level', 'warn'],
   });
   let log = '';
   const keep = (d: Buffer) => {
@@ -140,8 +167,9 @@ async function startLapis(kind: Kind, core: number, s: LapisSetup): Promise<Runn
     await sleep(50);
   }
   const ready = JSON.parse(readFileSync(readyPath, 'utf8')) as LapisReady;
-  const res = ready.resources.find((r) => r.name === 'bench');
-  if (!res) throw new Error('ready.json has no resource named bench');
+  const name = isSignalR(kind) ? SIGNALR_RESOURCE : 'bench';
+  const res = ready.resources.find((r) => r.name === name);
+  if (!res) throw new Error(`ready.json has no resource named ${name}`);
   const url = new URL(res.httpEndpoint);
   const ep: Endpoint = { kind, port: Number(url.port), key: BENCH_KEYS.primaryKey, origin: res.httpEndpoint.replace(/\/$/, '') };
   return {

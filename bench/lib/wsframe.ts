@@ -4,11 +4,19 @@
  * only walks frame headers to count messages and payload bytes. Payloads are never unmasked
  * (server frames are not masked), never decoded, never parsed, except:
  * - control frames (ping → pong, close), Socket.IO's engine ping `2` (→ `3`) and the one-time
- *   application handshake (Socket.IO `0…`/`40…`, Web PubSub `connected` system message);
+ *   application handshake (Socket.IO `0…`/`40…`, Web PubSub `connected` system message, the
+ *   SignalR handshake reply `{}`);
+ * - SignalR frames no longer than a Ping, so that the server's keep-alive Pings are not counted
+ *   (the server writes one hub message per frame, so every other data frame is one Invocation);
  * - in latency mode, the first bytes of each data frame, to read the `@@T<µs>;` send stamp.
  */
 import net from 'node:net';
 import type { Wire } from './contestants.ts';
+import { Counters } from './counters.ts';
+import { handshakeMessage, pingMessage } from './signalr.ts';
+import type { SignalRProtocol } from './signalr.ts';
+
+export { Counters };
 
 export const OP_CONT = 0x0;
 export const OP_TEXT = 0x1;
@@ -38,33 +46,6 @@ export function maskedFrame(opcode: number, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-/** Counters shared by all connections of one process. */
-export class Counters {
-  frames = 0;
-  bytes = 0;
-  /** Socket reads (frames / reads shows how much the server coalesces its writes). */
-  reads = 0;
-  minLen = Number.POSITIVE_INFINITY;
-  maxLen = 0;
-  /** Connections the server closed or reset while they were counted. */
-  unexpectedCloses = 0;
-  latency = false;
-  /** Latency samples in µs. */
-  samples: number[] = [];
-  badStamps = 0;
-
-  reset(): void {
-    this.frames = 0;
-    this.bytes = 0;
-    this.reads = 0;
-    this.minLen = Number.POSITIVE_INFINITY;
-    this.maxLen = 0;
-    this.unexpectedCloses = 0;
-    this.samples = [];
-    this.badStamps = 0;
-  }
-}
-
 const STAMP = Buffer.from('@@T');
 const CAPTURE_LATENCY = 160;
 const CAPTURE_HANDSHAKE = 8192;
@@ -74,6 +55,8 @@ export interface ConnectOptions {
   localAddress?: string;
   path: string;
   protocol?: string;
+  /** Extra request header lines, each ending in CRLF (e.g. a SignalR client's Authorization). */
+  headers?: string;
   wire: Wire;
   counters: Counters;
   /** Give up on the handshake after this long. */
@@ -91,6 +74,9 @@ export class RawWs {
   readonly socket: net.Socket;
   readonly #wire: Wire;
   readonly #counters: Counters;
+  /** SignalR hub protocol of this connection (undefined for the other wires). */
+  readonly #signalr: SignalRProtocol | undefined;
+  readonly #ping: Buffer | undefined;
   /** 0 = HTTP upgrade, 1 = application handshake, 2 = counting, 3 = closed. */
   #phase = 0;
   #http: Buffer | null = Buffer.alloc(0);
@@ -110,6 +96,8 @@ export class RawWs {
   constructor(o: ConnectOptions) {
     this.#wire = o.wire;
     this.#counters = o.counters;
+    this.#signalr = o.wire === 'signalr-json' ? 'json' : o.wire === 'signalr-msgpack' ? 'messagepack' : undefined;
+    this.#ping = this.#signalr ? pingMessage(this.#signalr) : undefined;
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -134,7 +122,7 @@ export class RawWs {
       const proto = o.protocol ? `Sec-WebSocket-Protocol: ${o.protocol}\r\n` : '';
       socket.write(
         `GET ${o.path} HTTP/1.1\r\nHost: 127.0.0.1:${o.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${proto}\r\n`,
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${proto}${o.headers ?? ''}\r\n`,
       );
     });
     socket.on('error', (err) => this.#fail(err));
@@ -151,6 +139,11 @@ export class RawWs {
 
   send(frame: Buffer): boolean {
     return this.socket.write(frame);
+  }
+
+  /** SignalR: a client Ping (the server drops clients silent for 30 s); nothing for the other wires. */
+  keepAlive(): void {
+    if (this.#signalr && this.#phase === 2) this.socket.write(maskedFrame(this.#signalr === 'json' ? OP_TEXT : OP_BINARY, this.#ping!));
   }
 
   close(): void {
@@ -182,7 +175,11 @@ export class RawWs {
         this.#fail(new Error(`upgrade refused: ${text}`));
         return;
       }
-      if (this.#wire === 'socketio' || this.#wire === 'lapis-json') this.#phase = 1;
+      if (this.#signalr) {
+        // The JS client sends its handshake as text on both protocols.
+        this.#phase = 1;
+        this.socket.write(maskedFrame(OP_TEXT, handshakeMessage(this.#signalr)));
+      } else if (this.#wire === 'socketio' || this.#wire === 'lapis-json') this.#phase = 1;
       else this.#open();
       chunk = all.subarray(end + 4);
       if (chunk.length === 0) return;
@@ -255,6 +252,7 @@ export class RawWs {
     if (op >= 0x8) want = this.#len; // control frames are at most 125 bytes
     else if (this.#phase === 1) want = Math.min(this.#len, CAPTURE_HANDSHAKE);
     else if (this.#wire === 'socketio' && this.#len === 1) want = 1;
+    else if (this.#ping && this.#len === this.#ping.length) want = this.#len;
     else if (this.#counters.latency) want = Math.min(this.#len, CAPTURE_LATENCY);
     this.#capture = want > 0 ? Buffer.allocUnsafe(want) : null;
     this.#captured = 0;
@@ -284,6 +282,7 @@ export class RawWs {
       this.socket.write(maskedFrame(OP_TEXT, Buffer.from('3'))); // engine.io pong
       return;
     }
+    if (this.#ping && cap && this.#len === this.#ping.length && cap.equals(this.#ping)) return; // server keep-alive
     const c = this.#counters;
     c.frames++;
     c.bytes += this.#len;
@@ -309,6 +308,12 @@ export class RawWs {
 
   #appHandshake(cap: Buffer | null): void {
     const text = cap ? cap.toString('utf8') : '';
+    if (this.#signalr) {
+      // The handshake reply is JSON on both protocols: `{}` + 0x1E, or `{"error":…}`.
+      if (text.startsWith('{}\u001e')) this.#open();
+      else this.#fail(new Error(`SignalR handshake refused: ${text.slice(0, 200)}`));
+      return;
+    }
     if (this.#wire === 'socketio') {
       if (text.startsWith('0')) this.socket.write(maskedFrame(OP_TEXT, Buffer.from('40')));
       else if (text.startsWith('40')) this.#open();

@@ -1,0 +1,53 @@
+/**
+ * Compares Lapis's own figures between benchmark results files, e.g. before and after a change
+ * run in the same sitting:
+ *
+ *   node bench/compare.ts before-1.json,before-2.json after-1.json,after-2.json [--kinds lapis-json,lapis-simple]
+ *
+ * Each side may pool several runs (comma-separated). Per cell and contestant it prints the median
+ * absolute rate and the median rate per second of server CPU (deliveries per CPU-second on the
+ * server's core), which is far less sensitive to other processes stealing that core than the rate
+ * itself, and the after/before ratio of both.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { cellLabel, median } from './report.ts';
+import type { Results } from './report.ts';
+import type { FlowResult } from './workloads.ts';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { kinds: { type: 'string', default: 'lapis-simple,lapis-json' } } });
+if (positionals.length !== 2) {
+  process.stderr.write('usage: node bench/compare.ts before.json[,before2.json] after.json[,after2.json] [--kinds a,b]\n');
+  process.exit(2);
+}
+const load = (list: string): Results[] => list.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as Results);
+const [before, after] = positionals.map(load) as [Results[], Results[]];
+const kinds = values.kinds!.split(',');
+
+function pooled(runs: Results[], id: string, kind: string): FlowResult[] {
+  const out: FlowResult[] = [];
+  for (const r of runs) {
+    const c = r.cells.find((x) => x.id === id);
+    for (const f of (c?.rounds as Record<string, (FlowResult | null)[]> | undefined)?.[kind] ?? []) if (f) out.push(f);
+  }
+  return out;
+}
+
+const k = (x: number) => (Number.isFinite(x) ? `${(x / 1e3).toFixed(0)}k` : 'n/a');
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+const ids = [...new Set([...before, ...after].flatMap((r) => r.cells.map((c) => c.id)))];
+process.stdout.write(`${pad('cell', 52)}${pad('kind', 14)}${pad('rate before → after', 26)}${pad('per server CPU-s before → after', 34)}\n`);
+for (const id of ids) {
+  const cell = [...after, ...before].flatMap((r) => r.cells).find((c) => c.id === id)!;
+  for (const kind of kinds) {
+    const b = pooled(before, id, kind);
+    const a = pooled(after, id, kind);
+    if (a.length === 0 && b.length === 0) continue;
+    const rb = median(b.map((x) => x.rate));
+    const ra = median(a.map((x) => x.rate));
+    const eb = median(b.map((x) => x.rate / Math.max(x.serverCpu, 0.05)));
+    const ea = median(a.map((x) => x.rate / Math.max(x.serverCpu, 0.05)));
+    process.stdout.write(`${pad(cellLabel(cell), 52)}${pad(kind, 14)}${pad(`${k(rb)} → ${k(ra)} (${(ra / rb).toFixed(2)}×)`, 26)}${pad(`${k(eb)} → ${k(ea)} (${(ea / eb).toFixed(2)}×)`, 34)}n=${b.length}/${a.length}\n`);
+  }
+}
