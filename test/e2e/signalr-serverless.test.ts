@@ -10,6 +10,7 @@ import { SignJWT } from 'jose';
 import { HttpTransportType, HubConnectionBuilder, LogLevel, type HubConnection } from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
+import { Arm } from '../control/support.ts';
 
 const T = '7d1e2f30-0000-4000-8000-0000000000a7';
 const S = '7d1e2f30-0000-4000-8000-0000000000b7';
@@ -117,4 +118,26 @@ test('a Default-mode resource refuses clients while no app server is connected',
   const token = await new SignJWT({ nameid: 'x' }).setProtectedHeader({ alg: 'HS256' }).setAudience(`${classic.endpoint}/client/?hub=chat`).setExpirationTime('5m').sign(new TextEncoder().encode(key));
   const c = new HubConnectionBuilder().withUrl(`${classic.endpoint}/client/?hub=chat`, { transport: HttpTransportType.WebSockets, accessTokenFactory: () => token }).configureLogging(LogLevel.None).build();
   await assert.rejects(c.start(), /not connected yet/);
+});
+
+test('a SignalR resource created through ARM at run time serves clients and REST at once', async () => {
+  const arm = new Arm(lapis);
+  const path = (rest = '') => `/subscriptions/${S}/resourceGroups/rg-1/providers/Microsoft.SignalRService/signalR/made-now${rest}?api-version=2024-03-01`;
+  const put = await arm.admin('PUT', path(), { location: 'local', properties: { features: [{ flag: 'ServiceMode', value: 'Serverless' }] } });
+  assert.ok(put.status === 200 || put.status === 201, JSON.stringify(put.body));
+  const keys = await arm.admin('POST', path('/listKeys'));
+  assert.equal(keys.status, 200);
+  const body = keys.body as { primaryKey: string; primaryConnectionString: string };
+  const made = /Endpoint=([^;]+)/.exec(body.primaryConnectionString)![1]!;
+  const key = new TextEncoder().encode(body.primaryKey);
+  const token = await new SignJWT({ nameid: 'newcomer' }).setProtectedHeader({ alg: 'HS256' }).setAudience(`${made}/client/?hub=chat`).setExpirationTime('5m').sign(key);
+  const c = new HubConnectionBuilder().withUrl(`${made}/client/?hub=chat`, { accessTokenFactory: () => token }).configureLogging(LogLevel.None).build();
+  await c.start();
+  clients.push(c);
+  const got = next(c, 'hello');
+  const api = `${made}/api/hubs/chat/:send`;
+  const restToken = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setAudience(api).setExpirationTime('5m').sign(key);
+  const sent = await fetch(`${api}?api-version=2022-06-01`, { method: 'POST', headers: { authorization: `Bearer ${restToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ target: 'hello', arguments: ['new resource'] }) });
+  assert.equal(sent.status, 202);
+  assert.deepEqual(await got, ['new resource']);
 });
