@@ -27,3 +27,44 @@ export function scheduleFlush(f: Flushable): void {
 export function cancelFlush(f: Flushable): void {
   dirty.delete(f);
 }
+
+/** A stream's pieces queued during a turn, written in one corked burst; it knows when a peer lags. */
+export class WriteQueue {
+  #pieces: Buffer[] = [];
+  #bytes = 0;
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * False once the peer counts as not reading: a backlog in the stream's own buffer means the
+   * kernel stopped taking bytes; this queue is capped too, so one burst cannot grow without bound.
+   */
+  fits(stream: { writableLength: number }, max: number): boolean {
+    return (stream.writableLength ?? 0) <= max && this.#bytes <= 4 * max;
+  }
+
+  push(pieces: readonly Buffer[]): void {
+    for (const p of pieces) {
+      this.#pieces.push(p);
+      this.#bytes += p.length;
+    }
+  }
+
+  clear(): void {
+    this.#pieces = [];
+    this.#bytes = 0;
+  }
+
+  /** Writes everything queued (nothing when `writable` is false: the pieces are dropped). */
+  writeTo(stream: { cork(): void; uncork(): void; write(b: Buffer): boolean }, writable: boolean): void {
+    const pieces = this.#pieces;
+    if (pieces.length === 0) return;
+    this.clear();
+    if (!writable) return;
+    stream.cork();
+    for (const b of pieces) stream.write(b);
+    stream.uncork();
+  }
+}

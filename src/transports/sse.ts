@@ -4,7 +4,7 @@
  * here, which is why negotiate offers this transport with the Text format alone).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { cancelFlush, scheduleFlush, type Flushable } from './batch.ts';
+import { cancelFlush, scheduleFlush, WriteQueue, type Flushable } from './batch.ts';
 import type { Outbound } from './outbound.ts';
 import type { Transport, TransportEnd, TransportEvents, TransportOptions } from './types.ts';
 
@@ -13,8 +13,7 @@ export class SseTransport implements Transport, Flushable {
   readonly #res: ServerResponse;
   readonly #max: number;
   readonly #events: TransportEvents;
-  #queue: Buffer[] = [];
-  #queued = 0;
+  readonly #queue = new WriteQueue();
   #stopped = false;
   #ended = false;
 
@@ -40,7 +39,7 @@ export class SseTransport implements Transport, Flushable {
   }
 
   get bufferedBytes(): number {
-    return this.#queued + this.#res.writableLength;
+    return this.#queue.bytes + this.#res.writableLength;
   }
 
   /** A POSTed send from the client. */
@@ -50,7 +49,7 @@ export class SseTransport implements Transport, Flushable {
 
   send(message: Outbound): void {
     if (!this.open) return;
-    if (this.#res.writableLength > this.#max || this.#queued > 4 * this.#max) {
+    if (!this.#queue.fits(this.#res, this.#max)) {
       this.#stopped = true;
       this.#drop();
       queueMicrotask(() => {
@@ -59,24 +58,14 @@ export class SseTransport implements Transport, Flushable {
       });
       return;
     }
-    for (const p of message.sseEvent()) {
-      this.#queue.push(p);
-      this.#queued += p.length;
-    }
+    this.#queue.push(message.sseEvent());
     scheduleFlush(this);
   }
 
   flush(): void {
     cancelFlush(this);
-    const queue = this.#queue;
-    if (queue.length === 0) return;
-    this.#queue = [];
-    this.#queued = 0;
     const res = this.#res;
-    if (res.destroyed || res.writableEnded) return;
-    res.cork();
-    for (const b of queue) res.write(b);
-    res.uncork();
+    this.#queue.writeTo(res, !res.destroyed && !res.writableEnded);
   }
 
   close(): void {
@@ -95,8 +84,7 @@ export class SseTransport implements Transport, Flushable {
   }
 
   #drop(): void {
-    this.#queue = [];
-    this.#queued = 0;
+    this.#queue.clear();
     cancelFlush(this);
   }
 

@@ -8,7 +8,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { cancelFlush, scheduleFlush, type Flushable } from './batch.ts';
+import { cancelFlush, scheduleFlush, WriteQueue, type Flushable } from './batch.ts';
 import type { Outbound } from './outbound.ts';
 import type { Transport, TransportEvents, TransportOptions } from './types.ts';
 
@@ -20,8 +20,7 @@ export class WebSocketTransport implements Transport, Flushable {
   readonly #socket: Duplex;
   readonly #max: number;
   readonly #events: TransportEvents;
-  #queue: Buffer[] = [];
-  #queued = 0;
+  readonly #queue = new WriteQueue();
   #ended = false;
   /** Whether the peer sent anything (a message, a pong) since the last heartbeat's ping. */
   #answered = true;
@@ -56,35 +55,23 @@ export class WebSocketTransport implements Transport, Flushable {
   }
 
   get bufferedBytes(): number {
-    return this.#queued + (this.#socket.writableLength ?? 0);
+    return this.#queue.bytes + (this.#socket.writableLength ?? 0);
   }
 
   send(message: Outbound): void {
     if (!this.open) return;
-    // A backlog in Node's socket buffer means the kernel stopped taking bytes: the peer is not
-    // reading. The queue is capped as well, so one huge burst cannot grow memory without bound.
-    if ((this.#socket.writableLength ?? 0) > this.#max || this.#queued > 4 * this.#max) {
+    if (!this.#queue.fits(this.#socket, this.#max)) {
       this.#overflow();
       return;
     }
-    for (const p of message.webSocketFrame()) {
-      this.#queue.push(p);
-      this.#queued += p.length;
-    }
+    this.#queue.push(message.webSocketFrame());
     scheduleFlush(this);
   }
 
   flush(): void {
     cancelFlush(this);
-    const queue = this.#queue;
-    if (queue.length === 0) return;
-    this.#queue = [];
-    this.#queued = 0;
     const s = this.#socket;
-    if (this.#ws.readyState !== OPEN || s.destroyed || !s.writable) return;
-    s.cork();
-    for (const b of queue) s.write(b);
-    s.uncork();
+    this.#queue.writeTo(s, this.#ws.readyState === OPEN && !s.destroyed && s.writable);
   }
 
   /**
@@ -137,8 +124,7 @@ export class WebSocketTransport implements Transport, Flushable {
 
   #drop(): void {
     this.#stopped = true;
-    this.#queue = [];
-    this.#queued = 0;
+    this.#queue.clear();
     cancelFlush(this);
   }
 
