@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.SignalR;
+
+namespace LapisInterop;
+
+/// <summary>The hub the interop tests call: every method maps to one kind of service-protocol message.</summary>
+public class ChatHub : Hub
+{
+    /// <summary>Returns its argument: a hub invocation with a completion result.</summary>
+    public string Echo(string message) => message;
+
+    /// <summary>Clients.All → Broadcast.</summary>
+    public Task Broadcast(string message) => Clients.All.SendAsync("broadcast", Context.ConnectionId, message);
+
+    /// <summary>Clients.Caller → data for this connection only.</summary>
+    public Task SendToCaller(string message) => Clients.Caller.SendAsync("caller", message);
+
+    /// <summary>Clients.Client(id) → data for another connection.</summary>
+    public Task SendToConnection(string connectionId, string message) => Clients.Client(connectionId).SendAsync("connection", Context.ConnectionId, message);
+
+    /// <summary>Groups.AddToGroupAsync → JoinGroupWithAck.</summary>
+    public async Task<string> JoinGroup(string group)
+    {
+        await Groups.AddToGroupAsync(Context.ConnectionId, group);
+        return group;
+    }
+
+    /// <summary>Groups.RemoveFromGroupAsync → LeaveGroupWithAck.</summary>
+    public async Task<string> LeaveGroup(string group)
+    {
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, group);
+        return group;
+    }
+
+    /// <summary>Clients.Group → GroupBroadcast.</summary>
+    public Task SendToGroup(string group, string message) => Clients.Group(group).SendAsync("group", group, Context.ConnectionId, message);
+
+    /// <summary>Clients.User → UserData.</summary>
+    public Task SendToUser(string user, string message) => Clients.User(user).SendAsync("user", Context.ConnectionId, message);
+
+    /// <summary>What the app sees of the caller: identifier, name, roles and every claim.</summary>
+    public WhoAmIResult WhoAmI() => new(
+        Context.ConnectionId,
+        Context.UserIdentifier,
+        Context.User?.Identity?.Name,
+        Context.User?.Identity?.IsAuthenticated ?? false,
+        Context.User?.Identity?.AuthenticationType,
+        (Context.User?.Claims ?? Enumerable.Empty<System.Security.Claims.Claim>()).Select(c => new ClaimPair(c.Type, c.Value)).ToArray());
+
+    /// <summary>Context.User.IsInRole, as [Authorize(Roles=…)] would check it.</summary>
+    public bool IsInRole(string role) => Context.User?.IsInRole(role) ?? false;
+}
+
+public record ClaimPair(string Type, string Value);
+
+public record WhoAmIResult(string ConnectionId, string? UserIdentifier, string? Name, bool IsAuthenticated, string? AuthenticationType, ClaimPair[] Claims);

@@ -1,0 +1,111 @@
+// The seed's app server (docs seed 002, "use different credentials while using multiple endpoints"):
+// ASP.NET Core SignalR in Azure SignalR default mode, configured only from environment variables so
+// the tests can point it at Lapis (or at a stand-in service) without changing code.
+//
+//   LAPIS_APP_MODE           "entra" (default): ServiceEndpoint(Uri, TokenCredential) per endpoint;
+//                            "connection-string": AddAzureSignalR(<connection string>).
+//   LAPIS_APP_URLS           where Kestrel listens (e.g. http://127.0.0.1:5123).
+//   entra mode:
+//     LAPIS_AUTHORITY_HOST   the identity service's authority host (https://…).
+//     LAPIS_TENANT_ID        the tenant of both applications.
+//     LAPIS_ENDPOINT_1       first SignalR resource; credential: ClientSecretCredential with
+//     LAPIS_CLIENT_ID_1, LAPIS_CLIENT_SECRET_1.
+//     LAPIS_ENDPOINT_2       optional second resource; credential: ClientCertificateCredential with
+//     LAPIS_CLIENT_ID_2, LAPIS_CLIENT_CERT_PATH_2 (PEM or PFX).
+//   connection-string mode:
+//     LAPIS_CONNECTION_STRING    e.g. Endpoint=https://localhost:8443;AccessKey=…;Version=1.0;
+//     LAPIS_CONNECTION_STRING_2  optional second endpoint.
+//   LAPIS_SERVER_CONNECTION_COUNT  optional InitialHubServerConnectionCount (SDK default when unset).
+//   LAPIS_GRACEFUL_SHUTDOWN        optional GracefulShutdown mode name (e.g. WaitForClientsClose).
+using System.Security.Claims;
+using Azure.Core;
+using Azure.Identity;
+using LapisInterop;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Azure.SignalR;
+
+var builder = WebApplication.CreateBuilder(args);
+string? Env(string name) => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)) ? null : Environment.GetEnvironmentVariable(name);
+string Need(string name) => Env(name) ?? throw new InvalidOperationException($"environment variable {name} is required");
+
+var urls = Env("LAPIS_APP_URLS");
+if (urls != null) builder.WebHost.UseUrls(urls);
+
+var mode = Env("LAPIS_APP_MODE") ?? "entra";
+builder.Services.AddSignalR().AddAzureSignalR(option =>
+{
+    if (mode == "connection-string")
+    {
+        var second = Env("LAPIS_CONNECTION_STRING_2");
+        option.Endpoints = second == null
+            ? new[] { new ServiceEndpoint(Need("LAPIS_CONNECTION_STRING")) }
+            : new[] { new ServiceEndpoint(Need("LAPIS_CONNECTION_STRING")), new ServiceEndpoint(second) };
+    }
+    else if (mode == "entra")
+    {
+        // Only the options a user sets for a non-Microsoft authority.
+        var authority = new Uri(Need("LAPIS_AUTHORITY_HOST"));
+        var tenant = Need("LAPIS_TENANT_ID");
+        TokenCredential credential1 = new ClientSecretCredential(tenant, Need("LAPIS_CLIENT_ID_1"), Need("LAPIS_CLIENT_SECRET_1"),
+            new ClientSecretCredentialOptions { AuthorityHost = authority, DisableInstanceDiscovery = true });
+        var endpoints = new List<ServiceEndpoint> { new ServiceEndpoint(new Uri(Need("LAPIS_ENDPOINT_1")), credential1) };
+        var endpoint2 = Env("LAPIS_ENDPOINT_2");
+        if (endpoint2 != null)
+        {
+            TokenCredential credential2 = new ClientCertificateCredential(tenant, Need("LAPIS_CLIENT_ID_2"), Need("LAPIS_CLIENT_CERT_PATH_2"),
+                new ClientCertificateCredentialOptions { AuthorityHost = authority, DisableInstanceDiscovery = true });
+            endpoints.Add(new ServiceEndpoint(new Uri(endpoint2), credential2));
+        }
+        option.Endpoints = endpoints.ToArray();
+    }
+    else
+    {
+        throw new InvalidOperationException($"LAPIS_APP_MODE must be 'entra' or 'connection-string', not '{mode}'");
+    }
+    var count = Env("LAPIS_SERVER_CONNECTION_COUNT");
+    if (count != null) option.InitialHubServerConnectionCount = int.Parse(count);
+    var graceful = Env("LAPIS_GRACEFUL_SHUTDOWN");
+    if (graceful != null) option.GracefulShutdown.Mode = Enum.Parse<GracefulShutdownMode>(graceful);
+});
+
+var app = builder.Build();
+
+// Test identity: `?user=<id>&name=<display>&role=<r>&role=…` on the negotiate request becomes the
+// request's user, the way a real app's authentication would; the SDK puts these claims into the
+// client token and the service hands them back in OpenConnection.
+app.Use(async (context, next) =>
+{
+    var user = context.Request.Query["user"].ToString();
+    if (user.Length > 0)
+    {
+        var claims = new List<Claim> { new Claim(ClaimTypes.NameIdentifier, user) };
+        var name = context.Request.Query["name"].ToString();
+        if (name.Length > 0) claims.Add(new Claim(ClaimTypes.Name, name));
+        foreach (var role in context.Request.Query["role"]) if (!string.IsNullOrEmpty(role)) claims.Add(new Claim(ClaimTypes.Role, role));
+        context.User = new ClaimsPrincipal(new ClaimsIdentity(claims, "LapisTest"));
+    }
+    await next();
+});
+
+app.MapGet("/healthz", () => Results.Text("ok"));
+app.MapHub<ChatHub>("/chat");
+
+// Server-initiated sends through IHubContext (what a background job or a web API of the app does).
+app.MapPost("/api/broadcast", async (IHubContext<ChatHub> hub, HttpRequest req) =>
+{
+    var message = req.Query["message"].ToString();
+    await hub.Clients.All.SendAsync("broadcast", "server", message);
+    return Results.Ok();
+});
+app.MapPost("/api/users/{user}", async (IHubContext<ChatHub> hub, string user, HttpRequest req) =>
+{
+    await hub.Clients.User(user).SendAsync("user", "server", req.Query["message"].ToString());
+    return Results.Ok();
+});
+app.MapPost("/api/groups/{group}", async (IHubContext<ChatHub> hub, string group, HttpRequest req) =>
+{
+    await hub.Clients.Group(group).SendAsync("group", group, "server", req.Query["message"].ToString());
+    return Results.Ok();
+});
+
+app.Run();
