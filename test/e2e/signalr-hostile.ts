@@ -110,13 +110,11 @@ export async function startHostileWorld(): Promise<HostileWorld> {
 
   const stillServing = async () => {
     assert.deepEqual(uncaught.map((e) => String(e)), [], 'an uncaught exception would have ended the process');
-    for (const o of Object.values(origins)) {
-      for (const base of [o.endpoint, o.httpEndpoint]) {
-        const res = await fetch(`${base}/api/health`);
-        await res.arrayBuffer();
-        assert.equal(res.status, 200, `${base} health`);
-      }
-    }
+    await Promise.all(Object.values(origins).flatMap((o) => [o.endpoint, o.httpEndpoint]).map(async (base) => {
+      const res = await fetch(`${base}/api/health`);
+      await res.arrayBuffer();
+      assert.equal(res.status, 200, `${base} health`);
+    }));
     const marker = `alive-${Math.random()}`;
     assert.equal(await rest('POST', '/api/hubs/chat/:send?api-version=2022-06-01', { target: 'alive', arguments: [marker] }), 202);
     for (const w of witnesses) {
