@@ -207,15 +207,20 @@ export function targets(res: Results): TargetLine[] {
   return out;
 }
 
-/** Median over rounds of `kind`'s rate divided by `ref`'s rate in the same round (both measured in that round). */
-export function sameRoundRatio(cell: CellResult, kind: Kind, ref: Kind): Ratio | undefined {
+/**
+ * Median over rounds of `kind`'s rate divided by `ref`'s rate in the same round (both measured in
+ * that round); with `perCpu`, of deliveries per second of server CPU instead, which moves far less
+ * when other processes take turns on the server's core.
+ */
+export function sameRoundRatio(cell: CellResult, kind: Kind, ref: Kind, perCpu = false): Ratio | undefined {
+  const m = (f: FlowResult) => (perCpu ? f.rate / Math.max(f.serverCpu, 0.05) : f.rate);
   const a = cell.rounds[kind] ?? [];
   const b = cell.rounds[ref] ?? [];
   const per: number[] = [];
   for (let r = 0; r < a.length; r++) {
     const x = a[r];
     const y = b[r];
-    if (x && y && y.rate > 0) per.push(x.rate / y.rate);
+    if (x && y && y.rate > 0) per.push(m(x) / m(y));
   }
   if (per.length === 0) return undefined;
   return { median: median(per), min: Math.min(...per), max: Math.max(...per), value: median(per) };
@@ -246,7 +251,10 @@ export function signalrTargets(res: Results): TargetLine[] {
       if (need !== null) out.push({ ok: null, text: `${what} ≥ ${need}×: not measured` });
       continue;
     }
-    const cells = items.map((x) => `${x.r.median.toFixed(2)}× (${x.r.min.toFixed(2)}–${x.r.max.toFixed(2)}) ${x.c.conns.toLocaleString('en-US')}×${x.c.size} B`).join('; ');
+    const cells = items.map((x) => {
+      const e = sameRoundRatio(x.c, kind, ref, true)!;
+      return `${x.r.median.toFixed(2)}× (${x.r.min.toFixed(2)}–${x.r.max.toFixed(2)}) ${x.c.conns.toLocaleString('en-US')}×${x.c.size} B [per server CPU-s ${e.median.toFixed(2)}×]`;
+    }).join('; ');
     if (need === null) {
       out.push({ ok: null, text: `${what}, informational: ${cells}` });
       continue;
