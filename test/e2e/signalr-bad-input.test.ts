@@ -212,6 +212,20 @@ test('transport rules: 400 without id, 404 unknown id, 405 POST to a WebSocket, 
   assert.equal((await status('POST', url, bearer(t), `{"type":6}${RS}`)).status, 409);
   slow.end(RS);
   assert.equal(await slowDone, 200);
+  // A send cut off mid-body frees the slot; a chunked send past 1 MiB is 413; the connection carries on.
+  const cut = request(url, { method: 'POST', headers: { ...bearer(t), 'content-length': '100' } });
+  cut.on('error', () => undefined);
+  cut.write('{"type":6}');
+  await new Promise((r) => setTimeout(r, 50));
+  cut.destroy();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await status('POST', url, bearer(t), `{"type":6}${RS}`)).status, 200);
+  const chunked = request(url, { method: 'POST', headers: bearer(t) });
+  const chunkedStatus = new Promise<number | string>((r) => { chunked.on('response', (res) => r(res.statusCode!)); chunked.on('error', (e) => r(String(e))); });
+  for (let i = 0; i < 20; i++) chunked.write(Buffer.alloc(64 * 1024, 0x20));
+  chunked.end();
+  assert.equal(await chunkedStatus, 413);
+  assert.equal((await status('POST', url, bearer(t), `{"type":6}${RS}`)).status, 200);
   assert.equal((await status('DELETE', url, bearer(t))).status, 202);
   assert.equal((await held).status, 204);
 
