@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { isGuid, type AccessControl } from '../../access/index.ts';
+import type { AccessControl } from '../../access/index.ts';
 import type { IdentityService } from '../../identity/index.ts';
 import { ResourceIdentityError, applyResourceIdentity, parseArmIdentity } from '../resource-identity.ts';
 import { generateAccessKey, type ResourceIdentity, type ResourceRegistry, type ServiceResourceBase, type ServiceResourceRecord } from '../resources.ts';
 import type { ArmCaller } from './auth.ts';
 import { ARM, ArmError } from './errors.ts';
+import { readProviderPath } from './provider-path.ts';
 import { keysJson, onlyValue, parseBody, serviceJson, type ServiceKind, type ServiceRequest } from './service-kind.ts';
 
 /**
@@ -96,18 +97,10 @@ export function signalRServiceArm(deps: ServiceArmDeps, kinds: readonly ServiceK
 
   async function handle(x: ServiceRequest): Promise<unknown> {
     const { segs, method, caller } = x;
-    const sub = segs[1]!;
-    if (!isGuid(sub)) throw ARM.badRequest(`The subscription id '${sub.slice(0, 60)}' is not a GUID.`);
-    const subLower = sub.toLowerCase();
-    const atGroup = segs[2]!.toLowerCase() === 'resourcegroups';
-    const rg = atGroup ? segs[3]! : undefined;
-    const rest = segs.slice(atGroup ? 6 : 4);
-    const type = rest[0];
-    if (!x.version) throw ARM.missingApiVersion();
-    if (type === undefined) throw ARM.notFound(x.path);
+    const { subscription: subLower, resourceGroup: rg, rest, type, version } = readProviderPath(x);
     const kind = kinds.find((k) => k.segment === type.toLowerCase());
-    if (!kind) throw ARM.invalidResourceType(type, x.version, 'Microsoft.SignalRService');
-    if (!kind.apiVersions.includes(x.version)) throw ARM.noProvider(x.version, type, kind.apiVersions);
+    if (!kind) throw ARM.invalidResourceType(type, version, 'Microsoft.SignalRService');
+    if (!kind.apiVersions.includes(version)) throw ARM.noProvider(version, type, kind.apiVersions);
     if (rg !== undefined && !RESOURCE_GROUP.test(rg)) throw ARM.badRequest(`The resource group name '${rg.slice(0, 100)}' is invalid.`);
     const records = kind.records(resources);
     const scopeBase = `/subscriptions/${subLower}${rg ? `/resourceGroups/${rg}` : ''}`;

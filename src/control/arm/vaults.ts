@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { isGuid, type AccessControl } from '../../access/index.ts';
+import type { AccessControl } from '../../access/index.ts';
 import {
   accessPolicyListSchema, applyPolicyUpdate, normalisePolicy, type AccessPolicyEntry,
 } from '../../vault/index.ts';
 import type { ResourceRegistry, VaultRecord } from '../resources.ts';
 import { ARM, ArmError } from './errors.ts';
+import { readProviderPath } from './provider-path.ts';
 import type { ServiceRequest as SignalRServiceRequest } from './service-kind.ts';
 
 /**
@@ -137,17 +138,9 @@ export function keyVaultArm(deps: { access: AccessControl; resources: ResourceRe
 
   async function handle(x: KeyVaultRequest): Promise<unknown> {
     const { segs, method } = x;
-    const sub = segs[1]!;
-    if (!isGuid(sub)) throw ARM.badRequest(`The subscription id '${sub.slice(0, 60)}' is not a GUID.`);
-    const subLower = sub.toLowerCase();
-    const atGroup = segs[2]!.toLowerCase() === 'resourcegroups';
-    const rg = atGroup ? segs[3]! : undefined;
-    const rest = segs.slice(atGroup ? 6 : 4);
-    const type = rest[0];
-    if (!x.version) throw ARM.missingApiVersion();
-    if (type === undefined) throw ARM.notFound(x.path);
-    if (type.toLowerCase() !== 'vaults') throw E.invalidResourceType(type, x.version);
-    if (!(KEYVAULT_API_VERSIONS as readonly string[]).includes(x.version)) throw E.noProvider(x.version, type);
+    const { subscription: subLower, resourceGroup: rg, rest, type, version } = readProviderPath(x);
+    if (type.toLowerCase() !== 'vaults') throw E.invalidResourceType(type, version);
+    if (!(KEYVAULT_API_VERSIONS as readonly string[]).includes(version)) throw E.noProvider(version, type);
     const scopeBase = `/subscriptions/${subLower}${rg ? `/resourceGroups/${rg}` : ''}`;
 
     if (rest.length === 1) {
