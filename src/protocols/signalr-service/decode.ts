@@ -1,0 +1,37 @@
+/**
+ * Decoding one message body (the bytes after the length prefix). The result is the message, `null`
+ * for a well-formed array of a type this protocol version does not know (the SDK skips those), or a
+ * ServiceProtocolError. Nothing thrown inside the MessagePack reader escapes from here.
+ */
+import { ServiceProtocolError } from './errors.ts';
+import { MsgpackReadError, MsgpackReader } from './msgpack-reader.ts';
+import { MESSAGE_READERS } from './decode-messages.ts';
+import { SERVICE_MESSAGE_NAMES } from './types.ts';
+import type { ServiceMessage } from './types.ts';
+
+export type DecodeResult = ServiceMessage | null | ServiceProtocolError;
+
+export function decodeServiceMessageBody(body: Uint8Array): DecodeResult {
+  if (body.length === 0) return new ServiceProtocolError('InvalidMessage', 'Empty message body.');
+  const r = new MsgpackReader(body);
+  let type = -1;
+  try {
+    const length = r.readArrayHeader('message');
+    if (length === 0) return new ServiceProtocolError('InvalidMessage', 'A service message must be a non-empty array.');
+    type = r.readInt32('messageType');
+    const reader = MESSAGE_READERS.get(type);
+    if (!reader) return null;
+    if (length < reader.min) {
+      return new ServiceProtocolError('InvalidMessage', `${SERVICE_MESSAGE_NAMES.get(type)} needs at least ${reader.min} elements, got ${length}.`);
+    }
+    return reader.read(r, length);
+  } catch (e) {
+    if (e instanceof MsgpackReadError) {
+      const name = SERVICE_MESSAGE_NAMES.get(type);
+      const where = name ? ` (${name})` : '';
+      return new ServiceProtocolError(e.kind === 'encoding' ? 'InvalidEncoding' : 'InvalidMessage', `${e.message}${where}`);
+    }
+    // Defensive: the reader only throws MsgpackReadError, but a bug must not crash the endpoint.
+    return new ServiceProtocolError('InvalidMessage', `Unreadable message: ${e instanceof Error ? e.message.slice(0, 80) : 'unknown'}`);
+  }
+}
