@@ -109,6 +109,7 @@ for (const protocol of ['json', 'messagepack'] as const) {
     peer?.ws.terminate();
     if (process.env.FUZZ_LOG) console.log(protocol, outcomes);
     assert.ok(outcomes.answered > 0 && outcomes.closed > 0, `both outcomes exercised: ${JSON.stringify(outcomes)}`);
+    assert.ok(w.upstreamRequests.count > outcomes.answered, 'invocations crossed the upstream path');
     await w.stillServing();
   });
 }

@@ -6,6 +6,8 @@
  * @microsoft/signalr clients connected before any bad peer — that must keep receiving REST sends.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { HttpTransportType, HubConnectionBuilder, LogLevel, type HubConnection } from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
@@ -27,6 +29,8 @@ export interface SignalROrigin {
 
 export interface HostileWorld {
   lapis: TestLapis;
+  /** Requests the upstream of `sig` has answered (every one with 200 and no body). */
+  upstreamRequests: { count: number };
   origins: Record<'sig' | 'other' | 'classic', SignalROrigin>;
   /** Fails the test when anything reached the process's uncaught handlers. */
   uncaught: Error[];
@@ -51,10 +55,24 @@ export async function startHostileWorld(): Promise<HostileWorld> {
   const onRejection = (err: unknown) => uncaught.push(err as Error);
   process.on('uncaughtExceptionMonitor', onUncaught);
   process.on('unhandledRejection', onRejection);
+  // The upstream of `sig`: client events and invocations travel there, so bad input crosses that path too.
+  const upstreamRequests = { count: 0 };
+  const upstream = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      upstreamRequests.count++;
+      res.writeHead(200, { 'content-length': 0 }).end(); // void Completion for invocations
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/{hub}/{category}/{event}`;
   const resource = (name: keyof typeof KEYS, mode: 'Serverless' | 'Default') => ({
     type: 'Microsoft.SignalRService/signalR', name, resourceGroup: 'rg-h',
     accessKeys: { primaryKey: KEYS[name], secondaryKey: `${KEYS[name]}-secondary` },
-    properties: { features: [{ flag: 'ServiceMode', value: mode }] },
+    properties: {
+      features: [{ flag: 'ServiceMode', value: mode }],
+      ...(name === 'sig' ? { upstream: { templates: [{ urlTemplate: upstreamUrl, eventPattern: '*' }] } } : {}),
+    },
   });
   const lapis = await startTestLapis({ config: { resources: [resource('sig', 'Serverless'), resource('other', 'Serverless'), resource('classic', 'Default')] } });
   const origins = {} as HostileWorld['origins'];
@@ -133,10 +151,12 @@ export async function startHostileWorld(): Promise<HostileWorld> {
   };
 
   return {
-    lapis, origins, uncaught, token, negotiate, rest, stillServing,
+    lapis, origins, upstreamRequests, uncaught, token, negotiate, rest, stillServing,
     async stop() {
       await Promise.all(witnesses.map((w) => w.c.stop()));
       await lapis.stop();
+      upstream.closeAllConnections();
+      await new Promise<void>((r) => upstream.close(() => r()));
       process.off('uncaughtExceptionMonitor', onUncaught);
       process.off('unhandledRejection', onRejection);
     },
