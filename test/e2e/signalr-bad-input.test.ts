@@ -34,6 +34,15 @@ async function status(method: string, url: string, headers: Record<string, strin
   return { status: res.status, text: await res.text() };
 }
 
+/** Retries `check` until it holds (state changes on the server side are asynchronous to the client). */
+async function eventually(check: () => Promise<boolean>, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    assert.ok(Date.now() < deadline, what);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const closeError = (hub: unknown[]): string | undefined => {
   const close = hub.find((m) => (Array.isArray(m) ? m[0] === 7 : (m as { type?: number }).type === 7));
   if (close === undefined) return undefined;
@@ -201,25 +210,23 @@ test('transport rules: 400 without id, 404 unknown id, 405 POST to a WebSocket, 
   assert.equal((await status('POST', url, bearer(t), handshakeText('json'))).status, 200);
   assert.equal((await status('GET', url, bearer(t))).text, `{}${RS}`, 'the handshake reply');
   const held = fetch(url, { headers: bearer(t), signal: AbortSignal.timeout(10_000) });
-  await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 300)); // the poll reaches the server and is held
   assert.equal((await status('GET', url, bearer(t))).status, 409);
   assert.equal((await status('GET', url, { ...bearer(t), accept: 'text/event-stream' })).status, 400);
   // A send whose body is still arriving holds the connection's send slot.
   const slow = request(url, { method: 'POST', headers: { ...bearer(t), 'content-length': '11' } });
   const slowDone = new Promise<number>((r) => slow.on('response', (res) => { res.resume(); r(res.statusCode!); }));
   slow.write('{"type":6}');
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal((await status('POST', url, bearer(t), `{"type":6}${RS}`)).status, 409);
+  await eventually(async () => (await status('POST', url, bearer(t), `{"type":6}${RS}`)).status === 409, 'a concurrent send is 409');
   slow.end(RS);
   assert.equal(await slowDone, 200);
   // A send cut off mid-body frees the slot; a chunked send past 1 MiB is 413; the connection carries on.
   const cut = request(url, { method: 'POST', headers: { ...bearer(t), 'content-length': '100' } });
   cut.on('error', () => undefined);
   cut.write('{"type":6}');
-  await new Promise((r) => setTimeout(r, 50));
+  await eventually(async () => (await status('POST', url, bearer(t), `{"type":6}${RS}`)).status === 409, 'the cut send holds the slot');
   cut.destroy();
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal((await status('POST', url, bearer(t), `{"type":6}${RS}`)).status, 200);
+  await eventually(async () => (await status('POST', url, bearer(t), `{"type":6}${RS}`)).status === 200, 'the slot is free again');
   const chunked = request(url, { method: 'POST', headers: bearer(t) });
   const chunkedStatus = new Promise<number | string>((r) => { chunked.on('response', (res) => r(res.statusCode!)); chunked.on('error', (e) => r(String(e))); });
   for (let i = 0; i < 20; i++) chunked.write(Buffer.alloc(64 * 1024, 0x20));
@@ -249,7 +256,7 @@ test('transport rules: 400 without id, 404 unknown id, 405 POST to a WebSocket, 
   assert.equal((await status('DELETE', conn(s.connectionToken), bearer(t))).status, 400);
   ctl.abort();
   await stream.text().catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 100));
+  await eventually(async () => (await status('POST', conn(s.connectionToken), bearer(t), `{"type":6}${RS}`)).status === 404, 'a send after the stream ended is 404');
   const gone = await status('POST', conn(s.connectionToken), bearer(t), `{"type":6}${RS}`);
   assert.deepEqual([gone.status, gone.text], [404, 'No Connection with that ID']);
   await w.stillServing();
