@@ -74,6 +74,31 @@ test('tokens for another hub, another resource, expired or of another user: refu
   await w.stillServing();
 });
 
+test('negotiate versions: a bad version is a {"error"} answer; version 0 clients use the connectionId as id; a version-1 connectionId is no key', async () => {
+  const t = await tok({ user: 'v0' });
+  const negotiate = async (q: string) => {
+    const res = await fetch(`${sig().httpEndpoint}/client/negotiate?hub=chat${q}`, { method: 'POST', headers: bearer(t) });
+    assert.equal(res.status, 200, q);
+    return (await res.json()) as { error?: string; negotiateVersion?: number; connectionId: string; connectionToken?: string };
+  };
+  assert.deepEqual(await negotiate('&negotiateVersion=abc'), { error: "The client requested an invalid protocol version 'abc'" });
+  assert.deepEqual(await negotiate('&negotiateVersion=-1'), { error: "The client requested version '-1', but the server does not support this version." });
+  for (const q of ['', '&negotiateVersion=0']) {
+    const n = await negotiate(q);
+    assert.equal(n.negotiateVersion, 0);
+    assert.equal(n.connectionToken, undefined);
+    const p = await openPeer(conn(n.connectionId).replace(/^http/, 'ws'), bearer(t));
+    p.ws.send(handshakeText('json'));
+    await p.until('json', (m) => m.handshake !== undefined);
+    assert.equal(await w.rest('POST', `/api/hubs/chat/connections/${n.connectionId}/:send?api-version=2022-06-01`, { target: 'v0', arguments: [q] }), 202);
+    await p.until('json', (m) => m.hub.some((x) => (x as { target?: string }).target === 'v0'));
+    p.ws.close();
+  }
+  const v1 = await negotiate('&negotiateVersion=1');
+  assert.equal((await status('GET', conn(v1.connectionId), bearer(t))).status, 404, 'the public id does not open a version-1 connection');
+  assert.equal((await status('GET', conn(v1.connectionToken!), bearer(t))).status, 200);
+});
+
 test('handshake errors: unknown protocol, version, garbage, oversized, not an object; each closes that peer', async () => {
   const cases: Array<[string | Buffer, RegExp]> = [
     [handshakeText('xml'), /^Requested protocol 'xml' is not available\.$/],

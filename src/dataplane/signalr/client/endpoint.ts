@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { acceptWebSocket } from '../../../net/index.ts';
 import {
-  availableTransports, KeepAliveClock, negotiateResponse, newConnectionIds, parseNegotiateVersion, SignalRSession, TRANSPORT_BITS,
+  availableTransports, KeepAliveClock, negotiateError, negotiateResponse, newConnectionIds, parseNegotiateVersion, SignalRSession, TRANSPORT_BITS,
   type DecodedFrame,
 } from '../../../protocols/signalr/index.ts';
 import { TransportDispatcher, type TransportName } from '../../../transports/index.ts';
@@ -76,12 +76,15 @@ export class SignalRClientEndpoint {
     const auth = this.#o.authenticate(req, url, hub.hub);
     if (!auth.ok) return text(res, auth.status, auth.message, auth.status === 401 ? { 'www-authenticate': 'Bearer' } : undefined);
     const version = parseNegotiateVersion(url.searchParams.get('negotiateVersion'));
-    if (!version.ok) return text(res, 400, version.error);
+    // ASP.NET answers a bad version with 200 and `{"error"}`, which clients show as their start failure.
+    if (!version.ok) return json(res, 200, negotiateError(version.error));
     if (!this.#o.runtime.hasCapacity()) return json(res, 429, { error: 'The connection limit of this resource has been reached.' });
     const ids = newConnectionIds();
     const identity = auth.identity;
     const query = queryWithout(url, ['negotiateVersion']);
-    const registered = this.#dispatcher.register(ids.connectionToken, hub.hub, identity.userId, (transport) =>
+    // A version-0 answer has no connectionToken: those clients present the connectionId as `id`.
+    const transportKey = version.version === 0 ? ids.connectionId : ids.connectionToken;
+    const registered = this.#dispatcher.register(transportKey, hub.hub, identity.userId, (transport) =>
       this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport }));
     if (!registered) return json(res, 429, { error: 'Too many negotiated connections are waiting to start; try again later.' });
     const transports = availableTransports(identity.claims['asrs.s.htt']);
