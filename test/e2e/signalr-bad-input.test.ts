@@ -57,6 +57,8 @@ test('tokens for another hub, another resource, expired or of another user: refu
   assert.equal((await negotiate(await w.token(w.origins.other, { scheme: 'http' }))).status, 401, 'token of another resource (its key, its origin)');
   assert.equal((await negotiate(await tok({ key: w.origins.other.key }))).status, 401, 'signed with another resource key');
   assert.equal((await negotiate(await tok({ exp: Math.floor(Date.now() / 1000) - 600 }))).status, 401, 'expired');
+  const full = await fetch(`${w.origins.full.httpEndpoint}/client/negotiate?hub=chat&negotiateVersion=1`, { method: 'POST', headers: bearer(await w.token(w.origins.full, { scheme: 'http' })) });
+  assert.deepEqual([full.status, await full.json()], [429, { error: 'The connection limit of this resource has been reached.' }], 'a resource at its connection limit');
   const noToken = await fetch(`${sig().httpEndpoint}/client/negotiate?hub=chat&negotiateVersion=1`, { method: 'POST' });
   assert.equal(noToken.status, 401);
   assert.equal(noToken.headers.get('www-authenticate'), 'Bearer');

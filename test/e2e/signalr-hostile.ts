@@ -1,7 +1,8 @@
 /**
  * Shared set-up of the hostile-peer tests of the SignalR client endpoint: a full Lapis with a
  * serverless resource (`sig`), a second serverless resource (`other`, whose tokens `sig` must
- * refuse) and a Default-mode resource (`classic`, refusing clients at the handshake); client
+ * refuse), a Default-mode resource (`classic`, refusing clients at the handshake) and a
+ * serverless resource at its connection limit (`full`, one connection, held by a client); client
  * tokens signed as hand-made tokens are (aud = the origin's client URL); and witnesses — official
  * @microsoft/signalr clients connected before any bad peer — that must keep receiving REST sends.
  */
@@ -31,7 +32,7 @@ export interface HostileWorld {
   lapis: TestLapis;
   /** Requests the upstream of `sig` has answered (every one with 200 and no body). */
   upstreamRequests: { count: number };
-  origins: Record<'sig' | 'other' | 'classic', SignalROrigin>;
+  origins: Record<'sig' | 'other' | 'classic' | 'full', SignalROrigin>;
   /** Fails the test when anything reached the process's uncaught handlers. */
   uncaught: Error[];
   /** A client token for `hub` on a resource origin (aud = that origin's client URL). */
@@ -45,7 +46,7 @@ export interface HostileWorld {
   stop(): Promise<void>;
 }
 
-const KEYS = { sig: 'hostile-sig-primary-key-0123456789abcdefgh', other: 'hostile-other-primary-key-0123456789abcdef', classic: 'hostile-classic-primary-key-0123456789abcd' };
+const KEYS = { full: 'hostile-full-primary-key-0123456789abcdefg', sig: 'hostile-sig-primary-key-0123456789abcdefgh', other: 'hostile-other-primary-key-0123456789abcdef', classic: 'hostile-classic-primary-key-0123456789abcd' };
 
 export async function startHostileWorld(): Promise<HostileWorld> {
   const uncaught: Error[] = [];
@@ -73,10 +74,11 @@ export async function startHostileWorld(): Promise<HostileWorld> {
       features: [{ flag: 'ServiceMode', value: mode }],
       ...(name === 'sig' ? { upstream: { templates: [{ urlTemplate: upstreamUrl, eventPattern: '*' }] } } : {}),
     },
+    ...(name === 'full' ? { limits: { maxConnections: 1 } } : {}),
   });
-  const lapis = await startTestLapis({ config: { resources: [resource('sig', 'Serverless'), resource('other', 'Serverless'), resource('classic', 'Default')] } });
+  const lapis = await startTestLapis({ config: { resources: [resource('sig', 'Serverless'), resource('other', 'Serverless'), resource('classic', 'Default'), resource('full', 'Serverless')] } });
   const origins = {} as HostileWorld['origins'];
-  for (const name of ['sig', 'other', 'classic'] as const) {
+  for (const name of ['sig', 'other', 'classic', 'full'] as const) {
     const r = lapis.ready.resources.find((x) => x.name === name)!;
     const endpoint = r.endpoint!.replace(/\/+$/, '');
     // Raw peers say `Host: localhost:<port>`, and the token's aud must name the origin as addressed.
@@ -126,6 +128,12 @@ export async function startHostileWorld(): Promise<HostileWorld> {
     witnesses.push(w);
   }
 
+  // The one connection `full` allows, held for the whole run: later clients of `full` get 429.
+  const fullToken = await token(origins.full, { user: 'filler' });
+  const filler = new HubConnectionBuilder().withUrl(`${origins.full.endpoint}/client/?hub=chat`, { transport: HttpTransportType.WebSockets, accessTokenFactory: () => fullToken })
+    .configureLogging(LogLevel.None).build();
+  await filler.start();
+
   const stillServing = async () => {
     assert.deepEqual(uncaught.map((e) => String(e)), [], 'an uncaught exception would have ended the process');
     await Promise.all(Object.values(origins).flatMap((o) => [o.endpoint, o.httpEndpoint]).map(async (base) => {
@@ -135,6 +143,7 @@ export async function startHostileWorld(): Promise<HostileWorld> {
     }));
     const marker = `alive-${Math.random()}`;
     assert.equal(await rest('POST', '/api/hubs/chat/:send?api-version=2022-06-01', { target: 'alive', arguments: [marker] }), 202);
+    assert.equal(filler.state, 'Connected', 'the client of the full resource was disconnected');
     for (const w of witnesses) {
       assert.equal(w.c.state, 'Connected', 'a witness was disconnected');
       await new Promise<void>((resolve, reject) => {
@@ -153,7 +162,7 @@ export async function startHostileWorld(): Promise<HostileWorld> {
   return {
     lapis, origins, upstreamRequests, uncaught, token, negotiate, rest, stillServing,
     async stop() {
-      await Promise.all(witnesses.map((w) => w.c.stop()));
+      await Promise.all([...witnesses.map((w) => w.c.stop()), filler.stop()]);
       await lapis.stop();
       upstream.closeAllConnections();
       await new Promise<void>((r) => upstream.close(() => r()));

@@ -16,7 +16,7 @@ after(async () => { await w?.stop(); });
 type Scheme = 'http' | 'https';
 interface Entry {
   name: string;
-  resource: 'sig' | 'classic';
+  resource: 'sig' | 'classic' | 'full';
   status: number;
   /** The upgrade request: path and headers. */
   request(scheme: Scheme): Promise<{ path: string; headers?: Record<string, string> }>;
@@ -77,6 +77,10 @@ const ENTRIES: readonly Entry[] = [
   },
   { name: 'no hub', resource: 'sig', status: 400, request: async () => ({ path: '/client/' }) },
   { name: 'not the client path', resource: 'sig', status: 404, request: async () => ({ path: '/server/?hub=chat' }) },
+  {
+    name: 'connection limit reached (skipNegotiation)', resource: 'full', status: 429,
+    request: async (scheme) => ({ path: `/client/?hub=chat&access_token=${await w.token(w.origins.full, { scheme })}` }),
+  },
   {
     name: 'Default-mode resource, refused at the handshake', resource: 'classic', status: 101, prelude: hs('json'),
     request: async (scheme) => ({ path: `/client/?hub=chat&access_token=${await w.token(w.origins.classic, { scheme })}` }),
