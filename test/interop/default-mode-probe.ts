@@ -67,9 +67,10 @@ export function startApp(world: ProbeWorld, dllPath: string, env: Record<string,
  * Plays one client of default mode on a server connection, as the service would: OpenConnection
  * with claims/headers/query/protocol, then the client's JSON handshake in ConnectionData.
  */
-export function openClient(conn: ServerConnection, connectionId: string, claims: Record<string, string> = {}): void {
-  conn.send([4, connectionId, claims, { Host: ['localhost'], 'User-Agent': ['probe'] }, '?hub=chathub&asrs.op=%2Fchat', new Map([[3, 'json']])]);
-  conn.send([6, connectionId, jsonHubFrame({ protocol: 'json', version: 1 }), {}]);
+export function openClient(conn: ServerConnection, connectionId: string, claims: Record<string, string> = {}, protocol = 'json'): void {
+  conn.send([4, connectionId, claims, { Host: ['localhost'], 'User-Agent': ['probe'] }, '?hub=chathub&asrs.op=%2Fchat', new Map([[3, protocol]])]);
+  // The hub handshake request is JSON text whatever protocol it names.
+  conn.send([6, connectionId, jsonHubFrame({ protocol, version: 1 }), {}]);
 }
 
 let invocation = 0;

@@ -20,7 +20,8 @@ if (scenario === 'key403') opts.accessKey = () => ({ status: 403, body: '{"error
 if (scenario === 'key401') opts.accessKey = () => ({ status: 401, body: '' });
 if (scenario === 'noping') opts.pingIntervalMs = 0;
 if (scenario === 'finack') opts.answerFinack = true;
-if (scenario === 'nohandshake') opts.handshakeResponse = null;
+if (scenario === 'reject401') opts.rejectUpgrade = 401;
+if (scenario === 'nohandshake') { opts.handshakeResponse = null; opts.pingIntervalMs = 0; }
 if (scenario === 'hserror') opts.handshakeResponse = [2, 'refused by probe'];
 const standin = await startStandin(world, opts);
 const standin2 = scenario === 'two' ? await startStandin(world, { ackStatus: 2 }) : undefined;
@@ -36,11 +37,26 @@ try {
     console.log('standin', s.origin, 'connections', s.connections.length);
     for (const c of s.connections) console.log(' ', c.id, c.url, JSON.stringify({ ...c.headers, authorization: undefined }), JSON.stringify(c.tokenHeader), JSON.stringify(c.tokenClaims), 'first frame', c.firstFrameHex);
   }
+  if (scenario === 'inband-first') {
+    for (const c of standin.connections) c.send([29, 'inband-kid', 'inband-key-0123456789abcdef0123456789', null, null, {}]);
+    await sleep(500);
+  }
   const neg = await fetch(`${app.url}/chat/negotiate?negotiateVersion=1&user=alice&name=Alice&role=admin`, { method: 'POST' });
   const text = await neg.text();
   console.log('negotiate', neg.status, JSON.stringify(text));
   try { const t = JSON.parse(text).accessToken; console.log('  client token', JSON.stringify(decodeProtectedHeader(t)), JSON.stringify(decodeJwt(t))); } catch {}
+  for (const s of [standin, standin2]) if (s) console.log('rejected upgrades', JSON.stringify(s.rejectedUpgrades));
   for (const s of [standin, standin2]) if (s) console.log('accessKey requests', JSON.stringify(s.accessKeyRequests.map((a) => ({ at: a.at, url: a.url, appid: a.tokenClaims?.appid, aud: a.tokenClaims?.aud }))));
+  if (scenario === 'mixed') {
+    const conn = standin.connections[0]!;
+    openClient(conn, 'cj', { 'asrs.s.uid': 'u1' }, 'json');
+    openClient(conn, 'cm', { 'asrs.s.uid': 'u2' }, 'messagepack');
+    await sleep(800);
+    invoke(conn, 'cj', 'Broadcast', ['to-all']);
+    invoke(conn, 'cj', 'Echo', ['x'.repeat(30_000)]);
+    await sleep(1500);
+    for (const c of standin.connections) console.log('frameLog', c.id, JSON.stringify(c.frameLog.filter((f) => f.size > 1000 || f.completed !== 1)));
+  }
   if (scenario === 'inband') {
     for (const c of standin.connections) c.send([29, 'inband-kid', 'inband-key-0123456789abcdef0123456789', null, null, {}]);
     await sleep(500);

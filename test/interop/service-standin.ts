@@ -29,6 +29,8 @@ export interface ServerConnection {
   /** The bytes of the first WebSocket frame the SDK sent (the handshake), hex. */
   firstFrameHex?: string;
   frames: number;
+  /** Per inbound WebSocket frame: its size, how many messages it completed, bytes left over. */
+  frameLog: { size: number; completed: number; leftover: number }[];
   messages: Recorded[];
   closed?: { code: number; reason: string; at: number };
   send(msg: unknown[]): void;
@@ -53,6 +55,8 @@ export interface StandinOptions {
   pingIntervalMs?: number;
   /** Ack status for *WithAck messages (1 Ok); null = never ack. */
   ackStatus?: number | null;
+  /** Refuse /server/ upgrades with this HTTP status instead of accepting them. */
+  rejectUpgrade?: number;
   /** Answer the SDK's ["shutdown","fin:…"] ping with ["shutdown","finack"]. */
   answerFinack?: boolean;
 }
@@ -127,6 +131,7 @@ function claimsOf(auth: string | string[] | undefined): { header?: Record<string
 export class ServiceStandin {
   readonly connections: ServerConnection[] = [];
   readonly accessKeyRequests: AccessKeyRequest[] = [];
+  readonly rejectedUpgrades: { at: number; url: string }[] = [];
   readonly origin: string;
   private readonly started = Date.now();
   private readonly server: Server;
@@ -149,6 +154,11 @@ export class ServiceStandin {
     standin.opts = opts;
     server.on('upgrade', (req, socket, head) => {
       if (!req.url?.startsWith('/server/')) { socket.destroy(); return; }
+      if (opts.rejectUpgrade) {
+        standin.rejectedUpgrades.push({ at: standin.now(), url: req.url });
+        socket.end(`HTTP/1.1 ${opts.rejectUpgrade} Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => standin.onServerConnection(req, ws));
     });
     return standin;
@@ -179,6 +189,7 @@ export class ServiceStandin {
       tokenHeader: token.header,
       tokenClaims: token.claims,
       frames: 0,
+      frameLog: [],
       messages: [],
       send: (msg) => {
         conn.messages.push({ at: this.now(), dir: 'out', type: msg[0] as number, msg });
@@ -193,6 +204,7 @@ export class ServiceStandin {
       if (conn.firstFrameHex === undefined) conn.firstFrameHex = data.toString('hex');
       const { messages, rest } = unframe(Buffer.concat([buffered, data]));
       buffered = rest;
+      conn.frameLog.push({ size: data.length, completed: messages.length, leftover: rest.length });
       for (const body of messages) this.onMessage(conn, decode(body) as unknown[]);
     });
     ws.on('close', (code, reason) => {

@@ -32,7 +32,9 @@ var urls = Env("LAPIS_APP_URLS");
 if (urls != null) builder.WebHost.UseUrls(urls);
 
 var mode = Env("LAPIS_APP_MODE") ?? "entra";
-builder.Services.AddSignalR().AddAzureSignalR(option =>
+// AddMessagePackProtocol: without it the app refuses MessagePack clients ("The protocol
+// 'messagepack' is not supported."), on Azure as self-hosted.
+builder.Services.AddSignalR().AddMessagePackProtocol().AddAzureSignalR(option =>
 {
     if (mode == "connection-string")
     {
