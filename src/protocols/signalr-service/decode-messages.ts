@@ -27,7 +27,8 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
     const version = int(r, 'version');
     const hasType = n >= 4;
     const connectionType = hasType ? int(r, 'connectionType') : 0;
-    const target = hasType ? opt(r, 'target') : null;
+    // nil or absent reads as "": the SDK's writer never sends anything else for a missing target.
+    const target = (hasType ? opt(r, 'target') : null) ?? '';
     const migrationLevel = n >= 5 ? int(r, 'migrationLevel') : 0;
     const ext = extIf(r, n, 6);
     const allowStatefulReconnects = n >= 7 ? r.readBoolean('allowStatefulReconnects') : false;

@@ -3,7 +3,7 @@
  * writer (full layouts, never the short legacy forms), so the SDK and the service read them alike.
  */
 import type { MsgpackWriter } from './msgpack-writer.ts';
-import { writeExtensions as ext } from './extensions.ts';
+import { hasExtensions, writeExtensions as ext } from './extensions.ts';
 import { writeClaims, writeHeaders, writePayloads, writeStringList } from './fields.ts';
 import { SERVICE_MESSAGE_TYPES as T } from './types.ts';
 import type { ServiceMessage } from './types.ts';
@@ -13,12 +13,13 @@ export function writeMessage(w: MsgpackWriter, m: ServiceMessage): void {
   switch (m.kind) {
     case 'HandshakeRequest':
       head(7, T.HandshakeRequest); w.integer(m.version); w.integer(m.connectionType);
-      // The SDK writes "" as the target of a Default connection whatever the field holds.
-      w.string(m.connectionType === 0 ? '' : (m.target ?? '')); w.integer(m.migrationLevel); ext(w, m.ext); w.boolean(m.allowStatefulReconnects);
+      w.string(m.target); w.integer(m.migrationLevel); ext(w, m.ext); w.boolean(m.allowStatefulReconnects);
       return;
     case 'HandshakeResponse':
-      // `[2, error]` is what the SDK's test vectors hold; ext and connectionId only when a connection id is given.
-      if (m.connectionId === undefined) { head(2, T.HandshakeResponse); w.string(m.errorMessage); return; }
+      // `[2, error]` by default (an old SDK vector; every reader accepts it); the SDK writer's
+      // 4-element form `[2, error, ext, connectionId]` when a connection id (even null) is given.
+      if (m.connectionId === undefined && !hasExtensions(m.ext)) { head(2, T.HandshakeResponse); w.string(m.errorMessage); return; }
+      if (m.connectionId === undefined) { head(3, T.HandshakeResponse); w.string(m.errorMessage); ext(w, m.ext); return; }
       head(4, T.HandshakeResponse); w.string(m.errorMessage); ext(w, m.ext); w.string(m.connectionId);
       return;
     case 'Ping':

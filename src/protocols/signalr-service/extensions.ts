@@ -17,8 +17,9 @@ export function readExtensions(r: MsgpackReader): ServiceExtensions {
     switch (key) {
       case EXTENSION_KEYS.tracingId: ext.tracingId = r.readUInt64('ext.tracingId'); break;
       case EXTENSION_KEYS.ttl: ext.ttl = r.readInt32('ext.ttl'); break;
-      case EXTENSION_KEYS.protocol: ext.protocol = r.readString('ext.protocol'); break;
-      case EXTENSION_KEYS.filter: ext.filter = r.readString('ext.filter'); break;
+      // A nil string member is the same as an absent one (the SDK only writes non-null ones).
+      case EXTENSION_KEYS.protocol: { const v = r.readString('ext.protocol'); if (v !== null) ext.protocol = v; break; }
+      case EXTENSION_KEYS.filter: { const v = r.readString('ext.filter'); if (v !== null) ext.filter = v; break; }
       case EXTENSION_KEYS.dataMessageType: ext.dataMessageType = r.readInt32('ext.dataMessageType'); break;
       case EXTENSION_KEYS.isPartial: ext.isPartial = r.readBoolean('ext.isPartial'); break;
       default: r.skip();
@@ -27,13 +28,17 @@ export function readExtensions(r: MsgpackReader): ServiceExtensions {
   return ext;
 }
 
+export function hasExtensions(ext: ServiceExtensions | undefined): boolean {
+  return ext !== undefined && Object.values(ext).some((v) => v !== undefined);
+}
+
 export function writeExtensions(w: MsgpackWriter, ext: ServiceExtensions | undefined): void {
   const e = ext ?? {};
   const has = {
     tracingId: e.tracingId !== undefined,
     ttl: e.ttl !== undefined,
-    protocol: e.protocol !== undefined && e.protocol !== null,
-    filter: e.filter !== undefined && e.filter !== null,
+    protocol: e.protocol !== undefined,
+    filter: e.filter !== undefined,
     dataMessageType: e.dataMessageType !== undefined,
     isPartial: e.isPartial !== undefined,
   };

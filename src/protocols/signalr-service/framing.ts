@@ -3,7 +3,9 @@
  * least significant group first, at most 5 bytes, below 2^31, as SignalR's BinaryMessageParser reads
  * it) followed by that many bytes of MessagePack. WebSocket frames carry a byte stream: one frame may
  * hold several messages and a message may span frames, so the reader keeps at most one partial
- * message, allocated once at its announced size and never above `maxMessageBytes`.
+ * message, never above `maxMessageBytes`. Its buffer grows with the bytes that actually arrived
+ * (doubling, capped at the announced size), so a peer announcing a large message and then sending
+ * little cannot make Lapis reserve the whole size up front.
  */
 import { ServiceProtocolError } from './errors.ts';
 import { decodeServiceMessageBody } from './decode.ts';
@@ -12,6 +14,8 @@ import type { ServiceMessage } from './types.ts';
 /** Default bound on one message body; an app server's broadcast carries one payload per hub protocol. */
 export const DEFAULT_MAX_SERVICE_MESSAGE_BYTES = 4 * 1024 * 1024;
 const MAX_PREFIX_BYTES = 5;
+/** Smallest buffer for a partial message body (avoids many tiny regrowths). */
+const MIN_PARTIAL_BYTES = 4096;
 
 export function varIntPrefix(length: number): Uint8Array {
   const out: number[] = [];
@@ -85,6 +89,11 @@ export class ServiceMessageReader {
     return this.#partialLength;
   }
 
+  /** Capacity currently allocated for that partial message (at most twice pendingBytes, or 4 KiB). */
+  get reservedBytes(): number {
+    return this.#partial?.length ?? 0;
+  }
+
   get failed(): ServiceProtocolError | undefined {
     return this.#failed;
   }
@@ -122,7 +131,7 @@ export class ServiceMessageReader {
   /** Feeds the start of `chunk` into the partial message; returns the offset after it, or -1 if the chunk was used up. */
   #continuePartial(chunk: Uint8Array, result: ServiceReadResult): number {
     let offset = 0;
-    // Complete the prefix one byte at a time (at most 5), then size the buffer once.
+    // Complete the prefix one byte at a time (at most 5); from then on the size is known.
     while (this.#partialTotal === 0) {
       if (offset >= chunk.length) return -1;
       this.#partial![this.#partialLength++] = chunk[offset++]!;
@@ -130,17 +139,14 @@ export class ServiceMessageReader {
       if (prefix instanceof ServiceProtocolError) { this.#fail(result, prefix); return -1; }
       if (prefix === 'incomplete') continue;
       if (prefix.length > this.maxMessageBytes) { this.#fail(result, tooLarge(prefix.length, this.maxMessageBytes)); return -1; }
-      const held = this.#partial!.subarray(0, this.#partialLength);
       this.#partialTotal = prefix.size + prefix.length;
-      this.#partial = new Uint8Array(this.#partialTotal);
-      this.#partial.set(held);
     }
     const take = Math.min(this.#partialTotal - this.#partialLength, chunk.length - offset);
-    this.#partial!.set(chunk.subarray(offset, offset + take), this.#partialLength);
-    this.#partialLength += take;
+    this.#append(chunk.subarray(offset, offset + take));
     offset += take;
     if (this.#partialLength < this.#partialTotal) return -1;
-    const whole = this.#partial!;
+    // The prefix-phase buffer may be larger than a tiny message: cut to the announced size.
+    const whole = this.#partial!.subarray(0, this.#partialTotal);
     const bodyStart = (readVarIntPrefix(whole, 0) as { size: number }).size;
     // The buffer now belongs to the delivered message's views; the next partial gets a new one.
     this.#partial = undefined;
@@ -152,9 +158,23 @@ export class ServiceMessageReader {
 
   #startPartial(rest: Uint8Array, total: number): void {
     this.#partialTotal = total;
-    this.#partial = new Uint8Array(total === 0 ? MAX_PREFIX_BYTES : total);
-    this.#partial.set(rest);
-    this.#partialLength = rest.length;
+    this.#partial = undefined;
+    this.#partialLength = 0;
+    this.#append(rest);
+  }
+
+  /** Appends to the partial message, growing its buffer by doubling up to the announced size. */
+  #append(bytes: Uint8Array): void {
+    const needed = this.#partialLength + bytes.length;
+    if (!this.#partial || this.#partial.length < needed) {
+      const cap = this.#partialTotal === 0 ? MAX_PREFIX_BYTES : this.#partialTotal;
+      const size = Math.min(cap, Math.max(needed, 2 * (this.#partial?.length ?? 0), MIN_PARTIAL_BYTES));
+      const grown = new Uint8Array(size);
+      if (this.#partial) grown.set(this.#partial.subarray(0, this.#partialLength));
+      this.#partial = grown;
+    }
+    this.#partial.set(bytes, this.#partialLength);
+    this.#partialLength = needed;
   }
 
   #deliver(body: Uint8Array, result: ServiceReadResult): boolean {

@@ -75,8 +75,8 @@ export const FLOW_CONTROL_OPERATION = { Pause: 1, PauseAck: 2, Resume: 3, Offlin
 export interface ServiceExtensions {
   tracingId?: bigint;
   ttl?: number;
-  protocol?: string | null;
-  filter?: string | null;
+  protocol?: string;
+  filter?: string;
   dataMessageType?: number;
   isPartial?: boolean;
 }
@@ -90,7 +90,7 @@ export type Headers = Map<string, string[]>;
 
 type Ext = { ext: ServiceExtensions };
 
-export interface HandshakeRequestMessage extends Ext { kind: 'HandshakeRequest'; version: number; connectionType: number; target: string | null; migrationLevel: number; allowStatefulReconnects: boolean }
+export interface HandshakeRequestMessage extends Ext { kind: 'HandshakeRequest'; version: number; connectionType: number; target: string; migrationLevel: number; allowStatefulReconnects: boolean }
 export interface HandshakeResponseMessage extends Ext { kind: 'HandshakeResponse'; errorMessage: string | null; connectionId?: string | null }
 /** `messages` is a flat key/value list (["status","1"], ["#client","3"]...); an empty list is the plain keep-alive ping. */
 export interface PingMessage { kind: 'Ping'; messages: (string | null)[] }

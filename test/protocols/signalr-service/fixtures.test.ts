@@ -86,7 +86,7 @@ const FULL: [string, string, ServiceMessage][] = [
 
 /** Older, shorter layouts the SDK's reader still accepts: decode only. */
 const LEGACY: [string, string, ServiceMessage][] = [
-  ['HandshakeRequest [1,1]', 'kgEB', { kind: 'HandshakeRequest', version: 1, connectionType: 0, target: null, migrationLevel: 0, allowStatefulReconnects: false, ext: {} }],
+  ['HandshakeRequest [1,1]', 'kgEB', { kind: 'HandshakeRequest', version: 1, connectionType: 0, target: '', migrationLevel: 0, allowStatefulReconnects: false, ext: {} }],
   ['HandshakeRequest [1,1,1,"abc"]', 'lAEBAaNhYmM=', { kind: 'HandshakeRequest', version: 1, connectionType: 1, target: 'abc', migrationLevel: 0, allowStatefulReconnects: false, ext: {} }],
   ['HandshakeRequest 6 elements', 'lgEBAKABgA==', { kind: 'HandshakeRequest', version: 1, connectionType: 0, target: '', migrationLevel: 1, allowStatefulReconnects: false, ext: {} }],
   ['HandshakeResponse [2,""]', 'kgKg', { kind: 'HandshakeResponse', errorMessage: '', ext: {} }],

@@ -70,8 +70,3 @@ test('Ack with a payload writes a 6th element; nil payload round-trips as null',
 test('HandshakeResponse without a connection id is the two-element form', () => {
   assert.deepEqual(decode(encodeServiceMessageBody({ kind: 'HandshakeResponse', errorMessage: '', ext: {} })), [2, '']);
 });
-
-test('a Default connection handshake writes an empty target whatever the field holds (as the SDK does)', () => {
-  const m = { kind: 'HandshakeRequest' as const, version: 1, connectionType: 0, target: 'ignored', migrationLevel: 0, allowStatefulReconnects: false, ext: {} };
-  assert.deepEqual(decode(encodeServiceMessageBody(m)), [1, 1, 0, '', 0, {}, false]);
-});
