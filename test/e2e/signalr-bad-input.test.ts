@@ -321,7 +321,18 @@ test('handshake timeout (asrs.s.cht = 1 s): every transport gets "Handshake was 
       clearInterval(drip);
     }
   };
-  await Promise.all([wsWith(), sse(), lp(), trickling()]);
+  // Measured from the connection's start, not from the keep-alive clock's last tick: never early.
+  const inTime = async (offset: number) => {
+    await new Promise((r) => setTimeout(r, offset));
+    const n = await w.negotiate(sig(), t, { scheme: 'http' });
+    const p = await openPeer(conn(n.connectionToken).replace(/^http/, 'ws'), bearer(t));
+    await new Promise((r) => setTimeout(r, 300));
+    p.ws.send(handshakeText('json'));
+    assert.deepEqual((await p.until('json', (x) => x.handshake !== undefined, 5000)).handshake, {});
+    p.ws.close();
+  };
+  // Starts spread over one clock period, so one of them always starts just before a tick.
+  await Promise.all([wsWith(), sse(), lp(), trickling(), ...[0, 200, 400, 600, 800].map(inTime)]);
   await w.stillServing();
 });
 

@@ -47,7 +47,9 @@ export class SignalRSession implements TransportEvents, Ticking {
     this.#o = options;
     this.#host = host;
     this.#inbound = new HubInbound({ transferFormats: options.transferFormats, maxMessageBytes: options.maxMessageBytes });
-    this.#started = this.#lastSent = this.#lastReceived = options.clock.now;
+    // The clock's time is up to one period old; measured from it, a 1 s handshake timeout
+    // (`asrs.s.cht`) could fire at once. Timeouts may end late, never early.
+    this.#started = this.#lastSent = this.#lastReceived = Date.now();
     options.clock.add(this);
   }
 
