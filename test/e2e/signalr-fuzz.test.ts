@@ -68,6 +68,50 @@ test('fuzz: negotiate with random queries, headers and bodies gets a status (nev
   await w.stillServing();
 });
 
+test('fuzz: requests on the connection URL with random ids, hubs, methods, headers and bodies get a transport status, never 5xx', async () => {
+  const pool: string[] = [];
+  for (let i = 0; i < 12; i++) pool.push((await w.negotiate(w.origins.sig, valid, { scheme: 'http' })).connectionToken);
+  const id = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...pool) },
+    { weight: 1, arbitrary: fc.constant(undefined) },
+    { weight: 2, arbitrary: fc.string({ maxLength: 40 }) },
+  );
+  const outcomes: Record<string, number> = {};
+  await fc.assert(fc.asyncProperty(
+    fc.constantFrom('GET', 'GET', 'POST', 'POST', 'DELETE'),
+    id,
+    fc.oneof({ weight: 6, arbitrary: fc.constantFrom('chat', 'CHAT') }, { weight: 1, arbitrary: fc.constantFrom('other', '', '1x') }),
+    fc.record({
+      accept: fc.option(fc.constantFrom('text/event-stream', '*/*', 'text/event-stream, */*', 'application/json'), { nil: undefined }),
+      authorization: fc.option(fc.oneof({ weight: 6, arbitrary: fc.constant(`Bearer ${valid}`) }, { weight: 1, arbitrary: fc.string({ maxLength: 60 }) }), { nil: undefined, freq: 8 }),
+      'content-type': fc.option(fc.constantFrom('text/plain', 'application/octet-stream', 'application/json'), { nil: undefined }),
+    }, { requiredKeys: [] }),
+    fc.oneof(fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)), fc.constant(`{"protocol":"json","version":1}\u001e`)),
+    async (method, connectionId, hub, h, body) => {
+      const headers = Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined)) as Record<string, string>;
+      const q = [hub === '' ? undefined : `hub=${hub}`, connectionId === undefined ? undefined : `id=${encodeURIComponent(connectionId)}`].filter(Boolean).join('&');
+      let res: Response | undefined;
+      try {
+        res = await fetch(`${w.origins.sig.httpEndpoint}/client/?${q}`, { method, headers, body: method === 'POST' ? body : undefined, signal: AbortSignal.timeout(300) });
+      } catch (err) {
+        if (/header|invalid/i.test(String((err as Error).cause ?? err))) return;
+        // A poll held for data is a valid answer still to come.
+        assert.match(String((err as Error).name), /TimeoutError|AbortError/);
+        outcomes.held = (outcomes.held ?? 0) + 1;
+        return;
+      }
+      // An event stream stays open: its 200 and headers are the answer.
+      if (res.headers.get('content-type') === 'text/event-stream') await res.body?.cancel();
+      else await res.arrayBuffer().catch(() => undefined);
+      outcomes[res.status] = (outcomes[res.status] ?? 0) + 1;
+      assert.ok([200, 202, 204, 400, 401, 403, 404, 405, 409, 413].includes(res.status), `${method} ?${q} ${JSON.stringify(headers)} → ${res.status}`);
+      assert.deepEqual(w.uncaught.map(String), []);
+    },
+  ), { numRuns: 200 });
+  if (process.env.FUZZ_LOG) console.log('connection URL', outcomes);
+  await w.stillServing();
+});
+
 // --- WebSockets: random message sequences after a valid handshake ---
 
 for (const protocol of ['json', 'messagepack'] as const) {
