@@ -86,9 +86,7 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
     const status = int(r, 'status');
     const message = opt(r, 'message');
     const ext = extIf(r, n, 5);
-    return n >= 6
-      ? { kind: 'Ack', ackId, status, message, ext, payload: r.readBytes('payload') }
-      : { kind: 'Ack', ackId, status, message, ext };
+    return { kind: 'Ack', ackId, status, message, ext, payload: n >= 6 ? r.readBytes('payload') : null };
   } }],
   [T.CheckUserInGroupWithAck, { min: 4, read: (r, n) => ({ kind: 'CheckUserInGroupWithAck', userId: str(r, 'userId'), groupName: str(r, 'groupName'), ackId: int(r, 'ackId'), ext: extIf(r, n, 5) }) }],
   [T.ServiceEvent, { min: 6, read: (r) => ({ kind: 'ServiceEvent', objectType: int(r, 'type'), id: opt(r, 'id'), eventKind: int(r, 'kind'), message: opt(r, 'message'), ext: readExtensions(r) }) }],
@@ -117,8 +115,16 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
     if (!Object.values(FLOW_CONTROL_OPERATION).includes(operation as 1)) throw new MsgpackReadError('shape', `Unsupported operation: ${operation}.`);
     return { kind: 'ConnectionFlowControl', connectionId, connectionType, operation, ext: extIf(r, n, 5) };
   } }],
-  [T.GroupMemberQuery, { min: 6, read: (r) => {
+  [T.GroupMemberQuery, { min: 6, read: (r, n) => {
     const ext = readExtensions(r);
-    return { kind: 'GroupMemberQuery', ext, groupName: str(r, 'groupName'), ackId: int(r, 'ackId'), max: int(r, 'max'), continuationToken: opt(r, 'continuationToken') };
+    const groupName = str(r, 'groupName');
+    const ackId = int(r, 'ackId');
+    const top = r.tryReadNil() ? null : int(r, 'top');
+    const continuationToken = opt(r, 'continuationToken');
+    const maxPageSize = n >= 7 && !r.tryReadNil() ? int(r, 'maxPageSize') : null;
+    return { kind: 'GroupMemberQuery', ext, groupName, ackId, top, continuationToken, maxPageSize };
   } }],
+  [T.RefreshAuth, { min: 6, read: (r) => ({ kind: 'RefreshAuth', connectionToken: opt(r, 'connectionToken'), claims: readClaims(r), expireTime: r.readTimestamp('expireTime'), ackId: int(r, 'ackId'), ext: readExtensions(r) }) }],
+  [T.GetConnectionClaims, { min: 4, read: (r) => ({ kind: 'GetConnectionClaims', connectionToken: opt(r, 'connectionToken'), ackId: int(r, 'ackId'), ext: readExtensions(r) }) }],
+  [T.UpdateConnectionClaims, { min: 4, read: (r) => ({ kind: 'UpdateConnectionClaims', connectionId: str(r, 'connectionId'), claims: readClaims(r), ext: readExtensions(r) }) }],
 ]);

@@ -69,10 +69,8 @@ export function writeMessage(w: MsgpackWriter, m: ServiceMessage): void {
       head(5, T[m.kind]); w.string(m.connectionId); w.string(m.groupName); w.integer(m.ackId); ext(w, m.ext);
       return;
     case 'Ack':
-      // The 6th element (payload) only when set: readers that know it read it only "if arrayLength >= 6",
-      // older readers ignore trailing elements.
-      head(m.payload === undefined ? 5 : 6, T.Ack); w.integer(m.ackId); w.integer(m.status); w.string(m.message); ext(w, m.ext);
-      if (m.payload !== undefined) w.bytesValue(m.payload);
+      // Six elements with a nil payload when there is none, as the 1.34 SDK writes it; older readers ignore the extra element.
+      head(6, T.Ack); w.integer(m.ackId); w.integer(m.status); w.string(m.message); ext(w, m.ext); w.bytesValue(m.payload);
       return;
     case 'CheckUserInGroupWithAck':
     case 'UserJoinGroupWithAck':
@@ -125,10 +123,23 @@ export function writeMessage(w: MsgpackWriter, m: ServiceMessage): void {
       head(3, T.ConnectionReconnect); w.string(m.connectionId); ext(w, m.ext);
       return;
     case 'ConnectionFlowControl':
-      head(5, T.ConnectionFlowControl); w.string(m.connectionId); w.integer(m.connectionType); w.integer(m.operation); ext(w, m.ext);
+      // The SDK writes both enums with WriteInt32 (always the 5-byte int32 form).
+      head(5, T.ConnectionFlowControl); w.string(m.connectionId); w.int32Fixed(m.connectionType); w.int32Fixed(m.operation); ext(w, m.ext);
       return;
     case 'GroupMemberQuery':
-      head(6, T.GroupMemberQuery); ext(w, m.ext); w.string(m.groupName); w.integer(m.ackId); w.integer(m.max); w.string(m.continuationToken);
+      head(7, T.GroupMemberQuery); ext(w, m.ext); w.string(m.groupName); w.integer(m.ackId);
+      if (m.top === null) w.nil(); else w.integer(m.top);
+      w.string(m.continuationToken);
+      if (m.maxPageSize === null) w.nil(); else w.integer(m.maxPageSize);
+      return;
+    case 'RefreshAuth':
+      head(6, T.RefreshAuth); w.string(m.connectionToken); writeClaims(w, m.claims); w.timestamp(m.expireTime); w.integer(m.ackId); ext(w, m.ext);
+      return;
+    case 'GetConnectionClaims':
+      head(4, T.GetConnectionClaims); w.string(m.connectionToken); w.integer(m.ackId); ext(w, m.ext);
+      return;
+    case 'UpdateConnectionClaims':
+      head(4, T.UpdateConnectionClaims); w.string(m.connectionId); writeClaims(w, m.claims); ext(w, m.ext);
       return;
   }
 }

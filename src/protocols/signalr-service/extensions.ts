@@ -14,14 +14,16 @@ export function readExtensions(r: MsgpackReader): ServiceExtensions {
   const count = r.readMapHeader('ext');
   for (let i = 0; i < count; i++) {
     const key = r.readInt32('ext key');
+    // The SDK reads a member only on the message types that carry it and skips it elsewhere, so a
+    // member of an unexpected type is skipped here rather than failing the whole message.
     switch (key) {
-      case EXTENSION_KEYS.tracingId: ext.tracingId = r.readUInt64('ext.tracingId'); break;
-      case EXTENSION_KEYS.ttl: ext.ttl = r.readInt32('ext.ttl'); break;
+      case EXTENSION_KEYS.tracingId: if (r.nextIsInteger()) { const v = r.readInteger('ext.tracingId'); if (v >= 0n && v < 2n ** 64n) ext.tracingId = v; } else r.skip(); break;
+      case EXTENSION_KEYS.ttl: if (r.nextIsInteger()) { const v = r.readInteger('ext.ttl'); if (v >= -(2n ** 31n) && v < 2n ** 31n) ext.ttl = Number(v); } else r.skip(); break;
       // A nil string member is the same as an absent one (the SDK only writes non-null ones).
-      case EXTENSION_KEYS.protocol: { const v = r.readString('ext.protocol'); if (v !== null) ext.protocol = v; break; }
-      case EXTENSION_KEYS.filter: { const v = r.readString('ext.filter'); if (v !== null) ext.filter = v; break; }
-      case EXTENSION_KEYS.dataMessageType: ext.dataMessageType = r.readInt32('ext.dataMessageType'); break;
-      case EXTENSION_KEYS.isPartial: ext.isPartial = r.readBoolean('ext.isPartial'); break;
+      case EXTENSION_KEYS.protocol: if (r.nextIsStringOrNil()) { const v = r.readString('ext.protocol'); if (v !== null) ext.protocol = v; } else r.skip(); break;
+      case EXTENSION_KEYS.filter: if (r.nextIsStringOrNil()) { const v = r.readString('ext.filter'); if (v !== null) ext.filter = v; } else r.skip(); break;
+      case EXTENSION_KEYS.dataMessageType: if (r.nextIsInteger()) { const v = r.readInteger('ext.dataMessageType'); if (v >= -(2n ** 31n) && v < 2n ** 31n) ext.dataMessageType = Number(v); } else r.skip(); break;
+      case EXTENSION_KEYS.isPartial: if (r.nextIsBoolean()) ext.isPartial = r.readBoolean('ext.isPartial'); else r.skip(); break;
       default: r.skip();
     }
   }

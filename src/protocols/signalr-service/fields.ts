@@ -9,9 +9,8 @@ import type { MsgpackReader } from './msgpack-reader.ts';
 import type { MsgpackWriter } from './msgpack-writer.ts';
 import type { Claim, Headers, Payloads } from './types.ts';
 
-/** A string array; nil reads as empty (the SDK writes an empty array, older services sent nil). */
+/** A string array (nil is refused, as by the SDK's reader; it always writes an array). */
 export function readStringList(r: MsgpackReader, field: string): string[] {
-  if (r.tryReadNil()) return [];
   const n = r.readArrayHeader(field);
   const out = new Array<string>(n);
   for (let i = 0; i < n; i++) out[i] = r.readStringNotNull(`${field}[${i}]`);
@@ -25,20 +24,15 @@ export function writeStringList(w: MsgpackWriter, list: readonly string[] | null
 }
 
 /**
- * Payloads: map protocol name → bytes. The SDK keys them case-insensitively, so a repeated name
- * (in any case) is rejected rather than silently choosing one.
+ * Payloads: map protocol name → bytes. A repeated name is kept as the SDK's reader keeps it (a list);
+ * the Map holds the last value of an exactly repeated key, and payloadFor matches ignoring case.
  */
 export function readPayloads(r: MsgpackReader, field = 'payloads'): Payloads {
   const n = r.readMapHeader(field);
   const out: Payloads = new Map();
-  const seen = new Set<string>();
   for (let i = 0; i < n; i++) {
     const key = r.readStringNotNull(`${field}[${i}].key`);
-    const value = r.readBytes(`${field}[${i}].value`) ?? new Uint8Array(0);
-    const folded = key.toLowerCase();
-    if (seen.has(folded)) throw new MsgpackReadError('shape', `'${field}' repeats the protocol '${key.slice(0, 32)}'.`);
-    seen.add(folded);
-    out.set(key, value);
+    out.set(key, r.readBytes(`${field}[${i}].value`) ?? new Uint8Array(0));
   }
   return out;
 }

@@ -19,11 +19,12 @@ export function handshakeRefusal(request: HandshakeRequestMessage): string | und
   return undefined;
 }
 
-/** HandshakeResponse bytes: `[2, ""]` accepts; a non-empty message refuses (the SDK logs it and retries later). */
-export function handshakeResponseBytes(errorMessage = '', connectionId?: string): Uint8Array {
-  return connectionId === undefined
-    ? encodeServiceMessage({ kind: 'HandshakeResponse', errorMessage, ext: {} })
-    : encodeServiceMessage({ kind: 'HandshakeResponse', errorMessage, connectionId, ext: {} });
+/**
+ * HandshakeResponse bytes in the SDK writer's form `[2, error, {}, connectionId|nil]`: "" accepts;
+ * a non-empty message refuses (the SDK logs it, drops the socket and reconnects with backoff).
+ */
+export function handshakeResponseBytes(errorMessage = '', connectionId: string | null = null): Uint8Array {
+  return encodeServiceMessage({ kind: 'HandshakeResponse', errorMessage, connectionId, ext: {} });
 }
 
 /** The bare keep-alive ping, framed: 02 91 03. */

@@ -130,16 +130,64 @@ export class MsgpackReader {
     return s;
   }
 
-  /** Binary or nil. The result is a view on the body: callers that keep it must not mutate it. */
+  /**
+   * Binary or nil; like the SDK's ReadBytes, a string's raw UTF-8 bytes are accepted too. The result
+   * is a view on the body: callers that keep it must not mutate it.
+   */
   readBytes(field: string): Uint8Array | null {
     const b = this.peek();
     let n: number;
-    if (b === 0xc4) { this.#pos++; n = this.#take(1)[0]!; }
-    else if (b === 0xc5) { this.#pos++; n = this.#u16(); }
-    else if (b === 0xc6) { this.#pos++; n = this.#u32(); }
+    if (b === 0xc4 || b === 0xd9) { this.#pos++; n = this.#take(1)[0]!; }
+    else if (b === 0xc5 || b === 0xda) { this.#pos++; n = this.#u16(); }
+    else if (b === 0xc6 || b === 0xdb) { this.#pos++; n = this.#u32(); }
+    else if (b >= 0xa0 && b <= 0xbf) { this.#pos++; n = b & 0x1f; }
     else if (b === 0xc0) { this.#pos++; return null; }
     else throw shape(`'${field}' must be binary.`);
     return this.#take(n);
+  }
+
+  /** A MessagePack timestamp (extension type -1, in its 32, 64 or 96-bit form), as .NET writes a DateTime. */
+  readTimestamp(field: string): Date {
+    const b = this.peek();
+    let seconds: bigint;
+    let nanos: number;
+    if (b === 0xd6 || b === 0xd7 || b === 0xc7) {
+      this.#pos++;
+      if (b === 0xc7 && this.#take(1)[0] !== 12) throw shape(`'${field}' must be a timestamp.`);
+      if (this.#take(1)[0] !== 0xff) throw shape(`'${field}' must be a timestamp.`);
+      if (b === 0xd6) { seconds = BigInt(this.#u32()); nanos = 0; }
+      else if (b === 0xd7) {
+        this.#need(8);
+        const v = this.#view.getBigUint64(this.#pos);
+        this.#pos += 8;
+        nanos = Number(v >> 34n);
+        seconds = v & 0x3ffffffffn;
+      } else {
+        nanos = this.#u32();
+        this.#need(8);
+        seconds = this.#view.getBigInt64(this.#pos);
+        this.#pos += 8;
+      }
+    } else throw shape(`'${field}' must be a timestamp.`);
+    const ms = Number(seconds) * 1000 + Math.floor(nanos / 1e6);
+    if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15 || nanos > 999_999_999) throw shape(`'${field}' is out of range.`);
+    return new Date(ms);
+  }
+
+  /** Whether the next value is an integer / a string or nil / a boolean (for members read only when well typed). */
+  nextIsInteger(): boolean {
+    const b = this.peek();
+    return b <= 0x7f || b >= 0xe0 || (b >= 0xcc && b <= 0xd3);
+  }
+
+  nextIsStringOrNil(): boolean {
+    const b = this.peek();
+    return (b >= 0xa0 && b <= 0xbf) || b === 0xd9 || b === 0xda || b === 0xdb || b === 0xc0;
+  }
+
+  nextIsBoolean(): boolean {
+    const b = this.peek();
+    return b === 0xc2 || b === 0xc3;
   }
 
   /** Skips one complete value of any type (unknown extension members, extra trailing elements). */

@@ -63,6 +63,34 @@ export class MsgpackWriter {
     }
   }
 
+  /** An Int32 always in its 5-byte form (the SDK's WriteInt32, used for flow-control enums). */
+  int32Fixed(v: number): void {
+    this.#u8(0xd2);
+    this.#ensure(4);
+    this.#view.setInt32(this.#pos, v);
+    this.#pos += 4;
+  }
+
+  /** A timestamp (extension -1): 32-bit form for whole seconds that fit, else 64 or 96-bit, as MessagePack-CSharp writes a DateTime. */
+  timestamp(d: Date): void {
+    const ms = d.getTime();
+    const seconds = BigInt(Math.floor(ms / 1000));
+    const nanos = (((ms % 1000) + 1000) % 1000) * 1e6;
+    if (seconds >= 0n && seconds < 2n ** 34n) {
+      if (nanos === 0 && seconds < 2n ** 32n) {
+        this.#u8(0xd6); this.#u8(0xff); this.#u32(Number(seconds));
+        return;
+      }
+      this.#u8(0xd7); this.#u8(0xff); this.#ensure(8);
+      this.#view.setBigUint64(this.#pos, (BigInt(nanos) << 34n) | seconds);
+      this.#pos += 8;
+      return;
+    }
+    this.#u8(0xc7); this.#u8(12); this.#u8(0xff); this.#u32(nanos); this.#ensure(8);
+    this.#view.setBigInt64(this.#pos, seconds);
+    this.#pos += 8;
+  }
+
   /** A string, or nil for null/undefined (the SDK writes null strings as nil). */
   string(s: string | null | undefined): void {
     if (s === null || s === undefined) return this.nil();

@@ -45,7 +45,10 @@ export const SERVICE_MESSAGE_TYPES = {
   ServiceMapping: 37, // svc→app
   ConnectionReconnect: 38, // app→svc
   ConnectionFlowControl: 39, // both
-  GroupMemberQuery: 40, // app→svc (newest SDK sources; layout may differ before 1.34)
+  GroupMemberQuery: 40, // app→svc; answered by an Ack whose payload holds the page
+  RefreshAuth: 41, // app→svc (with ack)
+  GetConnectionClaims: 42, // app→svc (with ack; claims come back in the Ack payload)
+  UpdateConnectionClaims: 43, // app→svc
 } as const;
 
 export type ServiceMessageKind = keyof typeof SERVICE_MESSAGE_TYPES;
@@ -110,8 +113,8 @@ export interface UserJoinGroupMessage extends Ext { kind: 'UserJoinGroup'; userI
 export interface UserLeaveGroupMessage extends Ext { kind: 'UserLeaveGroup'; userId: string; groupName: string | null }
 export interface JoinGroupWithAckMessage extends Ext { kind: 'JoinGroupWithAck'; connectionId: string; groupName: string; ackId: number }
 export interface LeaveGroupWithAckMessage extends Ext { kind: 'LeaveGroupWithAck'; connectionId: string; groupName: string | null; ackId: number }
-/** `payload` (6th element) exists only in the newest SDK sources (group member query results); null = written as nil, undefined = not written. */
-export interface AckMessage extends Ext { kind: 'Ack'; ackId: number; status: number; message: string | null; payload?: Uint8Array | null }
+/** `payload` is the 6th element (1.34 writes nil when empty; it carries query results such as group members). */
+export interface AckMessage extends Ext { kind: 'Ack'; ackId: number; status: number; message: string | null; payload: Uint8Array | null }
 export interface CheckUserInGroupWithAckMessage extends Ext { kind: 'CheckUserInGroupWithAck'; userId: string; groupName: string; ackId: number }
 export interface ServiceEventMessage extends Ext { kind: 'ServiceEvent'; objectType: number; id: string | null; eventKind: number; message: string | null }
 export interface CheckGroupExistenceWithAckMessage extends Ext { kind: 'CheckGroupExistenceWithAck'; groupName: string; ackId: number }
@@ -132,8 +135,14 @@ export interface ErrorCompletionMessage extends Ext { kind: 'ErrorCompletion'; i
 export interface ServiceMappingMessage extends Ext { kind: 'ServiceMapping'; invocationId: string; connectionId: string; instanceId: string }
 export interface ConnectionReconnectMessage extends Ext { kind: 'ConnectionReconnect'; connectionId: string }
 export interface ConnectionFlowControlMessage extends Ext { kind: 'ConnectionFlowControl'; connectionId: string; connectionType: number; operation: number }
-/** Newest SDK sources only: `[40, ext, groupName, ackId, max, continuationToken]`; the answer is an Ack with a payload. */
-export interface GroupMemberQueryMessage extends Ext { kind: 'GroupMemberQuery'; groupName: string; ackId: number; max: number; continuationToken: string | null }
+/** 1.34 layout `[40, ext, groupName, ackId, top?, continuationToken?, maxPageSize?]` (ext first); the answer is an Ack with a payload. */
+export interface GroupMemberQueryMessage extends Ext { kind: 'GroupMemberQuery'; groupName: string; ackId: number; top: number | null; continuationToken: string | null; maxPageSize: number | null }
+/** `[41, connectionToken, claims, expireTime (MessagePack timestamp), ackId, ext]`. */
+export interface RefreshAuthMessage extends Ext { kind: 'RefreshAuth'; connectionToken: string | null; claims: Claim[]; expireTime: Date; ackId: number }
+/** `[42, connectionToken, ackId, ext]`. */
+export interface GetConnectionClaimsMessage extends Ext { kind: 'GetConnectionClaims'; connectionToken: string | null; ackId: number }
+/** `[43, connectionId, claims, ext]`. */
+export interface UpdateConnectionClaimsMessage extends Ext { kind: 'UpdateConnectionClaims'; connectionId: string; claims: Claim[] }
 
 export type ServiceMessage =
   | HandshakeRequestMessage | HandshakeResponseMessage | PingMessage | OpenConnectionMessage | CloseConnectionMessage
@@ -145,7 +154,8 @@ export type ServiceMessage =
   | UserLeaveGroupWithAckMessage | AccessKeyRequestMessage | AccessKeyResponseMessage | CloseConnectionWithAckMessage
   | CloseConnectionsWithAckMessage | CloseUserConnectionsWithAckMessage | CloseGroupConnectionsWithAckMessage
   | ClientInvocationMessage | ClientCompletionMessage | ErrorCompletionMessage | ServiceMappingMessage
-  | ConnectionReconnectMessage | ConnectionFlowControlMessage | GroupMemberQueryMessage;
+  | ConnectionReconnectMessage | ConnectionFlowControlMessage | GroupMemberQueryMessage | RefreshAuthMessage
+  | GetConnectionClaimsMessage | UpdateConnectionClaimsMessage;
 
 /** Messages the SDK expects an Ack for (status NotFound included), with their ack id. */
 export type AckableMessage = Exclude<Extract<ServiceMessage, { ackId: number }>, AckMessage>;

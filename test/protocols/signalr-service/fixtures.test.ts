@@ -61,8 +61,6 @@ const FULL: [string, string, ServiceMessage][] = [
   ['ServiceError', 'kg/ZK01heGltdW0gbWVzc2FnZSBjb3VudCBsaW1pdCByZWFjaGVkOiAxMDAwMDA=', { kind: 'ServiceError', errorMessage: 'Maximum message count limit reached: 100000' }],
   ['JoinGroupWithAck', 'lRKmY29ubjE0pmdyb3VwMQGA', { kind: 'JoinGroupWithAck', connectionId: 'conn14', groupName: 'group1', ackId: 1, ext: {} }],
   ['LeaveGroupWithAckWithTracingId', 'lROmY29ubjE1pmdyb3VwMgGBAc0E0g==', { kind: 'LeaveGroupWithAck', connectionId: 'conn15', groupName: 'group2', ackId: 1, ext: { tracingId: 1234n } }],
-  ['Ack', 'lRQBZKCA', { kind: 'Ack', ackId: 1, status: 100, message: '', ext: {} }],
-  ['AckWithMessage', 'lRQCZblKb2luZWQgZ3JvdXAgc3VjY2Vzc2Z1bGx5gA==', { kind: 'Ack', ackId: 2, status: 101, message: 'Joined group successfully', ext: {} }],
   ['UserJoinGroupWithAckWithTracingId', 'lRqmY29ubjE0pmdyb3VwMQGCAc0E0gLNApo=', { kind: 'UserJoinGroupWithAck', userId: 'conn14', groupName: 'group1', ackId: 1, ext: { tracingId: 1234n, ttl: 666 } }],
   ['CheckUserInGroupWithAck', 'lRWkdXNlcqVncm91cAOBAc0E0g==', { kind: 'CheckUserInGroupWithAck', userId: 'user', groupName: 'group', ackId: 3, ext: { tracingId: 1234n } }],
   ['ServiceWarningMessage', 'lhYCo2FiYwK4VXNlciBhYmMgaXMgbm90IGV4aXN0ZWQugA==', { kind: 'ServiceEvent', objectType: 2, id: 'abc', eventKind: 2, message: 'User abc is not existed.', ext: {} }],
@@ -84,6 +82,33 @@ const FULL: [string, string, ServiceMessage][] = [
   ['ServiceMapping', 'lSWsaW52b2NhdGlvbklkpWNvbm4xqWluc3RhbmNlMYA=', { kind: 'ServiceMapping', invocationId: 'invocationId', connectionId: 'conn1', instanceId: 'instance1', ext: {} }],
 ];
 
+/**
+ * Written by Microsoft.Azure.SignalR.Protocols 1.34.0 itself (ServiceProtocol.GetMessageBytes, length
+ * prefix removed), captured with a throwaway .NET console on 2026-12-06: the layouts 1.34 sends.
+ */
+const SDK_1_34: [string, string, ServiceMessage][] = [
+  ['HandshakeRequest(1)', 'lwEBAKAAgMI=', { kind: 'HandshakeRequest', version: 1, connectionType: 0, target: '', migrationLevel: 0, ext: {}, allowStatefulReconnects: false }],
+  ['HandshakeRequest(1, 1, 1) target t, stateful', 'lwEBAaF0AYDD', { kind: 'HandshakeRequest', version: 1, connectionType: 1, target: 't', migrationLevel: 1, ext: {}, allowStatefulReconnects: true }],
+  ['HandshakeResponse()', 'lAKggMA=', { kind: 'HandshakeResponse', errorMessage: '', ext: {}, connectionId: null }],
+  ['Ack(1, 1)', 'lhQBAaCAwA==', { kind: 'Ack', ackId: 1, status: 1, message: '', ext: {}, payload: null }],
+  ['Ack with payload', 'lhQCAaFtgMQCCQg=', { kind: 'Ack', ackId: 2, status: 1, message: 'm', ext: {}, payload: b(9, 8) }],
+  ['GroupMemberQuery', 'lyiBAQehZwUUomN0Cg==', { kind: 'GroupMemberQuery', ext: { tracingId: 7n }, groupName: 'g', ackId: 5, top: 20, continuationToken: 'ct', maxPageSize: 10 }],
+  ['GroupMemberQuery without top', 'lyiAoWcGwMBk', { kind: 'GroupMemberQuery', ext: {}, groupName: 'g', ackId: 6, top: null, continuationToken: null, maxPageSize: 100 }],
+  ['RefreshAuth', 'limjdG9rgaRyb2xloWHW/2VT8QADgA==', { kind: 'RefreshAuth', connectionToken: 'tok', claims: [{ type: 'role', value: 'a' }], expireTime: new Date(1700000000000), ackId: 3, ext: {} }],
+  ['GetConnectionClaims', 'lCqjdG9rBIA=', { kind: 'GetConnectionClaims', connectionToken: 'tok', ackId: 4, ext: {} }],
+  ['UpdateConnectionClaims', 'lCuiYzGBpHJvbGWhYYA=', { kind: 'UpdateConnectionClaims', connectionId: 'c1', claims: [{ type: 'role', value: 'a' }], ext: {} }],
+  ['ConnectionFlowControl (int32 enums)', 'lSeiYzHSAAAAAdIAAAADgA==', { kind: 'ConnectionFlowControl', connectionId: 'c1', connectionType: 1, operation: 3, ext: {} }],
+  ['OpenConnection, repeated claim type, protocol', 'lgSiYzGCpHJvbGWhYaRyb2xloWKBpGhvc3SRoWikP3g9MYEDpGpzb24=',
+    { kind: 'OpenConnection', connectionId: 'c1', claims: [{ type: 'role', value: 'a' }, { type: 'role', value: 'b' }], headers: new Map([['host', ['h']]]), queryString: '?x=1', ext: { protocol: 'json' } }],
+  ['Broadcast with tracing id', 'lAqQgqRqc29uxAIBAqttZXNzYWdlcGFja8QBA4EBzQTS', { kind: 'Broadcast', excludedConnectionIds: [], payloads: new Map([['json', b(1, 2)], ['messagepack', b(3)]]), ext: { tracingId: 1234n } }],
+  ['GroupBroadcast with caller and excluded users', 'lw2hZ5CCpGpzb27EAgECq21lc3NhZ2VwYWNrxAEDgJGidTKhdQ==',
+    { kind: 'GroupBroadcast', groupName: 'g', excludedConnectionIds: [], payloads: new Map([['json', b(1, 2)], ['messagepack', b(3)]]), ext: {}, excludedUserIds: ['u2'], callerUserId: 'u' }],
+  ['ConnectionData (handshake)', 'lAaiYzHEAQGBBQE=', { kind: 'ConnectionData', connectionId: 'c1', payload: b(1), ext: { dataMessageType: 1 } }],
+  ['Ping status', 'kwOmc3RhdHVzoTE=', { kind: 'Ping', messages: ['status', '1'] }],
+  ['UserJoinGroupWithAck with ttl', 'lRqhdaFnA4ECPA==', { kind: 'UserJoinGroupWithAck', userId: 'u', groupName: 'g', ackId: 3, ext: { ttl: 60 } }],
+  ['ServiceEvent', 'lhYBomMxA6RmdWxsgA==', { kind: 'ServiceEvent', objectType: 1, id: 'c1', eventKind: 3, message: 'full', ext: {} }],
+];
+
 /** Older, shorter layouts the SDK's reader still accepts: decode only. */
 const LEGACY: [string, string, ServiceMessage][] = [
   ['HandshakeRequest [1,1]', 'kgEB', { kind: 'HandshakeRequest', version: 1, connectionType: 0, target: '', migrationLevel: 0, allowStatefulReconnects: false, ext: {} }],
@@ -99,11 +124,13 @@ const LEGACY: [string, string, ServiceMessage][] = [
   ['GroupBroadcast 5 elements', 'lQ2mZ3JvdXAzkIKkanNvbsQHBgcBAgMEBattZXNzYWdlcGFja8QHBwECAwQFBoEBzQTS',
     { kind: 'GroupBroadcast', groupName: 'group3', excludedConnectionIds: [], payloads: P7([6, 7, 1, 2, 3, 4, 5], [7, 1, 2, 3, 4, 5, 6]), ext: { tracingId: 1234n }, excludedUserIds: [], callerUserId: null }],
   ['JoinGroupWithAck 4 elements', 'lBKmY29ubjE0pmdyb3VwMQE=', { kind: 'JoinGroupWithAck', connectionId: 'conn14', groupName: 'group1', ackId: 1, ext: {} }],
-  ['Ack 4 elements', 'lBQBZKA=', { kind: 'Ack', ackId: 1, status: 100, message: '', ext: {} }],
+  ['Ack 4 elements', 'lBQBZKA=', { kind: 'Ack', ackId: 1, status: 100, message: '', ext: {}, payload: null }],
+  ['Ack 5 elements (before 1.34)', 'lRQBZKCA', { kind: 'Ack', ackId: 1, status: 100, message: '', ext: {}, payload: null }],
+  ['AckWithMessage 5 elements', 'lRQCZblKb2luZWQgZ3JvdXAgc3VjY2Vzc2Z1bGx5gA==', { kind: 'Ack', ackId: 2, status: 101, message: 'Joined group successfully', ext: {}, payload: null }],
 ];
 
 test('SDK test vectors (full layouts) decode to the message and encode back byte for byte', () => {
-  for (const [name, base64, message] of FULL) {
+  for (const [name, base64, message] of [...FULL, ...SDK_1_34]) {
     const body = Buffer.from(base64, 'base64');
     assert.deepEqual(plain(decodeServiceMessageBody(body)), plain(message), `${name}: decode`);
     assert.equal(Buffer.from(encodeServiceMessageBody(message)).toString('base64'), base64, `${name}: encode`);
@@ -154,8 +181,8 @@ test('Broadcast as the SDK sends it, byte by byte', () => {
 
 test('keep-alive ping, handshake responses and tracing ids above 2^53', () => {
   assert.deepEqual([...PING_BYTES], [0x02, 0x91, 0x03]);
-  assert.deepEqual([...handshakeResponseBytes()], [0x03, 0x92, 0x02, 0xa0]);
-  assert.deepEqual([...handshakeResponseBytes('no')], [0x05, 0x92, 0x02, 0xa2, 0x6e, 0x6f]);
+  assert.deepEqual([...handshakeResponseBytes()], [0x05, 0x94, 0x02, 0xa0, 0x80, 0xc0]);
+  assert.deepEqual([...handshakeResponseBytes('no')], [0x07, 0x94, 0x02, 0xa2, 0x6e, 0x6f, 0x80, 0xc0]);
   const big = 2n ** 64n - 1n;
   const body = encodeServiceMessageBody({ kind: 'ConnectionData', connectionId: 'c', payload: b(), ext: { tracingId: big } });
   assert.deepEqual([...body.subarray(-11)], [0x81, 0x01, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);

@@ -128,6 +128,17 @@ test('extra trailing elements and unknown extension members (nested) are ignored
   assert.deepEqual(plain(m), { kind: 'ConnectionData', connectionId: 'c', payload: Uint8Array.of(1), ext: { dataMessageType: 2 } });
 });
 
+test('leniencies of the 1.34 reader: ext members of another type skipped, a string as payload, repeated payload names', () => {
+  // JoinGroup has no protocol member, so the SDK skips key 3 whatever its type.
+  const join = decodeServiceMessageBody(body((w) => { w.arrayHeader(4); w.integer(11); w.string('c'); w.string('g'); w.mapHeader(2); w.integer(3); w.integer(5); w.integer(1); w.string('x'); }));
+  assert.deepEqual(join, { kind: 'JoinGroup', connectionId: 'c', groupName: 'g', ext: {} });
+  const data = decodeServiceMessageBody(body((w) => { w.arrayHeader(4); w.integer(6); w.string('c'); w.string('abc'); w.mapHeader(0); }));
+  assert.deepEqual(plain(data), { kind: 'ConnectionData', connectionId: 'c', payload: new TextEncoder().encode('abc'), ext: {} });
+  const dup = decodeServiceMessageBody(body((w) => { w.arrayHeader(4); w.integer(10); w.arrayHeader(0); w.mapHeader(2); w.string('json'); w.bytesValue(Uint8Array.of(1)); w.string('JSON'); w.bytesValue(Uint8Array.of(2)); w.mapHeader(0); }));
+  assert.ok(dup && !(dup instanceof ServiceProtocolError) && dup.kind === 'Broadcast');
+  assert.equal(dup.payloads.size, 2);
+});
+
 test('layout violations are InvalidMessage, truncation is InvalidEncoding, each naming the field', () => {
   const cases: [string, Uint8Array, string, RegExp][] = [
     ['connection id not a string', body((w) => { w.arrayHeader(4); w.integer(6); w.integer(1); w.bytesValue(Uint8Array.of()); w.mapHeader(0); }), 'InvalidMessage', /connectionId/],
@@ -136,7 +147,9 @@ test('layout violations are InvalidMessage, truncation is InvalidEncoding, each 
     ['ack id beyond Int32', body((w) => { w.arrayHeader(5); w.integer(18); w.string('c'); w.string('g'); w.integer(2 ** 31); w.mapHeader(0); }), 'InvalidMessage', /ackId/],
     ['type not an integer', body((w) => { w.arrayHeader(1); w.string('6'); }), 'InvalidMessage', /messageType/],
     ['not an array', body((w) => { w.mapHeader(0); }), 'InvalidMessage', /array/],
-    ['repeated payload protocol', body((w) => { w.arrayHeader(4); w.integer(10); w.arrayHeader(0); w.mapHeader(2); w.string('json'); w.bytesValue(Uint8Array.of()); w.string('JSON'); w.bytesValue(Uint8Array.of()); w.mapHeader(0); }), 'InvalidMessage', /repeats the protocol/],
+    ['nil string list', body((w) => { w.arrayHeader(4); w.integer(10); w.nil(); w.mapHeader(0); w.mapHeader(0); }), 'InvalidMessage', /excludedList/],
+    ['nil RefreshAuth expiry', body((w) => { w.arrayHeader(6); w.integer(41); w.string('t'); w.mapHeader(0); w.nil(); w.integer(1); w.mapHeader(0); }), 'InvalidMessage', /expireTime/],
+    ['GetConnectionClaims without ext', body((w) => { w.arrayHeader(3); w.integer(42); w.string('t'); w.integer(1); }), 'InvalidMessage', /needs at least 4/],
     ['repeated header', body((w) => { w.arrayHeader(5); w.integer(5); w.string('c'); w.nil(); w.mapHeader(2); w.string('A'); w.arrayHeader(0); w.string('a'); w.arrayHeader(0); w.mapHeader(0); }), 'InvalidMessage', /repeats the header/],
     ['nil claim value', body((w) => { w.arrayHeader(3); w.integer(4); w.string('c'); w.mapHeader(1); w.string('role'); w.nil(); }), 'InvalidMessage', /claims\[0\]\.Value/],
     ['flow control operation 9', body((w) => { w.arrayHeader(5); w.integer(39); w.string('c'); w.integer(1); w.integer(9); w.mapHeader(0); }), 'InvalidMessage', /Unsupported operation/],

@@ -48,7 +48,7 @@ export const SAMPLES: Record<ServiceMessageKind, Sample> = {
   UserLeaveGroup: { message: { kind: 'UserLeaveGroup', userId: 'u1', groupName: null, ext: {} }, layout: [17, 'u1', null, {}] },
   JoinGroupWithAck: { message: { kind: 'JoinGroupWithAck', connectionId: 'c1', groupName: 'g', ackId: 5, ext: {} }, layout: [18, 'c1', 'g', 5, {}] },
   LeaveGroupWithAck: { message: { kind: 'LeaveGroupWithAck', connectionId: 'c1', groupName: 'g', ackId: 6, ext: {} }, layout: [19, 'c1', 'g', 6, {}] },
-  Ack: { message: { kind: 'Ack', ackId: 5, status: 1, message: '', ext: {} }, layout: [20, 5, 1, '', {}] },
+  Ack: { message: { kind: 'Ack', ackId: 5, status: 1, message: '', ext: {}, payload: null }, layout: [20, 5, 1, '', {}, null] },
   CheckUserInGroupWithAck: { message: { kind: 'CheckUserInGroupWithAck', userId: 'u1', groupName: 'g', ackId: 7, ext: {} }, layout: [21, 'u1', 'g', 7, {}] },
   ServiceEvent: { message: { kind: 'ServiceEvent', objectType: 1, id: 'c1', eventKind: 2, message: 'gone', ext: {} }, layout: [22, 1, 'c1', 2, 'gone', {}] },
   CheckGroupExistenceWithAck: { message: { kind: 'CheckGroupExistenceWithAck', groupName: 'g', ackId: 8, ext: {} }, layout: [23, 'g', 8, {}] },
@@ -68,7 +68,12 @@ export const SAMPLES: Record<ServiceMessageKind, Sample> = {
   ServiceMapping: { message: { kind: 'ServiceMapping', invocationId: 'i1', connectionId: 'c1', instanceId: 'n1', ext: {} }, layout: [37, 'i1', 'c1', 'n1', {}] },
   ConnectionReconnect: { message: { kind: 'ConnectionReconnect', connectionId: 'c1', ext: {} }, layout: [38, 'c1', {}] },
   ConnectionFlowControl: { message: { kind: 'ConnectionFlowControl', connectionId: 'c1', connectionType: 1, operation: 3, ext: {} }, layout: [39, 'c1', 1, 3, {}] },
-  GroupMemberQuery: { message: { kind: 'GroupMemberQuery', groupName: 'g', ackId: 17, max: 100, continuationToken: null, ext: {} }, layout: [40, {}, 'g', 17, 100, null] },
+  GroupMemberQuery: { message: { kind: 'GroupMemberQuery', groupName: 'g', ackId: 17, top: 100, continuationToken: null, maxPageSize: 50, ext: {} }, layout: [40, {}, 'g', 17, 100, null, 50] },
+  RefreshAuth: {
+    message: { kind: 'RefreshAuth', connectionToken: 'tok', claims: [{ type: 'role', value: 'a' }], expireTime: new Date(1700000000500), ackId: 18, ext: {} },
+    layout: [41, 'tok', { role: 'a' }, new Date(1700000000500), 18, {}] },
+  GetConnectionClaims: { message: { kind: 'GetConnectionClaims', connectionToken: 'tok', ackId: 19, ext: {} }, layout: [42, 'tok', 19, {}] },
+  UpdateConnectionClaims: { message: { kind: 'UpdateConnectionClaims', connectionId: 'c1', claims: [{ type: 'name', value: 'n' }], ext: {} }, layout: [43, 'c1', { name: 'n' }, {}] },
 };
 
 const text = fc.string({ maxLength: 24 });
@@ -101,7 +106,9 @@ export const messageArb: fc.Arbitrary<ServiceMessage> = fc.oneof(
   fc.record({ kind: fc.constant('Broadcast' as const), excludedConnectionIds: fc.array(text, { maxLength: 4 }), payloads: payloadsArb, ext: extensionsArb }),
   fc.record({ kind: fc.constant('GroupBroadcast' as const), groupName: text, excludedConnectionIds: fc.array(text, { maxLength: 3 }), payloads: payloadsArb, ext: extensionsArb, excludedUserIds: fc.array(text, { maxLength: 3 }), callerUserId: nullableText }),
   fc.record({ kind: fc.constant('JoinGroupWithAck' as const), connectionId: text, groupName: text, ackId: int32, ext: extensionsArb }),
-  fc.record({ kind: fc.constant('Ack' as const), ackId: int32, status: fc.integer({ min: 1, max: 4 }), message: nullableText, ext: extensionsArb }),
+  fc.record({ kind: fc.constant('Ack' as const), ackId: int32, status: fc.integer({ min: 1, max: 4 }), message: nullableText, ext: extensionsArb, payload: fc.option(blob, { nil: null }) }),
+  fc.record({ kind: fc.constant('RefreshAuth' as const), connectionToken: nullableText, claims: fc.array(fc.record({ type: text, value: text }), { maxLength: 3 }), expireTime: fc.date({ min: new Date(-1e14), max: new Date(1e14), noInvalidDate: true }), ackId: int32, ext: extensionsArb }),
+  fc.record({ kind: fc.constant('GroupMemberQuery' as const), groupName: text, ackId: int32, top: fc.option(int32, { nil: null }), continuationToken: nullableText, maxPageSize: fc.option(int32, { nil: null }), ext: extensionsArb }),
   fc.record({ kind: fc.constant('Ping' as const), messages: fc.array(nullableText, { maxLength: 6 }) }),
   fc.record({ kind: fc.constant('CloseConnection' as const), connectionId: text, errorMessage: nullableText, headers: headersArb, ext: extensionsArb }),
   fc.record({ kind: fc.constant('AccessKeyResponse' as const), kid: nullableText, accessKey: nullableText, errorType: nullableText, errorMessage: nullableText, ext: extensionsArb }),
