@@ -137,6 +137,44 @@ test('a client: OpenConnection with long claim types gives UserIdentifier, Name,
   assert.deepEqual(replies().at(-1), { type: 7, allowReconnect: true });
 });
 
+test('more operations: Others/OthersInGroup exclude the caller, Groups → 14, Users → 9, a client result → 34 to every endpoint (any server connection) and 35 back, Abort → Close frame then [5]', { skip, timeout: 30_000 }, async () => {
+  const c = one.connections[0]!;
+  const replies = (id: string) => sent(c, 6).filter((m) => m[1] === id).flatMap((m) => hubMessages(m[2]));
+  openClient(c, 'q1', { 'asrs.s.uid': 'u1' });
+  openClient(c, 'q2', { 'asrs.s.uid': 'u2' });
+  await one.waitFor('handshakes', () => replies('q1').length >= 1 && replies('q2').length >= 1);
+  const calls: [string, unknown[]][] = [['JoinGroup', ['g2']], ['SendToOthers', ['o']], ['SendToOthersInGroup', ['g2', 'oig']], ['SendToGroups', [['g1', 'g2'], 'gs']], ['SendToUsers', [['u1', 'u2'], 'us']]];
+  for (const [target, args] of calls) {
+    const id = invoke(c, 'q1', target, args);
+    await one.waitFor(`${target} completion`, () => replies('q1').some((r) => r.type === 3 && r.invocationId === id));
+  }
+  const last = (type: number) => one.connections.flatMap((x) => sent(x, type)).at(-1)!;
+  assert.deepEqual(last(10).slice(0, 2), [10, ['q1']]);
+  assert.deepEqual(last(13).slice(0, 3), [13, 'g2', ['q1']]);
+  assert.deepEqual(last(14).slice(0, 2), [14, ['g1', 'g2']]);
+  assert.deepEqual(last(9).slice(0, 2), [9, ['u1', 'u2']]);
+  assert.deepEqual(Object.keys(last(9)[2] as object).sort(), ['json', 'messagepack'], 'one payload per protocol the app registered, with no MessagePack client connected');
+
+  const ask = fetch(`${app.url}/api/ask/q2?question=why`, { method: 'POST' });
+  const inv = await one.waitFor('ClientInvocation', () => one.allMessages().find((m) => m.dir === 'in' && m.type === 34));
+  const [, invocationId, connectionId, callerServerId, payloads] = inv.msg as [number, string, string, string, Record<string, Uint8Array>];
+  assert.equal(connectionId, 'q2');
+  assert.equal(callerServerId, c.headers['x-asrs-server-id']);
+  assert.match(invocationId, /^q2-[0-9a-f]{32}-\d+$/);
+  const [hubInvocation] = hubMessages(payloads.json);
+  assert.deepEqual(hubInvocation, { type: 1, invocationId, target: 'ask', arguments: ['why'] });
+  assert.deepEqual(two.allMessages().filter((m) => m.type === 34).map((m) => m.msg[1]), [invocationId], 'every endpoint gets it; the one without the client stays silent here');
+  const completion = new TextEncoder().encode(`${JSON.stringify({ type: 3, invocationId, result: 'because' })}\x1e`);
+  one.connections[inv.conn - 1]!.send([35, invocationId, connectionId, callerServerId, 'json', completion, {}]);
+  assert.equal(await (await ask).text(), 'because');
+
+  invoke(c, 'q2', 'Abort', []);
+  await one.waitFor('CloseConnection from the app', () => sent(c, 5).some((m) => m[1] === 'q2'));
+  assert.deepEqual(sent(c, 5).find((m) => m[1] === 'q2'), [5, 'q2', '', {}, {}]);
+  assert.deepEqual(replies('q2').at(-1), { type: 7 }, 'the hub Close frame precedes it');
+  assert.deepEqual(sent(c, 6).filter((m) => m[1] === 'q2').at(-1)![3], { 5: 4 }, 'DataMessageType 4 = close');
+});
+
 test('pings: the SDK answers a service ping with ["#clientInHub",n,"#client",m] and sends ["status","1"] on its own', { skip, timeout: 40_000 }, async () => {
   await one.waitFor('status ping', () => one.connections.some((c) => sent(c, 3).some((m) => m[1] === 'status')), 25_000);
   const pings = one.connections.flatMap((c) => sent(c, 3));

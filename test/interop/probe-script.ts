@@ -19,15 +19,16 @@ if (scenario === 'http' || scenario === 'cs-http') opts.plain = true;
 if (scenario === 'key403') opts.accessKey = () => ({ status: 403, body: '{"error":{"code":"Forbidden","message":"no role"}}' });
 if (scenario === 'key401') opts.accessKey = () => ({ status: 401, body: '' });
 if (scenario === 'noping') opts.pingIntervalMs = 0;
-if (scenario === 'finack') opts.answerFinack = true;
+if (scenario === 'finack' || scenario === 'more' || scenario === 'secondary') opts.answerFinack = true;
 if (scenario === 'reject401') opts.rejectUpgrade = 401;
 if (scenario === 'nohandshake') { opts.handshakeResponse = null; opts.pingIntervalMs = 0; }
 if (scenario === 'hserror') opts.handshakeResponse = [2, 'refused by probe'];
 const standin = await startStandin(world, opts);
-const standin2 = scenario === 'two' ? await startStandin(world, { ackStatus: 2 }) : undefined;
+const standin2 = scenario === 'secondary' ? await startStandin(world, { answerFinack: true }) : scenario === 'two' ? await startStandin(world, { ackStatus: 2 }) : undefined;
 let env = entraEnv(world, standin.origin, standin2?.origin);
 if (scenario.startsWith('cs')) env = { LAPIS_APP_MODE: 'connection-string', LAPIS_CONNECTION_STRING: `Endpoint=${standin.origin};AccessKey=probe-access-key-0123456789abcdef0123;Version=1.0;` };
-if (scenario === 'two') env.LAPIS_SERVER_CONNECTION_COUNT = '2';
+if (scenario === 'two' || scenario === 'secondary') env.LAPIS_SERVER_CONNECTION_COUNT = '2';
+if (scenario === 'secondary') env.LAPIS_ENDPOINT_2_TYPE = 'Secondary';
 const app = await startApp(world, build.dllPath, env);
 const t0 = Date.now();
 try {
@@ -56,6 +57,29 @@ try {
     invoke(conn, 'cj', 'Echo', ['x'.repeat(30_000)]);
     await sleep(1500);
     for (const c of standin.connections) console.log('frameLog', c.id, JSON.stringify(c.frameLog.filter((f) => f.size > 1000 || f.completed !== 1)));
+  }
+  if (scenario === 'more') {
+    const conn = standin.connections[0]!;
+    openClient(conn, 'm1', { 'asrs.s.uid': 'u1' });
+    openClient(conn, 'm2', { 'asrs.s.uid': 'u2' });
+    await sleep(800);
+    invoke(conn, 'm1', 'SendToOthers', ['o']);
+    invoke(conn, 'm1', 'JoinGroup', ['g1']);
+    await sleep(300);
+    invoke(conn, 'm1', 'SendToOthersInGroup', ['g1', 'oig']);
+    invoke(conn, 'm1', 'SendToGroups', [['g1', 'g2'], 'gs']);
+    invoke(conn, 'm1', 'SendToUsers', [['u1', 'u2'], 'us']);
+    await sleep(500);
+    const ask = fetch(`${app.url}/api/ask/m2?question=q1`, { method: 'POST' });
+    const inv = await standin.waitFor('ClientInvocation', () => standin.allMessages().find((m) => m.type === 34));
+    console.log('client invocation seen on conn', inv.conn);
+    const [, invocationId, connectionId, callerServerId] = inv.msg as [number, string, string, string];
+    const frame = new TextEncoder().encode(`${JSON.stringify({ type: 3, invocationId: JSON.parse(new TextDecoder().decode((inv.msg[4] as Record<string, Uint8Array>).json).split('\x1e')[0] ?? '{}').invocationId, result: 'a1' })}\x1e`);
+    standin.connections[inv.conn - 1]!.send([35, invocationId, connectionId, callerServerId, 'json', frame, {}]);
+    const answer = await ask;
+    console.log('ask answered', answer.status, await answer.text());
+    invoke(conn, 'm2', 'Abort', []);
+    await sleep(1000);
   }
   if (scenario === 'inband') {
     for (const c of standin.connections) c.send([29, 'inband-kid', 'inband-key-0123456789abcdef0123456789', null, null, {}]);

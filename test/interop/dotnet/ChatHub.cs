@@ -37,6 +37,21 @@ public class ChatHub : Hub
     /// <summary>Clients.User → UserData.</summary>
     public Task SendToUser(string user, string message) => Clients.User(user).SendAsync("user", Context.ConnectionId, message);
 
+    /// <summary>Clients.AllExcept(caller) → Broadcast with an excluded id.</summary>
+    public Task SendToOthers(string message) => Clients.Others.SendAsync("others", Context.ConnectionId, message);
+
+    /// <summary>Clients.OthersInGroup → GroupBroadcast with an excluded id.</summary>
+    public Task SendToOthersInGroup(string group, string message) => Clients.OthersInGroup(group).SendAsync("group", group, Context.ConnectionId, message);
+
+    /// <summary>Clients.Groups([...]) → MultiGroupBroadcast.</summary>
+    public Task SendToGroups(string[] groups, string message) => Clients.Groups(groups).SendAsync("groups", Context.ConnectionId, message);
+
+    /// <summary>Clients.Users([...]) → MultiUserData.</summary>
+    public Task SendToUsers(string[] users, string message) => Clients.Users(users).SendAsync("users", Context.ConnectionId, message);
+
+    /// <summary>Context.Abort → the app closes the client.</summary>
+    public void Abort() => Context.Abort();
+
     /// <summary>What the app sees of the caller: identifier, name, roles and every claim.</summary>
     public WhoAmIResult WhoAmI() => new(
         Context.ConnectionId,

@@ -11,7 +11,7 @@
 //     LAPIS_ENDPOINT_1       first SignalR resource; credential: ClientSecretCredential with
 //     LAPIS_CLIENT_ID_1, LAPIS_CLIENT_SECRET_1.
 //     LAPIS_ENDPOINT_2       optional second resource; credential: ClientCertificateCredential with
-//     LAPIS_CLIENT_ID_2, LAPIS_CLIENT_CERT_PATH_2 (PEM or PFX).
+//     LAPIS_CLIENT_ID_2, LAPIS_CLIENT_CERT_PATH_2 (PEM or PFX); LAPIS_ENDPOINT_2_TYPE=Secondary optional.
 //   connection-string mode:
 //     LAPIS_CONNECTION_STRING    e.g. Endpoint=https://localhost:8443;AccessKey=…;Version=1.0;
 //     LAPIS_CONNECTION_STRING_2  optional second endpoint.
@@ -56,7 +56,8 @@ builder.Services.AddSignalR().AddMessagePackProtocol().AddAzureSignalR(option =>
         {
             TokenCredential credential2 = new ClientCertificateCredential(tenant, Need("LAPIS_CLIENT_ID_2"), Need("LAPIS_CLIENT_CERT_PATH_2"),
                 new ClientCertificateCredentialOptions { AuthorityHost = authority, DisableInstanceDiscovery = true });
-            endpoints.Add(new ServiceEndpoint(new Uri(endpoint2), credential2));
+            var type2 = Env("LAPIS_ENDPOINT_2_TYPE") == "Secondary" ? EndpointType.Secondary : EndpointType.Primary;
+            endpoints.Add(new ServiceEndpoint(new Uri(endpoint2), credential2, type2));
         }
         option.Endpoints = endpoints.ToArray();
     }
@@ -108,6 +109,14 @@ app.MapPost("/api/groups/{group}", async (IHubContext<ChatHub> hub, string group
 {
     await hub.Clients.Group(group).SendAsync("group", group, "server", req.Query["message"].ToString());
     return Results.Ok();
+});
+
+// A client result (.NET 7+): the app asks one client and waits for its answer.
+app.MapPost("/api/ask/{connectionId}", async (IHubContext<ChatHub> hub, string connectionId, HttpRequest req) =>
+{
+    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+    var answer = await hub.Clients.Client(connectionId).InvokeAsync<string>("ask", req.Query["question"].ToString(), timeout.Token);
+    return Results.Text(answer);
 });
 
 app.Run();
