@@ -102,7 +102,8 @@ export interface DotnetApp {
   output: string[];
   /** Resolves when a line matching `pattern` has been written (or rejects after `timeoutMs`). */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  stop(): Promise<void>;
+  /** SIGTERM to the process group; SIGKILL after `killAfterMs` (default 10 s). */
+  stop(killAfterMs?: number): Promise<void>;
 }
 
 export interface StartOptions {
@@ -151,10 +152,10 @@ export async function startDotnetApp(opts: StartOptions): Promise<DotnetApp> {
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
 
-  const stop = async () => {
+  const stop = async (killAfterMs = 10_000) => {
     if (exited || child.pid === undefined) return;
     try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
+    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, killAfterMs);
     await exit;
     clearTimeout(timer);
   };

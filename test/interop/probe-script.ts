@@ -117,7 +117,7 @@ try {
   await sleep(Number(process.env.TAIL ?? 0));
 } finally {
   console.log('stopping app at', Date.now() - t0);
-  await app.stop();
+  await app.stop(Number(process.env.KILL_AFTER ?? 10_000));
   console.log('app stopped at', Date.now() - t0);
   await sleep(300);
   for (const s of [standin, standin2]) {
