@@ -86,7 +86,7 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
     const status = int(r, 'status');
     const message = opt(r, 'message');
     const ext = extIf(r, n, 5);
-    return { kind: 'Ack', ackId, status, message, ext, payload: n >= 6 ? r.readBytes('payload') : null };
+    return n >= 6 ? { kind: 'Ack', ackId, status, message, ext, payload: r.readBytes('payload') } : { kind: 'Ack', ackId, status, message, ext };
   } }],
   [T.CheckUserInGroupWithAck, { min: 4, read: (r, n) => ({ kind: 'CheckUserInGroupWithAck', userId: str(r, 'userId'), groupName: str(r, 'groupName'), ackId: int(r, 'ackId'), ext: extIf(r, n, 5) }) }],
   [T.ServiceEvent, { min: 6, read: (r) => ({ kind: 'ServiceEvent', objectType: int(r, 'type'), id: opt(r, 'id'), eventKind: int(r, 'kind'), message: opt(r, 'message'), ext: readExtensions(r) }) }],

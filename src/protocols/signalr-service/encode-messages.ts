@@ -69,8 +69,9 @@ export function writeMessage(w: MsgpackWriter, m: ServiceMessage): void {
       head(5, T[m.kind]); w.string(m.connectionId); w.string(m.groupName); w.integer(m.ackId); ext(w, m.ext);
       return;
     case 'Ack':
-      // Six elements with a nil payload when there is none, as the 1.34 SDK writes it; older readers ignore the extra element.
-      head(6, T.Ack); w.integer(m.ackId); w.integer(m.status); w.string(m.message); ext(w, m.ext); w.bytesValue(m.payload);
+      // Five elements without a payload (1.34 then reads Payload as null); a sixth only when one is set.
+      head(m.payload === undefined ? 5 : 6, T.Ack); w.integer(m.ackId); w.integer(m.status); w.string(m.message); ext(w, m.ext);
+      if (m.payload !== undefined) w.bytesValue(m.payload);
       return;
     case 'CheckUserInGroupWithAck':
     case 'UserJoinGroupWithAck':

@@ -113,8 +113,12 @@ export interface UserJoinGroupMessage extends Ext { kind: 'UserJoinGroup'; userI
 export interface UserLeaveGroupMessage extends Ext { kind: 'UserLeaveGroup'; userId: string; groupName: string | null }
 export interface JoinGroupWithAckMessage extends Ext { kind: 'JoinGroupWithAck'; connectionId: string; groupName: string; ackId: number }
 export interface LeaveGroupWithAckMessage extends Ext { kind: 'LeaveGroupWithAck'; connectionId: string; groupName: string | null; ackId: number }
-/** `payload` is the 6th element (1.34 writes nil when empty; it carries query results such as group members). */
-export interface AckMessage extends Ext { kind: 'Ack'; ackId: number; status: number; message: string | null; payload: Uint8Array | null }
+/**
+ * `payload` is the 6th element, carrying query results (group members). Absent (undefined) = the
+ * 5-element form, which 1.34 reads with a null Payload; null = an explicit nil, which 1.34 itself
+ * writes but reads back as an empty, non-null Payload. Plain acks should leave it out.
+ */
+export interface AckMessage extends Ext { kind: 'Ack'; ackId: number; status: number; message: string | null; payload?: Uint8Array | null }
 export interface CheckUserInGroupWithAckMessage extends Ext { kind: 'CheckUserInGroupWithAck'; userId: string; groupName: string; ackId: number }
 export interface ServiceEventMessage extends Ext { kind: 'ServiceEvent'; objectType: number; id: string | null; eventKind: number; message: string | null }
 export interface CheckGroupExistenceWithAckMessage extends Ext { kind: 'CheckGroupExistenceWithAck'; groupName: string; ackId: number }

@@ -59,6 +59,8 @@ const FULL: [string, string, ServiceMessage][] = [
   ['MultiGroupBroadcast', 'lA6Spmdyb3VwNKZncm91cDWCpGpzb27ECAECAwQFBgcIq21lc3NhZ2VwYWNrxAgHCAECAwQFBoA=',
     { kind: 'MultiGroupBroadcast', groupNames: ['group4', 'group5'], payloads: P7([1, 2, 3, 4, 5, 6, 7, 8], [7, 8, 1, 2, 3, 4, 5, 6]), ext: {} }],
   ['ServiceError', 'kg/ZK01heGltdW0gbWVzc2FnZSBjb3VudCBsaW1pdCByZWFjaGVkOiAxMDAwMDA=', { kind: 'ServiceError', errorMessage: 'Maximum message count limit reached: 100000' }],
+  ['Ack', 'lRQBZKCA', { kind: 'Ack', ackId: 1, status: 100, message: '', ext: {} }],
+  ['AckWithMessage', 'lRQCZblKb2luZWQgZ3JvdXAgc3VjY2Vzc2Z1bGx5gA==', { kind: 'Ack', ackId: 2, status: 101, message: 'Joined group successfully', ext: {} }],
   ['JoinGroupWithAck', 'lRKmY29ubjE0pmdyb3VwMQGA', { kind: 'JoinGroupWithAck', connectionId: 'conn14', groupName: 'group1', ackId: 1, ext: {} }],
   ['LeaveGroupWithAckWithTracingId', 'lROmY29ubjE1pmdyb3VwMgGBAc0E0g==', { kind: 'LeaveGroupWithAck', connectionId: 'conn15', groupName: 'group2', ackId: 1, ext: { tracingId: 1234n } }],
   ['UserJoinGroupWithAckWithTracingId', 'lRqmY29ubjE0pmdyb3VwMQGCAc0E0gLNApo=', { kind: 'UserJoinGroupWithAck', userId: 'conn14', groupName: 'group1', ackId: 1, ext: { tracingId: 1234n, ttl: 666 } }],
@@ -124,9 +126,7 @@ const LEGACY: [string, string, ServiceMessage][] = [
   ['GroupBroadcast 5 elements', 'lQ2mZ3JvdXAzkIKkanNvbsQHBgcBAgMEBattZXNzYWdlcGFja8QHBwECAwQFBoEBzQTS',
     { kind: 'GroupBroadcast', groupName: 'group3', excludedConnectionIds: [], payloads: P7([6, 7, 1, 2, 3, 4, 5], [7, 1, 2, 3, 4, 5, 6]), ext: { tracingId: 1234n }, excludedUserIds: [], callerUserId: null }],
   ['JoinGroupWithAck 4 elements', 'lBKmY29ubjE0pmdyb3VwMQE=', { kind: 'JoinGroupWithAck', connectionId: 'conn14', groupName: 'group1', ackId: 1, ext: {} }],
-  ['Ack 4 elements', 'lBQBZKA=', { kind: 'Ack', ackId: 1, status: 100, message: '', ext: {}, payload: null }],
-  ['Ack 5 elements (before 1.34)', 'lRQBZKCA', { kind: 'Ack', ackId: 1, status: 100, message: '', ext: {}, payload: null }],
-  ['AckWithMessage 5 elements', 'lRQCZblKb2luZWQgZ3JvdXAgc3VjY2Vzc2Z1bGx5gA==', { kind: 'Ack', ackId: 2, status: 101, message: 'Joined group successfully', ext: {}, payload: null }],
+  ['Ack 4 elements', 'lBQBZKA=', { kind: 'Ack', ackId: 1, status: 100, message: '', ext: {} }],
 ];
 
 test('SDK test vectors (full layouts) decode to the message and encode back byte for byte', () => {

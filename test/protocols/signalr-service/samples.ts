@@ -48,7 +48,7 @@ export const SAMPLES: Record<ServiceMessageKind, Sample> = {
   UserLeaveGroup: { message: { kind: 'UserLeaveGroup', userId: 'u1', groupName: null, ext: {} }, layout: [17, 'u1', null, {}] },
   JoinGroupWithAck: { message: { kind: 'JoinGroupWithAck', connectionId: 'c1', groupName: 'g', ackId: 5, ext: {} }, layout: [18, 'c1', 'g', 5, {}] },
   LeaveGroupWithAck: { message: { kind: 'LeaveGroupWithAck', connectionId: 'c1', groupName: 'g', ackId: 6, ext: {} }, layout: [19, 'c1', 'g', 6, {}] },
-  Ack: { message: { kind: 'Ack', ackId: 5, status: 1, message: '', ext: {}, payload: null }, layout: [20, 5, 1, '', {}, null] },
+  Ack: { message: { kind: 'Ack', ackId: 5, status: 1, message: '', ext: {} }, layout: [20, 5, 1, '', {}] },
   CheckUserInGroupWithAck: { message: { kind: 'CheckUserInGroupWithAck', userId: 'u1', groupName: 'g', ackId: 7, ext: {} }, layout: [21, 'u1', 'g', 7, {}] },
   ServiceEvent: { message: { kind: 'ServiceEvent', objectType: 1, id: 'c1', eventKind: 2, message: 'gone', ext: {} }, layout: [22, 1, 'c1', 2, 'gone', {}] },
   CheckGroupExistenceWithAck: { message: { kind: 'CheckGroupExistenceWithAck', groupName: 'g', ackId: 8, ext: {} }, layout: [23, 'g', 8, {}] },
@@ -106,7 +106,8 @@ export const messageArb: fc.Arbitrary<ServiceMessage> = fc.oneof(
   fc.record({ kind: fc.constant('Broadcast' as const), excludedConnectionIds: fc.array(text, { maxLength: 4 }), payloads: payloadsArb, ext: extensionsArb }),
   fc.record({ kind: fc.constant('GroupBroadcast' as const), groupName: text, excludedConnectionIds: fc.array(text, { maxLength: 3 }), payloads: payloadsArb, ext: extensionsArb, excludedUserIds: fc.array(text, { maxLength: 3 }), callerUserId: nullableText }),
   fc.record({ kind: fc.constant('JoinGroupWithAck' as const), connectionId: text, groupName: text, ackId: int32, ext: extensionsArb }),
-  fc.record({ kind: fc.constant('Ack' as const), ackId: int32, status: fc.integer({ min: 1, max: 4 }), message: nullableText, ext: extensionsArb, payload: fc.option(blob, { nil: null }) }),
+  fc.tuple(fc.record({ kind: fc.constant('Ack' as const), ackId: int32, status: fc.integer({ min: 1, max: 4 }), message: nullableText, ext: extensionsArb }), fc.option(fc.option(blob, { nil: null }), { nil: undefined }))
+    .map(([ack, payload]) => (payload === undefined ? ack : { ...ack, payload })),
   fc.record({ kind: fc.constant('RefreshAuth' as const), connectionToken: nullableText, claims: fc.array(fc.record({ type: text, value: text }), { maxLength: 3 }), expireTime: fc.date({ min: new Date(-1e14), max: new Date(1e14), noInvalidDate: true }), ackId: int32, ext: extensionsArb }),
   fc.record({ kind: fc.constant('GroupMemberQuery' as const), groupName: text, ackId: int32, top: fc.option(int32, { nil: null }), continuationToken: nullableText, maxPageSize: fc.option(int32, { nil: null }), ext: extensionsArb }),
   fc.record({ kind: fc.constant('Ping' as const), messages: fc.array(nullableText, { maxLength: 6 }) }),

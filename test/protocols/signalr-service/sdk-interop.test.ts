@@ -1,0 +1,128 @@
+/**
+ * The codec against the real thing: Microsoft.Azure.SignalR.Protocols 1.34.0 (the app server SDK's
+ * own ServiceProtocol), run by the small console in dotnet-probe/. Every message the SDK writes
+ * decodes here and re-encodes to the same bytes; every message Lapis encodes, of every kind, is read
+ * by the SDK as the same message. Skips with the reason when dotnet or the NuGet feed is missing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ServiceProtocolError, decodeServiceMessageBody, encodeServiceMessage, encodeServiceMessageBody, encodeServiceMessages } from '../../../src/protocols/signalr-service/index.ts';
+import type { ServiceMessage } from '../../../src/protocols/signalr-service/index.ts';
+import { SAMPLES } from './samples.ts';
+
+const PROJECT = join(dirname(fileURLToPath(import.meta.url)), 'dotnet-probe');
+
+/** Builds the probe once per content hash into the temp folder; a reason string when it cannot. */
+async function buildProbe(): Promise<{ dll: string } | string> {
+  if (spawnSync('dotnet', ['--version'], { timeout: 30_000 }).status !== 0) return 'dotnet is not installed (needed to run the SDK\'s own service protocol)';
+  const hash = createHash('sha256');
+  for (const f of readdirSync(PROJECT).filter((n) => /\.(cs|csproj)$/.test(n)).sort()) hash.update(f).update(readFileSync(join(PROJECT, f)));
+  const target = join(tmpdir(), 'lapis-service-protocol-probe', hash.digest('hex').slice(0, 16));
+  const dll = join(target, 'out', 'ServiceProtocolProbe.dll');
+  if (existsSync(dll)) return { dll };
+  const staging = `${target}.staging-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  cpSync(PROJECT, join(staging, 'src'), { recursive: true, filter: (p) => !/[\\/](bin|obj)$/.test(p) });
+  const built = await run(['build', join(staging, 'src'), '-c', 'Release', '-o', join(staging, 'out'), '--nologo'], '', 5 * 60_000);
+  if (built.code !== 0) {
+    rmSync(staging, { recursive: true, force: true });
+    const offline = /NU1301|NU1101|NU1102|Unable to load the service index/.test(built.out);
+    return `${offline ? 'NuGet restore failed (feed unreachable?)' : 'dotnet build failed'}: ${built.out.split('\n').filter(Boolean).slice(-4).join(' | ')}`;
+  }
+  try { renameSync(staging, target); } catch { rmSync(staging, { recursive: true, force: true }); }
+  return { dll };
+}
+
+function run(args: string[], stdin: string, timeout = 60_000): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('dotnet', args, { env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
+    child.stdin.end(stdin);
+  });
+}
+
+const probe = await buildProbe();
+const skip = typeof probe === 'string' ? probe : false;
+const b64 = (u: Uint8Array) => `b64:${Buffer.from(u).toString('base64')}`;
+
+const CLASS_NAMES: Partial<Record<string, string>> = { Broadcast: 'BroadcastDataMessage', GroupBroadcast: 'GroupBroadcastDataMessage', MultiGroupBroadcast: 'MultiGroupBroadcastDataMessage' };
+const PROPERTY_NAMES: Record<string, string> = {
+  connectionIds: 'ConnectionList', userIds: 'UserList', groupNames: 'GroupList', excludedConnectionIds: 'ExcludedList',
+  excludedUserIds: 'ExcludedUserList', objectType: 'Type', eventKind: 'Kind', dataMessageType: 'Type',
+};
+
+/** What the probe prints for a message the SDK read: class name and properties, in its JSON conventions. */
+function sdkView(m: ServiceMessage): Record<string, unknown> {
+  const view: Record<string, unknown> = { $type: CLASS_NAMES[m.kind] ?? `${m.kind}Message` };
+  const fields: [string, unknown][] = Object.entries(m).filter(([k]) => k !== 'kind' && k !== 'ext');
+  if ('ext' in m) fields.push(...Object.entries(m.ext));
+  for (const [key, value] of fields) {
+    const name = PROPERTY_NAMES[key] ?? key[0]!.toUpperCase() + key.slice(1);
+    view[name] = value instanceof Uint8Array ? b64(value)
+      : value instanceof Date ? value.getTime()
+      : typeof value === 'bigint' ? String(value)
+      : value instanceof Map ? (key === 'headers' ? Object.fromEntries(value) : [...value].map(([k, v]: [string, Uint8Array]) => [k, b64(v)]))
+      : key === 'claims' ? (value as { type: string; value: string }[]).map((c) => [c.type, c.value])
+      : value;
+  }
+  return view;
+}
+
+test('every message the 1.34 SDK writes decodes here and re-encodes to the identical bytes', { skip, timeout: 120_000 }, async () => {
+  const out = await run([(probe as { dll: string }).dll, 'write'], '');
+  assert.equal(out.code, 0, out.out);
+  const lines = out.out.trim().split('\n');
+  assert.ok(lines.length >= 40, `${lines.length} vectors`);
+  const kinds = new Set<string>();
+  for (const line of lines) {
+    const [name, base64] = line.split('\t') as [string, string];
+    const body = Buffer.from(base64, 'base64');
+    const decoded = decodeServiceMessageBody(body);
+    assert.ok(decoded && !(decoded instanceof ServiceProtocolError), `${name}: ${String(decoded)}`);
+    assert.equal(decoded.kind, name.replace(/WithPayload$/, ''), name);
+    kinds.add(decoded.kind);
+    assert.equal(Buffer.from(encodeServiceMessageBody(decoded)).toString('base64'), base64, `${name} re-encoded`);
+  }
+  assert.deepEqual([...kinds].sort(), Object.keys(SAMPLES).sort(), 'the SDK wrote every kind');
+});
+
+test('the 1.34 SDK reads every message Lapis encodes as the same message, alone and all in one stream', { skip, timeout: 120_000 }, async () => {
+  const samples = Object.values(SAMPLES).map((s) => s.message);
+  const input = [...samples.map((m) => Buffer.from(encodeServiceMessage(m)).toString('base64')), Buffer.from(encodeServiceMessages(samples)).toString('base64')];
+  const out = await run([(probe as { dll: string }).dll, 'read'], input.join('\n') + '\n');
+  assert.equal(out.code, 0, out.out);
+  const lines = out.out.trim().split('\n').map((l) => JSON.parse(l) as unknown[]);
+  assert.equal(lines.length, samples.length + 1);
+  const check = (got: unknown, m: ServiceMessage) => {
+    assert.equal(typeof got, 'object', `${m.kind}: ${JSON.stringify(got)}`);
+    const actual = got as Record<string, unknown>;
+    for (const [prop, value] of Object.entries(sdkView(m))) assert.deepEqual(actual[prop], value, `${m.kind}.${prop} as the SDK read it`);
+  };
+  samples.forEach((m, i) => {
+    assert.equal(lines[i]!.length, 1, `${m.kind}: ${JSON.stringify(lines[i])}`);
+    check(lines[i]![0], m);
+  });
+  const stream = lines[samples.length]!;
+  assert.equal(stream.length, samples.length, JSON.stringify(stream.filter((x) => typeof x === 'string')));
+  samples.forEach((m, i) => check(stream[i], m));
+});
+
+test('the 1.34 SDK reads an Ack payload; an explicit nil payload becomes an empty (not null) Payload there', { skip, timeout: 60_000 }, async () => {
+  const base = { kind: 'Ack' as const, ackId: 3, status: 1, message: '', ext: {} };
+  const input = [{ ...base, payload: Uint8Array.of(9, 8) }, { ...base, payload: null }, base]
+    .map((m) => Buffer.from(encodeServiceMessage(m)).toString('base64')).join('\n');
+  const out = await run([(probe as { dll: string }).dll, 'read'], input + '\n');
+  const payloads = out.out.trim().split('\n').map((l) => (JSON.parse(l) as { Payload: unknown }[])[0]!.Payload);
+  assert.deepEqual(payloads, ['b64:CQg=', 'b64:', null]);
+});
