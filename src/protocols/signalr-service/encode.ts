@@ -14,15 +14,19 @@ export function encodeServiceMessageBody(message: ServiceMessage): Uint8Array {
   return w.bytes();
 }
 
-/** One complete framed message, ready to send as (part of) a binary WebSocket frame. */
+/**
+ * One complete framed message, ready to send as (part of) a binary WebSocket frame. The body is
+ * written after 5 bytes of headroom and the length prefix goes in front of it, so a data payload is
+ * copied once.
+ */
 export function encodeServiceMessage(message: ServiceMessage): Uint8Array {
-  const body = encodeServiceMessageBody(message);
-  const prefix = varIntPrefix(body.length);
-  const out = new Uint8Array(prefix.length + body.length);
-  out.set(prefix, 0);
-  out.set(body, prefix.length);
-  return out;
+  const w = new MsgpackWriter(estimate(message) + PREFIX_HEADROOM, PREFIX_HEADROOM);
+  writeMessage(w, message);
+  return w.bytesWithPrefix(varIntPrefix(w.length));
 }
+
+/** The longest VarInt length prefix. */
+const PREFIX_HEADROOM = 5;
 
 /** Several messages in one buffer (one WebSocket frame may carry many). */
 export function encodeServiceMessages(messages: readonly ServiceMessage[]): Uint8Array {

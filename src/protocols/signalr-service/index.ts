@@ -25,3 +25,5 @@ export { encodeServiceMessage, encodeServiceMessageBody, encodeServiceMessages }
 export { ServiceMessageReader, DEFAULT_MAX_SERVICE_MESSAGE_BYTES, varIntPrefix, readVarIntPrefix, frame } from './framing.ts';
 export type { ServiceReaderOptions, ServiceReadResult } from './framing.ts';
 export { SERVICE_PROTOCOL_VERSION, handshakeRefusal, handshakeResponseBytes, PING_BYTES, pingWith, pingEntries } from './handshake.ts';
+export { ackIdOf, isAckable, ackMessage, openConnectionMessage } from './acks.ts';
+export type { OpenConnectionArgs } from './acks.ts';

@@ -1,7 +1,7 @@
 /**
  * A small MessagePack writer with the SDK writer's choices: the most compact integer, string and
  * binary formats, maps written entry by entry (so claims may repeat a key), uint64 from bigint.
- * One growable buffer per message; `finish()` hands out a copy of exactly the written bytes.
+ * One growable buffer per message; `bytes()` / `bytesWithPrefix()` hand out views on it, no copies.
  */
 
 const utf8 = new TextEncoder();
@@ -9,20 +9,34 @@ const utf8 = new TextEncoder();
 export class MsgpackWriter {
   #buf: Uint8Array;
   #view: DataView;
-  #pos = 0;
+  #pos: number;
+  readonly #start: number;
 
-  constructor(initialCapacity = 256) {
-    this.#buf = new Uint8Array(initialCapacity);
+  /** `headroom` bytes are left free before the first written byte (room for a length prefix). */
+  constructor(initialCapacity = 256, headroom = 0) {
+    this.#buf = new Uint8Array(Math.max(initialCapacity, headroom + 16));
     this.#view = new DataView(this.#buf.buffer);
+    this.#start = headroom;
+    this.#pos = headroom;
   }
 
   get length(): number {
-    return this.#pos;
+    return this.#pos - this.#start;
   }
 
   /** The written bytes (a view on the writer's buffer; the writer must not be used afterwards). */
   bytes(): Uint8Array {
-    return this.#buf.subarray(0, this.#pos);
+    return this.#buf.subarray(this.#start, this.#pos);
+  }
+
+  /**
+   * The written bytes preceded by `prefix`, placed in the headroom: no copy of the body. Needs a
+   * headroom at least as long as the prefix.
+   */
+  bytesWithPrefix(prefix: Uint8Array): Uint8Array {
+    const at = this.#start - prefix.length;
+    this.#buf.set(prefix, at);
+    return this.#buf.subarray(at, this.#pos);
   }
 
   arrayHeader(n: number): void {

@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import {
   ServiceMessageReader,
   ServiceProtocolError,
+  ackIdOf,
+  ackMessage,
+  isAckable,
+  openConnectionMessage,
   decodeServiceMessageBody,
   encodeServiceMessages,
   frame,
@@ -164,6 +168,18 @@ test('layout violations are InvalidMessage, truncation is InvalidEncoding, each 
     assert.equal(result.code, code, name);
     assert.match(result.detail, detail, name);
   }
+});
+
+test('ack helpers: every *WithAck and query kind has an ack id, the Ack itself has none', () => {
+  const ackable = Object.values(SAMPLES).map((s) => s.message).filter(isAckable).map((m) => m.kind).sort();
+  assert.deepEqual(ackable, ['CheckConnectionExistenceWithAck', 'CheckGroupExistenceWithAck', 'CheckUserExistenceWithAck', 'CheckUserInGroupWithAck',
+    'CloseConnectionWithAck', 'CloseConnectionsWithAck', 'CloseGroupConnectionsWithAck', 'CloseUserConnectionsWithAck', 'GetConnectionClaims',
+    'GroupMemberQuery', 'JoinGroupWithAck', 'LeaveGroupWithAck', 'RefreshAuth', 'UserJoinGroupWithAck', 'UserLeaveGroupWithAck']);
+  assert.equal(ackIdOf(SAMPLES.JoinGroupWithAck.message), 5);
+  assert.equal(ackIdOf(SAMPLES.Ack.message), undefined);
+  assert.deepEqual(ackMessage(7, 2), { kind: 'Ack', ackId: 7, status: 2, message: '', ext: {} });
+  const open = openConnectionMessage({ connectionId: 'c', claims: [], headers: new Map(), queryString: '?a=1', protocol: 'messagepack' });
+  assert.deepEqual(open.ext, { protocol: 'messagepack' });
 });
 
 test('handshake checks and ping helpers', () => {
