@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { encode } from '@msgpack/msgpack';
+import { connect } from './raw-socket.ts';
 import { handshakeText, openPeer, varintFrame, type HubPeer } from './signalr-peer.ts';
 import { RS, startHostileWorld, type HostileWorld } from './signalr-hostile.ts';
 
@@ -286,6 +287,33 @@ test('transport rules: 400 without id, 404 unknown id, 405 POST to a WebSocket, 
   await eventually(async () => (await status('POST', conn(s.connectionToken), bearer(t), `{"type":6}${RS}`)).status === 404, 'a send after the stream ended is 404');
   const gone = await status('POST', conn(s.connectionToken), bearer(t), `{"type":6}${RS}`);
   assert.deepEqual([gone.status, gone.text], [404, 'No Connection with that ID']);
+  await w.stillServing();
+});
+
+test('malformed HTTP on the connection URL (bad chunks, absurd chunk size, oversized headers) is refused by the parser; the connection carries on', async () => {
+  const t = await tok();
+  const n = await w.negotiate(sig(), t, { scheme: 'http' });
+  const path = `/client/?hub=chat&id=${n.connectionToken}`;
+  const url = `${sig().httpEndpoint}${path}`;
+  assert.equal((await status('GET', url, bearer(t))).status, 200);
+  assert.equal((await status('POST', url, bearer(t), handshakeText('json'))).status, 200);
+  const head = `POST ${path} HTTP/1.1\r\nHost: localhost:${sig().http.port}\r\nAuthorization: Bearer ${t}\r\n`;
+  for (const [name, bytes, expected] of [
+    ['invalid chunk', `${head}Transfer-Encoding: chunked\r\n\r\n5\r\n{"typ\r\nZZZ\r\n`, 400],
+    ['absurd chunk size', `${head}Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n`, 400],
+    ['both Content-Length and chunked', `${head}Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 400],
+    ['oversized headers', `${head}X-Pad: ${'p'.repeat(20_000)}\r\n\r\n`, 431],
+  ] as const) {
+    const peer = await connect(sig().http);
+    let answer = '';
+    peer.on('data', (d) => { answer += d.toString('latin1'); });
+    peer.on('error', () => undefined);
+    const ended = new Promise((r) => peer.on('close', r));
+    peer.write(bytes);
+    await ended;
+    assert.match(answer, new RegExp(`^HTTP/1\\.1 ${expected} `), name);
+    assert.equal((await status('POST', url, bearer(t), `{"type":6}${RS}`)).status, 200, `${name}: the connection still takes sends`);
+  }
   await w.stillServing();
 });
 
