@@ -60,7 +60,8 @@ export function entraEnv(world: ProbeWorld, endpoint1: string, endpoint2?: strin
 }
 
 export function startApp(world: ProbeWorld, dllPath: string, env: Record<string, string>): Promise<DotnetApp> {
-  return startDotnetApp({ dllPath, caCertPath: world.lapis.ready.caCertPath, env, logLevels: { 'Microsoft.Azure.SignalR': 'Debug' } });
+  const caCertPath = process.env.PROBE_NO_CA ? undefined : world.lapis.ready.caCertPath; // PROBE_NO_CA: what happens untrusted
+  return startDotnetApp({ dllPath, caCertPath, env, logLevels: { 'Microsoft.Azure.SignalR': 'Debug' } });
 }
 
 /**

@@ -81,6 +81,17 @@ try {
     invoke(conn, 'm2', 'Abort', []);
     await sleep(1000);
   }
+  if (scenario === 'serviceerror' || scenario === 'drop') {
+    const conn = standin.connections[0]!;
+    openClient(conn, 'd1', { 'asrs.s.uid': 'u1' });
+    await sleep(800);
+    if (scenario === 'serviceerror') conn.send([15, 'probe service error']);
+    else conn.close(1000);
+    await sleep(3000);
+    invoke(conn, 'd1', 'Echo', ['after']);
+    await sleep(1000);
+    console.log('connections now', standin.connections.length, standin.connections.map((c) => `${c.id}:${c.closed ? 'closed ' + c.closed.code : 'open'}`).join(' '));
+  }
   if (scenario === 'inband') {
     for (const c of standin.connections) c.send([29, 'inband-kid', 'inband-key-0123456789abcdef0123456789', null, null, {}]);
     await sleep(500);
