@@ -106,14 +106,15 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
   [T.ErrorCompletion, { min: 6, read: (r) => ({ kind: 'ErrorCompletion', invocationId: str(r, 'invocationId'), connectionId: str(r, 'connectionId'), callerServerId: str(r, 'callerServerId'), error: opt(r, 'error'), ext: readExtensions(r) }) }],
   [T.ServiceMapping, { min: 5, read: (r) => ({ kind: 'ServiceMapping', invocationId: str(r, 'invocationId'), connectionId: str(r, 'connectionId'), instanceId: str(r, 'instanceId'), ext: readExtensions(r) }) }],
   [T.ConnectionReconnect, { min: 3, read: (r) => ({ kind: 'ConnectionReconnect', connectionId: str(r, 'connectionId'), ext: readExtensions(r) }) }],
-  [T.ConnectionFlowControl, { min: 4, read: (r, n) => {
+  [T.ConnectionFlowControl, { min: 4, read: (r) => {
     const connectionId = str(r, 'connectionId');
     const connectionType = int(r, 'connectionType');
     const operation = int(r, 'operation');
     // The SDK rejects values outside its enums with InvalidDataException.
     if (!Object.values(FLOW_CONTROL_CONNECTION_TYPE).includes(connectionType as 1)) throw new MsgpackReadError('shape', `Unsupported connection type: ${connectionType}.`);
     if (!Object.values(FLOW_CONTROL_OPERATION).includes(operation as 1)) throw new MsgpackReadError('shape', `Unsupported operation: ${operation}.`);
-    return { kind: 'ConnectionFlowControl', connectionId, connectionType, operation, ext: extIf(r, n, 5) };
+    // 1.34's reader stops here: the extension map its writer appends is never read.
+    return { kind: 'ConnectionFlowControl', connectionId, connectionType, operation, ext: {} };
   } }],
   [T.GroupMemberQuery, { min: 6, read: (r, n) => {
     const ext = readExtensions(r);
@@ -124,7 +125,7 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
     const maxPageSize = n >= 7 && !r.tryReadNil() ? int(r, 'maxPageSize') : null;
     return { kind: 'GroupMemberQuery', ext, groupName, ackId, top, continuationToken, maxPageSize };
   } }],
-  [T.RefreshAuth, { min: 6, read: (r) => ({ kind: 'RefreshAuth', connectionToken: opt(r, 'connectionToken'), claims: readClaims(r), expireTime: r.readTimestamp('expireTime'), ackId: int(r, 'ackId'), ext: readExtensions(r) }) }],
-  [T.GetConnectionClaims, { min: 4, read: (r) => ({ kind: 'GetConnectionClaims', connectionToken: opt(r, 'connectionToken'), ackId: int(r, 'ackId'), ext: readExtensions(r) }) }],
+  [T.RefreshAuth, { min: 6, read: (r) => ({ kind: 'RefreshAuth', connectionToken: str(r, 'connectionToken'), claims: readClaims(r), expireTime: r.readTimestamp('expireTime'), ackId: int(r, 'ackId'), ext: readExtensions(r) }) }],
+  [T.GetConnectionClaims, { min: 4, read: (r) => ({ kind: 'GetConnectionClaims', connectionToken: str(r, 'connectionToken'), ackId: int(r, 'ackId'), ext: readExtensions(r) }) }],
   [T.UpdateConnectionClaims, { min: 4, read: (r) => ({ kind: 'UpdateConnectionClaims', connectionId: str(r, 'connectionId'), claims: readClaims(r), ext: readExtensions(r) }) }],
 ]);

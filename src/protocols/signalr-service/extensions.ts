@@ -3,6 +3,7 @@
  * writes only the members that are set (an empty map otherwise) and skips keys it does not know,
  * so newer services and SDKs can add members; Lapis does the same.
  */
+import { MsgpackReadError } from './msgpack-reader.ts';
 import type { MsgpackReader } from './msgpack-reader.ts';
 import type { MsgpackWriter } from './msgpack-writer.ts';
 import type { ServiceExtensions } from './types.ts';
@@ -24,7 +25,10 @@ export function readExtensions(r: MsgpackReader): ServiceExtensions {
       case EXTENSION_KEYS.filter: if (r.nextIsStringOrNil()) { const v = r.readString('ext.filter'); if (v !== null) ext.filter = v; } else r.skip(); break;
       case EXTENSION_KEYS.dataMessageType: if (r.nextIsInteger()) { const v = r.readInteger('ext.dataMessageType'); if (v >= -(2n ** 31n) && v < 2n ** 31n) ext.dataMessageType = Number(v); } else r.skip(); break;
       case EXTENSION_KEYS.isPartial: if (r.nextIsBoolean()) ext.isPartial = r.readBoolean('ext.isPartial'); else r.skip(); break;
-      default: r.skip();
+      default:
+        // 1.34 refuses arrays and maps as unknown members ("No complex data for extension members.").
+        if (r.nextIsContainer()) throw new MsgpackReadError('shape', 'No complex data for extension members.');
+        r.skip();
     }
   }
   return ext;

@@ -185,6 +185,11 @@ export class MsgpackReader {
     return (b >= 0xa0 && b <= 0xbf) || b === 0xd9 || b === 0xda || b === 0xdb || b === 0xc0;
   }
 
+  nextIsContainer(): boolean {
+    const b = this.peek();
+    return (b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf);
+  }
+
   nextIsBoolean(): boolean {
     const b = this.peek();
     return b === 0xc2 || b === 0xc3;

@@ -142,9 +142,9 @@ export interface ConnectionFlowControlMessage extends Ext { kind: 'ConnectionFlo
 /** 1.34 layout `[40, ext, groupName, ackId, top?, continuationToken?, maxPageSize?]` (ext first); the answer is an Ack with a payload. */
 export interface GroupMemberQueryMessage extends Ext { kind: 'GroupMemberQuery'; groupName: string; ackId: number; top: number | null; continuationToken: string | null; maxPageSize: number | null }
 /** `[41, connectionToken, claims, expireTime (MessagePack timestamp), ackId, ext]`. */
-export interface RefreshAuthMessage extends Ext { kind: 'RefreshAuth'; connectionToken: string | null; claims: Claim[]; expireTime: Date; ackId: number }
+export interface RefreshAuthMessage extends Ext { kind: 'RefreshAuth'; connectionToken: string; claims: Claim[]; expireTime: Date; ackId: number }
 /** `[42, connectionToken, ackId, ext]`. */
-export interface GetConnectionClaimsMessage extends Ext { kind: 'GetConnectionClaims'; connectionToken: string | null; ackId: number }
+export interface GetConnectionClaimsMessage extends Ext { kind: 'GetConnectionClaims'; connectionToken: string; ackId: number }
 /** `[43, connectionId, claims, ext]`. */
 export interface UpdateConnectionClaimsMessage extends Ext { kind: 'UpdateConnectionClaims'; connectionId: string; claims: Claim[] }
 

@@ -123,10 +123,11 @@ test('unknown message types are skipped and their neighbours still decode', () =
   assert.deepEqual(plain(out.messages), plain([SAMPLES.Ping.message, SAMPLES.Ack.message]));
 });
 
-test('extra trailing elements and unknown extension members (nested) are ignored', () => {
+test('extra trailing elements (any value) and scalar unknown extension members are ignored', () => {
   const m = decodeServiceMessageBody(body((w) => {
-    w.arrayHeader(6); w.integer(6); w.string('c'); w.bytesValue(Uint8Array.of(1));
-    w.mapHeader(2); w.integer(9); w.arrayHeader(2); w.arrayHeader(1); w.mapHeader(1); w.string('a'); w.nil(); w.bytesValue(Uint8Array.of(2)); w.integer(5); w.integer(2);
+    w.arrayHeader(7); w.integer(6); w.string('c'); w.bytesValue(Uint8Array.of(1));
+    w.mapHeader(2); w.integer(9); w.bytesValue(Uint8Array.of(2)); w.integer(5); w.integer(2);
+    w.arrayHeader(2); w.arrayHeader(1); w.mapHeader(1); w.string('a'); w.nil();
     w.string('appended by a newer SDK'); w.integer(1);
   }));
   assert.deepEqual(plain(m), { kind: 'ConnectionData', connectionId: 'c', payload: Uint8Array.of(1), ext: { dataMessageType: 2 } });
@@ -157,10 +158,13 @@ test('layout violations are InvalidMessage, truncation is InvalidEncoding, each 
     ['repeated header', body((w) => { w.arrayHeader(5); w.integer(5); w.string('c'); w.nil(); w.mapHeader(2); w.string('A'); w.arrayHeader(0); w.string('a'); w.arrayHeader(0); w.mapHeader(0); }), 'InvalidMessage', /repeats the header/],
     ['nil claim value', body((w) => { w.arrayHeader(3); w.integer(4); w.string('c'); w.mapHeader(1); w.string('role'); w.nil(); }), 'InvalidMessage', /claims\[0\]\.Value/],
     ['flow control operation 9', body((w) => { w.arrayHeader(5); w.integer(39); w.string('c'); w.integer(1); w.integer(9); w.mapHeader(0); }), 'InvalidMessage', /Unsupported operation/],
+    ['array as an unknown extension member', body((w) => { w.arrayHeader(4); w.integer(11); w.string('c'); w.string('g'); w.mapHeader(1); w.integer(9); w.arrayHeader(0); }), 'InvalidMessage', /No complex data/],
+    ['nil connection token', body((w) => { w.arrayHeader(4); w.integer(42); w.nil(); w.integer(1); w.mapHeader(0); }), 'InvalidMessage', /connectionToken/],
     ['ext key not an integer', body((w) => { w.arrayHeader(4); w.integer(11); w.string('c'); w.string('g'); w.mapHeader(1); w.string('k'); w.integer(1); }), 'InvalidMessage', /ext key/],
     ['array header past the end', Uint8Array.of(0x94, 0x06, 0xa1, 0x63), 'InvalidEncoding', /ends inside/],
     ['string past the end', Uint8Array.of(0x93, 0x06, 0xa5, 0x63), 'InvalidEncoding', /ends inside/],
     ['reserved byte 0xc1 in a skipped member', Uint8Array.of(0x94, 0x06, 0xa1, 0x63, 0xc4, 0x00, 0x81, 0x09, 0xc1), 'InvalidEncoding', /0xc1/],
+    ['flow control needs no ext, but a bad enum fails', Uint8Array.of(0x94, 0x27, 0xa1, 0x63, 0x01, 0x05), 'InvalidMessage', /Unsupported operation: 5/],
   ];
   for (const [name, bytes, code, detail] of cases) {
     const result = decodeServiceMessageBody(bytes);
