@@ -10,20 +10,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const PROJECT_DIR = join(dirname(fileURLToPath(import.meta.url)), 'dotnet');
-const DLL = 'LapisInterop.dll';
+const HERE = dirname(fileURLToPath(import.meta.url));
 /** Restore + publish of two packages takes seconds with a warm NuGet cache, minutes cold. */
 const BUILD_TIMEOUT_MS = 5 * 60_000;
 
 export type BuildResult = { ok: true; dllPath: string } | { ok: false; reason: string };
 
-let building: Promise<BuildResult> | undefined;
+const building = new Map<string, Promise<BuildResult>>();
 
 /** Files whose content decides the build: sources and project, not bin/ obj/. */
-function projectHash(): string {
+function projectHash(projectDir: string): string {
   const hash = createHash('sha256');
-  const files = readdirSync(PROJECT_DIR).filter((f) => /\.(cs|csproj|json|config)$/i.test(f)).sort();
-  for (const f of files) hash.update(f).update('\0').update(readFileSync(join(PROJECT_DIR, f))).update('\0');
+  const files = readdirSync(projectDir).filter((f) => /\.(cs|csproj|json|config)$/i.test(f)).sort();
+  for (const f of files) hash.update(f).update('\0').update(readFileSync(join(projectDir, f))).update('\0');
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -36,24 +35,35 @@ function tail(text: string, lines = 15): string {
   return text.split('\n').filter((l) => l.trim()).slice(-lines).join('\n');
 }
 
-/**
- * Builds the app once (per content hash) and returns the path of its DLL, or why it cannot be
- * built here (no `dotnet`, or a restore that fails because the NuGet feed is unreachable).
- * Concurrent test processes each publish into their own staging folder and rename into place;
- * the loser of the race discards its copy.
- */
+/** The app server of test/interop/dotnet/ (see buildDotnetProject). */
 export function buildDotnetApp(): Promise<BuildResult> {
-  building ??= (async (): Promise<BuildResult> => {
+  return buildDotnetProject('dotnet', 'LapisInterop.dll');
+}
+
+/** The .NET SignalR client of test/interop/dotnet-client/ (see buildDotnetProject). */
+export function buildDotnetClient(): Promise<BuildResult> {
+  return buildDotnetProject('dotnet-client', 'LapisInteropClient.dll');
+}
+
+/**
+ * Builds a project under test/interop/ once (per content hash) and returns the path of its DLL, or
+ * why it cannot be built here (no `dotnet`, or a restore that fails because the NuGet feed is
+ * unreachable). Concurrent test processes each publish into their own staging folder and rename
+ * into place; the loser of the race discards its copy.
+ */
+export function buildDotnetProject(folder: string, dll: string): Promise<BuildResult> {
+  const projectDir = join(HERE, folder);
+  const pending = building.get(folder) ?? (async (): Promise<BuildResult> => {
     const version = dotnetVersion();
     if (!version) return { ok: false, reason: 'dotnet is not installed (the .NET SDK is needed for the default-mode interop tests)' };
     const root = join(tmpdir(), 'lapis-dotnet-interop');
-    const target = join(root, `app-${projectHash()}`);
-    const dllPath = join(target, 'out', DLL);
+    const target = join(root, `${folder}-${projectHash(projectDir)}`);
+    const dllPath = join(target, 'out', dll);
     if (existsSync(dllPath)) return { ok: true, dllPath };
     mkdirSync(root, { recursive: true });
     const staging = `${target}.staging-${process.pid}`;
     rmSync(staging, { recursive: true, force: true });
-    cpSync(PROJECT_DIR, join(staging, 'src'), { recursive: true, filter: (src) => !/[\\/](bin|obj)$/.test(src) });
+    cpSync(projectDir, join(staging, 'src'), { recursive: true, filter: (src) => !/[\\/](bin|obj)$/.test(src) });
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn('dotnet', ['publish', join(staging, 'src'), '-c', 'Release', '-o', join(staging, 'out'), '--nologo'], {
         env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', DOTNET_SKIP_FIRST_TIME_EXPERIENCE: '1' },
@@ -78,9 +88,10 @@ export function buildDotnetApp(): Promise<BuildResult> {
     } catch {
       rmSync(staging, { recursive: true, force: true }); // another process published the same hash first
     }
-    return existsSync(dllPath) ? { ok: true, dllPath } : { ok: false, reason: `publish produced no ${DLL} in ${target}` };
+    return existsSync(dllPath) ? { ok: true, dllPath } : { ok: false, reason: `publish produced no ${dll} in ${target}` };
   })();
-  return building;
+  building.set(folder, pending);
+  return pending;
 }
 
 export async function freePort(): Promise<number> {

@@ -3,7 +3,8 @@
 // the tests can point it at Lapis (or at a stand-in service) without changing code.
 //
 //   LAPIS_APP_MODE           "entra" (default): ServiceEndpoint(Uri, TokenCredential) per endpoint;
-//                            "connection-string": AddAzureSignalR(<connection string>).
+//                            "connection-string": AddAzureSignalR(<connection string>);
+//                            "self-hosted": plain ASP.NET Core SignalR, no Azure SDK (the baseline).
 //   LAPIS_APP_URLS           where Kestrel listens (e.g. http://127.0.0.1:5123).
 //   entra mode:
 //     LAPIS_AUTHORITY_HOST   the identity service's authority host (https://…).
@@ -34,7 +35,8 @@ if (urls != null) builder.WebHost.UseUrls(urls);
 var mode = Env("LAPIS_APP_MODE") ?? "entra";
 // AddMessagePackProtocol: without it the app refuses MessagePack clients ("The protocol
 // 'messagepack' is not supported."), on Azure as self-hosted.
-builder.Services.AddSignalR().AddMessagePackProtocol().AddAzureSignalR(option =>
+var signalR = builder.Services.AddSignalR().AddMessagePackProtocol();
+if (mode != "self-hosted") signalR.AddAzureSignalR(option =>
 {
     if (mode == "connection-string")
     {
