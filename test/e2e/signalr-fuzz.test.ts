@@ -64,7 +64,7 @@ test('fuzz: negotiate with random queries, headers and bodies gets a status (nev
       }
     }
     assert.deepEqual(w.uncaught.map(String), []);
-  }), { numRuns: 250 });
+  }), { numRuns: 150 });
   await w.stillServing();
 });
 
@@ -107,7 +107,7 @@ test('fuzz: requests on the connection URL with random ids, hubs, methods, heade
       assert.ok([200, 202, 204, 400, 401, 403, 404, 405, 409, 413].includes(res.status), `${method} ?${q} ${JSON.stringify(headers)} → ${res.status}`);
       assert.deepEqual(w.uncaught.map(String), []);
     },
-  ), { numRuns: 200 });
+  ), { numRuns: 150 });
   if (process.env.FUZZ_LOG) console.log('connection URL', outcomes);
   await w.stillServing();
 });

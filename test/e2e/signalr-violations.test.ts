@@ -105,7 +105,8 @@ for (const scheme of ['http', 'https'] as const) {
         // The bad peer is refused or closed by the server, never left hanging.
         assert.equal(await peer.closed(5000), 'closed', `${entry.name} × ${v.name}: the server did not close the peer`);
         peer.destroy();
-        await w.stillServing();
+        // Health of the attacked resource and of `sig` (the witnesses' resource) after each case; all at the end.
+        await w.stillServing([...new Set([entry.resource, 'sig' as const])]);
       }
     });
   }
