@@ -33,7 +33,7 @@ test('transport rules: 400 without id, 404 unknown id, 405 POST to a WebSocket, 
   assert.equal((await status('POST', url, bearer(t), handshakeText('json'))).status, 200);
   assert.equal((await status('GET', url, bearer(t))).text, `{}${RS}`, 'the handshake reply');
   const held = fetch(url, { headers: bearer(t), signal: AbortSignal.timeout(10_000) });
-  await new Promise((r) => setTimeout(r, 300)); // the poll reaches the server and is held
+  await new Promise((r) => setTimeout(r, 500)); // the poll reaches the server and is held
   assert.equal((await status('GET', url, bearer(t))).status, 409);
   assert.equal((await status('GET', url, { ...bearer(t), accept: 'text/event-stream' })).status, 400);
   // A send whose body is still arriving holds the connection's send slot.
