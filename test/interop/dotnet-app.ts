@@ -14,6 +14,25 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /** Restore + publish of two packages takes seconds with a warm NuGet cache, minutes cold. */
 const BUILD_TIMEOUT_MS = 5 * 60_000;
 
+/**
+ * Process groups of the children started here: killed when this process exits, so a test run that
+ * ends early (a failure, --test-force-exit) leaves no .NET process behind.
+ */
+const liveGroups = new Set<number>();
+process.once('exit', () => {
+  for (const pid of liveGroups) {
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+});
+
+/** Records a detached child's process group until it exits. */
+export function trackChild(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  const pid = child.pid;
+  liveGroups.add(pid);
+  child.once('exit', () => liveGroups.delete(pid));
+}
+
 export type BuildResult = { ok: true; dllPath: string } | { ok: false; reason: string };
 
 const building = new Map<string, Promise<BuildResult>>();
@@ -147,6 +166,7 @@ export async function startDotnetApp(opts: StartOptions): Promise<DotnetApp> {
   for (const [category, level] of Object.entries(opts.logLevels ?? {})) env[`Logging__LogLevel__${category}`] = level;
 
   const child: ChildProcess = spawn('dotnet', [opts.dllPath], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  trackChild(child);
   const output: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   let partial = '';

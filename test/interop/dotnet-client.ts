@@ -2,6 +2,7 @@
 // lines: invoke hub methods, collect what the server sends, answer client results ("ask").
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { trackChild } from './dotnet-app.ts';
 
 export type Transport = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
 export type Protocol = 'json' | 'messagepack';
@@ -37,6 +38,7 @@ export async function startDotnetClient(opts: { dllPath: string; hubUrl: string;
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' };
   if (opts.caCertPath) env.SSL_CERT_FILE = opts.caCertPath;
   const child = spawn('dotnet', [opts.dllPath, opts.hubUrl, opts.transport, opts.protocol], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  trackChild(child);
   const output: string[] = [];
   const messages: ReceivedMessage[] = [];
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
