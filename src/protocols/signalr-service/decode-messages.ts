@@ -21,6 +21,8 @@ const opt = (r: MsgpackReader, f: string) => r.readString(f);
 const int = (r: MsgpackReader, f: string) => r.readInt32(f);
 const extIf = (r: MsgpackReader, length: number, atLeast: number): ServiceExtensions => (length >= atLeast ? readExtensions(r) : {});
 const bytes = (r: MsgpackReader, f: string) => r.readBytes(f) ?? new Uint8Array(0);
+/** Strings the SDK's message constructors turn from null into "" (error texts, ack and event messages). */
+const text = (r: MsgpackReader, f: string) => r.readString(f) ?? '';
 
 export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<number, MessageReader>([
   [T.HandshakeRequest, { min: 2, read: (r, n) => {
@@ -50,12 +52,13 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
     const connectionId = str(r, 'connectionId');
     const claims = readClaims(r);
     const headers = n >= 5 ? readHeaders(r) : new Map<string, string[]>();
-    const queryString = n >= 5 ? opt(r, 'queryString') : null;
+    // The short (pre-headers) form gets the SDK constructor's "" query.
+    const queryString = n >= 5 ? opt(r, 'queryString') : '';
     return { kind: 'OpenConnection', connectionId, claims, headers, queryString, ext: extIf(r, n, 6) };
   } }],
   [T.CloseConnection, { min: 3, read: (r, n) => {
     const connectionId = str(r, 'connectionId');
-    const errorMessage = opt(r, 'errorMessage');
+    const errorMessage = text(r, 'errorMessage');
     const headers = n >= 4 ? readHeaders(r) : new Map<string, string[]>();
     return { kind: 'CloseConnection', connectionId, errorMessage, headers, ext: extIf(r, n, 5) };
   } }],
@@ -76,7 +79,8 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
     return { kind: 'GroupBroadcast', groupName, excludedConnectionIds, payloads, ext, excludedUserIds, callerUserId };
   } }],
   [T.MultiGroupBroadcast, { min: 3, read: (r, n) => ({ kind: 'MultiGroupBroadcast', groupNames: readStringList(r, 'groupList'), payloads: readPayloads(r), ext: extIf(r, n, 4) }) }],
-  [T.ServiceError, { min: 2, read: (r) => ({ kind: 'ServiceError', errorMessage: opt(r, 'errorMessage') }) }],
+  // As in the SDK's ServiceErrorMessage, a nil error reads as "".
+  [T.ServiceError, { min: 2, read: (r) => ({ kind: 'ServiceError', errorMessage: text(r, 'errorMessage') }) }],
   [T.UserJoinGroup, { min: 3, read: (r, n) => ({ kind: 'UserJoinGroup', userId: str(r, 'userId'), groupName: str(r, 'groupName'), ext: extIf(r, n, 4) }) }],
   [T.UserLeaveGroup, { min: 3, read: (r, n) => ({ kind: 'UserLeaveGroup', userId: str(r, 'userId'), groupName: opt(r, 'groupName'), ext: extIf(r, n, 4) }) }],
   [T.JoinGroupWithAck, { min: 4, read: (r, n) => ({ kind: 'JoinGroupWithAck', connectionId: str(r, 'connectionId'), groupName: str(r, 'groupName'), ackId: int(r, 'ackId'), ext: extIf(r, n, 5) }) }],
@@ -84,12 +88,12 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
   [T.Ack, { min: 4, read: (r, n) => {
     const ackId = int(r, 'ackId');
     const status = int(r, 'status');
-    const message = opt(r, 'message');
+    const message = text(r, 'message');
     const ext = extIf(r, n, 5);
     return n >= 6 ? { kind: 'Ack', ackId, status, message, ext, payload: r.readBytes('payload') } : { kind: 'Ack', ackId, status, message, ext };
   } }],
   [T.CheckUserInGroupWithAck, { min: 4, read: (r, n) => ({ kind: 'CheckUserInGroupWithAck', userId: str(r, 'userId'), groupName: str(r, 'groupName'), ackId: int(r, 'ackId'), ext: extIf(r, n, 5) }) }],
-  [T.ServiceEvent, { min: 6, read: (r) => ({ kind: 'ServiceEvent', objectType: int(r, 'type'), id: opt(r, 'id'), eventKind: int(r, 'kind'), message: opt(r, 'message'), ext: readExtensions(r) }) }],
+  [T.ServiceEvent, { min: 6, read: (r) => ({ kind: 'ServiceEvent', objectType: int(r, 'type'), id: opt(r, 'id'), eventKind: int(r, 'kind'), message: text(r, 'message'), ext: readExtensions(r) }) }],
   [T.CheckGroupExistenceWithAck, { min: 4, read: (r) => ({ kind: 'CheckGroupExistenceWithAck', groupName: str(r, 'groupName'), ackId: int(r, 'ackId'), ext: readExtensions(r) }) }],
   [T.CheckConnectionExistenceWithAck, { min: 4, read: (r) => ({ kind: 'CheckConnectionExistenceWithAck', connectionId: str(r, 'connectionId'), ackId: int(r, 'ackId'), ext: readExtensions(r) }) }],
   [T.CheckUserExistenceWithAck, { min: 4, read: (r) => ({ kind: 'CheckUserExistenceWithAck', userId: str(r, 'userId'), ackId: int(r, 'ackId'), ext: readExtensions(r) }) }],
@@ -103,7 +107,7 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
   [T.CloseGroupConnectionsWithAck, { min: 5, read: (r, n) => ({ kind: 'CloseGroupConnectionsWithAck', groupName: str(r, 'group'), reason: opt(r, 'reason'), ackId: int(r, 'ackId'), excludedConnectionIds: readStringList(r, 'excluded'), ext: extIf(r, n, 6) }) }],
   [T.ClientInvocation, { min: 6, read: (r) => ({ kind: 'ClientInvocation', invocationId: str(r, 'invocationId'), connectionId: str(r, 'connectionId'), callerServerId: str(r, 'callerServerId'), payloads: readPayloads(r), ext: readExtensions(r) }) }],
   [T.ClientCompletion, { min: 7, read: (r) => ({ kind: 'ClientCompletion', invocationId: str(r, 'invocationId'), connectionId: str(r, 'connectionId'), callerServerId: str(r, 'callerServerId'), protocol: opt(r, 'protocol'), payload: bytes(r, 'payload'), ext: readExtensions(r) }) }],
-  [T.ErrorCompletion, { min: 6, read: (r) => ({ kind: 'ErrorCompletion', invocationId: str(r, 'invocationId'), connectionId: str(r, 'connectionId'), callerServerId: str(r, 'callerServerId'), error: opt(r, 'error'), ext: readExtensions(r) }) }],
+  [T.ErrorCompletion, { min: 6, read: (r) => ({ kind: 'ErrorCompletion', invocationId: str(r, 'invocationId'), connectionId: str(r, 'connectionId'), callerServerId: str(r, 'callerServerId'), error: text(r, 'error'), ext: readExtensions(r) }) }],
   [T.ServiceMapping, { min: 5, read: (r) => ({ kind: 'ServiceMapping', invocationId: str(r, 'invocationId'), connectionId: str(r, 'connectionId'), instanceId: str(r, 'instanceId'), ext: readExtensions(r) }) }],
   [T.ConnectionReconnect, { min: 3, read: (r) => ({ kind: 'ConnectionReconnect', connectionId: str(r, 'connectionId'), ext: readExtensions(r) }) }],
   [T.ConnectionFlowControl, { min: 4, read: (r) => {

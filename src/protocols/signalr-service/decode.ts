@@ -15,19 +15,23 @@ export function decodeServiceMessageBody(body: Uint8Array): DecodeResult {
   if (body.length === 0) return new ServiceProtocolError('InvalidMessage', 'Empty message body.');
   const r = new MsgpackReader(body);
   let type = -1;
+  let length = 0;
   try {
-    const length = r.readArrayHeader('message');
+    length = r.readArrayHeader('message');
     if (length === 0) return new ServiceProtocolError('InvalidMessage', 'A service message must be a non-empty array.');
     type = r.readInt32('messageType');
     const reader = MESSAGE_READERS.get(type);
     if (!reader) return null;
-    if (length < reader.min) {
-      return new ServiceProtocolError('InvalidMessage', `${SERVICE_MESSAGE_NAMES.get(type)} needs at least ${reader.min} elements, got ${length}.`);
-    }
+    // Like the SDK's reader, fields are read in order from the body; the array length only decides
+    // which optional fields are read. A short array therefore fails only if the body ends too.
     return reader.read(r, length);
   } catch (e) {
     if (e instanceof MsgpackReadError) {
       const name = SERVICE_MESSAGE_NAMES.get(type);
+      const min = MESSAGE_READERS.get(type)?.min ?? 0;
+      if (e.kind === 'encoding' && length < min) {
+        return new ServiceProtocolError('InvalidMessage', `${name} needs at least ${min} elements, got ${length}.`);
+      }
       const where = name ? ` (${name})` : '';
       return new ServiceProtocolError(e.kind === 'encoding' ? 'InvalidEncoding' : 'InvalidMessage', `${e.message}${where}`);
     }

@@ -170,7 +170,8 @@ export class MsgpackReader {
       }
     } else throw shape(`'${field}' must be a timestamp.`);
     const ms = Number(seconds) * 1000 + Math.floor(nanos / 1e6);
-    if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15 || nanos > 999_999_999) throw shape(`'${field}' is out of range.`);
+    // .NET's DateTime range (years 1 to 9999); nanoseconds past a second simply add, as in .NET.
+    if (!(ms >= -62_135_596_800_000 && ms <= 253_402_300_799_999)) throw shape(`'${field}' is out of range.`);
     return new Date(ms);
   }
 

@@ -98,7 +98,7 @@ export interface HandshakeResponseMessage extends Ext { kind: 'HandshakeResponse
 /** `messages` is a flat key/value list (["status","1"], ["#client","3"]...); an empty list is the plain keep-alive ping. */
 export interface PingMessage { kind: 'Ping'; messages: (string | null)[] }
 export interface OpenConnectionMessage extends Ext { kind: 'OpenConnection'; connectionId: string; claims: Claim[]; headers: Headers; queryString: string | null }
-export interface CloseConnectionMessage extends Ext { kind: 'CloseConnection'; connectionId: string; errorMessage: string | null; headers: Headers }
+export interface CloseConnectionMessage extends Ext { kind: 'CloseConnection'; connectionId: string; errorMessage: string; headers: Headers }
 export interface ConnectionDataMessage extends Ext { kind: 'ConnectionData'; connectionId: string; payload: Uint8Array }
 export interface MultiConnectionDataMessage extends Ext { kind: 'MultiConnectionData'; connectionIds: string[]; payloads: Payloads }
 export interface UserDataMessage extends Ext { kind: 'UserData'; userId: string; payloads: Payloads }
@@ -108,7 +108,7 @@ export interface JoinGroupMessage extends Ext { kind: 'JoinGroup'; connectionId:
 export interface LeaveGroupMessage extends Ext { kind: 'LeaveGroup'; connectionId: string; groupName: string | null }
 export interface GroupBroadcastMessage extends Ext { kind: 'GroupBroadcast'; groupName: string; excludedConnectionIds: string[]; payloads: Payloads; excludedUserIds: string[]; callerUserId: string | null }
 export interface MultiGroupBroadcastMessage extends Ext { kind: 'MultiGroupBroadcast'; groupNames: string[]; payloads: Payloads }
-export interface ServiceErrorMessage { kind: 'ServiceError'; errorMessage: string | null }
+export interface ServiceErrorMessage { kind: 'ServiceError'; errorMessage: string }
 export interface UserJoinGroupMessage extends Ext { kind: 'UserJoinGroup'; userId: string; groupName: string }
 export interface UserLeaveGroupMessage extends Ext { kind: 'UserLeaveGroup'; userId: string; groupName: string | null }
 export interface JoinGroupWithAckMessage extends Ext { kind: 'JoinGroupWithAck'; connectionId: string; groupName: string; ackId: number }
@@ -118,9 +118,9 @@ export interface LeaveGroupWithAckMessage extends Ext { kind: 'LeaveGroupWithAck
  * 5-element form, which 1.34 reads with a null Payload; null = an explicit nil, which 1.34 itself
  * writes but reads back as an empty, non-null Payload. Plain acks should leave it out.
  */
-export interface AckMessage extends Ext { kind: 'Ack'; ackId: number; status: number; message: string | null; payload?: Uint8Array | null }
+export interface AckMessage extends Ext { kind: 'Ack'; ackId: number; status: number; message: string; payload?: Uint8Array | null }
 export interface CheckUserInGroupWithAckMessage extends Ext { kind: 'CheckUserInGroupWithAck'; userId: string; groupName: string; ackId: number }
-export interface ServiceEventMessage extends Ext { kind: 'ServiceEvent'; objectType: number; id: string | null; eventKind: number; message: string | null }
+export interface ServiceEventMessage extends Ext { kind: 'ServiceEvent'; objectType: number; id: string | null; eventKind: number; message: string }
 export interface CheckGroupExistenceWithAckMessage extends Ext { kind: 'CheckGroupExistenceWithAck'; groupName: string; ackId: number }
 export interface CheckConnectionExistenceWithAckMessage extends Ext { kind: 'CheckConnectionExistenceWithAck'; connectionId: string; ackId: number }
 export interface CheckUserExistenceWithAckMessage extends Ext { kind: 'CheckUserExistenceWithAck'; userId: string; ackId: number }
@@ -135,7 +135,7 @@ export interface CloseUserConnectionsWithAckMessage extends Ext { kind: 'CloseUs
 export interface CloseGroupConnectionsWithAckMessage extends Ext { kind: 'CloseGroupConnectionsWithAck'; groupName: string; reason: string | null; ackId: number; excludedConnectionIds: string[] }
 export interface ClientInvocationMessage extends Ext { kind: 'ClientInvocation'; invocationId: string; connectionId: string; callerServerId: string; payloads: Payloads }
 export interface ClientCompletionMessage extends Ext { kind: 'ClientCompletion'; invocationId: string; connectionId: string; callerServerId: string; protocol: string | null; payload: Uint8Array }
-export interface ErrorCompletionMessage extends Ext { kind: 'ErrorCompletion'; invocationId: string; connectionId: string; callerServerId: string; error: string | null }
+export interface ErrorCompletionMessage extends Ext { kind: 'ErrorCompletion'; invocationId: string; connectionId: string; callerServerId: string; error: string }
 export interface ServiceMappingMessage extends Ext { kind: 'ServiceMapping'; invocationId: string; connectionId: string; instanceId: string }
 export interface ConnectionReconnectMessage extends Ext { kind: 'ConnectionReconnect'; connectionId: string }
 export interface ConnectionFlowControlMessage extends Ext { kind: 'ConnectionFlowControl'; connectionId: string; connectionType: number; operation: number }

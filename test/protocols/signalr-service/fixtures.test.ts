@@ -118,7 +118,7 @@ const LEGACY: [string, string, ServiceMessage][] = [
   ['HandshakeRequest 6 elements', 'lgEBAKABgA==', { kind: 'HandshakeRequest', version: 1, connectionType: 0, target: '', migrationLevel: 1, allowStatefulReconnects: false, ext: {} }],
   ['HandshakeResponse [2,""]', 'kgKg', { kind: 'HandshakeResponse', errorMessage: '', ext: {} }],
   ['HandshakeResponse [2,"",{}]', 'kwKggA==', { kind: 'HandshakeResponse', errorMessage: '', ext: {} }],
-  ['CloseConnection [5,id,nil]', 'kwWlY29ubjPA', { kind: 'CloseConnection', connectionId: 'conn3', errorMessage: null, headers: new Map(), ext: {} }],
+  ['CloseConnection [5,id,nil]', 'kwWlY29ubjPA', { kind: 'CloseConnection', connectionId: 'conn3', errorMessage: '', headers: new Map(), ext: {} }],
   ['CloseConnectionWithHeaders', 'lAWlY29ubjSuRXJyb3IgbWVzc2FnZS6Bo2Zvb5GjYmFy', { kind: 'CloseConnection', connectionId: 'conn4', errorMessage: 'Error message.', headers: new Map([['foo', ['bar']]]), ext: {} }],
   ['OpenConnection 5 elements', 'lQSlY29ubjSAgK1xdWVyeTE9dmFsdWUx', { kind: 'OpenConnection', connectionId: 'conn4', claims: [], headers: new Map(), queryString: 'query1=value1', ext: {} }],
   ['ConnectionData 3 elements', 'kwalY29ubjXEBwECAwQFBgc=', { kind: 'ConnectionData', connectionId: 'conn5', payload: b(1, 2, 3, 4, 5, 6, 7), ext: {} }],

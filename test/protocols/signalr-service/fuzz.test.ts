@@ -16,8 +16,8 @@ import {
   frame,
 } from '../../../src/protocols/signalr-service/index.ts';
 import type { ServiceMessage } from '../../../src/protocols/signalr-service/index.ts';
-import { MsgpackWriter } from '../../../src/protocols/signalr-service/msgpack-writer.ts';
 import { SAMPLES, messageArb } from './samples.ts';
+import { messageLikeBody } from './bodies.ts';
 
 const MAX = 512;
 const plain = <T>(v: T): T => structuredClone(v);
@@ -57,39 +57,8 @@ function feed(parts: Uint8Array[], max = MAX): { messages: ServiceMessage[]; err
   return error ? { messages, error } : { messages };
 }
 
-/** A MessagePack value tree the writer can emit (ints, strings, bin, nil, bool, arrays, int- and string-keyed maps). */
-type Tree = number | string | null | boolean | Uint8Array | Tree[] | { map: [number | string, Tree][] };
-const tree: fc.Arbitrary<Tree> = fc.letrec<{ t: Tree }>((tie) => ({
-  t: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.integer({ min: -70000, max: 5_000_000_000 }),
-    fc.string({ maxLength: 8 }),
-    fc.constant(null),
-    fc.boolean(),
-    fc.uint8Array({ maxLength: 8 }),
-    fc.array(tie('t'), { maxLength: 5 }),
-    fc.record({ map: fc.array(fc.tuple(fc.oneof(fc.integer({ min: 0, max: 8 }), fc.string({ maxLength: 4 })), tie('t')), { maxLength: 4 }) }),
-  ),
-})).t;
-
-function writeTree(w: MsgpackWriter, t: Tree): void {
-  if (t === null) w.nil();
-  else if (typeof t === 'number') w.integer(t);
-  else if (typeof t === 'string') w.string(t);
-  else if (typeof t === 'boolean') w.boolean(t);
-  else if (t instanceof Uint8Array) w.bytesValue(t);
-  else if (Array.isArray(t)) { w.arrayHeader(t.length); for (const x of t) writeTree(w, x); }
-  else { w.mapHeader(t.map.length); for (const [k, v] of t.map) { writeTree(w, k); writeTree(w, v); } }
-}
-
-/** A body shaped like a service message: an array whose first element is a known (or nearby) type. */
-const messageLike = fc.tuple(fc.integer({ min: 0, max: 45 }), fc.array(tree, { maxLength: 8 })).map(([type, rest]) => {
-  const w = new MsgpackWriter();
-  w.arrayHeader(1 + rest.length);
-  w.integer(type);
-  for (const x of rest) writeTree(w, x);
-  return w.bytes().slice();
-});
+/** Message-shaped bodies with any extension member number and integers of every width. */
+const messageLike = messageLikeBody({ intKeys: fc.integer({ min: 0, max: 8 }), integers: fc.integer({ min: -70000, max: 5_000_000_000 }) });
 
 function checkDecoded(result: ReturnType<typeof decodeServiceMessageBody>): void {
   if (result === null || result instanceof ServiceProtocolError) return;

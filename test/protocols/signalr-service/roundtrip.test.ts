@@ -60,14 +60,14 @@ test('property: arbitrary messages round-trip through the stream reader', () => 
 });
 
 test('Ack: five elements without a payload; a sixth for a payload or an explicit nil', () => {
-  const plainAck = { kind: 'Ack' as const, ackId: 1, status: 1, message: null, ext: {} };
-  assert.deepEqual(decode(encodeServiceMessageBody(plainAck)), [20, 1, 1, null, {}]);
+  const plainAck = { kind: 'Ack' as const, ackId: 1, status: 1, message: '', ext: {} };
+  assert.deepEqual(decode(encodeServiceMessageBody(plainAck)), [20, 1, 1, '', {}]);
   assert.deepEqual(decodeServiceMessageBody(encodeServiceMessageBody(plainAck)), plainAck);
   const withPayload = { ...plainAck, payload: Uint8Array.from([1, 2]) };
-  assert.deepEqual(decode(encodeServiceMessageBody(withPayload)), [20, 1, 1, null, {}, Uint8Array.from([1, 2])]);
+  assert.deepEqual(decode(encodeServiceMessageBody(withPayload)), [20, 1, 1, '', {}, Uint8Array.from([1, 2])]);
   assert.deepEqual(plain(decodeServiceMessageBody(encodeServiceMessageBody(withPayload))), plain(withPayload));
   const nilPayload = { ...plainAck, payload: null };
-  assert.deepEqual(decode(encodeServiceMessageBody(nilPayload)), [20, 1, 1, null, {}, null]);
+  assert.deepEqual(decode(encodeServiceMessageBody(nilPayload)), [20, 1, 1, '', {}, null]);
   assert.deepEqual(decodeServiceMessageBody(encodeServiceMessageBody(nilPayload)), nilPayload);
 });
 

@@ -106,11 +106,11 @@ export const messageArb: fc.Arbitrary<ServiceMessage> = fc.oneof(
   fc.record({ kind: fc.constant('Broadcast' as const), excludedConnectionIds: fc.array(text, { maxLength: 4 }), payloads: payloadsArb, ext: extensionsArb }),
   fc.record({ kind: fc.constant('GroupBroadcast' as const), groupName: text, excludedConnectionIds: fc.array(text, { maxLength: 3 }), payloads: payloadsArb, ext: extensionsArb, excludedUserIds: fc.array(text, { maxLength: 3 }), callerUserId: nullableText }),
   fc.record({ kind: fc.constant('JoinGroupWithAck' as const), connectionId: text, groupName: text, ackId: int32, ext: extensionsArb }),
-  fc.tuple(fc.record({ kind: fc.constant('Ack' as const), ackId: int32, status: fc.integer({ min: 1, max: 4 }), message: nullableText, ext: extensionsArb }), fc.option(fc.option(blob, { nil: null }), { nil: undefined }))
+  fc.tuple(fc.record({ kind: fc.constant('Ack' as const), ackId: int32, status: fc.integer({ min: 1, max: 4 }), message: text, ext: extensionsArb }), fc.option(fc.option(blob, { nil: null }), { nil: undefined }))
     .map(([ack, payload]) => (payload === undefined ? ack : { ...ack, payload })),
-  fc.record({ kind: fc.constant('RefreshAuth' as const), connectionToken: text, claims: fc.array(fc.record({ type: text, value: text }), { maxLength: 3 }), expireTime: fc.date({ min: new Date(-1e14), max: new Date(1e14), noInvalidDate: true }), ackId: int32, ext: extensionsArb }),
+  fc.record({ kind: fc.constant('RefreshAuth' as const), connectionToken: text, claims: fc.array(fc.record({ type: text, value: text }), { maxLength: 3 }), expireTime: fc.date({ min: new Date(-62_135_596_800_000), max: new Date(253_402_300_799_999), noInvalidDate: true }), ackId: int32, ext: extensionsArb }),
   fc.record({ kind: fc.constant('GroupMemberQuery' as const), groupName: text, ackId: int32, top: fc.option(int32, { nil: null }), continuationToken: nullableText, maxPageSize: fc.option(int32, { nil: null }), ext: extensionsArb }),
   fc.record({ kind: fc.constant('Ping' as const), messages: fc.array(nullableText, { maxLength: 6 }) }),
-  fc.record({ kind: fc.constant('CloseConnection' as const), connectionId: text, errorMessage: nullableText, headers: headersArb, ext: extensionsArb }),
+  fc.record({ kind: fc.constant('CloseConnection' as const), connectionId: text, errorMessage: text, headers: headersArb, ext: extensionsArb }),
   fc.record({ kind: fc.constant('AccessKeyResponse' as const), kid: nullableText, accessKey: nullableText, errorType: nullableText, errorMessage: nullableText, ext: extensionsArb }),
 );
