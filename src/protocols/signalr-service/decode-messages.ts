@@ -51,7 +51,7 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
   [T.OpenConnection, { min: 3, read: (r, n) => {
     const connectionId = str(r, 'connectionId');
     const claims = readClaims(r);
-    const headers = n >= 5 ? readHeaders(r) : new Map<string, string[]>();
+    const headers = n >= 5 ? readHeaders(r) : new Map<string, (string | null)[]>();
     // The short (pre-headers) form gets the SDK constructor's "" query.
     const queryString = n >= 5 ? opt(r, 'queryString') : '';
     return { kind: 'OpenConnection', connectionId, claims, headers, queryString, ext: extIf(r, n, 6) };
@@ -59,7 +59,7 @@ export const MESSAGE_READERS: ReadonlyMap<number, MessageReader> = new Map<numbe
   [T.CloseConnection, { min: 3, read: (r, n) => {
     const connectionId = str(r, 'connectionId');
     const errorMessage = text(r, 'errorMessage');
-    const headers = n >= 4 ? readHeaders(r) : new Map<string, string[]>();
+    const headers = n >= 4 ? readHeaders(r) : new Map<string, (string | null)[]>();
     return { kind: 'CloseConnection', connectionId, errorMessage, headers, ext: extIf(r, n, 5) };
   } }],
   [T.ConnectionData, { min: 3, read: (r, n) => ({ kind: 'ConnectionData', connectionId: str(r, 'connectionId'), payload: bytes(r, 'payload'), ext: extIf(r, n, 4) }) }],

@@ -18,7 +18,6 @@ export function decodeServiceMessageBody(body: Uint8Array): DecodeResult {
   let length = 0;
   try {
     length = r.readArrayHeader('message');
-    if (length === 0) return new ServiceProtocolError('InvalidMessage', 'A service message must be a non-empty array.');
     type = r.readInt32('messageType');
     const reader = MESSAGE_READERS.get(type);
     if (!reader) return null;

@@ -63,8 +63,8 @@ export function readHeaders(r: MsgpackReader, field = 'headers'): Headers {
   for (let i = 0; i < n; i++) {
     const name = r.readStringNotNull(`${field}[${i}].key`);
     const count = r.readArrayHeader(`${field}[${i}].value`);
-    const values = new Array<string>(count);
-    for (let j = 0; j < count; j++) values[j] = r.readStringNotNull(`${field}[${i}].value[${j}]`);
+    const values = new Array<string | null>(count);
+    for (let j = 0; j < count; j++) values[j] = r.readString(`${field}[${i}].value[${j}]`);
     const folded = name.toLowerCase();
     if (seen.has(folded)) throw new MsgpackReadError('shape', `'${field}' repeats the header '${name.slice(0, 32)}'.`);
     seen.add(folded);
@@ -74,7 +74,7 @@ export function readHeaders(r: MsgpackReader, field = 'headers'): Headers {
 }
 
 export function writeHeaders(w: MsgpackWriter, headers: Headers | null | undefined): void {
-  const h = headers ?? new Map<string, string[]>();
+  const h = headers ?? new Map<string, (string | null)[]>();
   w.mapHeader(h.size);
   for (const [name, values] of h) {
     w.string(name);

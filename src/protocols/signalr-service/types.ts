@@ -88,8 +88,11 @@ export interface ServiceExtensions {
 export type Payloads = Map<string, Uint8Array>;
 /** Claims in wire order; a type may repeat (several roles). */
 export interface Claim { type: string; value: string }
-/** Request headers: name → values. Names must be unique ignoring case (the SDK reads them into a case-insensitive dictionary). */
-export type Headers = Map<string, string[]>;
+/**
+ * Request headers: name → values (a nil value is kept as null, as the SDK's StringValues keeps it).
+ * Names must be unique ignoring case (the SDK reads them into a case-insensitive dictionary).
+ */
+export type Headers = Map<string, (string | null)[]>;
 
 type Ext = { ext: ServiceExtensions };
 
