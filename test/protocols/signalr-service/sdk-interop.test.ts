@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ServiceProtocolError, decodeServiceMessageBody, encodeServiceMessage, encodeServiceMessageBody, encodeServiceMessages } from '../../../src/protocols/signalr-service/index.ts';
+import { ServiceMessageReader, ServiceProtocolError, decodeServiceMessageBody, encodeServiceMessage, encodeServiceMessageBody, encodeServiceMessages } from '../../../src/protocols/signalr-service/index.ts';
 import type { ServiceMessage } from '../../../src/protocols/signalr-service/index.ts';
 import fc from 'fast-check';
 import { SAMPLES, messageArb } from './samples.ts';
@@ -170,4 +170,20 @@ test('differential: Lapis and the 1.34 SDK accept and refuse the same random bod
     }
   });
   assert.ok(accepted > 1000, `${accepted} bodies accepted by both`);
+});
+
+test('framing: the 1.34 parser refuses the same length prefixes and reads a non-minimal one', { skip, timeout: 60_000 }, async () => {
+  const streams = [[0xff, 0xff, 0xff, 0xff, 0x08], [0x80, 0x80, 0x80, 0x80, 0x80, 0x01], [0x82, 0x00, 0x91, 0x03]].map((s) => Uint8Array.from(s));
+  const out = await run([(probe as { dll: string }).dll, 'read'], streams.map((s) => Buffer.from(s).toString('base64')).join('\n') + '\n');
+  const sdk = out.out.trim().split('\n').map((l) => JSON.parse(l) as unknown[]);
+  for (const [i, stream] of streams.entries()) {
+    const ours = new ServiceMessageReader({ maxMessageBytes: 2 ** 31 }).push(stream);
+    if (i < 2) {
+      assert.equal(ours.error?.code, 'InvalidFraming');
+      assert.match(String(sdk[i]![0]), /Messages over 2GB in size are not supported/);
+    } else {
+      assert.deepEqual(ours.messages, [{ kind: 'Ping', messages: [] }]);
+      assert.deepEqual(sdk[i], [{ $type: 'PingMessage', Messages: [] }]);
+    }
+  }
 });
