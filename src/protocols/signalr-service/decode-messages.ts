@@ -1,7 +1,7 @@
 /**
- * One reader per message type, with the minimum array length the SDK's reader needs for it. Fields
- * the SDK reads only "if arrayLength >= n" are optional here too (older SDKs wrote shorter arrays);
- * extra trailing elements are ignored, as newer SDKs append fields.
+ * One reader per message type, reading fields in the SDK reader's order. Fields it reads only "if
+ * arrayLength >= n" are optional here too (older SDKs wrote shorter arrays); extra trailing elements
+ * are ignored, as newer SDKs append fields. Checked against the 1.34 reader by sdk-interop.test.ts.
  */
 import { MsgpackReadError } from './msgpack-reader.ts';
 import type { MsgpackReader } from './msgpack-reader.ts';
@@ -11,7 +11,7 @@ import { FLOW_CONTROL_CONNECTION_TYPE, FLOW_CONTROL_OPERATION, SERVICE_MESSAGE_T
 import type { ServiceExtensions, ServiceMessage } from './types.ts';
 
 interface MessageReader {
-  /** Array length including the type element. */
+  /** Elements (type included) the SDK reads unconditionally: names the problem when the body ends early. */
   min: number;
   read(r: MsgpackReader, length: number): ServiceMessage;
 }

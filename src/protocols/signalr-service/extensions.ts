@@ -15,8 +15,8 @@ export function readExtensions(r: MsgpackReader): ServiceExtensions {
   const count = r.readMapHeader('ext');
   for (let i = 0; i < count; i++) {
     const key = r.readInt32('ext key');
-    // The SDK reads a member only on the message types that carry it and skips it elsewhere, so a
-    // member of an unexpected type is skipped here rather than failing the whole message.
+    // The SDK reads a member only on the message types that carry it; elsewhere 1.34 leaves the value
+    // unread and misreads what follows. Lapis instead skips a member it cannot use (wrong type).
     switch (key) {
       case EXTENSION_KEYS.tracingId: if (r.nextIsInteger()) { const v = r.readInteger('ext.tracingId'); if (v >= 0n && v < 2n ** 64n) ext.tracingId = v; } else r.skip(); break;
       case EXTENSION_KEYS.ttl: if (r.nextIsInteger()) { const v = r.readInteger('ext.ttl'); if (v >= -(2n ** 31n) && v < 2n ** 31n) ext.ttl = Number(v); } else r.skip(); break;
