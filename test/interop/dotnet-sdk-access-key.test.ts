@@ -93,3 +93,28 @@ test('connection string (AccessKey, no KeyId): server connections carry an HS256
   assert.notEqual(kids[0], kids[1], 'kid is a per-process string hash of the key, so the service cannot look the key up by it');
   await standin.stop();
 });
+
+test('connection string AuthType=azure.msi with the App Service variables Lapis prints: server connections carry Lapis\'s managed-identity token', { skip, timeout: 60_000 }, async () => {
+  if (!build.ok) return;
+  const standin = await startStandin(world, { answerFinack: true });
+  const mi = world.lapis.ready.managedIdentity;
+  const app = await startApp(world, build.dllPath, {
+    LAPIS_APP_MODE: 'connection-string',
+    LAPIS_CONNECTION_STRING: `Endpoint=${standin.origin};AuthType=azure.msi;Version=1.0;`,
+    LAPIS_SERVER_CONNECTION_COUNT: '1',
+    IDENTITY_ENDPOINT: mi.identityEndpoint,
+    IDENTITY_HEADER: mi.identityHeader,
+  });
+  try {
+    const conn = await standin.waitFor('a server connection', () => standin.connections.find((c) => c.messages.some((m) => m.type === 1)), 30_000);
+    assert.equal(conn.tokenClaims?.aud, 'https://signalr.azure.com');
+    assert.equal(conn.tokenClaims?.appid, mi.systemAssigned.clientId);
+    assert.equal(conn.tokenClaims?.oid, mi.systemAssigned.objectId);
+    const res = await fetch(`${app.url}/chat/negotiate?negotiateVersion=1`, { method: 'POST' });
+    assert.equal(res.status, 200);
+    assert.equal(standin.accessKeyRequests[0]?.tokenClaims?.appid, mi.systemAssigned.clientId);
+  } finally {
+    await app.stop();
+    await standin.stop();
+  }
+});

@@ -1,7 +1,7 @@
 // Exploratory probe of the real .NET app-server SDK against the recording stand-in; prints a
 // transcript. Usage: node test/interop/probe-script.ts <scenario>   (see the switch below)
 import { buildDotnetApp } from './dotnet-app.ts';
-import { startProbeWorld, startStandin, entraEnv, startApp, openClient, invoke, SECRET_APP } from './default-mode-probe.ts';
+import { startProbeWorld, startStandin, entraEnv, startApp, openClient, invoke, SECRET_APP, CERT_APP, TENANT } from './default-mode-probe.ts';
 import { describe } from './service-standin.ts';
 import type { StandinOptions } from './service-standin.ts';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -27,6 +27,19 @@ const standin = await startStandin(world, opts);
 const standin2 = scenario === 'secondary' ? await startStandin(world, { answerFinack: true }) : scenario === 'two' ? await startStandin(world, { ackStatus: 2 }) : undefined;
 let env = entraEnv(world, standin.origin, standin2?.origin);
 if (scenario.startsWith('cs')) env = { LAPIS_APP_MODE: 'connection-string', LAPIS_CONNECTION_STRING: `Endpoint=${standin.origin};AccessKey=probe-access-key-0123456789abcdef0123;Version=1.0;` };
+if (scenario === 'cs-app' || scenario === 'cs-cert' || scenario === 'cs-msi') {
+  // Identity-based connection strings: no option can set an authority host, only AZURE_AUTHORITY_HOST.
+  const auth = scenario === 'cs-app' ? `AuthType=azure.app;ClientId=${SECRET_APP.appId};ClientSecret=${SECRET_APP.secret};TenantId=${TENANT};`
+    : scenario === 'cs-cert' ? `AuthType=azure.app;ClientId=${CERT_APP.appId};ClientCert=${world.cert.pemPath};TenantId=${TENANT};`
+    : 'AuthType=azure.msi;';
+  env.LAPIS_CONNECTION_STRING = `Endpoint=${standin.origin};${auth}Version=1.0;`;
+  env.AZURE_AUTHORITY_HOST = world.lapis.ready.authorityHost;
+  if (scenario === 'cs-msi') {
+    env.IDENTITY_ENDPOINT = world.lapis.ready.managedIdentity.identityEndpoint;
+    env.IDENTITY_HEADER = world.lapis.ready.managedIdentity.identityHeader;
+  }
+  env.LAPIS_SERVER_CONNECTION_COUNT = '1';
+}
 if (scenario === 'two' || scenario === 'secondary') env.LAPIS_SERVER_CONNECTION_COUNT = '2';
 if (scenario === 'secondary') env.LAPIS_ENDPOINT_2_TYPE = 'Secondary';
 const app = await startApp(world, build.dllPath, env);
