@@ -7,7 +7,8 @@
  * Each side may pool several runs (comma-separated). Per cell and contestant it prints the median
  * absolute rate and the median rate per second of server CPU (deliveries per CPU-second on the
  * server's core), which is far less sensitive to other processes stealing that core than the rate
- * itself, and the after/before ratio of both.
+ * itself, the after/before ratio of both, and the best round of each side (on a busy machine the
+ * best round is the closest to what an idle machine gives).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -37,7 +38,7 @@ const k = (x: number) => (Number.isFinite(x) ? `${(x / 1e3).toFixed(0)}k` : 'n/a
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
 const ids = [...new Set([...before, ...after].flatMap((r) => r.cells.map((c) => c.id)))];
-process.stdout.write(`${pad('cell', 52)}${pad('kind', 14)}${pad('rate before → after', 26)}${pad('per server CPU-s before → after', 34)}\n`);
+process.stdout.write(`${pad('cell', 52)}${pad('kind', 14)}${pad('rate before → after', 26)}${pad('per server CPU-s before → after', 34)}${pad('best round before → after', 28)}\n`);
 for (const id of ids) {
   const cell = [...after, ...before].flatMap((r) => r.cells).find((c) => c.id === id)!;
   for (const kind of kinds) {
@@ -48,6 +49,9 @@ for (const id of ids) {
     const ra = median(a.map((x) => x.rate));
     const eb = median(b.map((x) => x.rate / Math.max(x.serverCpu, 0.05)));
     const ea = median(a.map((x) => x.rate / Math.max(x.serverCpu, 0.05)));
-    process.stdout.write(`${pad(cellLabel(cell), 52)}${pad(kind, 14)}${pad(`${k(rb)} → ${k(ra)} (${(ra / rb).toFixed(2)}×)`, 26)}${pad(`${k(eb)} → ${k(ea)} (${(ea / eb).toFixed(2)}×)`, 34)}n=${b.length}/${a.length}\n`);
+    const bb = Math.max(...b.map((x) => x.rate));
+    const ba = Math.max(...a.map((x) => x.rate));
+    process.stdout.write(`${pad(cellLabel(cell), 52)}${pad(kind, 14)}${pad(`${k(rb)} → ${k(ra)} (${(ra / rb).toFixed(2)}×)`, 26)}${pad(`${k(eb)} → ${k(ea)} (${(ea / eb).toFixed(2)}×)`, 34)}` +
+      `${pad(`${k(bb)} → ${k(ba)} (${(ba / bb).toFixed(2)}×)`, 28)}n=${b.length}/${a.length}\n`);
   }
 }

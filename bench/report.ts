@@ -259,7 +259,7 @@ export function svg(res: Results, kinds: readonly Kind[]): string {
   parts.push(`<text x="10" y="36" fill="#555">${esc(String(res.meta.when))} · ${esc(String(res.meta.mode))} · server on 1 core, load on the other · bars: median of ${res.meta.rounds} rounds, whiskers: min–max · SignalR: REST-driven only</text>`);
   for (const t of [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20]) {
     const xx = x(t).toFixed(1);
-    parts.push(`<line x1="${xx}" y1="${y - 12}" x2="${xx}" y2="${height - 30}" stroke="${t === 1 ? '#000' : t === 3 ? '#c62828' : '#ddd'}" stroke-width="${t === 1 || t === 3 ? 1 : 0.5}"${t === 3 ? ' stroke-dasharray="4 3"' : ''}/>`);
+    parts.push(`<line x1="${xx}" y1="${y - 12}" x2="${xx}" y2="${height - 14 - legendRows * 16}" stroke="${t === 1 ? '#000' : t === 3 ? '#c62828' : '#ddd'}" stroke-width="${t === 1 || t === 3 ? 1 : 0.5}"${t === 3 ? ' stroke-dasharray="4 3"' : ''}/>`);
     parts.push(`<text x="${xx}" y="${y - 16}" text-anchor="middle" fill="#555">${t}×</text>`);
   }
   for (const g of groups) {
