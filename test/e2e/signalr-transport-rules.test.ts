@@ -191,7 +191,7 @@ test('a negotiate flood gets 429 past the bound (10,000 waiting starts); other r
   assert.deepEqual([...new Set(statuses)].sort(), [200, 429]);
   // Earlier tests of this file may still hold a few waiting negotiations of their own.
   assert.ok(accepted > 9_900 && accepted < 10_000, `${accepted} negotiated before the bound`);
-  assert.match(answers.map((a) => a.lastBody).join(''), /Too many negotiated connections are waiting to start/);
+  assert.match(answers.map((a) => a.lastBody).join(''), /Too many connections are negotiating or waiting for their handshake/);
   // Another resource negotiates as usual; starting one waiting connection frees a place.
   await w.negotiate(w.origins.other, await w.token(w.origins.other, { scheme: 'http' }), { scheme: 'http' });
   assert.equal((await fetch(url, { method: 'POST', headers: bearer(t) })).status, 429);

@@ -144,6 +144,27 @@ test('a negotiate flood stops at the pending limit with 429', async (t) => {
   assert.equal((await negotiate()).status, 200);
   const refused = await negotiate();
   assert.equal(refused.status, 429);
-  assert.match(await refused.text(), /Too many negotiated connections/);
+  assert.match(await refused.text(), /Too many connections are negotiating/);
   await assert.rejects(s.connect('x'), /429/);
+});
+
+test('WebSockets that never send their handshake count against the same bound until they do or time out', async (t) => {
+  const { WebSocket } = await import('ws');
+  const s = await start(undefined, 2);
+  t.after(() => s.stop());
+  const wsUrl = s.url.replace('http://', 'ws://');
+  const silent = await Promise.all([1, 2].map(() => new Promise<InstanceType<typeof WebSocket>>((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, { headers: { authorization: 'Bearer quiet' } });
+    ws.on('open', () => resolve(ws));
+    ws.on('error', reject);
+  })));
+  const base = s.url.replace('/client/?hub=Chat', '');
+  const refused = await fetch(`${base}/client/negotiate?hub=chat&negotiateVersion=1`, { method: 'POST', headers: { authorization: 'Bearer next' } });
+  assert.equal(refused.status, 429, 'two silent sockets hold both pending slots');
+  // Once one of them sends its handshake, a slot is free again.
+  silent[0]!.send('{"protocol":"json","version":1}\u001e');
+  await sleep(100);
+  const accepted = await fetch(`${base}/client/negotiate?hub=chat&negotiateVersion=1`, { method: 'POST', headers: { authorization: 'Bearer next' } });
+  assert.equal(accepted.status, 200);
+  for (const ws of silent) ws.terminate();
 });

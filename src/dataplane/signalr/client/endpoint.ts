@@ -16,6 +16,7 @@ import {
 import { TransportDispatcher, type TransportName } from '../../../transports/index.ts';
 import type { ClientAuthenticator, ClientConnectionInfo, ClientIdentity, SignalRClientRuntime } from './types.ts';
 
+const PENDING_LIMIT_TEXT = 'Too many connections are negotiating or waiting for their handshake; try again later.';
 const HUB_NAME = /^[A-Za-z][A-Za-z0-9_`,.[\]]{0,127}$/;
 const MIB = 1024 * 1024;
 
@@ -47,6 +48,9 @@ export class SignalRClientEndpoint {
   readonly #clock: KeepAliveClock;
   readonly #wss: WebSocketServer;
   readonly #sessions = new Set<SignalRSession>();
+  /** Sessions whose transport started but whose hub handshake has not come yet (bounded with negotiations). */
+  #awaitingHandshake = 0;
+  readonly #maxPending: number;
 
   constructor(options: ClientEndpointOptions) {
     this.#o = options;
@@ -59,6 +63,7 @@ export class SignalRClientEndpoint {
       startTimeoutMs: 30_000,
       maxPendingStarts: options.maxPendingNegotiations ?? 10_000,
     });
+    this.#maxPending = options.maxPendingNegotiations ?? 10_000;
     this.#clock = new KeepAliveClock();
     // The limit is per hub message, and one frame may carry a whole message plus the start of the
     // next: `ws` only cuts frames past twice the limit (1009), so a single oversized message gets
@@ -79,6 +84,7 @@ export class SignalRClientEndpoint {
     // ASP.NET answers a bad version with 200 and `{"error"}`, which clients show as their start failure.
     if (!version.ok) return json(res, 200, negotiateError(version.error));
     if (!this.#o.runtime.hasCapacity()) return json(res, 429, { error: 'The connection limit of this resource has been reached.' });
+    if (this.#awaitingHandshake >= this.#maxPending) return json(res, 429, { error: PENDING_LIMIT_TEXT });
     const ids = newConnectionIds();
     const identity = auth.identity;
     const query = queryWithout(url, ['negotiateVersion']);
@@ -86,7 +92,7 @@ export class SignalRClientEndpoint {
     const transportKey = version.version === 0 ? ids.connectionId : ids.connectionToken;
     const registered = this.#dispatcher.register(transportKey, hub.hub, identity.userId, (transport) =>
       this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport }));
-    if (!registered) return json(res, 429, { error: 'Too many negotiated connections are waiting to start; try again later.' });
+    if (!registered) return json(res, 429, { error: PENDING_LIMIT_TEXT });
     const transports = availableTransports(identity.claims['asrs.s.htt']);
     json(res, 200, negotiateResponse(version.version, ids, transports));
   }
@@ -112,12 +118,13 @@ export class SignalRClientEndpoint {
       const auth = this.#o.authenticate(req, url, hub.hub);
       if (!auth.ok) return refuse(auth.status, auth.message);
       if (!this.#o.runtime.hasCapacity()) return refuse(429, 'The connection limit of this resource has been reached.');
+      if (this.#awaitingHandshake >= this.#maxPending) return refuse(429, PENDING_LIMIT_TEXT);
       const ids = newConnectionIds();
       const query = queryWithout(url, []);
       token = ids.connectionToken;
       const identity = auth.identity;
       if (!this.#dispatcher.register(token, hub.hub, identity.userId, (transport) => this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport }))) {
-        return refuse(429, 'Too many negotiated connections are waiting to start; try again later.');
+        return refuse(429, PENDING_LIMIT_TEXT);
       }
     } else {
       const refusal = this.#checkCaller(req, url, hub.hub, token);
@@ -149,8 +156,16 @@ export class SignalRClientEndpoint {
     const o = this.#o;
     const transferFormats = info.transport === 'ServerSentEvents' ? (['Text'] as const) : (['Text', 'Binary'] as const);
     let connected = false;
+    let awaiting = true;
+    this.#awaitingHandshake++;
+    const handshakeDone = () => {
+      if (!awaiting) return;
+      awaiting = false;
+      this.#awaitingHandshake--;
+    };
     const session: SignalRSession = new SignalRSession({
       opened: (s) => {
+        handshakeDone();
         if (!transportAllowed(info.identity, info.transport)) return `The transport ${info.transport} is not allowed by the access token.`;
         const refusal = o.runtime.connected(info, s);
         if (refusal !== undefined) return refusal;
@@ -160,6 +175,7 @@ export class SignalRClientEndpoint {
       },
       message: (s, frame: DecodedFrame) => o.runtime.message(info, s, frame),
       ended: (s, error) => {
+        handshakeDone();
         if (!connected) return;
         this.#sessions.delete(s);
         try {
