@@ -61,7 +61,7 @@ async function connect(m: Msg): Promise<Record<string, unknown>> {
   const localAddress = m.localAddress as string | undefined;
   const wire = wireOf(ep.kind);
   if (isSignalR(ep.kind)) {
-    http ??= new HttpClient(ep.port, 4, localAddress);
+    http ??= new HttpClient(ep.port, 4, localAddress, true);
     keepAliveTimer ??= setInterval(() => {
       for (const c of conns) c.keepAlive();
     }, KEEP_ALIVE_MS);

@@ -56,8 +56,20 @@ export class HttpClient {
   readonly #pipes: Pipe[] = [];
   #next = 0;
 
-  constructor(port: number, sockets: number, localAddress?: string) {
+  readonly #port: number;
+  readonly #localAddress: string | undefined;
+  readonly #reconnect: boolean;
+
+  /**
+   * `reconnect`: replace a socket the server closed (its keep-alive timeout ends idle ones after a
+   * few seconds) at the next request; for occasional requests, not for measured flows, where a
+   * closed socket is an error to report.
+   */
+  constructor(port: number, sockets: number, localAddress?: string, reconnect = false) {
     for (let i = 0; i < sockets; i++) this.#pipes.push(new Pipe(port, localAddress));
+    this.#port = port;
+    this.#localAddress = localAddress;
+    this.#reconnect = reconnect;
   }
 
   get inFlight(): number {
@@ -68,6 +80,9 @@ export class HttpClient {
 
   /** Writes a complete request on the least busy socket. */
   request(raw: Buffer, done: Done): void {
+    if (this.#reconnect) {
+      for (let i = 0; i < this.#pipes.length; i++) if (this.#pipes[i]!.dead) this.#pipes[i] = new Pipe(this.#port, this.#localAddress);
+    }
     let best = this.#pipes[this.#next]!;
     this.#next = (this.#next + 1) % this.#pipes.length;
     for (const p of this.#pipes) if (!p.dead && p.queue.length < best.queue.length) best = p;
