@@ -76,7 +76,9 @@ const ENTRIES: readonly Entry[] = [
     request: async (scheme) => ({ path: `/client/?hub=chat&access_token=${await w.token(w.origins.sig, { scheme, key: w.origins.other.key })}` }),
   },
   { name: 'no hub', resource: 'sig', status: 400, request: async () => ({ path: '/client/' }) },
-  { name: 'not the client path', resource: 'sig', status: 404, request: async () => ({ path: '/server/?hub=chat' }) },
+  { name: 'not the client path', resource: 'sig', status: 404, request: async () => ({ path: '/elsewhere/?hub=chat' }) },
+  // `/server/` is the app-server endpoint (default mode): without a token it refuses the upgrade.
+  { name: 'app-server path without a token', resource: 'sig', status: 401, request: async () => ({ path: '/server/?hub=chat' }) },
   {
     name: 'connection limit reached (skipNegotiation)', resource: 'full', status: 429,
     request: async (scheme) => ({ path: `/client/?hub=chat&access_token=${await w.token(w.origins.full, { scheme })}` }),

@@ -6,8 +6,9 @@
  * switches and CORS changed through ARM take effect at once.
  *
  * Serverless mode: client invocations go to the resource's upstream (when one is set on the
- * service). Default mode needs app servers (`/server/`), which this version does not serve yet:
- * clients are refused at the handshake with the service's "not connected" error.
+ * service). Default mode: app servers connect at `/server/` (server/), and each client is relayed
+ * to one of its hub's server connections; without one, clients are refused at the handshake with
+ * the service's "not connected" error.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -22,6 +23,7 @@ import { MessagingCore } from '../../messaging/index.ts';
 import { InMemoryTemporaryKeyStore, type SignalRKeySource } from './auth/index.ts';
 import { clientTokenAuthenticator, mountClientEndpoint, SignalRClientEndpoint, type ClientConnectionInfo } from './client/index.ts';
 import { mountSignalRRest } from './rest/index.ts';
+import { AppServerEndpoint, AppServers, NO_SERVER_TEXT } from './server/index.ts';
 import { CoreClientRuntime, CoreHubOperations, type ClientMessageHandler } from './runtime/index.ts';
 
 /** What a serverless upstream does with client events (src/upstream/signalr). */
@@ -52,14 +54,15 @@ export interface SignalRResourceContext {
   log: Logger;
 }
 
-/** What Azure answers a client of a Default-mode resource while no app server is connected. */
-export const NO_SERVER_TEXT = 'Azure SignalR Service is not connected yet, please try again later.';
+export { NO_SERVER_TEXT };
 
 export class SignalRService {
   readonly core: MessagingCore;
   readonly #ctx: SignalRResourceContext;
   readonly #keys: SignalRKeySource;
   readonly #endpoint: SignalRClientEndpoint;
+  readonly #appServers: AppServers;
+  readonly #serverEndpoint: AppServerEndpoint;
   readonly #upgradeListeners: Array<{ server: Server; listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }> = [];
   #events: SignalRClientEvents | undefined;
   #closed = false;
@@ -85,8 +88,18 @@ export class SignalRService {
       onConnected: (info) => this.#events?.connected(info),
       onDisconnected: (info, error) => this.#events?.disconnected(info, error),
     });
+    this.#appServers = new AppServers({
+      core: this.core, log: ctx.log, temporaryKeys: this.#keys.temporaryKeys, check: ctx.access.dataActionCheck, resourceId: () => record().id,
+    });
+    this.#serverEndpoint = new AppServerEndpoint({
+      auth: { keys: this.#keys, verifier: ctx.identity.verifier, check: ctx.access.dataActionCheck, tenantId: () => record().tenantId, resourceId: () => record().id },
+      servers: this.#appServers,
+      log: ctx.log,
+    });
     this.#endpoint = new SignalRClientEndpoint({
       log: ctx.log,
+      // Default mode: clients are relayed to an app server (which answers their hub handshake).
+      relay: (info) => serviceModeOf(record().properties.features) === 'Default' ? this.#appServers.relay(info) : undefined,
       authenticate: clientTokenAuthenticator(this.#keys),
       runtime: {
         hasCapacity: () => runtime.hasCapacity(),
@@ -120,6 +133,8 @@ export class SignalRService {
     const server = app.server as Server;
     const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (this.#closed) return void socket.destroy();
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (AppServerEndpoint.handles(path)) return this.#serverEndpoint.upgrade(req, socket, head, new URL(req.url ?? '/', 'http://localhost'));
       upgrade(req, socket, head);
     };
     server.on('upgrade', listener);
@@ -132,6 +147,8 @@ export class SignalRService {
     this.#closed = true;
     for (const { server, listener } of this.#upgradeListeners) server.off('upgrade', listener);
     this.#upgradeListeners.length = 0;
+    this.#appServers.close();
+    this.#serverEndpoint.close();
     this.#endpoint.close();
     this.core.close();
     await this.#events?.close();

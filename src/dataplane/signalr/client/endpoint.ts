@@ -13,7 +13,7 @@ import {
   availableTransports, KeepAliveClock, negotiateError, negotiateResponse, newConnectionIds, parseNegotiateVersion, SignalRSession, TRANSPORT_BITS,
   type DecodedFrame,
 } from '../../../protocols/signalr/index.ts';
-import { TransportDispatcher, type TransportName } from '../../../transports/index.ts';
+import { TransportDispatcher, type DispatchedConnection, type TransportName } from '../../../transports/index.ts';
 import type { ClientAuthenticator, ClientConnectionInfo, ClientIdentity, SignalRClientRuntime } from './types.ts';
 
 const PENDING_LIMIT_TEXT = 'Too many connections are negotiating or waiting for their handshake; try again later.';
@@ -32,6 +32,11 @@ export interface ClientEndpointOptions {
   handshakeTimeoutMs?: number | undefined;
   /** Negotiated connections that have not started a transport yet (30 s each at most); past it negotiate answers 429. */
   maxPendingNegotiations?: number | undefined;
+  /**
+   * Default mode: a connection that relays the client's bytes to an app server instead of a
+   * SignalRSession (the app answers the hub handshake); undefined = a SignalRSession as usual.
+   */
+  relay?: ((info: ClientConnectionInfo) => DispatchedConnection | undefined) | undefined;
 }
 
 /** The hub named by `?hub=`, lower-cased, or an error text. */
@@ -152,8 +157,11 @@ export class SignalRClientEndpoint {
     return undefined;
   }
 
-  #session(info: ClientConnectionInfo): SignalRSession {
+  #session(info: ClientConnectionInfo): DispatchedConnection {
     const o = this.#o;
+    // A transport the token does not allow gets the SignalRSession, which refuses it at the handshake.
+    const relayed = transportAllowed(info.identity, info.transport) ? o.relay?.(info) : undefined;
+    if (relayed) return relayed;
     const transferFormats = info.transport === 'ServerSentEvents' ? (['Text'] as const) : (['Text', 'Binary'] as const);
     let connected = false;
     let awaiting = true;

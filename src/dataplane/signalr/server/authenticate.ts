@@ -1,0 +1,81 @@
+/**
+ * Who may open a server connection (`/server/?hub=`): an app server with a connection string signs
+ * an HS256 JWT with an access key, `aud` = `{scheme}://{host}/server/?hub={hub}` (the SDK drops the
+ * port) and a `kid` that is a per-process hash (noise: both keys are tried); an app server with a
+ * TokenCredential presents its Microsoft Entra token for https://signalr.azure.com, whose principal
+ * must hold `Microsoft.SignalRService/SignalR/serverConnection/write` (SignalR App Server) through RBAC.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { verifyHmacJwt } from '../../common/hmac-jwt.ts';
+import type { BearerVerifier, DataActionCheck } from '../../webpubsub/auth/entra.ts';
+import { DataPlaneError } from '../../webpubsub/errors.ts';
+import { isHmacToken, SIGNALR_TOKEN_ALGORITHMS, SignalREntraAuthenticator, tokenKeys, type SignalRKeySource } from '../auth/index.ts';
+import { parseAbsolute } from '../auth/audience.ts';
+
+export const SERVER_CONNECTION_ACTION = 'Microsoft.SignalRService/SignalR/serverConnection/write';
+const MAX_TOKEN_CHARS = 16 * 1024;
+
+export interface ServerAuthOptions {
+  keys: SignalRKeySource;
+  verifier: BearerVerifier;
+  check: DataActionCheck;
+  tenantId(): string;
+  resourceId(): string;
+}
+
+export type ServerAuthResult =
+  | { ok: true; principal: string; entra: boolean }
+  | { ok: false; status: 401 | 403; message: string };
+
+export async function authenticateServer(o: ServerAuthOptions, req: IncomingMessage, hub: string): Promise<ServerAuthResult> {
+  const token = bearer(req);
+  if (!token) return { ok: false, status: 401, message: 'An access token is required: Authorization: Bearer <token>.' };
+  if (token.length > MAX_TOKEN_CHARS) return { ok: false, status: 401, message: 'The access token is too long.' };
+  try {
+    if (isHmacToken(token)) {
+      // The SDK's kid is a per-process hash, never a key id: look the key up by trying both.
+      const { payload } = verifyHmacJwt(token, () => tokenKeys(o.keys, {}, false), { algorithms: SIGNALR_TOKEN_ALGORITHMS });
+      if (!serverAudienceMatches(payload.aud, originOf(req), hub)) {
+        return { ok: false, status: 401, message: `The access token's audience (aud) is not this hub's server endpoint (${originOf(req)}/server/?hub=${hub}).` };
+      }
+      return { ok: true, principal: 'accessKey', entra: false };
+    }
+    const entra = new SignalREntraAuthenticator({ verifier: o.verifier, check: o.check, tenantId: o.tenantId(), isAadAuthDisabled: () => o.keys.isAadAuthDisabled() });
+    const request = { method: 'GET', url: req.url ?? '/', headers: req.headers, resourceId: o.resourceId(), hub, origin: originOf(req) };
+    const auth = await entra.authenticate(request);
+    if (!auth) return { ok: false, status: 401, message: 'The access token is not a JWT this resource accepts.' };
+    entra.authorize(auth, SERVER_CONNECTION_ACTION, request);
+    return { ok: true, principal: auth.principal, entra: true };
+  } catch (err) {
+    if (err instanceof DataPlaneError) return { ok: false, status: err.status === 403 ? 403 : 401, message: err.message };
+    throw err;
+  }
+}
+
+/** `aud` names `/server/?hub={hub}` on this origin's scheme and host (port ignored, hub case-insensitive). */
+export function serverAudienceMatches(aud: unknown, requestOrigin: string, hub: string): boolean {
+  const origin = parseAbsolute(requestOrigin);
+  if (!origin) return false;
+  for (const a of Array.isArray(aud) ? aud : [aud]) {
+    if (typeof a !== 'string') continue;
+    const u = parseAbsolute(a);
+    if (!u || u.scheme !== origin.scheme || u.hostname !== origin.hostname) continue;
+    if (u.path.replace(/\/+$/, '').toLowerCase() !== '/server') continue;
+    const audHub = new URLSearchParams(u.query).get('hub');
+    if (audHub !== null && audHub.toLowerCase() === hub.toLowerCase()) return true;
+  }
+  return false;
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return undefined;
+  return /^Bearer\s+(\S+)\s*$/i.exec(h)?.[1];
+}
+
+/** `scheme://host[:port]` as the app server addressed this origin. */
+export function originOf(req: IncomingMessage): string {
+  const tls = (req.socket as TLSSocket).encrypted === true;
+  return `${tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+}

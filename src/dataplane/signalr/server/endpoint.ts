@@ -1,0 +1,73 @@
+/**
+ * The app-server endpoint `/server/?hub=<hub>&cid=<guid>` of one resource origin: the WebSocket
+ * upgrade of Microsoft.Azure.SignalR's server connections (no subprotocol; `X-ASRS-Server-Id` names
+ * the app-server process). Refusals are HTTP answers on the upgrade (401 no or bad token, 403 no
+ * role, 400 bad query), which the SDK logs and retries with back-off.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { acceptWebSocket, guardSocket } from '../../../net/index.ts';
+import { DEFAULT_MAX_SERVICE_MESSAGE_BYTES } from '../../../protocols/signalr-service/index.ts';
+import { hubOf } from '../client/endpoint.ts';
+import type { AppServers } from './app-servers.ts';
+import { authenticateServer, type ServerAuthOptions } from './authenticate.ts';
+import { ServerConnection } from './server-connection.ts';
+
+const SERVER_ID = /^[\x21-\x7e]{1,256}$/;
+
+export interface AppServerEndpointOptions {
+  auth: ServerAuthOptions;
+  servers: AppServers;
+  log: Logger;
+  maxMessageBytes?: number | undefined;
+}
+
+export class AppServerEndpoint {
+  readonly #o: AppServerEndpointOptions;
+  readonly #wss: WebSocketServer;
+
+  constructor(options: AppServerEndpointOptions) {
+    this.#o = options;
+    const max = options.maxMessageBytes ?? DEFAULT_MAX_SERVICE_MESSAGE_BYTES;
+    // A frame may carry a whole message plus the start of the next; the reader enforces the per-message limit.
+    this.#wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 2 * max, clientTracking: false });
+  }
+
+  /** True for the paths this endpoint serves (`/server/`, `/server`). */
+  static handles(pathname: string): boolean {
+    return pathname === '/server/' || pathname === '/server';
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    guardSocket(socket, this.#o.log, 'signalr server upgrade');
+    const hub = hubOf(url);
+    if (!hub.ok) return refuse(socket, 400, hub.error);
+    const header = req.headers['x-asrs-server-id'];
+    const serverId = typeof header === 'string' && SERVER_ID.test(header) ? header : `anonymous-${url.searchParams.get('cid') ?? ''}`;
+    const id = url.searchParams.get('cid') ?? '';
+    authenticateServer(this.#o.auth, req, hub.hub).then((auth) => {
+      if (!auth.ok) return refuse(socket, auth.status, auth.message);
+      acceptWebSocket(this.#wss, req, socket, head, this.#o.log, (ws) => {
+        const connection = new ServerConnection(ws, { id, hub: hub.hub, serverId, principal: auth.principal, entra: auth.entra }, this.#o.servers, this.#o.maxMessageBytes);
+        this.#o.servers.track(connection);
+      });
+    }, (err: unknown) => {
+      this.#o.log.warn({ err }, 'server connection authentication failed');
+      refuse(socket, 500, 'The access token could not be checked.');
+    });
+  }
+
+  close(): void {
+    this.#wss.close();
+  }
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : 'Internal Server Error';
+  const code = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 400 ? 'BadRequest' : 'InternalServerError';
+  const body = JSON.stringify({ code, message });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\nx-ms-error-code: ${code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}

@@ -1,0 +1,13 @@
+/**
+ * SignalR default mode: the app-server endpoint (`/server/?hub=`), server connections speaking the
+ * service protocol, and the relay of a Default-mode resource's clients to their app servers.
+ */
+export { AppServers, NO_SERVER_TEXT, SERVER_GONE_TEXT } from './app-servers.ts';
+export type { AppServersOptions, RelayedClient } from './app-servers.ts';
+export { AppServerEndpoint } from './endpoint.ts';
+export type { AppServerEndpointOptions } from './endpoint.ts';
+export { authenticateServer, serverAudienceMatches, SERVER_CONNECTION_ACTION } from './authenticate.ts';
+export type { ServerAuthOptions, ServerAuthResult } from './authenticate.ts';
+export { ServerConnection, PING_INTERVAL_MS } from './server-connection.ts';
+export { RelaySession } from './relay-session.ts';
+export { openConnectionClaims } from './claims.ts';

@@ -1,0 +1,113 @@
+// SignalR default mode served by Lapis itself: the seed-002 ASP.NET Core app (unmodified
+// Microsoft.Azure.SignalR 1.34.0, connection-string mode) holds server connections to a Lapis
+// resource; the official @microsoft/signalr client negotiates with the app, is redirected to
+// Lapis, and reaches the hub through the relay: echo, broadcast to two clients, groups, users.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HttpTransportType, HubConnectionBuilder, LogLevel, type HubConnection } from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
+import { buildDotnetApp, startDotnetApp, type DotnetApp } from './dotnet-app.ts';
+import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
+
+const T = '7d1e2f30-0000-4000-8000-0000000000c1';
+const S = '7d1e2f30-0000-4000-8000-0000000000c2';
+const KEY = 'default-mode-primary-key-0123456789abcdef';
+
+const build = await buildDotnetApp();
+const skip = build.ok ? false : build.reason;
+let lapis: TestLapis;
+let app: DotnetApp | undefined;
+const clients: HubConnection[] = [];
+
+before(async () => {
+  if (!build.ok) return;
+  lapis = await startTestLapis({
+    config: {
+      tenantId: T, subscriptionId: S,
+      resources: [{ type: 'Microsoft.SignalRService/signalR', name: 'dmode', resourceGroup: 'rg-1', accessKeys: { primaryKey: KEY, secondaryKey: 'default-mode-secondary-key-0123456789abcd' } }],
+    },
+  });
+  const cs = lapis.ready.resources.find((r) => r.name === 'dmode')!.connectionString!;
+  app = await startDotnetApp({
+    dllPath: build.dllPath, caCertPath: lapis.ready.caCertPath,
+    env: { LAPIS_APP_MODE: 'connection-string', LAPIS_CONNECTION_STRING: cs, LAPIS_SERVER_CONNECTION_COUNT: '2' },
+  });
+  // The app's negotiate answers 500 until a server connection is up.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const res = await fetch(`${app.url}/chat/negotiate?negotiateVersion=1`, { method: 'POST' });
+    await res.text();
+    if (res.ok) break;
+    if (Date.now() > deadline) throw new Error(`the app never came online:\n${app.output.slice(-30).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}, { timeout: 120_000 });
+
+after(async () => {
+  await Promise.all(clients.map((c) => c.stop().catch(() => {})));
+  await app?.stop();
+  await lapis?.stop();
+});
+
+async function connect(transport = HttpTransportType.WebSockets, protocol: 'json' | 'messagepack' = 'json'): Promise<HubConnection> {
+  const b = new HubConnectionBuilder().withUrl(`${app!.url}/chat`, { transport }).configureLogging(LogLevel.None);
+  const c = (protocol === 'messagepack' ? b.withHubProtocol(new MessagePackHubProtocol()) : b).build();
+  await c.start();
+  clients.push(c);
+  return c;
+}
+
+const next = (c: HubConnection, target: string) => new Promise<unknown[]>((r) => c.on(target, (...a: unknown[]) => r(a)));
+
+test('the app redirects the client to Lapis and the hub answers an invocation', { skip, timeout: 60_000 }, async () => {
+  const res = await fetch(`${app!.url}/chat/negotiate?negotiateVersion=1`, { method: 'POST' });
+  const body = (await res.json()) as { url: string };
+  assert.match(body.url, /\/client\/\?hub=chathub/);
+  assert.ok(body.url.startsWith(lapis.ready.resources.find((r) => r.name === 'dmode')!.connectionString!.split(';')[0]!.slice('Endpoint='.length)));
+  const c = await connect();
+  assert.equal(await c.invoke('Echo', 'hello through Lapis'), 'hello through Lapis');
+  const toMe = next(c, 'caller');
+  await c.invoke('SendToCaller', 'just me');
+  assert.deepEqual(await toMe, ['just me']);
+});
+
+test('every transport × protocol reaches the hub and receives a broadcast', { skip, timeout: 60_000 }, async () => {
+  const combos: Array<[HttpTransportType, 'json' | 'messagepack']> = [
+    [HttpTransportType.WebSockets, 'json'], [HttpTransportType.WebSockets, 'messagepack'],
+    [HttpTransportType.ServerSentEvents, 'json'],
+    [HttpTransportType.LongPolling, 'json'], [HttpTransportType.LongPolling, 'messagepack'],
+  ];
+  const cs = await Promise.all(combos.map(([t, p]) => connect(t, p)));
+  for (const [i, c] of cs.entries()) assert.equal(await c.invoke('Echo', `echo ${i}`), `echo ${i}`);
+  const got = Promise.all(cs.map((c) => next(c, 'broadcast')));
+  await cs[0]!.invoke('Broadcast', 'to everyone');
+  for (const args of await got) assert.equal(args[1], 'to everyone');
+});
+
+test('groups: join, group send reaches members only, leave', { skip, timeout: 60_000 }, async () => {
+  const [a, b, outsider] = await Promise.all([connect(), connect(HttpTransportType.LongPolling), connect(HttpTransportType.WebSockets, 'messagepack')]);
+  assert.equal(await a.invoke('JoinGroup', 'room'), 'room');
+  assert.equal(await b.invoke('JoinGroup', 'room'), 'room');
+  let outsiderGot = false;
+  outsider.on('group', () => { outsiderGot = true; });
+  const both = Promise.all([next(a, 'group'), next(b, 'group')]);
+  await outsider.invoke('SendToGroup', 'room', 'hi room');
+  for (const args of await both) assert.deepEqual([args[0], args[2]], ['room', 'hi room']);
+  assert.equal(await b.invoke('LeaveGroup', 'room'), 'room');
+  let bGot = false;
+  b.on('group', () => { bGot = true; });
+  const aAgain = next(a, 'group');
+  await a.invoke('SendToGroup', 'room', 'second');
+  assert.equal((await aAgain)[2], 'second');
+  await b.invoke('Echo', 'flush'); // b's stream is ordered: anything sent to it would have arrived by now
+  assert.equal(bGot, false);
+  assert.equal(outsiderGot, false);
+});
+
+test('Context.Abort from the hub closes that client only', { skip, timeout: 60_000 }, async () => {
+  const [a, b] = await Promise.all([connect(), connect()]);
+  const closed = new Promise<void>((r) => a.onclose(() => r()));
+  a.invoke('Abort').catch(() => {});
+  await closed;
+  assert.equal(await b.invoke('Echo', 'still here'), 'still here');
+});
