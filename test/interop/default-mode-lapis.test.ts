@@ -49,8 +49,8 @@ after(async () => {
   await lapis?.stop();
 });
 
-async function connect(transport = HttpTransportType.WebSockets, protocol: 'json' | 'messagepack' = 'json'): Promise<HubConnection> {
-  const b = new HubConnectionBuilder().withUrl(`${app!.url}/chat`, { transport }).configureLogging(LogLevel.None);
+async function connect(transport = HttpTransportType.WebSockets, protocol: 'json' | 'messagepack' = 'json', query = ''): Promise<HubConnection> {
+  const b = new HubConnectionBuilder().withUrl(`${app!.url}/chat${query}`, { transport }).configureLogging(LogLevel.None);
   const c = (protocol === 'messagepack' ? b.withHubProtocol(new MessagePackHubProtocol()) : b).build();
   await c.start();
   clients.push(c);
@@ -110,4 +110,24 @@ test('Context.Abort from the hub closes that client only', { skip, timeout: 60_0
   a.invoke('Abort').catch(() => {});
   await closed;
   assert.equal(await b.invoke('Echo', 'still here'), 'still here');
+});
+
+test('the app sees the user as on Azure: UserIdentifier, Name, roles; Clients.User reaches that user', { skip, timeout: 60_000 }, async () => {
+  const alice = await connect(HttpTransportType.WebSockets, 'json', '?user=alice&name=Alice&role=admin&role=ops');
+  const who = (await alice.invoke('WhoAmI')) as { userIdentifier: string; name: string; isAuthenticated: boolean; authenticationType: string };
+  assert.equal(who.userIdentifier, 'alice');
+  assert.equal(who.name, 'Alice');
+  assert.equal(who.isAuthenticated, true);
+  assert.equal(who.authenticationType, 'LapisTest');
+  assert.equal(await alice.invoke('IsInRole', 'admin'), true);
+  assert.equal(await alice.invoke('IsInRole', 'ops'), true);
+  assert.equal(await alice.invoke('IsInRole', 'root'), false);
+  const bob = await connect(HttpTransportType.LongPolling, 'messagepack', '?user=bob');
+  const toAlice = next(alice, 'user');
+  await bob.invoke('SendToUser', 'alice', 'hi alice');
+  assert.equal((await toAlice)[1], 'hi alice');
+  // From outside a hub (IHubContext in an API of the app): the same UserData.
+  const again = next(alice, 'user');
+  assert.equal((await fetch(`${app!.url}/api/users/alice?message=from-api`, { method: 'POST' })).status, 200);
+  assert.deepEqual(await again, ['server', 'from-api']);
 });

@@ -1,0 +1,168 @@
+/**
+ * The app-server endpoint `/server/?hub=` of a Default-mode resource with raw service-protocol
+ * peers playing the app server: who may connect (access-key JWT, Entra token with the SignalR App
+ * Server role), the handshake, the in-band temporary key, pings, bad frames (that connection only),
+ * and the relay of an official @microsoft/signalr client to the raw app server.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { ClientSecretCredential } from '@azure/identity';
+import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
+import { encodeServiceMessage, ServiceMessageReader, type ServiceMessage } from '../../../src/protocols/signalr-service/index.ts';
+import { startTestLapis, type TestLapis } from '../../helpers/lapis.ts';
+
+const T = '5e1a7c2b-0000-4000-8000-00000000cc21';
+const S = '5e1a7c2b-0000-4000-8000-00000000dd21';
+const RG = `/subscriptions/${S}/resourceGroups/rg-dm`;
+const KEY = 'server-endpoint-primary-key-0123456789abc';
+const APP_SERVER = { displayName: 'dm-app-server', appId: '5e1a7c2b-0000-4000-8000-0000000000e1', secret: 'dm-app-server-secret-0123456789' };
+const NO_ROLE = { displayName: 'dm-no-role', appId: '5e1a7c2b-0000-4000-8000-0000000000e2', secret: 'dm-no-role-secret-0123456789abc' };
+const NO_SERVER_TEXT = 'Azure SignalR Service is not connected yet, please try again later.';
+
+let lapis: TestLapis;
+let endpoint = '';
+const bearer = new Map<string, string>();
+
+before(async () => {
+  lapis = await startTestLapis({
+    config: {
+      tenantId: T, subscriptionId: S,
+      applications: [APP_SERVER, NO_ROLE].map((a) => ({ displayName: a.displayName, appId: a.appId, passwordCredentials: [{ displayName: 'ci', secretText: a.secret }] })),
+      resources: [{ type: 'Microsoft.SignalRService/signalR', name: 'dmraw', resourceGroup: 'rg-dm', accessKeys: { primaryKey: KEY, secondaryKey: 'server-endpoint-secondary-key-0123456789a' } }],
+      roleAssignments: [{ principal: APP_SERVER.displayName, roleDefinitionName: 'SignalR App Server', scope: RG }],
+    },
+  });
+  endpoint = /Endpoint=([^;]+)/.exec(lapis.ready.resources.find((r) => r.name === 'dmraw')!.connectionString!)![1]!;
+  for (const a of [APP_SERVER, NO_ROLE]) {
+    const cred = new ClientSecretCredential(T, a.appId, a.secret, { authorityHost: lapis.ready.authorityHost, disableInstanceDiscovery: true });
+    bearer.set(a.displayName, (await cred.getToken('https://signalr.azure.com/.default'))!.token);
+  }
+});
+after(async () => { await lapis?.stop(); });
+
+const hostAud = (path: string) => { const u = new URL(endpoint); return `${u.protocol}//${u.hostname}${path}`; };
+/** As the SDK signs it: HS256, port dropped from aud, a kid that names nothing. */
+const keyToken = (hub: string, key = KEY) => new SignJWT({ nameid: 'server-1' }).setProtectedHeader({ alg: 'HS256', kid: '-1145166901' })
+  .setAudience(hostAud(`/server/?hub=${hub}`)).setIssuer('azure-signalr').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(key));
+const clientToken = (hub: string, claims: Record<string, unknown> = {}) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' })
+  .setAudience(hostAud(`/client/?hub=${hub}`)).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(KEY));
+
+interface RawApp { ws: WebSocket; messages: ServiceMessage[]; next(kind: ServiceMessage['kind'], timeoutMs?: number): Promise<ServiceMessage>; send(m: ServiceMessage): void; closed: Promise<number> }
+
+/** Opens `/server/?hub=` with a token; resolves with the HTTP status when refused. */
+function openRaw(hub: string, token: string | undefined, serverId = 'raw_server_1'): Promise<RawApp | number> {
+  const url = `${endpoint.replace(/^http/, 'ws')}/server/?hub=${hub}&cid=${crypto.randomUUID()}`;
+  const ws = new WebSocket(url, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'x-asrs-server-id': serverId } });
+  return new Promise((resolve, reject) => {
+    ws.once('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); ws.terminate(); });
+    ws.once('error', reject);
+    ws.once('open', () => {
+      const messages: ServiceMessage[] = [];
+      const waiters: Array<() => void> = [];
+      const reader = new ServiceMessageReader();
+      ws.on('message', (d: Buffer) => { messages.push(...reader.push(d).messages); for (const w of waiters.splice(0)) w(); });
+      const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+      const next = (kind: ServiceMessage['kind'], timeoutMs = 5000) => new Promise<ServiceMessage>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`no ${kind} within ${timeoutMs} ms; got ${messages.map((m) => m.kind).join(',')}`)), timeoutMs);
+        const look = () => {
+          const i = messages.findIndex((m) => m.kind === kind);
+          if (i >= 0) { clearTimeout(timer); res(messages.splice(i, 1)[0]!); } else waiters.push(look);
+        };
+        look();
+      });
+      resolve({ ws, messages, next, send: (m) => ws.send(encodeServiceMessage(m)), closed });
+    });
+  });
+}
+
+async function handshaken(hub: string, token: string, serverId?: string): Promise<RawApp> {
+  const app = await openRaw(hub, token, serverId);
+  assert.notEqual(typeof app, 'number', `refused with ${String(app)}`);
+  const raw = app as RawApp;
+  raw.send({ kind: 'HandshakeRequest', version: 1, connectionType: 0, target: '', migrationLevel: 0, ext: {}, allowStatefulReconnects: false });
+  const hs = await raw.next('HandshakeResponse');
+  assert.equal((hs as { errorMessage: string | null }).errorMessage || '', '');
+  assert.equal(raw.messages.length, 0, 'nothing before the handshake response');
+  return raw;
+}
+
+test('refusals: no token 401, another key 401, another hub 401, Entra without the role 403', async () => {
+  assert.equal(await openRaw('chat', undefined), 401);
+  assert.equal(await openRaw('chat', await keyToken('chat', 'not-the-key-0123456789abcdef0123456789')), 401);
+  assert.equal(await openRaw('chat', await keyToken('other')), 401);
+  assert.equal(await openRaw('chat', bearer.get(NO_ROLE.displayName)), 403);
+  assert.equal(await openRaw('chat', 'not-a-jwt'), 401);
+});
+
+test('an Entra app server with SignalR App Server: handshake, in-band temporary key that signs client tokens', async () => {
+  const app = await handshaken('chat', bearer.get(APP_SERVER.displayName)!);
+  app.send({ kind: 'AccessKeyRequest', token: bearer.get(APP_SERVER.displayName)!, kid: null, ext: {} });
+  const r = (await app.next('AccessKeyResponse')) as Extract<ServiceMessage, { kind: 'AccessKeyResponse' }>;
+  assert.ok(r.kid && r.accessKey);
+  assert.equal(r.errorType, null);
+  // As the SDK signs negotiate tokens with it: kid = KeyId, the key string's UTF-8 bytes as the secret.
+  const token = await new SignJWT({ 'asrs.s.uid': 'bob' }).setProtectedHeader({ alg: 'HS256', kid: r.kid! }).setAudience(hostAud('/client/?hub=chat'))
+    .setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(r.accessKey!));
+  const res = await fetch(`${endpoint}/client/negotiate?hub=chat&negotiateVersion=1`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200, await res.clone().text());
+  app.ws.close();
+});
+
+test('pings every ≤ 10 s; shutdown fin gets finack; acks for group operations on unknown connections are NotFound', { timeout: 20_000 }, async () => {
+  const app = await handshaken('chat', await keyToken('chat'));
+  app.send({ kind: 'Ping', messages: ['shutdown', 'fin:0'] });
+  assert.deepEqual((await app.next('Ping')), { kind: 'Ping', messages: ['shutdown', 'finack'] });
+  app.send({ kind: 'JoinGroupWithAck', connectionId: 'nobody', groupName: 'g', ackId: 7, ext: {} });
+  const ack = (await app.next('Ack')) as Extract<ServiceMessage, { kind: 'Ack' }>;
+  assert.deepEqual([ack.ackId, ack.status], [7, 2]);
+  assert.deepEqual(await app.next('Ping', 10_000), { kind: 'Ping', messages: [] });
+  app.ws.close();
+});
+
+test('a first message other than the handshake, or garbage, closes that connection only', async () => {
+  const good = await handshaken('chat', await keyToken('chat'));
+  const early = (await openRaw('chat', await keyToken('chat'))) as RawApp;
+  early.send({ kind: 'Ping', messages: [] });
+  const refused = (await early.next('HandshakeResponse')) as { errorMessage: string };
+  assert.match(refused.errorMessage, /HandshakeRequest/);
+  await early.closed;
+  const bad = await handshaken('chat', await keyToken('chat'));
+  bad.ws.send(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+  await bad.closed;
+  good.send({ kind: 'CheckGroupExistenceWithAck', groupName: 'g', ackId: 9, ext: {} });
+  assert.equal(((await good.next('Ack')) as { ackId: number }).ackId, 9);
+  good.ws.close();
+});
+
+test('clients: refused without an app server; relayed to the app server (claims, handshake, data both ways); closed when it goes away', { timeout: 20_000 }, async () => {
+  const client = () => new HubConnectionBuilder().withUrl(`${endpoint}/client/?hub=relay`, { transport: HttpTransportType.WebSockets, accessTokenFactory: () => clientToken('relay', { 'asrs.s.uid': 'alice', nameid: 'alice', unique_name: 'Alice', role: ['admin', 'ops'] }) }).configureLogging(LogLevel.None).build();
+  await assert.rejects(client().start(), (e: Error) => e.message.includes(NO_SERVER_TEXT));
+
+  const app = await handshaken('relay', await keyToken('relay'));
+  const c = client();
+  const started = c.start();
+  const open = (await app.next('OpenConnection')) as Extract<ServiceMessage, { kind: 'OpenConnection' }>;
+  assert.equal(open.ext.protocol, 'json');
+  const claims = open.claims.map((x) => [x.type, x.value]);
+  assert.deepEqual(claims.find(([t]) => t === 'asrs.s.uid'), ['asrs.s.uid', 'alice']);
+  assert.deepEqual(claims.find(([t]) => t!.endsWith('/claims/name')), ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name', 'Alice']);
+  assert.equal(claims.filter(([t]) => t === 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role').length, 2);
+  assert.match(open.queryString ?? '', /^\?hub=relay/);
+  const hs = (await app.next('ConnectionData')) as Extract<ServiceMessage, { kind: 'ConnectionData' }>;
+  assert.equal(Buffer.from(hs.payload).toString(), '{"protocol":"json","version":1}\u001e');
+  app.send({ kind: 'ConnectionData', connectionId: open.connectionId, payload: Buffer.from('{}\u001e'), ext: { dataMessageType: 1 } });
+  await started;
+  const got = new Promise<unknown[]>((r) => c.on('hello', (...a: unknown[]) => r(a)));
+  app.send({ kind: 'ConnectionData', connectionId: open.connectionId, payload: Buffer.from('{"type":1,"target":"hello","arguments":["from app"]}\u001e'), ext: {} });
+  assert.deepEqual(await got, ['from app']);
+  void c.send('Ping', 1);
+  // The client's own pings ({"type":6}) are relayed too; wait for the invocation.
+  let fromClient = '';
+  while (!fromClient.includes('"target":"Ping"')) fromClient = Buffer.from(((await app.next('ConnectionData')) as Extract<ServiceMessage, { kind: 'ConnectionData' }>).payload).toString();
+  const closed = new Promise<Error | undefined>((r) => c.onclose((e) => r(e)));
+  app.ws.terminate();
+  const err = await closed;
+  assert.match(String(err?.message), /app server connection/);
+});
