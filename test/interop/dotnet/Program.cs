@@ -25,6 +25,9 @@ using LapisInterop;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Azure.SignalR;
 
+// `token …` / `secret …`: one-shot identity commands for the tests (Commands.cs), no web app.
+if (args.Length > 0 && args[0] is "token" or "secret") return await Commands.Run(args);
+
 var builder = WebApplication.CreateBuilder(args);
 string? Env(string name) => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(name)) ? null : Environment.GetEnvironmentVariable(name);
 string Need(string name) => Env(name) ?? throw new InvalidOperationException($"environment variable {name} is required");
@@ -122,3 +125,4 @@ app.MapPost("/api/ask/{connectionId}", async (IHubContext<ChatHub> hub, string c
 });
 
 app.Run();
+return 0;
