@@ -93,9 +93,9 @@ const CASES: [string, string, () => Record<string, string>, () => Record<string,
 
 /**
  * Seen on 2026-12-06: MSAL.NET 4.90 (under Azure.Identity 1.21.0) starts username/password with user
- * realm discovery (WsTrustWebRequestManager.GetUserRealmAsync) and fails in it with request_timeout
- * within a second; Lapis answers GET /common/userrealm/<upn> with 404. Kept visible as a todo until
- * the identity service answers what MSAL.NET needs.
+ * realm discovery, GET {authority}/common/userrealm/<upn>?api-version=1.0, and gives up on Lapis's 404
+ * (request_timeout); answered 200 {"account_type":"Managed",…} it goes on to the token endpoint.
+ * Kept visible as a todo until the identity service answers that request.
  */
 const TODO: Record<string, string> = {
   'EnvironmentCredential (username/password)': 'MSAL.NET user realm discovery fails against Lapis (docs/dev/signalr-default-mode-findings.md)',
