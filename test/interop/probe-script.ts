@@ -19,7 +19,7 @@ if (scenario === 'http' || scenario === 'cs-http') opts.plain = true;
 if (scenario === 'key403') opts.accessKey = () => ({ status: 403, body: '{"error":{"code":"Forbidden","message":"no role"}}' });
 if (scenario === 'key401') opts.accessKey = () => ({ status: 401, body: '' });
 if (scenario === 'noping') opts.pingIntervalMs = 0;
-if (scenario === 'finack' || scenario === 'more' || scenario === 'secondary') opts.answerFinack = true;
+if (scenario === 'finack' || scenario === 'more' || scenario === 'secondary' || scenario === 'servicepings') opts.answerFinack = true;
 if (scenario === 'reject401') opts.rejectUpgrade = 401;
 if (scenario === 'nohandshake') { opts.handshakeResponse = null; opts.pingIntervalMs = 0; }
 if (scenario === 'hserror') opts.handshakeResponse = [2, 'refused by probe'];
@@ -104,6 +104,20 @@ try {
     invoke(conn, 'd1', 'Echo', ['after']);
     await sleep(1000);
     console.log('connections now', standin.connections.length, standin.connections.map((c) => `${c.id}:${c.closed ? 'closed ' + c.closed.code : 'open'}`).join(' '));
+  }
+  if (scenario === 'servicepings') {
+    const conn = standin.connections[0]!;
+    conn.send([99, 'unknown type', {}]);
+    conn.send([20, 12345, 1, '', {}]); // an Ack nobody waits for
+    conn.send([3, 'echo', 'hello']);
+    conn.send([3, 'servers', '']);
+    conn.send([3, 'target', 'probe-target']);
+    await sleep(2000);
+    openClient(conn, 'e1', { 'asrs.s.uid': 'u1' });
+    await sleep(500);
+    invoke(conn, 'e1', 'Echo', ['still alive']);
+    await sleep(1000);
+    console.log('connections now', standin.connections.length, standin.connections.map((c) => `${c.id}:${c.url.replace(/cid=[^&]*/, 'cid=…')}:${c.closed ? 'closed' : 'open'}`).join(' '));
   }
   if (scenario === 'inband') {
     for (const c of standin.connections) c.send([29, 'inband-kid', 'inband-key-0123456789abcdef0123456789', null, null, {}]);
