@@ -131,3 +131,18 @@ test('the app sees the user as on Azure: UserIdentifier, Name, roles; Clients.Us
   assert.equal((await fetch(`${app!.url}/api/users/alice?message=from-api`, { method: 'POST' })).status, 200);
   assert.deepEqual(await again, ['server', 'from-api']);
 });
+
+test('client results: the app asks one client (IHubContext.Clients.Client(id).InvokeAsync) and gets its answer', { skip, timeout: 60_000 }, async () => {
+  for (const [transport, protocol] of [[HttpTransportType.WebSockets, 'messagepack'], [HttpTransportType.LongPolling, 'json']] as const) {
+    const c = await connect(transport, protocol);
+    c.on('ask', (question: string) => `${protocol} answer to ${question}`);
+    // MessagePack keeps .NET's property names (ConnectionId); JSON camel-cases them.
+    const who = (await c.invoke('WhoAmI')) as { ConnectionId?: string; connectionId?: string };
+    const connectionId = who.ConnectionId ?? who.connectionId;
+    const res = await fetch(`${app!.url}/api/ask/${connectionId}?question=q1`, { method: 'POST', signal: AbortSignal.timeout(25_000) });
+    assert.equal(res.status, 200, app!.output.slice(-20).join('\n'));
+    assert.equal(await res.text(), `${protocol} answer to q1`);
+    // The client still talks to the hub afterwards (only the completion was taken out of its stream).
+    assert.equal(await c.invoke('Echo', 'after'), 'after');
+  }
+});

@@ -13,6 +13,7 @@ import type { DataActionCheck } from '../../webpubsub/auth/entra.ts';
 import type { TemporaryKeyStore } from '../auth/index.ts';
 import type { ClientConnectionInfo } from '../client/index.ts';
 import { openConnectionClaims } from './claims.ts';
+import { ClientResults } from './client-results.ts';
 import { handleAppMessage } from './dispatch.ts';
 import { RelaySession, type RelayHost } from './relay-session.ts';
 import type { ServerConnection, ServerConnectionHost } from './server-connection.ts';
@@ -40,6 +41,7 @@ export interface RelayedClient {
 
 export class AppServers implements RelayHost, ServerConnectionHost {
   readonly o: AppServersOptions;
+  readonly results = new ClientResults();
   readonly #byHub = new Map<string, ServerConnection[]>();
   readonly #all = new Set<ServerConnection>();
   readonly #clients = new Map<string, RelayedClient>();
@@ -98,7 +100,9 @@ export class AppServers implements RelayHost, ServerConnectionHost {
 
   data(relay: RelaySession, bytes: Buffer): void {
     const c = this.#clients.get(relay.connectionId);
-    c?.server.send({ kind: 'ConnectionData', connectionId: relay.connectionId, payload: bytes, ext: {} });
+    if (!c || relay.protocol === undefined) return;
+    const rest = this.results.intercept(relay.connectionId, relay.protocol, bytes);
+    if (rest.length > 0) c.server.send({ kind: 'ConnectionData', connectionId: relay.connectionId, payload: rest, ext: {} });
   }
 
   ended(relay: RelaySession, error: string | undefined): void {
@@ -107,6 +111,7 @@ export class AppServers implements RelayHost, ServerConnectionHost {
     this.#clients.delete(relay.connectionId);
     c.server.clients.delete(relay.connectionId);
     this.o.core.unregister(c.connection);
+    this.results.clientGone(relay.connectionId, error ?? 'The client connection was closed.');
     // The app ends the client's hub connection (OnDisconnectedAsync); nothing to send when it closed it itself.
     if (!c.closedByApp) c.server.send({ kind: 'CloseConnection', connectionId: relay.connectionId, errorMessage: error ?? '', headers: new Map(), ext: {} });
   }

@@ -103,10 +103,12 @@ export async function handleAppMessage(servers: AppServers, sc: ServerConnection
       await core.request({ type: 'close', hub, target: { scope: 'group', group: m.groupName }, excluded: [...m.excludedConnectionIds], reason: m.reason ?? '' });
       return ack(m.ackId, true);
     case 'ClientInvocation': {
-      // The invocation itself reaches the client; relaying its completion back as ClientCompletion is not served yet.
+      // The SDK sends it to every endpoint, on any server connection: only the client's resource answers.
       const c = servers.client(m.connectionId);
       const bytes = c?.relay.protocol === undefined ? undefined : payloadFor(m.payloads, c.relay.protocol);
-      if (c && bytes) c.relay.fromApp(bytes);
+      if (!c || !bytes) return;
+      servers.results.add(m.connectionId, m.invocationId, sc, m.callerServerId);
+      c.relay.fromApp(bytes);
       return;
     }
     case 'AccessKeyRequest':

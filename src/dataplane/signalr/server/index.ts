@@ -11,3 +11,4 @@ export type { ServerAuthOptions, ServerAuthResult } from './authenticate.ts';
 export { ServerConnection, PING_INTERVAL_MS } from './server-connection.ts';
 export { RelaySession } from './relay-session.ts';
 export { openConnectionClaims } from './claims.ts';
+export { ClientResults } from './client-results.ts';
