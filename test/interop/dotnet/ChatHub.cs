@@ -52,19 +52,22 @@ public class ChatHub : Hub
     /// <summary>Context.Abort → the app closes the client.</summary>
     public void Abort() => Context.Abort();
 
-    /// <summary>What the app sees of the caller: identifier, name, roles and every claim.</summary>
-    public WhoAmIResult WhoAmI() => new(
-        Context.ConnectionId,
-        Context.UserIdentifier,
-        Context.User?.Identity?.Name,
-        Context.User?.Identity?.IsAuthenticated ?? false,
-        Context.User?.Identity?.AuthenticationType,
-        (Context.User?.Claims ?? Enumerable.Empty<System.Security.Claims.Claim>()).Select(c => new ClaimPair(c.Type, c.Value)).ToArray());
+    /// <summary>
+    /// What the app sees of the caller: identifier, name, roles and every claim. A dictionary with
+    /// camelCase keys, so JSON and MessagePack clients read the same names (MessagePack would keep a
+    /// record's PascalCase property names; JSON camel-cases them).
+    /// </summary>
+    public Dictionary<string, object?> WhoAmI() => new()
+    {
+        ["connectionId"] = Context.ConnectionId,
+        ["userIdentifier"] = Context.UserIdentifier,
+        ["name"] = Context.User?.Identity?.Name,
+        ["isAuthenticated"] = Context.User?.Identity?.IsAuthenticated ?? false,
+        ["authenticationType"] = Context.User?.Identity?.AuthenticationType,
+        ["claims"] = (Context.User?.Claims ?? Enumerable.Empty<System.Security.Claims.Claim>())
+            .Select(c => new Dictionary<string, string> { ["type"] = c.Type, ["value"] = c.Value }).ToArray(),
+    };
 
     /// <summary>Context.User.IsInRole, as [Authorize(Roles=…)] would check it.</summary>
     public bool IsInRole(string role) => Context.User?.IsInRole(role) ?? false;
 }
-
-public record ClaimPair(string Type, string Value);
-
-public record WhoAmIResult(string ConnectionId, string? UserIdentifier, string? Name, bool IsAuthenticated, string? AuthenticationType, ClaimPair[] Claims);
