@@ -150,6 +150,10 @@ test('clients: refused without an app server; relayed to the app server (claims,
   assert.deepEqual(claims.find(([t]) => t!.endsWith('/claims/name')), ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name', 'Alice']);
   assert.equal(claims.filter(([t]) => t === 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role').length, 2);
   assert.match(open.queryString ?? '', /^\?hub=relay/);
+  // The client's request headers, without its credentials; its address as X-Forwarded-For.
+  assert.match(String(open.headers.get('user-agent')?.[0] ?? open.headers.get('x-signalr-user-agent')?.[0]), /Microsoft SignalR/, JSON.stringify([...open.headers]));
+  assert.deepEqual(open.headers.get('x-forwarded-for'), ['127.0.0.1']);
+  assert.equal(open.headers.has('authorization'), false);
   const hs = (await app.next('ConnectionData')) as Extract<ServiceMessage, { kind: 'ConnectionData' }>;
   assert.equal(Buffer.from(hs.payload).toString(), '{"protocol":"json","version":1}\u001e');
   app.send({ kind: 'ConnectionData', connectionId: open.connectionId, payload: Buffer.from('{}\u001e'), ext: { dataMessageType: 1 } });

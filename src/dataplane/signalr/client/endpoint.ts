@@ -96,7 +96,7 @@ export class SignalRClientEndpoint {
     // A version-0 answer has no connectionToken: those clients present the connectionId as `id`.
     const transportKey = version.version === 0 ? ids.connectionId : ids.connectionToken;
     const registered = this.#dispatcher.register(transportKey, hub.hub, identity.userId, (transport) =>
-      this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport }));
+      this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport, requestHeaders: req.headers, remoteAddress: req.socket.remoteAddress }));
     if (!registered) return json(res, 429, { error: PENDING_LIMIT_TEXT });
     const transports = availableTransports(identity.claims['asrs.s.htt']);
     json(res, 200, negotiateResponse(version.version, ids, transports));
@@ -128,7 +128,7 @@ export class SignalRClientEndpoint {
       const query = queryWithout(url, []);
       token = ids.connectionToken;
       const identity = auth.identity;
-      if (!this.#dispatcher.register(token, hub.hub, identity.userId, (transport) => this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport }))) {
+      if (!this.#dispatcher.register(token, hub.hub, identity.userId, (transport) => this.#session({ hub: hub.hub, connectionId: ids.connectionId, identity, query, transport, requestHeaders: req.headers, remoteAddress: req.socket.remoteAddress }))) {
         return refuse(429, PENDING_LIMIT_TEXT);
       }
     } else {

@@ -27,6 +27,10 @@ export interface ClientConnectionInfo {
   /** The client's connect query string, with its leading `?` (upstream's X-ASRS-Client-Query). */
   query: string;
   transport: TransportName;
+  /** Headers of the negotiate (or skipNegotiation upgrade) request: default mode passes them to the app server. */
+  requestHeaders?: import('node:http').IncomingHttpHeaders | undefined;
+  /** The client's address as seen by Lapis (the app server gets it as X-Forwarded-For). */
+  remoteAddress?: string | undefined;
 }
 
 export interface SignalRClientRuntime {

@@ -12,7 +12,7 @@ import { openConnectionMessage, type ServiceMessage } from '../../../protocols/s
 import type { DataActionCheck } from '../../webpubsub/auth/entra.ts';
 import type { TemporaryKeyStore } from '../auth/index.ts';
 import type { ClientConnectionInfo } from '../client/index.ts';
-import { openConnectionClaims } from './claims.ts';
+import { openConnectionClaims, openConnectionHeaders } from './claims.ts';
 import { ClientResults } from './client-results.ts';
 import { handleAppMessage } from './dispatch.ts';
 import { RelaySession, type RelayHost } from './relay-session.ts';
@@ -90,7 +90,7 @@ export class AppServers implements RelayHost, ServerConnectionHost {
     server.send(openConnectionMessage({
       connectionId: info.connectionId,
       claims: openConnectionClaims(info.identity.claims),
-      headers: new Map(),
+      headers: openConnectionHeaders(info.requestHeaders, info.remoteAddress),
       queryString: info.query,
       protocol,
     }));

@@ -7,7 +7,7 @@
  * `asrs.s.*` claims stay (the SDK reads `asrs.s.uid` → UserIdentifier, `asrs.s.aut` → auth type,
  * and hides the rest); the token's own registered claims are dropped.
  */
-import type { Claim } from '../../../protocols/signalr-service/index.ts';
+import type { Claim, Headers } from '../../../protocols/signalr-service/index.ts';
 
 const WS = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims';
 /** The inbound map of .NET's JwtSecurityTokenHandler for the names the SDK's outbound map shortens. */
@@ -35,6 +35,30 @@ export function openConnectionClaims(token: Readonly<Record<string, unknown>>): 
       const value = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === null || v === undefined ? undefined : JSON.stringify(v);
       if (value !== undefined) out.push({ type, value });
     }
+  }
+  return out;
+}
+
+const NOT_FORWARDED = new Set(['authorization', 'cookie', 'connection', 'upgrade', 'content-length', 'transfer-encoding', 'sec-websocket-key', 'sec-websocket-extensions', 'sec-websocket-version']);
+const MAX_HEADERS = 64;
+const MAX_HEADER_CHARS = 4096;
+
+/**
+ * The client's request headers as OpenConnection carries them (name → values): the SDK builds the
+ * app's HttpContext from them (User-Agent, Host…; X-Forwarded-For becomes RemoteIpAddress, so the
+ * client's address is appended as a proxy would). Credentials are not passed on.
+ */
+export function openConnectionHeaders(headers: import('node:http').IncomingHttpHeaders | undefined, remoteAddress: string | undefined): Headers {
+  const out: Headers = new Map();
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (out.size >= MAX_HEADERS) break;
+    if (value === undefined || NOT_FORWARDED.has(name)) continue;
+    const values = (Array.isArray(value) ? value : [value]).filter((v) => v.length <= MAX_HEADER_CHARS);
+    if (values.length > 0) out.set(name, values);
+  }
+  if (remoteAddress) {
+    const prior = out.get('x-forwarded-for');
+    out.set('x-forwarded-for', prior && prior[0] ? [`${prior[0]}, ${remoteAddress}`] : [remoteAddress]);
   }
   return out;
 }

@@ -10,5 +10,5 @@ export { authenticateServer, serverAudienceMatches, SERVER_CONNECTION_ACTION } f
 export type { ServerAuthOptions, ServerAuthResult } from './authenticate.ts';
 export { ServerConnection, PING_INTERVAL_MS } from './server-connection.ts';
 export { RelaySession } from './relay-session.ts';
-export { openConnectionClaims } from './claims.ts';
+export { openConnectionClaims, openConnectionHeaders } from './claims.ts';
 export { ClientResults } from './client-results.ts';
