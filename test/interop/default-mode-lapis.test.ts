@@ -146,3 +146,12 @@ test('client results: the app asks one client (IHubContext.Clients.Client(id).In
     assert.equal(await c.invoke('Echo', 'after'), 'after');
   }
 });
+
+// Last: stops the app. (A server connection that drops abruptly is covered by the raw test in test/dataplane/signalr.)
+test('when the app server stops (graceful shutdown, finack), its clients are closed', { skip, timeout: 60_000 }, async () => {
+  const c = await connect();
+  const closed = new Promise<void>((r) => c.onclose(() => r()));
+  await app!.stop();
+  await closed;
+  assert.equal(c.state, 'Disconnected');
+});
