@@ -18,6 +18,8 @@ export const PING_INTERVAL_MS = 5_000;
 export const SERVER_HANDSHAKE_TIMEOUT_MS = 15_000;
 /** An app server that has sent nothing for this long (the SDK answers our pings) is gone. */
 export const SERVER_IDLE_TIMEOUT_MS = 60_000;
+/** Bytes queued for an app server that does not read; past it the connection is dropped (its clients are closed). */
+export const MAX_SERVER_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 export interface ServerConnectionInfo {
   /** The `cid` query value. */
@@ -82,6 +84,11 @@ export class ServerConnection {
 
   sendBytes(bytes: Uint8Array): void {
     if (this.#closed || !this.#handshaken) return;
+    if (this.#ws.bufferedAmount > MAX_SERVER_BUFFERED_BYTES) {
+      this.#finish('The app server did not read its messages fast enough.');
+      this.#ws.terminate();
+      return;
+    }
     this.#ws.send(bytes, { binary: true });
   }
 
