@@ -56,8 +56,10 @@ export class AppServers implements RelayHost, ServerConnectionHost {
     return this.#all.size;
   }
 
-  client(connectionId: string): RelayedClient | undefined {
-    return this.#clients.get(connectionId);
+  /** A relayed client of `hub` (an app server only reaches clients of the hub it connected for). */
+  client(connectionId: string, hub: string): RelayedClient | undefined {
+    const c = this.#clients.get(connectionId);
+    return c && c.relay.info.hub === hub ? c : undefined;
   }
 
   /** The relay for a new client connection of this resource (the client endpoint's session factory). */
@@ -117,8 +119,8 @@ export class AppServers implements RelayHost, ServerConnectionHost {
   }
 
   /** The app closed a client (CloseConnection or CloseConnectionWithAck answered by the core). */
-  closeByApp(connectionId: string, error: string | undefined): boolean {
-    const c = this.#clients.get(connectionId);
+  closeByApp(connectionId: string, hub: string, error: string | undefined): boolean {
+    const c = this.client(connectionId, hub);
     if (!c) return false;
     c.closedByApp = true;
     c.relay.closeByApp(error);

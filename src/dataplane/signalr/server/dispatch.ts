@@ -34,16 +34,16 @@ export async function handleAppMessage(servers: AppServers, sc: ServerConnection
       }
       return;
     case 'ConnectionData': {
-      const c = servers.client(m.connectionId);
+      const c = servers.client(m.connectionId, hub);
       c?.relay.fromApp(m.payload);
       return;
     }
     case 'CloseConnection':
-      servers.closeByApp(m.connectionId, m.errorMessage || undefined);
+      servers.closeByApp(m.connectionId, hub, m.errorMessage || undefined);
       return;
     case 'MultiConnectionData':
       for (const id of m.connectionIds) {
-        const c = servers.client(id);
+        const c = servers.client(id, hub);
         const bytes = c?.relay.protocol === undefined ? undefined : payloadFor(m.payloads, c.relay.protocol);
         if (c && bytes) c.relay.fromApp(bytes);
       }
@@ -104,7 +104,7 @@ export async function handleAppMessage(servers: AppServers, sc: ServerConnection
       return ack(m.ackId, true);
     case 'ClientInvocation': {
       // The SDK sends it to every endpoint, on any server connection: only the client's resource answers.
-      const c = servers.client(m.connectionId);
+      const c = servers.client(m.connectionId, hub);
       const bytes = c?.relay.protocol === undefined ? undefined : payloadFor(m.payloads, c.relay.protocol);
       if (!c || !bytes) return;
       servers.results.add(m.connectionId, m.invocationId, sc, m.callerServerId);
