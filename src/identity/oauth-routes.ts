@@ -6,6 +6,7 @@ import type { KeyRing } from './signing-keys.ts';
 import type { Tenant } from './model.ts';
 import type { EndpointVersion, TokenService } from './token-service.ts';
 import { issuerV1, issuerV2 } from './tokens.ts';
+import { userRealmRoutes } from './user-realm.ts';
 
 /** Entra tenant segments are GUIDs, domain names or the well-known names; nothing else. */
 const TENANT_SEGMENT = /^[0-9A-Za-z][0-9A-Za-z.-]{0,255}$/;
@@ -60,6 +61,7 @@ export async function oauthRoutes(app: FastifyInstance, deps: OAuthRoutesDeps): 
     });
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(body);
   };
+  userRealmRoutes(app, directory);
   app.post('/:tenant/oauth2/token', token('v1'));
   app.post('/:tenant/oauth2/v2.0/token', token('v2'));
   const onlyPost = async (req: FastifyRequest) => {

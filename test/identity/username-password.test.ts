@@ -108,3 +108,20 @@ test('the password grant through a confidential app without its secret is refuse
   const res = await postForm(url, { grant_type: 'password', client_id: CONFIDENTIAL_APP.appId, username: USER.userPrincipalName, password: USER.password, scope: WEBPUBSUB_SCOPE });
   assertEntraError(res, { status: 401, error: 'invalid_client', code: 7000218 });
 });
+
+test('user realm discovery (what MSAL.NET asks before a password sign-in): Managed for the tenant\'s domains, Unknown otherwise, by domain only', async () => {
+  const realm = async (path: string) => {
+    const res = await fetch(`${host(lapis.ready)}${path}?api-version=1.0`);
+    assert.equal(res.status, 200);
+    return (await res.json()) as { account_type: string; domain_name?: string; ver: string };
+  };
+  const known = await realm(`/common/userrealm/${encodeURIComponent(USER.userPrincipalName)}`);
+  assert.equal(known.account_type, 'Managed');
+  assert.equal(known.domain_name, DOMAIN);
+  assert.equal(known.ver, '1.0');
+  // Another name in the same domain gets the same answer: the endpoint does not reveal who exists.
+  assert.deepEqual(await realm(`/common/userrealm/${encodeURIComponent(`nobody@${DOMAIN}`)}`), known);
+  assert.equal((await realm(`/${TENANT}/userrealm/${encodeURIComponent(USER.userPrincipalName)}`)).account_type, 'Managed');
+  assert.equal((await realm('/common/userrealm/someone%40fabrikam.example')).account_type, 'Unknown');
+  assert.equal((await realm('/common/userrealm/not-an-email')).account_type, 'Unknown');
+});

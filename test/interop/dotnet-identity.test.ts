@@ -92,14 +92,11 @@ const CASES: [string, string, () => Record<string, string>, () => Record<string,
 ];
 
 /**
- * Seen on 2026-12-06: MSAL.NET 4.90 (under Azure.Identity 1.21.0) starts username/password with user
- * realm discovery, GET {authority}/common/userrealm/<upn>?api-version=1.0, and gives up on Lapis's 404
- * (request_timeout); answered 200 {"account_type":"Managed",…} it goes on to the token endpoint.
- * Kept visible as a todo until the identity service answers that request.
+ * MSAL.NET 4.90 (under Azure.Identity 1.21.0) starts username/password with user realm discovery,
+ * GET {authority}/common/userrealm/<upn>?api-version=1.0, and goes on to the token endpoint only on
+ * `account_type: Managed` (src/identity/user-realm.ts). No case is expected to fail today.
  */
-const TODO: Record<string, string> = {
-  'EnvironmentCredential (username/password)': 'MSAL.NET user realm discovery fails against Lapis (docs/dev/signalr-default-mode-findings.md)',
-};
+const TODO: Record<string, string> = {};
 
 for (const [name, kind, env, expected] of CASES) {
   test(`.NET ${name} gets a token for ${SCOPE} that jose verifies against Lapis's keys`, { skip, todo: TODO[name], timeout: 120_000 }, async () => {
