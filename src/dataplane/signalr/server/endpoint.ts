@@ -16,12 +16,15 @@ import { authenticateServer, type ServerAuthOptions } from './authenticate.ts';
 import { ServerConnection } from './server-connection.ts';
 
 const SERVER_ID = /^[\x21-\x7e]{1,256}$/;
+/** Server connections per resource (the SDK opens 5 per hub per app server by default). */
+export const DEFAULT_MAX_SERVER_CONNECTIONS = 5000;
 
 export interface AppServerEndpointOptions {
   auth: ServerAuthOptions;
   servers: AppServers;
   log: Logger;
   maxMessageBytes?: number | undefined;
+  maxServerConnections?: number | undefined;
 }
 
 export class AppServerEndpoint {
@@ -49,6 +52,9 @@ export class AppServerEndpoint {
     const id = url.searchParams.get('cid') ?? '';
     authenticateServer(this.#o.auth, req, hub.hub).then((auth) => {
       if (!auth.ok) return refuse(socket, auth.status, auth.message);
+      if (this.#o.servers.serverConnectionCount >= (this.#o.maxServerConnections ?? DEFAULT_MAX_SERVER_CONNECTIONS)) {
+        return refuse(socket, 429, 'This resource has reached its limit of app server connections.');
+      }
       acceptWebSocket(this.#wss, req, socket, head, this.#o.log, (ws) => {
         const connection = new ServerConnection(ws, { id, hub: hub.hub, serverId, principal: auth.principal, entra: auth.entra }, this.#o.servers, this.#o.maxMessageBytes);
         this.#o.servers.track(connection);
@@ -64,10 +70,16 @@ export class AppServerEndpoint {
   }
 }
 
+const STATUS: Record<number, [string, string]> = {
+  400: ['Bad Request', 'BadRequest'],
+  401: ['Unauthorized', 'Unauthorized'],
+  403: ['Forbidden', 'Forbidden'],
+  429: ['Too Many Requests', 'TooManyRequests'],
+};
+
 function refuse(socket: Duplex, status: number, message: string): void {
   if (socket.destroyed) return;
-  const reason = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : 'Internal Server Error';
-  const code = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 400 ? 'BadRequest' : 'InternalServerError';
+  const [reason, code] = STATUS[status] ?? ['Internal Server Error', 'InternalServerError'];
   const body = JSON.stringify({ code, message });
   socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\nx-ms-error-code: ${code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
