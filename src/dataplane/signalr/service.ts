@@ -20,6 +20,7 @@ import { serviceModeOf } from '../../config/signalr.ts';
 import type { SignalRRecord } from '../../control/index.ts';
 import type { IdentityService } from '../../identity/index.ts';
 import { MessagingCore } from '../../messaging/index.ts';
+import { compileODataFilter } from '../webpubsub/odata-filter.ts';
 import { InMemoryTemporaryKeyStore, type SignalRKeySource } from './auth/index.ts';
 import { clientTokenAuthenticator, mountClientEndpoint, SignalRClientEndpoint, type ClientConnectionInfo } from './client/index.ts';
 import { mountSignalRRest } from './rest/index.ts';
@@ -70,7 +71,8 @@ export class SignalRService {
   constructor(ctx: SignalRResourceContext) {
     this.#ctx = ctx;
     const record = ctx.record;
-    this.core = new MessagingCore({ channel: record().id, backplane: new InProcessBackplane(), maxConnections: record().limits.maxConnections });
+    // Filters (the OData subset of Web PubSub) let default mode address several groups at once and exclude users.
+    this.core = new MessagingCore({ channel: record().id, backplane: new InProcessBackplane(), maxConnections: record().limits.maxConnections, compileFilter: compileODataFilter });
     this.#keys = {
       getAccessKeys: () => record().accessKeys,
       isLocalAuthDisabled: () => record().properties.disableLocalAuth,

@@ -170,3 +170,39 @@ test('clients: refused without an app server; relayed to the app server (claims,
   const err = await closed;
   assert.match(String(err?.message), /app server connection/);
 });
+
+test('app fan-out: MultiGroupBroadcast reaches a member of several groups once; GroupBroadcast skips excluded users', { timeout: 20_000 }, async () => {
+  const app = await handshaken('fan', await keyToken('fan'));
+  const ids = new Map<string, string>();
+  const join = async (user: string) => {
+    const c = new HubConnectionBuilder().withUrl(`${endpoint}/client/?hub=fan`, { transport: HttpTransportType.WebSockets, accessTokenFactory: () => clientToken('fan', { 'asrs.s.uid': user }) }).configureLogging(LogLevel.None).build();
+    const started = c.start();
+    const open = (await app.next('OpenConnection')) as Extract<ServiceMessage, { kind: 'OpenConnection' }>;
+    await app.next('ConnectionData');
+    app.send({ kind: 'ConnectionData', connectionId: open.connectionId, payload: Buffer.from('{}\u001e'), ext: { dataMessageType: 1 } });
+    await started;
+    ids.set(user, open.connectionId);
+    return c;
+  };
+  const alice = await join('alice');
+  const bob = await join('bob');
+  let ackId = 100;
+  for (const [user, groups] of [['alice', ['g1', 'g2']], ['bob', ['g1']]] as const) {
+    for (const g of groups) {
+      app.send({ kind: 'JoinGroupWithAck', connectionId: ids.get(user)!, groupName: g, ackId: ++ackId, ext: {} });
+      assert.equal(((await app.next('Ack')) as { status: number }).status, 1);
+    }
+  }
+  const got = { alice: [] as unknown[], bob: [] as unknown[] };
+  alice.on('m', (x: unknown) => got.alice.push(x));
+  bob.on('m', (x: unknown) => got.bob.push(x));
+  const frame = (x: string) => new Map([['json', Buffer.from(`{"type":1,"target":"m","arguments":["${x}"]}\u001e`)]]);
+  app.send({ kind: 'MultiGroupBroadcast', groupNames: ['g1', 'g2'], payloads: frame('both'), ext: {} });
+  app.send({ kind: 'GroupBroadcast', groupName: 'g1', excludedConnectionIds: [], payloads: frame('not alice'), ext: {}, excludedUserIds: ['alice'], callerUserId: null });
+  app.send({ kind: 'Broadcast', excludedConnectionIds: [], payloads: frame('end'), ext: {} });
+  const deadline = Date.now() + 5000;
+  while ((got.alice.at(-1) !== 'end' || got.bob.at(-1) !== 'end') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(got, { alice: ['both', 'end'], bob: ['both', 'not alice', 'end'] });
+  await Promise.all([alice.stop(), bob.stop()]);
+  app.ws.close();
+});

@@ -17,10 +17,10 @@ const ACCESS_KEY_ACTION = 'Microsoft.SignalRService/SignalR/auth/accessKey/actio
 export async function handleAppMessage(servers: AppServers, sc: ServerConnection, m: ServiceMessage): Promise<void> {
   const core = servers.o.core;
   const hub = sc.info.hub;
-  const send = (target: Target, payloads: Payloads, excluded?: readonly string[]) => {
+  const send = (target: Target, payloads: Payloads, excluded?: readonly string[], filter?: string) => {
     const message = preEncoded(payloads);
     if (!message) return;
-    core.publish({ type: 'send', hub, target, content: message.toContent(), excluded: excluded && excluded.length > 0 ? [...excluded] : undefined });
+    core.publish({ type: 'send', hub, target, content: message.toContent(), excluded: excluded && excluded.length > 0 ? [...excluded] : undefined, filter });
   };
   const ack = (ackId: number, ok: boolean) => sc.send(ackMessage(ackId, ok ? ACK_STATUS.Ok : ACK_STATUS.NotFound));
   const matched = async (command: Parameters<typeof core.request>[0]) => (await core.request(command)).matched > 0;
@@ -56,10 +56,15 @@ export async function handleAppMessage(servers: AppServers, sc: ServerConnection
     case 'Broadcast':
       return send({ scope: 'hub' }, m.payloads, m.excludedConnectionIds);
     case 'GroupBroadcast':
-      return send({ scope: 'group', group: m.groupName }, m.payloads, m.excludedConnectionIds);
-    case 'MultiGroupBroadcast':
-      for (const group of new Set(m.groupNames)) send({ scope: 'group', group }, m.payloads);
+      return send({ scope: 'group', group: m.groupName }, m.payloads, m.excludedConnectionIds, excludingUsers(m.excludedUserIds));
+    case 'MultiGroupBroadcast': {
+      // Once per client in any of the groups; past the filter's size, once per group (duplicates possible).
+      const groups = [...new Set(m.groupNames)];
+      const filter = inAnyGroup(groups);
+      if (filter !== undefined) return send({ scope: 'hub' }, m.payloads, undefined, filter);
+      for (const group of groups) send({ scope: 'group', group }, m.payloads);
       return;
+    }
     case 'JoinGroup':
     case 'JoinGroupWithAck': {
       const ok = await matched({ type: 'addToGroups', hub, target: { scope: 'connection', connectionId: m.connectionId }, groups: [m.groupName] });
@@ -128,6 +133,24 @@ async function accessKey(servers: AppServers, sc: ServerConnection): Promise<voi
   }
   const key = await servers.o.temporaryKeys.issue(sc.info.principal);
   sc.send({ kind: 'AccessKeyResponse', kid: key.keyId, accessKey: key.accessKey, errorType: null, errorMessage: null, ext: {} });
+}
+
+/** Filters are bounded (4096 characters, 400 nodes): larger sets fall back as documented. */
+const MAX_FILTER_TERMS = 50;
+const MAX_FILTER_CHARS = 3000;
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+function inAnyGroup(groups: readonly string[]): string | undefined {
+  if (groups.length === 0 || groups.length > MAX_FILTER_TERMS) return undefined;
+  const f = groups.map((g) => `${literal(g)} in groups`).join(' or ');
+  return f.length <= MAX_FILTER_CHARS ? f : undefined;
+}
+
+function excludingUsers(userIds: readonly string[]): string | undefined {
+  const ids = [...new Set(userIds)];
+  if (ids.length === 0 || ids.length > MAX_FILTER_TERMS) return undefined;
+  const f = ids.map((u) => `userId ne ${literal(u)}`).join(' and ');
+  return f.length <= MAX_FILTER_CHARS ? f : undefined;
 }
 
 function preEncoded(payloads: Payloads): SignalRMessage | undefined {
