@@ -57,12 +57,21 @@ export class WriteQueue {
     this.#bytes = 0;
   }
 
-  /** Writes everything queued (nothing when `writable` is false: the pieces are dropped). */
-  writeTo(stream: { cork(): void; uncork(): void; write(b: Buffer): boolean }, writable: boolean): void {
+  /**
+   * Writes everything queued (nothing when `writable` is false: the pieces are dropped). A raw
+   * socket takes the pieces corked (one writev); `coalesce` joins them into one buffer first, for
+   * streams where corking does not batch (a chunked HTTP response writes each piece on its own).
+   */
+  writeTo(stream: { cork(): void; uncork(): void; write(b: Buffer): boolean }, writable: boolean, coalesce = false): void {
     const pieces = this.#pieces;
+    const bytes = this.#bytes;
     if (pieces.length === 0) return;
     this.clear();
     if (!writable) return;
+    if (coalesce) {
+      stream.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, bytes));
+      return;
+    }
     stream.cork();
     for (const b of pieces) stream.write(b);
     stream.uncork();

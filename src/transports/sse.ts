@@ -65,7 +65,9 @@ export class SseTransport implements Transport, Flushable {
   flush(): void {
     cancelFlush(this);
     const res = this.#res;
-    this.#queue.writeTo(res, !res.destroyed && !res.writableEnded);
+    // One write per flush: Node's chunked response uncorks before writing what it buffered, so
+    // corked pieces would each become a socket write of their own.
+    this.#queue.writeTo(res, !res.destroyed && !res.writableEnded, true);
   }
 
   close(): void {
