@@ -199,10 +199,40 @@ test('app fan-out: MultiGroupBroadcast reaches a member of several groups once; 
   const frame = (x: string) => new Map([['json', Buffer.from(`{"type":1,"target":"m","arguments":["${x}"]}\u001e`)]]);
   app.send({ kind: 'MultiGroupBroadcast', groupNames: ['g1', 'g2'], payloads: frame('both'), ext: {} });
   app.send({ kind: 'GroupBroadcast', groupName: 'g1', excludedConnectionIds: [], payloads: frame('not alice'), ext: {}, excludedUserIds: ['alice'], callerUserId: null });
+  app.send({ kind: 'MultiUserData', userIds: ['alice', 'bob', 'alice'], payloads: frame('users'), ext: {} });
   app.send({ kind: 'Broadcast', excludedConnectionIds: [], payloads: frame('end'), ext: {} });
   const deadline = Date.now() + 5000;
   while ((got.alice.at(-1) !== 'end' || got.bob.at(-1) !== 'end') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.deepEqual(got, { alice: ['both', 'end'], bob: ['both', 'not alice', 'end'] });
+  assert.deepEqual(got, { alice: ['both', 'users', 'end'], bob: ['both', 'not alice', 'users', 'end'] });
   await Promise.all([alice.stop(), bob.stop()]);
   app.ws.close();
+});
+
+test('routing: clients are spread across app servers; a sticky token (asrs.s.sn + asrs.s.ssticky) goes to its server', { timeout: 20_000 }, async () => {
+  const a = await handshaken('spread', await keyToken('spread'), 'server_A');
+  const b = await handshaken('spread', await keyToken('spread'), 'server_B');
+  const opened = { A: 0, B: 0 };
+  const answer = (app: RawApp, key: 'A' | 'B') => app.ws.on('message', () => {
+    for (let i = app.messages.findIndex((m) => m.kind === 'OpenConnection'); i >= 0; i = app.messages.findIndex((m) => m.kind === 'OpenConnection')) {
+      const open = app.messages.splice(i, 1)[0] as Extract<ServiceMessage, { kind: 'OpenConnection' }>;
+      opened[key]++;
+      app.send({ kind: 'ConnectionData', connectionId: open.connectionId, payload: Buffer.from('{}\u001e'), ext: {} });
+    }
+  });
+  answer(a, 'A');
+  answer(b, 'B');
+  const start = async (claims: Record<string, unknown>) => {
+    const c = new HubConnectionBuilder().withUrl(`${endpoint}/client/?hub=spread`, { transport: HttpTransportType.WebSockets, accessTokenFactory: () => clientToken('spread', claims) }).configureLogging(LogLevel.None).build();
+    await c.start();
+    return c;
+  };
+  const spread = [];
+  for (let i = 0; i < 4; i++) spread.push(await start({}));
+  assert.deepEqual(opened, { A: 2, B: 2 });
+  const sticky = [];
+  for (let i = 0; i < 3; i++) sticky.push(await start({ 'asrs.s.sn': 'server_B', 'asrs.s.ssticky': '1' }));
+  assert.deepEqual(opened, { A: 2, B: 5 });
+  await Promise.all([...spread, ...sticky].map((c) => c.stop()));
+  a.ws.close();
+  b.ws.close();
 });

@@ -78,7 +78,7 @@ export class AppServers implements RelayHost, ServerConnectionHost {
   open(relay: RelaySession, protocol: HubProtocolName, handshake: Buffer): string | undefined {
     if (this.#closed) return 'The service is shutting down.';
     const info = relay.info;
-    const server = this.#pick(info.hub);
+    const server = this.#pick(info.hub, stickyServer(info));
     if (!server) return NO_SERVER_TEXT;
     const connection = new Connection(info.connectionId, info.hub, info.identity.userId, new RelaySink(relay, (r) => this.#closeFromCore(relay, r)));
     try {
@@ -167,13 +167,14 @@ export class AppServers implements RelayHost, ServerConnectionHost {
     for (const s of [...this.#all]) s.close('The service is shutting down.');
   }
 
-  #pick(hub: string): ServerConnection | undefined {
+  #pick(hub: string, sticky: string | undefined): ServerConnection | undefined {
     const list = (this.#byHub.get(hub) ?? []).filter((c) => c.carriesClients);
     if (list.length === 0) return undefined;
     const servers = [...new Set(list.map((c) => c.info.serverId))];
     const turn = this.#turn.get(hub) ?? 0;
     this.#turn.set(hub, (turn + 1) % 1_000_000);
-    const serverId = servers[turn % servers.length];
+    // Sticky mode: the app server that negotiated the client, while it is connected.
+    const serverId = sticky !== undefined && servers.includes(sticky) ? sticky : servers[turn % servers.length];
     let best: ServerConnection | undefined;
     for (const c of list) if (c.info.serverId === serverId && (!best || c.clients.size < best.clients.size)) best = c;
     return best;
@@ -183,6 +184,14 @@ export class AppServers implements RelayHost, ServerConnectionHost {
   #closeFromCore(relay: RelaySession, request: CloseRequest): void {
     relay.close(request.reason || undefined, request.kind === 'shutdown');
   }
+}
+
+/** `asrs.s.sn` when the token asks for sticky routing (`asrs.s.ssticky`, ServerStickyMode Preferred/Required). */
+function stickyServer(info: ClientConnectionInfo): string | undefined {
+  const c = info.identity.claims;
+  const sn = c['asrs.s.sn'];
+  const mode = c['asrs.s.ssticky'];
+  return typeof sn === 'string' && mode !== undefined && mode !== '0' && mode !== 0 ? sn : undefined;
 }
 
 class RelaySink implements ConnectionSink {

@@ -50,9 +50,13 @@ export async function handleAppMessage(servers: AppServers, sc: ServerConnection
       return;
     case 'UserData':
       return send({ scope: 'user', userId: m.userId }, m.payloads);
-    case 'MultiUserData':
-      for (const userId of new Set(m.userIds)) send({ scope: 'user', userId }, m.payloads);
+    case 'MultiUserData': {
+      const users = [...new Set(m.userIds)];
+      const filter = anyUser(users);
+      if (filter !== undefined) return send({ scope: 'hub' }, m.payloads, undefined, filter);
+      for (const userId of users) send({ scope: 'user', userId }, m.payloads);
       return;
+    }
     case 'Broadcast':
       return send({ scope: 'hub' }, m.payloads, m.excludedConnectionIds);
     case 'GroupBroadcast':
@@ -143,6 +147,12 @@ const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 function inAnyGroup(groups: readonly string[]): string | undefined {
   if (groups.length === 0 || groups.length > MAX_FILTER_TERMS) return undefined;
   const f = groups.map((g) => `${literal(g)} in groups`).join(' or ');
+  return f.length <= MAX_FILTER_CHARS ? f : undefined;
+}
+
+function anyUser(userIds: readonly string[]): string | undefined {
+  if (userIds.length === 0 || userIds.length > MAX_FILTER_TERMS) return undefined;
+  const f = userIds.map((u) => `userId eq ${literal(u)}`).join(' or ');
   return f.length <= MAX_FILTER_CHARS ? f : undefined;
 }
 
