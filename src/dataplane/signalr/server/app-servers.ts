@@ -20,6 +20,9 @@ import type { ServerConnection, ServerConnectionHost } from './server-connection
 
 /** What Azure answers a client of a Default-mode resource while no app server is connected. */
 export const NO_SERVER_TEXT = 'Azure SignalR Service is not connected yet, please try again later.';
+/** A relayed client that sent nothing (clients ping every 15 s) for this long is gone, as ASP.NET Core's ClientTimeoutInterval. */
+export const RELAY_CLIENT_TIMEOUT_MS = 30_000;
+const SWEEP_INTERVAL_MS = 5_000;
 /** What clients of an app server connection that went away are closed with. */
 export const SERVER_GONE_TEXT = 'The app server connection that served this client was closed.';
 
@@ -46,10 +49,13 @@ export class AppServers implements RelayHost, ServerConnectionHost {
   readonly #all = new Set<ServerConnection>();
   readonly #clients = new Map<string, RelayedClient>();
   readonly #turn = new Map<string, number>();
+  readonly #sweeper: NodeJS.Timeout;
   #closed = false;
 
   constructor(options: AppServersOptions) {
     this.o = options;
+    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+    this.#sweeper.unref();
   }
 
   get serverConnectionCount(): number {
@@ -163,8 +169,19 @@ export class AppServers implements RelayHost, ServerConnectionHost {
   /** Shutdown: every client gets a Close that lets it reconnect, every server connection a ServiceError and a close. */
   close(): void {
     this.#closed = true;
+    clearInterval(this.#sweeper);
     for (const c of [...this.#clients.values()]) c.relay.close('The service is shutting down.', true);
     for (const s of [...this.#all]) s.close('The service is shutting down.');
+  }
+
+  /** Long polling times idle clients out itself; the other transports are checked here (a silent peer may never close). */
+  #sweep(): void {
+    const now = Date.now();
+    for (const c of [...this.#clients.values()]) {
+      if (c.relay.info.transport !== 'LongPolling' && now - c.relay.lastReceived >= RELAY_CLIENT_TIMEOUT_MS) {
+        c.relay.close('The client sent nothing within the client timeout.');
+      }
+    }
   }
 
   #pick(hub: string, sticky: string | undefined): ServerConnection | undefined {

@@ -34,6 +34,7 @@ export class RelaySession implements DispatchedConnection {
   #answered = false;
   #opened = false;
   #ended = false;
+  #lastReceived = Date.now();
 
   constructor(info: ClientConnectionInfo, host: RelayHost, handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS) {
     this.info = info;
@@ -53,6 +54,11 @@ export class RelaySession implements DispatchedConnection {
 
   get protocol(): HubProtocolName | undefined {
     return this.#protocol;
+  }
+
+  /** When the client last sent anything (its pings count): the relay's client timeout is measured from it. */
+  get lastReceived(): number {
+    return this.#lastReceived;
   }
 
   attach(transport: Transport): void {
@@ -92,6 +98,7 @@ export class RelaySession implements DispatchedConnection {
 
   data(bytes: Buffer, _binary: boolean): void {
     if (this.#ended) return;
+    this.#lastReceived = Date.now();
     if (this.#opened) return this.#host.data(this, bytes);
     const r = this.#handshake.push(bytes);
     if (r.status === 'incomplete') return;
