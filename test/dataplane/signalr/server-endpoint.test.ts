@@ -12,6 +12,7 @@ import { ClientSecretCredential } from '@azure/identity';
 import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import { encodeServiceMessage, ServiceMessageReader, type ServiceMessage } from '../../../src/protocols/signalr-service/index.ts';
 import { startTestLapis, type TestLapis } from '../../helpers/lapis.ts';
+import { Arm } from '../../control/support.ts';
 
 const T = '5e1a7c2b-0000-4000-8000-00000000cc21';
 const S = '5e1a7c2b-0000-4000-8000-00000000dd21';
@@ -236,3 +237,22 @@ test('routing: clients are spread across app servers; a sticky token (asrs.s.sn 
   a.ws.close();
   b.ws.close();
 });
+
+test('removing the app\'s SignalR App Server role (ARM) makes the next server connection refused with 403', async () => {
+  const arm = new Arm(lapis);
+  const first = await handshaken('rbac', bearer.get(APP_SERVER.displayName)!);
+  const list = await arm.admin('GET', `${RG}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`);
+  assert.equal(list.status, 200);
+  const mine = (list.body as { value: Array<{ id: string; properties: { principalId: string } }> }).value;
+  const principalId = (await fetchPrincipal(bearer.get(APP_SERVER.displayName)!));
+  const assignment = mine.find((a) => a.properties.principalId === principalId);
+  assert.ok(assignment, 'the App Server assignment is listed');
+  assert.equal((await arm.admin('DELETE', `${assignment.id}?api-version=2022-04-01`)).status, 200);
+  assert.equal(await openRaw('rbac', bearer.get(APP_SERVER.displayName)), 403);
+  first.ws.close();
+});
+
+/** The token's object id (`oid`): the principal role assignments name. */
+async function fetchPrincipal(token: string): Promise<string> {
+  return (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { oid: string }).oid;
+}
