@@ -132,6 +132,9 @@ test('a first message other than the handshake, or garbage, closes that connecti
   const bad = await handshaken('chat', await keyToken('chat'));
   bad.ws.send(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
   await bad.closed;
+  // Unknown message types are skipped, as the SDK skips them; data for unknown clients is ignored.
+  good.ws.send(Buffer.from([0x03, 0x92, 0x63, 0x01]));
+  good.send({ kind: 'ConnectionData', connectionId: 'nobody', payload: Buffer.from('{}\u001e'), ext: {} });
   good.send({ kind: 'CheckGroupExistenceWithAck', groupName: 'g', ackId: 9, ext: {} });
   assert.equal(((await good.next('Ack')) as { ackId: number }).ackId, 9);
   good.ws.close();
