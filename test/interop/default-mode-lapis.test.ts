@@ -52,7 +52,11 @@ after(async () => {
 async function connect(transport = HttpTransportType.WebSockets, protocol: 'json' | 'messagepack' = 'json', query = ''): Promise<HubConnection> {
   const b = new HubConnectionBuilder().withUrl(`${app!.url}/chat${query}`, { transport }).configureLogging(LogLevel.None);
   const c = (protocol === 'messagepack' ? b.withHubProtocol(new MessagePackHubProtocol()) : b).build();
-  await c.start();
+  try {
+    await c.start();
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\napp output:\n${app!.output.slice(-40).join('\n')}`);
+  }
   clients.push(c);
   return c;
 }
