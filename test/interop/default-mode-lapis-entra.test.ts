@@ -10,6 +10,7 @@ import { HttpTransportType, HubConnectionBuilder, LogLevel, type HubConnection }
 import { buildDotnetApp, startDotnetApp, type DotnetApp } from './dotnet-app.ts';
 import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
 import { createClientCert, removeCertFiles } from '../helpers/certs.ts';
+import { Arm } from '../control/support.ts';
 
 const T = '7d1e2f30-0000-4000-8000-0000000000d1';
 const S = '7d1e2f30-0000-4000-8000-0000000000d2';
@@ -100,4 +101,32 @@ test('two endpoints, two Entra credentials: clients on both reach the hub, and a
   const inGroup = new Promise<unknown[]>((r) => b.on('group', (...x: unknown[]) => r(x)));
   await a.invoke('SendToGroup', 'g', 'to g');
   assert.equal((await inGroup)[2], 'to g');
+});
+
+test('one endpoint going away (its resource deleted through ARM) leaves the other serving', { skip, timeout: 90_000 }, async () => {
+  const arm = new Arm(lapis);
+  const seen = app!.output.length;
+  const del = await arm.admin('DELETE', `${RES('seed-two')}?api-version=2024-03-01`);
+  assert.ok(del.status === 200 || del.status === 202 || del.status === 204, `delete answered ${del.status}`);
+  // The SDK logs its server connections to that endpoint as dropped, then fails to reconnect; negotiates go to the other one.
+  const deadline = Date.now() + 30_000;
+  const two = new URL(endpoints.two).host;
+  while (!app!.output.slice(seen).some((l) => l.includes(two) && /was dropped|Failed to connect/.test(l))) {
+    assert.ok(Date.now() < deadline, `no sign of the lost endpoint:\n${app!.output.slice(seen).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const one = new URL(endpoints.one).origin;
+  let served = 0;
+  for (let attempt = 0; attempt < 40 && served < 5; attempt++) {
+    const res = await fetch(`${app!.url}/chat/negotiate?negotiateVersion=1`, { method: 'POST' });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { url: string; accessToken: string };
+    if (new URL(body.url).origin !== one) { await new Promise((r) => setTimeout(r, 500)); continue; }
+    const c = new HubConnectionBuilder().withUrl(body.url, { transport: HttpTransportType.WebSockets, accessTokenFactory: () => body.accessToken }).configureLogging(LogLevel.None).build();
+    await c.start();
+    clients.push(c);
+    assert.equal(await c.invoke('Echo', `still ${served}`), `still ${served}`);
+    served++;
+  }
+  assert.equal(served, 5, 'negotiates keep reaching the remaining endpoint');
 });
