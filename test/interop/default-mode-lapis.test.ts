@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { HttpTransportType, HubConnectionBuilder, LogLevel, type HubConnection } from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { buildDotnetApp, startDotnetApp, type DotnetApp } from './dotnet-app.ts';
+import { waitUntilServing } from './app-ready.ts';
 import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
 
 const T = '7d1e2f30-0000-4000-8000-0000000000c1';
@@ -32,15 +33,8 @@ before(async () => {
     dllPath: build.dllPath, caCertPath: lapis.ready.caCertPath,
     env: { LAPIS_APP_MODE: 'connection-string', LAPIS_CONNECTION_STRING: cs, LAPIS_SERVER_CONNECTION_COUNT: '2' },
   });
-  // The app's negotiate answers 500 until a server connection is up.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const res = await fetch(`${app.url}/chat/negotiate?negotiateVersion=1`, { method: 'POST' });
-    await res.text();
-    if (res.ok) break;
-    if (Date.now() > deadline) throw new Error(`the app never came online:\n${app.output.slice(-30).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  // Negotiate answers 500 until a server connection is up; a probe client proves the whole path.
+  await waitUntilServing(app);
 }, { timeout: 120_000 });
 
 after(async () => {

@@ -5,6 +5,7 @@
 // dotnet-client-scenario.ts, the same as against the self-hosted baseline).
 import { after, before, test } from 'node:test';
 import { buildDotnetApp, buildDotnetClient, startDotnetApp } from './dotnet-app.ts';
+import { waitUntilServing } from './app-ready.ts';
 import type { DotnetApp } from './dotnet-app.ts';
 import { COMBINATIONS, askClient, exerciseHub, startPair } from './dotnet-client-scenario.ts';
 import type { Pair } from './dotnet-client-scenario.ts';
@@ -31,15 +32,8 @@ before(async () => {
     dllPath: appBuild.dllPath, caCertPath: lapis.ready.caCertPath,
     env: { LAPIS_APP_MODE: 'connection-string', LAPIS_CONNECTION_STRING: lapis.ready.resources.find((r) => r.name === 'dnclient')!.connectionString!, LAPIS_SERVER_CONNECTION_COUNT: '2' },
   });
-  // The app's negotiate answers 500 until a server connection is up.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const res = await fetch(`${app.url}/chat/negotiate?negotiateVersion=1`, { method: 'POST' });
-    await res.text();
-    if (res.ok) break;
-    if (Date.now() > deadline) throw new Error(`the app never came online:\n${app.output.slice(-30).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  // Negotiate answers 500 until a server connection is up; a probe client proves the whole path.
+  await waitUntilServing(app);
 }, { timeout: 120_000 });
 
 after(async () => {
