@@ -54,19 +54,28 @@ export function restAudienceMatches(aud: unknown, requestUrl: string): boolean {
   return false;
 }
 
-/** Does the token's `aud` name this hub's client endpoint on this origin (`scheme://host[:port]`)? */
-export function clientAudienceMatches(aud: unknown, requestOrigin: string, hub: string): boolean {
+/**
+ * Does the token's `aud` name this hub's endpoint (`/client` for clients, `/server` for app
+ * servers) on this origin (`scheme://host[:port]`)? The port is ignored (the SDKs drop it), the
+ * hub compared case-insensitively.
+ */
+export function endpointAudienceMatches(aud: unknown, requestOrigin: string, endpointPath: '/client' | '/server', hub: string): boolean {
   const origin = parseAbsolute(requestOrigin);
   if (!origin) return false;
   for (const a of Array.isArray(aud) ? aud : [aud]) {
     if (typeof a !== 'string') continue;
     const u = parseAbsolute(a);
     if (!u || u.scheme !== origin.scheme || u.hostname !== origin.hostname) continue;
-    if (u.path.replace(/\/+$/, '').toLowerCase() !== '/client') continue;
+    if (u.path.replace(/\/+$/, '').toLowerCase() !== endpointPath) continue;
     const audHub = new URLSearchParams(u.query).get('hub');
     if (audHub !== null && audHub.toLowerCase() === hub.toLowerCase()) return true;
   }
   return false;
+}
+
+/** `endpointAudienceMatches` for the client endpoint. */
+export function clientAudienceMatches(aud: unknown, requestOrigin: string, hub: string): boolean {
+  return endpointAudienceMatches(aud, requestOrigin, '/client', hub);
 }
 
 function safeDecode(s: string): string | undefined {

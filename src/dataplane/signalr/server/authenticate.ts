@@ -11,7 +11,7 @@ import { verifyHmacJwt } from '../../common/hmac-jwt.ts';
 import type { BearerVerifier, DataActionCheck } from '../../webpubsub/auth/entra.ts';
 import { DataPlaneError } from '../../webpubsub/errors.ts';
 import { isHmacToken, SIGNALR_TOKEN_ALGORITHMS, SignalREntraAuthenticator, tokenKeys, type SignalRKeySource } from '../auth/index.ts';
-import { parseAbsolute } from '../auth/audience.ts';
+import { endpointAudienceMatches } from '../auth/audience.ts';
 
 export const SERVER_CONNECTION_ACTION = 'Microsoft.SignalRService/SignalR/serverConnection/write';
 const MAX_TOKEN_CHARS = 16 * 1024;
@@ -55,17 +55,7 @@ export async function authenticateServer(o: ServerAuthOptions, req: IncomingMess
 
 /** `aud` names `/server/?hub={hub}` on this origin's scheme and host (port ignored, hub case-insensitive). */
 export function serverAudienceMatches(aud: unknown, requestOrigin: string, hub: string): boolean {
-  const origin = parseAbsolute(requestOrigin);
-  if (!origin) return false;
-  for (const a of Array.isArray(aud) ? aud : [aud]) {
-    if (typeof a !== 'string') continue;
-    const u = parseAbsolute(a);
-    if (!u || u.scheme !== origin.scheme || u.hostname !== origin.hostname) continue;
-    if (u.path.replace(/\/+$/, '').toLowerCase() !== '/server') continue;
-    const audHub = new URLSearchParams(u.query).get('hub');
-    if (audHub !== null && audHub.toLowerCase() === hub.toLowerCase()) return true;
-  }
-  return false;
+  return endpointAudienceMatches(aud, requestOrigin, '/server', hub);
 }
 
 function bearer(req: IncomingMessage): string | undefined {
