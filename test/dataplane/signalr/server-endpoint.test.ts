@@ -89,12 +89,21 @@ async function handshaken(hub: string, token: string, serverId?: string): Promis
   return raw;
 }
 
-test('refusals: no token 401, another key 401, another hub 401, Entra without the role 403', async () => {
+test('refusals: no token, another key, another hub, expired or lifetime-less, another endpoint 401; Entra without the role 403', async () => {
   assert.equal(await openRaw('chat', undefined), 401);
   assert.equal(await openRaw('chat', await keyToken('chat', 'not-the-key-0123456789abcdef0123456789')), 401);
   assert.equal(await openRaw('chat', await keyToken('other')), 401);
   assert.equal(await openRaw('chat', bearer.get(NO_ROLE.displayName)), 403);
   assert.equal(await openRaw('chat', 'not-a-jwt'), 401);
+  // Expired (past the 5-minute skew) and lifetime-less access-key tokens open nothing.
+  const signed = (build: (j: SignJWT) => SignJWT) => build(new SignJWT({ nameid: 'server-1' }).setProtectedHeader({ alg: 'HS256' })
+    .setAudience(hostAud('/server/?hub=chat')).setIssuedAt()).sign(new TextEncoder().encode(KEY));
+  assert.equal(await openRaw('chat', await signed((j) => j.setExpirationTime(Math.floor(Date.now() / 1000) - 600))), 401, 'expired');
+  assert.equal(await openRaw('chat', await signed((j) => j)), 401, 'no exp');
+  // A token for another resource's endpoint (another host) does not open this one.
+  const foreign = await new SignJWT({ nameid: 'server-1' }).setProtectedHeader({ alg: 'HS256' }).setAudience('https://other.service.signalr.net/server/?hub=chat')
+    .setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(KEY));
+  assert.equal(await openRaw('chat', foreign), 401, 'another endpoint');
 });
 
 test('an Entra app server with SignalR App Server: handshake, in-band temporary key that signs client tokens', async () => {
