@@ -10,18 +10,14 @@
  *     onMessage: (i, s, f) => upstream.message(i, s, f), onDisconnected: (i, e) => upstream.disconnected(i, e) });
  *   …on stop: await upstream.close();
  */
-import type { Logger } from 'pino';
-import type { Directory, ManagedIdentity, TokenIssuer } from '../../identity/index.ts';
 import { CONTENT_TYPE } from '../../protocols/signalr/index.ts';
 import type { DecodedFrame, HubMessage, HubProtocolName } from '../../protocols/signalr/index.ts';
 import type { HttpResult } from '../http.ts';
 import type { UpstreamRequest } from '../delivery.ts';
 import { upstreamCodeOf } from '../errors.ts';
 import type { UpstreamErrorCode } from '../errors.ts';
-import type { UpstreamLimits, UpstreamTiming } from '../options.ts';
 import { SignatureCache } from '../signature.ts';
-import type { ResolveAll } from '../targets.ts';
-import { UpstreamTransport } from '../transport.ts';
+import { UpstreamTransport, type UpstreamTransportOptions } from '../transport.ts';
 import { ConnectionLanes } from './lanes.ts';
 import { SignalRRequestBuilder } from './request.ts';
 import type { SignalRConnectionInfo } from './request.ts';
@@ -36,21 +32,12 @@ export interface SignalRUpstreamSession {
   sendFramed(bytes: Buffer): void;
 }
 
-export interface SignalRUpstreamOptions {
-  resourceName: string;
+/** The shared upstream transport's options (no abuse protection: SignalR has none), plus SignalR's own. */
+export interface SignalRUpstreamOptions extends Omit<UpstreamTransportOptions, 'abuseProtection' | 'report'> {
   /** May change at run time (regeneration): read on every request. Empty keys sign nothing. */
   getAccessKeys(): { primaryKey: string; secondaryKey: string };
   /** `properties.upstream.templates`, in order; read on every event so updates apply at once. */
   getTemplates(): readonly SignalRUpstreamTemplate[];
-  identity: { directory: Directory; issuer: TokenIssuer };
-  getManagedIdentity(): ManagedIdentity | undefined;
-  vaultOrigins?(): readonly string[];
-  allowPrivateTargets?(): boolean;
-  ca?: string | undefined;
-  log: Logger;
-  timing?: UpstreamTiming | undefined;
-  limits?: UpstreamLimits | undefined;
-  resolve?: ResolveAll | undefined;
   /** Requests one connection may have waiting for the upstream before new ones are refused (64). */
   maxPendingPerConnection?: number | undefined;
 }

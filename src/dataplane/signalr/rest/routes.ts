@@ -7,6 +7,7 @@
  */
 import type { DataPlaneAuth } from '../../webpubsub/auth/types.ts';
 import type { Method, Query } from '../../webpubsub/router.ts';
+import type { RouteResult } from '../../webpubsub/routes.ts';
 import { SignalRDataActions as A } from './actions.ts';
 import { signalRErrors } from './errors.ts';
 import type { SignalRHubOperations } from './operations.ts';
@@ -27,10 +28,8 @@ export interface RouteContext {
   mintClientToken(hub: string, userId: string | undefined, minutesToExpire: number): Promise<string>;
 }
 
-export interface RouteResult {
-  status: number;
-  body?: unknown;
-}
+/** What a route answers: the same shape as Web PubSub's routes. */
+export type { RouteResult } from '../../webpubsub/routes.ts';
 
 export interface RouteDef {
   method: Method;
