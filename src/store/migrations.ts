@@ -21,4 +21,9 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX IF NOT EXISTS lapis_objects_parent ON lapis_objects (kind, parent)',
     ],
   },
+  {
+    version: 2,
+    description: 'document revisions for compare-and-swap',
+    statements: ['ALTER TABLE lapis_objects ADD COLUMN revision INTEGER NOT NULL DEFAULT 1'],
+  },
 ];

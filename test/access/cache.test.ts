@@ -89,11 +89,13 @@ test('definitions and assignments survive a reload from the store; a failed writ
   assert.equal((await reloaded.ensureBootstrapAssignments([P.mi]))[0]!.name, owner[0]!.name, 'same deterministic name after a restart');
 
   // A store that refuses writes: the error surfaces and memory stays as it was.
-  const broken: typeof store = {
-    get: (k, i) => store.get(k, i), list: (k, p) => store.list(k, p), delete: (k, i) => store.delete(k, i),
-    transaction: (fn) => store.transaction(fn), close: () => store.close(),
-    put: async () => { throw new Error('disk full'); },
-  };
+  const broken = new Proxy(store, {
+    get(target, key) {
+      if (key === 'put') return async () => { throw new Error('disk full'); };
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
   const { access: failing } = await makeAccess(broken);
   await assert.rejects(failing.createRoleAssignment({ scope: RG, roleDefinitionId: ROLE.wpsOwner, principalId: P.app2 }), /disk full/);
   assert.equal(failing.check({ principalId: P.app2, scope: HUB, dataAction: send }), false);

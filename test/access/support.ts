@@ -50,6 +50,10 @@ export function countingStore(inner: Store): Store & { calls: number } {
     list: (...a: Parameters<Store['list']>) => { counted.calls++; return inner.list(...a); },
     put: (...a: Parameters<Store['put']>) => { counted.calls++; return inner.put(...a); },
     delete: (...a: Parameters<Store['delete']>) => { counted.calls++; return inner.delete(...a); },
+    getVersioned: (...a: Parameters<Store['getVersioned']>) => { counted.calls++; return inner.getVersioned(...a); },
+    insertIfAbsent: (...a: Parameters<Store['insertIfAbsent']>) => { counted.calls++; return inner.insertIfAbsent(...a); },
+    replaceIf: (...a: Parameters<Store['replaceIf']>) => { counted.calls++; return inner.replaceIf(...a); },
+    changes: inner.changes,
     transaction: (...a: Parameters<Store['transaction']>) => { counted.calls++; return inner.transaction(...a); },
     close: () => inner.close(),
   };
