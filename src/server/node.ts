@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createLogger, type Logger } from '../log/index.ts';
 import { loadConfigFile, type LapisConfig } from '../config/index.ts';
-import { openEmbeddedStore, type Store } from '../store/index.ts';
+import { createSealer, loadMasterKey, openEmbeddedStore, type Sealer, type Store } from '../store/index.ts';
 import { ensureTls } from '../tls/index.ts';
 import { writeAtomic } from '../tls/index.ts';
 import { IdentityService } from '../identity/index.ts';
@@ -25,6 +25,8 @@ export interface LapisNode {
   identity: IdentityService;
   resources: ResourceRegistry;
   access: AccessControl;
+  /** Seals secrets at rest under this node's master key (shared by a cluster's nodes). */
+  sealer: Sealer;
   log: Logger;
   stop(): Promise<void>;
 }
@@ -40,6 +42,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
   const cleanup: (() => Promise<void> | void)[] = [];
   const undo = async () => { for (const f of cleanup.reverse()) await f(); };
   try {
+    const sealer = createSealer(loadMasterKey({ dataDir: opts.dataDir, env: process.env.LAPIS_MASTER_KEY }).key);
     const store: Store = openEmbeddedStore(opts.dataDir);
     cleanup.push(() => store.close());
     const tls = await ensureTls(opts.dataDir, config?.tlsNames ?? []);
@@ -134,7 +137,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
       if (!stopped) writeReady(opts.dataDir, ready);
     };
     return {
-      ready, identity, resources, access, log, bootstrapAdmin: world.bootstrapAdmin,
+      ready, identity, resources, access, sealer, log, bootstrapAdmin: world.bootstrapAdmin,
       async stop() {
         if (stopped) return;
         stopped = true;
