@@ -6,6 +6,14 @@
  * not as ConnectionData. So while a client has invocations pending, its bytes are split into hub
  * frames and the answering Completions are taken out; everything else is relayed unchanged. A client
  * that leaves with invocations pending answers each with ErrorCompletion.
+ *
+ * The SDK (1.34, `ServiceLifetimeManager.InvokeConnectionAsync`) writes the ClientInvocation first and
+ * registers the pending invocation only after that write returns, and silently drops a completion
+ * for an invocation it does not know yet. On loopback a quick client can answer inside that gap
+ * (seen once under load: the app waited its 20 s out). So a completion that carries a result is sent
+ * again after RESEND_AFTER_MS: the SDK ignores a completion for an invocation it already completed,
+ * so the copy is harmless. Error completions are not repeated: with several endpoints the SDK
+ * counts one per endpoint, and a copy would be counted too.
  */
 import { decodeJsonMessage, decodeMsgpackMessage, type HubProtocolName } from '../../../protocols/signalr/index.ts';
 import { readVarIntPrefix } from '../../../protocols/signalr-service/index.ts';
@@ -14,6 +22,8 @@ import type { ServerConnection } from './server-connection.ts';
 const RECORD_SEPARATOR = 0x1e;
 /** Pending invocations per client; past it the oldest is answered with an error. */
 const MAX_PENDING_PER_CLIENT = 1024;
+/** When a result completion is sent again (see above): each copy costs one small frame. */
+const RESEND_AFTER_MS = [100, 1000] as const;
 
 interface Pending {
   server: ServerConnection;
@@ -50,7 +60,11 @@ export class ClientResults {
         continue;
       }
       pending.delete(id);
-      p.server.send({ kind: 'ClientCompletion', invocationId: id, connectionId, callerServerId: p.callerServerId, protocol, payload: f.whole, ext: {} });
+      const completion = { kind: 'ClientCompletion', invocationId: id, connectionId, callerServerId: p.callerServerId, protocol, payload: f.whole, ext: {} } as const;
+      p.server.send(completion);
+      if (!(m !== null && typeof m === 'object' && 'error' in m && typeof m.error === 'string')) {
+        for (const delay of RESEND_AFTER_MS) setTimeout(() => p.server.send(completion), delay).unref();
+      }
     }
     if (pending.size === 0) this.#byClient.delete(connectionId);
     return keep.length === frames.length ? bytes : Buffer.concat(keep);

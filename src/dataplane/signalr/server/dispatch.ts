@@ -112,10 +112,15 @@ export async function handleAppMessage(servers: AppServers, sc: ServerConnection
       await core.request({ type: 'close', hub, target: { scope: 'group', group: m.groupName }, excluded: [...m.excludedConnectionIds], reason: m.reason ?? '' });
       return ack(m.ackId, true);
     case 'ClientInvocation': {
-      // The SDK sends it to every endpoint, on any server connection: only the client's resource answers.
+      // The SDK sends it to every endpoint, on any server connection, and waits for an answer from
+      // each endpoint unless one brings a result: a resource without the client says so at once.
       const c = servers.client(m.connectionId, hub);
       const bytes = c?.relay.protocol === undefined ? undefined : payloadFor(m.payloads, c.relay.protocol);
-      if (!c || !bytes) return;
+      if (!c || !bytes) {
+        const error = c ? `The invocation has no payload in the protocol of connection '${m.connectionId}'.` : `Connection '${m.connectionId}' does not exist.`;
+        sc.send({ kind: 'ErrorCompletion', invocationId: m.invocationId, connectionId: m.connectionId, callerServerId: m.callerServerId, error, ext: {} });
+        return;
+      }
       servers.results.add(m.connectionId, m.invocationId, sc, m.callerServerId);
       c.relay.fromApp(bytes);
       return;
