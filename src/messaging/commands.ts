@@ -50,4 +50,38 @@ export interface CommandResult {
   members?: GroupMember[] | undefined;
   /** Set when a connection refused the change (e.g. too many permission rules). */
   error?: string | undefined;
+  /** On a merged result: the nodes that did not answer in time (their connections are not counted). */
+  unanswered?: string[] | undefined;
+}
+
+/** The connection a command is aimed at, when it is aimed at exactly one (routed to its node). */
+export function targetConnection(command: ClusterCommand): string | undefined {
+  switch (command.type) {
+    case 'grant':
+    case 'revoke':
+    case 'hasPermission':
+      return command.connectionId;
+    case 'send':
+    case 'close':
+    case 'addToGroups':
+    case 'removeFromGroups':
+    case 'removeFromAllGroups':
+    case 'exists':
+      return command.target.scope === 'connection' ? command.target.connectionId : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Merges the nodes' partial results into one answer. */
+export function mergeResults(parts: readonly CommandResult[], unanswered: readonly string[]): CommandResult {
+  const merged: CommandResult = { matched: 0 };
+  for (const p of parts) {
+    merged.matched += p.matched;
+    if (p.allowed !== undefined) merged.allowed = (merged.allowed ?? false) || p.allowed;
+    if (p.members) (merged.members ??= []).push(...p.members);
+    if (p.error !== undefined) merged.error = p.error;
+  }
+  if (unanswered.length > 0) merged.unanswered = [...unanswered];
+  return merged;
 }

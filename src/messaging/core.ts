@@ -1,7 +1,9 @@
 /**
  * The messaging core of one resource: local connections indexed per hub, and the local side of
  * every cluster command. Callers change cluster-wide state only through `publish` / `request`,
- * which go through the backplane, so the same code runs on one node or many.
+ * which go through the backplane, so the same code runs on one node or many. Commands aimed at
+ * one connection go to the node that holds it (the backplane's connection registry), and every
+ * local change of connections and group memberships is reported to the backplane's registries.
  */
 import { LRUCache } from 'lru-cache';
 import type { Backplane } from '../backplane/types.ts';
@@ -9,6 +11,7 @@ import type { ClusterCommand, CommandResult, GroupMember } from './commands.ts';
 import type { Connection, ConnectionFilter } from './connection.ts';
 import { Hub } from './hub.ts';
 import { PermissionLimitError } from './permissions.ts';
+import { CommandRouter } from './routing.ts';
 import type { Message, Target } from './types.ts';
 import { UserGroups } from './user-groups.ts';
 
@@ -18,7 +21,7 @@ export interface MessagingCoreOptions {
   backplane: Backplane;
   /** Compiles a filter expression; throws on invalid input. Wire-specific (OData for Web PubSub). */
   compileFilter?: (expression: string) => ConnectionFilter;
-  /** Most local connections this resource accepts. */
+  /** Most connections this resource accepts, counted across the cluster. */
   maxConnections?: number | undefined;
 }
 
@@ -42,10 +45,17 @@ export class MessagingCore {
   #sweeper: NodeJS.Timeout | undefined;
   readonly #filters = new LRUCache<string, ConnectionFilter>({ max: FILTER_CACHE_SIZE });
   #count = 0;
+  readonly #router: CommandRouter;
 
   constructor(options: MessagingCoreOptions) {
     this.#options = options;
     this.#leave = options.backplane.join(options.channel, { apply: (c) => this.apply(c) });
+    this.#router = new CommandRouter({
+      backplane: options.backplane,
+      channel: options.channel,
+      isLocal: (hub, connectionId) => this.connection(hub, connectionId) !== undefined,
+      apply: (c) => this.apply(c),
+    });
   }
 
   get connectionCount(): number {
@@ -81,48 +91,67 @@ export class MessagingCore {
     if (hub.get(c.connectionId)) throw new Error(`duplicate connection id ${c.connectionId}`);
     hub.add(c);
     this.#count++;
+    this.#options.backplane.connectionAdded(this.#options.channel, c.hub, c.connectionId, c.userId);
     if (c.userId !== undefined && this.#userGroups.size > 0) {
-      for (const g of this.#userGroups.groupsOf(c.hub, c.userId)) hub.join(c, g);
+      for (const g of this.#userGroups.groupsOf(c.hub, c.userId)) this.#joinGroup(hub, c, g);
     }
   }
 
+  /** Room for one more connection in the whole cluster (the other nodes' counts as last seen). */
   hasCapacity(): boolean {
     const max = this.#options.maxConnections;
-    return max === undefined || this.#count < max;
+    return max === undefined || this.#options.backplane.connectionCount(this.#options.channel) < max;
   }
 
   unregister(c: Connection): void {
     const hub = this.#hubs.get(c.hub);
     if (!hub || hub.get(c.connectionId) !== c) return;
+    const backplane = this.#options.backplane;
+    for (const g of c.groups) backplane.groupLeft(this.#options.channel, c.hub, g);
     hub.remove(c);
     this.#count--;
+    backplane.connectionRemoved(this.#options.channel, c.hub, c.connectionId, c.userId);
     if (hub.isEmpty) this.#hubs.delete(c.hub);
   }
 
   /** Local join/leave for a connection on this node (a client's own joinGroup/leaveGroup). */
   join(c: Connection, group: string): boolean {
-    return this.#hubs.get(c.hub)?.join(c, group) ?? false;
+    const hub = this.#hubs.get(c.hub);
+    return hub ? this.#joinGroup(hub, c, group) : false;
   }
 
   leave(c: Connection, group: string): boolean {
-    return this.#hubs.get(c.hub)?.leave(c, group) ?? false;
+    const hub = this.#hubs.get(c.hub);
+    return hub ? this.#leaveGroup(hub, c, group) : false;
   }
 
+  /**
+   * Fire-and-forget. A command for one connection is applied here when the connection is local,
+   * else shipped to the node that holds it (nowhere when no live node does).
+   */
   publish(command: ClusterCommand): void {
-    this.#options.backplane.publish(this.#options.channel, command);
+    this.#router.publish(command);
   }
 
-  /** Runs a command on every node and merges the partial results. */
-  async request(command: ClusterCommand): Promise<CommandResult> {
-    const parts = await this.#options.backplane.request(this.#options.channel, command);
-    const merged: CommandResult = { matched: 0 };
-    for (const p of parts) {
-      merged.matched += p.matched;
-      if (p.allowed !== undefined) merged.allowed = (merged.allowed ?? false) || p.allowed;
-      if (p.members) (merged.members ??= []).push(...p.members);
-      if (p.error !== undefined) merged.error = p.error;
-    }
-    return merged;
+  /**
+   * Runs a command where it applies and merges the partial results: on the connection's node for
+   * a connection command, from the registry for user / group existence, else on every live node.
+   * `unanswered` names the nodes that did not answer in time (their connections are missing).
+   */
+  request(command: ClusterCommand): Promise<CommandResult> {
+    return this.#router.request(command);
+  }
+
+  #joinGroup(hub: Hub, c: Connection, group: string): boolean {
+    if (!hub.join(c, group)) return false;
+    this.#options.backplane.groupJoined(this.#options.channel, hub.name, group);
+    return true;
+  }
+
+  #leaveGroup(hub: Hub, c: Connection, group: string): boolean {
+    if (!hub.leave(c, group)) return false;
+    this.#options.backplane.groupLeft(this.#options.channel, hub.name, group);
+    return true;
   }
 
   /** Validates a filter expression up front (so the REST API can answer 400 before publishing). */
@@ -150,7 +179,7 @@ export class MessagingCore {
       case 'removeFromAllGroups': {
         if (!hub) return { matched: 0 };
         const targets = [...hub.select(command.target)];
-        for (const c of targets) for (const g of [...c.groups]) hub.leave(c, g);
+        for (const c of targets) for (const g of [...c.groups]) this.#leaveGroup(hub, c, g);
         return { matched: targets.length };
       }
       case 'grant':
@@ -177,7 +206,7 @@ export class MessagingCore {
         this.#userGroups.add(MessagingCore.hubKey(command.hub), command.userId, command.group, command.ttlSeconds);
         if (command.ttlSeconds !== undefined && command.ttlSeconds > 0) this.#armSweeper();
         const targets = hub ? [...hub.select({ scope: 'user', userId: command.userId })] : [];
-        for (const c of targets) hub!.join(c, command.group);
+        for (const c of targets) this.#joinGroup(hub!, c, command.group);
         return { matched: targets.length };
       }
       case 'removeUserFromGroup': {
@@ -185,7 +214,7 @@ export class MessagingCore {
         const groups = command.group !== undefined ? [command.group] : this.#userGroups.removeAll(key, command.userId);
         if (command.group !== undefined) this.#userGroups.remove(key, command.userId, command.group);
         const targets = hub ? [...hub.select({ scope: 'user', userId: command.userId })] : [];
-        for (const c of targets) for (const g of command.group !== undefined ? groups : [...c.groups]) hub!.leave(c, g);
+        for (const c of targets) for (const g of command.group !== undefined ? groups : [...c.groups]) this.#leaveGroup(hub!, c, g);
         return { matched: targets.length };
       }
       case 'userInGroup': {
@@ -230,8 +259,8 @@ export class MessagingCore {
     const targets = [...hub.select(cmd.target)].filter((c) => !filter || filter(c));
     for (const c of targets) {
       for (const g of cmd.groups) {
-        if (cmd.type === 'addToGroups') hub.join(c, g);
-        else hub.leave(c, g);
+        if (cmd.type === 'addToGroups') this.#joinGroup(hub, c, g);
+        else this.#leaveGroup(hub, c, g);
       }
     }
     return targets.length;
@@ -248,7 +277,7 @@ export class MessagingCore {
     this.#sweeper = setInterval(() => {
       for (const { hub, userId, group } of this.#userGroups.sweep()) {
         const h = this.#hubs.get(hub);
-        for (const c of h ? [...h.select({ scope: 'user', userId })] : []) h!.leave(c, group);
+        for (const c of h ? [...h.select({ scope: 'user', userId })] : []) this.#leaveGroup(h!, c, group);
       }
     }, 1_000);
     this.#sweeper.unref();
