@@ -7,6 +7,7 @@
  * (cloudevents.ts), a SignalR serverless upstream would build `X-ASRS-*` ones, and both hand them
  * to `Delivery.send` with a target from `TargetResolver`.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { HandlerUnavailable, HttpCallError } from './errors.ts';
 import { LogThrottle } from './failure-log.ts';
@@ -33,7 +34,13 @@ export interface DeliveryOptions {
   maxResponseBytes: number;
   allowPrivateTargets(): boolean;
   isClosed(): boolean;
+  /** Told how each delivery ended (retries included) and how long it took: metrics. */
+  observe?: DeliveryObserver | undefined;
 }
+
+/** A delivery's outcome: the handler's HTTP status, or why there was none. */
+export type DeliveryResult = number | HttpCallError['kind'] | 'unavailable';
+export type DeliveryObserver = (result: DeliveryResult, seconds: number) => void;
 
 export class Delivery {
   readonly #o: DeliveryOptions;
@@ -44,6 +51,20 @@ export class Delivery {
 
   /** The handler's answer (any status), or throws HttpCallError / HandlerUnavailable. */
   async send(target: DeliveryTarget, request: UpstreamRequest): Promise<HttpResult> {
+    const observe = this.#o.observe;
+    if (!observe) return this.#send(target, request);
+    const started = performance.now();
+    try {
+      const result = await this.#send(target, request);
+      observe(result.status, (performance.now() - started) / 1000);
+      return result;
+    } catch (err) {
+      observe(err instanceof HttpCallError ? err.kind : 'unavailable', (performance.now() - started) / 1000);
+      throw err;
+    }
+  }
+
+  async #send(target: DeliveryTarget, request: UpstreamRequest): Promise<HttpResult> {
     if (this.#o.isClosed()) throw new HandlerUnavailable('UpstreamShuttingDown', 'the service is shutting down');
     const headers = target.authorization ? { ...request.headers, Authorization: target.authorization } : request.headers;
     const deadline = Date.now() + this.#o.requestTimeoutMs;

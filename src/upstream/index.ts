@@ -29,7 +29,7 @@ export type { UpstreamErrorCode } from './errors.ts';
 export { UpstreamTransport } from './transport.ts';
 export type { UpstreamTransportOptions } from './transport.ts';
 export { Delivery, BackgroundQueue } from './delivery.ts';
-export type { DeliveryTarget, UpstreamRequest } from './delivery.ts';
+export type { DeliveryObserver, DeliveryResult, DeliveryTarget, UpstreamRequest } from './delivery.ts';
 export { TargetResolver } from './target-resolver.ts';
 export type { ResolvedTarget, TargetTemplate } from './target-resolver.ts';
 export { SignatureCache } from './signature.ts';

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Directory, ManagedIdentity, TokenIssuer } from '../identity/index.ts';
+import type { DeliveryObserver } from './delivery.ts';
 import type { UpstreamErrorCode } from './errors.ts';
 import type { EventHandlerSettings, SystemEvent } from './settings.ts';
 import type { ResolveAll } from './targets.ts';
@@ -61,6 +62,8 @@ export interface UpstreamOptions {
   limits?: UpstreamLimits;
   /** Replaces the system DNS resolver for handler host names (tests). */
   resolve?: ResolveAll;
+  /** Told how each event delivery ended and how long it took (metrics). */
+  observeDelivery?: DeliveryObserver | undefined;
 }
 
 export interface HandlerStatus {

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { Directory, ManagedIdentity, TokenIssuer } from '../identity/index.ts';
-import { BackgroundQueue, Delivery } from './delivery.ts';
+import { BackgroundQueue, Delivery, type DeliveryObserver } from './delivery.ts';
 import { FailureLog } from './failure-log.ts';
 import { UpstreamHttpClient } from './http.ts';
 import { KeyVaultResolver, VAULT_AUDIENCE } from './keyvault.ts';
@@ -35,6 +35,8 @@ export interface UpstreamTransportOptions {
   abuseProtection?: { origin(): { hostname: string; host: string }; placeholders(hub: string): Record<string, string> } | undefined;
   /** Where handler outcomes (validated / failed with a code) go, for status. */
   report: TargetResolverOptions['report'];
+  /** Told how each event delivery ended and how long it took (metrics). */
+  observeDelivery?: DeliveryObserver | undefined;
 }
 
 export class UpstreamTransport {
@@ -82,6 +84,7 @@ export class UpstreamTransport {
       maxResponseBytes: o.limits?.maxResponseBytes ?? MIB,
       allowPrivateTargets,
       isClosed: () => this.#closed,
+      observe: o.observeDelivery,
     });
     this.background = new BackgroundQueue(o.limits?.maxPendingNonBlocking ?? 10_000, o.log.child({ resource: o.resourceName }));
     this.failures = new FailureLog(o.log, o.resourceName);

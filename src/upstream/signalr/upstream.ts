@@ -75,7 +75,7 @@ export class SignalRUpstream {
     this.transport = new UpstreamTransport({
       resourceName: o.resourceName, identity: o.identity, getManagedIdentity: () => o.getManagedIdentity(),
       vaultOrigins: o.vaultOrigins, allowPrivateTargets: o.allowPrivateTargets, ca: o.ca, log: o.log,
-      timing: o.timing, resolve: o.resolve,
+      timing: o.timing, resolve: o.resolve, observeDelivery: o.observeDelivery,
       limits: { ...o.limits, maxResponseBytes: o.limits?.maxResponseBytes ?? MAX_INVOCATION_RESPONSE_BYTES },
       // SignalR upstreams have no abuse protection: only resolution outcomes are reported.
       report: (_hub, index, outcome) => {

@@ -1,0 +1,10 @@
+/**
+ * Observability of one node: Prometheus metrics (`GET {httpUrl}/metrics`) and the node's
+ * `/api/health` (store and backplane reachability). docs/metrics.md lists every metric.
+ */
+export { createNodeMetrics, NodeMetrics, type NodeMetricsOptions } from './node-metrics.ts';
+export { MAIN_ORIGIN } from './http-metrics.ts';
+export type { ResourceSource } from './resource-metrics.ts';
+export type { BackplaneStats, BackplaneStatsSource } from './backplane-metrics.ts';
+export { LatencyRecorder, DEFAULT_LATENCY_BOUNDS, emptyLatency, type LatencySnapshot } from './latency.ts';
+export { NodeHealth, type HealthReport, type NodeHealthOptions, type ProbeResult } from './health.ts';
