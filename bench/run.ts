@@ -7,6 +7,8 @@
  *   npm run bench -- --quick      smoke run (< 3 minutes)
  *   options: --rounds N  --conns 2000,15000  --kinds ws-naive,lapis-json,signalr-json  --profile (Lapis --cpu-prof)
  *            --no-latency  --no-identity
+ *   --default-mode (or --only default-mode): issue 12's default-mode row alone (→ results/default-mode.json);
+ *   the full run includes it unless --no-default-mode (or an --only list without default-mode)
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -19,7 +21,10 @@ import { WorkerPool } from './lib/pool.ts';
 import { hardFdLimit, hasTaskset, pin, rssBytes, sleep } from './lib/proc.ts';
 import { prepareLapis, startContestant } from './lib/servers.ts';
 import type { LapisSetup, Running } from './lib/servers.ts';
+import { defaultModeAlone, defaultModeParams, runDefaultMode } from './default-mode.ts';
+import type { DefaultModeResults } from './default-mode.ts';
 import { BASELINE, svg, table, targets } from './report.ts';
+import { defaultModeTable, defaultModeTargets } from './report-default-mode.ts';
 import type { CellResult, Results } from './report.ts';
 import { identityRate, latencyRun, LOAD_CORE, publishFlow, Publishers, rbacRate, restFlow, signalrJoinGroup, unicastRequests } from './workloads.ts';
 import type { FlowResult, Timing } from './workloads.ts';
@@ -44,6 +49,8 @@ const { values: argv } = parseArgs({
     'no-latency': { type: 'boolean', default: false },
     'no-identity': { type: 'boolean', default: false },
     only: { type: 'string' },
+    'default-mode': { type: 'boolean', default: false },
+    'no-default-mode': { type: 'boolean', default: false },
   },
 });
 
@@ -68,6 +75,9 @@ if (!P.kinds.includes(BASELINE)) P.kinds.unshift(BASELINE);
 /** --only rest-broadcast,unicast-user: run just these throughput workloads (e.g. to profile one). */
 const only = argv.only ? new Set(argv.only.split(',')) : undefined;
 const want = (w: CellResult['workload']) => !only || only.has(w);
+/** Issue 12's default-mode row (ASP.NET Core app through Lapis vs self-hosted Kestrel). */
+const defaultModeOnly = argv['default-mode']! || (only?.size === 1 && only.has('default-mode'));
+const withDefaultMode = defaultModeOnly || (!argv['no-default-mode'] && (!only || only.has('default-mode')));
 const smallConns = P.conns[0]!; // small groups and unicast run at the first (smaller) size
 const memoryConns = Math.max(...P.conns);
 
@@ -75,6 +85,15 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const fmt = (x: number) => (x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
 
 pin(process.pid, LOAD_CORE);
+if (defaultModeOnly) {
+  const work = mkdtempSync(join(tmpdir(), 'lapis-bench-'));
+  try {
+    await defaultModeAlone({ workDir: work, params: defaultModeParams(quick, argv.rounds ? Number(argv.rounds) : undefined), serverCore: SERVER_CORE, loadCore: LOAD_CORE, nodeFlags: argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles')}`] : [], resultsDir: RESULTS });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 const need = memoryConns + 64;
 if (hardFdLimit < need / P.workers || hardFdLimit < need) {
   log(`bench: the fd hard limit is ${hardFdLimit}; the server needs about ${need}. Raise it (ulimit -Hn / limits.conf) or pass --conns.`);
@@ -275,6 +294,7 @@ async function main(): Promise<void> {
   if (!lapis.rbacDeclared) log(`bench: ${lapis.rbacNote}`);
   const pool = new WorkerPool(P.workers, LOAD_CORE);
   let failure: unknown;
+  let dm: DefaultModeResults | undefined;
   try {
     for (const n of P.conns) {
       const rounds = n >= 10_000 ? Math.min(P.rounds, P.bigRounds) : P.rounds;
@@ -303,6 +323,7 @@ async function main(): Promise<void> {
       }
     }
     if (!argv['no-identity'] && P.kinds.some(isLapis)) await identitySession(lapis);
+    if (withDefaultMode) dm = await runDefaultMode({ workDir: join(work, 'default-mode'), params: defaultModeParams(quick, argv.rounds ? Number(argv.rounds) : undefined), serverCore: SERVER_CORE, loadCore: LOAD_CORE, nodeFlags: lapis.nodeFlags });
   } catch (err) {
     failure = err;
   } finally {
@@ -312,11 +333,12 @@ async function main(): Promise<void> {
   res.meta.durationS = Math.round((Date.now() - started) / 1000);
   if (argv.profile) res.meta.profiles = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
   mkdirSync(RESULTS, { recursive: true });
-  const tbl = table(res, P.kinds);
-  const tl = targets(res);
-  writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify({ ...res, table: tbl.split('\n'), targets: tl }, null, 1)}\n`);
+  if (dm) res.notes.push(...dm.notes);
+  const tbl = dm ? `${table(res, P.kinds)}\n\n${defaultModeTable(dm)}` : table(res, P.kinds);
+  const tl = dm ? [...targets(res), ...defaultModeTargets(dm)] : targets(res);
+  writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify({ ...res, defaultMode: dm, table: tbl.split('\n'), targets: tl }, null, 1)}\n`);
   writeFileSync(join(RESULTS, 'latest.svg'), svg(res, P.kinds));
-  process.stdout.write(`\n${tbl}\n\nTargets (issues 7 and 11):\n`);
+  process.stdout.write(`\n${tbl}\n\nTargets (issues 7, 11${dm ? ' and 12' : ''}):\n`);
   for (const t of tl) process.stdout.write(`${t.ok === null ? 'N/A ' : t.ok ? 'PASS' : 'FAIL'}  ${t.text}\n`);
   if (res.notes.length) process.stdout.write(`\nNotes:\n${res.notes.map((n) => `- ${n}`).join('\n')}\n`);
   process.stdout.write(`\nWrote bench/results/latest.json and bench/results/latest.svg (${res.meta.durationS} s). Figures are only meaningful on an otherwise idle machine.\n`);

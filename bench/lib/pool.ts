@@ -24,8 +24,8 @@ class Worker {
   #rid = 0;
   frames = 0;
 
-  constructor(core: number, onCount: () => void) {
-    this.child = spawnNode({ core, args: [WORKER], ipc: true, stdout: 'inherit' });
+  constructor(core: number, onCount: () => void, script: string) {
+    this.child = spawnNode({ core, args: [script], ipc: true, stdout: 'inherit' });
     this.child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[loadgen ${this.child.pid}] ${d}`));
     this.child.on('message', (raw) => {
       const m = raw as Record<string, unknown>;
@@ -58,8 +58,9 @@ export class WorkerPool {
   /** Called whenever a worker pushes a new count. */
   onCount: () => void = () => {};
 
-  constructor(count: number, core: number) {
-    this.workers = Array.from({ length: count }, () => new Worker(core, () => this.onCount()));
+  /** `script`: another worker speaking the same IPC protocol (e.g. the default-mode receivers). */
+  constructor(count: number, core: number, script = WORKER) {
+    this.workers = Array.from({ length: count }, () => new Worker(core, () => this.onCount(), script));
   }
 
   /** Sum of the latest pushed frame counts (at most one push interval old). */

@@ -1,0 +1,184 @@
+/**
+ * The default-mode row's two measurements, the same for both contestants:
+ * - echo: a few official @microsoft/signalr clients (JSON, WebSockets) each invoke the hub's `Echo`
+ *   sequentially; the client-side round trip of every call is a sample (p50/p90/p99).
+ * - broadcast: K raw receivers (bench/default-mode-worker.ts) count the hub records they get while
+ *   one sender invokes `Broadcast` (Clients.All) without waiting for completions, closed-loop on
+ *   deliveries: at most `window` deliveries outstanding (sent × K − counted), so each contestant
+ *   runs at its own saturation point without unbounded queues; a drain checks nothing was lost.
+ */
+import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
+import type { HubConnection } from '@microsoft/signalr';
+import { payloadOf } from './lib/contestants.ts';
+import { openDefaultModeClient } from './lib/default-mode-client.ts';
+import { HUB_PATH } from './lib/default-mode-servers.ts';
+import type { DmRunning } from './lib/default-mode-servers.ts';
+import type { WorkerPool } from './lib/pool.ts';
+import { cpuSeconds, sleep } from './lib/proc.ts';
+import { RecordCounters } from './lib/record-receiver.ts';
+import { maskedFrame, OP_TEXT } from './lib/ws-client-frame.ts';
+
+export interface EchoResult {
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  samples: number;
+  /** CPU of the service process (Kestrel's app, or Lapis) and of the app server in Lapis mode, in cores. */
+  serviceCpu: number;
+  appCpu?: number;
+}
+
+export interface BroadcastResult {
+  /** Hub records counted at the receivers per second during the measurement window. */
+  rate: number;
+  serviceCpu: number;
+  appCpu?: number;
+  sent: number;
+  expected: number;
+  received: number;
+  lost: number;
+  unexpectedCloses: number;
+  /** Records per socket read at the receivers (how much the server batches per write). */
+  recordsPerRead: number;
+}
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+function cpuOf(srv: DmRunning): { service: number; app: number } {
+  return { service: cpuSeconds(srv.servicePid), app: srv.appPid ? cpuSeconds(srv.appPid) : 0 };
+}
+
+/** `clients` connections, each `warm` unrecorded calls then `calls` recorded ones, all clients at once. */
+export async function echoRun(srv: DmRunning, o: { clients: number; warm: number; calls: number; size: number }): Promise<EchoResult> {
+  const conns: HubConnection[] = [];
+  try {
+    for (let i = 0; i < o.clients; i++) {
+      const c = new HubConnectionBuilder()
+        .withUrl(`${srv.appUrl}${HUB_PATH}`, { transport: HttpTransportType.WebSockets })
+        .configureLogging(LogLevel.None)
+        .build();
+      await c.start();
+      conns.push(c);
+    }
+    const payload = payloadOf(o.size);
+    const samples: number[] = [];
+    let t0 = 0;
+    let c0 = cpuOf(srv);
+    const one = async (c: HubConnection, warmDone: Promise<void>, markWarm: () => void): Promise<void> => {
+      for (let k = 0; k < o.warm; k++) await c.invoke('Echo', payload);
+      markWarm();
+      await warmDone;
+      for (let k = 0; k < o.calls; k++) {
+        const s = performance.now();
+        const back = (await c.invoke('Echo', payload)) as string;
+        samples.push(performance.now() - s);
+        if (back !== payload) throw new Error('Echo returned something other than its argument');
+      }
+    };
+    // Every client finishes its warm-up before any records, so the recorded calls overlap as intended.
+    let warmed = 0;
+    let release!: () => void;
+    const warmDone = new Promise<void>((r) => {
+      release = r;
+    }).then(() => {
+      t0 = performance.now();
+      c0 = cpuOf(srv);
+    });
+    const markWarm = () => {
+      if (++warmed === conns.length) release();
+    };
+    await Promise.all(conns.map((c) => one(c, warmDone, markWarm)));
+    const secs = (performance.now() - t0) / 1000;
+    const c1 = cpuOf(srv);
+    const sorted = samples.sort((a, b) => a - b);
+    return {
+      p50Ms: quantile(sorted, 0.5),
+      p90Ms: quantile(sorted, 0.9),
+      p99Ms: quantile(sorted, 0.99),
+      meanMs: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+      samples: sorted.length,
+      serviceCpu: (c1.service - c0.service) / secs,
+      appCpu: srv.appPid ? (c1.app - c0.app) / secs : undefined,
+    };
+  } finally {
+    await Promise.all(conns.map((c) => c.stop().catch(() => {})));
+  }
+}
+
+/** Connects `receivers` raw clients across the pool's workers; throws if any fails. */
+export async function connectReceivers(pool: WorkerPool, srv: DmRunning, receivers: number): Promise<void> {
+  const per = Math.ceil(receivers / pool.workers.length);
+  const replies = await Promise.all(pool.workers.map((w, i) => w.call('connect', {
+    appUrl: srv.appUrl,
+    hubPath: HUB_PATH,
+    count: Math.max(0, Math.min(per, receivers - i * per)),
+    concurrency: 16,
+    localAddress: `127.0.0.${20 + i}`,
+    timeoutMs: 30_000,
+  })));
+  const failed = replies.reduce((a, r) => a + (r.failed as number), 0);
+  if (failed > 0) throw new Error(`${failed} of ${receivers} receivers failed: ${replies.flatMap((r) => r.errors as string[]).slice(0, 2).join(' / ')}`);
+}
+
+/** One Broadcast invocation (non-blocking: no invocation id, so no completion comes back). */
+function broadcastFrame(size: number): Buffer {
+  return maskedFrame(OP_TEXT, Buffer.from(`${JSON.stringify({ type: 1, target: 'Broadcast', arguments: [payloadOf(size)] })}\u001e`));
+}
+
+export async function broadcastFlow(pool: WorkerPool, srv: DmRunning, o: { receivers: number; size: number; window: number; warmMs: number; measureMs: number; drainMs: number }): Promise<BroadcastResult> {
+  // The sender is a client of the hub too (Clients.All reaches it); it counts on its own counters.
+  const sender = await openDefaultModeClient({ appUrl: srv.appUrl, hubPath: HUB_PATH, counters: new RecordCounters(), localAddress: '127.0.0.19', timeoutMs: 30_000 });
+  const frame = broadcastFrame(o.size);
+  const fanout = o.receivers;
+  let sent = 0;
+  let stopped = false;
+  try {
+    await pool.reset();
+    await pool.all('report', { on: true, ms: 4 });
+    const pump = () => {
+      if (stopped) return;
+      sender.socket.cork();
+      while (!stopped && sent * fanout - pool.frames < o.window) {
+        sender.send(frame);
+        sent++;
+      }
+      sender.socket.uncork();
+    };
+    pool.onCount = pump;
+    const safety = setInterval(pump, 2);
+    pump();
+    await sleep(o.warmMs);
+    const d0 = pool.frames;
+    const t0 = performance.now();
+    const c0 = cpuOf(srv);
+    await sleep(o.measureMs);
+    const d1 = pool.frames;
+    const t1 = performance.now();
+    const c1 = cpuOf(srv);
+    stopped = true;
+    clearInterval(safety);
+    pool.onCount = () => {};
+    const expected = sent * fanout;
+    const deadline = Date.now() + o.drainMs;
+    while (pool.frames < expected && Date.now() < deadline) await sleep(10);
+    await sleep(20);
+    await pool.all('report', { on: false });
+    const st = await pool.stats();
+    const secs = (t1 - t0) / 1000;
+    return {
+      rate: (d1 - d0) / secs,
+      serviceCpu: (c1.service - c0.service) / secs,
+      appCpu: srv.appPid ? (c1.app - c0.app) / secs : undefined,
+      sent,
+      expected,
+      received: st.frames,
+      lost: expected - st.frames,
+      unexpectedCloses: st.unexpectedCloses,
+      recordsPerRead: st.reads > 0 ? st.frames / st.reads : 0,
+    };
+  } finally {
+    stopped = true;
+    sender.close();
+  }
+}
