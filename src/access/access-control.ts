@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/types.ts';
-import { BUILT_IN_ROLES, OWNER_ROLE_ID, ROLE_NAME_ALIASES } from './builtin-roles.ts';
+import { OWNER_ROLE_ID, ROLE_NAME_ALIASES } from './builtin-roles.ts';
 import { normaliseRoleDefinitionName, parseRoleDefinitionInput, validateCustomRole } from './definitions.ts';
 import { AE, AccessError } from './errors.ts';
-import { compileRole, decide, roleAllows, type CompiledRole, type Decision } from './evaluate.ts';
+import { decide, type CompiledRole, type Decision } from './evaluate.ts';
+import { DecisionCache } from './decision-cache.ts';
 import { PRINCIPAL_TYPES, STORE_KIND, type Permission, type PrincipalResolver, type PrincipalType, type RoleAssignment, type RoleDefinition } from './model.ts';
 import { validateOperation, type PermissionKind } from './patterns.ts';
 import { ScopeTree, type ScopeTreeInput } from './scope-tree.ts';
 import { ROOT_SCOPE, isGuid, parseScope, type ParsedScope } from './scope.ts';
 import { nameBasedGuid } from '../ids/index.ts';
+import { AccessRecords } from './records.ts';
+import { backfillClaims, insertAssignment, removeAssignment, removeDefinition, updateAssignment, writeDefinition } from './store-writes.ts';
 
 export interface AccessControlOptions {
   store: Store;
@@ -21,6 +23,8 @@ export interface AccessControlOptions {
   now?: () => Date;
   /** Cached (principal, scope) entries kept at most; the oldest go first. Default 20 000. */
   cacheLimit?: number;
+  /** Where a change that could not be read from the store is reported. */
+  onError?: (err: unknown) => void;
 }
 
 /** A permission check: exactly one of `action` (control plane) and `dataAction` (data plane). */
@@ -54,14 +58,6 @@ export interface ListRoleAssignments {
   principalId?: string;
 }
 
-interface CacheEntry {
-  roles: CompiledRole[];
-  memo: Map<string, boolean>;
-}
-
-const MEMO_LIMIT = 256;
-const DEFAULT_CACHE_LIMIT = 20_000;
-
 function operationOf(req: { action?: string; dataAction?: string }): { kind: PermissionKind; op: string } {
   if ((req.action === undefined) === (req.dataAction === undefined)) throw AE.invalidRequestContent('give exactly one of action and dataAction.');
   return req.action !== undefined ? { kind: 'action', op: req.action } : { kind: 'dataAction', op: req.dataAction! };
@@ -69,11 +65,13 @@ function operationOf(req: { action?: string; dataAction?: string }): { kind: Per
 
 /**
  * Azure RBAC for Lapis: role definitions (built-in and custom), role assignments, the scope tree,
- * and permission checks. Everything lives in memory, written through to the store; checks never
- * touch the store. Each (principal, scope) gets a cached list of the compiled roles that apply,
- * plus a memo of answers per operation; any change to assignments (for that principal),
- * definitions or the scope tree drops the affected entries before the change returns, so the very
- * next check sees it.
+ * and permission checks. Records live in memory (records.ts), follow the store's change feed (a
+ * write through any node sharing the store is applied here too) and are written atomically in the
+ * store (store-writes.ts: uniqueness by claims, updates by compare-and-swap); checks never touch
+ * the store. Each (principal, scope) gets a cached list of the compiled roles that apply, plus a
+ * memo of answers per operation; any change to assignments (for that principal), definitions or
+ * the scope tree drops the affected entries before this node's write returns (and as soon as
+ * another node's write arrives), so the next check sees it.
  */
 export class AccessControl {
   readonly #store: Store;
@@ -81,34 +79,54 @@ export class AccessControl {
   readonly #tenantId: string;
   readonly #now: () => Date;
   #tree: ScopeTree;
-  readonly #defs = new Map<string, RoleDefinition>();
-  readonly #compiled = new Map<string, CompiledRole>();
-  readonly #assignments = new Map<string, RoleAssignment>();
-  readonly #byPrincipal = new Map<string, RoleAssignment[]>();
-  readonly #cache: LRUCache<string, CacheEntry>;
+  readonly #records: AccessRecords;
+  readonly #defs: Map<string, RoleDefinition>;
+  readonly #compiled: Map<string, CompiledRole>;
+  readonly #assignments: Map<string, RoleAssignment>;
+  readonly #byPrincipal: Map<string, RoleAssignment[]>;
+  readonly #cache: DecisionCache;
   readonly #changeListeners = new Set<() => void>();
-  readonly #stats = { hits: 0, misses: 0, invalidations: 0 };
-  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: AccessControlOptions) {
     this.#store = opts.store;
     this.#resolve = opts.resolvePrincipal;
     this.#tenantId = opts.tenantId ?? '00000000-0000-0000-0000-000000000000';
     this.#now = opts.now ?? (() => new Date());
-    this.#cache = new LRUCache({ max: opts.cacheLimit ?? DEFAULT_CACHE_LIMIT });
     this.#tree = new ScopeTree(opts.scopeTree);
-    for (const d of BUILT_IN_ROLES) this.#putDef(d);
+    this.#records = new AccessRecords(opts.store, {
+      definitionsChanged: () => this.#invalidateAll(),
+      principalChanged: (id) => this.#invalidatePrincipal(id),
+      error: opts.onError ?? (() => {}),
+    });
+    this.#defs = this.#records.defs;
+    this.#compiled = this.#records.compiled;
+    this.#assignments = this.#records.assignments;
+    this.#byPrincipal = this.#records.byPrincipal;
+    this.#cache = new DecisionCache({
+      assignmentsOf: (id) => this.#byPrincipal.get(id) ?? [],
+      role: (id) => this.#compiled.get(id),
+      chainKeys: (scope) => this.#tree.ancestorKeys(parseScope(scope)),
+    }, opts.cacheLimit);
   }
 
-  /** Loads custom roles and assignments from the store (call once at start). */
+  /**
+   * Loads custom roles and assignments from the store (call once at start; changes are followed
+   * from construction on), and gives records from before uniqueness claims existed theirs.
+   */
   async load(): Promise<void> {
-    for (const d of await this.#store.list<RoleDefinition>(STORE_KIND.roleDefinition)) {
-      if (!this.#defs.get(d.name)?.roleType.startsWith('BuiltIn')) this.#putDef(d);
-    }
-    this.#assignments.clear();
-    this.#byPrincipal.clear();
-    for (const a of await this.#store.list<RoleAssignment>(STORE_KIND.roleAssignment)) this.#index(a);
-    this.#invalidateAll();
+    await this.#records.load();
+    await backfillClaims(this.#store, this.roleAssignments(), this.roleDefinitions().filter((d) => d.roleType === 'CustomRole'));
+  }
+
+  /** Resolves when every change seen on the feed so far has been applied (tests, orderly stop). */
+  settled(): Promise<void> {
+    return this.#records.settled();
+  }
+
+  /** Stops following the store's changes. */
+  close(): void {
+    this.#records.close();
+    this.#changeListeners.clear();
   }
 
   // ---- scope tree ----------------------------------------------------------------------------
@@ -173,14 +191,14 @@ export class AccessControl {
     const urlName = name === undefined ? undefined : normaliseRoleDefinitionName(name);
     if (urlName && input.name && urlName !== input.name) throw AE.invalidRequestContent(`the role definition name in the body (${input.name}) differs from the one in the URL (${urlName}).`);
     const id = urlName ?? input.name ?? randomUUID();
-    return this.#exclusive(async () => {
-      const prior = this.#defs.get(id);
-      if (prior?.roleType === 'BuiltInRole') throw AE.builtInRoleNotModifiable(prior.roleName);
-      const v = validateCustomRole(input);
-      for (const s of v.assignableScopes) if (s.subscriptionId && !this.#tree.hasSubscription(s.subscriptionId)) throw AE.subscriptionNotFound(s.subscriptionId);
-      const roleName = input.roleName.trim();
-      const clash = this.findRoleDefinitionByName(roleName);
-      if (clash && clash.name !== id) throw AE.roleDefinitionWithSameNameExists();
+    const builtIn = this.#defs.get(id);
+    if (builtIn?.roleType === 'BuiltInRole') throw AE.builtInRoleNotModifiable(builtIn.roleName);
+    const v = validateCustomRole(input);
+    for (const s of v.assignableScopes) if (s.subscriptionId && !this.#tree.hasSubscription(s.subscriptionId)) throw AE.subscriptionNotFound(s.subscriptionId);
+    const roleName = input.roleName.trim();
+    const clash = this.findRoleDefinitionByName(roleName);
+    if (clash && clash.name !== id) throw AE.roleDefinitionWithSameNameExists();
+    const build = (prior: RoleDefinition | undefined): RoleDefinition => {
       const def: RoleDefinition = {
         name: id, roleName, description: input.description, roleType: 'CustomRole',
         permissions: v.permissions, assignableScopes: v.assignableScopes.map((s) => s.id),
@@ -191,28 +209,26 @@ export class AccessControl {
         const outside = [...this.#assignments.values()].filter((a) => a.roleDefinitionId === id && !this.#assignable(def, parseScope(a.scope)));
         if (outside.length) throw AE.invalidAssignableScopes(`${outside.length} role assignment(s) of this role are at scopes the new assignable scopes do not cover (e.g. '${outside[0]!.scope}'); delete them first.`);
       }
-      await this.#store.put(STORE_KIND.roleDefinition, id, def);
-      this.#putDef(def);
-      this.#invalidateAll();
-      return { definition: def, created: !prior };
-    });
+      return def;
+    };
+    const before = this.#records.before(STORE_KIND.roleDefinition, id);
+    const r = await writeDefinition(this.#store, id, build);
+    if (r.outcome === 'nameTaken') throw AE.roleDefinitionWithSameNameExists();
+    this.#records.applyOwn(STORE_KIND.roleDefinition, id, before, r.definition);
+    return { definition: r.definition, created: r.created };
   }
 
   /** Deletes a custom role; undefined when there is none by that id. Refused while assignments use it. */
   async deleteRoleDefinition(id: string): Promise<RoleDefinition | undefined> {
     const name = normaliseRoleDefinitionName(id);
-    return this.#exclusive(async () => {
-      const def = this.#defs.get(name);
-      if (!def) return undefined;
-      if (def.roleType === 'BuiltInRole') throw AE.builtInRoleNotModifiable(def.roleName);
-      const using = [...this.#assignments.values()].filter((a) => a.roleDefinitionId === name).length;
-      if (using) throw AE.roleDefinitionHasAssignments(using);
-      await this.#store.delete(STORE_KIND.roleDefinition, name);
-      this.#defs.delete(name);
-      this.#compiled.delete(name);
-      this.#invalidateAll();
-      return def;
-    });
+    const def = this.#defs.get(name);
+    if (def?.roleType === 'BuiltInRole') throw AE.builtInRoleNotModifiable(def.roleName);
+    const using = [...this.#assignments.values()].filter((a) => a.roleDefinitionId === name).length;
+    if (using) throw AE.roleDefinitionHasAssignments(using);
+    const before = this.#records.before(STORE_KIND.roleDefinition, name);
+    const removed = await removeDefinition(this.#store, name);
+    this.#records.applyOwn(STORE_KIND.roleDefinition, name, before, undefined);
+    return removed ?? def;
   }
 
   /**
@@ -258,38 +274,47 @@ export class AccessControl {
     const description = req.description ?? null;
     if (description !== null && (typeof description !== 'string' || description.length > 2048)) throw AE.invalidRequestContent('description is a string of at most 2048 characters.');
 
-    return this.#exclusive(async () => {
-      const def = this.#defs.get(roleId);
-      if (!def) throw AE.roleDefinitionDoesNotExist(roleId, 400);
-      if (!this.#assignable(def, target)) {
-        throw AE.roleDefinitionDoesNotExist(roleId, 400, `Role '${def.roleName}' is not assignable at scope '${target.id}'; its assignable scopes are ${def.assignableScopes.map((s) => `'${s}'`).join(', ')}.`);
-      }
-      const principal = this.#resolve(principalId);
-      if (!principal) throw AE.principalNotFound(principalId, this.#tenantId);
-      if (given && given !== principal.principalType) throw AE.unmatchedPrincipalType(principalId, principal.principalType, given);
+    const def = this.#defs.get(roleId);
+    if (!def) throw AE.roleDefinitionDoesNotExist(roleId, 400);
+    if (!this.#assignable(def, target)) {
+      throw AE.roleDefinitionDoesNotExist(roleId, 400, `Role '${def.roleName}' is not assignable at scope '${target.id}'; its assignable scopes are ${def.assignableScopes.map((s) => `'${s}'`).join(', ')}.`);
+    }
+    const principal = this.#resolve(principalId);
+    if (!principal) throw AE.principalNotFound(principalId, this.#tenantId);
+    if (given && given !== principal.principalType) throw AE.unmatchedPrincipalType(principalId, principal.principalType, given);
 
-      const prior = this.#assignments.get(name.toLowerCase());
-      if (prior) {
-        if (prior.principalId !== principalId || prior.roleDefinitionId !== roleId || prior.scope.toLowerCase() !== target.key) throw AE.roleAssignmentUpdateNotPermitted();
-        if (prior.description === description) return { assignment: prior, created: false };
-        const next = { ...prior, description, updatedOn: this.#now().toISOString(), updatedBy: req.createdBy ?? null };
-        await this.#store.put(STORE_KIND.roleAssignment, next.name, next, next.principalId);
-        this.#index(next);
-        return { assignment: next, created: false };
-      }
-      const dup = (this.#byPrincipal.get(principalId) ?? []).find((a) => a.roleDefinitionId === roleId && a.scope.toLowerCase() === target.key);
-      if (dup) throw AE.roleAssignmentExists(dup.name);
-      const now = this.#now().toISOString();
-      const a: RoleAssignment = {
-        name: name.toLowerCase(), scope: target.id, roleDefinitionId: roleId, principalId,
-        principalType: principal.principalType, description,
-        createdOn: now, updatedOn: now, createdBy: req.createdBy ?? null, updatedBy: req.createdBy ?? null,
-      };
-      await this.#store.put(STORE_KIND.roleAssignment, a.name, a, a.principalId);
-      this.#index(a);
-      this.#invalidatePrincipal(principalId);
-      return { assignment: a, created: true };
-    });
+    const key = name.toLowerCase();
+    const sameTarget = (p: RoleAssignment) => p.principalId === principalId && p.roleDefinitionId === roleId && p.scope.toLowerCase() === target.key;
+    /** The same name again: only the description may change (ARM's RoleAssignmentUpdateNotPermitted otherwise). */
+    const updatePrior = async (prior: RoleAssignment): Promise<{ assignment: RoleAssignment; created: boolean }> => {
+      if (!sameTarget(prior)) throw AE.roleAssignmentUpdateNotPermitted();
+      if (prior.description === description) return { assignment: prior, created: false };
+      const before = this.#records.before(STORE_KIND.roleAssignment, key);
+      const r = await updateAssignment(this.#store, key, (cur) => {
+        if (!sameTarget(cur)) throw AE.roleAssignmentUpdateNotPermitted();
+        return cur.description === description ? undefined : { ...cur, description, updatedOn: this.#now().toISOString(), updatedBy: req.createdBy ?? null };
+      });
+      if (!r) throw AE.roleAssignmentUpdateNotPermitted();  // deleted meanwhile through another node
+      this.#records.applyOwn(STORE_KIND.roleAssignment, key, before, r.after);
+      return { assignment: r.after, created: false };
+    };
+    const prior = this.#assignments.get(key);
+    if (prior) return updatePrior(prior);
+    const dup = (this.#byPrincipal.get(principalId) ?? []).find(sameTarget);
+    if (dup) throw AE.roleAssignmentExists(dup.name);
+    const now = this.#now().toISOString();
+    const a: RoleAssignment = {
+      name: key, scope: target.id, roleDefinitionId: roleId, principalId,
+      principalType: principal.principalType, description,
+      createdOn: now, updatedOn: now, createdBy: req.createdBy ?? null, updatedBy: req.createdBy ?? null,
+    };
+    const before = this.#records.before(STORE_KIND.roleAssignment, key);
+    // Atomic in the store: another node may be creating the same name or the same triple right now.
+    const r = await insertAssignment(this.#store, a);
+    if (r.outcome === 'duplicate') throw AE.roleAssignmentExists(r.existingName);
+    if (r.outcome === 'nameTaken') return updatePrior(r.existing);
+    this.#records.applyOwn(STORE_KIND.roleAssignment, key, before, a);
+    return { assignment: a, created: true };
   }
 
   /**
@@ -310,14 +335,12 @@ export class AccessControl {
   async deleteRoleAssignment(name: string, scope?: string): Promise<RoleAssignment | undefined> {
     if (!isGuid(name)) throw AE.invalidRoleAssignmentId(name);
     const key = scope === undefined ? undefined : parseScope(scope).key;
-    return this.#exclusive(async () => {
-      const a = this.#assignments.get(name.toLowerCase());
-      if (!a || (key !== undefined && a.scope.toLowerCase() !== key)) return undefined;
-      await this.#store.delete(STORE_KIND.roleAssignment, a.name);
-      this.#unindex(a);
-      this.#invalidatePrincipal(a.principalId);
-      return a;
-    });
+    const a = this.#assignments.get(name.toLowerCase());
+    if (!a || (key !== undefined && a.scope.toLowerCase() !== key)) return undefined;
+    const before = this.#records.before(STORE_KIND.roleAssignment, a.name);
+    const removed = await removeAssignment(this.#store, a.name);
+    this.#records.applyOwn(STORE_KIND.roleAssignment, a.name, before, undefined);
+    return removed ?? a;
   }
 
   /**
@@ -351,14 +374,7 @@ export class AccessControl {
   /** The hot path: true when some applicable assignment grants the operation. Never reads the store. */
   check(req: AccessCheck): boolean {
     const { kind, op } = operationOf(req);
-    const entry = this.#entry(req.principalId, req.scope);
-    const mk = `${kind === 'action' ? 'a' : 'd'}:${op.toLowerCase()}`;
-    const memo = entry.memo.get(mk);
-    if (memo !== undefined) return memo;
-    validateOperation(op);
-    const r = entry.roles.some((role) => roleAllows(role, kind, op));
-    if (entry.memo.size < MEMO_LIMIT) entry.memo.set(mk, r);
-    return r;
+    return this.#cache.allows(req.principalId, req.scope, kind, op);
   }
 
   /**
@@ -390,75 +406,27 @@ export class AccessControl {
 
   /** The principal's effective permissions at a scope: one entry per applicable role's permission block (ARM's permissions API). */
   permissionsAt(principalId: string, scope: string): Permission[] {
-    const entry = this.#entry(principalId, scope);
-    return entry.roles.flatMap((r) => r.def.permissions);
+    return this.#cache.roles(principalId, scope).flatMap((r) => r.def.permissions);
   }
 
   cacheStats(): { entries: number; hits: number; misses: number; invalidations: number } {
-    return { entries: this.#cache.size, ...this.#stats };
+    return this.#cache.stats();
   }
 
   // ---- internals -----------------------------------------------------------------------------
-
-  #entry(principalId: string, scope: string): CacheEntry {
-    const key = `${principalId.toLowerCase()}\n${scope.toLowerCase()}`;
-    const hit = this.#cache.get(key);
-    if (hit) {
-      this.#stats.hits++;
-      return hit;
-    }
-    this.#stats.misses++;
-    const chain = new Set(this.#tree.ancestorKeys(parseScope(scope)));
-    const seen = new Set<string>();
-    const roles: CompiledRole[] = [];
-    for (const a of this.#byPrincipal.get(principalId.toLowerCase()) ?? []) {
-      if (!chain.has(a.scope.toLowerCase()) || seen.has(a.roleDefinitionId)) continue;
-      const role = this.#compiled.get(a.roleDefinitionId);
-      if (!role) continue;
-      seen.add(a.roleDefinitionId);
-      roles.push(role);
-    }
-    const entry: CacheEntry = { roles, memo: new Map() };
-    this.#cache.set(key, entry);
-    return entry;
-  }
 
   #assignable(def: RoleDefinition, target: ParsedScope): boolean {
     const chain = new Set(this.#tree.ancestorKeys(target));
     return def.assignableScopes.some((s) => chain.has(s.toLowerCase()));
   }
 
-  #putDef(d: RoleDefinition): void {
-    this.#defs.set(d.name, d);
-    this.#compiled.set(d.name, compileRole(d));
-  }
-
-  #index(a: RoleAssignment): void {
-    const prior = this.#assignments.get(a.name);
-    if (prior) this.#unindex(prior);
-    this.#assignments.set(a.name, a);
-    const list = this.#byPrincipal.get(a.principalId) ?? [];
-    list.push(a);
-    this.#byPrincipal.set(a.principalId, list);
-  }
-
-  #unindex(a: RoleAssignment): void {
-    this.#assignments.delete(a.name);
-    const list = (this.#byPrincipal.get(a.principalId) ?? []).filter((x) => x.name !== a.name);
-    if (list.length) this.#byPrincipal.set(a.principalId, list);
-    else this.#byPrincipal.delete(a.principalId);
-  }
-
   #invalidatePrincipal(principalId: string): void {
-    const prefix = `${principalId.toLowerCase()}\n`;
-    for (const k of [...this.#cache.keys()]) if (k.startsWith(prefix)) this.#cache.delete(k);
-    this.#stats.invalidations++;
+    this.#cache.dropPrincipal(principalId);
     this.#changed();
   }
 
   #invalidateAll(): void {
-    this.#cache.clear();
-    this.#stats.invalidations++;
+    this.#cache.dropAll();
     this.#changed();
   }
 
@@ -477,13 +445,6 @@ export class AccessControl {
     queueMicrotask(() => {
       for (const l of this.#changeListeners) l();
     });
-  }
-
-  /** Serialises writes, so check-then-write sequences (duplicates, name clashes) cannot interleave. */
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
   }
 }
 

@@ -9,6 +9,7 @@ export type { Store } from './types.ts';
 export type { ChangeFeed, ChangeListener, StoreChange, Versioned } from './types.ts';
 export { MIGRATIONS } from './migrations.ts';
 export { LocalChangeFeed } from './change-feed.ts';
+export { ChangeFollower, sameDocument, type FollowHandlers } from './follow.ts';
 export { createSealer, loadMasterKey, SealingError, type Sealer, type MasterKeySource } from './sealing.ts';
 export { PostgresStore, type PostgresStoreOptions } from './postgres.ts';
 export { PostgresStoreError, redactStoreUrl, type PostgresStoreErrorCode } from './postgres-errors.ts';

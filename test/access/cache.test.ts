@@ -91,7 +91,7 @@ test('definitions and assignments survive a reload from the store; a failed writ
   // A store that refuses writes: the error surfaces and memory stays as it was.
   const broken = new Proxy(store, {
     get(target, key) {
-      if (key === 'put') return async () => { throw new Error('disk full'); };
+      if (key === 'put' || key === 'insertIfAbsent' || key === 'replaceIf' || key === 'transaction') return async () => { throw new Error('disk full'); };
       const value: unknown = Reflect.get(target, key, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
