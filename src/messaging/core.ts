@@ -45,6 +45,9 @@ export class MessagingCore {
   #sweeper: NodeJS.Timeout | undefined;
   readonly #filters = new LRUCache<string, ConnectionFilter>({ max: FILTER_CACHE_SIZE });
   #count = 0;
+  /** Plain counts for metrics, read at scrape time (one addition per send, none per recipient). */
+  #published = 0;
+  #delivered = 0;
   readonly #router: CommandRouter;
 
   constructor(options: MessagingCoreOptions) {
@@ -60,6 +63,16 @@ export class MessagingCore {
 
   get connectionCount(): number {
     return this.#count;
+  }
+
+  /** Send commands published through this node (a REST send, a client's group message, an app server's send). */
+  get publishedCount(): number {
+    return this.#published;
+  }
+
+  /** Messages handed to connections on this node: one per recipient. */
+  get deliveredCount(): number {
+    return this.#delivered;
   }
 
   /** Hub names are case-insensitive: every lookup lower-cases. */
@@ -130,6 +143,7 @@ export class MessagingCore {
    * else shipped to the node that holds it (nowhere when no live node does).
    */
   publish(command: ClusterCommand): void {
+    if (command.type === 'send') this.#published++;
     this.#router.publish(command);
   }
 
@@ -244,6 +258,7 @@ export class MessagingCore {
       c.sink.deliver(message);
       n++;
     }
+    this.#delivered += n;
     return n;
   }
 
