@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Store } from '../store/index.ts';
+import type { Sealer, Store } from '../store/index.ts';
 import { Directory } from './directory.ts';
 import { KeyRing, type RotationPolicy } from './signing-keys.ts';
 import { TokenIssuer } from './tokens.ts';
@@ -21,11 +21,13 @@ export { TokenVerifier, type VerifiedToken } from './verify.ts';
 export { DEFAULT_LOCKOUT, type LockoutPolicy } from './lockout.ts';
 export { parseCertificate } from './certificates.ts';
 
-/** Re-check key rotation this often while running. */
-const KEY_MAINTENANCE_MS = 3600_000;
+/** Re-check key rotation, and sweep expired replay and lockout entries, this often while running. */
+const MAINTENANCE_MS = 3600_000;
 
 export interface IdentityOptions {
   store: Store;
+  /** Seals token-signing private keys at rest (the node's master key); without it they are stored plain (tests). */
+  sealer?: Sealer;
   /** `https://localhost:8443`: the origin of the identity endpoints and of token issuers. */
   authorityHost: string;
   rotation?: RotationPolicy;
@@ -46,33 +48,44 @@ export class IdentityService {
   readonly tokens: TokenService;
   readonly verifier: TokenVerifier;
   readonly #replay: ReplayCache;
+  readonly #lockout: SmartLockout;
   #timer?: NodeJS.Timeout;
   #hostIdentity?: ManagedIdentity;
   readonly #log?: IdentityOptions['log'];
 
   constructor(opts: IdentityOptions) {
-    this.directory = new Directory(opts.store);
-    this.keys = new KeyRing(opts.store, opts.rotation);
+    this.#log = opts.log;
+    const logged = (what: string) => (err: unknown) => this.#log?.error({ err }, what);
+    this.directory = new Directory(opts.store, (err, what) => logged(`directory: ${what} failed; the next change or resync repairs it`)(err));
+    this.keys = new KeyRing(opts.store, opts.rotation, { sealer: opts.sealer, onError: logged('signing keys: reloading after a change failed') });
     this.issuer = new TokenIssuer(this.keys, opts.authorityHost);
     this.#replay = new ReplayCache(opts.store);
-    this.tokens = new TokenService(this.directory, this.issuer, this.#replay, new SmartLockout(opts.lockout));
+    this.#lockout = new SmartLockout(opts.lockout, opts.store);
+    this.tokens = new TokenService(this.directory, this.issuer, this.#replay, this.#lockout);
     this.verifier = new TokenVerifier(this.keys, this.directory, opts.authorityHost);
-    this.#log = opts.log;
   }
 
+  /** Loads everything, follows the store's change feed (other nodes' writes), and starts periodic maintenance. */
   async start(): Promise<void> {
     await this.directory.load();
+    this.keys.follow();
     await this.keys.maintain();
     await this.#replay.load();
+    await this.#lockout.start(this.#log ? (err) => this.#log?.error({ err }, 'lockout: re-reading a shared counter failed') : undefined);
     this.#timer = setInterval(() => {
       // A store hiccup must not become an unhandled rejection (which would end the process).
       this.keys.maintain().catch((err: unknown) => this.#log?.error({ err }, 'signing key maintenance failed; retrying at the next interval'));
-    }, KEY_MAINTENANCE_MS);
+      this.#replay.sweep().catch((err: unknown) => this.#log?.error({ err }, 'sweeping expired client-assertion ids failed; retrying at the next interval'));
+      this.#lockout.sweep().catch((err: unknown) => this.#log?.error({ err }, 'sweeping old lockout counters failed; retrying at the next interval'));
+    }, MAINTENANCE_MS);
     this.#timer.unref();
   }
 
   stop(): void {
     clearInterval(this.#timer);
+    this.directory.stop();
+    this.keys.stop();
+    this.#lockout.stop();
   }
 
   set hostIdentity(mi: ManagedIdentity) {

@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { Store } from '../store/index.ts';
+import { KIND } from './model.ts';
+import { updateDocument } from './optimistic-update.ts';
 
 /**
  * Entra's smart lockout, per (tenant, user) for the password grant and per (tenant, client) for
@@ -14,60 +18,138 @@ export interface LockoutPolicy {
   durationSeconds: number;
   /** Longest lockout period after repeated lockouts. */
   maxDurationSeconds: number;
-  /** Keys tracked at once; the least recently used are forgotten first. */
+  /** Keys tracked at once in memory; the least recently used are forgotten first. */
   maxTracked: number;
 }
 
 export const DEFAULT_LOCKOUT: LockoutPolicy = { threshold: 10, durationSeconds: 60, maxDurationSeconds: 3600, maxTracked: 50_000 };
 
 interface Entry {
+  /** The store id: a hash of the key. */
+  id: string;
   failures: number;
   /** Epoch ms until which the key is locked (0: not locked). */
   lockedUntil: number;
   /** Lockouts so far: the next period is durationSeconds × 2^lockouts. */
   lockouts: number;
+  /** Epoch ms of the last failure: an entry quiet for FORGET_AFTER_MS is forgotten. */
+  lastFailure: number;
 }
 
 /** A key with no failure for this long is forgotten, so lockout periods stop growing. */
 const FORGET_AFTER_MS = 24 * 3600_000;
 
+/**
+ * With a store, the counters are shared by every node on it: a failure is a compare-and-swap
+ * increment of the stored entry (so failures on different nodes add up), and each node keeps a
+ * copy of the entries in memory that follows the store's change feed. The success path reads
+ * only memory, and writes (a delete) only when the key had failures.
+ *
+ * Stored entries are keyed by a hash of the key, so user names tried by a guesser do not sit in
+ * the store as they were typed.
+ */
 export class SmartLockout {
   readonly policy: LockoutPolicy;
   readonly #entries: LRUCache<string, Entry>;
+  readonly #store: Store | undefined;
+  #unsubscribe: (() => void)[] = [];
 
-  constructor(policy: Partial<LockoutPolicy> = {}) {
+  constructor(policy: Partial<LockoutPolicy> = {}, store?: Store) {
     this.policy = { ...DEFAULT_LOCKOUT, ...policy };
     this.#entries = new LRUCache<string, Entry>({ max: this.policy.maxTracked, ttl: FORGET_AFTER_MS, updateAgeOnGet: false });
+    this.#store = store;
   }
 
-  /** Seconds left in a lockout of `key`, or 0 when it may sign in. */
+  /** Loads the stored entries and follows other nodes' changes to them (idempotent). */
+  async start(onError: (err: unknown) => void = () => {}): Promise<void> {
+    const store = this.#store;
+    if (!store || this.#unsubscribe.length) return;
+    const reread = (id: string) => {
+      store.get<Entry>(KIND.signInFailures, id).then((e) => this.#mirror(id, e), onError);
+    };
+    this.#unsubscribe.push(
+      store.changes.subscribe((c) => (c.op === 'delete' ? this.#entries.delete(c.id) : reread(c.id)), [KIND.signInFailures]),
+      store.changes.onResync(() => { this.#loadAll().catch(onError); }),
+    );
+    await this.#loadAll();
+  }
+
+  stop(): void {
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+  }
+
+  /** Seconds left in a lockout of `key`, or 0 when it may sign in. Memory only. */
   lockedFor(key: string, now = Date.now()): number {
-    const e = this.#entries.get(key);
+    const e = this.#entries.get(idOf(key));
     return e && e.lockedUntil > now ? Math.ceil((e.lockedUntil - now) / 1000) : 0;
   }
 
   /** Records a failed sign-in; returns the seconds of the lockout it started, or 0. */
-  failed(key: string, now = Date.now()): number {
-    const e = this.#entries.get(key) ?? { failures: 0, lockedUntil: 0, lockouts: 0 };
-    // After a lockout ends, one more failure locks again (Entra's behaviour), for longer.
-    const threshold = e.lockouts > 0 ? 1 : this.policy.threshold;
-    e.failures += 1;
+  async failed(key: string, now = Date.now()): Promise<number> {
+    const id = idOf(key);
     let seconds = 0;
-    if (e.failures >= threshold) {
-      seconds = Math.min(this.policy.maxDurationSeconds, this.policy.durationSeconds * 2 ** Math.min(e.lockouts, 30));
-      e.lockedUntil = now + seconds * 1000;
-      e.lockouts += 1;
-      e.failures = 0;
+    const count = (prior: Entry | undefined): Entry => {
+      const e = prior && now - prior.lastFailure < FORGET_AFTER_MS ? { ...prior } : { id, failures: 0, lockedUntil: 0, lockouts: 0, lastFailure: now };
+      // After a lockout ends, one more failure locks again (Entra's behaviour), for longer.
+      const threshold = e.lockouts > 0 ? 1 : this.policy.threshold;
+      e.failures += 1;
+      e.lastFailure = now;
+      seconds = 0;
+      if (e.failures >= threshold) {
+        seconds = Math.min(this.policy.maxDurationSeconds, this.policy.durationSeconds * 2 ** Math.min(e.lockouts, 30));
+        e.lockedUntil = now + seconds * 1000;
+        e.lockouts += 1;
+        e.failures = 0;
+      }
+      return e;
+    };
+    if (this.#store) {
+      const { doc } = await updateDocument<Entry>(this.#store, KIND.signInFailures, id, count);
+      this.#mirror(id, doc);
+    } else {
+      this.#mirror(id, count(this.#entries.get(id)));
     }
-    this.#entries.set(key, e);
     return seconds;
   }
 
-  succeeded(key: string): void {
-    this.#entries.delete(key);
+  /** A successful sign-in clears the key; nothing is written when it had no failures. */
+  async succeeded(key: string): Promise<void> {
+    const id = idOf(key);
+    if (!this.#entries.has(id)) return;
+    this.#entries.delete(id);
+    await this.#store?.delete(KIND.signInFailures, id);
+  }
+
+  /** Deletes stored entries quiet for the forget period (run periodically). */
+  async sweep(now = Date.now()): Promise<number> {
+    if (!this.#store) return 0;
+    let dropped = 0;
+    for (const e of await this.#store.list<Entry>(KIND.signInFailures)) {
+      if (now - e.lastFailure >= FORGET_AFTER_MS && await this.#store.delete(KIND.signInFailures, e.id)) dropped++;
+    }
+    return dropped;
   }
 
   get tracked(): number {
     return this.#entries.size;
   }
+
+  async #loadAll(): Promise<void> {
+    if (!this.#store) return;
+    const now = Date.now();
+    this.#entries.clear();
+    for (const e of await this.#store.list<Entry>(KIND.signInFailures)) {
+      if (now - e.lastFailure < FORGET_AFTER_MS) this.#mirror(e.id, e);
+    }
+  }
+
+  #mirror(id: string, e: Entry | undefined): void {
+    if (e) this.#entries.set(id, e);
+    else this.#entries.delete(id);
+  }
+}
+
+function idOf(key: string): string {
+  return createHash('sha256').update(key).digest('base64url');
 }

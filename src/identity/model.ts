@@ -80,4 +80,10 @@ export const KIND = {
   signingKey: 'identity.signingKey',
   settings: 'identity.settings',
   assertionJti: 'identity.assertionJti',
+  /** `<tenant>|<lower-case display name>` → `{ appId }`: which app a name-matched declaration means, across nodes. */
+  applicationName: 'identity.applicationName',
+  /** Who is creating the next signing key (one node per rotation). */
+  signingKeyRotation: 'identity.signingKeyRotation',
+  /** Failed sign-in counters of smart lockout, shared by the nodes. */
+  signInFailures: 'identity.signInFailures',
 } as const;

@@ -1,22 +1,11 @@
-import { createHash, createPrivateKey, generateKeyPair, webcrypto, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
-import { x509, type CryptoKeyPair } from '../tls/x509.ts';
-import type { Store } from '../store/index.ts';
+import { randomUUID, type KeyObject } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Sealer, Store } from '../store/index.ts';
 import { KIND } from './model.ts';
+import { generateSigningKey, openPrivateKey, sealedRow, toJwk, type Jwk, type StoredKey } from './signing-key-material.ts';
+import { updateDocument } from './optimistic-update.ts';
 
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-/** A token-signing key as stored. `kid` = `x5t` = base64url SHA-1 of the certificate, as Entra. */
-interface StoredKey {
-  kid: string;
-  privateKeyPem: string;
-  certDer: string;          // base64
-  createdAt: number;        // epoch ms
-  activatesAt: number;      // starts signing
-  retiresAt?: number;       // stops being published
-}
-
-export interface Jwk { kty: 'RSA'; use: 'sig'; kid: string; x5t: string; n: string; e: string; x5c: string[]; issuer?: string }
+export type { Jwk } from './signing-key-material.ts';
 
 export interface SigningKey { kid: string; privateKey: KeyObject }
 
@@ -32,45 +21,85 @@ export const DEFAULT_ROTATION: RotationPolicy = {
   retainMs: 2 * 24 * 3600_000,
 };
 
+/** A node that claimed a rotation and wrote no key within this time is presumed dead; another takes over. */
+const CLAIM_STALE_MS = 60_000;
+/** How often a node without any key checks whether the node that claimed the first one has written it. */
+const CLAIM_POLL_MS = 100;
+
+interface RotationClaim { id: string; by: string; at: number }
+
+/**
+ * The token-signing key ring, shared by every node on one store: keys live in the store (private
+ * keys sealed under the master key), every node follows the change feed, so a key created or
+ * rotated on one node is published and verifies on all. A scheduled rotation is done by one
+ * node: the first to insert the rotation's claim (`after:<kid of the key it follows>`).
+ */
 export class KeyRing {
   readonly #store: Store;
   readonly #policy: RotationPolicy;
+  readonly #sealer: Sealer | undefined;
+  readonly #onError: (err: unknown) => void;
+  readonly #nodeId = randomUUID();
   #keys: StoredKey[] = [];
   readonly #privateKeys = new Map<string, KeyObject>();
   #jwks: { keys: Jwk[] } = { keys: [] };
+  #loadSeq = 0;
+  #loading: Promise<void> = Promise.resolve();
+  #unsubscribe: (() => void)[] = [];
 
-  constructor(store: Store, policy: RotationPolicy = DEFAULT_ROTATION) {
+  constructor(store: Store, policy: RotationPolicy = DEFAULT_ROTATION, opts: { sealer?: Sealer; onError?: (err: unknown) => void } = {}) {
     this.#store = store;
     this.#policy = policy;
+    this.#sealer = opts.sealer;
+    this.#onError = opts.onError ?? (() => {});
+  }
+
+  /** Follows the change feed: keys written by any node are loaded here (idempotent). */
+  follow(): void {
+    if (this.#unsubscribe.length) return;
+    const reload = () => { this.#reload().catch(this.#onError); };
+    this.#unsubscribe.push(this.#store.changes.subscribe(reload, [KIND.signingKey]), this.#store.changes.onResync(reload));
+  }
+
+  stop(): void {
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
   }
 
   /** Loads keys and performs any rotation that is due (called at start and periodically). */
   async maintain(now = Date.now()): Promise<void> {
-    this.#keys = (await this.#store.list<StoredKey>(KIND.signingKey)).sort((a, b) => a.activatesAt - b.activatesAt);
+    await this.#reload();
     const active = this.#activeAt(now);
     if (!active) {
-      await this.#create(now);
+      await this.#createFirst(now);
     } else if (!this.#keys.some((k) => k.activatesAt > now) && now >= active.activatesAt + this.#policy.lifetimeMs - this.#policy.leadMs) {
-      await this.#create(active.activatesAt + this.#policy.lifetimeMs);
+      await this.#createClaimed(`after:${active.kid}`, active.activatesAt + this.#policy.lifetimeMs, now);
     }
-    // A key is retired once its successor has been active longer than tokens live.
+    // A key is retired once its successor has been active longer than tokens live. Every node
+    // computes the same date; the compare-and-swap keeps one write. Plain rows get sealed here.
     for (const k of this.#keys) {
       const successor = this.#keys.find((s) => s.activatesAt > k.activatesAt && s.activatesAt <= now);
-      if (successor && k.retiresAt === undefined) {
-        k.retiresAt = successor.activatesAt + this.#policy.retainMs;
-        await this.#store.put(KIND.signingKey, k.kid, k);
-      }
+      const retiresAt = successor && k.retiresAt === undefined ? successor.activatesAt + this.#policy.retainMs : undefined;
+      if (retiresAt === undefined && !sealedRow(k, this.#sealer)) continue;
+      await updateDocument<StoredKey>(this.#store, KIND.signingKey, k.kid, (prior) => {
+        if (!prior) return undefined;
+        const next = retiresAt !== undefined && prior.retiresAt === undefined ? { ...prior, retiresAt } : prior;
+        const sealed = sealedRow(next, this.#sealer) ?? next;
+        return sealed === prior ? undefined : sealed;
+      });
     }
+    await this.#reload();
     for (const k of this.#keys.filter((k) => k.retiresAt !== undefined && k.retiresAt <= now)) {
       await this.#store.delete(KIND.signingKey, k.kid);
     }
-    this.#keys = this.#keys.filter((k) => k.retiresAt === undefined || k.retiresAt > now);
-    this.#rebuild();
+    await this.#dropOldClaims(now);
+    await this.#reload();
   }
 
   /**
-   * Starts a rotation now: a new key is published at once and signs after `leadMs` (0 for an
-   * emergency rotation). The current key stays published for the retention period.
+   * Starts a rotation now (an operator's explicit action on one node): a new key is published at
+   * once, on every node, and signs after `leadMs` (0 for an emergency rotation). The current key
+   * stays published for the retention period.
    */
   async rotate(leadMs = this.#policy.leadMs, now = Date.now()): Promise<string> {
     const k = await this.#create(now + leadMs);
@@ -99,49 +128,84 @@ export class KeyRing {
   #privateKey(k: StoredKey): KeyObject {
     let key = this.#privateKeys.get(k.kid);
     if (!key) {
-      key = createPrivateKey(k.privateKeyPem);
+      key = openPrivateKey(k, this.#sealer);
       this.#privateKeys.set(k.kid, key);
     }
     return key;
   }
 
+  /**
+   * No key signs (a new store): one node creates the first key; the others wait for it rather
+   * than each creating their own. A claim left by a node that died is taken over once stale.
+   */
+  async #createFirst(now: number): Promise<void> {
+    const last = this.#keys.at(-1);
+    const claimId = last ? `after:${last.kid}` : 'initial';
+    for (;;) {
+      if (await this.#createClaimed(claimId, now, now)) return;
+      await sleep(CLAIM_POLL_MS);
+      await this.#reload();
+      if (this.#activeAt(now)) return;
+    }
+  }
+
+  /** Creates the key of one rotation if this node wins its claim; returns whether a key now signs or was made. */
+  async #createClaimed(claimId: string, activatesAt: number, now: number): Promise<boolean> {
+    const claim: RotationClaim = { id: claimId, by: this.#nodeId, at: Date.now() };
+    let won = await this.#store.insertIfAbsent(KIND.signingKeyRotation, claimId, claim);
+    if (!won) {
+      const held = await this.#store.getVersioned<RotationClaim>(KIND.signingKeyRotation, claimId);
+      const stale = held && held.doc.by !== this.#nodeId && held.doc.at + CLAIM_STALE_MS <= Date.now();
+      won = held?.doc.by === this.#nodeId || (stale ? await this.#store.replaceIf(KIND.signingKeyRotation, claimId, held.revision, claim) : false);
+      // Another node rotates; its key reaches this one through the change feed.
+      if (!won) return this.#activeAt(now) !== undefined;
+    }
+    await this.#create(activatesAt);
+    return true;
+  }
+
   async #create(activatesAt: number): Promise<StoredKey> {
-    const { publicKey, privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
-    const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-    const keys = {
-      publicKey: await webcrypto.subtle.importKey('spki', publicKey.export({ type: 'spki', format: 'der' }), alg, true, ['verify']),
-      privateKey: await webcrypto.subtle.importKey('pkcs8', privateKey.export({ type: 'pkcs8', format: 'der' }), alg, true, ['sign']),
-    };
-    const now = new Date();
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex').replace(/^./, '1'),
-      name: 'CN=Lapis token signing',
-      notBefore: new Date(now.getTime() - 60_000),
-      notAfter: new Date(activatesAt + this.#policy.lifetimeMs + this.#policy.retainMs + 7 * 24 * 3600_000),
-      signingAlgorithm: alg,
-      keys: keys as CryptoKeyPair,
-    });
-    const der = Buffer.from(cert.rawData);
-    const stored: StoredKey = {
-      kid: createHash('sha1').update(der).digest('base64url'),
-      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      certDer: der.toString('base64'),
-      createdAt: now.getTime(),
-      activatesAt,
-    };
-    await this.#store.put(KIND.signingKey, stored.kid, stored);
-    this.#keys.push(stored);
-    this.#keys.sort((a, b) => a.activatesAt - b.activatesAt);
-    this.#rebuild();
+    const validUntil = activatesAt + this.#policy.lifetimeMs + this.#policy.retainMs + 7 * 24 * 3600_000;
+    const stored = await generateSigningKey(activatesAt, validUntil, this.#sealer);
+    await this.#store.insertIfAbsent(KIND.signingKey, stored.kid, stored);
+    await this.#reload();
     return stored;
   }
 
-  #rebuild(): void {
-    this.#jwks = {
-      keys: this.#keys.map((k) => {
-        const jwk = this.#privateKey(k).export({ format: 'jwk' });
-        return { kty: 'RSA', use: 'sig', kid: k.kid, x5t: k.kid, n: String(jwk.n), e: String(jwk.e), x5c: [k.certDer] };
-      }),
-    };
+  /** A claim is needed only while its rotation happens; ones older than a key's whole life are clutter. */
+  async #dropOldClaims(now: number): Promise<void> {
+    const horizon = now - 2 * (this.#policy.lifetimeMs + this.#policy.retainMs);
+    for (const c of await this.#store.list<RotationClaim>(KIND.signingKeyRotation)) {
+      if (c.at < horizon) await this.#store.delete(KIND.signingKeyRotation, c.id);
+    }
+  }
+
+  /**
+   * Reads the ring from the store. Loads may finish out of order; only the newest applies, and
+   * every caller waits until the ring holds a load at least as new as its own call.
+   */
+  async #reload(): Promise<void> {
+    const seq = ++this.#loadSeq;
+    const load = (async () => {
+      const rows = await this.#store.list<StoredKey>(KIND.signingKey);
+      if (seq === this.#loadSeq) this.#install(rows);
+    })();
+    this.#loading = load;
+    let awaited = load;
+    await load;
+    while (this.#loading !== awaited) {
+      awaited = this.#loading;
+      await awaited.catch(() => undefined);
+    }
+  }
+
+  #install(rows: StoredKey[]): void {
+    const keys = [...rows].sort((a, b) => a.activatesAt - b.activatesAt);
+    // Open every key now: a key sealed under another master key fails here, loudly, not at the first token.
+    const jwks = keys.map((k) => toJwk(k, this.#privateKey(k)));
+    const live = new Set(keys.map((k) => k.kid));
+    for (const kid of this.#privateKeys.keys()) if (!live.has(kid)) this.#privateKeys.delete(kid);
+    this.#keys = keys;
+    this.#jwks = { keys: jwks };
   }
 }

@@ -103,16 +103,17 @@ export class TokenService {
         await verifyClientAssertion(this.#dir, app, assertion!, audiences, resource, this.#replay);
       }
     } catch (err) {
-      if (err instanceof EntraError && err.aadsts !== 7000222) this.#failed(key, () => E.clientLockedOut(app.appId, this.lockout.lockedFor(key)));
+      if (err instanceof EntraError && err.aadsts !== 7000222) await this.#failed(key, (seconds) => E.clientLockedOut(app.appId, seconds));
       throw err;
     }
-    this.lockout.succeeded(key);
+    await this.lockout.succeeded(key);
     return { appId: app.appId, objectId: sp.id, authMethod: secret !== undefined ? '1' : '2' };
   }
 
-  /** Counts a failed sign-in; the failure that starts a lockout is answered with the lockout. */
-  #failed(key: string, lockedOut: () => EntraError): void {
-    if (this.lockout.failed(key)) throw lockedOut();
+  /** Counts a failed sign-in (on every node); the failure that starts a lockout is answered with the lockout. */
+  async #failed(key: string, lockedOut: (seconds: number) => EntraError): Promise<void> {
+    const seconds = await this.lockout.failed(key);
+    if (seconds) throw lockedOut(seconds);
   }
 
   async #passwordGrant(call: TokenCall, tenant: Tenant, app: Application, requested: { resource: string; scope?: string; scopes: string[] }): Promise<Record<string, unknown>> {
@@ -133,10 +134,10 @@ export class TokenService {
     if (locked) throw E.userLockedOut(locked);
     const user = this.#dir.getUser(username);
     if (!user || user.tenantId !== tenant.id || !(await this.#dir.checkPassword(user, password))) {
-      this.#failed(key, () => E.userLockedOut(this.lockout.lockedFor(key)));
+      await this.#failed(key, (seconds) => E.userLockedOut(seconds));
       throw E.wrongPassword();
     }
-    this.lockout.succeeded(key);
+    await this.lockout.succeeded(key);
     const resource = resolveResource(this.#dir, tenant, requested.resource);
     const principal = { objectId: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName };
     const token = await this.#issuer.issue({

@@ -9,6 +9,7 @@ import type { Logger } from '../log/index.ts';
 import { SignalRUpstream, createUpstream, managedIdentityOf, type UpstreamDispatcher } from '../upstream/index.ts';
 import { openListener, registerHealth, type Listener } from './listeners.ts';
 import type { ReadyResource } from './ready.ts';
+import type { NodeMetrics, ResourceSource } from '../metrics/index.ts';
 
 /**
  * Starting a Web PubSub or SignalR resource: each gets its own HTTPS and plain-HTTP origins
@@ -26,6 +27,8 @@ export interface ServiceDeps {
   tls: { key: string; cert: string };
   log: Logger;
   upstream: UpstreamShared;
+  /** The node's metrics: each origin's requests, the resource's connections and messages, upstream deliveries. */
+  metrics?: NodeMetrics | undefined;
 }
 
 export interface StartedService {
@@ -56,6 +59,7 @@ async function openServiceOrigins<T extends ServiceResourceRecord>(record: T, re
     onEndpoint(endpoint);
     for (const l of opened) {
       registerHealth(l.app);
+      deps.metrics?.http.instrument(l.app, record.name);
       service.mount(l.app);
       await l.app.ready();
     }
@@ -95,6 +99,7 @@ async function startWebPubSub(record: ResourceRecord, deps: ServiceDeps): Promis
     getAccessKeys: () => current().accessKeys,
     getEventHandlers: (hub) => current().hubs[hub.toLowerCase()]?.properties.eventHandlers,
     getManagedIdentity: () => managedIdentityOf(identity.directory, current()),
+    observeDelivery: deps.metrics?.upstream.observer(record.name),
   });
   const entra = new EntraAuthenticator({ verifier: identity.verifier, check: access.dataActionCheck, tenantId: record.tenantId });
   const service = new WebPubSubService({
@@ -111,7 +116,7 @@ async function startWebPubSub(record: ResourceRecord, deps: ServiceDeps): Promis
     internalSigningKey: () => current().internalKey,
   });
   const started = await openServiceOrigins(record, resources.webPubSub, deps, rlog, service, (e) => { endpoint = e; }, () => upstream.close());
-  return { ...started, keyVaultChanged: (origin) => upstream.keyVaultChanged(origin) };
+  return tracked(deps, { name: record.name, kind: 'webpubsub', core: service.core }, { ...started, keyVaultChanged: (origin) => upstream.keyVaultChanged(origin) });
 }
 
 /**
@@ -141,9 +146,18 @@ async function startSignalR(record: SignalRRecord, deps: ServiceDeps): Promise<S
     allowPrivateTargets: deps.upstream.allowPrivateTargets,
     ca: deps.upstream.ca,
     log: rlog.child({ piece: 'upstream' }),
+    observeDelivery: deps.metrics?.upstream.observer(record.name),
   });
   // The service closes its client events (the upstream) when it closes.
   service.setClientEvents(upstream);
   const started = await openServiceOrigins(record, resources.signalR, deps, rlog, service, (e) => { endpoint = e; });
-  return { ...started, keyVaultChanged: (origin) => upstream.keyVaultChanged(origin) };
+  const source: ResourceSource = { name: record.name, kind: 'signalr', core: service.core, serverConnections: () => service.serverConnectionCount };
+  return tracked(deps, source, { ...started, keyVaultChanged: (origin) => upstream.keyVaultChanged(origin) });
+}
+
+/** Shows a started resource in the node's metrics until it closes (deleted through ARM, or the node stops). */
+function tracked(deps: ServiceDeps, source: ResourceSource, started: StartedService): StartedService {
+  const untrack = deps.metrics?.resources.track(source);
+  if (!untrack) return started;
+  return { ...started, close: async () => { untrack(); await started.close(); } };
 }

@@ -10,28 +10,28 @@ import { assertEntraError, host, postForm, scrubAzureEnv, WEBPUBSUB_SCOPE } from
 
 // ---- the policy, with a fake clock ------------------------------------------------------------
 
-test('SmartLockout: threshold failures lock; the period doubles on each further lockout, up to the cap', () => {
+test('SmartLockout: threshold failures lock; the period doubles on each further lockout, up to the cap', async () => {
   const l = new SmartLockout({ threshold: 3, durationSeconds: 60, maxDurationSeconds: 200 });
   let t = 1_000_000;
-  assert.equal(l.failed('k', t), 0);
-  assert.equal(l.failed('k', t), 0);
+  assert.equal(await l.failed('k', t), 0);
+  assert.equal(await l.failed('k', t), 0);
   assert.equal(l.lockedFor('k', t), 0);
-  assert.equal(l.failed('k', t), 60, 'third failure locks for 60 s');
+  assert.equal(await l.failed('k', t), 60, 'third failure locks for 60 s');
   assert.equal(l.lockedFor('k', t + 1000), 59);
   t += 61_000;
   assert.equal(l.lockedFor('k', t), 0, 'unlocked after the period');
-  assert.equal(l.failed('k', t), 120, 'the first failure after a lockout locks again, for twice as long');
+  assert.equal(await l.failed('k', t), 120, 'the first failure after a lockout locks again, for twice as long');
   t += 121_000;
-  assert.equal(l.failed('k', t), 200, 'capped at maxDurationSeconds');
-  l.succeeded('k');
+  assert.equal(await l.failed('k', t), 200, 'capped at maxDurationSeconds');
+  await l.succeeded('k');
   assert.equal(l.lockedFor('k', t), 0);
-  assert.equal(l.failed('k', t), 0, 'a success starts over at the full threshold');
+  assert.equal(await l.failed('k', t), 0, 'a success starts over at the full threshold');
   assert.equal(l.lockedFor('other', t), 0, 'keys are independent');
 });
 
-test('SmartLockout: the number of tracked keys is bounded (LRU)', () => {
+test('SmartLockout: the number of tracked keys is bounded (LRU)', async () => {
   const l = new SmartLockout({ threshold: 5, maxTracked: 100 });
-  for (let i = 0; i < 1000; i++) l.failed(`user-${i}`);
+  for (let i = 0; i < 1000; i++) await l.failed(`user-${i}`);
   assert.ok(l.tracked <= 100, `tracked ${l.tracked}`);
 });
 

@@ -116,6 +116,11 @@ export class SignalRService {
     return this.#ctx.record().name;
   }
 
+  /** App-server connections to this resource on this node (default mode), read by metrics. */
+  get serverConnectionCount(): number {
+    return this.#appServers.serverConnectionCount;
+  }
+
   /** Where client events go in serverless mode (the resource's upstream); set once at start. */
   setClientEvents(events: SignalRClientEvents): void {
     this.#events = events;
