@@ -127,8 +127,15 @@ const signalR = z.strictObject({
     disableLocalAuth: z.boolean().optional(),
     disableAadAuth: z.boolean().optional(),
   }).optional(),
-  /** Lapis addition (Azure sizes by units): the most concurrent client connections. */
-  limits: z.strictObject({ maxConnections: z.number().int().min(1).max(1_000_000).optional() }).optional(),
+  /**
+   * Lapis addition (Azure sizes by units): the most concurrent client connections; default mode's
+   * app-server connections (Azure: 5000) and how long one may stay silent before it is dropped.
+   */
+  limits: z.strictObject({
+    maxConnections: z.number().int().min(1).max(1_000_000).optional(),
+    maxServerConnections: z.number().int().min(1).max(100_000).optional(),
+    serverConnectionTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
+  }).optional(),
 });
 
 const resource = z.unknown().transform((value, ctx) => {

@@ -37,7 +37,12 @@ export interface ServiceResourceBase {
   declaredPorts: { https?: number; http?: number };
   accessKeys: { primaryKey: string; secondaryKey: string };
   identity: ResourceIdentity;
-  limits: { maxConnections?: number };
+  /**
+   * `maxConnections`: concurrent clients. SignalR default mode only: `maxServerConnections` (app-server
+   * connections, Azure's 5000 when absent) and `serverConnectionTimeoutSeconds` (silence after which an
+   * app-server connection is dropped, 60 when absent).
+   */
+  limits: { maxConnections?: number; maxServerConnections?: number; serverConnectionTimeoutSeconds?: number };
   /** Signs client tokens minted by `:generateToken` (valid even with local auth disabled); renewed by the Salt key type; never shown. */
   internalKey: string;
   /** ARM metadata, kept as given. The SKU limits nothing here (see `limits`). */

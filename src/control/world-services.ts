@@ -53,7 +53,7 @@ function serviceBase(settings: Settings, r: Declared, prior: ServiceResourceBase
     declaredPorts,
     accessKeys: r.accessKeys ?? prior?.accessKeys ?? { primaryKey: generateAccessKey(), secondaryKey: generateAccessKey() },
     identity: { type: 'None' },
-    limits: { maxConnections: r.limits?.maxConnections ?? prior?.limits?.maxConnections },
+    limits: { ...prior?.limits, ...r.limits },
     // Persisted, so client URLs from :generateToken survive a restart.
     internalKey: prior?.internalKey ?? generateAccessKey(),
     tags: prior?.tags,

@@ -20,11 +20,10 @@ import { serviceModeOf } from '../../config/signalr.ts';
 import type { SignalRRecord } from '../../control/index.ts';
 import type { IdentityService } from '../../identity/index.ts';
 import { MessagingCore } from '../../messaging/index.ts';
-import { compileODataFilter } from '../webpubsub/odata-filter.ts';
 import { InMemoryTemporaryKeyStore, type SignalRKeySource } from './auth/index.ts';
 import { clientTokenAuthenticator, mountClientEndpoint, SignalRClientEndpoint, type ClientConnectionInfo } from './client/index.ts';
 import { mountSignalRRest } from './rest/index.ts';
-import { AppServerEndpoint, AppServers, NO_SERVER_TEXT } from './server/index.ts';
+import { AppServerEndpoint, AppServers, compileSignalRFilter, NO_SERVER_TEXT } from './server/index.ts';
 import { CoreClientRuntime, CoreHubOperations, type ClientMessageHandler } from './runtime/index.ts';
 
 /** What a serverless upstream does with client events (src/upstream/signalr). */
@@ -66,13 +65,14 @@ export class SignalRService {
   readonly #serverEndpoint: AppServerEndpoint;
   readonly #upgradeListeners: Array<{ server: Server; listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }> = [];
   #events: SignalRClientEvents | undefined;
+  readonly #offAccessChange: () => void;
   #closed = false;
 
   constructor(ctx: SignalRResourceContext) {
     this.#ctx = ctx;
     const record = ctx.record;
-    // Filters (the OData subset of Web PubSub) let default mode address several groups at once and exclude users.
-    this.core = new MessagingCore({ channel: record().id, backplane: new InProcessBackplane(), maxConnections: record().limits.maxConnections, compileFilter: compileODataFilter });
+    // Filters (set filters, and the OData subset of Web PubSub) let default mode address several groups or users at once, once per connection, and exclude users.
+    this.core = new MessagingCore({ channel: record().id, backplane: new InProcessBackplane(), maxConnections: record().limits.maxConnections, compileFilter: compileSignalRFilter });
     this.#keys = {
       getAccessKeys: () => record().accessKeys,
       isLocalAuthDisabled: () => record().properties.disableLocalAuth,
@@ -92,12 +92,16 @@ export class SignalRService {
     });
     this.#appServers = new AppServers({
       core: this.core, log: ctx.log, temporaryKeys: this.#keys.temporaryKeys, check: ctx.access.dataActionCheck, resourceId: () => record().id,
+      maxClientConnections: () => record().limits.maxConnections,
     });
     this.#serverEndpoint = new AppServerEndpoint({
       auth: { keys: this.#keys, verifier: ctx.identity.verifier, check: ctx.access.dataActionCheck, tenantId: () => record().tenantId, resourceId: () => record().id },
       servers: this.#appServers,
       log: ctx.log,
+      limits: () => record().limits,
     });
+    // A removed App Server role ends that principal's open server connections, not only its next one.
+    this.#offAccessChange = ctx.access.onChange(() => this.#serverEndpoint.accessChanged());
     this.#endpoint = new SignalRClientEndpoint({
       log: ctx.log,
       // Default mode: clients are relayed to an app server (which answers their hub handshake).
@@ -152,6 +156,7 @@ export class SignalRService {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#offAccessChange();
     for (const { server, listener } of this.#upgradeListeners) server.off('upgrade', listener);
     this.#upgradeListeners.length = 0;
     this.#appServers.close();

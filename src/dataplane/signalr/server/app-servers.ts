@@ -32,6 +32,8 @@ export interface AppServersOptions {
   temporaryKeys: TemporaryKeyStore;
   check: DataActionCheck;
   resourceId(): string;
+  /** The resource's client limit, if any (reported to the SDK as capacity). */
+  maxClientConnections?: (() => number | undefined) | undefined;
 }
 
 export interface RelayedClient {
@@ -60,6 +62,18 @@ export class AppServers implements RelayHost, ServerConnectionHost {
 
   get serverConnectionCount(): number {
     return this.#all.size;
+  }
+
+  /** Whether `hub` has clients on this resource (the SDK's HasClients for the endpoint). */
+  hubHasClients(hub: string): boolean {
+    return (this.o.core.hub(hub)?.size ?? 0) > 0;
+  }
+
+  /** The app-server ids (X-ASRS-Server-Id) with a handshaken connection for `hub`, sorted (every endpoint reports the same list). */
+  serverIds(hub: string): string[] {
+    const ids = new Set<string>();
+    for (const s of this.#all) if (s.ready && s.info.hub === hub) ids.add(s.info.serverId);
+    return [...ids].sort();
   }
 
   /** A relayed client of `hub` (an app server only reaches clients of the hub it connected for). */
@@ -162,6 +176,17 @@ export class AppServers implements RelayHost, ServerConnectionHost {
       if (c) {
         c.closedByApp = true; // nothing can be told to a gone server connection
         c.relay.close(SERVER_GONE_TEXT);
+      }
+    }
+  }
+
+  /** Closes the server connections `check` no longer admits (with its reason); their clients are closed as for any lost app server. */
+  revalidate(check: (who: ServerConnection['info']) => string | undefined): void {
+    for (const s of [...this.#all]) {
+      const reason = check(s.info);
+      if (reason !== undefined) {
+        this.o.log.info({ hub: s.info.hub, serverId: s.info.serverId, principal: s.info.principal, reason }, 'app server connection no longer authorized');
+        s.close(reason);
       }
     }
   }

@@ -5,6 +5,7 @@
  * TokenCredential presents its Microsoft Entra token for https://signalr.azure.com, whose principal
  * must hold `Microsoft.SignalRService/SignalR/serverConnection/write` (SignalR App Server) through RBAC.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { verifyHmacJwt } from '../../common/hmac-jwt.ts';
@@ -25,7 +26,7 @@ export interface ServerAuthOptions {
 }
 
 export type ServerAuthResult =
-  | { ok: true; principal: string; entra: boolean }
+  | { ok: true; principal: string; entra: boolean; keyDigest?: string | undefined }
   | { ok: false; status: 401 | 403; message: string };
 
 export async function authenticateServer(o: ServerAuthOptions, req: IncomingMessage, hub: string): Promise<ServerAuthResult> {
@@ -39,7 +40,7 @@ export async function authenticateServer(o: ServerAuthOptions, req: IncomingMess
       if (!serverAudienceMatches(payload.aud, originOf(req), hub)) {
         return { ok: false, status: 401, message: `The access token's audience (aud) is not this hub's server endpoint (${originOf(req)}/server/?hub=${hub}).` };
       }
-      return { ok: true, principal: 'accessKey', entra: false };
+      return { ok: true, principal: 'accessKey', entra: false, keyDigest: signingKeyDigest(token, o.keys) };
     }
     const entra = new SignalREntraAuthenticator({ verifier: o.verifier, check: o.check, tenantId: o.tenantId(), isAadAuthDisabled: () => o.keys.isAadAuthDisabled() });
     const request = { method: 'GET', url: req.url ?? '/', headers: req.headers, resourceId: o.resourceId(), hub, origin: originOf(req) };
@@ -51,6 +52,55 @@ export async function authenticateServer(o: ServerAuthOptions, req: IncomingMess
     if (err instanceof DataPlaneError) return { ok: false, status: err.status === 403 ? 403 : 401, message: err.message };
     throw err;
   }
+}
+
+/** Which of the resource's keys signed a verified token, as a digest (kept to end the connection when that key is regenerated). */
+function signingKeyDigest(token: string, keys: SignalRKeySource): string | undefined {
+  const { primaryKey, secondaryKey } = keys.getAccessKeys();
+  for (const key of [primaryKey, secondaryKey]) {
+    try {
+      verifyHmacJwt(token, [key], { algorithms: SIGNALR_TOKEN_ALGORITHMS });
+      return keyDigest(key);
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+export function keyDigest(key: string): string {
+  return createHash('sha256').update(key).digest('base64url');
+}
+
+export interface ServerCredential {
+  entra: boolean;
+  principal: string;
+  keyDigest?: string | undefined;
+}
+
+/**
+ * A check of open server connections against the resource's current settings (read once per
+ * sweep): an Entra principal must still hold the role, an access-key connection's signing key must
+ * still exist. Returns the reason to close, or undefined to keep.
+ */
+export function serverAuthorizationCheck(o: ServerAuthOptions): (who: ServerCredential) => string | undefined {
+  const aadDisabled = o.keys.isAadAuthDisabled();
+  const localDisabled = o.keys.isLocalAuthDisabled();
+  const { primaryKey, secondaryKey } = o.keys.getAccessKeys();
+  const digests = new Set([keyDigest(primaryKey), keyDigest(secondaryKey)]);
+  const scope = o.resourceId();
+  return (who) => {
+    if (who.entra) {
+      if (aadDisabled) return 'Microsoft Entra authentication was disabled for this resource.';
+      if (!o.check(who.principal, SERVER_CONNECTION_ACTION, scope).allowed) {
+        return `The principal '${who.principal}' no longer has permission '${SERVER_CONNECTION_ACTION}' at scope '${scope}'.`;
+      }
+      return undefined;
+    }
+    if (localDisabled) return 'Local authentication (access keys) was disabled for this resource.';
+    if (who.keyDigest !== undefined && !digests.has(who.keyDigest)) return "The access key that signed this connection's token was regenerated.";
+    return undefined;
+  };
 }
 
 /** `aud` names `/server/?hub={hub}` on this origin's scheme and host (port ignored, hub case-insensitive). */

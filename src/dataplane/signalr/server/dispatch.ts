@@ -8,8 +8,10 @@
  */
 import type { Target } from '../../../messaging/index.ts';
 import { SignalRMessage } from '../../../protocols/signalr/index.ts';
-import { ACK_STATUS, ackMessage, isAckable, payloadFor, pingEntries, pingWith, type Payloads, type ServiceMessage } from '../../../protocols/signalr-service/index.ts';
+import { ACK_STATUS, ackMessage, isAckable, payloadFor, type Payloads, type ServiceMessage } from '../../../protocols/signalr-service/index.ts';
 import type { AppServers } from './app-servers.ts';
+import { inAnyGroup, ofAnyUser, ofNoUser } from './fan-out-filter.ts';
+import { answerPing } from './pings.ts';
 import type { ServerConnection } from './server-connection.ts';
 
 const ACCESS_KEY_ACTION = 'Microsoft.SignalRService/SignalR/auth/accessKey/action';
@@ -27,12 +29,7 @@ export async function handleAppMessage(servers: AppServers, sc: ServerConnection
 
   switch (m.kind) {
     case 'Ping':
-      for (const [key, value] of pingEntries(m)) {
-        // Graceful shutdown: without the finack the SDK waits 30 s before it stops.
-        if (key === 'shutdown' && value?.startsWith('fin:')) sc.send(pingWith(['shutdown', 'finack']));
-        else if (key === 'echo' && value !== null) sc.send(pingWith(['echo', value]));
-      }
-      return;
+      return answerPing(servers, sc, m);
     case 'ConnectionData': {
       const c = servers.client(m.connectionId, hub);
       c?.relay.fromApp(m.payload);
@@ -51,23 +48,20 @@ export async function handleAppMessage(servers: AppServers, sc: ServerConnection
     case 'UserData':
       return send({ scope: 'user', userId: m.userId }, m.payloads);
     case 'MultiUserData': {
+      // Once per connection of any of the users, however many users it is.
       const users = [...new Set(m.userIds)];
-      const filter = anyUser(users);
-      if (filter !== undefined) return send({ scope: 'hub' }, m.payloads, undefined, filter);
-      for (const userId of users) send({ scope: 'user', userId }, m.payloads);
-      return;
+      if (users.length <= 1) return users.length === 1 ? send({ scope: 'user', userId: users[0]! }, m.payloads) : undefined;
+      return send({ scope: 'hub' }, m.payloads, undefined, ofAnyUser(users));
     }
     case 'Broadcast':
       return send({ scope: 'hub' }, m.payloads, m.excludedConnectionIds);
     case 'GroupBroadcast':
-      return send({ scope: 'group', group: m.groupName }, m.payloads, m.excludedConnectionIds, excludingUsers(m.excludedUserIds));
+      return send({ scope: 'group', group: m.groupName }, m.payloads, m.excludedConnectionIds, m.excludedUserIds.length > 0 ? ofNoUser(m.excludedUserIds) : undefined);
     case 'MultiGroupBroadcast': {
-      // Once per client in any of the groups; past the filter's size, once per group (duplicates possible).
+      // Once per client in any of the groups, however many groups it is in.
       const groups = [...new Set(m.groupNames)];
-      const filter = inAnyGroup(groups);
-      if (filter !== undefined) return send({ scope: 'hub' }, m.payloads, undefined, filter);
-      for (const group of groups) send({ scope: 'group', group }, m.payloads);
-      return;
+      if (groups.length <= 1) return groups.length === 1 ? send({ scope: 'group', group: groups[0]! }, m.payloads) : undefined;
+      return send({ scope: 'hub' }, m.payloads, undefined, inAnyGroup(groups));
     }
     case 'JoinGroup':
     case 'JoinGroupWithAck': {
@@ -142,30 +136,6 @@ async function accessKey(servers: AppServers, sc: ServerConnection): Promise<voi
   }
   const key = await servers.o.temporaryKeys.issue(sc.info.principal);
   sc.send({ kind: 'AccessKeyResponse', kid: key.keyId, accessKey: key.accessKey, errorType: null, errorMessage: null, ext: {} });
-}
-
-/** Filters are bounded (4096 characters, 400 nodes): larger sets fall back as documented. */
-const MAX_FILTER_TERMS = 50;
-const MAX_FILTER_CHARS = 3000;
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
-function inAnyGroup(groups: readonly string[]): string | undefined {
-  if (groups.length === 0 || groups.length > MAX_FILTER_TERMS) return undefined;
-  const f = groups.map((g) => `${literal(g)} in groups`).join(' or ');
-  return f.length <= MAX_FILTER_CHARS ? f : undefined;
-}
-
-function anyUser(userIds: readonly string[]): string | undefined {
-  if (userIds.length === 0 || userIds.length > MAX_FILTER_TERMS) return undefined;
-  const f = userIds.map((u) => `userId eq ${literal(u)}`).join(' or ');
-  return f.length <= MAX_FILTER_CHARS ? f : undefined;
-}
-
-function excludingUsers(userIds: readonly string[]): string | undefined {
-  const ids = [...new Set(userIds)];
-  if (ids.length === 0 || ids.length > MAX_FILTER_TERMS) return undefined;
-  const f = ids.map((u) => `userId ne ${literal(u)}`).join(' and ');
-  return f.length <= MAX_FILTER_CHARS ? f : undefined;
 }
 
 function preEncoded(payloads: Payloads): SignalRMessage | undefined {

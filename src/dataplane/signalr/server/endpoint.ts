@@ -12,30 +12,55 @@ import { acceptWebSocket, guardSocket } from '../../../net/index.ts';
 import { DEFAULT_MAX_SERVICE_MESSAGE_BYTES } from '../../../protocols/signalr-service/index.ts';
 import { hubOf } from '../client/endpoint.ts';
 import type { AppServers } from './app-servers.ts';
-import { authenticateServer, type ServerAuthOptions } from './authenticate.ts';
+import { authenticateServer, serverAuthorizationCheck, type ServerAuthOptions } from './authenticate.ts';
 import { ServerConnection } from './server-connection.ts';
 
 const SERVER_ID = /^[\x21-\x7e]{1,256}$/;
 /** Server connections per resource (the SDK opens 5 per hub per app server by default). */
 export const DEFAULT_MAX_SERVER_CONNECTIONS = 5000;
 
+/** The resource's limits for app servers, read on every upgrade (ARM and config changes apply to the next one). */
+export interface AppServerLimits {
+  maxServerConnections?: number | undefined;
+  serverConnectionTimeoutSeconds?: number | undefined;
+}
+
 export interface AppServerEndpointOptions {
   auth: ServerAuthOptions;
   servers: AppServers;
   log: Logger;
   maxMessageBytes?: number | undefined;
-  maxServerConnections?: number | undefined;
+  limits?: (() => AppServerLimits) | undefined;
 }
+
+/** How often open server connections are checked against key regeneration and auth switches (role changes apply at once). */
+export const REVALIDATE_INTERVAL_MS = 5_000;
 
 export class AppServerEndpoint {
   readonly #o: AppServerEndpointOptions;
   readonly #wss: WebSocketServer;
+  readonly #revalidator: NodeJS.Timeout;
 
   constructor(options: AppServerEndpointOptions) {
     this.#o = options;
     const max = options.maxMessageBytes ?? DEFAULT_MAX_SERVICE_MESSAGE_BYTES;
     // A frame may carry a whole message plus the start of the next; the reader enforces the per-message limit.
     this.#wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 2 * max, clientTracking: false });
+    this.#revalidator = setInterval(() => this.accessChanged(), REVALIDATE_INTERVAL_MS);
+    this.#revalidator.unref();
+  }
+
+  /**
+   * Role assignments, keys or auth switches changed: open server connections whose credential no
+   * longer admits them are closed with the reason (the SDK logs it, reconnects and is refused).
+   */
+  accessChanged(): void {
+    if (this.#o.servers.serverConnectionCount === 0) return;
+    try {
+      this.#o.servers.revalidate(serverAuthorizationCheck(this.#o.auth));
+    } catch (err) {
+      this.#o.log.warn({ err }, 'server connection re-check failed');
+    }
   }
 
   /** True for the paths this endpoint serves (`/server/`, `/server`). */
@@ -52,11 +77,17 @@ export class AppServerEndpoint {
     const id = url.searchParams.get('cid') ?? '';
     authenticateServer(this.#o.auth, req, hub.hub).then((auth) => {
       if (!auth.ok) return refuse(socket, auth.status, auth.message);
-      if (this.#o.servers.serverConnectionCount >= (this.#o.maxServerConnections ?? DEFAULT_MAX_SERVER_CONNECTIONS)) {
-        return refuse(socket, 429, 'This resource has reached its limit of app server connections.');
+      const limits = this.#o.limits?.() ?? {};
+      const max = limits.maxServerConnections ?? DEFAULT_MAX_SERVER_CONNECTIONS;
+      if (this.#o.servers.serverConnectionCount >= max) {
+        return refuse(socket, 429, `This resource has reached its limit of ${max} app server connections.`);
       }
+      const timeout = limits.serverConnectionTimeoutSeconds;
       acceptWebSocket(this.#wss, req, socket, head, this.#o.log, (ws) => {
-        const connection = new ServerConnection(ws, { id, hub: hub.hub, serverId, principal: auth.principal, entra: auth.entra }, this.#o.servers, this.#o.maxMessageBytes);
+        const info = { id, hub: hub.hub, serverId, principal: auth.principal, entra: auth.entra, keyDigest: auth.keyDigest };
+        const connection = new ServerConnection(ws, info, this.#o.servers, {
+          maxMessageBytes: this.#o.maxMessageBytes, idleTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
+        });
         this.#o.servers.track(connection);
       });
     }, (err: unknown) => {
@@ -66,6 +97,7 @@ export class AppServerEndpoint {
   }
 
   close(): void {
+    clearInterval(this.#revalidator);
     this.#wss.close();
   }
 }

@@ -1,0 +1,51 @@
+/**
+ * The service's side of the SDK's keyed pings (Microsoft.Azure.SignalR 1.34, read from its
+ * RuntimeServicePingMessage and ServiceConnectionContainerBase):
+ *
+ * - `["status","1"]`, sent by the SDK every 10 s on one connection per hub and endpoint, is answered
+ *   with `["status", "1"|"0", "clientcount", n, "servercount", m]` (+ `"capacity", c` when the
+ *   resource has a client limit). The SDK keeps "1"/"0" as the endpoint's HasClients for that hub
+ *   (removing an endpoint at run time waits for "0") and marks the endpoint inactive after five "0"
+ *   answers over 10 minutes; the counts feed the weighted negotiate router, which weighs endpoints
+ *   by `capacity - (clientcount + servercount)` once every endpoint reports a capacity.
+ * - `["servers",""]`, sent every 5 s only while an endpoint is being added at run time, is answered
+ *   with `["servers", "<ticks>:<id1>;<id2>…"]`: the X-ASRS-Server-Id values connected to the hub.
+ *   The SDK waits until every endpoint reports the same list before it routes to the new one.
+ * - `["shutdown","fin:N"]` → `["shutdown","finack"]`; `["echo",x]` → `["echo",x]`.
+ *
+ * The service-to-app `offline` (drop the clients of a service instance going away) and `target`
+ * (open a connection to a given instance) pings are never sent: Lapis is one instance, and its
+ * clients end with their server connection when it stops.
+ */
+import { pingEntries, pingWith, type PingMessage } from '../../../protocols/signalr-service/index.ts';
+import type { AppServers } from './app-servers.ts';
+import type { ServerConnection } from './server-connection.ts';
+
+/** .NET DateTime ticks (100 ns since 0001-01-01) of now: the SDK keeps the server list with the newest stamp. */
+export function dotnetTicksNow(): string {
+  return (BigInt(Date.now()) * 10_000n + 621_355_968_000_000_000n).toString();
+}
+
+export function answerPing(servers: AppServers, sc: ServerConnection, m: PingMessage): void {
+  for (const [key, value] of pingEntries(m)) {
+    // Graceful shutdown: without the finack the SDK waits 30 s before it stops.
+    if (key === 'shutdown' && value?.startsWith('fin:')) sc.send(pingWith(['shutdown', 'finack']));
+    else if (key === 'echo' && value !== null) sc.send(pingWith(['echo', value]));
+    else if (key === 'status') sc.send(statusPing(servers, sc.info.hub));
+    else if (key === 'servers') sc.send(pingWith(['servers', `${dotnetTicksNow()}:${servers.serverIds(sc.info.hub).join(';')}`]));
+  }
+}
+
+function statusPing(servers: AppServers, hub: string): PingMessage {
+  const clients = servers.o.core.connectionCount;
+  const serverConnections = servers.serverConnectionCount;
+  const pairs: [string, string][] = [
+    ['status', servers.hubHasClients(hub) ? '1' : '0'],
+    ['clientcount', String(clients)],
+    ['servercount', String(serverConnections)],
+  ];
+  // Lapis's limit counts clients only; the SDK subtracts both counts from the capacity.
+  const max = servers.o.maxClientConnections?.();
+  if (max !== undefined) pairs.push(['capacity', String(max + serverConnections)]);
+  return pingWith(...pairs);
+}
