@@ -73,6 +73,11 @@ export class InProcessBackplane implements Backplane {
     return this.#counts.get(channel) ?? 0;
   }
 
+  /** For metrics and health: always connected, nothing lost, nothing to time. */
+  stats(): { connected: boolean; published: number; received: number; dropped: number; malformed: number; requestTimeouts: number; reconnects: number; liveNodes: number } {
+    return { connected: true, published: 0, received: 0, dropped: 0, malformed: 0, requestTimeouts: 0, reconnects: 0, liveNodes: 1 };
+  }
+
   async close(): Promise<void> {
     this.#channels.clear();
     this.#connections.clear();

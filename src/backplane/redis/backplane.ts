@@ -1,0 +1,358 @@
+/**
+ * The Redis backplane: each node has one command connection (registry writes, publishes,
+ * replies) and one subscriber connection. Fan-out goes over one pub/sub channel per resource;
+ * point-to-point commands, requests and replies over one channel per node. A node applies its
+ * own publications locally at once and ignores their echo. While Redis is unreachable local
+ * delivery goes on, shipments to other nodes are dropped and counted, and on reconnection the
+ * node re-registers itself, its connections and its memberships.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { ClusterCommand, CommandResult } from '../../messaging/commands.ts';
+import type { Backplane, BackplaneNode, MemberKind, RequestOutcome } from '../types.ts';
+import { createClient } from './clients.ts';
+import { decodeEnvelope, encodeEnvelope } from './codec.ts';
+import type { Envelope } from './codec.ts';
+import { heartbeat } from './heartbeat.ts';
+import { RedisKeys } from './keys.ts';
+import { resolveOptions } from './options.ts';
+import type { RedisBackplaneOptions, ResolvedOptions } from './options.ts';
+import { LocalRegistry } from './registry.ts';
+import { PendingRequests } from './requests.ts';
+import { defineScripts } from './scripts.ts';
+import type { ScriptCommands } from './scripts.ts';
+import { Subscriptions } from './subscriptions.ts';
+
+/** Counters for metrics and health (read, never reset). */
+export interface BackplaneStats {
+  connected: boolean;
+  /** Messages handed to Redis (fan-out, point-to-point, requests, replies). */
+  published: number;
+  /** Messages received from other nodes. */
+  received: number;
+  /** Shipments not made: Redis unreachable, a failed publish, a message over the size limit. */
+  dropped: number;
+  /** Inbound messages refused by the decoder (size, MessagePack, shape). */
+  malformed: number;
+  requestTimeouts: number;
+  reconnects: number;
+  liveNodes: number;
+  lastError?: string | undefined;
+}
+
+export class RedisBackplane implements Backplane {
+  readonly nodeId: string;
+  readonly #o: ResolvedOptions;
+  readonly #keys: RedisKeys;
+  readonly #pub: Redis & ScriptCommands;
+  readonly #sub: Redis;
+  readonly #subs: Subscriptions;
+  readonly #registry: LocalRegistry;
+  readonly #pending: PendingRequests;
+  readonly #channels = new Map<string, Set<BackplaneNode>>();
+  /** The other live nodes' connection counts per resource, as of the last heartbeat. */
+  #others = new Map<string, number>();
+  #live = new Set<string>();
+  readonly #stats: Omit<BackplaneStats, 'connected' | 'liveNodes'> = { published: 0, received: 0, dropped: 0, malformed: 0, requestTimeouts: 0, reconnects: 0 };
+  #timer: NodeJS.Timeout | undefined;
+  #beating = false;
+  #needsResync = false;
+  #lastResync = 0;
+  #started = false;
+  #closed = false;
+
+  constructor(options: RedisBackplaneOptions) {
+    this.#o = resolveOptions(options);
+    this.nodeId = `${this.#o.name}~${randomBytes(4).toString('hex')}`;
+    this.#keys = new RedisKeys(this.#o.prefix);
+    const onError = (err: Error) => { this.#stats.lastError = err.message; };
+    this.#pub = defineScripts(createClient(this.#o.url, `lapis:${this.nodeId}:cmd`, this.#o.log, onError));
+    this.#sub = createClient(this.#o.url, `lapis:${this.nodeId}:sub`, this.#o.log, onError);
+    this.#subs = new Subscriptions(this.#sub, (err) => this.#noteError(err));
+    this.#registry = new LocalRegistry({
+      keys: this.#keys,
+      nodeId: this.nodeId,
+      ttlMs: this.#o.registryTtlMs,
+      client: () => (this.#ready() ? this.#pub : undefined),
+      onWriteError: (err) => { this.#needsResync = true; this.#noteError(err); },
+    });
+    this.#pending = new PendingRequests((unanswered) => {
+      this.#stats.requestTimeouts++;
+      this.#o.log.warn({ unanswered, node: this.nodeId }, 'backplane request timed out');
+    });
+  }
+
+  /** Connects both connections, subscribes, registers this node and starts the heartbeat. */
+  async connect(): Promise<void> {
+    try {
+      await Promise.all([this.#pub.connect(), this.#sub.connect()]);
+      const info = await this.#pub.info('server');
+      if (/redis_mode:cluster/.test(info)) throw new Error('Redis Cluster is not supported by the Lapis backplane; use a standalone Redis (or a primary with replicas)');
+      const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
+      const sharded = this.#o.pubsub === 'sharded' || (this.#o.pubsub === 'auto' && major >= 7);
+      this.#subs.start(sharded, (message) => this.#onMessage(message));
+      await this.#subs.add(this.#keys.inbox(this.nodeId));
+      for (const channel of this.#channels.keys()) await this.#subs.add(this.#keys.resourceChannel(channel));
+      await this.#tick(true);
+    } catch (err) {
+      this.#pub.disconnect();
+      this.#sub.disconnect();
+      throw err;
+    }
+    this.#started = true;
+    this.#pub.on('ready', () => void this.#reconnected());
+    this.#sub.on('ready', () => void this.#subs.restore());
+    this.#timer = setInterval(() => void this.#tick(), this.#o.heartbeatMs);
+    this.#timer.unref();
+    this.#o.log.info({ node: this.nodeId, pubsub: this.#subs.sharded ? 'sharded' : 'plain' }, 'redis backplane connected');
+  }
+
+  get pubsubMode(): 'sharded' | 'plain' {
+    return this.#subs.sharded ? 'sharded' : 'plain';
+  }
+
+  stats(): BackplaneStats {
+    return { ...this.#stats, connected: this.#ready() && this.#sub.status === 'ready', liveNodes: this.#live.size };
+  }
+
+  join(channel: string, node: BackplaneNode): () => void {
+    let nodes = this.#channels.get(channel);
+    if (!nodes) {
+      this.#channels.set(channel, (nodes = new Set()));
+      if (this.#started) void this.#subs.add(this.#keys.resourceChannel(channel));
+    }
+    nodes.add(node);
+    return () => {
+      nodes.delete(node);
+      if (nodes.size > 0 || this.#channels.get(channel) !== nodes) return;
+      this.#channels.delete(channel);
+      this.#others.delete(channel);
+      this.#registry.forgetChannel(channel);
+      void this.#subs.remove(this.#keys.resourceChannel(channel));
+    };
+  }
+
+  publish(channel: string, command: ClusterCommand): void {
+    this.#applyLocal(channel, command);
+    this.#ship(this.#keys.resourceChannel(channel), { k: 'pub', from: this.nodeId, ch: channel, cmd: command });
+  }
+
+  async request(channel: string, command: ClusterCommand): Promise<RequestOutcome> {
+    const local = this.#applyLocal(channel, command);
+    const others = (await this.nodes()).filter((n) => n !== this.nodeId);
+    return others.length === 0 ? { results: local, unanswered: [] } : this.#ask(others, channel, command, local);
+  }
+
+  /** Live nodes from Redis; the last known ones while Redis is unreachable. */
+  async nodes(): Promise<string[]> {
+    if (this.#ready()) {
+      try {
+        this.#live = new Set(await this.#pub.lapisLiveNodes(this.#keys.nodes, this.#keys.nodePrefix));
+        this.#live.add(this.nodeId);
+      } catch (err) {
+        this.#noteError(err);
+      }
+    }
+    return [...this.#live];
+  }
+
+  sendTo(nodeId: string, channel: string, command: ClusterCommand): void {
+    if (nodeId === this.nodeId) this.#applyLocal(channel, command);
+    else this.#ship(this.#keys.inbox(nodeId), { k: 'p2p', from: this.nodeId, ch: channel, cmd: command });
+  }
+
+  async requestFrom(nodeId: string, channel: string, command: ClusterCommand): Promise<RequestOutcome> {
+    if (nodeId === this.nodeId) return { results: this.#applyLocal(channel, command), unanswered: [] };
+    return this.#ask([nodeId], channel, command, []);
+  }
+
+  connectionAdded(channel: string, hub: string, connectionId: string, userId: string | undefined): void {
+    this.#registry.connectionAdded(channel, hub, connectionId, userId);
+  }
+
+  connectionRemoved(channel: string, hub: string, connectionId: string, userId: string | undefined): void {
+    this.#registry.connectionRemoved(channel, hub, connectionId, userId);
+  }
+
+  groupJoined(channel: string, hub: string, group: string): void {
+    this.#registry.member('group', channel, hub, group, 1);
+  }
+
+  groupLeft(channel: string, hub: string, group: string): void {
+    this.#registry.member('group', channel, hub, group, -1);
+  }
+
+  locateConnection(channel: string, hub: string, connectionId: string): string | undefined | Promise<string | undefined> {
+    if (this.#registry.hasLocalConnection(channel, hub, connectionId)) return this.nodeId;
+    if (!this.#ready()) {
+      this.#stats.dropped++; // the command cannot reach the connection's node
+      return undefined;
+    }
+    return this.#pub.lapisLocate(this.#keys.connection(channel, hub, connectionId), this.#keys.nodePrefix).then(
+      (node) => node ?? undefined,
+      (err: unknown) => {
+        this.#noteError(err);
+        this.#stats.dropped++;
+        return undefined;
+      },
+    );
+  }
+
+  async hasMembers(channel: string, hub: string, kind: MemberKind, name: string): Promise<boolean | undefined> {
+    if (this.#registry.hasLocalMembers(kind, channel, hub, name)) return true;
+    if (!this.#ready()) return undefined;
+    try {
+      return (await this.#pub.lapisLiveSum(this.#keys.members(kind, channel, hub, name), this.#keys.nodePrefix, '')) > 0;
+    } catch (err) {
+      this.#noteError(err);
+      return undefined;
+    }
+  }
+
+  connectionCount(channel: string): number {
+    return this.#registry.localCount(channel) + (this.#others.get(channel) ?? 0);
+  }
+
+  /** Heartbeat now (and a registry resync when due): tests and health checks use it. */
+  async sync(): Promise<void> {
+    await this.#tick();
+  }
+
+  /**
+   * Stops this node. With `unregister` (the default) its heartbeat key is deleted first, so the
+   * other nodes stop counting it at once; without, it vanishes as a crashed node would.
+   */
+  async close(options: { unregister?: boolean } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#pending.settleAll();
+    if (options.unregister !== false && this.#ready()) {
+      const p = this.#pub.pipeline().del(this.#keys.node(this.nodeId)).srem(this.#keys.nodes, this.nodeId);
+      for (const channel of this.#registry.counts().keys()) p.hdel(this.#keys.count(channel), this.nodeId);
+      await p.exec().catch((err: unknown) => this.#noteError(err));
+      await Promise.all([this.#pub.quit(), this.#sub.quit()]).catch(() => {});
+    }
+    this.#pub.disconnect();
+    this.#sub.disconnect();
+  }
+
+  #ready(): boolean {
+    return !this.#closed && this.#pub.status === 'ready';
+  }
+
+  #applyLocal(channel: string, command: ClusterCommand): CommandResult[] {
+    const nodes = this.#channels.get(channel);
+    if (!nodes) return [];
+    const results: CommandResult[] = [];
+    for (const node of nodes) {
+      try {
+        results.push(node.apply(command));
+      } catch (err) {
+        this.#o.log.warn({ err: (err as Error).message, command: command.type }, 'backplane command failed locally');
+      }
+    }
+    return results;
+  }
+
+  /** Encodes and publishes; false when the message was dropped (and counted). */
+  #ship(redisChannel: string, message: Envelope | Uint8Array): boolean {
+    const bytes = message instanceof Uint8Array ? message : encodeEnvelope(message);
+    if (bytes.byteLength > this.#o.maxMessageBytes) {
+      this.#stats.dropped++;
+      this.#o.log.warn({ bytes: bytes.byteLength, limit: this.#o.maxMessageBytes }, 'backplane message over the size limit not shipped');
+      return false;
+    }
+    if (!this.#ready()) {
+      this.#stats.dropped++;
+      return false;
+    }
+    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const sent = this.#subs.sharded ? this.#pub.spublish(redisChannel, data) : this.#pub.publish(redisChannel, data);
+    sent.catch((err: unknown) => {
+      this.#stats.dropped++;
+      this.#noteError(err);
+    });
+    this.#stats.published++;
+    return true;
+  }
+
+  #ask(nodes: string[], channel: string, command: ClusterCommand, local: CommandResult[]): Promise<RequestOutcome> {
+    if (!this.#ready()) {
+      this.#stats.dropped += nodes.length;
+      return Promise.resolve({ results: local, unanswered: nodes });
+    }
+    const { id, done } = this.#pending.open(nodes, local, this.#o.requestTimeoutMs);
+    const bytes = encodeEnvelope({ k: 'req', from: this.nodeId, ch: channel, id, cmd: command });
+    for (const n of nodes) if (!this.#ship(this.#keys.inbox(n), bytes)) this.#pending.answer(id, n, []);
+    return done;
+  }
+
+  #onMessage(data: Buffer): void {
+    this.#stats.received++;
+    const decoded = decodeEnvelope(data, this.#o.maxMessageBytes);
+    if (!decoded.ok) {
+      this.#stats.malformed++;
+      this.#o.log.warn({ reason: decoded.reason, node: this.nodeId }, 'malformed backplane message dropped');
+      return;
+    }
+    const e = decoded.envelope;
+    if (e.from === this.nodeId) return; // our own publication: applied when it was published
+    switch (e.k) {
+      case 'pub':
+      case 'p2p':
+        this.#applyLocal(e.ch, e.cmd);
+        return;
+      case 'req':
+        this.#ship(this.#keys.inbox(e.from), { k: 'rep', from: this.nodeId, id: e.id, res: this.#applyLocal(e.ch, e.cmd) });
+        return;
+      case 'rep':
+        this.#pending.answer(e.id, e.from, e.res);
+    }
+  }
+
+  /** One heartbeat (skipped when one is running or Redis is unreachable); errors are noted, or thrown on `strict`. */
+  async #tick(strict = false): Promise<void> {
+    if (this.#beating || !this.#ready()) return;
+    this.#beating = true;
+    try {
+      const counts = new Map<string, number>();
+      for (const channel of this.#channels.keys()) counts.set(channel, this.#registry.localCount(channel));
+      const beat = await heartbeat(this.#pub, { keys: this.#keys, nodeId: this.nodeId, nodeTtlMs: this.#o.nodeTtlMs, registryTtlMs: this.#o.registryTtlMs, counts });
+      beat.live.add(this.nodeId);
+      this.#live = beat.live;
+      this.#others = beat.others;
+      this.#pending.forgetDead(beat.live);
+      const due = Date.now() - this.#lastResync >= this.#o.registryTtlMs / 3;
+      if (beat.wasMissing || this.#needsResync || due) await this.#resync();
+    } catch (err) {
+      this.#noteError(err);
+      if (strict) throw err;
+    } finally {
+      this.#beating = false;
+    }
+  }
+
+  async #resync(): Promise<void> {
+    this.#needsResync = false;
+    this.#lastResync = Date.now();
+    try {
+      await this.#registry.resync(this.#pub);
+    } catch (err) {
+      this.#needsResync = true;
+      throw err;
+    }
+  }
+
+  /** The command connection is back: re-register this node and everything it holds. */
+  async #reconnected(): Promise<void> {
+    this.#stats.reconnects++;
+    this.#needsResync = true;
+    this.#o.log.info({ node: this.nodeId, entries: this.#registry.size }, 'redis backplane reconnected; re-registering');
+    await this.#tick();
+  }
+
+  #noteError(err: unknown): void {
+    this.#stats.lastError = err instanceof Error ? err.message : String(err);
+  }
+}
