@@ -30,6 +30,12 @@ export function buildCli(): Command {
     .addOption(new Option('--https-port <port>', 'HTTPS listener: identity (authority host) and management (0 = any free port)').env('LAPIS_HTTPS_PORT').default(String(DEFAULTS.httpsPort)))
     .addOption(new Option('--host <address>', 'address every listener binds').env('LAPIS_HOST').default(DEFAULTS.host))
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('LAPIS_LOG_LEVEL').default(DEFAULTS.logLevel))
+    .addOption(new Option('--store <url>', 'cluster mode: the PostgreSQL store the nodes share (postgresql://USER:PASSWORD@HOST:5432/DB); default: the embedded SQLite file in the data directory').env('LAPIS_STORE'))
+    .addOption(new Option('--backplane <url>', 'cluster mode: the Redis backplane the nodes share (redis://HOST:6379); default: in-process. Needs --store, and the reverse').env('LAPIS_BACKPLANE'))
+    .addOption(new Option('--node-name <name>', 'this node\'s name in logs, metrics and ready.json (default: the host name)').env('LAPIS_NODE_NAME'))
+    .addOption(new Option('--port-offset <n>', 'added to every port this node binds, main and per resource (0 stays "any free port"), to run several nodes on one machine').env('LAPIS_PORT_OFFSET').default('0'))
+    .addOption(new Option('--public-url <url>', 'the https:// origin clients reach the cluster by (a load balancer): the token issuer and the URLs printed, on every node').env('LAPIS_PUBLIC_URL'))
+    .addOption(new Option('--master-key-file <file>', 'the key that seals secrets at rest (32 bytes, base64); the nodes of a cluster share one. Else LAPIS_MASTER_KEY, else <data-dir>/master.key, generated').env('LAPIS_MASTER_KEY_FILE'))
     .action(async (flags: Record<string, string>) => {
       const opts = resolveStartOptions(flags, {});
       const log = createLogger({ level: opts.logLevel });

@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createLogger, type Logger } from '../log/index.ts';
 import { loadConfigFile, type LapisConfig } from '../config/index.ts';
-import { createSealer, loadMasterKey, openEmbeddedStore, type Sealer, type Store } from '../store/index.ts';
+import { createSealer, loadMasterKey, openEmbeddedStore, PostgresStore, type Sealer, type Store } from '../store/index.ts';
 import { ensureTls } from '../tls/index.ts';
+import { storeCa } from '../tls/store-ca.ts';
+import { authorityOrigin, isClustered, nodeSite, openNodeBackplane } from './cluster.ts';
+import { offsetPort } from './options.ts';
 import { writeAtomic } from '../tls/index.ts';
 import { IdentityService } from '../identity/index.ts';
 import { ResourceRegistry, applyWorld, armRoutes, createAccessControl, type ServiceResourceRecord } from '../control/index.ts';
@@ -13,10 +16,11 @@ import { VaultService } from '../vault/index.ts';
 import type { VaultRecord } from '../control/index.ts';
 import { graphRoutes } from '../control/graph/index.ts';
 import { openListener, registerHealth } from './listeners.ts';
-import { startService, type ServiceDeps } from './service-origins.ts';
+import { bindPort, basePort, clientOrigin, startService, type NodeSite, type ServiceDeps } from './service-origins.ts';
 import { mainHttpFrameworkErrors, mainHttpNotFound, mainHttpsFrameworkErrors, mainHttpsNotFound } from './not-found.ts';
 import { removeReady, writeReady, type ReadyInfo, type ReadyResource } from './ready.ts';
 import type { StartOptions } from './options.ts';
+import { backplaneProbe, createNodeMetrics, MAIN_ORIGIN, NodeHealth, type NodeMetrics } from '../metrics/index.ts';
 
 export interface LapisNode {
   ready: ReadyInfo;
@@ -28,6 +32,10 @@ export interface LapisNode {
   /** Seals secrets at rest under this node's master key (shared by a cluster's nodes). */
   sealer: Sealer;
   log: Logger;
+  /** This node's Prometheus registry (`GET {httpUrl}/metrics`). */
+  metrics: NodeMetrics;
+  /** This node's store and backplane reachability (`/api/health` of the main listeners). */
+  health: NodeHealth;
   stop(): Promise<void>;
 }
 
@@ -42,20 +50,32 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
   const cleanup: (() => Promise<void> | void)[] = [];
   const undo = async () => { for (const f of cleanup.reverse()) await f(); };
   try {
-    const sealer = createSealer(loadMasterKey({ dataDir: opts.dataDir, env: process.env.LAPIS_MASTER_KEY }).key);
-    const store: Store = openEmbeddedStore(opts.dataDir);
-    cleanup.push(() => store.close());
-    const tls = await ensureTls(opts.dataDir, config?.tlsNames ?? []);
+    const sealer = createSealer(loadMasterKey({ dataDir: opts.dataDir, file: opts.masterKeyFile, env: process.env.LAPIS_MASTER_KEY }).key);
+    const site = nodeSite(opts);
+    const rawStore: Store = opts.store !== undefined
+      ? await PostgresStore.open(opts.store, { log: log.child({ piece: 'store' }) })
+      : openEmbeddedStore(opts.dataDir);
+    cleanup.push(() => rawStore.close());
+    const metrics = createNodeMetrics({ node: opts.nodeName ?? 'node' });
+    // Every piece uses the measured store; the health probe reads the store itself.
+    const store = metrics.store.instrument(rawStore);
+    const backplane = await openNodeBackplane(opts, log.child({ piece: 'backplane' }));
+    cleanup.push(() => backplane.close());
+    metrics.attachBackplane(opts.backplane !== undefined ? 'redis' : 'in-process', backplane);
+    const tls = await ensureTls(opts.dataDir, [...config?.tlsNames ?? [], ...site.publicHost ? [site.publicHost] : []], isClustered(opts) ? storeCa(store, sealer) : undefined);
     const listenerTls = { key: tls.keyPem, cert: tls.certPem };
 
-    const https = await openListener({ name: 'main-https', host: opts.host, port: opts.httpsPort, tls: listenerTls, log, frameworkErrors: mainHttpsFrameworkErrors });
+    const https = await openListener({ name: 'main-https', host: opts.host, port: offsetPort(opts.httpsPort, site.portOffset), tls: listenerTls, log, frameworkErrors: mainHttpsFrameworkErrors });
     cleanup.push(https.close);
-    const http = await openListener({ name: 'main-http', host: opts.host, port: opts.httpPort, log, frameworkErrors: mainHttpFrameworkErrors });
+    const http = await openListener({ name: 'main-http', host: opts.host, port: offsetPort(opts.httpPort, site.portOffset), log, frameworkErrors: mainHttpFrameworkErrors });
     cleanup.push(http.close);
-    const httpsUrl = `https://localhost:${https.port}`;
+    for (const l of [https, http]) metrics.http.instrument(l.app, MAIN_ORIGIN);
+    const ownHttpsUrl = `https://localhost:${https.port}`;
+    const httpsUrl = opts.publicUrl ?? ownHttpsUrl;
     const httpUrl = `http://127.0.0.1:${http.port}`;
+    const authorityHost = await authorityOrigin(store, opts, ownHttpsUrl);
 
-    const identity = new IdentityService({ store, authorityHost: httpsUrl, log: log.child({ piece: 'identity' }), lockout: config?.signInLockout });
+    const identity = new IdentityService({ store, sealer, authorityHost, log: log.child({ piece: 'identity' }), lockout: config?.signInLockout });
     await identity.start();
     cleanup.push(() => identity.stop());
     const resources = new ResourceRegistry(store);
@@ -64,7 +84,10 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     const access = await createAccessControl({ store, identity, resources, world, config });
     const identityHeader = loadIdentityHeader(opts.dataDir);
 
-    for (const l of [https, http]) registerHealth(l.app);
+    // The main listeners answer for the node: store and backplane reachable (200) or not (503).
+    const health = new NodeHealth({ node: metrics.node, probeStore: () => rawStore.get('lapis-health', 'probe'), backplane: backplaneProbe(metrics.backplane) });
+    for (const l of [https, http]) health.register(l.app);
+    metrics.registerRoute(http.app);
     mainHttpsNotFound(https.app);
     mainHttpNotFound(http.app);
     identity.registerAuthorityRoutes(https.app);
@@ -82,14 +105,15 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     const vaults: { name: string; service: VaultService; origin: string }[] = [];
     for (const record of resources.vaults()) {
       const declared = config?.resources?.find((r) => r.name.toLowerCase() === record.name.toLowerCase());
-      const started = await startVault(record, resources, { store, identity, access, host: opts.host, tls: listenerTls, log });
+      const started = await startVault(record, resources, { store, identity, access, host: opts.host, tls: listenerTls, metrics, log, site });
       cleanup.push(started.close);
       if (declared && 'secrets' in declared) await started.service.applyDeclaredSecrets(declared.secrets ?? []);
       vaults.push({ name: record.name, service: started.service, origin: started.origin });
       readyResources.push(started.ready);
     }
     const serviceDeps: ServiceDeps = {
-      resources, identity, access, host: opts.host, tls: listenerTls, log,
+      metrics,
+      resources, identity, access, host: opts.host, tls: listenerTls, log, site, backplane,
       upstream: {
         identity, ca: tls.caCertPem,
         vaultOrigins: () => vaults.map((v) => v.origin),
@@ -113,13 +137,15 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     access.onChange(() => { for (const v of vaults) v.service.accessChanged(); });
 
     const ready: ReadyInfo = {
-      httpUrl, httpsUrl, authorityHost: httpsUrl, managementEndpoint: httpsUrl,
+      httpUrl, httpsUrl, authorityHost, managementEndpoint: httpsUrl,
       tenantId: world.tenantId, subscriptionId: world.subscriptionId, caCertPath: tls.caCertPath,
       managedIdentity: {
         identityEndpoint: `${httpUrl}/msi/token`, identityHeader, imdsEndpoint: httpUrl,
         systemAssigned: { clientId: world.hostIdentity.clientId, objectId: world.hostIdentity.principalId },
       },
       resources: readyResources,
+      nodeName: opts.nodeName ?? 'node',
+      ...isClustered(opts) ? { store: 'postgresql' as const, backplane: 'redis' as const } : {},
     };
     writeReady(opts.dataDir, ready);
     let stopped = false;
@@ -137,7 +163,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
       if (!stopped) writeReady(opts.dataDir, ready);
     };
     return {
-      ready, identity, resources, access, sealer, log, bootstrapAdmin: world.bootstrapAdmin,
+      ready, identity, resources, access, sealer, log, metrics, health, bootstrapAdmin: world.bootstrapAdmin,
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -164,7 +190,7 @@ function loadIdentityHeader(dataDir: string): string {
 }
 
 /** A Key Vault at the root of its own HTTPS origin (the SDK builds secret ids from the origin). */
-async function startVault(record: VaultRecord, resources: ResourceRegistry, deps: { store: Store; identity: IdentityService; access: AccessControl; host: string; tls: { key: string; cert: string }; log: Logger }) {
+async function startVault(record: VaultRecord, resources: ResourceRegistry, deps: { store: Store; identity: IdentityService; access: AccessControl; host: string; tls: { key: string; cert: string }; metrics?: NodeMetrics; log: Logger; site: NodeSite }) {
   const vlog = deps.log.child({ resource: record.name });
   let origin = '';
   const service = new VaultService({
@@ -179,11 +205,12 @@ async function startVault(record: VaultRecord, resources: ResourceRegistry, deps
     log: vlog,
   });
   const listener = await openListener({
-    name: `${record.name}-https`, host: deps.host, port: record.ports.https ?? 0, tls: deps.tls, log: vlog,
+    name: `${record.name}-https`, host: deps.host, port: bindPort(deps.site, record.ports.https), tls: deps.tls, log: vlog,
     fallbackToFreePort: record.declaredPorts.https === undefined,
   });
   try {
     registerHealth(listener.app);
+    deps.metrics?.http.instrument(listener.app, record.name);
     service.mount(listener.app);
     await listener.app.ready();
   } catch (err) {
@@ -191,8 +218,9 @@ async function startVault(record: VaultRecord, resources: ResourceRegistry, deps
     await listener.close();
     throw err;
   }
-  origin = `https://localhost:${listener.port}`;
-  if (record.ports.https !== listener.port) await resources.putVault({ ...record, ports: { https: listener.port } });
+  origin = clientOrigin(deps.site, 'https', listener.port);
+  const base = basePort(deps.site, listener.port);
+  if (record.ports.https !== base && !(deps.site.shared && record.ports.https !== undefined)) await resources.putVault({ ...record, ports: { https: base } });
   const ready: ReadyResource = { type: record.type, name: record.name, id: record.id, vaultUri: `${origin}/` };
   return {
     service, origin, ready,

@@ -28,6 +28,11 @@ export interface ReadyInfo {
     systemAssigned: { clientId: string; objectId: string };
   };
   resources: ReadyResource[];
+  /** This node's name (`--node-name`, default the host name). */
+  nodeName?: string;
+  /** Cluster mode only: the kinds of the shared store and backplane, never their URLs. */
+  store?: 'postgresql';
+  backplane?: 'redis';
 }
 
 export function readyPath(dataDir: string): string {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccessControl } from '../access/index.ts';
+import type { Backplane } from '../backplane/index.ts';
 import type { ResourceRecord, ResourceRegistry, ServiceRecords, ServiceResourceRecord, SignalRRecord } from '../control/index.ts';
 import { WebPubSubService } from '../dataplane/webpubsub/index.ts';
 import { EntraAuthenticator } from '../dataplane/webpubsub/auth/entra.ts';
@@ -29,6 +30,42 @@ export interface ServiceDeps {
   upstream: UpstreamShared;
   /** The node's metrics: each origin's requests, the resource's connections and messages, upstream deliveries. */
   metrics?: NodeMetrics | undefined;
+  /** Where this node sits: its port offset and the origin clients use for a resource port. */
+  site: NodeSite;
+  /** The node's backplane, shared by every resource (one channel each). */
+  backplane: Backplane;
+}
+
+/**
+ * A resource's ports in the store are the cluster's (base) ports; each node binds base + its
+ * `--port-offset`. Clients reach a resource at `https://localhost:<bound port>` on one node, or at
+ * the public host on the base port when a load balancer fronts the cluster (`--public-url`).
+ */
+export interface NodeSite {
+  portOffset: number;
+  /** The host of `--public-url`, when one is set. */
+  publicHost?: string | undefined;
+  /**
+   * In a cluster the stored ports are shared: a node that had to fall back to a free port keeps
+   * it to itself instead of moving every node's resource.
+   */
+  shared?: boolean | undefined;
+}
+
+/** The port to bind for a stored base port (0 = any free port). */
+export function bindPort(site: NodeSite, base: number | undefined): number {
+  return base ? base + site.portOffset : 0;
+}
+
+/** The base port to store for a port this node bound. */
+export function basePort(site: NodeSite, bound: number): number {
+  return bound - site.portOffset > 0 ? bound - site.portOffset : bound;
+}
+
+/** What clients are told: the public host on the base port, or this node's own port. */
+export function clientOrigin(site: NodeSite, scheme: 'https' | 'http', bound: number): string {
+  if (site.publicHost !== undefined) return `${scheme}://${site.publicHost}:${basePort(site, bound)}`;
+  return scheme === 'https' ? `https://localhost:${bound}` : `http://127.0.0.1:${bound}`;
 }
 
 export interface StartedService {
@@ -51,11 +88,11 @@ async function openServiceOrigins<T extends ServiceResourceRecord>(record: T, re
   };
   try {
     const remembered = (declared?: number) => declared === undefined;
-    const httpsL = await openListener({ name: `${record.name}-https`, host: deps.host, port: record.ports.https ?? 0, tls: deps.tls, log: rlog, fallbackToFreePort: remembered(record.declaredPorts.https) });
+    const httpsL = await openListener({ name: `${record.name}-https`, host: deps.host, port: bindPort(deps.site, record.ports.https), tls: deps.tls, log: rlog, fallbackToFreePort: remembered(record.declaredPorts.https) });
     opened.push(httpsL);
-    const httpL = await openListener({ name: `${record.name}-http`, host: deps.host, port: record.ports.http ?? 0, log: rlog, fallbackToFreePort: remembered(record.declaredPorts.http) });
+    const httpL = await openListener({ name: `${record.name}-http`, host: deps.host, port: bindPort(deps.site, record.ports.http), log: rlog, fallbackToFreePort: remembered(record.declaredPorts.http) });
     opened.push(httpL);
-    const endpoint = `https://localhost:${httpsL.port}`;
+    const endpoint = clientOrigin(deps.site, 'https', httpsL.port);
     onEndpoint(endpoint);
     for (const l of opened) {
       registerHealth(l.app);
@@ -63,11 +100,12 @@ async function openServiceOrigins<T extends ServiceResourceRecord>(record: T, re
       service.mount(l.app);
       await l.app.ready();
     }
-    await records.rememberPorts(record, { https: httpsL.port, http: httpL.port });
+    const keepsStoredPorts = deps.site.shared && record.ports.https !== undefined && record.ports.http !== undefined;
+    if (!keepsStoredPorts) await records.rememberPorts(record, { https: basePort(deps.site, httpsL.port), http: basePort(deps.site, httpL.port) });
     let closed = false;
     return {
       ready: {
-        type: record.type, name: record.name, id: record.id, endpoint, httpEndpoint: `http://127.0.0.1:${httpL.port}`,
+        type: record.type, name: record.name, id: record.id, endpoint, httpEndpoint: clientOrigin(deps.site, 'http', httpL.port),
         connectionString: `Endpoint=${endpoint};AccessKey=${record.accessKeys.primaryKey};Version=1.0;`,
       },
       close: async () => {
@@ -114,7 +152,7 @@ async function startWebPubSub(record: ResourceRecord, deps: ServiceDeps): Promis
     events: upstream,
     // Persisted, so client URLs from :generateToken survive a restart.
     internalSigningKey: () => current().internalKey,
-  });
+  }, deps.backplane);
   const started = await openServiceOrigins(record, resources.webPubSub, deps, rlog, service, (e) => { endpoint = e; }, () => upstream.close());
   return tracked(deps, { name: record.name, kind: 'webpubsub', core: service.core }, { ...started, keyVaultChanged: (origin) => upstream.keyVaultChanged(origin) });
 }

@@ -27,22 +27,30 @@ const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
  * and (re)issuing the server certificate when it is missing, near expiry, or lacks a wanted name.
  * Keys are written readable by the owner only.
  */
-export async function ensureTls(dataDir: string, extraNames: string[] = []): Promise<TlsMaterial> {
+export async function ensureTls(dataDir: string, extraNames: string[] = [], sharedCa?: CaStore): Promise<TlsMaterial> {
   const dir = join(dataDir, 'tls');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const paths = {
-    ca: join(dir, 'ca.pem'), caKey: join(dir, 'ca-key.pem'),
-    cert: join(dir, 'server.pem'), key: join(dir, 'server-key.pem'),
-  };
+  const paths = tlsPaths(dataDir);
   const names = [...new Set([...DEFAULT_SERVER_NAMES, ...extraNames])];
 
-  if (!existsSync(paths.ca) || !existsSync(paths.caKey)) {
+  if (sharedCa) {
+    // One CA for every node that shares the store: the first node's (or this data directory's, when
+    // it had one before it joined a cluster) wins; the others take it.
+    const local = existsSync(paths.ca) && existsSync(paths.caKey)
+      ? { certPem: readFileSync(paths.ca, 'utf8'), keyPem: readFileSync(paths.caKey, 'utf8') }
+      : undefined;
+    const ca = await sharedCa.getOrCreate(async () => local ?? await createCa());
+    if (local?.certPem !== ca.certPem || local.keyPem !== ca.keyPem) {
+      writeAtomic(paths.caKey, ca.keyPem, 0o600);
+      writeAtomic(paths.ca, ca.certPem, 0o644);
+    }
+  } else if (!existsSync(paths.ca) || !existsSync(paths.caKey)) {
     const ca = await createCa();
     writeAtomic(paths.caKey, ca.keyPem, 0o600);
     writeAtomic(paths.ca, ca.certPem, 0o644);
   }
   const caCertPem = readFileSync(paths.ca, 'utf8');
-  if (!existsSync(paths.cert) || !existsSync(paths.key) || !leafIsUsable(readFileSync(paths.cert, 'utf8'), names)) {
+  if (!existsSync(paths.cert) || !existsSync(paths.key) || !leafIsUsable(readFileSync(paths.cert, 'utf8'), names, caCertPem)) {
     const caKey = await importEcKey(readFileSync(paths.caKey, 'utf8'));
     const leaf = await createLeaf(new x509.X509Certificate(caCertPem), caKey, names);
     writeAtomic(paths.key, leaf.keyPem, 0o600);
@@ -57,10 +65,24 @@ export async function ensureTls(dataDir: string, extraNames: string[] = []): Pro
   };
 }
 
-function leafIsUsable(pem: string, names: string[]): boolean {
+/** Where one node keeps its TLS material (owner-only keys). */
+export function tlsPaths(dataDir: string) {
+  const dir = join(dataDir, 'tls');
+  return { ca: join(dir, 'ca.pem'), caKey: join(dir, 'ca-key.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server-key.pem') };
+}
+
+/** Where the CA of a cluster is kept (the store, key sealed): `getOrCreate` returns the one every node uses. */
+export interface CaStore {
+  getOrCreate(create: () => Promise<{ certPem: string; keyPem: string }>): Promise<{ certPem: string; keyPem: string }>;
+}
+
+function leafIsUsable(pem: string, names: string[], caCertPem: string): boolean {
   try {
     const cert = new X509Certificate(pem);
     if (Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS) return false;
+    // A node that joined a cluster (or whose CA changed) issues a new leaf under the CA in use.
+    const ca = new X509Certificate(caCertPem);
+    if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return false;
     const san = cert.subjectAltName ?? '';
     return names.every((n) => san.includes(isIP(n) ? `IP Address:${expandIp(n)}` : `DNS:${n}`));
   } catch {
