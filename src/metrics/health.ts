@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
+import type { BackplaneReading } from './backplane-metrics.ts';
 
 export interface ProbeResult {
   reachable: boolean;
@@ -69,6 +70,17 @@ export class NodeHealth {
       return reply.code(report.status === 'ok' ? 200 : 503).header('cache-control', 'no-store').send(report);
     });
   }
+}
+
+/** The backplane side of health, from its stats: reachable while its link is up. */
+export function backplaneProbe(backplane: { read(): BackplaneReading }): NodeHealthOptions['backplane'] {
+  return {
+    kind: () => backplane.read().kind,
+    probe: async () => {
+      const { stats } = backplane.read();
+      if (!stats.connected) throw new Error(stats.lastError ?? 'the backplane link is down');
+    },
+  };
 }
 
 async function probe(run: () => Promise<unknown>, timeoutMs: number): Promise<ProbeResult> {

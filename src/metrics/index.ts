@@ -5,6 +5,6 @@
 export { createNodeMetrics, NodeMetrics, type NodeMetricsOptions } from './node-metrics.ts';
 export { MAIN_ORIGIN } from './http-metrics.ts';
 export type { ResourceSource } from './resource-metrics.ts';
-export type { BackplaneStats, BackplaneStatsSource } from './backplane-metrics.ts';
+export type { BackplaneReading, BackplaneStats, BackplaneStatsSource } from './backplane-metrics.ts';
 export { LatencyRecorder, DEFAULT_LATENCY_BOUNDS, emptyLatency, type LatencySnapshot } from './latency.ts';
-export { NodeHealth, type HealthReport, type NodeHealthOptions, type ProbeResult } from './health.ts';
+export { backplaneProbe, NodeHealth, type HealthReport, type NodeHealthOptions, type ProbeResult } from './health.ts';

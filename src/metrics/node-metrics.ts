@@ -15,8 +15,8 @@ import { UpstreamMetrics } from './upstream-metrics.ts';
 export interface NodeMetricsOptions {
   /** This node's name: the `node` label of every series. */
   node: string;
-  /** The node's backplane (its `stats()` is read at scrape time); settable later with `backplane.setSource`. */
-  backplane?: BackplaneStatsSource;
+  /** The node's backplane and its kind (its `stats()` is read at scrape time); settable later with `backplane.setSource`. */
+  backplane?: { kind: string; source: BackplaneStatsSource } | undefined;
 }
 
 export class NodeMetrics {
@@ -37,7 +37,17 @@ export class NodeMetrics {
     this.resources = new ResourceMetrics(this.registry);
     this.store = new StoreMetrics(this.registry);
     this.upstream = new UpstreamMetrics(this.registry);
-    this.backplane = new BackplaneMetrics(this.registry, o.backplane);
+    this.backplane = new BackplaneMetrics(this.registry);
+    if (o.backplane) this.backplane.setSource(o.backplane.kind, o.backplane.source);
+  }
+
+  /**
+   * Reads the node's backplane from now on: its `stats()` when it has one (every Lapis backplane
+   * does; the Backplane interface does not require it), else it reads as disconnected.
+   */
+  attachBackplane(kind: string, backplane: object): void {
+    const source = backplane as Partial<BackplaneStatsSource>;
+    if (typeof source.stats === 'function') this.backplane.setSource(kind, { stats: () => (backplane as BackplaneStatsSource).stats() });
   }
 
   /** `text/plain; version=0.0.4; charset=utf-8` (Prometheus text exposition). */

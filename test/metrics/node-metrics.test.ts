@@ -114,18 +114,26 @@ test('upstream deliveries are counted by result class', async () => {
   assert.equal(e.sum('lapis_upstream_request_duration_seconds_count', { resource: 'chat' }), 4);
 });
 
-test('backplane numbers come from its stats(): latency histograms from a recorder, errors, link state', async () => {
+test('backplane numbers come from its stats(): counts, latency histograms from a recorder, link state', async () => {
   const publish = new LatencyRecorder();
   const request = new LatencyRecorder();
   for (const s of [0.0002, 0.003, 0.2, 9]) publish.observe(s);
   request.observe(0.004);
-  let stats: BackplaneStats = { kind: 'redis', connected: true, publishErrors: 2, requestErrors: 1, requestTimeouts: 3, publishLatency: publish.snapshot(), requestLatency: request.snapshot() };
-  const m = createNodeMetrics({ node: 'n', backplane: { stats: () => stats } });
+  let stats: BackplaneStats = {
+    connected: true, published: 10, received: 7, dropped: 2, malformed: 1, requestTimeouts: 3, reconnects: 1, liveNodes: 3,
+    publishLatency: publish.snapshot(), requestLatency: request.snapshot(),
+  };
+  const m = createNodeMetrics({ node: 'n', backplane: { kind: 'redis', source: { stats: () => stats } } });
   let e = await scrape(m);
   assert.equal(e.sum('lapis_backplane_connected', { kind: 'redis' }), 1);
-  assert.equal(e.sum('lapis_backplane_publish_errors_total', { kind: 'redis' }), 2);
-  assert.equal(e.sum('lapis_backplane_request_errors_total', { kind: 'redis', reason: 'timeout' }), 3);
-  assert.equal(e.sum('lapis_backplane_request_errors_total', { kind: 'redis', reason: 'error' }), 1);
+  assert.equal(e.sum('lapis_backplane_live_nodes', { kind: 'redis' }), 3);
+  assert.equal(e.sum('lapis_backplane_published_total', { kind: 'redis' }), 10);
+  assert.equal(e.sum('lapis_backplane_received_total', { kind: 'redis' }), 7);
+  assert.equal(e.sum('lapis_backplane_dropped_total', { kind: 'redis' }), 2);
+  assert.equal(e.sum('lapis_backplane_malformed_total', { kind: 'redis' }), 1);
+  assert.equal(e.sum('lapis_backplane_request_timeouts_total', { kind: 'redis' }), 3);
+  assert.equal(e.sum('lapis_backplane_request_errors_total', { kind: 'redis' }), 0, 'a count the backplane does not keep reads 0');
+  assert.equal(e.sum('lapis_backplane_reconnects_total', { kind: 'redis' }), 1);
   assert.equal(e.sum('lapis_backplane_publish_duration_seconds_count'), 4);
   assert.equal(e.sum('lapis_backplane_publish_duration_seconds_bucket', { le: '0.0005' }), 1);
   assert.equal(e.sum('lapis_backplane_publish_duration_seconds_bucket', { le: '0.25' }), 3);
@@ -134,7 +142,16 @@ test('backplane numbers come from its stats(): latency histograms from a recorde
   stats = { ...stats, connected: false };
   e = await scrape(m);
   assert.equal(e.sum('lapis_backplane_connected', { kind: 'redis' }), 0);
-  m.backplane.setSource({ stats: () => { throw new Error('boom'); } });
+  m.backplane.setSource('redis', { stats: () => { throw new Error('boom'); } });
   e = await scrape(m);
-  assert.equal(e.sum('lapis_backplane_connected', { kind: 'unknown' }), 0, 'a stats() that throws reads as disconnected');
+  assert.equal(e.sum('lapis_backplane_connected', { kind: 'redis' }), 0, 'a stats() that throws reads as disconnected');
+  assert.equal(m.backplane.read().stats.lastError, 'boom');
+});
+
+test('without a backplane attached, metrics say so: disconnected, kind unknown, empty histograms', async () => {
+  const m = createNodeMetrics({ node: 'n' });
+  const e = await scrape(m);
+  assert.equal(e.sum('lapis_backplane_connected', { kind: 'unknown' }), 0);
+  assert.equal(e.sum('lapis_backplane_request_duration_seconds_count', { kind: 'unknown' }), 0);
+  assert.ok(e.find('lapis_backplane_request_duration_seconds_bucket').length > 1);
 });
