@@ -75,9 +75,12 @@ export class TestCluster {
     return node;
   }
 
-  /** Every node's heartbeat once, so counts and live sets are current. */
+  /**
+   * Counts and live sets current on every node: a first round lands every node's writes (a
+   * heartbeat follows them on the same connection), the second reads them back.
+   */
   async sync(): Promise<void> {
-    for (const n of this.nodes) await n.backplane.sync();
+    for (let round = 0; round < 2; round++) await Promise.all(this.nodes.map((n) => n.backplane.sync()));
   }
 
   async stop(): Promise<void> {

@@ -10,34 +10,33 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ClusterCommand, CommandResult } from '../../messaging/commands.ts';
 import type { Backplane, BackplaneNode, MemberKind, RequestOutcome } from '../types.ts';
+import type { LatencySnapshot } from '../../metrics/index.ts';
 import { createClient } from './clients.ts';
-import { decodeEnvelope, encodeEnvelope } from './codec.ts';
-import type { Envelope } from './codec.ts';
 import { heartbeat } from './heartbeat.ts';
 import { RedisKeys } from './keys.ts';
 import { resolveOptions } from './options.ts';
 import type { RedisBackplaneOptions, ResolvedOptions } from './options.ts';
+import { Messenger } from './messenger.ts';
+import type { Counters } from './messenger.ts';
 import { LocalRegistry } from './registry.ts';
-import { PendingRequests } from './requests.ts';
 import { defineScripts } from './scripts.ts';
 import type { ScriptCommands } from './scripts.ts';
 import { Subscriptions } from './subscriptions.ts';
 
-/** Counters for metrics and health (read, never reset). */
-export interface BackplaneStats {
+/**
+ * For metrics and health (the shape src/metrics reads). Counters are cumulative: published
+ * (fan-out, point-to-point, requests, replies handed to Redis), received (from other nodes),
+ * dropped (Redis unreachable, a failed publish, over the size limit, a connection command whose
+ * node could not be looked up), malformed (refused by the decoder), request timeouts, request
+ * errors (a registry lookup that failed), reconnects of the command connection.
+ */
+export interface BackplaneStats extends Counters {
   connected: boolean;
-  /** Messages handed to Redis (fan-out, point-to-point, requests, replies). */
-  published: number;
-  /** Messages received from other nodes. */
-  received: number;
-  /** Shipments not made: Redis unreachable, a failed publish, a message over the size limit. */
-  dropped: number;
-  /** Inbound messages refused by the decoder (size, MessagePack, shape). */
-  malformed: number;
-  requestTimeouts: number;
-  reconnects: number;
+  /** Live nodes as last seen, this one included. */
   liveNodes: number;
-  lastError?: string | undefined;
+  /** Until Redis took a publish; until every answer (or the deadline) for a request. */
+  publishLatency: LatencySnapshot;
+  requestLatency: LatencySnapshot;
 }
 
 export class RedisBackplane implements Backplane {
@@ -48,14 +47,15 @@ export class RedisBackplane implements Backplane {
   readonly #sub: Redis;
   readonly #subs: Subscriptions;
   readonly #registry: LocalRegistry;
-  readonly #pending: PendingRequests;
+  readonly #messenger: Messenger;
   readonly #channels = new Map<string, Set<BackplaneNode>>();
   /** The other live nodes' connection counts per resource, as of the last heartbeat. */
   #others = new Map<string, number>();
   #live = new Set<string>();
-  readonly #stats: Omit<BackplaneStats, 'connected' | 'liveNodes'> = { published: 0, received: 0, dropped: 0, malformed: 0, requestTimeouts: 0, reconnects: 0 };
+  readonly #stats: Counters = { published: 0, received: 0, dropped: 0, malformed: 0, requestTimeouts: 0, requestErrors: 0, reconnects: 0 };
   #timer: NodeJS.Timeout | undefined;
-  #beating = false;
+  /** The heartbeat in progress, if any (one at a time). */
+  #beating: Promise<void> | undefined;
   #needsResync = false;
   #lastResync = 0;
   #started = false;
@@ -76,9 +76,17 @@ export class RedisBackplane implements Backplane {
       client: () => (this.#ready() ? this.#pub : undefined),
       onWriteError: (err) => { this.#needsResync = true; this.#noteError(err); },
     });
-    this.#pending = new PendingRequests((unanswered) => {
-      this.#stats.requestTimeouts++;
-      this.#o.log.warn({ unanswered, node: this.nodeId }, 'backplane request timed out');
+    this.#messenger = new Messenger({
+      client: this.#pub,
+      keys: this.#keys,
+      nodeId: this.nodeId,
+      log: this.#o.log,
+      maxMessageBytes: this.#o.maxMessageBytes,
+      requestTimeoutMs: this.#o.requestTimeoutMs,
+      counters: this.#stats,
+      ready: () => this.#ready(),
+      sharded: () => this.#subs.sharded,
+      applyLocal: (channel, command) => this.#applyLocal(channel, command),
     });
   }
 
@@ -90,7 +98,7 @@ export class RedisBackplane implements Backplane {
       if (/redis_mode:cluster/.test(info)) throw new Error('Redis Cluster is not supported by the Lapis backplane; use a standalone Redis (or a primary with replicas)');
       const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
       const sharded = this.#o.pubsub === 'sharded' || (this.#o.pubsub === 'auto' && major >= 7);
-      this.#subs.start(sharded, (message) => this.#onMessage(message));
+      this.#subs.start(sharded, (message) => this.#messenger.receive(message));
       await this.#subs.add(this.#keys.inbox(this.nodeId));
       for (const channel of this.#channels.keys()) await this.#subs.add(this.#keys.resourceChannel(channel));
       await this.#tick(true);
@@ -112,7 +120,7 @@ export class RedisBackplane implements Backplane {
   }
 
   stats(): BackplaneStats {
-    return { ...this.#stats, connected: this.#ready() && this.#sub.status === 'ready', liveNodes: this.#live.size };
+    return { ...this.#stats, ...this.#messenger.latency(), connected: this.#ready() && this.#sub.status === 'ready', liveNodes: this.#live.size };
   }
 
   join(channel: string, node: BackplaneNode): () => void {
@@ -134,13 +142,13 @@ export class RedisBackplane implements Backplane {
 
   publish(channel: string, command: ClusterCommand): void {
     this.#applyLocal(channel, command);
-    this.#ship(this.#keys.resourceChannel(channel), { k: 'pub', from: this.nodeId, ch: channel, cmd: command });
+    this.#messenger.ship(this.#keys.resourceChannel(channel), { k: 'pub', from: this.nodeId, ch: channel, cmd: command });
   }
 
   async request(channel: string, command: ClusterCommand): Promise<RequestOutcome> {
     const local = this.#applyLocal(channel, command);
     const others = (await this.nodes()).filter((n) => n !== this.nodeId);
-    return others.length === 0 ? { results: local, unanswered: [] } : this.#ask(others, channel, command, local);
+    return others.length === 0 ? { results: local, unanswered: [] } : this.#messenger.ask(others, channel, command, local);
   }
 
   /** Live nodes from Redis; the last known ones while Redis is unreachable. */
@@ -150,6 +158,7 @@ export class RedisBackplane implements Backplane {
         this.#live = new Set(await this.#pub.lapisLiveNodes(this.#keys.nodes, this.#keys.nodePrefix));
         this.#live.add(this.nodeId);
       } catch (err) {
+        this.#stats.requestErrors++;
         this.#noteError(err);
       }
     }
@@ -158,12 +167,12 @@ export class RedisBackplane implements Backplane {
 
   sendTo(nodeId: string, channel: string, command: ClusterCommand): void {
     if (nodeId === this.nodeId) this.#applyLocal(channel, command);
-    else this.#ship(this.#keys.inbox(nodeId), { k: 'p2p', from: this.nodeId, ch: channel, cmd: command });
+    else this.#messenger.ship(this.#keys.inbox(nodeId), { k: 'p2p', from: this.nodeId, ch: channel, cmd: command });
   }
 
   async requestFrom(nodeId: string, channel: string, command: ClusterCommand): Promise<RequestOutcome> {
     if (nodeId === this.nodeId) return { results: this.#applyLocal(channel, command), unanswered: [] };
-    return this.#ask([nodeId], channel, command, []);
+    return this.#messenger.ask([nodeId], channel, command, []);
   }
 
   connectionAdded(channel: string, hub: string, connectionId: string, userId: string | undefined): void {
@@ -192,6 +201,7 @@ export class RedisBackplane implements Backplane {
       (node) => node ?? undefined,
       (err: unknown) => {
         this.#noteError(err);
+        this.#stats.requestErrors++;
         this.#stats.dropped++;
         return undefined;
       },
@@ -204,6 +214,7 @@ export class RedisBackplane implements Backplane {
     try {
       return (await this.#pub.lapisLiveSum(this.#keys.members(kind, channel, hub, name), this.#keys.nodePrefix, '')) > 0;
     } catch (err) {
+      this.#stats.requestErrors++;
       this.#noteError(err);
       return undefined;
     }
@@ -215,6 +226,7 @@ export class RedisBackplane implements Backplane {
 
   /** Heartbeat now (and a registry resync when due): tests and health checks use it. */
   async sync(): Promise<void> {
+    await this.#beating;
     await this.#tick();
   }
 
@@ -226,7 +238,7 @@ export class RedisBackplane implements Backplane {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
-    this.#pending.settleAll();
+    this.#messenger.settleAll();
     if (options.unregister !== false && this.#ready()) {
       const p = this.#pub.pipeline().del(this.#keys.node(this.nodeId)).srem(this.#keys.nodes, this.nodeId);
       for (const channel of this.#registry.counts().keys()) p.hdel(this.#keys.count(channel), this.nodeId);
@@ -255,66 +267,18 @@ export class RedisBackplane implements Backplane {
     return results;
   }
 
-  /** Encodes and publishes; false when the message was dropped (and counted). */
-  #ship(redisChannel: string, message: Envelope | Uint8Array): boolean {
-    const bytes = message instanceof Uint8Array ? message : encodeEnvelope(message);
-    if (bytes.byteLength > this.#o.maxMessageBytes) {
-      this.#stats.dropped++;
-      this.#o.log.warn({ bytes: bytes.byteLength, limit: this.#o.maxMessageBytes }, 'backplane message over the size limit not shipped');
-      return false;
-    }
-    if (!this.#ready()) {
-      this.#stats.dropped++;
-      return false;
-    }
-    const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const sent = this.#subs.sharded ? this.#pub.spublish(redisChannel, data) : this.#pub.publish(redisChannel, data);
-    sent.catch((err: unknown) => {
-      this.#stats.dropped++;
-      this.#noteError(err);
+  /** One heartbeat (joins the one running; skipped while Redis is unreachable). */
+  #tick(strict = false): Promise<void> {
+    if (this.#beating) return this.#beating;
+    if (!this.#ready()) return Promise.resolve();
+    this.#beating = this.#beat(strict).finally(() => {
+      this.#beating = undefined;
     });
-    this.#stats.published++;
-    return true;
+    return this.#beating;
   }
 
-  #ask(nodes: string[], channel: string, command: ClusterCommand, local: CommandResult[]): Promise<RequestOutcome> {
-    if (!this.#ready()) {
-      this.#stats.dropped += nodes.length;
-      return Promise.resolve({ results: local, unanswered: nodes });
-    }
-    const { id, done } = this.#pending.open(nodes, local, this.#o.requestTimeoutMs);
-    const bytes = encodeEnvelope({ k: 'req', from: this.nodeId, ch: channel, id, cmd: command });
-    for (const n of nodes) if (!this.#ship(this.#keys.inbox(n), bytes)) this.#pending.answer(id, n, []);
-    return done;
-  }
-
-  #onMessage(data: Buffer): void {
-    this.#stats.received++;
-    const decoded = decodeEnvelope(data, this.#o.maxMessageBytes);
-    if (!decoded.ok) {
-      this.#stats.malformed++;
-      this.#o.log.warn({ reason: decoded.reason, node: this.nodeId }, 'malformed backplane message dropped');
-      return;
-    }
-    const e = decoded.envelope;
-    if (e.from === this.nodeId) return; // our own publication: applied when it was published
-    switch (e.k) {
-      case 'pub':
-      case 'p2p':
-        this.#applyLocal(e.ch, e.cmd);
-        return;
-      case 'req':
-        this.#ship(this.#keys.inbox(e.from), { k: 'rep', from: this.nodeId, id: e.id, res: this.#applyLocal(e.ch, e.cmd) });
-        return;
-      case 'rep':
-        this.#pending.answer(e.id, e.from, e.res);
-    }
-  }
-
-  /** One heartbeat (skipped when one is running or Redis is unreachable); errors are noted, or thrown on `strict`. */
-  async #tick(strict = false): Promise<void> {
-    if (this.#beating || !this.#ready()) return;
-    this.#beating = true;
+  /** Errors are noted (and thrown when `strict`: the first heartbeat of `connect`). */
+  async #beat(strict: boolean): Promise<void> {
     try {
       const counts = new Map<string, number>();
       for (const channel of this.#channels.keys()) counts.set(channel, this.#registry.localCount(channel));
@@ -322,14 +286,12 @@ export class RedisBackplane implements Backplane {
       beat.live.add(this.nodeId);
       this.#live = beat.live;
       this.#others = beat.others;
-      this.#pending.forgetDead(beat.live);
+      this.#messenger.forgetDead(beat.live);
       const due = Date.now() - this.#lastResync >= this.#o.registryTtlMs / 3;
       if (beat.wasMissing || this.#needsResync || due) await this.#resync();
     } catch (err) {
       this.#noteError(err);
       if (strict) throw err;
-    } finally {
-      this.#beating = false;
     }
   }
 

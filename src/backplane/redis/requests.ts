@@ -53,6 +53,14 @@ export class PendingRequests {
     if (p.waiting.size === 0) this.#finish(id, p);
   }
 
+  /** Stops waiting for one node (its request could not be sent): it is reported unanswered. */
+  giveUp(id: number, node: string): void {
+    const p = this.#pending.get(id);
+    if (!p || !p.waiting.delete(node)) return;
+    p.gone.push(node);
+    if (p.waiting.size === 0) this.#finish(id, p);
+  }
+
   /** Nodes no longer live: nobody waits for them any more. */
   forgetDead(live: ReadonlySet<string>): void {
     for (const [id, p] of this.#pending) {
