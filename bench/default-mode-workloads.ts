@@ -24,9 +24,14 @@ export interface EchoResult {
   p99Ms: number;
   meanMs: number;
   samples: number;
+  /** Completed calls per second over the recorded part (all clients together). */
+  callsPerSecond: number;
   /** CPU of the service process (Kestrel's app, or Lapis) and of the app server in Lapis mode, in cores. */
   serviceCpu: number;
   appCpu?: number;
+  /** The same as CPU time per call, in µs: what each process spends on one echo. */
+  serviceCpuUsPerCall: number;
+  appCpuUsPerCall?: number;
 }
 
 export interface BroadcastResult {
@@ -92,12 +97,16 @@ export async function echoRun(srv: DmRunning, o: { clients: number; warm: number
     const secs = (performance.now() - t0) / 1000;
     const c1 = cpuOf(srv);
     const sorted = samples.sort((a, b) => a - b);
+    const perCall = (cpuS: number) => (cpuS / sorted.length) * 1e6;
     return {
       p50Ms: quantile(sorted, 0.5),
       p90Ms: quantile(sorted, 0.9),
       p99Ms: quantile(sorted, 0.99),
       meanMs: sorted.reduce((a, b) => a + b, 0) / sorted.length,
       samples: sorted.length,
+      callsPerSecond: sorted.length / secs,
+      serviceCpuUsPerCall: perCall(c1.service - c0.service),
+      appCpuUsPerCall: srv.appPid ? perCall(c1.app - c0.app) : undefined,
       serviceCpu: (c1.service - c0.service) / secs,
       appCpu: srv.appPid ? (c1.app - c0.app) / secs : undefined,
     };

@@ -50,6 +50,7 @@ function figures(res: DefaultModeResults, who: DefaultModeRound['contestant'], p
 }
 
 const ms = (s: Spread | undefined) => (s ? `${s.median.toFixed(2)} ms` : 'n/a');
+const us = (s: Spread | undefined) => (s ? `${s.median.toFixed(0)} µs` : 'n/a');
 const rate = (s: Spread | undefined) => (s ? `${Math.round(s.median).toLocaleString('en-US')}/s` : 'n/a');
 const cpu = (s: Spread | undefined) => (s ? `${(s.median * 100).toFixed(0)}%` : 'n/a');
 const ratio = (s: Spread | undefined) => (s ? `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : 'n/a');
@@ -66,6 +67,8 @@ export function defaultModeTable(res: DefaultModeResults): string {
     ['echo p50', ms(figures(res, 'self-hosted', p50)), ms(figures(res, 'lapis', p50)), ratio(ratios(res, p50))],
     ['echo p90', ms(figures(res, 'self-hosted', (r) => r.echo?.p90Ms)), ms(figures(res, 'lapis', (r) => r.echo?.p90Ms)), ratio(ratios(res, (r) => r.echo?.p90Ms))],
     ['echo p99', ms(figures(res, 'self-hosted', (r) => r.echo?.p99Ms)), ms(figures(res, 'lapis', (r) => r.echo?.p99Ms)), ratio(ratios(res, (r) => r.echo?.p99Ms))],
+    ['  CPU per echo: service', us(figures(res, 'self-hosted', (r) => r.echo?.serviceCpuUsPerCall)), us(figures(res, 'lapis', (r) => r.echo?.serviceCpuUsPerCall)), ''],
+    ['  CPU per echo: app server', '(the same process)', us(figures(res, 'lapis', (r) => r.echo?.appCpuUsPerCall)), ''],
     [`broadcast to ${p.receivers.toLocaleString('en-US')}`, rate(figures(res, 'self-hosted', deliveries)), rate(figures(res, 'lapis', deliveries)), ratio(ratios(res, deliveries))],
     ['  service CPU (core)', cpu(figures(res, 'self-hosted', (r) => r.broadcast?.serviceCpu)), cpu(figures(res, 'lapis', (r) => r.broadcast?.serviceCpu)), ''],
     ['  app server CPU', '(the same process)', cpu(figures(res, 'lapis', (r) => r.broadcast?.appCpu)), ''],
