@@ -84,6 +84,13 @@ export function serverTerminated(err: unknown): boolean {
   return typeof (err as { code?: unknown })?.code === 'string' && SERVER_TERMINATED.has((err as { code: string }).code);
 }
 
+/** A pooled connection that had died before or while it was used (not a server that refuses new ones). */
+export function staleConnection(err: unknown): boolean {
+  if (neverSent(err) || serverTerminated(err)) return true;
+  const code = (err as { code?: unknown })?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || (err instanceof Error && /Connection terminated unexpectedly/.test(err.message));
+}
+
 /** Any sign that the connection, not the statement, failed. */
 export function connectionLost(err: unknown): boolean {
   if (neverSent(err) || serverTerminated(err)) return true;

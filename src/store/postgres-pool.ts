@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import type { Logger } from '../log/index.ts';
-import { neverSent, serverTerminated, connectionLost } from './postgres-errors.ts';
+import { neverSent, serverTerminated, staleConnection } from './postgres-errors.ts';
 
 export interface PoolOptions {
   /** Most connections this node opens for queries and transactions (default 10; LISTEN uses one more). */
@@ -18,6 +18,8 @@ export interface PoolOptions {
   idleInTransactionTimeoutMs?: number;
   /** An idle pooled connection is closed after this long (default 30000 ms). */
   idleTimeoutMs?: number;
+  /** How this node's connections show in pg_stat_activity (default `lapis`; the LISTEN one adds `-listen`). */
+  applicationName?: string;
 }
 
 export const POOL_DEFAULTS = {
@@ -26,6 +28,7 @@ export const POOL_DEFAULTS = {
   statementTimeoutMs: 15_000,
   idleInTransactionTimeoutMs: 60_000,
   idleTimeoutMs: 30_000,
+  applicationName: 'lapis',
 } as const;
 
 export type Queryable = pg.Pool | pg.ClientBase;
@@ -43,7 +46,7 @@ export function poolSettings(url: string, options: PoolOptions): pg.PoolConfig {
     query_timeout: o.statementTimeoutMs + 5000,
     idle_in_transaction_session_timeout: o.idleInTransactionTimeoutMs,
     keepAlive: true,
-    application_name: 'lapis',
+    application_name: o.applicationName,
   };
 }
 
@@ -59,19 +62,22 @@ export function createPool(settings: pg.PoolConfig, log: Logger): pg.Pool {
 }
 
 /**
- * One statement on the pool, retried once on a fresh connection when the one it got turned out
- * to be dead: reads whenever the connection was lost; writes only when the statement never reached
- * the server or the server terminated the session (which rolls the statement back).
- * Statements on a transaction's own connection are never retried.
+ * One statement on the pool, retried on a fresh connection when the one it got was already dead
+ * (after a server restart or pg_terminate_backend every idle connection is; each failed attempt
+ * discards one, so at most one attempt per pooled connection plus one): reads whenever the
+ * connection was found broken; writes only when the statement never reached the server or the
+ * server terminated the session (which rolls the statement back). Statements on a transaction's
+ * own connection are never retried.
  */
 export async function runQuery(db: Queryable, sql: string, params: unknown[], kind: 'read' | 'write'): Promise<pg.QueryResult> {
-  try {
-    return await db.query(sql, params);
-  } catch (err) {
-    if (!(db instanceof pg.Pool)) throw err;
-    const retry = kind === 'read' ? connectionLost(err) : neverSent(err) || serverTerminated(err);
-    if (!retry) throw err;
-    return await db.query(sql, params);
+  const attempts = db instanceof pg.Pool ? (db.options.max ?? POOL_DEFAULTS.poolSize) + 1 : 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.query(sql, params);
+    } catch (err) {
+      const retry = kind === 'read' ? staleConnection(err) : neverSent(err) || serverTerminated(err);
+      if (!retry || attempt >= attempts) throw err;
+    }
   }
 }
 

@@ -45,7 +45,7 @@ export class PostgresStore implements Store {
     const settings = poolSettings(url, options);
     const pool = createPool(settings, log);
     const feed = new PostgresChangeFeed({
-      client: { ...settings, application_name: 'lapis-listen' },
+      client: { ...settings, application_name: `${settings.application_name ?? 'lapis'}-listen` },
       log,
       ownChangeWaitMs: options.ownChangeWaitMs ?? 1000,
     });
