@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { methodLabel, routeLabel, statusClass } from './labels.ts';
+import { routeNameOf } from './route-names.ts';
 
 /** The `resource` label of the main listeners (identity, management, managed identity, health, metrics). */
 export const MAIN_ORIGIN = '';
@@ -20,7 +21,7 @@ export class HttpMetrics {
   constructor(registry: Registry) {
     this.#requests = new Counter({
       name: 'lapis_rest_requests_total',
-      help: 'HTTP requests answered, by resource (empty for the main listeners), method, status class and matched route pattern.',
+      help: 'HTTP requests answered, by resource (empty for the main listeners), method, status class and route pattern (the data-plane operation for /api/ calls).',
       labelNames: LABELS, registers: [registry],
     });
     this.#duration = new Histogram({
@@ -38,7 +39,7 @@ export class HttpMetrics {
         resource,
         method: methodLabel(req.method),
         status: statusClass(reply.statusCode),
-        route: routeLabel(req.routeOptions.url),
+        route: routeLabel(routeNameOf(req.raw) ?? req.routeOptions.url),
       };
       this.#requests.inc(labels);
       this.#duration.observe(labels, reply.elapsedTime / 1000);

@@ -4,6 +4,7 @@
  */
 export { createNodeMetrics, NodeMetrics, type NodeMetricsOptions } from './node-metrics.ts';
 export { MAIN_ORIGIN } from './http-metrics.ts';
+export { nameRoute } from './route-names.ts';
 export type { ResourceSource } from './resource-metrics.ts';
 export type { BackplaneReading, BackplaneStats, BackplaneStatsSource } from './backplane-metrics.ts';
 export { LatencyRecorder, DEFAULT_LATENCY_BOUNDS, emptyLatency, type LatencySnapshot } from './latency.ts';

@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { nameRoute } from '../../metrics/index.ts';
 import { setOriginErrorHandler } from '../../net/index.ts';
 import { isValidHub } from '../../protocols/webpubsub/index.ts';
 import { authenticate } from './auth/chain.ts';
@@ -114,6 +115,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, o: RestOptions):
   const match = router.match(req.method, segments);
   if (match === undefined) throw dataPlaneErrors.noOperation(req.method, path);
   if (match === 'method') throw dataPlaneErrors.methodNotAllowed(req.method, path);
+  nameRoute(req.raw, `/api/${match.route.path}`);
   const hubName = match.params.hub!;
   if (!isValidHub(hubName)) {
     throw badRequest("The hub name must start with a letter and contain only letters, digits, '_', '`', ',', '.', '[' and ']' (at most 128 characters).", 'hub');

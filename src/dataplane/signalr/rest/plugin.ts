@@ -7,6 +7,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { nameRoute } from '../../../metrics/index.ts';
 import { setOriginErrorHandler } from '../../../net/index.ts';
 import type { BearerVerifier, DataActionCheck } from '../../webpubsub/auth/entra.ts';
 import { authenticate } from '../../webpubsub/auth/chain.ts';
@@ -140,6 +141,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: SignalRRes
   const match = router.match(req.method, segments);
   if (match === undefined) throw signalRErrors.noOperation(req.method, path.slice(0, 512));
   if (match === 'method') throw signalRErrors.methodNotAllowed(req.method, path.slice(0, 512));
+  nameRoute(req.raw, `/api/${match.route.path}`);
   if (!match.route.v1) requireVersion(version, match.route.minVersion);
   const hub = internalHub(match.params.hub!, query.get('application'));
 
