@@ -5,6 +5,7 @@
  */
 import type { Store } from '../store/index.ts';
 import { InProcessBackplane, type Backplane } from '../backplane/index.ts';
+import { RedisBackplane } from '../backplane/redis/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { NodeSite } from './service-origins.ts';
 import type { StartOptions } from './options.ts';
@@ -37,7 +38,17 @@ export async function authorityOrigin(store: Store, opts: StartOptions, ownHttps
   return doc?.authorityHost ?? ownHttpsUrl;
 }
 
-/** The backplane this node's resources share: Redis in a cluster, in-process alone. */
-export async function openNodeBackplane(opts: StartOptions, _log: Logger): Promise<Backplane> {
-  return new InProcessBackplane();
+/**
+ * The backplane this node's resources share: Redis in a cluster, in-process alone. A `prefix`
+ * query parameter on the Redis URL (a Lapis addition, not sent to Redis) separates clusters that
+ * share one Redis; the default is `lapis:`.
+ */
+export async function openNodeBackplane(opts: StartOptions, log: Logger): Promise<Backplane> {
+  if (opts.backplane === undefined) return new InProcessBackplane();
+  const url = new URL(opts.backplane);
+  const prefix = url.searchParams.get('prefix') ?? undefined;
+  url.searchParams.delete('prefix');
+  const backplane = new RedisBackplane({ url: url.toString(), prefix, nodeId: opts.nodeName ?? 'node', log });
+  await backplane.connect();
+  return backplane;
 }

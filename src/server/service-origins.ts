@@ -167,6 +167,7 @@ async function startSignalR(record: SignalRRecord, deps: ServiceDeps): Promise<S
   const current = () => resources.signalR.get(record.name) ?? record;
   let endpoint = '';
   const service = new SignalRService({
+    backplane: deps.backplane,
     record: current,
     publicEndpoint: () => endpoint,
     identity,

@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../../access/index.ts';
-import { InProcessBackplane } from '../../backplane/index.ts';
+import { InProcessBackplane, type Backplane } from '../../backplane/index.ts';
 import { serviceModeOf } from '../../config/signalr.ts';
 import type { SignalRRecord } from '../../control/index.ts';
 import type { IdentityService } from '../../identity/index.ts';
@@ -52,6 +52,8 @@ export interface SignalRResourceContext {
   access: AccessControl;
   upstream: SignalRUpstreamShared;
   log: Logger;
+  /** The node's backplane (one channel per resource); in-process when absent. */
+  backplane?: Backplane | undefined;
 }
 
 export { NO_SERVER_TEXT };
@@ -72,7 +74,7 @@ export class SignalRService {
     this.#ctx = ctx;
     const record = ctx.record;
     // Filters (set filters, and the OData subset of Web PubSub) let default mode address several groups or users at once, once per connection, and exclude users.
-    this.core = new MessagingCore({ channel: record().id, backplane: new InProcessBackplane(), maxConnections: record().limits.maxConnections, compileFilter: compileSignalRFilter });
+    this.core = new MessagingCore({ channel: record().id, backplane: ctx.backplane ?? new InProcessBackplane(), maxConnections: record().limits.maxConnections, compileFilter: compileSignalRFilter });
     this.#keys = {
       getAccessKeys: () => record().accessKeys,
       isLocalAuthDisabled: () => record().properties.disableLocalAuth,
