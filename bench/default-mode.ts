@@ -43,6 +43,8 @@ export interface DefaultModeRound {
   round: number;
   echo: EchoResult | null;
   broadcast: BroadcastResult | null;
+  /** Load averages (1, 5, 15 min) when the round started: the machine is shared. */
+  load: string;
   error?: string;
 }
 
@@ -102,8 +104,8 @@ export async function runDefaultMode(o: { workDir: string; params: DefaultModePa
     for (let round = 0; round < p.rounds; round++) {
       const order = round % 2 === 0 ? [...DM_CONTESTANTS] : [...DM_CONTESTANTS].reverse();
       for (const contestant of order) {
-        log(`[default mode, round ${round + 1}] ${contestant}: ${p.echoClients} echo clients, then broadcast to ${p.receivers} receivers (${p.size} B)`);
-        const r: DefaultModeRound = { contestant, round, echo: null, broadcast: null };
+        log(`[default mode, round ${round + 1}] ${contestant}: ${p.echoClients} echo clients, then broadcast to ${p.receivers} receivers (${p.size} B); load ${loadNow()}`);
+        const r: DefaultModeRound = { contestant, round, echo: null, broadcast: null, load: loadNow() };
         res.rounds.push(r);
         let srv: DmRunning | undefined;
         try {

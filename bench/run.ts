@@ -87,8 +87,13 @@ const fmt = (x: number) => (x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0)
 pin(process.pid, LOAD_CORE);
 if (defaultModeOnly) {
   const work = mkdtempSync(join(tmpdir(), 'lapis-bench-'));
+  const profileDir = join(RESULTS, 'profiles');
+  if (argv.profile) {
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
+  }
   try {
-    await defaultModeAlone({ workDir: work, params: defaultModeParams(quick, argv.rounds ? Number(argv.rounds) : undefined), serverCore: SERVER_CORE, loadCore: LOAD_CORE, nodeFlags: argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles')}`] : [], resultsDir: RESULTS });
+    await defaultModeAlone({ workDir: work, params: defaultModeParams(quick, argv.rounds ? Number(argv.rounds) : undefined), serverCore: SERVER_CORE, loadCore: LOAD_CORE, nodeFlags: argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [], resultsDir: RESULTS });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
