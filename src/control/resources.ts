@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Store } from '../store/index.ts';
+import type { Sealer, Store } from '../store/index.ts';
+import { NamedRecords, type NamedRecordsOptions, type RecordCodec } from './named-records.ts';
+import { ResourceNames, type ClaimResult } from './resource-names.ts';
 import type { EventHandlerSettings } from '../upstream/index.ts';
 import type { SignalRFeature, UpstreamTemplate } from '../config/index.ts';
 import { KEY_VAULT_TYPE, type AccessPolicyEntry } from '../vault/index.ts';
@@ -93,6 +95,12 @@ export interface VaultRecord {
 
 const VAULT_KIND = 'control.vault';
 
+/** The store kind holding records of an ARM type. */
+function kindOfType(type: string): string {
+  const t = type.toLowerCase();
+  return t === SIGNALR_TYPE.toLowerCase() ? SIGNALR_KIND : t === KEY_VAULT_TYPE.toLowerCase() ? VAULT_KIND : KIND;
+}
+
 export function webPubSubId(subscriptionId: string, resourceGroup: string, name: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.SignalRService/webPubSub/${name}`;
 }
@@ -106,63 +114,47 @@ export function generateAccessKey(): string {
   return randomBytes(32).toString('base64');
 }
 
-/** One kind of record by case-insensitive name, in memory and written through to the store. */
-export class NamedRecords<T extends { name: string }> {
-  readonly #store: Store;
-  readonly #kind: string;
-  readonly #byName = new Map<string, T>();
-
-  constructor(store: Store, kind: string) {
-    this.#store = store;
-    this.#kind = kind;
-  }
-
-  async load(): Promise<void> {
-    for (const r of await this.#store.list<T>(this.#kind)) this.#byName.set(r.name.toLowerCase(), r);
-  }
-
-  list(): T[] {
-    return [...this.#byName.values()];
-  }
-
-  get(name: string): T | undefined {
-    return this.#byName.get(name.toLowerCase());
-  }
-
-  async put(r: T): Promise<void> {
-    await this.#store.put(this.#kind, r.name.toLowerCase(), r);
-    this.#byName.set(r.name.toLowerCase(), r);
-  }
-
-  async delete(name: string): Promise<boolean> {
-    const removed = await this.#store.delete(this.#kind, name.toLowerCase());
-    this.#byName.delete(name.toLowerCase());
-    return removed;
-  }
+/** Access keys and the token-signing key are sealed at rest, each bound to its record and field. */
+function keyCodec<T extends ServiceResourceRecord>(sealer: Sealer, kind: string): RecordCodec<T> {
+  const ctx = (id: string, field: string) => `${kind}/${id}/${field}`;
+  const map = (r: T, id: string, f: (value: string, context: string) => string): T => ({
+    ...r,
+    accessKeys: {
+      primaryKey: f(r.accessKeys.primaryKey, ctx(id, 'primaryKey')),
+      secondaryKey: f(r.accessKeys.secondaryKey, ctx(id, 'secondaryKey')),
+    },
+    ...(typeof r.internalKey === 'string' ? { internalKey: f(r.internalKey, ctx(id, 'internalKey')) } : {}),
+  });
+  return {
+    toStored: (r, id) => map(r, id, (v, c) => sealer.seal(v, c)),
+    fromStored: (d, id) => (d.accessKeys ? map(d, id, (v, c) => sealer.open(v, c)) : d),
+  };
 }
 
 /** The records of one Microsoft.SignalRService kind, with the key operations every kind shares. */
 export class ServiceRecords<T extends ServiceResourceRecord> extends NamedRecords<T> {
   readonly type: T['type'];
 
-  constructor(store: Store, kind: string, type: T['type']) {
-    super(store, kind);
+  constructor(store: Store, kind: string, type: T['type'], opts: NamedRecordsOptions<T>) {
+    super(store, kind, opts);
     this.type = type;
   }
 
   /** Azure's regenerateKey: a new value for one key; the other keeps working meanwhile. */
   async regenerateKey(name: string, which: 'Primary' | 'Secondary'): Promise<T> {
-    const r = this.get(name);
-    if (!r) throw new Error(`no resource ${name}`);
-    const next = { ...r, accessKeys: { ...r.accessKeys, [which === 'Primary' ? 'primaryKey' : 'secondaryKey']: generateAccessKey() } };
-    await this.put(next);
+    const field = which === 'Primary' ? 'primaryKey' : 'secondaryKey';
+    const next = await this.update(name, (r) => ({ ...r, accessKeys: { ...r.accessKeys, [field]: generateAccessKey() } }));
+    if (!next) throw new Error(`no resource ${name}`);
     return next;
   }
 
   /** Keeps the ports a resource's listeners got, so its connection strings survive restarts. */
   async rememberPorts(record: T, ports: { https: number; http: number }): Promise<void> {
-    const r = this.get(record.name) ?? record;
-    if (r.ports.https !== ports.https || r.ports.http !== ports.http || !this.get(record.name)) await this.put({ ...r, ports });
+    if (!this.get(record.name)) {
+      await this.put({ ...record, ports });
+      return;
+    }
+    await this.update(record.name, (r) => (r.ports.https === ports.https && r.ports.http === ports.http ? undefined : { ...r, ports }));
   }
 }
 
@@ -176,18 +168,58 @@ export class ResourceRegistry {
   readonly webPubSub: ServiceRecords<ResourceRecord>;
   readonly signalR: ServiceRecords<SignalRRecord>;
   readonly #vaultsByName: NamedRecords<VaultRecord>;
-  readonly #vaultListeners = new Set<(name: string) => void>();
+  readonly #names: ResourceNames;
 
-  constructor(store: Store) {
-    this.webPubSub = new ServiceRecords<ResourceRecord>(store, KIND, WEBPUBSUB_TYPE);
-    this.signalR = new ServiceRecords<SignalRRecord>(store, SIGNALR_KIND, SIGNALR_TYPE);
-    this.#vaultsByName = new NamedRecords(store, VAULT_KIND);
+  constructor(store: Store, opts: { sealer: Sealer; onError?: (err: unknown) => void }) {
+    this.#names = new ResourceNames(store, async (type, name) => (await store.get(kindOfType(type), name.toLowerCase())) !== undefined);
+    const common = { onError: opts.onError, onDelete: (tx: Store, name: string) => this.#names.release(name, tx) };
+    this.webPubSub = new ServiceRecords<ResourceRecord>(store, KIND, WEBPUBSUB_TYPE, { ...common, codec: keyCodec(opts.sealer, KIND) });
+    this.signalR = new ServiceRecords<SignalRRecord>(store, SIGNALR_KIND, SIGNALR_TYPE, { ...common, codec: keyCodec(opts.sealer, SIGNALR_KIND) });
+    this.#vaultsByName = new NamedRecords(store, VAULT_KIND, common);
   }
 
+  /** Loads every record (then follows the store's changes); records from older data directories get their name claims. */
   async load(): Promise<void> {
     await this.webPubSub.load();
     await this.signalR.load();
     await this.#vaultsByName.load();
+    await this.#names.backfill([...this.services(), ...this.vaults()]);
+  }
+
+  /**
+   * Claims a name for a new resource of `type`, atomically across nodes (see resource-names.ts).
+   * `sameTypeIsMine`: a declared resource re-applied at start. Release it if the creation fails.
+   */
+  claimName(name: string, type: string, sameTypeIsMine = false): Promise<ClaimResult> {
+    return this.#names.claim(name, type, sameTypeIsMine);
+  }
+
+  releaseName(name: string): Promise<void> {
+    return this.#names.release(name);
+  }
+
+  /**
+   * Web PubSub and SignalR resources appearing and going, through this node or any other (once
+   * each): the node starts and stops their listeners.
+   */
+  onServices(events: { added(record: ServiceResourceRecord): void; removed(record: ServiceResourceRecord): void }): () => void {
+    const offs = [
+      this.webPubSub.on({ added: (r) => events.added(r), removed: (r) => events.removed(r) }),
+      this.signalR.on({ added: (r) => events.added(r), removed: (r) => events.removed(r) }),
+    ];
+    return () => { for (const off of offs) off(); };
+  }
+
+  /** Resolves when every change seen on the feed so far has been applied (tests, orderly stop). */
+  async settled(): Promise<void> {
+    await Promise.all([this.webPubSub.settled(), this.signalR.settled(), this.#vaultsByName.settled()]);
+  }
+
+  /** Stops following the store. */
+  close(): void {
+    this.webPubSub.close();
+    this.signalR.close();
+    this.#vaultsByName.close();
   }
 
   /** The records of one service kind, by its type (case-insensitive, as ARM compares types). */
@@ -218,15 +250,18 @@ export class ResourceRegistry {
     return this.#vaultsByName.get(name);
   }
 
-  async putVault(v: VaultRecord): Promise<void> {
-    await this.#vaultsByName.put(v);
-    for (const l of this.#vaultListeners) l(v.name);
+  putVault(v: VaultRecord): Promise<void> {
+    return this.#vaultsByName.put(v);
   }
 
-  /** Called with a vault's name after its record (access model, policies) changed. */
+  /** Changes a vault's stored record by `fn` (compare-and-swap: concurrent policy changes through two nodes both land). */
+  updateVault(name: string, fn: (current: VaultRecord) => VaultRecord | undefined): Promise<VaultRecord | undefined> {
+    return this.#vaultsByName.update(name, fn);
+  }
+
+  /** Called with a vault's name after its record (access model, policies) changed, through this node or another (once). */
   onVaultChanged(listener: (name: string) => void): () => void {
-    this.#vaultListeners.add(listener);
-    return () => this.#vaultListeners.delete(listener);
+    return this.#vaultsByName.on({ added: (v) => listener(v.name), changed: (v) => listener(v.name) });
   }
 
   list(): ResourceRecord[] {

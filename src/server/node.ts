@@ -78,10 +78,13 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     const identity = new IdentityService({ store, sealer, authorityHost, log: log.child({ piece: 'identity' }), lockout: config?.signInLockout });
     await identity.start();
     cleanup.push(() => identity.stop());
-    const resources = new ResourceRegistry(store);
+    // Resources follow the store's change feed (created, changed, deleted through any node); keys are sealed at rest.
+    const resources = new ResourceRegistry(store, { sealer, onError: (err) => log.warn({ err }, 'resources: a change from the store could not be read; the next change or resync repairs it') });
+    cleanup.push(() => resources.close());
     const world = await applyWorld(store, identity, resources, config);
     identity.hostIdentity = world.hostIdentity;
     const access = await createAccessControl({ store, identity, resources, world, config });
+    cleanup.push(() => access.close());
     const identityHeader = loadIdentityHeader(opts.dataDir);
 
     // The main listeners answer for the node: store and backplane reachable (200) or not (503).
@@ -105,7 +108,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     const vaults: { name: string; service: VaultService; origin: string }[] = [];
     for (const record of resources.vaults()) {
       const declared = config?.resources?.find((r) => r.name.toLowerCase() === record.name.toLowerCase());
-      const started = await startVault(record, resources, { store, identity, access, host: opts.host, tls: listenerTls, metrics, log, site });
+      const started = await startVault(record, resources, { store, sealer, identity, access, host: opts.host, tls: listenerTls, metrics, log, site });
       cleanup.push(started.close);
       if (declared && 'secrets' in declared) await started.service.applyDeclaredSecrets(declared.secrets ?? []);
       vaults.push({ name: record.name, service: started.service, origin: started.origin });
@@ -149,9 +152,18 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     };
     writeReady(opts.dataDir, ready);
     let stopped = false;
+    const starting = new Set<string>();
     startCreated = async (record) => {
       if (stopped) throw new Error('Lapis is stopping');
-      await startOne(record);
+      // Once per resource: the ARM call that starts it here also stores it, which the feed reports.
+      const key = record.name.toLowerCase();
+      if (running.has(key) || starting.has(key)) return;
+      starting.add(key);
+      try {
+        await startOne(record);
+      } finally {
+        starting.delete(key);
+      }
       writeReady(opts.dataDir, ready);
     };
     stopDeleted = async (name) => {
@@ -162,6 +174,11 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
       readyResources.splice(readyResources.indexOf(r.ready), 1);
       if (!stopped) writeReady(opts.dataDir, ready);
     };
+    // Resources created or deleted through another node start and stop here too.
+    resources.onServices({
+      added: (r) => { startCreated(r).catch((err: unknown) => { if (!stopped) log.error({ err, resource: r.name }, 'a resource created through another node did not start on this one'); }); },
+      removed: (r) => { stopDeleted(r.name).catch((err: unknown) => log.error({ err, resource: r.name }, 'a resource deleted through another node did not stop on this one')); },
+    });
     return {
       ready, identity, resources, access, sealer, log, metrics, health, bootstrapAdmin: world.bootstrapAdmin,
       async stop() {
@@ -190,12 +207,12 @@ function loadIdentityHeader(dataDir: string): string {
 }
 
 /** A Key Vault at the root of its own HTTPS origin (the SDK builds secret ids from the origin). */
-async function startVault(record: VaultRecord, resources: ResourceRegistry, deps: { store: Store; identity: IdentityService; access: AccessControl; host: string; tls: { key: string; cert: string }; metrics?: NodeMetrics; log: Logger; site: NodeSite }) {
+async function startVault(record: VaultRecord, resources: ResourceRegistry, deps: { store: Store; sealer: Sealer; identity: IdentityService; access: AccessControl; host: string; tls: { key: string; cert: string }; metrics?: NodeMetrics; log: Logger; site: NodeSite }) {
   const vlog = deps.log.child({ resource: record.name });
   let origin = '';
   const service = new VaultService({
     name: record.name, resourceId: record.id, tenantId: record.tenantId, location: record.location,
-    vaultUri: () => origin, store: deps.store, verifier: deps.identity.verifier, authorityHost: deps.identity.issuer.authorityHost,
+    vaultUri: () => origin, store: deps.store, sealer: deps.sealer, verifier: deps.identity.verifier, authorityHost: deps.identity.issuer.authorityHost,
     authorize: (principalId, dataAction, scope) => {
       const allowed = deps.access.check({ principalId, dataAction, scope });
       return { allowed, reason: allowed ? undefined : 'DeniedWithNoValidRBAC' };

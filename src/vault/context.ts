@@ -1,6 +1,6 @@
 /** What a vault service is given by whoever composes it (server/node.ts, tests). */
 import type { Logger } from 'pino';
-import type { Store } from '../store/index.ts';
+import type { Sealer, Store } from '../store/index.ts';
 import type { VerifiedToken } from '../identity/index.ts';
 import type { VaultPermissionModel } from './access-policies.ts';
 
@@ -18,6 +18,11 @@ export interface VaultContext {
   /** The vault's public origin (`https://localhost:9005`): secret ids in answers are built on it. */
   vaultUri(): string;
   store: Store;
+  /**
+   * Seals secret values at rest under the node's master key (server/node.ts always gives one).
+   * Without it values are stored as given: only for tests that compose a vault by hand.
+   */
+  sealer?: Sealer | undefined;
   verifier: { verify(token: string, opts: { audiences: string[]; tenantId?: string }): Promise<VerifiedToken> };
   /** Origin of the Entra endpoints (`https://localhost:8443`), named in the challenge. */
   authorityHost: string;

@@ -20,7 +20,6 @@ export interface OperationDeps {
   retentionDays: number;
   /** The verified caller of a request (set by authentication). */
   caller(req: FastifyRequest): VerifiedToken;
-  changed(name: string): void;
 }
 
 export class SecretOperations {
@@ -60,7 +59,6 @@ export class SecretOperations {
     if (existing?.deleted) await this.#d.repo.purge(existing.name);
     const v = await this.#d.repo.set(name, { value: body.value, ...meta });
     const doc = this.#d.repo.get(name)!;
-    this.#d.changed(doc.name);
     return send(reply, 200, this.#d.shapes.bundle(doc.name, v));
   }
 
@@ -82,15 +80,15 @@ export class SecretOperations {
     const target = this.#versionOf(doc, version);
     const updated: SecretVersionMeta | undefined = await this.#d.repo.update(doc.name, target, meta);
     if (!updated) throw KV.versionNotFound(name, target);
-    this.#d.changed(doc.name);
     return send(reply, 200, this.#d.shapes.bundle(doc.name, updated));
   }
 
   async delete(req: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
     this.allow(req, 'delete', name);
     const doc = this.#live(name);
-    const deleted = (await this.#d.repo.softDelete(doc.name, this.#d.retentionDays))!;
-    this.#d.changed(doc.name);
+    // Undefined when another node deleted it a moment before.
+    const deleted = await this.#d.repo.softDelete(doc.name, this.#d.retentionDays);
+    if (!deleted) throw KV.secretNotFound(name);
     return send(reply, 200, this.#d.shapes.deletedBundle(deleted));
   }
 
@@ -110,15 +108,14 @@ export class SecretOperations {
     this.allow(req, 'purge', name);
     const doc = this.#deletedDoc(name);
     await this.#d.repo.purge(doc.name);
-    this.#d.changed(doc.name);
     return noContent(reply);
   }
 
   async recover(req: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
     this.allow(req, 'recover', name);
     const doc = this.#deletedDoc(name);
-    const recovered = (await this.#d.repo.recover(doc.name))!;
-    this.#d.changed(doc.name);
+    const recovered = await this.#d.repo.recover(doc.name);
+    if (!recovered) throw KV.deletedNotFound(name);
     return send(reply, 200, this.#d.shapes.bundle(recovered.name, recovered.current));
   }
 

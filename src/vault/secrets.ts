@@ -7,11 +7,17 @@
  * count. Setting a secret therefore writes one version and one small header, whatever the number
  * of versions; memory holds headers only, values are read from the store when asked for.
  *
- * Values are stored as given: the store file is readable by its owner only (like access keys, a
- * secret's value must be retrievable, so it cannot be hashed).
+ * Values are sealed at rest (`Sealer`, under the node's master key, bound to the version's record):
+ * a secret's value must be retrievable, so it cannot be hashed, and a database dump alone opens
+ * nothing. Values from older data directories were stored as given; they keep working.
+ *
+ * Across nodes: headers follow the store's change feed (a secret set through any node is listed
+ * and read on every node); every write is a compare-and-swap on the header's revision in one
+ * transaction with its version record, so concurrent sets through two nodes each get their own
+ * version and the count stays exact.
  */
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../store/index.ts';
+import { ChangeFollower, sameDocument, type Sealer, type Store, type StoreChange } from '../store/index.ts';
 import { KV } from './errors.ts';
 
 export const SECRET_KIND = 'vault.secret';
@@ -66,54 +72,155 @@ export interface SetSecretInput {
 
 type MetaPatch = Partial<Pick<SecretVersionMeta, 'contentType' | 'tags' | 'enabled' | 'nbf' | 'exp'>>;
 
+/** Stores values as given: for pieces composed without a master key (some tests). */
+const PLAINTEXT: Pick<Sealer, 'seal' | 'open'> = { seal: (v) => v, open: (v) => v };
+
+/** A compare-and-swap lost to another writer: read again and retry. */
+class LostRace extends Error {}
+const MAX_ATTEMPTS = 16;
+
+export interface SecretRepositoryOptions {
+  sealer?: Pick<Sealer, 'seal' | 'open'> | undefined;
+  /** Called once per change of a secret (set, update, delete, recover, purge), whichever node made it. */
+  onChange?: ((name: string) => void) | undefined;
+  onError?: ((err: unknown) => void) | undefined;
+}
+
 export class SecretRepository {
   readonly #store: Store;
   readonly #vaultId: string;
+  readonly #prefix: string;
+  readonly #sealer: Pick<Sealer, 'seal' | 'open'>;
   readonly #docs = new Map<string, SecretDoc>();
-  /** Writes run one at a time: two sets of one secret must not both read the same header. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #follower: ChangeFollower;
+  readonly #unsubscribe: () => void;
+  readonly #onChange: (name: string) => void;
+  readonly #changedNames = new Set<string>();
 
-  constructor(store: Store, vaultId: string) {
+  constructor(store: Store, vaultId: string, opts: SecretRepositoryOptions = {}) {
     this.#store = store;
     this.#vaultId = vaultId.toLowerCase();
+    this.#prefix = `${this.#vaultId}/secrets/`;
+    this.#sealer = opts.sealer ?? PLAINTEXT;
+    this.#onChange = opts.onChange ?? (() => {});
+    this.#follower = new ChangeFollower(store, [SECRET_KIND], {
+      parent: this.#vaultId,
+      apply: (_kind, id, doc) => this.#apply(id, doc as SecretDoc | LegacySecretDoc | undefined),
+      heldIds: () => [...this.#docs.keys()].map((k) => `${this.#prefix}${k}`),
+      idOf: (_kind, doc) => this.#id(String(doc.name)),
+      onError: opts.onError,
+    });
+    // Changes are told once per secret per burst (a set writes a version and a header in one transaction).
+    this.#unsubscribe = store.changes.subscribe((c) => this.#noteChange(c), [SECRET_KIND, SECRET_VERSION_KIND]);
   }
 
   async load(): Promise<void> {
     for (const d of await this.#store.list<SecretDoc | LegacySecretDoc>(SECRET_KIND, this.#vaultId)) {
-      const doc = 'versions' in d ? await this.#migrate(d) : d;
-      this.#docs.set(doc.name.toLowerCase(), doc);
+      if ('versions' in d) await this.#migrate(d);
     }
+    await this.#follower.reload();
   }
 
-  /** Moves a legacy document's versions into records of their own, once. */
-  async #migrate(legacy: LegacySecretDoc): Promise<SecretDoc> {
+  /** Resolves when every change seen on the feed so far has been applied (tests, orderly stop). */
+  settled(): Promise<void> {
+    return this.#follower.settled();
+  }
+
+  close(): void {
+    this.#follower.close();
+    this.#unsubscribe();
+  }
+
+  /** Moves a legacy document's versions into records of their own (values sealed), once. */
+  async #migrate(legacy: LegacySecretDoc): Promise<void> {
     const versions = legacy.versions.map((v, seq) => ({ ...v, seq }));
     const { value: _value, ...current } = versions[versions.length - 1]!;
     const doc: SecretDoc = { name: legacy.name, current, versionCount: versions.length, deleted: legacy.deleted };
     await this.#store.transaction(async (tx) => {
-      for (const v of versions) await tx.put(SECRET_VERSION_KIND, this.#versionId(legacy.name, v.version), v, this.#id(legacy.name));
-      await tx.put(SECRET_KIND, this.#id(doc.name), doc, this.#vaultId);
+      const now = await tx.getVersioned<SecretDoc | LegacySecretDoc>(SECRET_KIND, this.#id(legacy.name));
+      if (!now || !('versions' in now.doc)) return;  // another node migrated it
+      for (const v of versions) await tx.put(SECRET_VERSION_KIND, this.#versionId(legacy.name, v.version), this.#sealed(legacy.name, v), this.#id(legacy.name));
+      await tx.replaceIf(SECRET_KIND, this.#id(doc.name), now.revision, doc, this.#vaultId);
     });
-    return doc;
-  }
-
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
   }
 
   #id(name: string): string {
-    return `${this.#vaultId}/secrets/${name.toLowerCase()}`;
+    return `${this.#prefix}${name.toLowerCase()}`;
   }
 
   #versionId(name: string, version: string): string {
     return `${this.#id(name)}/${version.toLowerCase()}`;
   }
 
-  async #putHeader(doc: SecretDoc, tx: Store = this.#store): Promise<void> {
-    await tx.put(SECRET_KIND, this.#id(doc.name), doc, this.#vaultId);
-    this.#docs.set(doc.name.toLowerCase(), doc);
+  #sealed(name: string, v: SecretVersion): SecretVersion {
+    return { ...v, value: this.#sealer.seal(v.value, `${SECRET_VERSION_KIND}/${this.#versionId(name, v.version)}`) };
+  }
+
+  #opened(name: string, v: SecretVersion): SecretVersion {
+    return { ...v, value: this.#sealer.open(v.value, `${SECRET_VERSION_KIND}/${this.#versionId(name, v.version)}`) };
+  }
+
+  #apply(id: string, doc: SecretDoc | LegacySecretDoc | undefined): void {
+    if (!id.startsWith(this.#prefix)) return;
+    const key = id.slice(this.#prefix.length);
+    if (!doc) {
+      this.#docs.delete(key);
+      return;
+    }
+    if ('versions' in doc) return;  // legacy: migrated by whoever loads it
+    if (typeof doc.name !== 'string' || !doc.current) return;
+    const held = this.#docs.get(key);
+    if (held && sameDocument(held, doc)) return;
+    this.#docs.set(key, doc);
+  }
+
+  #noteChange(c: StoreChange): void {
+    if (!c.id.startsWith(this.#prefix)) return;
+    const key = c.id.slice(this.#prefix.length).split('/')[0]!;
+    if (this.#changedNames.size === 0) {
+      queueMicrotask(() => {
+        const names = [...this.#changedNames];
+        this.#changedNames.clear();
+        for (const k of names) this.#onChange(this.#docs.get(k)?.name ?? k);
+      });
+    }
+    this.#changedNames.add(key);
+  }
+
+  /**
+   * Writes a header by compare-and-swap (inserting it when there is none, deleting it for `null`)
+   * and, in the same transaction, the version records given (values sealed) and removals; retried
+   * from a fresh read when another writer won. `step` decides from the stored header (undefined:
+   * no change).
+   */
+  async #write<T>(name: string, step: (cur: SecretDoc | undefined, tx: Store) => Promise<WriteStep<T> | undefined>): Promise<T | undefined> {
+    const id = this.#id(name);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const done = await this.#store.transaction(async (tx) => {
+          const cur = await tx.getVersioned<SecretDoc | LegacySecretDoc>(SECRET_KIND, id);
+          const stored = cur && !('versions' in cur.doc) ? cur.doc : undefined;
+          const out = await step(stored, tx);
+          if (!out) return undefined;
+          const before = this.#follower.generation(SECRET_KIND, id);
+          if (out.header === null) {
+            if (!cur || !await tx.delete(SECRET_KIND, id)) throw new LostRace();
+          } else {
+            const wrote = cur ? await tx.replaceIf(SECRET_KIND, id, cur.revision, out.header, this.#vaultId) : await tx.insertIfAbsent(SECRET_KIND, id, out.header, this.#vaultId);
+            if (!wrote) throw new LostRace();
+          }
+          for (const v of out.versions ?? []) await tx.put(SECRET_VERSION_KIND, this.#versionId(name, v.version), this.#sealed(name, v), id);
+          for (const version of out.removeVersions ?? []) await tx.delete(SECRET_VERSION_KIND, this.#versionId(name, version));
+          return { out, before };
+        });
+        if (!done) return undefined;
+        // This node reads its own write at once (the feed brings it again; applying twice changes nothing).
+        if (this.#follower.mayApplyOwnWrite(SECRET_KIND, id, done.before)) this.#apply(id, done.out.header ?? undefined);
+        return done.out.result;
+      } catch (err) {
+        if (!(err instanceof LostRace) || attempt >= MAX_ATTEMPTS) throw err;
+      }
+    }
   }
 
   /** Drops soft-deleted secrets whose purge date has passed; returns their names. */
@@ -142,7 +249,8 @@ export class SecretRepository {
   async readVersion(name: string, version?: string): Promise<SecretVersion | undefined> {
     const doc = this.get(name);
     if (!doc) return undefined;
-    return this.#store.get<SecretVersion>(SECRET_VERSION_KIND, this.#versionId(doc.name, version ?? doc.current.version));
+    const v = await this.#store.get<SecretVersion>(SECRET_VERSION_KIND, this.#versionId(doc.name, version ?? doc.current.version));
+    return v && this.#opened(doc.name, v);
   }
 
   /** Every version's metadata, oldest first (at most MAX_VERSIONS). */
@@ -154,9 +262,8 @@ export class SecretRepository {
   }
 
   /** Adds a version (the first one creates the secret). Caller checks the deleted state. */
-  set(name: string, input: SetSecretInput, now = nowSeconds()): Promise<SecretVersion> {
-    return this.#exclusive(async () => {
-      const prior = this.get(name);
+  async set(name: string, input: SetSecretInput, now = nowSeconds()): Promise<SecretVersion> {
+    const v = await this.#write(name, async (prior) => {
       if (!prior && this.#docs.size >= MAX_SECRETS) throw KV.tooManySecrets(MAX_SECRETS);
       if (prior && prior.versionCount >= MAX_VERSIONS) throw KV.tooManyVersions(prior.name, MAX_VERSIONS);
       const v: SecretVersion = {
@@ -171,68 +278,62 @@ export class SecretRepository {
         created: now,
         updated: now,
       };
-      const secretName = prior?.name ?? name;
       const { value: _value, ...meta } = v;
-      await this.#store.transaction(async (tx) => {
-        await tx.put(SECRET_VERSION_KIND, this.#versionId(secretName, v.version), v, this.#id(secretName));
-        await this.#putHeader({ name: secretName, current: meta, versionCount: (prior?.versionCount ?? 0) + 1 }, tx);
-      });
-      return v;
+      const header: SecretDoc = { name: prior?.name ?? name, current: meta, versionCount: (prior?.versionCount ?? 0) + 1 };
+      return { header, versions: [v], result: v };
     });
+    return v!;
   }
 
   update(name: string, version: string, patch: MetaPatch, now = nowSeconds()): Promise<SecretVersionMeta | undefined> {
-    return this.#exclusive(async () => {
-      const doc = this.get(name);
+    return this.#write(name, async (doc, tx) => {
       if (!doc || doc.deleted) return undefined;
-      const stored = await this.readVersion(doc.name, version);
+      const stored = await tx.get<SecretVersion>(SECRET_VERSION_KIND, this.#versionId(doc.name, version));
       if (!stored) return undefined;
-      const next: SecretVersion = { ...stored, updated: now };
+      const next: SecretVersion = { ...this.#opened(doc.name, stored), updated: now };
       for (const k of ['contentType', 'tags', 'enabled', 'nbf', 'exp'] as const) {
         if (patch[k] !== undefined) (next as unknown as Record<string, unknown>)[k] = patch[k];
       }
       const { value: _value, ...meta } = next;
-      await this.#store.transaction(async (tx) => {
-        await tx.put(SECRET_VERSION_KIND, this.#versionId(doc.name, next.version), next, this.#id(doc.name));
-        if (doc.current.version === next.version) await this.#putHeader({ ...doc, current: meta }, tx);
-      });
-      return meta;
+      // The header changes only when the current version does, but is always compared-and-swapped:
+      // a new version set through another node meanwhile makes this one retry on fresh state.
+      const header = doc.current.version === next.version ? { ...doc, current: meta } : doc;
+      return { header, versions: [next], result: meta };
     });
   }
 
   softDelete(name: string, retentionDays: number, now = nowSeconds()): Promise<SecretDoc | undefined> {
-    return this.#exclusive(async () => {
-      const doc = this.get(name);
+    return this.#write(name, async (doc) => {
       if (!doc || doc.deleted) return undefined;
       const next = { ...doc, deleted: { deletedDate: now, scheduledPurgeDate: now + retentionDays * 86400 } };
-      await this.#putHeader(next);
-      return next;
+      return { header: next, result: next };
     });
   }
 
   recover(name: string): Promise<SecretDoc | undefined> {
-    return this.#exclusive(async () => {
-      const doc = this.get(name);
+    return this.#write(name, async (doc) => {
       if (!doc?.deleted) return undefined;
       const next: SecretDoc = { name: doc.name, current: doc.current, versionCount: doc.versionCount };
-      await this.#putHeader(next);
-      return next;
+      return { header: next, result: next };
     });
   }
 
-  purge(name: string): Promise<boolean> {
-    return this.#exclusive(async () => {
-      const doc = this.get(name);
-      if (!doc?.deleted) return false;
-      const versions = await this.#store.list<SecretVersion>(SECRET_VERSION_KIND, this.#id(doc.name));
-      await this.#store.transaction(async (tx) => {
-        for (const v of versions) await tx.delete(SECRET_VERSION_KIND, this.#versionId(doc.name, v.version));
-        await tx.delete(SECRET_KIND, this.#id(doc.name));
-      });
-      this.#docs.delete(doc.name.toLowerCase());
-      return true;
+  async purge(name: string): Promise<boolean> {
+    const done = await this.#write(name, async (doc, tx) => {
+      if (!doc?.deleted) return undefined;
+      const versions = await tx.list<SecretVersion>(SECRET_VERSION_KIND, this.#id(doc.name));
+      return { header: null, removeVersions: versions.map((v) => v.version), result: true };
     });
+    return done ?? false;
   }
+}
+
+interface WriteStep<T> {
+  /** The header to write; null deletes it. */
+  header: SecretDoc | null;
+  versions?: SecretVersion[];
+  removeVersions?: string[];
+  result: T;
 }
 
 const byName = (a: SecretDoc, b: SecretDoc) => a.name.toLowerCase().localeCompare(b.name.toLowerCase());

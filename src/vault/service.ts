@@ -30,13 +30,17 @@ export class VaultService {
 
   constructor(ctx: VaultContext) {
     this.#ctx = ctx;
-    this.#repo = new SecretRepository(ctx.store, ctx.resourceId);
+    // Changes are told from the store's change feed: once per change, whichever node made it.
+    this.#repo = new SecretRepository(ctx.store, ctx.resourceId, {
+      sealer: ctx.sealer,
+      onChange: (name) => this.#changed(name),
+      onError: (err) => ctx.log.warn({ err }, 'vault: a change from the store could not be read; the next change or resync repairs it'),
+    });
     const retentionDays = ctx.softDeleteRetentionInDays ?? 90;
     this.#ops = new SecretOperations({
       ctx, repo: this.#repo, retentionDays,
       shapes: new SecretShapes(() => ctx.vaultUri(), retentionDays),
       caller: (req) => this.#callers.get(req)!,
-      changed: (name) => this.#changed(name),
     });
     this.#ready = this.#repo.load();
     this.#ready.catch((err: unknown) => ctx.log.error({ err }, 'vault: loading secrets failed'));
@@ -65,7 +69,6 @@ export class VaultService {
       const cur = doc ? await this.#repo.readVersion(doc.name) : undefined;
       if (cur && cur.value === s.value && cur.contentType === s.contentType && sameTags(cur.tags, s.tags)) continue;
       await this.#repo.set(s.name, { value: s.value, contentType: s.contentType, tags: s.tags });
-      this.#changed(s.name);
     }
   }
 
@@ -106,6 +109,7 @@ export class VaultService {
     this.#closed = true;
     this.#listeners.clear();
     await this.#ready.catch(() => undefined);
+    this.#repo.close();
   }
 
   /**
@@ -116,7 +120,7 @@ export class VaultService {
     const now = Date.now();
     if (now - this.#lastPurge < (this.#ctx.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS)) return;
     this.#lastPurge = now;
-    for (const name of await this.#repo.purgeExpired()) this.#changed(name);
+    await this.#repo.purgeExpired();
   }
 
   #changed(name: string): void {

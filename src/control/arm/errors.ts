@@ -69,6 +69,7 @@ export const ARM = {
   invalidHubName: (name: string) => new ArmError(400, 'InvalidHubName',
     `The hub name '${name.slice(0, 130)}' is invalid. It must start with a letter and contain only letters, digits and _\`,.[] (at most 128 characters).`),
   nameNotAvailable: (name: string) => new ArmError(409, 'NameNotAvailable', `The name '${name.slice(0, 100)}' is already in use by another resource.`),
+  anotherOperationInProgress: (name: string) => new ArmError(409, 'AnotherOperationInProgress', `Another operation on the resource '${name.slice(0, 100)}' is in progress (it is being created through another request or node); retry once it has finished.`),
   locationRequired: () => new ArmError(400, 'LocationRequired', 'The location property is required for this definition.'),
   locationChange: (name: string, rg: string, had: string, want: string) => new ArmError(400, 'InvalidResourceLocation',
     `The resource '${name}' already exists in location '${had}' in resource group '${rg}'. A resource with the same name cannot be created in location '${want.slice(0, 64)}'. Please select a new resource name.`),

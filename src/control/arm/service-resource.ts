@@ -137,8 +137,8 @@ export function signalRServiceArm(deps: ServiceArmDeps, kinds: readonly ServiceK
         const r = find();
         if (which === 'Salt') {
           // Salt renews the key that signs tokens from :generateToken; the access keys stay.
-          const next = { ...r, internalKey: generateAccessKey() };
-          await records.put(next);
+          const next = await records.update(r.name, (cur) => ({ ...cur, internalKey: generateAccessKey() }));
+          if (!next) throw ARM.resourceNotFound(rg, kind.idType, name);
           return keysJson(next);
         }
         return keysJson(await records.regenerateKey(r.name, which));
@@ -218,33 +218,45 @@ export function signalRServiceArm(deps: ServiceArmDeps, kinds: readonly ServiceK
         // The kind checks its settings before anything (the identity) changes.
         kind.update(prior, props, method, dir);
         const nextIdentity = await applyIdentity(prior);
-        const current = records.get(name) ?? prior;
-        // PUT replaces the resource; PATCH changes only what it names.
-        const next = {
+        // PUT replaces the resource; PATCH changes only what it names. Compare-and-swap on what
+        // is stored now: a key regenerated through another node meanwhile is kept.
+        const next = await records.update(name, (current) => ({
           ...kind.update(current, props, method, dir),
           identity: nextIdentity,
           tags: b.tags ?? (method === 'PUT' ? undefined : current.tags),
           sku: sku ?? (method === 'PUT' ? undefined : current.sku),
-        };
-        await records.put(next);
+        }));
+        if (!next) throw ARM.resourceNotFound(rg, kind.idType, name);  // deleted through another node meanwhile
         return reply.code(200).send(serviceJson(kind, next, dir));
       }
 
       if (!deps.startResource) throw ARM.operationNotSupported('This Lapis node cannot start new resources at run time; declare the resource in the config file and restart.');
       if (!knownSubscription(sub)) throw ARM.subscriptionNotFound(sub);
       if (!b.location) throw ARM.locationRequired();
+      // Atomic across nodes: of two creations of one name at once (through any nodes), one goes on.
+      const claim = await resources.claimName(name, records.type);
+      if (!claim.claimed) {
+        throw claim.holderType.toLowerCase() === records.type.toLowerCase() ? ARM.anotherOperationInProgress(name) : ARM.nameNotAvailable(name);
+      }
       const base: ServiceResourceBase = {
         id, name, resourceGroup: rg, subscriptionId: sub, tenantId: dir.defaultTenant.id,
         location: b.location, ports: {}, declaredPorts: {},
         accessKeys: { primaryKey: generateAccessKey(), secondaryKey: generateAccessKey() },
         identity: { type: 'None' }, limits: {}, internalKey: generateAccessKey(), tags: b.tags ?? undefined, sku,
       };
-      const record = kind.create(base, props, dir);
-      record.identity = await applyIdentity(record);
+      let record: ServiceResourceRecord;
+      try {
+        record = kind.create(base, props, dir);
+        record.identity = await applyIdentity(record);
+      } catch (err) {
+        await resources.releaseName(name);
+        throw err;
+      }
       try {
         await deps.startResource(record);
       } catch (err) {
         await dir.deleteManagedIdentity(record.id);
+        await resources.releaseName(name);
         throw err;
       }
       // Starting stores the record with the ports it chose; store it in any case.

@@ -164,16 +164,17 @@ export function keyVaultArm(deps: { access: AccessControl; resources: ResourceRe
       const p = body.properties ?? {};
       const policies = p.accessPolicies === undefined || p.accessPolicies === null ? undefined : parsePolicies(p.accessPolicies, 'properties.accessPolicies');
       return exclusive(async () => {
-        const v = find(subLower, rg, name);
-        const next: VaultRecord = {
+        find(subLower, rg, name);
+        // Compare-and-swap on what is stored now: a policy added through another node meanwhile is kept.
+        const next = await resources.updateVault(name, (v) => ({
           ...v,
           properties: {
             ...v.properties,
             enableRbacAuthorization: p.enableRbacAuthorization ?? v.properties?.enableRbacAuthorization ?? true,
             accessPolicies: policies ?? v.properties?.accessPolicies ?? [],
           },
-        };
-        await resources.putVault(next);
+        }));
+        if (!next) throw E.resourceNotFound(rg, name);
         return vaultJson(next);
       });
     }
@@ -185,14 +186,17 @@ export function keyVaultArm(deps: { access: AccessControl; resources: ResourceRe
       const changes = parsePolicies(parse(policyBody, x.req.body).properties.accessPolicies, 'properties.accessPolicies');
       return exclusive(async () => {
         const v = find(subLower, rg, name);
-        let accessPolicies: AccessPolicyEntry[];
-        try {
-          accessPolicies = applyPolicyUpdate(v.properties?.accessPolicies ?? [], kind, changes);
-        } catch (err) {
-          if (err instanceof RangeError) throw E.badRequest(`${err.message}.`);
-          throw err;
-        }
-        await resources.putVault({ ...v, properties: { ...v.properties, enableRbacAuthorization: v.properties?.enableRbacAuthorization ?? true, accessPolicies } });
+        // Compare-and-swap: two `add`s through two nodes at once both land.
+        await resources.updateVault(name, (cur) => {
+          let accessPolicies: AccessPolicyEntry[];
+          try {
+            accessPolicies = applyPolicyUpdate(cur.properties?.accessPolicies ?? [], kind, changes);
+          } catch (err) {
+            if (err instanceof RangeError) throw E.badRequest(`${err.message}.`);
+            throw err;
+          }
+          return { ...cur, properties: { ...cur.properties, enableRbacAuthorization: cur.properties?.enableRbacAuthorization ?? true, accessPolicies } };
+        });
         return {
           id: `${v.id}/accessPolicies/${kind}`, name: kind, type: 'Microsoft.KeyVault/vaults/accessPolicies', location: v.location,
           properties: { accessPolicies: changes.map(accessPolicyJson) },

@@ -114,9 +114,13 @@ async function hubs(c: ChildRequest<ResourceRecord>, hub: string | undefined): P
     return c.exclusive(async () => {
       const r = c.find();
       if (!r.hubs[hub.toLowerCase()]) return reply.code(204).send();
-      const rest = { ...r.hubs };
-      delete rest[hub.toLowerCase()];
-      await resources.put({ ...r, hubs: rest });
+      // Compare-and-swap on what is stored now: a hub changed through another node meanwhile is kept.
+      await resources.update(r.name, (cur) => {
+        if (!cur.hubs[hub.toLowerCase()]) return undefined;
+        const rest = { ...cur.hubs };
+        delete rest[hub.toLowerCase()];
+        return { ...cur, hubs: rest };
+      });
       return reply.code(200).send();
     });
   }
@@ -137,10 +141,13 @@ async function hubs(c: ChildRequest<ResourceRecord>, hub: string | undefined): P
         eventHandlers: handlers?.length ? handlers : undefined,
       },
     };
-    const created = !r.hubs[hub.toLowerCase()];
-    const current = resources.get(r.name) ?? r;
-    await resources.put({ ...current, hubs: { ...current.hubs, [hub.toLowerCase()]: h } });
-    return reply.code(created ? 201 : 200).send(hubJson(current, h));
+    let created = !r.hubs[hub.toLowerCase()];
+    const next = await resources.update(r.name, (cur) => {
+      created = !cur.hubs[hub.toLowerCase()];
+      return { ...cur, hubs: { ...cur.hubs, [hub.toLowerCase()]: h } };
+    });
+    if (!next) throw ARM.resourceNotFound(c.rg, WEBPUBSUB_TYPE, r.name);
+    return reply.code(created ? 201 : 200).send(hubJson(next, h));
   });
 }
 
