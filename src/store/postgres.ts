@@ -11,7 +11,7 @@ import type { ChangeFeed, Store, StoreChange, Versioned } from './types.ts';
 import { migrate, SQL } from './postgres-sql.ts';
 import { encodeChange, PostgresChangeFeed } from './postgres-feed.ts';
 import { createPool, poolSettings, type PoolOptions, type Queryable, runQuery } from './postgres-pool.ts';
-import { parseStoreUrl, PostgresStoreError, redactStoreUrl, storeError } from './postgres-errors.ts';
+import { connectionLost, parseStoreUrl, PostgresStoreError, redactStoreUrl, storeError } from './postgres-errors.ts';
 
 export interface PostgresStoreOptions extends PoolOptions {
   log?: Logger;
@@ -164,9 +164,13 @@ export class PostgresStore implements Store {
     } catch (err) {
       expectation?.cancel();
       client.release(err instanceof PostgresStoreError ? undefined : (err as Error));
-      throw err instanceof PostgresStoreError
-        ? err
-        : new PostgresStoreError('StoreTransactionAborted', `The transaction could not commit: ${(err as Error).message}`, err);
+      if (err instanceof PostgresStoreError) throw err;
+      // The commit may or may not have landed; if it did, its changes still arrive through the feed.
+      if (connectionLost(err)) {
+        throw new PostgresStoreError('StoreUnavailable',
+          `The connection was lost while committing; the transaction may or may not have committed (${(err as Error).message}).`, err);
+      }
+      throw new PostgresStoreError('StoreTransactionAborted', `The transaction could not commit: ${(err as Error).message}`, err);
     }
     client.release();
     await expectation?.committed(written.map((w) => w.change));

@@ -83,6 +83,25 @@ test('nodes opening one database at once migrate it once', { skip: skip ?? false
   }
 });
 
+test('a database whose tables Lapis cannot migrate fails the open with StoreMigrationFailed, and nothing half-done stays', { skip: skip ?? false }, async () => {
+  const odd = await createThrowawayDatabase();
+  try {
+    const c = new pg.Client({ connectionString: odd.url });
+    await c.connect();
+    await c.query('CREATE TABLE lapis_objects (something_else INTEGER)');
+    await c.end();
+    await assert.rejects(openStore({ url: odd.url, dataDir: '/nonexistent' }), (e: unknown) =>
+      isCode('StoreMigrationFailed')(e) && /parent|kind/.test((e as Error).message));
+    const check = new pg.Client({ connectionString: odd.url });
+    await check.connect();
+    const tables = (await check.query("SELECT to_regclass('lapis_migrations') AS t")).rows[0];
+    await check.end();
+    assert.equal(tables.t, null, 'the failed migration was rolled back as a whole');
+  } finally {
+    await odd.drop();
+  }
+});
+
 test('a statement the database refuses fails with StoreQueryFailed; a transaction that swallowed one cannot commit', { skip: skip ?? false }, async () => {
   const s = await PostgresStore.open(db!.url);
   try {
