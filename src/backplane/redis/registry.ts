@@ -9,7 +9,7 @@
  * Every write is an absolute value (never an increment), so writing an entry twice, or again
  * after a lost write, is harmless. Removals Redis has not confirmed are kept and replayed.
  */
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { MemberKind } from '../types.ts';
 import type { RedisKeys } from './keys.ts';
 
@@ -113,9 +113,7 @@ export class LocalRegistry {
       if (r.kind === 'del') p.del(key);
       else p.hdel(key, nodeId);
     }
-    const results = await p.exec();
-    const failed = results?.find(([err]) => err)?.[0];
-    if (failed) throw failed;
+    await execAll(p);
     for (const [key, r] of removals) if (r.generation <= generation && this.#removals.get(key) === r) this.#removals.delete(key);
   }
 
@@ -126,7 +124,7 @@ export class LocalRegistry {
   }
 
   #writeField(key: string, n: number): void {
-    this.#write((c) => c.multi().hset(key, this.#o.nodeId, n).pexpire(key, this.#o.ttlMs).exec());
+    this.#write((c) => execAll(c.pipeline().hset(key, this.#o.nodeId, n).pexpire(key, this.#o.ttlMs)));
   }
 
   #remove(key: string, kind: Removal['kind']): void {
@@ -144,4 +142,11 @@ export class LocalRegistry {
     if (!client) return;
     op(client).catch((err: Error) => this.#o.onWriteError(err));
   }
+}
+
+/** A pipeline reports per-command errors in its results: any of them fails the whole write. */
+async function execAll(p: ChainableCommander): Promise<void> {
+  const results = await p.exec();
+  const failed = results?.find(([err]) => err)?.[0];
+  if (failed) throw failed;
 }
