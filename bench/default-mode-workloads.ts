@@ -135,9 +135,12 @@ function broadcastFrame(size: number): Buffer {
   return maskedFrame(OP_TEXT, Buffer.from(`${JSON.stringify({ type: 1, target: 'Broadcast', arguments: [payloadOf(size)] })}\u001e`));
 }
 
-export async function broadcastFlow(pool: WorkerPool, srv: DmRunning, o: { receivers: number; size: number; window: number; warmMs: number; measureMs: number; drainMs: number }): Promise<BroadcastResult> {
-  // The sender is a client of the hub too (Clients.All reaches it); it counts on its own counters.
-  const sender = await openDefaultModeClient({ appUrl: srv.appUrl, hubPath: HUB_PATH, counters: new RecordCounters(), localAddress: '127.0.0.19', timeoutMs: 30_000 });
+export async function broadcastFlow(pool: WorkerPool, srv: DmRunning, o: { receivers: number; senders: number; size: number; window: number; warmMs: number; measureMs: number; drainMs: number }): Promise<BroadcastResult> {
+  // Senders are clients of the hub too (Clients.All reaches them); they count on counters of their own.
+  // Several of them, taking turns: a hub runs one client's invocations one after another, so a
+  // single sender would measure the latency of that chain rather than the server's fan-out.
+  const senders = await Promise.all(Array.from({ length: o.senders }, () =>
+    openDefaultModeClient({ appUrl: srv.appUrl, hubPath: HUB_PATH, counters: new RecordCounters(), localAddress: '127.0.0.19', timeoutMs: 30_000 })));
   const frame = broadcastFrame(o.size);
   const fanout = o.receivers;
   let sent = 0;
@@ -147,12 +150,12 @@ export async function broadcastFlow(pool: WorkerPool, srv: DmRunning, o: { recei
     await pool.all('report', { on: true, ms: 4 });
     const pump = () => {
       if (stopped) return;
-      sender.socket.cork();
+      for (const s of senders) s.socket.cork();
       while (!stopped && sent * fanout - pool.frames < o.window) {
-        sender.send(frame);
+        senders[sent % senders.length]!.send(frame);
         sent++;
       }
-      sender.socket.uncork();
+      for (const s of senders) s.socket.uncork();
     };
     pool.onCount = pump;
     const safety = setInterval(pump, 2);
@@ -188,6 +191,6 @@ export async function broadcastFlow(pool: WorkerPool, srv: DmRunning, o: { recei
     };
   } finally {
     stopped = true;
-    sender.close();
+    for (const s of senders) s.close();
   }
 }

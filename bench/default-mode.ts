@@ -22,6 +22,8 @@ const WORKER = fileURLToPath(new URL('./default-mode-worker.ts', import.meta.url
 export interface DefaultModeParams {
   rounds: number;
   receivers: number;
+  /** Clients invoking Broadcast, taking turns. */
+  senders: number;
   size: number;
   echoClients: number;
   echoWarm: number;
@@ -34,8 +36,8 @@ export interface DefaultModeParams {
 
 export function defaultModeParams(quick: boolean, rounds?: number): DefaultModeParams {
   return quick
-    ? { rounds: rounds ?? 2, receivers: 300, size: 100, echoClients: 4, echoWarm: 100, echoCalls: 300, warmMs: 500, measureMs: 1000, drainMs: 5000, workers: 2 }
-    : { rounds: rounds ?? 3, receivers: 1000, size: 100, echoClients: 4, echoWarm: 300, echoCalls: 1500, warmMs: 1000, measureMs: 2500, drainMs: 8000, workers: 2 };
+    ? { rounds: rounds ?? 2, receivers: 300, senders: 4, size: 100, echoClients: 4, echoWarm: 100, echoCalls: 300, warmMs: 500, measureMs: 1000, drainMs: 5000, workers: 2 }
+    : { rounds: rounds ?? 3, receivers: 1000, senders: 4, size: 100, echoClients: 4, echoWarm: 300, echoCalls: 1500, warmMs: 1000, measureMs: 2500, drainMs: 8000, workers: 2 };
 }
 
 export interface DefaultModeRound {
@@ -73,8 +75,8 @@ async function oneRound(pool: WorkerPool, srv: DmRunning, p: DefaultModeParams, 
   await connectReceivers(pool, srv, p.receivers);
   await sleep(300);
   // Warm-up pass (JIT, pools, buffers), then the measured one.
-  await broadcastFlow(pool, srv, { receivers: p.receivers, size: p.size, window: Math.max(16 * p.receivers, 16_000), warmMs: p.warmMs, measureMs: Math.min(p.measureMs, 800), drainMs: p.drainMs });
-  r.broadcast = await broadcastFlow(pool, srv, { receivers: p.receivers, size: p.size, window: Math.max(16 * p.receivers, 16_000), warmMs: p.warmMs, measureMs: p.measureMs, drainMs: p.drainMs });
+  await broadcastFlow(pool, srv, { receivers: p.receivers, senders: p.senders, size: p.size, window: Math.max(16 * p.receivers, 16_000), warmMs: p.warmMs, measureMs: Math.min(p.measureMs, 800), drainMs: p.drainMs });
+  r.broadcast = await broadcastFlow(pool, srv, { receivers: p.receivers, senders: p.senders, size: p.size, window: Math.max(16 * p.receivers, 16_000), warmMs: p.warmMs, measureMs: p.measureMs, drainMs: p.drainMs });
   const b = r.broadcast;
   log(`  broadcast to ${p.receivers}: ${fmt(b.rate)} deliveries/s  service ${pct(b.serviceCpu)}${b.appCpu !== undefined ? ` app ${pct(b.appCpu)}` : ''}  ${b.recordsPerRead.toFixed(1)} records/read` +
     `${b.lost ? `  LOST ${b.lost}` : ''}${b.unexpectedCloses ? `  CLOSED ${b.unexpectedCloses}` : ''}`);
