@@ -1,0 +1,123 @@
+/**
+ * Cluster mode end to end behind a real load balancer: three `lapis start` processes on one
+ * PostgreSQL store and one Redis backplane, HAProxy (Debian's) in front passing TLS through
+ * (`mode tcp`, round robin), `--public-url` naming it. The official SDKs see one service: identity,
+ * REST and WebSocket clients through HAProxy, messages crossing nodes; a node killed with SIGKILL
+ * takes only its own clients with it.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ClientSecretCredential } from '@azure/identity';
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { WebPubSubClient } from '@azure/web-pubsub-client';
+import { clusterUnavailable } from '../helpers/cluster.ts';
+import { freePortBlock, startProcessCluster, type ProcessCluster } from '../helpers/cluster-process.ts';
+
+const T = '5e1a7c2b-0000-4000-8000-00000000c3a1';
+const S = '5e1a7c2b-0000-4000-8000-00000000c3a2';
+const APP = { displayName: 'lb-sender', appId: '5e1a7c2b-0000-4000-8000-00000000c3a3', secret: 'lb-sender-secret-0123456789abcdefg' };
+const NODES = 3;
+const haproxyMissing = spawnSync('haproxy', ['-v']).error ? 'haproxy is not installed (.ci/run installs it from Debian)' : undefined;
+const skip = haproxyMissing ?? await clusterUnavailable();
+
+let cluster: ProcessCluster | undefined;
+let lb: ChildProcess | undefined;
+let lbDir = '';
+let base = 0;
+
+/** Frontends on the base ports, each passing TCP through to the same port plus every node's offset. */
+function haproxyConfig(ports: number[]): string {
+  const lines = ['global', '  maxconn 4096', 'defaults', '  mode tcp', '  timeout connect 2s', '  timeout client 60s', '  timeout server 60s', '  option redispatch', '  retries 2'];
+  for (const port of ports) {
+    lines.push(`frontend f${port}`, `  bind 127.0.0.1:${port}`, `  default_backend b${port}`);
+    lines.push(`backend b${port}`, '  balance roundrobin');
+    for (let i = 1; i <= NODES; i++) lines.push(`  server n${i} 127.0.0.1:${port + i * 100} check inter 500 fall 2 rise 1`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+before(async () => {
+  if (skip) return;
+  base = await freePortBlock(4, [0, 100, 200, 300]);
+  cluster = await startProcessCluster({
+    nodes: NODES, basePort: base,
+    extraArgs: ['--public-url', `https://localhost:${base}`],
+    config: (b) => ({
+      tenantId: T, subscriptionId: S,
+      applications: [{ displayName: APP.displayName, appId: APP.appId, passwordCredentials: [{ displayName: 'ci', secretText: APP.secret }] }],
+      resources: [{ type: 'Microsoft.SignalRService/WebPubSub', name: 'lbwps', resourceGroup: 'rg-lb', ports: { https: b + 2, http: b + 3 } }],
+      roleAssignments: [{ principal: APP.displayName, roleDefinitionName: 'Web PubSub Service Owner', scope: `/subscriptions/${S}/resourceGroups/rg-lb` }],
+    }),
+  });
+  lbDir = mkdtempSync(join(tmpdir(), 'lapis-haproxy-'));
+  writeFileSync(join(lbDir, 'haproxy.cfg'), haproxyConfig([base, base + 2]));
+  lb = spawn('haproxy', ['-db', '-f', join(lbDir, 'haproxy.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  lb.on('error', () => {});
+  // Ready when the frontend answers through to a node.
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`https://localhost:${base + 2}/api/health`).then((r) => r.ok, () => false)) break;
+    await sleep(100);
+  }
+});
+
+after(async () => {
+  lb?.kill('SIGKILL');
+  await cluster?.stop();
+  if (lbDir) rmSync(lbDir, { recursive: true, force: true });
+});
+
+test('every node advertises the load balancer: issuer, resource endpoint and connection string', { skip }, () => {
+  for (const n of cluster!.nodes) {
+    assert.equal(n.ready.authorityHost, `https://localhost:${base}`);
+    assert.equal(n.ready.resources.find((r) => r.name === 'lbwps')!.endpoint, `https://localhost:${base + 2}`);
+  }
+});
+
+test('through HAProxy: an Entra token, REST sends and WebSocket clients spread over the nodes; every client gets each message once', { skip, timeout: 90_000 }, async () => {
+  const credential = new ClientSecretCredential(T, APP.appId, APP.secret, { authorityHost: `https://localhost:${base}`, disableInstanceDiscovery: true });
+  const rest = new WebPubSubServiceClient(`https://localhost:${base + 2}`, credential, 'chat');
+  const clients: { data: string[]; client: WebPubSubClient }[] = [];
+  try {
+    for (let i = 0; i < 6; i++) {
+      const data: string[] = [];
+      const client = new WebPubSubClient({ getClientAccessUrl: async () => (await rest.getClientAccessToken({ userId: `u${i}` })).url }, { autoReconnect: false });
+      client.on('server-message', (e) => data.push(String(e.message.data)));
+      await client.start();
+      clients.push({ data, client });
+    }
+    // Each REST call may land on another node: sends made anywhere reach clients everywhere.
+    for (let m = 0; m < 3; m++) await rest.sendToAll(`m${m}`, { contentType: 'text/plain' });
+    await rest.sendToUser('u4', 'only-u4', { contentType: 'text/plain' });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !clients.every((c, i) => c.data.length === (i === 4 ? 4 : 3))) await sleep(50);
+    await sleep(200);
+    clients.forEach((c, i) => assert.deepEqual(c.data, i === 4 ? ['m0', 'm1', 'm2', 'only-u4'] : ['m0', 'm1', 'm2'], `client u${i}`));
+  } finally {
+    for (const c of clients) c.client.stop();
+  }
+});
+
+test('a node killed with SIGKILL: the others keep serving through HAProxy, new clients land on live nodes', { skip, timeout: 90_000 }, async () => {
+  const connection = (i: number) => cluster!.nodes[i]!.ready.resources.find((r) => r.name === 'lbwps')!.connectionString!;
+  await cluster!.kill(cluster!.nodes[0]!, 'SIGKILL');
+  // HAProxy's checks (every 500 ms, down after 2 failures) take node 1 out; `redispatch` covers the gap.
+  await sleep(1500);
+  const rest = new WebPubSubServiceClient(connection(1), 'chat');
+  const got: string[] = [];
+  const client = new WebPubSubClient({ getClientAccessUrl: async () => (await rest.getClientAccessToken({ userId: 'after' })).url }, { autoReconnect: false });
+  client.on('server-message', (e) => got.push(String(e.message.data)));
+  await client.start();
+  try {
+    await rest.sendToUser('after', 'still-here', { contentType: 'text/plain' });
+    for (let i = 0; i < 100 && got.length === 0; i++) await sleep(50);
+    assert.deepEqual(got, ['still-here']);
+    assert.equal(await rest.userExists('after'), true, 'existence checks do not wait for the dead node');
+  } finally {
+    client.stop();
+  }
+});
