@@ -10,8 +10,8 @@ import { createLogger } from '../log/index.ts';
 import type { ChangeFeed, Store, StoreChange, Versioned } from './types.ts';
 import { migrate, SQL } from './postgres-sql.ts';
 import { encodeChange, PostgresChangeFeed } from './postgres-feed.ts';
-import { createPool, poolSettings, type PoolOptions, type Queryable, runQuery } from './postgres-pool.ts';
-import { connectionLost, parseStoreUrl, PostgresStoreError, redactStoreUrl, storeError } from './postgres-errors.ts';
+import { createPool, POOL_DEFAULTS, poolSettings, type PoolOptions, type Queryable, runQuery } from './postgres-pool.ts';
+import { connectionLost, parseStoreUrl, PostgresStoreError, redactStoreUrl, staleConnection, storeError } from './postgres-errors.ts';
 
 export interface PostgresStoreOptions extends PoolOptions {
   log?: Logger;
@@ -129,19 +129,7 @@ export class PostgresStore implements Store {
    * PostgreSQL at commit (NOTIFY is transactional), and not at all on rollback.
    */
   async transaction<R>(fn: (tx: Store) => Promise<R>): Promise<R> {
-    const pool = this.#open();
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      throw storeError(err, 'begin transaction');
-    }
-    try {
-      await client.query('BEGIN');
-    } catch (err) {
-      client.release(err as Error);
-      throw storeError(err, 'begin transaction');
-    }
+    const client = await this.#begin();
     const written: { change: StoreChange; origin: string }[] = [];
     let result: R;
     try {
@@ -175,6 +163,30 @@ export class PostgresStore implements Store {
     client.release();
     await expectation?.committed(written.map((w) => w.change));
     return result;
+  }
+
+  /**
+   * A pooled connection with a transaction begun on it. BEGIN changes nothing, so a connection
+   * found dead here is discarded and the next one tried (after a restart every idle one is dead).
+   */
+  async #begin(): Promise<pg.PoolClient> {
+    const pool = this.#open();
+    const attempts = (pool.options.max ?? POOL_DEFAULTS.poolSize) + 1;
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw storeError(err, 'begin transaction');
+      }
+      try {
+        await client.query('BEGIN');
+        return client;
+      } catch (err) {
+        client.release(err as Error);
+        if (!staleConnection(err) || attempt >= attempts) throw storeError(err, 'begin transaction');
+      }
+    }
   }
 
   /** The store as seen from inside a transaction: every call runs on the transaction's connection. */
