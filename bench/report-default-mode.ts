@@ -61,7 +61,7 @@ const deliveries = (r: DefaultModeRound) => r.broadcast?.rate;
 /** The row's table (medians over rounds; ratios are medians of per-round ratios, min–max in brackets). */
 export function defaultModeTable(res: DefaultModeResults): string {
   if (res.skipped) return `SignalR default mode: not measured (${res.skipped})`;
-  const p = res.meta.params as { receivers: number; size: number; echoClients: number; echoCalls: number; rounds: number };
+  const p = res.meta.params as { receivers: number; senders: number; size: number; echoClients: number; echoCalls: number; rounds: number };
   const rows: [string, string, string, string][] = [
     ['', 'self-hosted (Kestrel)', 'through Lapis', 'Lapis / self-hosted'],
     ['echo p50', ms(figures(res, 'self-hosted', p50)), ms(figures(res, 'lapis', p50)), ratio(ratios(res, p50))],
@@ -76,7 +76,7 @@ export function defaultModeTable(res: DefaultModeResults): string {
   ];
   const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   const head = `SignalR default mode: the interop app's ChatHub, ${p.size} B strings, JSON over WebSockets; echo = ${p.echoClients} @microsoft/signalr clients × ${p.echoCalls} sequential calls; ` +
-    `broadcast = Clients.All to ${p.receivers} receivers; ${p.rounds} alternating rounds (load ${String(res.meta.loadBefore)} → ${String(res.meta.loadAfter ?? '?')})`;
+    `broadcast = Clients.All to ${p.receivers} receivers (${p.senders} senders invoking Broadcast); ${p.rounds} alternating rounds (load ${String(res.meta.loadBefore)} → ${String(res.meta.loadAfter ?? '?')})`;
   return [head, ...rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd())].join('\n');
 }
 
