@@ -199,3 +199,22 @@ describe('Redis backplane: plain pub/sub', { skip }, () => {
     assert.equal((await a.core.request({ type: 'exists', hub: 'h', target: { scope: 'connection', connectionId: 'b1' } })).matched, 1);
   });
 });
+
+describe('Redis backplane: a resource closed on one node', { skip }, () => {
+  const cluster = new TestCluster();
+  after(() => cluster.stop());
+
+  test('its connections, users, groups and count leave the registries', async () => {
+    const a = await cluster.start('a');
+    const b = await cluster.start('b');
+    b.core.join(b.add('b1', 'h', 'u').c, 'g');
+    await cluster.sync();
+    assert.equal(a.backplane.connectionCount(CHANNEL), 1);
+    b.core.close(); // the resource stops on B while its connection object still exists
+    await cluster.sync();
+    assert.equal(a.backplane.connectionCount(CHANNEL), 0);
+    for (const target of [{ scope: 'connection', connectionId: 'b1' }, { scope: 'user', userId: 'u' }, { scope: 'group', group: 'g' }] as const) {
+      assert.equal((await a.core.request({ type: 'exists', hub: 'h', target })).matched, 0, target.scope);
+    }
+  });
+});

@@ -241,7 +241,7 @@ export class RedisBackplane implements Backplane {
     this.#messenger.settleAll();
     if (options.unregister !== false && this.#ready()) {
       const p = this.#pub.pipeline().del(this.#keys.node(this.nodeId)).srem(this.#keys.nodes, this.nodeId);
-      for (const channel of this.#registry.counts().keys()) p.hdel(this.#keys.count(channel), this.nodeId);
+      for (const channel of this.#registry.channels()) p.hdel(this.#keys.count(channel), this.nodeId);
       await p.exec().catch((err: unknown) => this.#noteError(err));
       await Promise.all([this.#pub.quit(), this.#sub.quit()]).catch(() => {});
     }

@@ -29,11 +29,19 @@ interface Removal {
   kind: 'del' | 'hdel';
 }
 
+/** One resource's entries on this node. */
+interface ChannelEntries {
+  /** Connection keys. */
+  connections: Set<string>;
+  /** User / group hash key → how many of this node's connections. */
+  members: Map<string, number>;
+  /** This node's connection count. */
+  count: number;
+}
+
 export class LocalRegistry {
   readonly #o: RegistryOptions;
-  readonly #connections = new Set<string>();
-  readonly #members = new Map<string, number>();
-  readonly #counts = new Map<string, number>();
+  readonly #channels = new Map<string, ChannelEntries>();
   readonly #removals = new Map<string, Removal>();
   #generation = 0;
 
@@ -43,61 +51,73 @@ export class LocalRegistry {
 
   /** This node's connections of a resource (exact). */
   localCount(channel: string): number {
-    return this.#counts.get(channel) ?? 0;
+    return this.#channels.get(channel)?.count ?? 0;
   }
 
   /** Whether this node has connections of the user / in the group. */
   hasLocalMembers(kind: MemberKind, channel: string, hub: string, name: string): boolean {
-    return this.#members.has(this.#o.keys.members(kind, channel, hub, name));
+    return this.#channels.get(channel)?.members.has(this.#o.keys.members(kind, channel, hub, name)) ?? false;
   }
 
   hasLocalConnection(channel: string, hub: string, connectionId: string): boolean {
-    return this.#connections.has(this.#o.keys.connection(channel, hub, connectionId));
+    return this.#channels.get(channel)?.connections.has(this.#o.keys.connection(channel, hub, connectionId)) ?? false;
   }
 
+  /** Entries held (connections, users and groups), for logs. */
   get size(): number {
-    return this.#connections.size + this.#members.size;
+    let n = 0;
+    for (const e of this.#channels.values()) n += e.connections.size + e.members.size;
+    return n;
+  }
+
+  /** Resources with entries on this node. */
+  channels(): IterableIterator<string> {
+    return this.#channels.keys();
   }
 
   connectionAdded(channel: string, hub: string, connectionId: string, userId: string | undefined): void {
     const key = this.#o.keys.connection(channel, hub, connectionId);
-    if (this.#connections.has(key)) return;
-    this.#connections.add(key);
+    const entries = this.#entries(channel);
+    if (entries.connections.has(key)) return;
+    entries.connections.add(key);
     this.#removals.delete(key);
     this.#write((c) => c.set(key, this.#o.nodeId, 'PX', this.#o.ttlMs));
-    this.#changeCount(channel, 1);
+    this.#changeCount(channel, entries, 1);
     if (userId !== undefined) this.member('user', channel, hub, userId, 1);
   }
 
   connectionRemoved(channel: string, hub: string, connectionId: string, userId: string | undefined): void {
     const key = this.#o.keys.connection(channel, hub, connectionId);
-    if (!this.#connections.delete(key)) return;
+    const entries = this.#channels.get(channel);
+    if (!entries?.connections.delete(key)) return;
     this.#remove(key, 'del');
-    this.#changeCount(channel, -1);
+    this.#changeCount(channel, entries, -1);
     if (userId !== undefined) this.member('user', channel, hub, userId, -1);
   }
 
   member(kind: MemberKind, channel: string, hub: string, name: string, delta: number): void {
     const key = this.#o.keys.members(kind, channel, hub, name);
-    const n = (this.#members.get(key) ?? 0) + delta;
+    const existing = this.#channels.get(channel);
+    if (!existing && delta <= 0) return;
+    const members = (existing ?? this.#entries(channel)).members;
+    const n = (members.get(key) ?? 0) + delta;
     if (n > 0) {
-      this.#members.set(key, n);
+      members.set(key, n);
       this.#removals.delete(key);
       this.#writeField(key, n);
-    } else if (this.#members.delete(key)) {
+    } else if (members.delete(key)) {
       this.#remove(key, 'hdel');
     }
   }
 
-  /** The resource has no local node any more: its count field goes. */
+  /** The resource has no local node any more: everything this node registered for it goes. */
   forgetChannel(channel: string): void {
-    if (!this.#counts.delete(channel)) return;
+    const entries = this.#channels.get(channel);
+    if (!entries) return;
+    this.#channels.delete(channel);
+    for (const key of entries.connections) this.#remove(key, 'del');
+    for (const key of entries.members.keys()) this.#remove(key, 'hdel');
     this.#remove(this.#o.keys.count(channel), 'hdel');
-  }
-
-  /** Channels with a count field (written by the heartbeat too). */
-  counts(): ReadonlyMap<string, number> {
-    return this.#counts;
   }
 
   /** Writes every entry again and replays unconfirmed removals, in one pipeline. */
@@ -105,9 +125,11 @@ export class LocalRegistry {
     const { keys, nodeId, ttlMs } = this.#o;
     const generation = this.#generation;
     const p = client.pipeline();
-    for (const key of this.#connections) p.set(key, nodeId, 'PX', ttlMs);
-    for (const [key, n] of this.#members) p.hset(key, nodeId, n).pexpire(key, ttlMs);
-    for (const [channel, n] of this.#counts) p.hset(keys.count(channel), nodeId, n).pexpire(keys.count(channel), ttlMs);
+    for (const [channel, e] of this.#channels) {
+      for (const key of e.connections) p.set(key, nodeId, 'PX', ttlMs);
+      for (const [key, n] of e.members) p.hset(key, nodeId, n).pexpire(key, ttlMs);
+      p.hset(keys.count(channel), nodeId, e.count).pexpire(keys.count(channel), ttlMs);
+    }
     const removals = [...this.#removals];
     for (const [key, r] of removals) {
       if (r.kind === 'del') p.del(key);
@@ -117,10 +139,15 @@ export class LocalRegistry {
     for (const [key, r] of removals) if (r.generation <= generation && this.#removals.get(key) === r) this.#removals.delete(key);
   }
 
-  #changeCount(channel: string, delta: number): void {
-    const n = Math.max(0, (this.#counts.get(channel) ?? 0) + delta);
-    this.#counts.set(channel, n);
-    this.#writeField(this.#o.keys.count(channel), n);
+  #entries(channel: string): ChannelEntries {
+    let e = this.#channels.get(channel);
+    if (!e) this.#channels.set(channel, (e = { connections: new Set(), members: new Map(), count: 0 }));
+    return e;
+  }
+
+  #changeCount(channel: string, entries: ChannelEntries, delta: number): void {
+    entries.count = Math.max(0, entries.count + delta);
+    this.#writeField(this.#o.keys.count(channel), entries.count);
   }
 
   #writeField(key: string, n: number): void {
