@@ -26,9 +26,9 @@ export async function clusterUnavailable(): Promise<string | undefined> {
   return (await postgresUnavailable()) ?? (await redisUnavailable());
 }
 
-export async function startTestCluster(opts: { nodes?: number; config?: object; logLevel?: string } = {}): Promise<TestCluster> {
+export async function startTestCluster(opts: { nodes?: number; config?: object; logLevel?: string; redisUrl?: string } = {}): Promise<TestCluster> {
   const db: ThrowawayDatabase = await createThrowawayDatabase();
-  const redis = testRedis();
+  const redis = { ...testRedis(), ...opts.redisUrl ? { url: opts.redisUrl } : {} };
   const root = mkdtempSync(join(tmpdir(), 'lapis-cluster-'));
   const masterKeyFile = join(root, 'master.key');
   writeFileSync(masterKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });

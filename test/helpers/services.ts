@@ -100,3 +100,64 @@ function redact(url: string): string {
     return '(invalid URL)';
   }
 }
+
+/** A Redis server of one test's own (so it can be stopped and restarted without touching others). */
+export interface PrivateRedis {
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const { spawn } = await import('node:child_process');
+  const { createServer } = await import('node:net');
+  const port = await new Promise<number>((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+  });
+  let child: import('node:child_process').ChildProcess | undefined;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child.on('error', () => {});
+    for (let i = 0; i < 100; i++) {
+      const c = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      c.on('error', () => {});
+      const ok = await c.connect().then(() => c.ping()).then(() => true, () => false);
+      c.disconnect();
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the private redis-server did not start');
+  };
+  const stop = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  return { url: `redis://127.0.0.1:${port}`, start, stop };
+}
+
+/**
+ * A database outage as the nodes see one: new connections refused and every open one dropped,
+ * for the throwaway database only (the shared server keeps serving other tests).
+ */
+export async function databaseOutage(databaseUrl: string): Promise<{ end(): Promise<void> }> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: postgresAdminUrl });
+    c.on('error', () => {});
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+  await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`);
+  return { end: () => admin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`) };
+}
