@@ -57,3 +57,22 @@ test('a token issued by one node is accepted by the other (Entra credential agai
   const token = await client.getClientAccessToken({ userId: 'u1' });
   assert.match(token.url, /access_token=/);
 });
+
+test('a node given another master key does not start (the store\'s secrets would not open)', { skip }, async () => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { randomBytes } = await import('node:crypto');
+  const { startLapis } = await import('../../src/server/node.ts');
+  const { testRedis } = await import('../helpers/services.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'lapis-wrongkey-'));
+  try {
+    writeFileSync(join(dir, 'other.key'), randomBytes(32).toString('base64'));
+    await assert.rejects(startLapis({
+      dataDir: join(dir, 'data'), httpPort: 0, httpsPort: 0, host: '127.0.0.1', logLevel: 'silent',
+      store: cluster!.storeUrl, backplane: testRedis().url, nodeName: 'intruder', masterKeyFile: join(dir, 'other.key'),
+    }), (e: Error & { code?: string }) => e.code === 'WrongMasterKey' || /another master key/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
