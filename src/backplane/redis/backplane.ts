@@ -99,8 +99,8 @@ export class RedisBackplane implements Backplane {
       const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
       const sharded = this.#o.pubsub === 'sharded' || (this.#o.pubsub === 'auto' && major >= 7);
       this.#subs.start(sharded, (message) => this.#messenger.receive(message));
-      await this.#subs.add(this.#keys.inbox(this.nodeId));
-      for (const channel of this.#channels.keys()) await this.#subs.add(this.#keys.resourceChannel(channel));
+      await this.#subs.add(this.#keys.inbox(this.nodeId), true);
+      for (const channel of this.#channels.keys()) await this.#subs.add(this.#keys.resourceChannel(channel), true);
       await this.#tick(true);
     } catch (err) {
       this.#pub.disconnect();

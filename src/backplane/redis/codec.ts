@@ -3,7 +3,7 @@
  * text). Inbound messages come from the network: each is size-checked, decoded with bounded
  * lengths and validated against the exact shapes below; anything else is refused (undefined).
  */
-import { decode, encode } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import { z } from 'zod';
 import type { ClusterCommand, CommandResult } from '../../messaging/commands.ts';
 
@@ -70,9 +70,23 @@ const envelope = z.discriminatedUnion('k', [
   z.strictObject({ k: z.literal('rep'), from: text, id: requestId, res: z.array(result) }),
 ]);
 
+/** Optional fields left undefined are omitted rather than sent as nil (the validator wants them absent). */
+const encoder = new Encoder({ ignoreUndefined: true });
+/** One decoder per size limit (normally one), reused: every length in a message is bounded by the limit, and nothing but plain MessagePack is accepted (no extension types). */
+const decoders = new Map<number, Decoder>();
+
+function decoderFor(maxBytes: number): Decoder {
+  let d = decoders.get(maxBytes);
+  if (!d) {
+    if (decoders.size > 8) decoders.clear();
+    d = new Decoder({ maxStrLength: maxBytes, maxBinLength: maxBytes, maxArrayLength: maxBytes, maxMapLength: maxBytes, maxExtLength: 0 });
+    decoders.set(maxBytes, d);
+  }
+  return d;
+}
+
 export function encodeEnvelope(e: Envelope): Uint8Array {
-  // Optional fields left undefined are omitted rather than sent as nil (the validator wants them absent).
-  return encode(e, { ignoreUndefined: true });
+  return encoder.encode(e);
 }
 
 export type Decoded = { ok: true; envelope: Envelope } | { ok: false; reason: string };
@@ -82,7 +96,7 @@ export function decodeEnvelope(data: Uint8Array, maxBytes: number): Decoded {
   if (data.byteLength > maxBytes) return { ok: false, reason: `message of ${data.byteLength} bytes exceeds ${maxBytes}` };
   let raw: unknown;
   try {
-    raw = decode(data, { maxStrLength: maxBytes, maxBinLength: maxBytes, maxArrayLength: maxBytes, maxMapLength: maxBytes, maxExtLength: 0 });
+    raw = decoderFor(maxBytes).decode(data);
   } catch (err) {
     return { ok: false, reason: `not MessagePack: ${(err as Error).message}` };
   }

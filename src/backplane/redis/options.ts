@@ -1,7 +1,10 @@
 import type { Logger } from '../../log/index.ts';
 
 export interface RedisBackplaneOptions {
-  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
+  /**
+   * `redis://[user:password@]host:port[/db][?prefix=…]` (or `rediss://` for TLS). A `prefix`
+   * query parameter sets the prefix when the option does not.
+   */
   url: string;
   /** Prefix of every key and channel (default `lapis:`): one per cluster sharing a Redis. */
   prefix?: string | undefined;
@@ -44,15 +47,32 @@ function positive(name: string, value: number | undefined, fallback: number, min
   return value;
 }
 
+/** The URL for ioredis (without our own `prefix` parameter) and the prefix it carried. */
+function splitUrl(url: string): { url: string; prefix: string | undefined } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new RangeError('the Redis URL is not a valid URL (redis://HOST:PORT)');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new RangeError('the Redis URL must start with redis:// or rediss://');
+  // ioredis would prefix command keys but neither channels nor the keys the scripts build.
+  if (u.searchParams.has('keyPrefix')) throw new RangeError('use ?prefix= rather than keyPrefix in the Redis URL');
+  const prefix = u.searchParams.get('prefix') ?? undefined;
+  u.searchParams.delete('prefix');
+  return { url: u.toString(), prefix };
+}
+
 export function resolveOptions(o: RedisBackplaneOptions): ResolvedOptions {
   if (!NODE_NAME.test(o.nodeId)) throw new RangeError('nodeId must be 1-64 letters, digits, ".", "_" or "-"');
-  const prefix = o.prefix ?? 'lapis:';
+  const split = splitUrl(o.url);
+  const prefix = o.prefix ?? split.prefix ?? 'lapis:';
   if (!PREFIX.test(prefix)) throw new RangeError('prefix must be at most 64 printable ASCII characters without spaces');
   const heartbeatMs = positive('heartbeatMs', o.heartbeatMs, 2000, 50, 60_000);
   const nodeTtlMs = positive('nodeTtlMs', o.nodeTtlMs, heartbeatMs * 3, heartbeatMs * 2, 600_000);
   const registryTtlMs = positive('registryTtlMs', o.registryTtlMs, 60_000, nodeTtlMs, 86_400_000);
   return {
-    url: o.url,
+    url: split.url,
     prefix,
     name: o.nodeId,
     log: o.log,

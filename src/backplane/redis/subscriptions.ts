@@ -25,12 +25,14 @@ export class Subscriptions {
     this.#client.on(sharded ? 'smessageBuffer' : 'messageBuffer', (_channel: Buffer, message: Buffer) => onMessage(message));
   }
 
-  async add(channel: string): Promise<void> {
+  /** Errors are reported to `onError`, or thrown when `strict` (at connect time). */
+  async add(channel: string, strict = false): Promise<void> {
     this.#channels.add(channel);
     if (this.#client.status !== 'ready') return; // made by restore() once connected
     try {
       await (this.#sharded ? this.#client.ssubscribe(channel) : this.#client.subscribe(channel));
     } catch (err) {
+      if (strict) throw err;
       this.#onError(err);
     }
   }
