@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.ts';
+import { sameDocument, type Store } from '../store/index.ts';
 
 /** Attempts before an update that keeps losing to other writers gives up (each loss means another write landed). */
 const MAX_ATTEMPTS = 25;
@@ -21,6 +21,7 @@ export interface UpdateResult<T> {
  * it is; the write is a compare-and-swap on the revision read (an insert-if-absent for a new
  * document), retried from a fresh read when another writer got there first. `alsoWrite` adds
  * writes that must land in the same transaction (a service principal with its application).
+ * A document that would not change is not written (nor are the `alsoWrite` writes).
  *
  * `compute` may run more than once and must have no side effects.
  */
@@ -35,6 +36,8 @@ export async function updateDocument<T>(
     const current = await store.getVersioned<T>(kind, id);
     const next = await compute(current?.doc);
     if (next === undefined) return { doc: current?.doc, wrote: false };
+    // Unchanged (every node re-applying the same config at start): no write, no change for every node to re-read.
+    if (current && sameDocument(current.doc, next)) return { doc: current.doc, wrote: false };
     const parent = opts.parent?.(next);
     const swap = (s: Store) => current
       ? s.replaceIf(kind, id, current.revision, next, parent)

@@ -106,6 +106,15 @@ test('a scheduled rotation is done by one node, not by every node at once', asyn
   for (const r of rings) r.stop();
 });
 
+test('a rotation claimed by a node that died before writing its key is taken over once the claim is stale', async () => {
+  const store = openMemoryStore();
+  await store.put('identity.signingKeyRotation', 'initial', { id: 'initial', by: 'a-dead-node', at: Date.now() - 120_000 });
+  const ring = new KeyRing(store);
+  await ring.maintain();
+  assert.equal((await store.list('identity.signingKey')).length, 1, 'this node made the first key');
+  assert.equal(typeof ring.current().kid, 'string');
+});
+
 test('a resync reloads what the feed missed (a node whose feed connection dropped)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lapis-resync-'));
   // Two store objects on one database file: writes through one are not on the other's feed.
