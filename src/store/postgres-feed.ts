@@ -16,8 +16,9 @@ const MAX_PAYLOAD_BYTES = 7999;
 const MAX_ORIGIN_CHARS = 64;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5000;
-/** A LISTEN connection silently cut by the network is noticed by this heartbeat. */
+/** A LISTEN connection silently cut by the network is noticed by this heartbeat (a query that must answer in time). */
 const HEARTBEAT_MS = 30_000;
+const HEARTBEAT_TIMEOUT_MS = 10_000;
 
 interface Notification { origin: string; change?: StoreChange }
 
@@ -47,6 +48,8 @@ export interface FeedOptions {
   log: Logger;
   /** How long a write waits for its own notification before it delivers locally and returns. */
   ownChangeWaitMs: number;
+  /** How often the LISTEN connection is checked (default 30 s); it must answer within this, at most 10 s. */
+  heartbeatMs?: number;
 }
 
 interface Pending { arrived: boolean; changes?: StoreChange[]; done?: () => void; timer?: NodeJS.Timeout }
@@ -71,6 +74,7 @@ export class PostgresChangeFeed {
   #closing = false;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #checking = false;
 
   constructor(options: FeedOptions) {
     this.#options = options;
@@ -84,7 +88,7 @@ export class PostgresChangeFeed {
   /** Opens the LISTEN connection; rejects when it cannot (the store's open fails with it). */
   async start(): Promise<void> {
     await this.#connect();
-    this.#heartbeat = setInterval(() => { void this.#checkAlive(); }, HEARTBEAT_MS);
+    this.#heartbeat = setInterval(() => { void this.#checkAlive(); }, this.#options.heartbeatMs ?? HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
 
@@ -222,11 +226,20 @@ export class PostgresChangeFeed {
 
   async #checkAlive(): Promise<void> {
     const client = this.#client;
-    if (!client) return;
+    if (!client || this.#checking) return;
+    this.#checking = true;
+    const limit = Math.min(this.#options.heartbeatMs ?? HEARTBEAT_MS, HEARTBEAT_TIMEOUT_MS);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await client.query('SELECT 1');
+      await Promise.race([
+        client.query('SELECT 1'),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer to the heartbeat within ${limit} ms`)), limit); }),
+      ]);
     } catch (err) {
       this.#lost(client, err as Error);
+    } finally {
+      clearTimeout(timer);
+      this.#checking = false;
     }
   }
 }

@@ -17,6 +17,8 @@ export interface PostgresStoreOptions extends PoolOptions {
   log?: Logger;
   /** How long a write waits for its own change notification (default 1000 ms). */
   ownChangeWaitMs?: number;
+  /** How often the LISTEN connection is checked for life (default 30000 ms). */
+  feedHeartbeatMs?: number;
 }
 
 /** One statement run on behalf of a write: it changed a row or it did not. */
@@ -48,6 +50,7 @@ export class PostgresStore implements Store {
       client: { ...settings, application_name: `${settings.application_name ?? 'lapis'}-listen` },
       log,
       ownChangeWaitMs: options.ownChangeWaitMs ?? 1000,
+      heartbeatMs: options.feedHeartbeatMs,
     });
     let step = 'connect';
     try {
@@ -73,6 +76,9 @@ export class PostgresStore implements Store {
   }
 
   get changes(): ChangeFeed { return this.#feed.local; }
+
+  /** Whether this node currently hears the other nodes' changes (its LISTEN connection is up), for health reports. */
+  get listening(): boolean { return this.#feed.listening; }
 
   async get<T>(kind: string, id: string): Promise<T | undefined> {
     return (await this.getVersioned<T>(kind, id))?.doc;
