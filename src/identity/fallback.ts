@@ -34,7 +34,7 @@ export function sendEntraFallback(req: FastifyRequest, reply: FastifyReply): Fas
  */
 export function sendPlainFallback(req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const path = (req.url.split('?')[0] ?? '/').replace(/\/+$/, '') || '/';
-  const known = MSI.test(path) || path.toLowerCase() === '/api/health';
+  const known = MSI.test(path) || path.toLowerCase() === '/api/health' || path === '/metrics';
   const err = known ? MI.methodNotAllowed(path, req.method) : MI.notFound(path);
   if (known) void reply.header('allow', 'GET, HEAD');
   return reply.code(err.status).send(err.body());

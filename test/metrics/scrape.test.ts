@@ -183,8 +183,13 @@ test('/api/health on the main listeners reports the node, its store and its back
   assert.equal((await fetch(`${resource(lapis, 'chat').endpoint}/api/health`)).status, 200);
 });
 
-test('/metrics is on the plain-HTTP main listener only', async () => {
+test('/metrics is on the plain-HTTP main listener only, for GET and HEAD', async () => {
   const res = await fetch(`${lapis.ready.httpsUrl}/metrics`);
   assert.equal(res.status, 404);
   await res.arrayBuffer();
+  assert.equal((await fetch(`${lapis.ready.httpUrl}/metrics`, { method: 'HEAD' })).status, 200);
+  const post = await fetch(`${lapis.ready.httpUrl}/metrics`, { method: 'POST' });
+  assert.equal(post.status, 405, 'in the listener\'s error shape');
+  assert.equal(post.headers.get('allow'), 'GET, HEAD');
+  assert.equal(((await post.json()) as { error: string }).error, 'method_not_allowed');
 });
