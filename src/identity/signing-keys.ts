@@ -73,7 +73,7 @@ export class KeyRing {
     if (!active) {
       await this.#createFirst(now);
     } else if (!this.#keys.some((k) => k.activatesAt > now) && now >= active.activatesAt + this.#policy.lifetimeMs - this.#policy.leadMs) {
-      await this.#createClaimed(`after:${active.kid}`, active.activatesAt + this.#policy.lifetimeMs, now);
+      await this.#createClaimed(`after:${active.kid}`, active.activatesAt + this.#policy.lifetimeMs, () => true);
     }
     // A key is retired once its successor has been active longer than tokens live. Every node
     // computes the same date; the compare-and-swap keeps one write. Plain rows get sealed here.
@@ -139,18 +139,23 @@ export class KeyRing {
    * than each creating their own. A claim left by a node that died is taken over once stale.
    */
   async #createFirst(now: number): Promise<void> {
-    const last = this.#keys.at(-1);
-    const claimId = last ? `after:${last.kid}` : 'initial';
+    const last = this.#keys.at(-1)?.kid;
+    const claimId = last ? `after:${last}` : 'initial';
+    // The winner's key may activate a moment after this node's `now`: any new key ends the wait.
+    const arrived = () => this.#keys.at(-1)?.kid !== last;
     for (;;) {
-      if (await this.#createClaimed(claimId, now, now)) return;
+      if (await this.#createClaimed(claimId, now, arrived)) return;
       await sleep(CLAIM_POLL_MS);
       await this.#reload();
-      if (this.#activeAt(now)) return;
+      if (arrived()) return;
     }
   }
 
-  /** Creates the key of one rotation if this node wins its claim; returns whether a key now signs or was made. */
-  async #createClaimed(claimId: string, activatesAt: number, now: number): Promise<boolean> {
+  /**
+   * Creates the key of one rotation if this node wins its claim. Returns true when it did, or when
+   * another node holds the claim and `settled()` says its key is here or not needed to go on.
+   */
+  async #createClaimed(claimId: string, activatesAt: number, settled: () => boolean): Promise<boolean> {
     const claim: RotationClaim = { id: claimId, by: this.#nodeId, at: Date.now() };
     let won = await this.#store.insertIfAbsent(KIND.signingKeyRotation, claimId, claim);
     if (!won) {
@@ -158,7 +163,7 @@ export class KeyRing {
       const stale = held && held.doc.by !== this.#nodeId && held.doc.at + CLAIM_STALE_MS <= Date.now();
       won = held?.doc.by === this.#nodeId || (stale ? await this.#store.replaceIf(KIND.signingKeyRotation, claimId, held.revision, claim) : false);
       // Another node rotates; its key reaches this one through the change feed.
-      if (!won) return this.#activeAt(now) !== undefined;
+      if (!won) return settled();
     }
     await this.#create(activatesAt);
     return true;

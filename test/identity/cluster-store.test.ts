@@ -106,6 +106,16 @@ test('a scheduled rotation is done by one node, not by every node at once', asyn
   for (const r of rings) r.stop();
 });
 
+test('a node that lost the first key\'s claim takes the winner\'s key even when it activates after its own clock', { timeout: 20_000 }, async () => {
+  const store = openMemoryStore();
+  const [first, second] = [new KeyRing(store), new KeyRing(store)];
+  const t0 = Date.now();
+  // `first` claims (it is called first) and its key activates 5 s after `second`'s idea of now.
+  await Promise.all([first.maintain(t0 + 5000), second.maintain(t0)]);
+  assert.equal((await store.list('identity.signingKey')).length, 1, 'still one key');
+  assert.deepEqual(second.jwks().keys.map((k) => k.kid), first.jwks().keys.map((k) => k.kid));
+});
+
 test('a rotation claimed by a node that died before writing its key is taken over once the claim is stale', async () => {
   const store = openMemoryStore();
   await store.put('identity.signingKeyRotation', 'initial', { id: 'initial', by: 'a-dead-node', at: Date.now() - 120_000 });
