@@ -214,7 +214,7 @@ export class AccessControl {
     const before = this.#records.before(STORE_KIND.roleDefinition, id);
     const r = await writeDefinition(this.#store, id, build);
     if (r.outcome === 'nameTaken') throw AE.roleDefinitionWithSameNameExists();
-    this.#records.applyOwn(STORE_KIND.roleDefinition, id, before, r.definition);
+    await this.#records.applyOwn(STORE_KIND.roleDefinition, id, before, r.definition);
     return { definition: r.definition, created: r.created };
   }
 
@@ -227,7 +227,7 @@ export class AccessControl {
     if (using) throw AE.roleDefinitionHasAssignments(using);
     const before = this.#records.before(STORE_KIND.roleDefinition, name);
     const removed = await removeDefinition(this.#store, name);
-    this.#records.applyOwn(STORE_KIND.roleDefinition, name, before, undefined);
+    await this.#records.applyOwn(STORE_KIND.roleDefinition, name, before, undefined);
     return removed ?? def;
   }
 
@@ -295,7 +295,7 @@ export class AccessControl {
         return cur.description === description ? undefined : { ...cur, description, updatedOn: this.#now().toISOString(), updatedBy: req.createdBy ?? null };
       });
       if (!r) throw AE.roleAssignmentUpdateNotPermitted();  // deleted meanwhile through another node
-      this.#records.applyOwn(STORE_KIND.roleAssignment, key, before, r.after);
+      await this.#records.applyOwn(STORE_KIND.roleAssignment, key, before, r.after);
       return { assignment: r.after, created: false };
     };
     const prior = this.#assignments.get(key);
@@ -313,7 +313,7 @@ export class AccessControl {
     const r = await insertAssignment(this.#store, a);
     if (r.outcome === 'duplicate') throw AE.roleAssignmentExists(r.existingName);
     if (r.outcome === 'nameTaken') return updatePrior(r.existing);
-    this.#records.applyOwn(STORE_KIND.roleAssignment, key, before, a);
+    await this.#records.applyOwn(STORE_KIND.roleAssignment, key, before, a);
     return { assignment: a, created: true };
   }
 
@@ -339,7 +339,7 @@ export class AccessControl {
     if (!a || (key !== undefined && a.scope.toLowerCase() !== key)) return undefined;
     const before = this.#records.before(STORE_KIND.roleAssignment, a.name);
     const removed = await removeAssignment(this.#store, a.name);
-    this.#records.applyOwn(STORE_KIND.roleAssignment, a.name, before, undefined);
+    await this.#records.applyOwn(STORE_KIND.roleAssignment, a.name, before, undefined);
     return removed ?? a;
   }
 

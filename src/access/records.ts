@@ -53,8 +53,10 @@ export class AccessRecords {
    * Applies this node's own write at once (the feed brings it again; applying twice is harmless),
    * unless a newer change of that record arrived meanwhile.
    */
-  applyOwn(kind: string, id: string, before: number, doc: RoleDefinition | RoleAssignment | undefined): void {
+  async applyOwn(kind: string, id: string, before: number, doc: RoleDefinition | RoleAssignment | undefined): Promise<void> {
     if (this.#follower.mayApplyOwnWrite(kind, id, before)) this.#apply(kind, id, doc);
+    // Other nodes re-read this change alongside this node: answer once this node's re-read is done.
+    await this.#follower.settledKey(kind, id);
   }
 
   settled(): Promise<void> {

@@ -72,6 +72,7 @@ export class NamedRecords<T extends { name: string }> {
     const before = this.#follower.generation(this.#kind, id);
     await this.#store.put(this.#kind, id, this.#codec.toStored(r, id));
     if (this.#follower.mayApplyOwnWrite(this.#kind, id, before)) this.#apply(id, r);
+    await this.#follower.settledKey(this.#kind, id);
   }
 
   /**
@@ -89,6 +90,7 @@ export class NamedRecords<T extends { name: string }> {
       const before = this.#follower.generation(this.#kind, id);
       if (await this.#store.replaceIf(this.#kind, id, cur.revision, this.#codec.toStored(next, id))) {
         if (this.#follower.mayApplyOwnWrite(this.#kind, id, before)) this.#apply(id, next);
+        await this.#follower.settledKey(this.#kind, id);
         return next;
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error(`${this.#kind} '${name}' kept changing under ${MAX_ATTEMPTS} attempts to update it`);

@@ -34,6 +34,8 @@ export class ChangeFollower {
   #epoch = 0;
   #reloading: Promise<unknown> = Promise.resolve();
   readonly #pending = new Set<Promise<void>>();
+  /** The latest re-read of each key, while it runs. */
+  readonly #pendingByKey = new Map<string, Promise<void>>();
   readonly #unsubscribe: (() => void)[] = [];
   #closed = false;
 
@@ -92,6 +94,15 @@ export class ChangeFollower {
     return this.generation(kind, id) - before <= 1;
   }
 
+  /**
+   * Resolves when the re-read of this key started by the latest change (if one runs) is done. A
+   * writer awaits it before answering: other nodes got the same change at the same moment and
+   * re-read it alongside, so by the time the caller can act on the answer, they apply it too.
+   */
+  async settledKey(kind: string, id: string): Promise<void> {
+    await this.#pendingByKey.get(`${kind}\n${id}`);
+  }
+
   /** Resolves when every re-read started so far has been applied (tests, orderly stop). */
   async settled(): Promise<void> {
     while (this.#pending.size) await Promise.allSettled([...this.#pending]);
@@ -114,7 +125,7 @@ export class ChangeFollower {
       return;
     }
     const epoch = this.#epoch;
-    this.#track((async () => {
+    const reread = (async () => {
       try {
         const doc = await this.#store.get<unknown>(change.kind, change.id);
         if (this.#closed || this.#gen.get(key) !== gen || this.#epoch !== epoch) return;
@@ -122,7 +133,10 @@ export class ChangeFollower {
       } catch (err) {
         this.#h.onError?.(err, change);
       }
-    })());
+    })();
+    this.#pendingByKey.set(key, reread);
+    void reread.finally(() => { if (this.#pendingByKey.get(key) === reread) this.#pendingByKey.delete(key); });
+    this.#track(reread);
   }
 
   #track(p: Promise<void>): void {

@@ -216,6 +216,7 @@ export class SecretRepository {
         if (!done) return undefined;
         // This node reads its own write at once (the feed brings it again; applying twice changes nothing).
         if (this.#follower.mayApplyOwnWrite(SECRET_KIND, id, done.before)) this.#apply(id, done.out.header ?? undefined);
+        await this.#follower.settledKey(SECRET_KIND, id);
         return done.out.result;
       } catch (err) {
         if (!(err instanceof LostRace) || attempt >= MAX_ATTEMPTS) throw err;

@@ -10,6 +10,7 @@ const ROUTES: [RegExp, string[]][] = [
   [/^\/v1\.0\/servicePrincipals$/i, ['GET']],
   [/^\/v1\.0\/servicePrincipals\/[^/]+$/i, ['GET']],
   [/^\/v1\.0\/users$/i, ['GET', 'POST']],
+  [/^\/v1\.0\/(?:servicePrincipals|applications)\(appId='[^'/]+'\)$/i, ['GET']],
 ];
 
 /**

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CertificateError, TokenRejected, type IdentityService, type Application } from '../../identity/index.ts';
 import { GE, GraphError } from './errors.ts';
 import { applicationJson, keyCredentialJson, passwordCredentialJson, servicePrincipalJson, userJson } from './shapes.ts';
+import { sendGraphFallback } from './fallback.ts';
 
 const GRAPH_AUDIENCES = ['https://graph.microsoft.com', 'https://graph.microsoft.com/', '00000003-0000-0000-c000-000000000000'];
 const MAX_GRAPH_BODY = 128 * 1024;
@@ -45,6 +46,9 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
  * `https://graph.microsoft.com` from a directory administrator (the host's identity, or the
  * bootstrap administrator).
  */
+const KEYED_ROUTE = '/v1.0/:keyed';
+const KEYED = /^(servicePrincipals|applications)\(appId='([^'/]{1,100})'\)$/i;
+
 export async function graphRoutes(app: FastifyInstance, identity: IdentityService): Promise<void> {
   const dir = identity.directory;
 
@@ -62,6 +66,8 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
   });
 
   app.addHook('onRequest', async (req) => {
+    // A segment that is no alternate key gets Graph's unauthenticated 400, as any unknown path does.
+    if (req.routeOptions.url === KEYED_ROUTE && !KEYED.test((req.params as { keyed?: string }).keyed ?? '')) return;
     const header = req.headers.authorization ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? '';
     try {
@@ -153,6 +159,21 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
     const ref = req.params.id.toLowerCase();
     const sp = dir.servicePrincipal(ref) ?? dir.servicePrincipals().find((s) => s.id === ref);
     if (!sp) throw GE.notFound('servicePrincipal', req.params.id);
+    return servicePrincipalJson(sp);
+  });
+
+  // Graph's alternate key: `servicePrincipals(appId='…')`, `applications(appId='…')` (static routes win over this one).
+  app.get(KEYED_ROUTE, async (req: FastifyRequest<{ Params: { keyed: string } }>, reply: FastifyReply) => {
+    const m = KEYED.exec(req.params.keyed);
+    if (!m) return sendGraphFallback(req, reply);
+    const appId = m[2]!.toLowerCase();
+    if (m[1]!.toLowerCase() === 'applications') {
+      const found = dir.applications().find((a) => a.appId.toLowerCase() === appId);
+      if (!found) throw GE.notFound('application', m[2]!);
+      return applicationJson(found);
+    }
+    const sp = dir.servicePrincipal(appId);
+    if (!sp) throw GE.notFound('servicePrincipal', m[2]!);
     return servicePrincipalJson(sp);
   });
 
