@@ -1,24 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../src/log/index.ts';
-import { RedisBackplane } from '../../src/backplane/index.ts';
+import { RedisBackplane, RedisBackplaneError } from '../../src/backplane/index.ts';
 import { redisUnavailable, testRedis } from '../helpers/services.ts';
 
 const log = createLogger({ level: 'silent' });
 
 test('options are checked when the backplane is made', () => {
   const make = (o: Partial<ConstructorParameters<typeof RedisBackplane>[0]>) => new RedisBackplane({ url: 'redis://127.0.0.1:6379', nodeId: 'n1', log, ...o });
-  assert.throws(() => make({ nodeId: 'has space' }), /nodeId/);
-  assert.throws(() => make({ nodeId: '' }), /nodeId/);
-  assert.throws(() => make({ nodeId: 'x'.repeat(65) }), /nodeId/);
-  assert.throws(() => make({ url: 'http://127.0.0.1:6379' }), /redis:\/\//);
-  assert.throws(() => make({ url: 'not a url' }), /not a valid URL/);
-  assert.throws(() => make({ url: 'redis://h:6379?keyPrefix=x' }), /prefix=/);
-  assert.throws(() => make({ prefix: 'has space' }), /prefix/);
-  assert.throws(() => make({ heartbeatMs: 0 }), /heartbeatMs/);
-  assert.throws(() => make({ heartbeatMs: 1000, nodeTtlMs: 1500 }), /nodeTtlMs/, 'a node must survive at least one missed heartbeat');
-  assert.throws(() => make({ requestTimeoutMs: 1.5 }), /requestTimeoutMs/);
-  assert.throws(() => make({ maxMessageBytes: 10 }), /maxMessageBytes/);
+  const refused = (o: Parameters<typeof make>[0], code: string, message: RegExp) =>
+    assert.throws(() => make(o), (e: unknown) => e instanceof RedisBackplaneError && e.code === code && message.test(e.message));
+  refused({ nodeId: 'has space' }, 'BackplaneOptionInvalid', /node name/);
+  refused({ nodeId: '' }, 'BackplaneOptionInvalid', /node name/);
+  refused({ nodeId: 'x'.repeat(65) }, 'BackplaneOptionInvalid', /node name/);
+  refused({ url: 'http://127.0.0.1:6379' }, 'BackplaneUrlInvalid', /redis:\/\//);
+  refused({ url: 'not a url' }, 'BackplaneUrlInvalid', /not a valid URL/);
+  refused({ url: `redis://h:6379/?x=${'a'.repeat(2048)}` }, 'BackplaneUrlInvalid', /longer than 2048/);
+  refused({ url: 'redis://h:6379?keyPrefix=x' }, 'BackplaneUrlInvalid', /prefix=/);
+  refused({ prefix: 'has space' }, 'BackplaneUrlInvalid', /prefix/);
+  refused({ heartbeatMs: 0 }, 'BackplaneOptionInvalid', /heartbeatMs/);
+  refused({ heartbeatMs: 1000, nodeTtlMs: 1500 }, 'BackplaneOptionInvalid', /nodeTtlMs/); // a node must survive one missed heartbeat
+  refused({ requestTimeoutMs: 1.5 }, 'BackplaneOptionInvalid', /requestTimeoutMs/);
+  refused({ maxMessageBytes: 10 }, 'BackplaneOptionInvalid', /maxMessageBytes/);
   assert.match(make({ nodeId: 'node-1.example_a' }).nodeId, /^node-1\.example_a~[0-9a-f]{8}$/);
 });
 
@@ -38,8 +41,8 @@ test('a prefix can come with the URL; the option wins', { skip: await redisUnava
 });
 
 test('connect fails cleanly when Redis is not there', async () => {
-  const bp = new RedisBackplane({ url: 'redis://127.0.0.1:1', nodeId: 'n', log });
-  await assert.rejects(bp.connect());
+  const bp = new RedisBackplane({ url: 'redis://user:s3cret@127.0.0.1:1', nodeId: 'n', log });
+  await assert.rejects(bp.connect(), (e: unknown) => e instanceof RedisBackplaneError && e.code === 'BackplaneUnreachable' && !e.message.includes('s3cret') && e.message.includes('***'));
   assert.equal(bp.stats().connected, false);
   await bp.close();
 });

@@ -10,34 +10,19 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ClusterCommand, CommandResult } from '../../messaging/commands.ts';
 import type { Backplane, BackplaneNode, MemberKind, RequestOutcome } from '../types.ts';
-import type { LatencySnapshot } from '../../metrics/index.ts';
 import { createClient } from './clients.ts';
+import { RedisBackplaneError, redactBackplaneUrl } from './errors.ts';
 import { heartbeat } from './heartbeat.ts';
 import { RedisKeys } from './keys.ts';
 import { resolveOptions } from './options.ts';
 import type { RedisBackplaneOptions, ResolvedOptions } from './options.ts';
+import { choosePubSub } from './server.ts';
 import { Messenger } from './messenger.ts';
-import type { Counters } from './messenger.ts';
+import type { BackplaneStats, Counters } from './messenger.ts';
 import { LocalRegistry } from './registry.ts';
 import { defineScripts } from './scripts.ts';
 import type { ScriptCommands } from './scripts.ts';
 import { Subscriptions } from './subscriptions.ts';
-
-/**
- * For metrics and health (the shape src/metrics reads). Counters are cumulative: published
- * (fan-out, point-to-point, requests, replies handed to Redis), received (from other nodes),
- * dropped (Redis unreachable, a failed publish, over the size limit, a connection command whose
- * node could not be looked up), malformed (refused by the decoder), request timeouts, request
- * errors (a registry lookup that failed), reconnects of the command connection.
- */
-export interface BackplaneStats extends Counters {
-  connected: boolean;
-  /** Live nodes as last seen, this one included. */
-  liveNodes: number;
-  /** Until Redis took a publish; until every answer (or the deadline) for a request. */
-  publishLatency: LatencySnapshot;
-  requestLatency: LatencySnapshot;
-}
 
 export class RedisBackplane implements Backplane {
   readonly nodeId: string;
@@ -93,11 +78,10 @@ export class RedisBackplane implements Backplane {
   /** Connects both connections, subscribes, registers this node and starts the heartbeat. */
   async connect(): Promise<void> {
     try {
-      await Promise.all([this.#pub.connect(), this.#sub.connect()]);
-      const info = await this.#pub.info('server');
-      if (/redis_mode:cluster/.test(info)) throw new Error('Redis Cluster is not supported by the Lapis backplane; use a standalone Redis (or a primary with replicas)');
-      const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
-      const sharded = this.#o.pubsub === 'sharded' || (this.#o.pubsub === 'auto' && major >= 7);
+      await Promise.all([this.#pub.connect(), this.#sub.connect()]).catch((err: unknown) => {
+        throw new RedisBackplaneError('BackplaneUnreachable', `Redis at ${redactBackplaneUrl(this.#o.url)} could not be reached: ${(err as Error).message}`, err);
+      });
+      const sharded = await choosePubSub(this.#pub, this.#o.pubsub);
       this.#subs.start(sharded, (message) => this.#messenger.receive(message));
       await this.#subs.add(this.#keys.inbox(this.nodeId), true);
       for (const channel of this.#channels.keys()) await this.#subs.add(this.#keys.resourceChannel(channel), true);
@@ -105,7 +89,8 @@ export class RedisBackplane implements Backplane {
     } catch (err) {
       this.#pub.disconnect();
       this.#sub.disconnect();
-      throw err;
+      if (err instanceof RedisBackplaneError) throw err;
+      throw new RedisBackplaneError('BackplaneUnreachable', `Redis at ${redactBackplaneUrl(this.#o.url)} refused the backplane: ${(err as Error).message}`, err);
     }
     this.#started = true;
     this.#pub.on('ready', () => void this.#reconnected());

@@ -26,6 +26,22 @@ export interface Counters {
   lastError?: string | undefined;
 }
 
+/**
+ * For metrics and health (the shape src/metrics reads). Counters are cumulative: published
+ * (fan-out, point-to-point, requests, replies handed to Redis), received (from other nodes),
+ * dropped (Redis unreachable, a failed publish, over the size limit, a connection command whose
+ * node could not be looked up), malformed (refused by the decoder), request timeouts, request
+ * errors (a registry lookup that failed), reconnects of the command connection.
+ */
+export interface BackplaneStats extends Counters {
+  connected: boolean;
+  /** Live nodes as last seen, this one included. */
+  liveNodes: number;
+  /** Until Redis took a publish; until every answer (or the deadline) for a request. */
+  publishLatency: LatencySnapshot;
+  requestLatency: LatencySnapshot;
+}
+
 export interface MessengerOptions {
   client: Redis;
   keys: RedisKeys;

@@ -1,4 +1,5 @@
 import type { Logger } from '../../log/index.ts';
+import { MAX_BACKPLANE_URL_LENGTH, RedisBackplaneError } from './errors.ts';
 
 export interface RedisBackplaneOptions {
   /**
@@ -43,31 +44,33 @@ const PREFIX = /^[\x21-\x7e]{0,64}$/;
 
 function positive(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(value) || value < min || value > max) throw new RedisBackplaneError('BackplaneOptionInvalid', `${name} must be an integer from ${min} to ${max}.`);
   return value;
 }
 
 /** The URL for ioredis (without our own `prefix` parameter) and the prefix it carried. */
 function splitUrl(url: string): { url: string; prefix: string | undefined } {
+  const invalid = (message: string) => new RedisBackplaneError('BackplaneUrlInvalid', message);
+  if (url.length > MAX_BACKPLANE_URL_LENGTH) throw invalid(`The backplane URL is longer than ${MAX_BACKPLANE_URL_LENGTH} characters.`);
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new RangeError('the Redis URL is not a valid URL (redis://HOST:PORT)');
+    throw invalid('The backplane URL is not a valid URL (redis://HOST:PORT; percent-encode special characters in the user name and password).');
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new RangeError('the Redis URL must start with redis:// or rediss://');
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw invalid('The backplane URL must start with redis:// or rediss://.');
   // ioredis would prefix command keys but neither channels nor the keys the scripts build.
-  if (u.searchParams.has('keyPrefix')) throw new RangeError('use ?prefix= rather than keyPrefix in the Redis URL');
+  if (u.searchParams.has('keyPrefix')) throw invalid('Use ?prefix= rather than keyPrefix in the backplane URL.');
   const prefix = u.searchParams.get('prefix') ?? undefined;
   u.searchParams.delete('prefix');
   return { url: u.toString(), prefix };
 }
 
 export function resolveOptions(o: RedisBackplaneOptions): ResolvedOptions {
-  if (!NODE_NAME.test(o.nodeId)) throw new RangeError('nodeId must be 1-64 letters, digits, ".", "_" or "-"');
+  if (!NODE_NAME.test(o.nodeId)) throw new RedisBackplaneError('BackplaneOptionInvalid', 'The node name (nodeId) must be 1-64 letters, digits, ".", "_" or "-".');
   const split = splitUrl(o.url);
   const prefix = o.prefix ?? split.prefix ?? 'lapis:';
-  if (!PREFIX.test(prefix)) throw new RangeError('prefix must be at most 64 printable ASCII characters without spaces');
+  if (!PREFIX.test(prefix)) throw new RedisBackplaneError('BackplaneUrlInvalid', 'The backplane prefix must be at most 64 printable ASCII characters without spaces.');
   const heartbeatMs = positive('heartbeatMs', o.heartbeatMs, 2000, 50, 60_000);
   const nodeTtlMs = positive('nodeTtlMs', o.nodeTtlMs, heartbeatMs * 3, heartbeatMs * 2, 600_000);
   const registryTtlMs = positive('registryTtlMs', o.registryTtlMs, 60_000, nodeTtlMs, 86_400_000);
