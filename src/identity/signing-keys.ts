@@ -23,6 +23,8 @@ export const DEFAULT_ROTATION: RotationPolicy = {
 
 /** A node that claimed a rotation and wrote no key within this time is presumed dead; another takes over. */
 const CLAIM_STALE_MS = 60_000;
+/** The first key activates this far in the past, so nodes whose clocks run a little behind can sign with it at once. */
+const FIRST_KEY_BACKDATE_MS = 60_000;
 /** How often a node without any key checks whether the node that claimed the first one has written it. */
 const CLAIM_POLL_MS = 100;
 
@@ -144,7 +146,7 @@ export class KeyRing {
     // The winner's key may activate a moment after this node's `now`: any new key ends the wait.
     const arrived = () => this.#keys.at(-1)?.kid !== last;
     for (;;) {
-      if (await this.#createClaimed(claimId, now, arrived)) return;
+      if (await this.#createClaimed(claimId, now - FIRST_KEY_BACKDATE_MS, arrived)) return;
       await sleep(CLAIM_POLL_MS);
       await this.#reload();
       if (arrived()) return;

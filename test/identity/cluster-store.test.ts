@@ -114,6 +114,7 @@ test('a node that lost the first key\'s claim takes the winner\'s key even when 
   await Promise.all([first.maintain(t0 + 5000), second.maintain(t0)]);
   assert.equal((await store.list('identity.signingKey')).length, 1, 'still one key');
   assert.deepEqual(second.jwks().keys.map((k) => k.kid), first.jwks().keys.map((k) => k.kid));
+  assert.equal(second.current(t0).kid, first.current(t0 + 5000).kid, 'and signs with it at once (the first key is back-dated a minute)');
 });
 
 test('a rotation claimed by a node that died before writing its key is taken over once the claim is stale', async () => {
