@@ -27,3 +27,5 @@ export type { ServiceReaderOptions, ServiceReadResult } from './framing.ts';
 export { SERVICE_PROTOCOL_VERSION, handshakeRefusal, handshakeResponseBytes, PING_BYTES, pingWith, pingEntries } from './handshake.ts';
 export { ackIdOf, isAckable, ackMessage, openConnectionMessage } from './acks.ts';
 export type { OpenConnectionArgs } from './acks.ts';
+export { groupMemberQueryResponse } from './payloads.ts';
+export type { GroupMemberEntry } from './payloads.ts';

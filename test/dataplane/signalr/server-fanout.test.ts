@@ -2,11 +2,12 @@
  * An app server's multi-target sends with many names (raw service-protocol messages, official
  * clients): Azure delivers once per connection however many of the named groups or users it
  * matches, and honours every excluded user. Past ~50 names an OData filter no longer fits, which
- * is where duplicates used to appear.
+ * is where duplicates used to appear. And GroupMemberQuery, the SDK's group listing, page by page.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HubConnection } from '@microsoft/signalr';
+import { decode } from '@msgpack/msgpack';
 import { startTestLapis, type TestLapis } from '../../helpers/lapis.ts';
 import { handshaken, serverKeyToken, startClient, until, type RawApp } from './raw-app-peer.ts';
 
@@ -72,4 +73,24 @@ test('GroupBroadcast excluding 70 users skips every one of them', { timeout: 20_
   const excluded = [...Array.from({ length: 69 }, (_, i) => `other-${i}`), 'u-one'];
   app.send({ kind: 'GroupBroadcast', groupName: 'g-7', excludedConnectionIds: [], payloads: frame('not u-one'), ext: {}, excludedUserIds: excluded, callerUserId: null });
   assert.deepEqual(await settle(), { 'u-many': ['not u-one'], 'u-one': [], 'u-none': [] });
+});
+
+test('GroupMemberQuery lists a group page by page (connection-id order, continuation = last id); top bounds it; an unknown group is an empty page', { timeout: 20_000 }, async () => {
+  let ackId = 1000;
+  const query = async (groupName: string, maxPageSize: number | null, top: number | null, continuationToken: string | null) => {
+    app.send({ kind: 'GroupMemberQuery', groupName, ackId: ++ackId, maxPageSize, top, continuationToken, ext: {} });
+    const ack = await app.next('Ack');
+    assert.equal(ack.ackId, ackId);
+    assert.equal(ack.status, 1, ack.message);
+    return decode(ack.payload!) as [[string, string | null][], string | null];
+  };
+  const members = [clients.get('u-many')!, clients.get('u-one')!].map((x) => x.id).sort();
+  const user = (id: string) => [...clients.entries()].find(([, x]) => x.id === id)![0];
+  const first = await query('g-7', 1, null, null);
+  assert.deepEqual(first, [[[members[0]!, user(members[0]!)]], members[0]]);
+  const second = await query('g-7', 1, null, first[1]);
+  assert.deepEqual(second, [[[members[1]!, user(members[1]!)]], null]);
+  assert.deepEqual(await query('g-7', null, null, null), [members.map((id) => [id, user(id)]), null]);
+  assert.deepEqual(await query('g-7', 10, 1, null), [[[members[0]!, user(members[0]!)]], null], 'top 1: one member, no continuation');
+  assert.deepEqual(await query('nobody-here', null, null, null), [[], null]);
 });

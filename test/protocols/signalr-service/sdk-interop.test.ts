@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ServiceMessageReader, ServiceProtocolError, decodeServiceMessageBody, encodeServiceMessage, encodeServiceMessageBody, encodeServiceMessages } from '../../../src/protocols/signalr-service/index.ts';
+import { ServiceMessageReader, ServiceProtocolError, decodeServiceMessageBody, encodeServiceMessage, encodeServiceMessageBody, encodeServiceMessages, groupMemberQueryResponse } from '../../../src/protocols/signalr-service/index.ts';
 import type { ServiceMessage } from '../../../src/protocols/signalr-service/index.ts';
 import fc from 'fast-check';
 import { SAMPLES, messageArb } from './samples.ts';
@@ -130,6 +130,19 @@ test('the 1.34 SDK reads an Ack payload; an explicit nil payload becomes an empt
   const out = await run([(probe as { dll: string }).dll, 'read'], input + '\n');
   const payloads = out.out.trim().split('\n').map((l) => (JSON.parse(l) as { Payload: unknown }[])[0]!.Payload);
   assert.deepEqual(payloads, ['b64:CQg=', 'b64:', null]);
+});
+
+test('the 1.34 SDK reads Lapis\'s GroupMemberQuery answers (Ack payload) as GroupMemberQueryResponse', { skip, timeout: 60_000 }, async () => {
+  const pages = [
+    groupMemberQueryResponse([{ connectionId: 'c1', userId: 'alice' }, { connectionId: 'c2' }], 'c2'),
+    groupMemberQueryResponse([], null),
+  ];
+  const out = await run([(probe as { dll: string }).dll, 'groupmembers'], pages.map((p) => Buffer.from(p).toString('base64')).join('\n') + '\n');
+  assert.equal(out.code, 0, out.out);
+  assert.deepEqual(out.out.trim().split('\n').map((l) => JSON.parse(l) as unknown), [
+    { members: [['c1', 'alice'], ['c2', null]], continuationToken: 'c2' },
+    { members: [], continuationToken: null },
+  ]);
 });
 
 /**

@@ -12,6 +12,7 @@ import { ACK_STATUS, ackMessage, isAckable, payloadFor, type Payloads, type Serv
 import type { AppServers } from './app-servers.ts';
 import { inAnyGroup, ofAnyUser, ofNoUser } from './fan-out-filter.ts';
 import { answerPing } from './pings.ts';
+import { answerGroupMemberQuery } from './queries.ts';
 import type { ServerConnection } from './server-connection.ts';
 
 const ACCESS_KEY_ACTION = 'Microsoft.SignalRService/SignalR/auth/accessKey/action';
@@ -121,6 +122,8 @@ export async function handleAppMessage(servers: AppServers, sc: ServerConnection
     }
     case 'AccessKeyRequest':
       return accessKey(servers, sc);
+    case 'GroupMemberQuery':
+      return answerGroupMemberQuery(servers, sc, m);
     default:
       // Queries this version does not answer still get an ack, so the SDK's call fails fast instead of waiting 10 s.
       if (isAckable(m)) sc.send(ackMessage(m.ackId, ACK_STATUS.NotFound, `${m.kind} is not supported by this service.`));

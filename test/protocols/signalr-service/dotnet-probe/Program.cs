@@ -1,7 +1,8 @@
-// Two modes, one line per item:
+// Three modes, one line per item:
 //   write  prints "name<TAB>base64 body" for messages written by ServiceProtocol (length prefix removed)
 //   read   reads base64 framed streams from stdin and prints, per line, a JSON array describing what
 //          ServiceProtocol.TryParseMessage made of them (null for a skipped type, "ERROR ..." on failure)
+//   groupmembers  reads base64 Ack payloads from stdin and prints the GroupMemberQueryResponse the SDK parses
 using System.Buffers;
 using System.Collections;
 using System.Reflection;
@@ -68,6 +69,29 @@ if (args.Length > 0 && args[0] == "write")
         var prefix = 0;
         while ((bytes[prefix] & 0x80) != 0) prefix++;
         Console.WriteLine($"{name}\t{Convert.ToBase64String(bytes[(prefix + 1)..])}");
+    }
+    return;
+}
+
+if (args.Length > 0 && args[0] == "groupmembers")
+{
+    // Ack payloads Lapis wrote, read as the SDK reads a GroupMemberQuery answer.
+    string? payloadLine;
+    while ((payloadLine = Console.ReadLine()) != null)
+    {
+        try
+        {
+            var r = protocol.ParseMessagePayload<GroupMemberQueryResponse>(new ReadOnlySequence<byte>(Convert.FromBase64String(payloadLine.Trim())));
+            Console.WriteLine(new JsonObject
+            {
+                ["members"] = new JsonArray(r.Members.Select(m => (JsonNode?)new JsonArray(m.ConnectionId, m.UserId)).ToArray()),
+                ["continuationToken"] = r.ContinuationToken,
+            }.ToJsonString());
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"\"ERROR {e.GetType().Name}: {e.Message}\"");
+        }
     }
     return;
 }
