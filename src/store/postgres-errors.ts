@@ -13,6 +13,8 @@ export type PostgresStoreErrorCode =
   | 'StoreMigrationFailed'
   /** A call failed because the connection to PostgreSQL was lost or timed out. */
   | 'StoreUnavailable'
+  /** The document has no JSON form (undefined, a BigInt, a cycle). */
+  | 'StoreDocumentInvalid'
   /** PostgreSQL refused a statement (e.g. a NUL character in an id). */
   | 'StoreQueryFailed'
   /** A transaction could not commit (a statement in it had failed and was caught, or COMMIT failed). */

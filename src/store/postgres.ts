@@ -93,16 +93,16 @@ export class PostgresStore implements Store {
   }
 
   async put<T>(kind: string, id: string, doc: T, parent?: string): Promise<void> {
-    await this.#write(toChange('put', kind, id, parent), SQL.put, [kind, id, parent ?? null, JSON.stringify(doc), now()]);
+    await this.#write(toChange('put', kind, id, parent), SQL.put, [kind, id, parent ?? null, serialize(doc), now()]);
   }
 
   async insertIfAbsent<T>(kind: string, id: string, doc: T, parent?: string): Promise<boolean> {
-    return this.#write(toChange('put', kind, id, parent), SQL.insertIfAbsent, [kind, id, parent ?? null, JSON.stringify(doc), now()]);
+    return this.#write(toChange('put', kind, id, parent), SQL.insertIfAbsent, [kind, id, parent ?? null, serialize(doc), now()]);
   }
 
   async replaceIf<T>(kind: string, id: string, revision: number, doc: T, parent?: string): Promise<boolean> {
     return this.#write(toChange('put', kind, id, parent), SQL.replaceIf,
-      [kind, id, parent ?? null, JSON.stringify(doc), now(), revision]);
+      [kind, id, parent ?? null, serialize(doc), now(), revision]);
   }
 
   async delete(kind: string, id: string): Promise<boolean> {
@@ -214,12 +214,12 @@ export class PostgresStore implements Store {
       getVersioned: async <T>(kind: string, id: string) => readOne<T>(client, kind, id),
       list: async <T>(kind: string, parent?: string) => readList<T>(client, kind, parent),
       put: async <T>(kind: string, id: string, doc: T, parent?: string) => {
-        await write(toChange('put', kind, id, parent))(SQL.put, [kind, id, parent ?? null, JSON.stringify(doc), now()]);
+        await write(toChange('put', kind, id, parent))(SQL.put, [kind, id, parent ?? null, serialize(doc), now()]);
       },
       insertIfAbsent: async <T>(kind: string, id: string, doc: T, parent?: string) =>
-        write(toChange('put', kind, id, parent))(SQL.insertIfAbsent, [kind, id, parent ?? null, JSON.stringify(doc), now()]),
+        write(toChange('put', kind, id, parent))(SQL.insertIfAbsent, [kind, id, parent ?? null, serialize(doc), now()]),
       replaceIf: async <T>(kind: string, id: string, revision: number, doc: T, parent?: string) =>
-        write(toChange('put', kind, id, parent))(SQL.replaceIf, [kind, id, parent ?? null, JSON.stringify(doc), now(), revision]),
+        write(toChange('put', kind, id, parent))(SQL.replaceIf, [kind, id, parent ?? null, serialize(doc), now(), revision]),
       delete: async (kind: string, id: string) => write(toChange('delete', kind, id))(SQL.delete, [kind, id]),
       transaction: async <R>(inner: (t: Store) => Promise<R>) => inner(tx),
       changes: this.#feed.local,
@@ -265,6 +265,18 @@ async function readList<T>(db: Queryable, kind: string, parent?: string): Promis
 
 function toChange(op: StoreChange['op'], kind: string, id: string, parent?: string): StoreChange {
   return parent === undefined ? { op, kind, id } : { op, kind, id, parent };
+}
+
+/** The document as stored; what JSON cannot hold is refused before anything is sent. */
+function serialize(doc: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(doc);
+  } catch (err) {
+    throw new PostgresStoreError('StoreDocumentInvalid', `The document cannot be stored as JSON: ${(err as Error).message}`, err);
+  }
+  if (text === undefined) throw new PostgresStoreError('StoreDocumentInvalid', 'The document cannot be stored as JSON: it is undefined or a function.');
+  return text;
 }
 
 function now(): string {

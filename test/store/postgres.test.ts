@@ -102,10 +102,12 @@ test('a database whose tables Lapis cannot migrate fails the open with StoreMigr
   }
 });
 
-test('a statement the database refuses fails with StoreQueryFailed; a transaction that swallowed one cannot commit', { skip: skip ?? false }, async () => {
+test('a statement the database refuses fails with StoreQueryFailed, a document without JSON form with StoreDocumentInvalid; a transaction that swallowed one cannot commit', { skip: skip ?? false }, async () => {
   const s = await PostgresStore.open(db!.url);
   try {
     await assert.rejects(s.put('k', 'nul\u0000id', 1), isCode('StoreQueryFailed'));
+    await assert.rejects(s.put('k', 'big', { n: 1n }), isCode('StoreDocumentInvalid'));
+    await assert.rejects(s.insertIfAbsent('k', 'undef', undefined), isCode('StoreDocumentInvalid'));
     const seen: string[] = [];
     s.changes.subscribe((c) => seen.push(c.id));
     await assert.rejects(s.transaction(async (tx) => {
