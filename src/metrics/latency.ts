@@ -36,6 +36,11 @@ export class LatencyRecorder {
     this.#count++;
   }
 
+  /** Observations so far. */
+  get count(): number {
+    return this.#count;
+  }
+
   snapshot(): LatencySnapshot {
     return { bounds: this.#bounds, counts: [...this.#counts], sum: this.#sum, count: this.#count };
   }
