@@ -31,6 +31,7 @@ test('a prefix can come with the URL; the option wins', { skip: await redisUnava
   await fromUrl.connect();
   try {
     assert.deepEqual(await fromUrl.nodes(), [fromUrl.nodeId]);
+    assert.deepEqual(fromUrl.location, { url: new URL(url).toString(), prefix });
     const both = new RedisBackplane({ url: `${url}?prefix=elsewhere:`, prefix, nodeId: 'm', log });
     await both.connect();
     assert.deepEqual(new Set(await both.nodes()), new Set([fromUrl.nodeId, both.nodeId]));

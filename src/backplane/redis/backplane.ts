@@ -100,6 +100,11 @@ export class RedisBackplane implements Backplane {
     this.#o.log.info({ node: this.nodeId, pubsub: this.#subs.sharded ? 'sharded' : 'plain' }, 'redis backplane connected');
   }
 
+  /** Where this backplane lives, for pieces that keep their own state next to it (reliable sessions): the URL without `?prefix=`, and the prefix. */
+  get location(): { url: string; prefix: string } {
+    return { url: this.#o.url, prefix: this.#o.prefix };
+  }
+
   get pubsubMode(): 'sharded' | 'plain' {
     return this.#subs.sharded ? 'sharded' : 'plain';
   }

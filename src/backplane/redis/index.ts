@@ -5,3 +5,6 @@ export { decodeEnvelope, encodeEnvelope } from './codec.ts';
 export type { Envelope } from './codec.ts';
 export { RedisBackplaneError, redactBackplaneUrl } from './errors.ts';
 export type { RedisBackplaneErrorCode } from './errors.ts';
+/** For pieces that keep state next to the backplane with the same conventions (reliable sessions). */
+export { createClient, reconnectDelay } from './clients.ts';
+export { RedisKeys } from './keys.ts';
