@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/index.ts';
 import { KIND } from './model.ts';
 import { updateDocument } from './optimistic-update.ts';
+import { RecordFollower } from './record-follower.ts';
 
 /**
  * Entra's smart lockout, per (tenant, user) for the password grant and per (tenant, client) for
@@ -52,7 +53,7 @@ export class SmartLockout {
   readonly policy: LockoutPolicy;
   readonly #entries: LRUCache<string, Entry>;
   readonly #store: Store | undefined;
-  #unsubscribe: (() => void)[] = [];
+  #follower: RecordFollower | undefined;
 
   constructor(policy: Partial<LockoutPolicy> = {}, store?: Store) {
     this.policy = { ...DEFAULT_LOCKOUT, ...policy };
@@ -63,20 +64,18 @@ export class SmartLockout {
   /** Loads the stored entries and follows other nodes' changes to them (idempotent). */
   async start(onError: (err: unknown) => void = () => {}): Promise<void> {
     const store = this.#store;
-    if (!store || this.#unsubscribe.length) return;
-    const reread = (id: string) => {
-      store.get<Entry>(KIND.signInFailures, id).then((e) => this.#mirror(id, e), onError);
-    };
-    this.#unsubscribe.push(
-      store.changes.subscribe((c) => (c.op === 'delete' ? this.#entries.delete(c.id) : reread(c.id)), [KIND.signInFailures]),
-      store.changes.onResync(() => { this.#loadAll().catch(onError); }),
-    );
-    await this.#loadAll();
+    if (!store || this.#follower) return;
+    this.#follower = new RecordFollower({
+      store, kinds: [KIND.signInFailures], onError,
+      apply: (_kind, id, doc) => this.#mirror(id, doc as Entry | undefined),
+      reloadAll: () => this.#loadAll(store),
+    });
+    await this.#follower.start();
   }
 
   stop(): void {
-    for (const u of this.#unsubscribe) u();
-    this.#unsubscribe = [];
+    this.#follower?.stop();
+    this.#follower = undefined;
   }
 
   /** Seconds left in a lockout of `key`, or 0 when it may sign in. Memory only. */
@@ -106,7 +105,9 @@ export class SmartLockout {
     };
     if (this.#store) {
       const { doc } = await updateDocument<Entry>(this.#store, KIND.signInFailures, id, count);
-      this.#mirror(id, doc);
+      // Read back through the follower: a newer failure from another node must not be overwritten here.
+      if (this.#follower) await this.#follower.refresh(KIND.signInFailures, id);
+      else this.#mirror(id, doc);
     } else {
       this.#mirror(id, count(this.#entries.get(id)));
     }
@@ -135,15 +136,13 @@ export class SmartLockout {
     return this.#entries.size;
   }
 
-  async #loadAll(): Promise<void> {
-    if (!this.#store) return;
-    const now = Date.now();
+  async #loadAll(store: Store): Promise<void> {
+    const entries = await store.list<Entry>(KIND.signInFailures);
     this.#entries.clear();
-    for (const e of await this.#store.list<Entry>(KIND.signInFailures)) {
-      if (now - e.lastFailure < FORGET_AFTER_MS) this.#mirror(e.id, e);
-    }
+    for (const e of entries) this.#mirror(e.id, e);
   }
 
+  /** Holds an entry as stored (an old one is harmless: its lockout is over, and `failed` starts it afresh). */
   #mirror(id: string, e: Entry | undefined): void {
     if (e) this.#entries.set(id, e);
     else this.#entries.delete(id);
