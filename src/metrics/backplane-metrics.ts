@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { emptyLatency, type LatencySnapshot } from './latency.ts';
-import { registerSnapshotHistogram } from './snapshot-histogram.ts';
+import { registerSnapshotHistogram } from './snapshot-families.ts';
 
 /** What metrics reads from a backplane; every count is cumulative (never reset). Absent counts read as 0. */
 export interface BackplaneStats {

@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import { methodLabel, routeLabel, statusClass } from './labels.ts';
 import { LatencyRecorder } from './latency.ts';
 import { routeNameOf } from './route-names.ts';
-import { registerSnapshotCounter, registerSnapshotHistogram } from './snapshot-histogram.ts';
+import { registerSnapshotCounter, registerSnapshotHistogram } from './snapshot-families.ts';
 
 /** The `resource` label of the main listeners (identity, management, managed identity, health, metrics). */
 export const MAIN_ORIGIN = '';
