@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SmartLockout } from '../../src/identity/lockout.ts';
+import { openMemoryStore } from '../../src/store/index.ts';
 import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
 import { assertEntraError, host, postForm, scrubAzureEnv, WEBPUBSUB_SCOPE } from './support.ts';
 
@@ -33,6 +34,25 @@ test('SmartLockout: the number of tracked keys is bounded (LRU)', async () => {
   const l = new SmartLockout({ threshold: 5, maxTracked: 100 });
   for (let i = 0; i < 1000; i++) await l.failed(`user-${i}`);
   assert.ok(l.tracked <= 100, `tracked ${l.tracked}`);
+});
+
+test('SmartLockout on a store: a lockout survives a restart; stored counters carry no user name; old ones are swept', async () => {
+  const store = openMemoryStore();
+  const before = new SmartLockout({ threshold: 2, durationSeconds: 600 }, store);
+  await before.start();
+  await before.failed('tenant|carol@example.com');
+  assert.ok(await before.failed('tenant|carol@example.com') > 0);
+  before.stop();
+  const rows = await store.list('identity.signInFailures');
+  assert.equal(rows.length, 1);
+  assert.doesNotMatch(JSON.stringify(rows), /carol/, 'keyed by a hash');
+  const after = new SmartLockout({ threshold: 2, durationSeconds: 600 }, store);
+  await after.start();
+  assert.ok(after.lockedFor('tenant|carol@example.com') > 0, 'still locked after the restart');
+  assert.equal(await after.sweep(Date.now() + 25 * 3600_000), 1, 'a day without failures: swept');
+  assert.equal((await store.list('identity.signInFailures')).length, 0);
+  after.stop();
+  await store.close();
 });
 
 // ---- through the token endpoint -----------------------------------------------------------------
