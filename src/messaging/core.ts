@@ -207,6 +207,7 @@ export class MessagingCore {
           if (e instanceof PermissionLimitError) return { matched: 1, error: e.message };
           throw e;
         }
+        c.observer?.permissionChanged(command.type, command.action, command.group);
         return { matched: 1 };
       }
       case 'exists':

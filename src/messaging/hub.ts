@@ -52,12 +52,14 @@ export class Hub {
     if (c.groups.has(group)) return false;
     c.groups.add(group);
     addTo(this.#groups, group, c);
+    c.observer?.groupChanged(group, true);
     return true;
   }
 
   leave(c: Connection, group: string): boolean {
     if (!c.groups.delete(group)) return false;
     removeFrom(this.#groups, group, c);
+    c.observer?.groupChanged(group, false);
     return true;
   }
 

@@ -6,6 +6,7 @@
 import type { Store } from '../store/index.ts';
 import { InProcessBackplane, type Backplane } from '../backplane/index.ts';
 import { RedisBackplane } from '../backplane/redis/index.ts';
+import { RedisSessionStore, type SessionStore } from '../dataplane/webpubsub/session-store/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { NodeSite } from './service-origins.ts';
 import type { StartOptions } from './options.ts';
@@ -51,4 +52,19 @@ export async function openNodeBackplane(opts: StartOptions, log: Logger): Promis
   const backplane = new RedisBackplane({ url: url.toString(), prefix, nodeId: opts.nodeName ?? 'node', log });
   await backplane.connect();
   return backplane;
+}
+
+/**
+ * Where Web PubSub reliable sessions are mirrored so that any node can recover them: in a cluster,
+ * the backplane's Redis under the same prefix, owned by the backplane's node id (its heartbeat
+ * says whether an owner is alive). Undefined alone: sessions stay in-process.
+ */
+export async function openNodeSessions(opts: StartOptions, backplane: Backplane, log: Logger): Promise<SessionStore | undefined> {
+  if (opts.backplane === undefined) return undefined;
+  const url = new URL(opts.backplane);
+  const prefix = url.searchParams.get('prefix') ?? 'lapis:';
+  url.searchParams.delete('prefix');
+  const sessions = new RedisSessionStore({ url: url.toString(), prefix, nodeId: backplane.nodeId, log });
+  await sessions.connect();
+  return sessions;
 }

@@ -6,7 +6,7 @@ import { loadConfigFile, type LapisConfig } from '../config/index.ts';
 import { createSealer, loadMasterKey, openEmbeddedStore, PostgresStore, type Sealer, type Store } from '../store/index.ts';
 import { ensureTls } from '../tls/index.ts';
 import { storeCa } from '../tls/store-ca.ts';
-import { authorityOrigin, isClustered, nodeSite, openNodeBackplane } from './cluster.ts';
+import { authorityOrigin, isClustered, nodeSite, openNodeBackplane, openNodeSessions } from './cluster.ts';
 import { offsetPort } from './options.ts';
 import { writeAtomic } from '../tls/index.ts';
 import { IdentityService } from '../identity/index.ts';
@@ -62,6 +62,8 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     const backplane = await openNodeBackplane(opts, log.child({ piece: 'backplane' }));
     cleanup.push(() => backplane.close());
     metrics.attachBackplane(opts.backplane !== undefined ? 'redis' : 'in-process', backplane);
+    const sessions = await openNodeSessions(opts, backplane, log.child({ piece: 'sessions' }));
+    if (sessions) cleanup.push(() => sessions.close());
     const tls = await ensureTls(opts.dataDir, [...config?.tlsNames ?? [], ...site.publicHost ? [site.publicHost] : []], isClustered(opts) ? storeCa(store, sealer) : undefined);
     const listenerTls = { key: tls.keyPem, cert: tls.certPem };
 
@@ -116,7 +118,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     }
     const serviceDeps: ServiceDeps = {
       metrics,
-      resources, identity, access, host: opts.host, tls: listenerTls, log, site, backplane,
+      resources, identity, access, host: opts.host, tls: listenerTls, log, site, backplane, sessions,
       upstream: {
         identity, ca: tls.caCertPem,
         vaultOrigins: () => vaults.map((v) => v.origin),

@@ -11,6 +11,7 @@ import { SignalRUpstream, createUpstream, managedIdentityOf, type UpstreamDispat
 import { openListener, registerHealth, type Listener } from './listeners.ts';
 import type { ReadyResource } from './ready.ts';
 import type { NodeMetrics, ResourceSource } from '../metrics/index.ts';
+import type { SessionStore } from '../dataplane/webpubsub/session-store/index.ts';
 
 /**
  * Starting a Web PubSub or SignalR resource: each gets its own HTTPS and plain-HTTP origins
@@ -34,6 +35,8 @@ export interface ServiceDeps {
   site: NodeSite;
   /** The node's backplane, shared by every resource (one channel each). */
   backplane: Backplane;
+  /** Where Web PubSub reliable sessions outlive this node (Redis in a cluster); in-process when absent. */
+  sessions?: SessionStore | undefined;
 }
 
 /**
@@ -152,6 +155,7 @@ async function startWebPubSub(record: ResourceRecord, deps: ServiceDeps): Promis
     events: upstream,
     // Persisted, so client URLs from :generateToken survive a restart.
     internalSigningKey: () => current().internalKey,
+    ...deps.sessions ? { sessions: deps.sessions } : {},
   }, deps.backplane);
   const started = await openServiceOrigins(record, resources.webPubSub, deps, rlog, service, (e) => { endpoint = e; }, () => upstream.close());
   return tracked(deps, { name: record.name, kind: 'webpubsub', core: service.core }, { ...started, keyVaultChanged: (origin) => upstream.keyVaultChanged(origin) });

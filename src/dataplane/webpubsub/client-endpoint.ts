@@ -17,6 +17,7 @@ import {
   isValidHub,
   JsonSession,
   negotiate,
+  PROTOCOL_JSON_RELIABLE,
   parseProtocolHeader,
   SimpleSession,
   truncateReason,
@@ -27,6 +28,8 @@ import type { ClientIdentity } from './client-token.ts';
 import { verifyClientToken } from './client-token.ts';
 import type { UpgradeAdmission } from './admission.ts';
 import { AuthenticationError, DataPlaneError, dataPlaneErrors, STATUS_TEXT } from './errors.ts';
+import { restoreSession } from './session-restore.ts';
+import type { ChannelSessions } from './session-store/index.ts';
 
 export interface ClientEndpointDeps {
   host: SessionHost;
@@ -41,6 +44,8 @@ export interface ClientEndpointDeps {
   admission: UpgradeAdmission;
   register(session: ClientSession): void;
   track(ws: WebSocket): void;
+  /** Reliable sessions beyond this node: mirrored while they live, recovered from elsewhere. */
+  sessions: ChannelSessions;
 }
 
 /** How long a refused peer may take to read the refusal and hang up. */
@@ -77,7 +82,12 @@ export async function handleClientUpgrade(deps: ClientEndpointDeps, req: Incomin
 
     const connectionId = url.searchParams.get('awps_connection_id');
     if (connectionId !== null) {
-      resume(deps, req, socket, head, hub, connectionId, url.searchParams.get('awps_reconnection_token') ?? '', offered);
+      const token = url.searchParams.get('awps_reconnection_token') ?? '';
+      if (!deps.host.core.connection(hub, connectionId) && deps.sessions.shared && offered.includes(PROTOCOL_JSON_RELIABLE)) {
+        await resumeFromStore(deps, req, socket, head, hub, connectionId, token);
+        return;
+      }
+      resume(deps, req, socket, head, hub, connectionId, token, offered);
       return;
     }
 
@@ -155,6 +165,7 @@ async function connectNew(deps: ClientEndpointDeps, req: IncomingMessage, socket
     }
     deps.register(session);
     for (const g of groups) deps.host.core.join(session.connection, g);
+    if (session instanceof JsonSession && session.reliable) session.mirror = deps.sessions.track(session);
     session.start(ws);
     try {
       deps.events?.connected?.(session.context);
@@ -196,6 +207,34 @@ function resume(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, 
     session.resume(ws);
   });
 }
+
+/**
+ * Recovery of a session this node does not hold (cluster mode): claimed from the session store
+ * (its node died, or handed it over) and rebuilt here. When that cannot be decided now (the owner
+ * did not answer yet, the store is unreachable) the handshake is refused with 503 so the client
+ * tries again within its recovery period; an unknown session is accepted and closed with 1008.
+ */
+async function resumeFromStore(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, hub: string, connectionId: string, token: string): Promise<void> {
+  const lookup = MAX_RECOVERY_PARAM >= connectionId.length && MAX_RECOVERY_PARAM >= token.length
+    ? await deps.sessions.recover(hub, connectionId, token)
+    : { kind: 'unknown' as const };
+  if (lookup.kind === 'unavailable') throw dataPlaneErrors.sessionUnavailable(lookup.reason);
+  const session = lookup.kind === 'claimed'
+    ? deps.host.core.connection(hub, connectionId)?.sink ?? restoreSession(deps, lookup.record)
+    : undefined;
+  upgrade(deps, req, socket, head, PROTOCOL_JSON_RELIABLE, (ws) => {
+    if (!(session instanceof JsonSession) || session.ended) {
+      ws.close(1008, 'The connection cannot be recovered.');
+      return;
+    }
+    session.resume(ws);
+  });
+  // Nobody took it (the client gave up meanwhile): it waits here for the rest of its window.
+  if (session instanceof JsonSession && socket.destroyed) session.awaitRecovery();
+}
+
+/** Longest connection id or reconnection token looked up in the session store. */
+const MAX_RECOVERY_PARAM = 512;
 
 const selectedProtocol = new WeakMap<IncomingMessage, string>();
 

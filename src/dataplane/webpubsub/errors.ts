@@ -55,6 +55,7 @@ export const CODES = {
   tooManyPendingConnections: 'Error.TooManyPendingConnections',
   connectRejected: 'Error.ConnectRejected',
   internal: 'Error.InternalServerError',
+  sessionUnavailable: 'Error.SessionUnavailable',
 } as const;
 
 export const dataPlaneErrors = {
@@ -79,6 +80,8 @@ export const dataPlaneErrors = {
   /** The connect event handler failed (5xx, unreachable, invalid answer). */
   connectHandlerFailed: (message: string) => new DataPlaneError(500, CODES.internal, message),
   internal: (message = 'An internal error occurred.') => new DataPlaneError(500, CODES.internal, message),
+  /** A reliable session's recovery could not be decided now (its node did not answer, or the session store is unreachable): the client retries. */
+  sessionUnavailable: (message: string) => new DataPlaneError(503, CODES.sessionUnavailable, message),
 };
 
 /** Kept for the many call sites that only need these two. */
@@ -114,5 +117,5 @@ export const ackErrors = {
 /** Every HTTP status text the handshake can answer with. */
 export const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  409: 'Conflict', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };

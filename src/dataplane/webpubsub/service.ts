@@ -14,6 +14,7 @@ import { guardSocket } from '../../net/index.ts';
 import type { Backplane } from '../../backplane/index.ts';
 import { MessagingCore } from '../../messaging/index.ts';
 import type { ClientEventHooks, ClientSession, SessionHost } from '../../protocols/webpubsub/index.ts';
+import { JsonSession } from '../../protocols/webpubsub/index.ts';
 import { DEFAULT_MAX_PENDING_UPGRADES, UpgradeAdmission } from './admission.ts';
 import { AccessKeyAuthenticator } from './auth/access-key.ts';
 import type { DataPlaneAuthenticator } from './auth/types.ts';
@@ -21,6 +22,9 @@ import { clientHub, handleClientUpgrade, handleProtocols } from './client-endpoi
 import { mintClientToken } from './client-token.ts';
 import { compileODataFilter } from './odata-filter.ts';
 import { registerRest } from './rest-plugin.ts';
+import { restoreSession } from './session-restore.ts';
+import { InProcessSessionStore } from './session-store/index.ts';
+import type { ChannelSessions, SessionStore } from './session-store/index.ts';
 
 export interface WebPubSubResourceContext {
   /** Resource name, e.g. "chat". */
@@ -53,6 +57,11 @@ export interface WebPubSubResourceContext {
    * Default: a random per-process key; a cluster must pass a shared one.
    */
   internalSigningKey?: () => string;
+  /**
+   * Where reliable sessions are kept beyond this node (Redis in a cluster: a client whose node
+   * died recovers through any node). Default: in-process, sessions live and die with the node.
+   */
+  sessions?: SessionStore;
   /** Timers, overridable for tests. */
   timing?: { keepAliveIntervalMs?: number; recoveryWindowMs?: number };
 }
@@ -68,6 +77,7 @@ export class WebPubSubService {
   readonly #sessions = new Set<ClientSession>();
   readonly #sockets = new Set<WebSocket>();
   readonly #host: SessionHost;
+  readonly #reliableSessions: ChannelSessions;
   readonly #admission: UpgradeAdmission;
   readonly #internalKey: () => string;
   readonly #keepAlive: NodeJS.Timeout;
@@ -110,6 +120,18 @@ export class WebPubSubService {
       recoveryWindowMs: ctx.timing?.recoveryWindowMs ?? 30_000,
       sessionEnded: (s) => sessions.delete(s),
     };
+    const register = (s: ClientSession): void => { sessions.add(s); };
+    this.#reliableSessions = (ctx.sessions ?? new InProcessSessionStore()).bind(ctx.resourceId, {
+      adopt: (record) => {
+        const session = restoreSession({ host: this.#host, sessions: this.#reliableSessions, register }, record);
+        session?.awaitRecovery();
+        return session;
+      },
+      local: (hub, connectionId) => {
+        const sink = this.core.connection(hub, connectionId)?.sink;
+        return sink instanceof JsonSession ? sink : undefined;
+      },
+    });
     // One timer for all sockets (not one per socket): ping, and drop peers silent since the last ping.
     this.#keepAlive = setInterval(() => {
       for (const s of this.#sessions) s.heartbeat();
@@ -181,6 +203,7 @@ export class WebPubSubService {
       register: (session) => {
         this.#sessions.add(session);
       },
+      sessions: this.#reliableSessions,
       // Upgraded sockets leave the HTTP server's bookkeeping: track them so `close()` can end them.
       track: (ws) => {
         this.#sockets.add(ws);
@@ -204,6 +227,7 @@ export class WebPubSubService {
     while (this.#sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const ws of this.#sockets) ws.terminate();
     this.#sockets.clear();
+    this.#reliableSessions.unbind();
     this.core.close();
     if (this.#ownsBackplane) await this.#backplane.close();
   }

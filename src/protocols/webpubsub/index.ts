@@ -9,3 +9,6 @@ export { isValidHub, isValidGroup, isValidEventName, MAX_GROUP_NAME } from './na
 export { applyRoles, compileGroupPattern } from './roles.ts';
 export { ConnectRejectedError } from './hooks.ts';
 export type { ClientEventHooks, ClientEventContext, ConnectRequest, ConnectResponse } from './hooks.ts';
+export type { ReliableMirror, RestoredReliable } from './reliable-state.ts';
+export { hashReconnectionToken } from './reliable-state.ts';
+export type { BufferedFrame } from './reliable-buffer.ts';

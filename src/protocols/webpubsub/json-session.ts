@@ -2,7 +2,6 @@
  * `json.webpubsub.azure.v1` and `json.reliable.webpubsub.azure.v1` sessions (reference §4.2–§4.6).
  * Text frames only, one JSON object per frame. Every message with an `ackId` gets exactly one ack.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { CloseRequest, Message, Payload } from '../../messaging/index.ts';
 // The data plane's error catalogue is a leaf module (no imports), so this does not cycle.
@@ -11,7 +10,9 @@ import { AckWindow } from './ack-window.ts';
 import { decodeClientData } from './client-data.ts';
 import { controlFrame, jsonFrame, reliableFrame } from './encode.ts';
 import { isValidEventName, isValidGroup } from './names.ts';
-import { ReliableBuffer } from './reliable-buffer.ts';
+import { ReliableState } from './reliable-state.ts';
+import type { ReliableMirror, RestoredReliable } from './reliable-state.ts';
+import type { BufferedFrame } from './reliable-buffer.ts';
 import type { SessionHost, SessionInit } from './session.ts';
 import {
   ClientSession,
@@ -33,20 +34,50 @@ type Json = Record<string, unknown>;
 export class JsonSession extends ClientSession {
   readonly protocol: string;
   readonly reliable: boolean;
-  readonly #reconnectionToken: string | undefined;
-  readonly #buffer: ReliableBuffer | undefined;
+  readonly #reliable: ReliableState | undefined;
+  /** The token's roles (a session store keeps them to rebuild the permissions elsewhere). */
+  readonly roles: readonly string[];
   /** Processed ackIds, for `Duplicate` answers within the dedupe window. */
   readonly #processedAcks = new AckWindow();
   #recoveryTimer: NodeJS.Timeout | undefined;
 
-  constructor(host: SessionHost, init: SessionInit, reliable: boolean) {
+  /** `restored`: a reliable session rebuilt from the shared session store (another node held it). */
+  constructor(host: SessionHost, init: SessionInit, reliable: boolean, restored?: RestoredReliable) {
     super(host, init);
+    this.roles = init.roles;
     this.reliable = reliable;
     this.protocol = reliable ? PROTOCOL_JSON_RELIABLE : PROTOCOL_JSON;
-    if (reliable) {
-      this.#reconnectionToken = randomBytes(24).toString('base64url');
-      this.#buffer = new ReliableBuffer();
-    }
+    if (reliable) this.#reliable = new ReliableState(restored);
+  }
+
+  /** SHA-256 of the reconnection token (reliable sessions only): what a session store keeps. */
+  get tokenHash(): string | undefined {
+    return this.#reliable?.tokenHash;
+  }
+
+  get lastSequenceId(): number {
+    return this.#reliable?.buffer.lastSequenceId ?? 0;
+  }
+
+  /** The unacknowledged frames with their ids (what a session store writes in full). */
+  unackedFrames(): Iterable<BufferedFrame> {
+    return this.#reliable?.buffer.entries() ?? [];
+  }
+
+  /** Starts (or stops) mirroring this reliable session to a shared session store. */
+  set mirror(m: ReliableMirror | undefined) {
+    if (this.#reliable) this.#reliable.mirror = m;
+  }
+
+  /** The mirror reserved more ids: frames held back until now go out (in order). */
+  released(previousLimit: number): void {
+    if (!this.#reliable || this.ended) return;
+    for (const message of this.#reliable.sendable(previousLimit)) this.send(message);
+  }
+
+  /** A rebuilt session nobody is connected to yet: it waits for its client like after a transport loss. */
+  awaitRecovery(): void {
+    this.onTransportClosed(1006, false);
   }
 
   get subprotocol(): string {
@@ -62,16 +93,14 @@ export class JsonSession extends ClientSession {
       userId: this.connection.userId ?? null,
       connectionId: this.connection.connectionId,
     };
-    if (this.#reconnectionToken) connected.reconnectionToken = this.#reconnectionToken;
+    if (this.#reliable?.token) connected.reconnectionToken = this.#reliable.token;
     this.send(controlFrame(connected));
   }
 
   /** Recovery handshake check (§4.6): same connection, same protocol, the token it was given. */
   canResume(token: string): boolean {
-    if (!this.reliable || this.ended || !this.#reconnectionToken) return false;
-    const a = Buffer.from(token);
-    const b = Buffer.from(this.#reconnectionToken);
-    return a.length === b.length && timingSafeEqual(a, b);
+    if (!this.#reliable || this.ended) return false;
+    return this.#reliable.tokenMatches(token);
   }
 
   /** Binds the new transport and replays every unacknowledged frame with its original id. */
@@ -80,24 +109,27 @@ export class JsonSession extends ClientSession {
     this.#recoveryTimer = undefined;
     this.detach();
     this.attach(ws);
-    for (const message of this.#buffer!.pending()) this.send(message);
+    for (const message of this.#reliable!.sendable()) this.send(message);
   }
 
   deliver(message: Message): void {
     const content = message.content;
     if (this.ended || content.kind !== 'webpubsub') return;
-    const buffer = this.#buffer;
-    if (!buffer) {
+    const reliable = this.#reliable;
+    if (!reliable) {
       this.send(jsonFrame(message, content));
       return;
     }
-    const sequenceId = buffer.nextSequenceId();
+    const sequenceId = reliable.buffer.nextSequenceId();
     const out = reliableFrame(message, content, sequenceId);
-    if (!buffer.push(sequenceId, out)) {
+    const now = reliable.record(sequenceId, out);
+    if (now === 'full') {
       queueMicrotask(() => this.close({ kind: 'policy', reason: 'The reliable message buffer is full.' }));
       return;
     }
-    this.send(out); // no-op while detached: the message waits in the buffer for the resume
+    // No-op while detached: the message waits in the buffer for the resume. Held back (not sent)
+    // while its id is beyond what the session store has reserved: `released` sends it.
+    if (now) this.send(out);
   }
 
   close(request: CloseRequest): void {
@@ -125,7 +157,14 @@ export class JsonSession extends ClientSession {
 
   override end(reason: string): void {
     clearTimeout(this.#recoveryTimer);
+    if (!this.ended) this.#reliable?.mirror?.ended();
     super.end(reason);
+  }
+
+  override retire(): void {
+    clearTimeout(this.#recoveryTimer);
+    if (!this.ended) this.#reliable?.mirror?.retired();
+    super.retire();
   }
 
   #violation(code: number, reason: string): void {
@@ -174,7 +213,7 @@ export class JsonSession extends ClientSession {
           this.#violation(CLOSE_INVALID_PAYLOAD, 'sequenceId must be an integer.');
           return;
         }
-        this.#buffer?.ack(m.sequenceId);
+        this.#reliable?.ack(m.sequenceId);
         return;
       case 'ping':
         this.send(controlFrame({ type: 'pong' }));

@@ -7,16 +7,30 @@ import type { Outbound } from '../../transports/index.ts';
 export const MAX_UNACKED_MESSAGES = 1000;
 export const MAX_UNACKED_BYTES = 16 * 1024 * 1024;
 
-interface Entry {
+export interface BufferedFrame {
   sequenceId: number;
   message: Outbound;
 }
 
 export class ReliableBuffer {
-  #entries: Entry[] = [];
+  #entries: BufferedFrame[] = [];
   #head = 0;
   #bytes = 0;
   #lastSequenceId = 0;
+
+  /** The last id handed out (0 before the first). */
+  get lastSequenceId(): number {
+    return this.#lastSequenceId;
+  }
+
+  /**
+   * A session rebuilt on another node continues after `lastSequenceId` (which may leave a gap:
+   * the client ignores gaps, never a repeated id) with the frames it had not acknowledged.
+   */
+  restore(lastSequenceId: number, frames: readonly BufferedFrame[]): void {
+    for (const f of frames) this.push(f.sequenceId, f.message);
+    this.#lastSequenceId = Math.max(lastSequenceId, ...frames.map((f) => f.sequenceId));
+  }
 
   /** Next sequence id: starts at 1 and increases strictly for the lifetime of the logical connection. */
   nextSequenceId(): number {
@@ -49,5 +63,10 @@ export class ReliableBuffer {
 
   *pending(): Iterable<Outbound> {
     for (let i = this.#head; i < this.#entries.length; i++) yield this.#entries[i]!.message;
+  }
+
+  /** The unacknowledged frames with their ids, oldest first. */
+  *entries(): Iterable<BufferedFrame> {
+    for (let i = this.#head; i < this.#entries.length; i++) yield this.#entries[i]!;
   }
 }

@@ -135,6 +135,19 @@ export abstract class ClientSession implements ConnectionSink {
     old?.terminate();
   }
 
+  /**
+   * The logical connection moved to another node (a reliable session handed over): it leaves
+   * this node's core and its socket is dropped, without a `disconnected` event (it goes on).
+   */
+  retire(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.connection.observer = undefined; // leaving the core must not touch the shared record
+    this.host.core.unregister(this.connection);
+    this.host.sessionEnded(this);
+    this.detach();
+  }
+
   /** Ends the logical connection: leaves the core, notifies upstream once. */
   end(reason: string): void {
     if (this.ended) return;
