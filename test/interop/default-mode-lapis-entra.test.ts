@@ -111,6 +111,65 @@ test('two endpoints, two Entra credentials: clients on both reach the hub, and a
   assert.equal((await inGroup)[2], 'to g');
 });
 
+/** Negotiates through the app until a client lands on `origin`, and proves it with an echo. */
+async function echoOn(origin: string, text: string): Promise<void> {
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    assert.ok(Date.now() < deadline, `no client reached ${origin}:\n${app!.output.slice(-30).join('\n')}`);
+    const res = await fetch(`${app!.url}/chat/negotiate?negotiateVersion=1`, { method: 'POST' });
+    if (!res.ok) { await res.text(); await new Promise((r) => setTimeout(r, 300)); continue; }
+    const body = (await res.json()) as { url: string; accessToken: string };
+    if (new URL(body.url).origin !== origin) continue;
+    const c = new HubConnectionBuilder().withUrl(body.url, { transport: HttpTransportType.WebSockets, accessTokenFactory: () => body.accessToken }).configureLogging(LogLevel.None).build();
+    try {
+      await c.start();
+    } catch (err) {
+      if (!/not connected yet/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 300));
+      continue;
+    }
+    clients.push(c);
+    assert.equal(await c.invoke('Echo', text), text);
+    return;
+  }
+}
+
+async function waitLogged(pattern: RegExp, from: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!app!.output.slice(from).some((l) => pattern.test(l))) {
+    assert.ok(Date.now() < deadline, `the app never logged ${pattern}:\n${app!.output.slice(from).slice(-30).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('removing the certificate app\'s role closes its open server connections (the SDK logs the reason, the endpoint goes offline); restoring it brings the endpoint back', { skip, timeout: 120_000 }, async () => {
+  const arm = new Arm(lapis);
+  const list = await arm.admin('GET', `${RES('seed-two')}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`);
+  assert.equal(list.status, 200);
+  type Assignment = { id: string; properties: { scope: string; principalId: string; roleDefinitionId: string } };
+  const assignment = (list.body as { value: Assignment[] }).value.find((a) => a.properties.scope.toLowerCase() === RES('seed-two').toLowerCase());
+  assert.ok(assignment, 'the App Server assignment on seed-two is listed');
+  const from = app!.output.length;
+  const two = new URL(endpoints.two);
+  assert.equal((await arm.admin('DELETE', `${assignment.id}?api-version=2022-04-01`)).status, 200);
+  await waitLogged(/received error message from service: The principal '.*' no longer has permission 'Microsoft\.SignalRService\/SignalR\/serverConnection\/write'/, from, 20_000);
+  await waitLogged(new RegExp(`is now disconnected from .*${two.host}`, 'i'), from, 20_000);
+  // Its reconnects are refused (403) meanwhile; negotiates go to endpoint one.
+  await waitLogged(new RegExp(`${two.host}.*403|403.*${two.host}`), from, 20_000);
+  for (let i = 0; i < 5; i++) {
+    const res = await fetch(`${app!.url}/chat/negotiate?negotiateVersion=1`, { method: 'POST' });
+    assert.equal(res.status, 200);
+    assert.equal(new URL(((await res.json()) as { url: string }).url).origin, new URL(endpoints.one).origin);
+  }
+  const back = app!.output.length;
+  const put = await arm.admin('PUT', `${RES('seed-two')}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=2022-04-01`,
+    { properties: { roleDefinitionId: assignment.properties.roleDefinitionId, principalId: assignment.properties.principalId } });
+  assert.ok(put.status === 200 || put.status === 201, `PUT answered ${put.status}: ${JSON.stringify(put.body)}`);
+  // The SDK retries with back-off and logs the endpoint online again; clients negotiated to it work.
+  await waitLogged(new RegExp(`is now connected to .*${two.host}`, 'i'), back, 60_000);
+  await echoOn(two.origin, 'role restored');
+});
+
 test('one endpoint going away (its resource deleted through ARM) leaves the other serving', { skip, timeout: 90_000 }, async () => {
   const arm = new Arm(lapis);
   const seen = app!.output.length;

@@ -89,12 +89,14 @@ export function serverAuthorizationCheck(o: ServerAuthOptions): (who: ServerCred
   const { primaryKey, secondaryKey } = o.keys.getAccessKeys();
   const digests = new Set([keyDigest(primaryKey), keyDigest(secondaryKey)]);
   const scope = o.resourceId();
+  // An app server holds many connections under one principal: one decision per principal and sweep.
+  const allowed = new Map<string, boolean>();
   return (who) => {
     if (who.entra) {
       if (aadDisabled) return 'Microsoft Entra authentication was disabled for this resource.';
-      if (!o.check(who.principal, SERVER_CONNECTION_ACTION, scope).allowed) {
-        return `The principal '${who.principal}' no longer has permission '${SERVER_CONNECTION_ACTION}' at scope '${scope}'.`;
-      }
+      let ok = allowed.get(who.principal);
+      if (ok === undefined) allowed.set(who.principal, ok = o.check(who.principal, SERVER_CONNECTION_ACTION, scope).allowed);
+      if (!ok) return `The principal '${who.principal}' no longer has permission '${SERVER_CONNECTION_ACTION}' at scope '${scope}'.`;
       return undefined;
     }
     if (localDisabled) return 'Local authentication (access keys) was disabled for this resource.';
