@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { encode } from '@msgpack/msgpack';
-import { decodeEnvelope, encodeEnvelope } from '../../src/backplane/redis/index.ts';
+import { decodeEnvelope, encodeEnvelope, withSender } from '../../src/backplane/redis/index.ts';
 import type { Envelope } from '../../src/backplane/redis/index.ts';
 import type { ClusterCommand } from '../../src/messaging/index.ts';
 
@@ -49,17 +49,24 @@ test('every command round-trips through MessagePack; bytes come back as Buffers'
 test('refused: over the size limit, not MessagePack, unknown kinds, extra fields, wrong types', () => {
   const ok = encodeEnvelope({ k: 'pub', from: 'n', ch: 'r', cmd: commands[0]! });
   assert.match(String((decodeEnvelope(ok, ok.byteLength - 1) as { reason: string }).reason), /exceeds/);
+  const framed = (v: unknown) => withSender('n', encode(v));
   const bad = [
     Buffer.from([0xc1]),
     Buffer.from([]),
-    encode('text'),
-    encode({ k: 'pub', from: 'n', ch: 'r', cmd: { type: 'nuke', hub: 'h' } }),
-    encode({ k: 'pub', from: 'n', ch: 'r', cmd: { type: 'listGroup', hub: 'h', group: 'g', extra: 1 } }),
-    encode({ k: 'pub', from: 'n', ch: 'r', cmd: { type: 'listGroup', hub: 1, group: 'g' } }),
-    encode({ k: 'rep', from: 'n', id: 1.5, res: [] }),
-    encode({ k: 'rep', from: 'n', id: 1, res: [{ matched: -1 }] }),
-    encode({ k: 'pub', from: 'n', ch: 'r', cmd: { type: 'send', hub: 'h', target: { scope: 'hub' }, content: { kind: 'webpubsub', payload: { kind: 'text', data: 'not bytes' }, from: 'server' } } }),
+    Buffer.from([0]),
+    Buffer.from([5, 0x6e]),
+    encode({ k: 'rep', from: 'n', id: 1, res: [] }), // no sender header
+    withSender('n', Buffer.from([0xc1])),
+    framed('text'),
+    framed({ k: 'rep', from: 'someone-else', id: 1, res: [] }), // header and envelope disagree
+    framed({ k: 'pub', from: 'n', ch: 'r', cmd: { type: 'nuke', hub: 'h' } }),
+    framed({ k: 'pub', from: 'n', ch: 'r', cmd: { type: 'listGroup', hub: 'h', group: 'g', extra: 1 } }),
+    framed({ k: 'pub', from: 'n', ch: 'r', cmd: { type: 'listGroup', hub: 1, group: 'g' } }),
+    framed({ k: 'rep', from: 'n', id: 1.5, res: [] }),
+    framed({ k: 'rep', from: 'n', id: 1, res: [{ matched: -1 }] }),
+    framed({ k: 'pub', from: 'n', ch: 'r', cmd: { type: 'send', hub: 'h', target: { scope: 'hub' }, content: { kind: 'webpubsub', payload: { kind: 'text', data: 'not bytes' }, from: 'server' } } }),
   ];
+  assert.equal(decodeEnvelope(framed({ k: 'rep', from: 'n', id: 1, res: [] }), MAX).ok, true, 'the framing itself is right');
   for (const b of bad) assert.equal(decodeEnvelope(b, MAX).ok, false);
 });
 
@@ -72,10 +79,10 @@ test('fuzz: arbitrary bytes never throw', () => {
 
 test('fuzz: arbitrary MessagePack values never throw, and whatever is accepted has the envelope shape', () => {
   const value = fc.anything({ withBigInt: false, withDate: true, withTypedArray: true, withNullPrototype: true, maxDepth: 4 });
-  const envelopeLike = fc.record({ k: fc.constantFrom('pub', 'p2p', 'req', 'rep', 'x'), from: fc.string(), ch: fc.string(), id: fc.oneof(fc.nat(), fc.double()), cmd: value, res: value }, { requiredKeys: ['k'] });
+  const envelopeLike = fc.record({ k: fc.constantFrom('pub', 'p2p', 'req', 'rep', 'x'), from: fc.constantFrom('n', 'm'), ch: fc.string(), id: fc.oneof(fc.nat(), fc.double()), cmd: value, res: value }, { requiredKeys: ['k'] });
   fc.assert(fc.property(fc.oneof(value, envelopeLike), (v) => {
     let bytes: Uint8Array;
-    try { bytes = encode(v); } catch { return; } // some JS values have no MessagePack form
+    try { bytes = withSender('n', encode(v)); } catch { return; } // some JS values have no MessagePack form
     const d = decodeEnvelope(bytes, MAX);
     if (d.ok) assert.ok(['pub', 'p2p', 'req', 'rep'].includes(d.envelope.k));
   }), { numRuns: 3000 });

@@ -48,6 +48,7 @@ describe('Redis backplane: three nodes', { skip }, () => {
 
   test('sends to all, a user, a group and a connection from A reach B and C exactly once', async () => {
     clear();
+    const receivedByA = a.backplane.stats().received;
     a.core.publish({ type: 'send', hub: 'CHAT', target: { scope: 'hub' }, content: text('all') });
     a.core.publish({ type: 'send', hub: 'chat', target: { scope: 'user', userId: 'alice' }, content: text('to-alice') });
     a.core.publish({ type: 'send', hub: 'chat', target: { scope: 'group', group: 'room' }, content: text('to-room') });
@@ -59,6 +60,7 @@ describe('Redis backplane: three nodes', { skip }, () => {
     assert.deepEqual(sinks.b2!.texts(), ['all', 'to-room', 'end']);
     assert.deepEqual(sinks.c1!.texts(), ['all', 'to-room', 'to-c1', 'not-b2', 'end']);
     assert.deepEqual(sinks.other!.texts(), [], 'another hub hears nothing');
+    assert.equal(a.backplane.stats().received, receivedByA, "A's own publications, echoed by Redis, are dropped by their header");
   });
 
   test('a binary payload crosses nodes byte for byte', async () => {

@@ -1,6 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from '@msgpack/msgpack';
+import { withSender } from '../../src/backplane/redis/index.ts';
 import { redisUnavailable } from '../helpers/services.ts';
 import { CHANNEL, TestCluster, text, until } from './cluster-helpers.ts';
 import type { TestNode } from './cluster-helpers.ts';
@@ -126,8 +127,8 @@ describe('Redis backplane: what arrives from the network', { skip }, () => {
     const publish = (channel: string, data: Buffer) => (b.backplane.pubsubMode === 'sharded' ? cluster.admin.spublish(channel, data) : cluster.admin.publish(channel, data));
     const before = b.backplane.stats().malformed;
     await publish(inbox, Buffer.from([0xc1, 0xff, 0x00]));
-    await publish(inbox, Buffer.from(encode({ k: 'pub', from: 'x', ch: CHANNEL, cmd: { type: 'send', hub: 'h', target: { scope: 'hub' } } })));
-    await publish(resource, Buffer.from(encode({ k: 'rep', from: 'x', id: -1, res: [] })));
+    await publish(inbox, Buffer.from(withSender('x', encode({ k: 'pub', from: 'x', ch: CHANNEL, cmd: { type: 'send', hub: 'h', target: { scope: 'hub' } } }))));
+    await publish(resource, Buffer.from(withSender('x', encode({ k: 'rep', from: 'x', id: -1, res: [] }))));
     await publish(resource, Buffer.alloc(4096, 0x91));
     await until('four refused', () => b.backplane.stats().malformed === before + 4);
     a.core.publish({ type: 'send', hub: 'h', target: { scope: 'hub' }, content: text('still fine') });

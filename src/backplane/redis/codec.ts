@@ -1,7 +1,9 @@
 /**
- * What nodes say to each other, as MessagePack (binary payloads travel as bytes, never as JSON
- * text). Inbound messages come from the network: each is size-checked, decoded with bounded
- * lengths and validated against the exact shapes below; anything else is refused (undefined).
+ * What nodes say to each other: a short header naming the sender (one length byte, then the
+ * node id in ASCII), so that a node can drop the echo of its own publications without decoding
+ * them, then the envelope as MessagePack (binary payloads travel as bytes, never as JSON text).
+ * Inbound messages come from the network: each is size-checked, decoded with bounded lengths and
+ * validated against the exact shapes below; anything else is refused with a reason.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { z } from 'zod';
@@ -85,8 +87,24 @@ function decoderFor(maxBytes: number): Decoder {
   return d;
 }
 
+/** Prefixes a MessagePack body with the sender header (node ids are ASCII, at most 255 bytes). */
+export function withSender(from: string, body: Uint8Array): Uint8Array {
+  const id = Buffer.from(from, 'latin1');
+  if (id.length === 0 || id.length > 255) throw new RangeError('a sender id is 1 to 255 bytes');
+  const out = Buffer.allocUnsafe(1 + id.length + body.byteLength);
+  out[0] = id.length;
+  id.copy(out, 1);
+  out.set(body, 1 + id.length);
+  return out;
+}
+
 export function encodeEnvelope(e: Envelope): Uint8Array {
-  return encoder.encode(e);
+  return withSender(e.from, encoder.encodeSharedRef(e));
+}
+
+/** Whether a message's header names `sender` (the id's bytes, as `Buffer.from(id, 'latin1')`). */
+export function isFrom(data: Uint8Array, sender: Buffer): boolean {
+  return data.byteLength > sender.length && data[0] === sender.length && sender.equals(data.subarray(1, 1 + sender.length));
 }
 
 export type Decoded = { ok: true; envelope: Envelope } | { ok: false; reason: string };
@@ -94,14 +112,18 @@ export type Decoded = { ok: true; envelope: Envelope } | { ok: false; reason: st
 /** Never throws: a malformed, oversized or unexpected message comes back as a reason. */
 export function decodeEnvelope(data: Uint8Array, maxBytes: number): Decoded {
   if (data.byteLength > maxBytes) return { ok: false, reason: `message of ${data.byteLength} bytes exceeds ${maxBytes}` };
+  const idLength = data[0] ?? 0;
+  if (idLength === 0 || data.byteLength <= 1 + idLength) return { ok: false, reason: 'no sender header' };
+  const sender = Buffer.from(data.buffer, data.byteOffset + 1, idLength).toString('latin1');
   let raw: unknown;
   try {
-    raw = decoderFor(maxBytes).decode(data);
+    raw = decoderFor(maxBytes).decode(data.subarray(1 + idLength));
   } catch (err) {
     return { ok: false, reason: `not MessagePack: ${(err as Error).message}` };
   }
   const parsed = envelope.safeParse(raw);
   if (!parsed.success) return { ok: false, reason: `unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+  if (parsed.data.from !== sender) return { ok: false, reason: 'the header and the envelope name different senders' };
   // The schema mirrors ClusterCommand / CommandResult field by field; the assignment checks it.
   const checked: Envelope = parsed.data;
   return { ok: true, envelope: checked };

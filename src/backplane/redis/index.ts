@@ -1,7 +1,7 @@
 export { RedisBackplane } from './backplane.ts';
 export type { BackplaneStats } from './messenger.ts';
 export type { RedisBackplaneOptions } from './options.ts';
-export { decodeEnvelope, encodeEnvelope } from './codec.ts';
+export { decodeEnvelope, encodeEnvelope, withSender } from './codec.ts';
 export type { Envelope } from './codec.ts';
 export { RedisBackplaneError, redactBackplaneUrl } from './errors.ts';
 export type { RedisBackplaneErrorCode } from './errors.ts';

@@ -9,7 +9,7 @@ import { LatencyRecorder } from '../../metrics/index.ts';
 import type { LatencySnapshot } from '../../metrics/index.ts';
 import type { ClusterCommand, CommandResult } from '../../messaging/commands.ts';
 import type { RequestOutcome } from '../types.ts';
-import { decodeEnvelope, encodeEnvelope } from './codec.ts';
+import { decodeEnvelope, encodeEnvelope, isFrom } from './codec.ts';
 import type { Envelope } from './codec.ts';
 import type { RedisKeys } from './keys.ts';
 import { PendingRequests } from './requests.ts';
@@ -62,9 +62,11 @@ export class Messenger {
   readonly #pending: PendingRequests;
   readonly #publishLatency = new LatencyRecorder();
   readonly #requestLatency = new LatencyRecorder();
+  readonly #self: Buffer;
 
   constructor(options: MessengerOptions) {
     this.#o = options;
+    this.#self = Buffer.from(options.nodeId, 'latin1');
     this.#pending = new PendingRequests((unanswered) => {
       this.#o.counters.requestTimeouts++;
       this.#o.log.warn({ unanswered, node: this.#o.nodeId }, 'backplane request timed out');
@@ -128,6 +130,8 @@ export class Messenger {
   }
 
   receive(data: Buffer): void {
+    // Our own publication, echoed by Redis: applied locally when it was published. Not counted.
+    if (isFrom(data, this.#self)) return;
     const { counters } = this.#o;
     counters.received++;
     const decoded = decodeEnvelope(data, this.#o.maxMessageBytes);
@@ -137,7 +141,6 @@ export class Messenger {
       return;
     }
     const e = decoded.envelope;
-    if (e.from === this.#o.nodeId) return; // our own publication: applied when it was published
     switch (e.k) {
       case 'pub':
       case 'p2p':
