@@ -8,10 +8,14 @@ import type { TestNode } from './cluster-helpers.ts';
 
 const skip = await redisUnavailable();
 
-/** Kills this node's two Redis connections (found by client name) from the admin connection. */
-async function killConnections(cluster: TestCluster, node: TestNode): Promise<number> {
+/**
+ * Kills this node's Redis connections (found by client name; `which` picks the subscriber or the
+ * command connection). By name rather than `CLIENT KILL TYPE pubsub`, which would also cut the
+ * subscribers of other test files running at the same time.
+ */
+async function killConnections(cluster: TestCluster, node: TestNode, which: 'sub' | 'cmd' | '' = ''): Promise<number> {
   const list = String(await cluster.admin.client('LIST'));
-  const ids = list.split('\n').filter((l) => l.includes(`name=lapis:${node.backplane.nodeId}:`)).map((l) => /id=(\d+)/.exec(l)?.[1]).filter((x) => x !== undefined);
+  const ids = list.split('\n').filter((l) => l.includes(`name=lapis:${node.backplane.nodeId}:${which}`)).map((l) => /id=(\d+)/.exec(l)?.[1]).filter((x) => x !== undefined);
   for (const id of ids) await cluster.admin.client('KILL', 'ID', id);
   return ids.length;
 }
@@ -96,6 +100,24 @@ describe('Redis backplane: Redis connections killed', { skip }, () => {
     b.core.publish({ type: 'send', hub: 'h', target: { scope: 'user', userId: 'alice' }, content: text('from-b') });
     await until('and from B', () => a1.texts().includes('from-b'));
     assert.deepEqual(a1.texts(), ['after', 'from-b'], "A never saw B's publication made while B was cut off");
+  });
+
+  test('a killed subscriber connection comes back subscribed', async () => {
+    const [a, b] = cluster.nodes as [TestNode, TestNode];
+    const sink = b.add('b9', 'h', 'dora').sink;
+    const reconnects = b.backplane.stats().reconnects;
+    assert.equal(await killConnections(cluster, b, 'sub'), 1);
+    await until('B notices', () => !b.backplane.stats().connected);
+    await until('B resubscribed', () => b.backplane.stats().connected);
+    assert.equal(b.backplane.stats().reconnects, reconnects, 'the command connection stayed up');
+    // The subscriptions are made again right after the connection is ready: retry until one lands.
+    let n = 0;
+    await until('fan-out and point-to-point reach B again', () => {
+      a.core.publish({ type: 'send', hub: 'h', target: { scope: 'user', userId: 'dora' }, content: text(`u${n}`) });
+      a.core.publish({ type: 'send', hub: 'h', target: { scope: 'connection', connectionId: 'b9' }, content: text(`c${n++}`) });
+      return sink.texts().some((t) => t.startsWith('u')) && sink.texts().some((t) => t.startsWith('c'));
+    });
+    b.core.unregister(b.core.connection('h', 'b9')!);
   });
 
   test('Redis losing the registry (keys deleted) is repaired by the next heartbeats', async () => {
