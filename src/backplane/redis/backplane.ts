@@ -24,6 +24,9 @@ import { defineScripts } from './scripts.ts';
 import type { ScriptCommands } from './scripts.ts';
 import { Subscriptions } from './subscriptions.ts';
 
+/** Longest wait for Redis to take this node's goodbye (unregistering) at close. */
+const CLOSE_TIMEOUT_MS = 1000;
+
 export class RedisBackplane implements Backplane {
   readonly nodeId: string;
   readonly #o: ResolvedOptions;
@@ -232,8 +235,12 @@ export class RedisBackplane implements Backplane {
     if (options.unregister !== false && this.#ready()) {
       const p = this.#pub.pipeline().del(this.#keys.node(this.nodeId)).srem(this.#keys.nodes, this.nodeId);
       for (const channel of this.#registry.channels()) p.hdel(this.#keys.count(channel), this.nodeId);
-      await p.exec().catch((err: unknown) => this.#noteError(err));
-      await Promise.all([this.#pub.quit(), this.#sub.quit()]).catch(() => {});
+      // Bounded: a Redis that stopped answering must not hold the node's shutdown.
+      const goodbye = p.exec().then(() => Promise.all([this.#pub.quit(), this.#sub.quit()]));
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_TIMEOUT_MS); });
+      await Promise.race([goodbye.catch((err: unknown) => this.#noteError(err)), deadline]);
+      clearTimeout(timer);
     }
     this.#pub.disconnect();
     this.#sub.disconnect();
