@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { ClusterCommand, CommandResult } from '../../messaging/commands.ts';
+import type { ClusterCommand } from '../../messaging/commands.ts';
 import type { Backplane, BackplaneNode, MemberKind, RequestOutcome } from '../types.ts';
 import { createClient } from './clients.ts';
 import { RedisBackplaneError, redactBackplaneUrl } from './errors.ts';
@@ -19,6 +19,7 @@ import type { RedisBackplaneOptions, ResolvedOptions } from './options.ts';
 import { choosePubSub } from './server.ts';
 import { Messenger } from './messenger.ts';
 import type { BackplaneStats, Counters } from './messenger.ts';
+import { LocalNodes } from './local-nodes.ts';
 import { LocalRegistry } from './registry.ts';
 import { defineScripts } from './scripts.ts';
 import type { ScriptCommands } from './scripts.ts';
@@ -36,7 +37,7 @@ export class RedisBackplane implements Backplane {
   readonly #subs: Subscriptions;
   readonly #registry: LocalRegistry;
   readonly #messenger: Messenger;
-  readonly #channels = new Map<string, Set<BackplaneNode>>();
+  readonly #local: LocalNodes;
   /** The other live nodes' connection counts per resource, as of the last heartbeat. */
   #others = new Map<string, number>();
   #live = new Set<string>();
@@ -53,6 +54,7 @@ export class RedisBackplane implements Backplane {
     this.#o = resolveOptions(options);
     this.nodeId = `${this.#o.name}~${randomBytes(4).toString('hex')}`;
     this.#keys = new RedisKeys(this.#o.prefix);
+    this.#local = new LocalNodes(this.#o.log);
     const onError = (err: Error) => { this.#stats.lastError = err.message; };
     this.#pub = defineScripts(createClient(this.#o.url, `lapis:${this.nodeId}:cmd`, this.#o.log, onError));
     this.#sub = createClient(this.#o.url, `lapis:${this.nodeId}:sub`, this.#o.log, onError);
@@ -74,7 +76,7 @@ export class RedisBackplane implements Backplane {
       counters: this.#stats,
       ready: () => this.#ready(),
       sharded: () => this.#subs.sharded,
-      applyLocal: (channel, command) => this.#applyLocal(channel, command),
+      applyLocal: (channel, command) => this.#local.apply(channel, command),
     });
   }
 
@@ -87,7 +89,7 @@ export class RedisBackplane implements Backplane {
       const sharded = await choosePubSub(this.#pub, this.#o.pubsub);
       this.#subs.start(sharded, (message) => this.#messenger.receive(message));
       await this.#subs.add(this.#keys.inbox(this.nodeId), true);
-      for (const channel of this.#channels.keys()) await this.#subs.add(this.#keys.resourceChannel(channel), true);
+      for (const channel of this.#local.channels()) await this.#subs.add(this.#keys.resourceChannel(channel), true);
       await this.#tick(true);
     } catch (err) {
       this.#pub.disconnect();
@@ -117,16 +119,9 @@ export class RedisBackplane implements Backplane {
   }
 
   join(channel: string, node: BackplaneNode): () => void {
-    let nodes = this.#channels.get(channel);
-    if (!nodes) {
-      this.#channels.set(channel, (nodes = new Set()));
-      if (this.#started) void this.#subs.add(this.#keys.resourceChannel(channel));
-    }
-    nodes.add(node);
+    if (this.#local.add(channel, node) && this.#started) void this.#subs.add(this.#keys.resourceChannel(channel));
     return () => {
-      nodes.delete(node);
-      if (nodes.size > 0 || this.#channels.get(channel) !== nodes) return;
-      this.#channels.delete(channel);
+      if (!this.#local.remove(channel, node)) return;
       this.#others.delete(channel);
       this.#registry.forgetChannel(channel);
       void this.#subs.remove(this.#keys.resourceChannel(channel));
@@ -134,12 +129,12 @@ export class RedisBackplane implements Backplane {
   }
 
   publish(channel: string, command: ClusterCommand): void {
-    this.#applyLocal(channel, command);
+    this.#local.apply(channel, command);
     this.#messenger.ship(this.#keys.resourceChannel(channel), { k: 'pub', from: this.nodeId, ch: channel, cmd: command });
   }
 
   async request(channel: string, command: ClusterCommand): Promise<RequestOutcome> {
-    const local = this.#applyLocal(channel, command);
+    const local = this.#local.apply(channel, command);
     const others = (await this.nodes()).filter((n) => n !== this.nodeId);
     return others.length === 0 ? { results: local, unanswered: [] } : this.#messenger.ask(others, channel, command, local);
   }
@@ -159,12 +154,12 @@ export class RedisBackplane implements Backplane {
   }
 
   sendTo(nodeId: string, channel: string, command: ClusterCommand): void {
-    if (nodeId === this.nodeId) this.#applyLocal(channel, command);
+    if (nodeId === this.nodeId) this.#local.apply(channel, command);
     else this.#messenger.ship(this.#keys.inbox(nodeId), { k: 'p2p', from: this.nodeId, ch: channel, cmd: command });
   }
 
   async requestFrom(nodeId: string, channel: string, command: ClusterCommand): Promise<RequestOutcome> {
-    if (nodeId === this.nodeId) return { results: this.#applyLocal(channel, command), unanswered: [] };
+    if (nodeId === this.nodeId) return { results: this.#local.apply(channel, command), unanswered: [] };
     return this.#messenger.ask([nodeId], channel, command, []);
   }
 
@@ -250,20 +245,6 @@ export class RedisBackplane implements Backplane {
     return !this.#closed && this.#pub.status === 'ready';
   }
 
-  #applyLocal(channel: string, command: ClusterCommand): CommandResult[] {
-    const nodes = this.#channels.get(channel);
-    if (!nodes) return [];
-    const results: CommandResult[] = [];
-    for (const node of nodes) {
-      try {
-        results.push(node.apply(command));
-      } catch (err) {
-        this.#o.log.warn({ err: (err as Error).message, command: command.type }, 'backplane command failed locally');
-      }
-    }
-    return results;
-  }
-
   /** One heartbeat (joins the one running; skipped while Redis is unreachable). */
   #tick(strict = false): Promise<void> {
     if (this.#beating) return this.#beating;
@@ -278,7 +259,7 @@ export class RedisBackplane implements Backplane {
   async #beat(strict: boolean): Promise<void> {
     try {
       const counts = new Map<string, number>();
-      for (const channel of this.#channels.keys()) counts.set(channel, this.#registry.localCount(channel));
+      for (const channel of this.#local.channels()) counts.set(channel, this.#registry.localCount(channel));
       const beat = await heartbeat(this.#pub, { keys: this.#keys, nodeId: this.nodeId, nodeTtlMs: this.#o.nodeTtlMs, registryTtlMs: this.#o.registryTtlMs, counts });
       beat.live.add(this.nodeId);
       this.#live = beat.live;
