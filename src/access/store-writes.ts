@@ -37,7 +37,7 @@ class Abort<T> extends Error {
   }
 }
 
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 32;
 
 async function retrying<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -45,6 +45,8 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
       return await fn();
     } catch (err) {
       if (!(err instanceof LostRace) || attempt >= MAX_ATTEMPTS) throw err;
+      // A short random pause, so writers that collided do not collide again in step.
+      await new Promise<void>((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
     }
   }
 }

@@ -21,7 +21,9 @@ export interface NamedRecordsOptions<T> {
 }
 
 /** A compare-and-swap lost to another writer: read again and retry. */
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 32;
+/** A short random pause before a retry, so writers that collided do not collide again in step. */
+const backoff = (attempt: number) => new Promise<void>((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
 
 /**
  * One kind of record by case-insensitive name: held in memory (secrets opened), stored with
@@ -94,6 +96,7 @@ export class NamedRecords<T extends { name: string }> {
         return next;
       }
       if (attempt >= MAX_ATTEMPTS) throw new Error(`${this.#kind} '${name}' kept changing under ${MAX_ATTEMPTS} attempts to update it`);
+      await backoff(attempt);
     }
   }
 

@@ -64,7 +64,8 @@ export class SecretOperations {
 
   async get(req: FastifyRequest, reply: FastifyReply, name: string, version: string | undefined): Promise<FastifyReply> {
     this.allow(req, 'get', name);
-    const doc = this.#live(name);
+    // As stored now: a version set through another node a moment ago is the current one here too.
+    const doc = this.#live(name, await this.#d.repo.fresh(name));
     const v = await this.#d.repo.readVersion(doc.name, this.#versionOf(doc, version));
     if (!v) throw KV.versionNotFound(doc.name, version ?? '');
     if (!v.enabled) throw KV.disabled();
@@ -124,8 +125,7 @@ export class SecretOperations {
     return doc.deleted !== undefined && doc.deleted.scheduledPurgeDate <= nowSeconds();
   }
 
-  #live(name: string): SecretDoc {
-    const doc = this.#d.repo.get(name);
+  #live(name: string, doc = this.#d.repo.get(name)): SecretDoc {
     if (!doc || doc.deleted) throw KV.secretNotFound(name);
     return doc;
   }

@@ -77,7 +77,9 @@ const PLAINTEXT: Pick<Sealer, 'seal' | 'open'> = { seal: (v) => v, open: (v) => 
 
 /** A compare-and-swap lost to another writer: read again and retry. */
 class LostRace extends Error {}
-const MAX_ATTEMPTS = 16;
+const MAX_ATTEMPTS = 32;
+/** A short random pause before a retry, so writers that collided do not collide again in step. */
+const backoff = (attempt: number) => new Promise<void>((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
 
 export interface SecretRepositoryOptions {
   sealer?: Pick<Sealer, 'seal' | 'open'> | undefined;
@@ -96,6 +98,11 @@ export class SecretRepository {
   readonly #unsubscribe: () => void;
   readonly #onChange: (name: string) => void;
   readonly #changedNames = new Set<string>();
+  /**
+   * This node's writes run one at a time: not for correctness (compare-and-swap in the store is
+   * that), but so that concurrent sets through one node do not all race each other for the header.
+   */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(store: Store, vaultId: string, opts: SecretRepositoryOptions = {}) {
     this.#store = store;
@@ -193,7 +200,13 @@ export class SecretRepository {
    * from a fresh read when another writer won. `step` decides from the stored header (undefined:
    * no change).
    */
-  async #write<T>(name: string, step: (cur: SecretDoc | undefined, tx: Store) => Promise<WriteStep<T> | undefined>): Promise<T | undefined> {
+  #write<T>(name: string, step: (cur: SecretDoc | undefined, tx: Store) => Promise<WriteStep<T> | undefined>): Promise<T | undefined> {
+    const run = this.#queue.then(() => this.#writeNow(name, step));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #writeNow<T>(name: string, step: (cur: SecretDoc | undefined, tx: Store) => Promise<WriteStep<T> | undefined>): Promise<T | undefined> {
     const id = this.#id(name);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -220,6 +233,7 @@ export class SecretRepository {
         return done.out.result;
       } catch (err) {
         if (!(err instanceof LostRace) || attempt >= MAX_ATTEMPTS) throw err;
+        await backoff(attempt);
       }
     }
   }
@@ -246,9 +260,22 @@ export class SecretRepository {
     return [...this.#docs.values()].filter((d) => d.deleted).sort(byName);
   }
 
-  /** One version with its value (the current one when `version` is undefined). */
+  /**
+   * The secret's header as stored now (applied to memory too): a read through this node right
+   * after a set through another one sees that set, whether or not its notification has arrived.
+   */
+  async fresh(name: string): Promise<SecretDoc | undefined> {
+    const id = this.#id(name);
+    const before = this.#follower.generation(SECRET_KIND, id);
+    const doc = await this.#store.get<SecretDoc | LegacySecretDoc>(SECRET_KIND, id);
+    if (doc && 'versions' in doc) return this.get(name);
+    if (this.#follower.generation(SECRET_KIND, id) === before) this.#apply(id, doc);
+    return doc;
+  }
+
+  /** One version with its value (the current one, as stored now, when `version` is undefined). */
   async readVersion(name: string, version?: string): Promise<SecretVersion | undefined> {
-    const doc = this.get(name);
+    const doc = version === undefined ? await this.fresh(name) : this.get(name) ?? await this.fresh(name);
     if (!doc) return undefined;
     const v = await this.#store.get<SecretVersion>(SECRET_VERSION_KIND, this.#versionId(doc.name, version ?? doc.current.version));
     return v && this.#opened(doc.name, v);
