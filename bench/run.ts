@@ -9,6 +9,7 @@
  *            --no-latency  --no-identity
  *   --default-mode (or --only default-mode): issue 12's default-mode row alone (→ results/default-mode.json);
  *   the full run includes it unless --no-default-mode (or an --only list without default-mode)
+ *   --cluster: issue 13's cluster run alone (bench/cluster.ts; --quick, --rounds, --conns N, --profile, --no-latency apply)
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -51,6 +52,7 @@ const { values: argv } = parseArgs({
     only: { type: 'string' },
     'default-mode': { type: 'boolean', default: false },
     'no-default-mode': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
   },
 });
 
@@ -85,6 +87,11 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const fmt = (x: number) => (x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
 
 pin(process.pid, LOAD_CORE);
+if (argv.cluster) {
+  const { runCluster } = await import('./cluster.ts');
+  await runCluster({ quick, rounds: argv.rounds ? Number(argv.rounds) : undefined, conns: argv.conns ? Number(argv.conns.split(',')[0]) : undefined, profile: argv.profile!, latency: !argv['no-latency'] });
+  process.exit(0);
+}
 if (defaultModeOnly) {
   const work = mkdtempSync(join(tmpdir(), 'lapis-bench-'));
   const profileDir = join(RESULTS, 'profiles');

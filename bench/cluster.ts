@@ -1,0 +1,212 @@
+/**
+ * `npm run bench -- --cluster` — issue 13's benchmark: two Lapis nodes (PostgreSQL store, Redis
+ * backplane) against one Lapis node, and against two Socket.IO processes joined by
+ * `@socket.io/redis-adapter` on the same Redis, in alternating rounds of one run.
+ *
+ * Per session (one contestant, one round): start it (node A on core 0, node B on core 1), connect
+ * `conns` receivers spread evenly (load-generator workers 0–1 on node A, 2–3 on node B), then
+ * - broadcast: server-side sends to everyone through node A, 100 B and 2 KB, deliveries/s counted
+ *   at the receivers (closed loop, warm-up before the window);
+ * - latency: one publisher per group of 10 on node A, 2 KB at 1 msg/s each; the groups of node B's
+ *   receivers are the cross-node samples, node A's the same-node ones.
+ * The one-node baseline keeps issue 7's placement (server core 0, generators core 1); the
+ * two-process contestants need both cores, so their generators float over both.
+ *
+ *   npm run bench -- --cluster [--quick] [--conns N] [--rounds N] [--profile] [--no-latency]
+ * Writes bench/results/issue-13/{quick,full}.json and prints the table and the targets.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { payloadOf, sendRequest } from './lib/contestants.ts';
+import { broadcastFlow, crossNodeLatency, pinList } from './lib/cluster-flow.ts';
+import type { ClusterFlowResult, ClusterLatencyResult } from './lib/cluster-flow.ts';
+import { CLUSTER_KINDS, clusterUnavailable, NODE_CORES, prepareCluster, redisPid, startCluster } from './lib/cluster-servers.ts';
+import type { ClusterKind, ClusterRunning } from './lib/cluster-servers.ts';
+import { WorkerPool } from './lib/pool.ts';
+import { hardFdLimit, pin, sleep } from './lib/proc.ts';
+import { prepareLapis } from './lib/servers.ts';
+import { clusterTable, clusterTargets } from './cluster-report.ts';
+import type { ClusterResults } from './cluster-report.ts';
+import { LOAD_CORE, Publishers } from './workloads.ts';
+import type { Timing } from './workloads.ts';
+
+const RESULTS = fileURLToPath(new URL('./results/issue-13/', import.meta.url));
+const GROUP_SIZE = 10;
+const WORKERS = 4;
+
+export interface ClusterOptions {
+  quick: boolean;
+  rounds?: number | undefined;
+  conns?: number | undefined;
+  profile: boolean;
+  latency: boolean;
+  kinds?: ClusterKind[] | undefined;
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const fmt = (x: number) => (x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
+const uptime = () => loadavg().map((x) => x.toFixed(2)).join(', ');
+
+export async function runCluster(o: ClusterOptions): Promise<void> {
+  const P = {
+    conns: o.conns ?? (o.quick ? 1000 : 10_000),
+    sizes: [100, 2048],
+    rounds: o.rounds ?? (o.quick ? 2 : 3),
+    timing: (o.quick ? { warmMs: 300, measureMs: 600, drainMs: 3000 } : { warmMs: 800, measureMs: 2000, drainMs: 8000 }) as Timing,
+    settleMs: o.quick ? 500 : 1500,
+    latencyWarmMs: o.quick ? 1000 : 2000,
+    latencyMs: o.quick ? 2000 : 5000,
+    kinds: o.kinds ?? [...CLUSTER_KINDS],
+  };
+  const why = await clusterUnavailable();
+  if (why) {
+    log(`bench --cluster: ${why}`);
+    process.exit(2);
+  }
+  // Node A holds half the receivers plus every publisher; a single node holds them all.
+  const need = P.conns + P.conns / GROUP_SIZE + 64;
+  if (hardFdLimit < need) {
+    log(`bench --cluster: the fd hard limit is ${hardFdLimit}; a single node needs about ${need}. Raise it or pass --conns.`);
+    process.exit(2);
+  }
+  const started = Date.now();
+  const work = mkdtempSync(join(tmpdir(), 'lapis-bench-cluster-'));
+  const profileDir = join(RESULTS, 'profiles');
+  if (o.profile) {
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
+  }
+  const single = await prepareLapis(join(work, 'single'), o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  const setup = prepareCluster(work, single);
+  const rpid = await redisPid();
+  const res: ClusterResults = {
+    meta: {
+      when: new Date().toISOString(),
+      mode: o.quick ? 'quick' : 'full',
+      node: process.version,
+      cpus: cpus()[0]?.model,
+      cpuCount: cpus().length,
+      conns: P.conns,
+      sizes: P.sizes,
+      rounds: P.rounds,
+      timing: P.timing,
+      groupSize: GROUP_SIZE,
+      loadWorkers: WORKERS,
+      nodeCores: [...NODE_CORES],
+      loadCore: LOAD_CORE,
+      redisCpuMeasured: rpid !== undefined,
+      loadAverageAtStart: uptime(),
+      kinds: P.kinds,
+    },
+    broadcast: [],
+    latency: [],
+    sessions: [],
+    notes: [],
+  };
+  const pool = new WorkerPool(WORKERS, LOAD_CORE);
+  let failure: unknown;
+  try {
+    for (let round = 0; round < P.rounds; round++) {
+      // Alternate the order from round to round so drift (other load on the machine) spreads evenly.
+      const order = round % 2 === 0 ? [...P.kinds] : [...P.kinds].reverse();
+      for (const kind of order) {
+        try {
+          await session(kind, round);
+        } catch (err) {
+          res.notes.push(`${kind} round ${round + 1} failed: ${(err as Error).message}`);
+          log(`  FAILED: ${(err as Error).message}`);
+        }
+      }
+    }
+  } catch (err) {
+    failure = err;
+  } finally {
+    await pool.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+  res.meta.loadAverageAtEnd = uptime();
+  res.meta.durationS = Math.round((Date.now() - started) / 1000);
+  if (o.profile) res.meta.profiles = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+  const tbl = clusterTable(res);
+  const tl = clusterTargets(res);
+  mkdirSync(RESULTS, { recursive: true });
+  const file = join(RESULTS, `${o.quick ? 'quick' : 'full'}.json`);
+  writeFileSync(file, `${JSON.stringify({ ...res, table: tbl.split('\n'), targets: tl }, null, 1)}\n`);
+  process.stdout.write(`\n${tbl}\n\nTargets (issue 13):\n`);
+  for (const t of tl) process.stdout.write(`${t.ok === null ? 'N/A ' : t.ok ? 'PASS' : 'FAIL'}  ${t.text}\n`);
+  if (res.notes.length) process.stdout.write(`\nNotes:\n${res.notes.map((n) => `- ${n}`).join('\n')}\n`);
+  process.stdout.write(`\nWrote ${file} (${res.meta.durationS} s). Load average at start ${res.meta.loadAverageAtStart}, at end ${res.meta.loadAverageAtEnd}.\n`);
+  if (failure) throw failure;
+
+  /** Places the generators: issue 7's load core for one node, both cores for two processes. */
+  function place(c: ClusterRunning): void {
+    const cores = c.pids.length > 1 ? NODE_CORES.join(',') : String(LOAD_CORE);
+    for (const w of pool.workers) pinList(w.child.pid!, cores);
+    if (c.pids.length > 1) pinList(process.pid, cores);
+    else pin(process.pid, LOAD_CORE);
+  }
+
+  async function session(kind: ClusterKind, round: number): Promise<void> {
+    const n = P.conns;
+    const load = uptime();
+    log(`[round ${round + 1}] ${kind} with ${n} receivers (load average ${load})`);
+    const c = await startCluster(kind, setup);
+    let pubs: Publishers | undefined;
+    try {
+      place(c);
+      await sleep(300);
+      const per = Math.ceil(n / WORKERS);
+      // Workers 0..W/2-1 on node A, the others on node B (all on the one node of a single process).
+      const epOf = (w: number) => c.eps[Math.min(c.eps.length - 1, Math.floor((w * c.eps.length) / WORKERS))]!;
+      const t0 = performance.now();
+      const replies = await Promise.all(pool.workers.map((w, i) => w.call('connect', {
+        ep: epOf(i), from: i * per, to: Math.min(n, (i + 1) * per), groupSize: GROUP_SIZE, concurrency: 64, localAddress: `127.0.0.${10 + i}`, timeoutMs: 30_000,
+      })));
+      const failed = replies.reduce((a, r) => a + (r.failed as number), 0);
+      if (failed > 0) throw new Error(`${failed} of ${n} receiver connections failed: ${replies.flatMap((r) => r.errors as string[]).slice(0, 2).join(' / ')}`);
+      const setupMs = performance.now() - t0;
+      log(`  ${n} receivers connected in ${(setupMs / 1000).toFixed(1)} s`);
+      res.sessions.push({ kind, round, loadAverage: load, setupPerS: n / (setupMs / 1000) });
+      await sleep(P.settleMs);
+      for (const size of P.sizes) {
+        const r = await broadcastFlow({
+          pool, serverPids: c.pids, redisPid: c.pids.length > 1 ? rpid : undefined, ep: c.eps[0]!,
+          request: sendRequest(c.eps[0]!, { scope: 'all' }, Buffer.from(payloadOf(size))),
+          fanout: n, window: Math.max(3 * n, 16_000), maxInFlight: 64, timing: P.timing, cores: [...NODE_CORES],
+        });
+        res.broadcast.push({ kind, round, conns: n, size, r });
+        logFlow(kind, round, size, r);
+      }
+      if (o.latency) {
+        const groups = Array.from({ length: Math.floor(n / GROUP_SIZE) }, (_, g) => `s${g}`);
+        pubs = await Publishers.open(c.eps[0]!, groups);
+        const crossWorkers = new Set(pool.workers.map((_, w) => w).filter((w) => epOf(w) !== c.eps[0]));
+        const r = await crossNodeLatency({ pool, serverPids: c.pids, ep: c.eps[0]!, publishers: pubs, groups, groupSize: GROUP_SIZE, warmMs: P.latencyWarmMs, measureMs: P.latencyMs, crossWorkers });
+        res.latency.push({ kind, round, conns: n, r });
+        logLatency(kind, round, r);
+      }
+    } finally {
+      pubs?.close();
+      await pool.all('closeAll').catch(() => {});
+      await c.stop();
+    }
+  }
+
+  function logFlow(kind: ClusterKind, round: number, size: number, r: ClusterFlowResult): void {
+    const tag = `${kind} round ${round + 1} broadcast ${size} B`;
+    if (r.lost !== 0) res.notes.push(`${tag}: ${r.lost} of ${r.expected} deliveries not received after the drain`);
+    if (r.errors > 0) res.notes.push(`${tag}: ${r.errors} send(s) refused: ${r.firstError}`);
+    if (r.unexpectedCloses > 0) res.notes.push(`${tag}: the server closed ${r.unexpectedCloses} receiver connection(s)`);
+    log(`  broadcast ${String(size).padStart(4)} B ${fmt(r.rate).padStart(7)} deliveries/s  servers ${r.perNodeCpu.map((x) => `${(x * 100).toFixed(0)}%`).join('+')}` +
+      `${r.redisCpu !== null ? `  redis ${(r.redisCpu * 100).toFixed(0)}%` : ''}  generators ${(r.genCpu * 100).toFixed(0)}%  machine ${(r.machineBusy * 100).toFixed(0)}% busy` +
+      `${r.lost ? `  LOST ${r.lost}` : ''}${r.errors ? `  ERR ${r.firstError}` : ''}${r.unexpectedCloses ? `  CLOSED ${r.unexpectedCloses}` : ''}`);
+  }
+
+  function logLatency(kind: ClusterKind, round: number, r: ClusterLatencyResult): void {
+    if (r.received < r.expected) res.notes.push(`latency ${kind} round ${round + 1}: received ${r.received} of about ${r.expected} expected deliveries`);
+    const f = (s: { p50Ms: number; p99Ms: number; maxMs: number; samples: number }) => `p50 ${s.p50Ms.toFixed(2)} ms  p99 ${s.p99Ms.toFixed(2)} ms  max ${s.maxMs.toFixed(1)} ms (${s.samples})`;
+    log(`  latency ${r.cross ? `cross-node ${f(r.cross)} | ` : ''}same-node ${f(r.same)}  received ${r.received}/${r.expected}  servers ${(r.serverCpu * 100).toFixed(0)}%`);
+  }
+}

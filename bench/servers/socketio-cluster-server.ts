@@ -1,0 +1,63 @@
+/**
+ * Peer contestant of the cluster benchmark: one process of a Socket.IO 4 cluster, its rooms shared
+ * with the other processes through `@socket.io/redis-adapter` (ioredis, classic PUBLISH/SUBSCRIBE),
+ * as the Socket.IO documentation sets a multi-process deployment up. Same routes and client query
+ * as bench/servers/socketio-server.ts: `?c=<tag>&u=<user>&g=<group,group>`, the event `pub` `{g, d}`
+ * publishes `d` to room `g` as event `m`, `POST /broadcast|/group/<g>|/user/<u>` is the server-side
+ * send (every process of the cluster delivers to its own sockets).
+ *
+ *   node bench/servers/socketio-cluster-server.ts <redis URL> <channel key>
+ *
+ * Prints `{"port":n}` once both Redis connections are up and the port is open.
+ */
+import http from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import { Server } from 'socket.io';
+
+const [redisUrl = 'redis://127.0.0.1:6379', key = 'bench-socket.io'] = process.argv.slice(2);
+
+const pub = new Redis(redisUrl, { lazyConnect: true });
+const sub = pub.duplicate();
+for (const c of [pub, sub]) c.on('error', (err: Error) => process.stderr.write(`redis: ${err.message}\n`));
+await Promise.all([pub.connect(), sub.connect()]);
+
+const server = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    const [, route, arg] = /^\/([a-z]+)\/?([^?]*)/.exec(req.url ?? '') ?? [];
+    const target = decodeURIComponent(arg ?? '');
+    switch (route) {
+      case 'broadcast': io.emit('m', text); break;
+      case 'group': io.to(target).emit('m', text); break;
+      case 'user': io.to(`u:${target}`).emit('m', text); break;
+      default: res.writeHead(404, { 'content-length': '0' }).end(); return;
+    }
+    res.writeHead(202, { 'content-length': '0' }).end();
+  });
+});
+
+const io = new Server(server, { serveClient: false, transports: ['websocket'], perMessageDeflate: false, httpCompression: false });
+io.adapter(createAdapter(pub, sub, { key }));
+io.on('connection', (socket) => {
+  const q = socket.handshake.query;
+  for (const g of String(q.g ?? '').split(',').filter(Boolean)) void socket.join(g);
+  void socket.join(`u:${String(q.u ?? '')}`);
+  socket.on('pub', (m: { g: string; d: string }) => {
+    io.to(m.g).emit('m', m.d);
+  });
+});
+
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ port: (server.address() as { port: number }).port })}\n`);
+});
+const quit = () => {
+  pub.disconnect();
+  sub.disconnect();
+  process.exit(0);
+};
+process.on('SIGTERM', quit);
+process.on('SIGINT', quit);
+process.on('disconnect', quit);
