@@ -165,7 +165,7 @@ async function connectNew(deps: ClientEndpointDeps, req: IncomingMessage, socket
     }
     deps.register(session);
     for (const g of groups) deps.host.core.join(session.connection, g);
-    if (session instanceof JsonSession && session.reliable) session.mirror = deps.sessions.track(session);
+    if (session instanceof JsonSession && session.reliable) session.reliableState!.mirror = deps.sessions.track(session);
     session.start(ws);
     try {
       deps.events?.connected?.(session.context);

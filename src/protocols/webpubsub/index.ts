@@ -10,5 +10,6 @@ export { applyRoles, compileGroupPattern } from './roles.ts';
 export { ConnectRejectedError } from './hooks.ts';
 export type { ClientEventHooks, ClientEventContext, ConnectRequest, ConnectResponse } from './hooks.ts';
 export type { ReliableMirror, RestoredReliable } from './reliable-state.ts';
+export type { ReliableState } from './reliable-state.ts';
 export { hashReconnectionToken } from './reliable-state.ts';
 export type { BufferedFrame } from './reliable-buffer.ts';

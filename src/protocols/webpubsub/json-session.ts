@@ -7,12 +7,12 @@ import type { CloseRequest, Message, Payload } from '../../messaging/index.ts';
 // The data plane's error catalogue is a leaf module (no imports), so this does not cycle.
 import { ackErrors, AckFailure } from '../../dataplane/webpubsub/errors.ts';
 import { AckWindow } from './ack-window.ts';
+import { previewReply, streamClosed } from './preview-types.ts';
 import { decodeClientData } from './client-data.ts';
 import { controlFrame, jsonFrame, reliableFrame } from './encode.ts';
 import { isValidEventName, isValidGroup } from './names.ts';
 import { ReliableState } from './reliable-state.ts';
-import type { ReliableMirror, RestoredReliable } from './reliable-state.ts';
-import type { BufferedFrame } from './reliable-buffer.ts';
+import type { RestoredReliable } from './reliable-state.ts';
 import type { SessionHost, SessionInit } from './session.ts';
 import {
   ClientSession,
@@ -50,23 +50,9 @@ export class JsonSession extends ClientSession {
     if (reliable) this.#reliable = new ReliableState(restored);
   }
 
-  /** SHA-256 of the reconnection token (reliable sessions only): what a session store keeps. */
-  get tokenHash(): string | undefined {
-    return this.#reliable?.tokenHash;
-  }
-
-  get lastSequenceId(): number {
-    return this.#reliable?.buffer.lastSequenceId ?? 0;
-  }
-
-  /** The unacknowledged frames with their ids (what a session store writes in full). */
-  unackedFrames(): Iterable<BufferedFrame> {
-    return this.#reliable?.buffer.entries() ?? [];
-  }
-
-  /** Starts (or stops) mirroring this reliable session to a shared session store. */
-  set mirror(m: ReliableMirror | undefined) {
-    if (this.#reliable) this.#reliable.mirror = m;
+  /** Token hash, sequence ids, unacknowledged frames, mirror (reliable sessions only). */
+  get reliableState(): ReliableState | undefined {
+    return this.#reliable;
   }
 
   /** The mirror reserved more ids: frames held back until now go out (in order). */
@@ -218,25 +204,6 @@ export class JsonSession extends ClientSession {
       case 'ping':
         this.send(controlFrame({ type: 'pong' }));
         return;
-      // Preview features of @azure/web-pubsub-client 1.1.0: answer with errors, never close.
-      case 'invoke':
-        this.send(controlFrame({
-          type: 'invokeResponse',
-          invocationId: m.invocationId,
-          success: false,
-          error: { name: 'InvocationFailed', message: 'Invocations are not supported by this server.' },
-        }));
-        return;
-      case 'cancelInvocation':
-        return;
-      case 'streamData':
-      case 'streamEnd':
-        this.send(controlFrame({
-          type: 'streamClosed',
-          streamId: m.streamId,
-          error: { name: 'StreamNotFound', message: 'Streams are not supported by this server.' },
-        }));
-        return;
       case 'setGroupState':
       case 'subscribeGroupState':
       case 'unsubscribeGroupState':
@@ -244,8 +211,11 @@ export class JsonSession extends ClientSession {
           throw ackErrors.badRequest(`Message type '${m.type}' is not supported by this server.`);
         });
         return;
-      default:
-        this.#violation(CLOSE_INVALID_PAYLOAD, `Unknown message type '${String(m.type).slice(0, 64)}'.`);
+      default: {
+        const reply = previewReply(m);
+        if (reply) this.send(reply);
+        else if (reply === undefined) this.#violation(CLOSE_INVALID_PAYLOAD, `Unknown message type '${String(m.type).slice(0, 64)}'.`);
+      }
     }
   }
 
@@ -284,12 +254,7 @@ export class JsonSession extends ClientSession {
     const core = this.host.core;
     if (m.type === 'sendToGroup') {
       if (m.stream !== undefined) {
-        const streamId = (m.stream as Json | null)?.streamId;
-        this.send(controlFrame({
-          type: 'streamClosed',
-          streamId,
-          error: { name: 'BadRequest', message: 'Streams are not supported by this server.' },
-        }));
+        this.send(streamClosed((m.stream as Json | null)?.streamId, 'BadRequest'));
         throw ackErrors.badRequest('Streams are not supported by this server.');
       }
       if (!c.permissions.has('sendToGroup', group)) {

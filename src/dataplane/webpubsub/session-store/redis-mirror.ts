@@ -111,24 +111,26 @@ export class RedisMirror implements ReliableMirror, ConnectionObserver {
    */
   write(p: ChainableCommander): (ok: boolean) => void {
     const s = this.session;
+    const state = s.reliableState!;
+    const last = state.buffer.lastSequenceId;
     const keys = this.#host.keys;
     const [meta, frames, groups, permissions] = keys.all(this.member);
     let ceiling: number | undefined;
-    if (this.#full || (this.#reserving === 0 && s.lastSequenceId + SEQUENCE_BLOCK / 2 > this.#confirmed)) {
-      ceiling = s.lastSequenceId + SEQUENCE_BLOCK;
+    if (this.#full || (this.#reserving === 0 && last + SEQUENCE_BLOCK / 2 > this.#confirmed)) {
+      ceiling = last + SEQUENCE_BLOCK;
     }
     if (this.#full) {
       this.#full = false;
       const c = s.connection;
       p.del(frames, groups, permissions);
       const fields: Record<string, string> = {
-        owner: this.#host.nodeId, token: s.tokenHash ?? '', hub: c.hub, connectionId: c.connectionId,
+        owner: this.#host.nodeId, token: state.tokenHash, hub: c.hub, connectionId: c.connectionId,
         roles: JSON.stringify(s.roles), protocol: s.protocol, ceiling: String(ceiling),
       };
       if (c.userId !== undefined) fields.user = c.userId;
       p.hset(meta, fields);
       if (c.userId === undefined) p.hdel(meta, 'user');
-      const entries = [...s.unackedFrames()];
+      const entries = [...state.buffer.entries()];
       for (let i = 0; i < entries.length; i += 200) {
         const args: Array<number | Buffer> = [];
         for (const f of entries.slice(i, i + 200)) args.push(f.sequenceId, Buffer.concat(f.message.pieces as Buffer[], f.message.length));

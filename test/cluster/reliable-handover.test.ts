@@ -1,0 +1,129 @@
+/**
+ * Reliable sessions moving between live nodes (in-process cluster on PostgreSQL + Redis): what a
+ * session was given on one node — groups from its token, from the REST API and joined by the
+ * client itself, permissions from its token roles and granted or revoked through the REST API —
+ * is what it has on the node it recovers on, and sequence ids keep increasing. Plain JSON
+ * (non-reliable) sessions are not mirrored at all.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { WebSocket } from 'ws';
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { clusterUnavailable, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
+import { testRedis } from '../helpers/services.ts';
+import { until } from './reliable-support.ts';
+
+const skip = await clusterUnavailable();
+let cluster: TestCluster | undefined;
+
+before(async () => {
+  if (skip) return;
+  cluster = await startTestCluster({
+    nodes: 2,
+    config: { resources: [{ type: 'Microsoft.SignalRService/WebPubSub', name: 'hwps', resourceGroup: 'rg-h' }] },
+  });
+});
+after(async () => { await cluster?.stop(); });
+
+const resource = (node: number) => cluster!.nodes[node]!.ready.resources.find((r) => r.name === 'hwps')!;
+const service = (node: number) => new WebPubSubServiceClient(resource(node).connectionString!, 'chat');
+const text = { contentType: 'text/plain' } as const;
+
+interface Raw { ws: WebSocket; frames: Array<Record<string, unknown>>; closed: Promise<number> }
+
+function open(url: string, protocol = 'json.reliable.webpubsub.azure.v1'): Promise<Raw> {
+  const ws = new WebSocket(url, protocol);
+  const frames: Array<Record<string, unknown>> = [];
+  ws.on('message', (d) => frames.push(JSON.parse(String(d)) as Record<string, unknown>));
+  const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws, frames, closed }));
+    ws.once('unexpected-response', (_q, res) => reject(new Error(`refused ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+async function connect(node: number, options: { userId: string; groups?: string[]; roles?: string[] }, protocol?: string): Promise<Raw & { id: string; token: string }> {
+  const { url } = await service(node).getClientAccessToken(options);
+  const u = new URL(url);
+  const raw = await open(`${resource(node).httpEndpoint}${u.pathname}${u.search}`.replace(/^http/, 'ws'), protocol);
+  await until(() => raw.frames.some((f) => f.event === 'connected'), 'connected');
+  const hello = raw.frames.find((f) => f.event === 'connected')!;
+  return { ...raw, id: String(hello.connectionId), token: String(hello.reconnectionToken) };
+}
+
+const messages = (r: Raw) => r.frames.filter((f) => f.type === 'message');
+const ackOf = (r: Raw, ackId: number) => r.frames.find((f) => f.type === 'ack' && f.ackId === ackId);
+
+test('groups and permissions from the token, the REST API and the client itself follow a session to the node it recovers on', { skip, timeout: 60_000 }, async () => {
+  const rest0 = service(0);
+  const c = await connect(0, { userId: 'carol', groups: ['from-token'], roles: ['webpubsub.joinLeaveGroup.joined-by-client', 'webpubsub.sendToGroup.from-token'] });
+  await rest0.group('from-rest').addConnection(c.id);
+  await rest0.grantPermission(c.id, 'sendToGroup', { targetName: 'granted' });
+  await rest0.grantPermission(c.id, 'sendToGroup', { targetName: 'revoked-later' });
+  await rest0.revokePermission(c.id, 'sendToGroup', { targetName: 'revoked-later' });
+  c.ws.send(JSON.stringify({ type: 'joinGroup', group: 'joined-by-client', ackId: 1 }));
+  await until(() => ackOf(c, 1) !== undefined, 'the join ack');
+  await rest0.sendToUser('carol', 'before', text);
+  await until(() => messages(c).length === 1, 'the first message');
+  const firstId = Number(messages(c)[0]!.sequenceId);
+  c.ws.terminate();
+  await sleep(200);
+
+  // The client comes back through node 1 while node 0 still holds the session: node 0 hands it over.
+  const r = await open(`${resource(1).httpEndpoint!.replace(/^http/, 'ws')}/client/hubs/chat?awps_connection_id=${encodeURIComponent(c.id)}&awps_reconnection_token=${encodeURIComponent(c.token)}`);
+  await until(() => messages(r).length === 1, 'the unacknowledged message replayed');
+  assert.equal(messages(r)[0]!.data, 'before');
+  assert.equal(Number(messages(r)[0]!.sequenceId), firstId, 'replayed with its original id');
+
+  const rest1 = service(1);
+  for (const g of ['from-token', 'from-rest', 'joined-by-client']) await rest1.group(g).sendToAll(`to-${g}`, text);
+  await until(() => messages(r).length === 4, 'group messages after the move');
+  assert.deepEqual(messages(r).slice(1).map((m) => m.data), ['to-from-token', 'to-from-rest', 'to-joined-by-client']);
+  const ids = messages(r).map((m) => Number(m.sequenceId));
+  assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]!), `increasing ids: ${ids.join(',')}`);
+
+  let ackId = 10;
+  const send = async (group: string) => {
+    const id = ++ackId;
+    r.ws.send(JSON.stringify({ type: 'sendToGroup', group, dataType: 'text', data: 'x', ackId: id }));
+    await until(() => ackOf(r, id) !== undefined, `the ack of a send to ${group}`);
+    return ackOf(r, id)!;
+  };
+  assert.equal((await send('from-token')).success, true, 'a token role');
+  assert.equal((await send('granted')).success, true, 'a REST grant');
+  assert.equal((await send('revoked-later')).success, false, 'a REST revoke');
+  assert.equal((await send('elsewhere')).success, false, 'never granted');
+  r.ws.send(JSON.stringify({ type: 'leaveGroup', group: 'joined-by-client', ackId: 99 }));
+  await until(() => ackOf(r, 99) !== undefined, 'leave ack');
+  assert.equal(ackOf(r, 99)!.success, true, 'the token role to join/leave came along');
+  assert.equal(await rest1.hasPermission(c.id, 'sendToGroup', { targetName: 'granted' }), true);
+  r.ws.close(1000);
+  await r.closed;
+  await until(async () => !(await rest1.connectionExists(c.id)), 'the session ending on a normal close');
+});
+
+test('only reliable sessions are written to Redis, and an ended one leaves nothing behind', { skip, timeout: 30_000 }, async () => {
+  const redis = new Redis(testRedis().url);
+  try {
+    const plain = await connect(0, { userId: 'dave' }, 'json.webpubsub.azure.v1');
+    const reliable = await connect(0, { userId: 'erin' });
+    await service(0).sendToAll('hello', text);
+    await until(() => messages(plain).length === 1 && messages(reliable).length === 1, 'both got it');
+    await sleep(200);
+    const keys = await redis.keys(`*sess:m:*`);
+    const hits = (id: string) => keys.filter((k) => k.endsWith(`:${encodeURIComponent(id)}`)).length;
+    assert.equal(hits(plain.id), 0, 'a plain JSON session is not mirrored');
+    assert.equal(hits(reliable.id), 1, 'a reliable one is');
+    const meta = await redis.hgetall(keys.find((k) => k.endsWith(`:${encodeURIComponent(reliable.id)}`))!);
+    assert.ok(!JSON.stringify(meta).includes(reliable.token), 'the reconnection token itself is not stored');
+    reliable.ws.close(1000);
+    plain.ws.close(1000);
+    await Promise.all([reliable.closed, plain.closed]);
+    await until(async () => (await redis.keys(`*sess:*:*${encodeURIComponent(reliable.id)}`)).length === 0, 'the record deleted');
+  } finally {
+    redis.disconnect();
+  }
+});
