@@ -16,6 +16,8 @@
 //   connection-string mode:
 //     LAPIS_CONNECTION_STRING    e.g. Endpoint=https://localhost:8443;AccessKey=…;Version=1.0;
 //     LAPIS_CONNECTION_STRING_2  optional second endpoint.
+//   config mode: endpoints only from configuration (Azure:SignalR:Endpoints:<name> = <connection string>),
+//     LAPIS_ENDPOINTS_FILE   a JSON file holding them, reloaded on change (endpoints added/removed at run time).
 //   LAPIS_SERVER_CONNECTION_COUNT  optional InitialHubServerConnectionCount (SDK default when unset).
 //   LAPIS_GRACEFUL_SHUTDOWN        optional GracefulShutdown mode name (e.g. WaitForClientsClose).
 using System.Security.Claims;
@@ -36,6 +38,8 @@ var urls = Env("LAPIS_APP_URLS");
 if (urls != null) builder.WebHost.UseUrls(urls);
 
 var mode = Env("LAPIS_APP_MODE") ?? "entra";
+var endpointsFile = Env("LAPIS_ENDPOINTS_FILE");
+if (endpointsFile != null) builder.Configuration.AddJsonFile(endpointsFile, optional: false, reloadOnChange: true);
 // AddMessagePackProtocol: without it the app refuses MessagePack clients ("The protocol
 // 'messagepack' is not supported."), on Azure as self-hosted.
 var signalR = builder.Services.AddSignalR().AddMessagePackProtocol();
@@ -66,9 +70,9 @@ if (mode != "self-hosted") signalR.AddAzureSignalR(option =>
         }
         option.Endpoints = endpoints.ToArray();
     }
-    else
+    else if (mode != "config")
     {
-        throw new InvalidOperationException($"LAPIS_APP_MODE must be 'entra' or 'connection-string', not '{mode}'");
+        throw new InvalidOperationException($"LAPIS_APP_MODE must be 'entra', 'connection-string' or 'config', not '{mode}'");
     }
     var count = Env("LAPIS_SERVER_CONNECTION_COUNT");
     if (count != null) option.InitialHubServerConnectionCount = int.Parse(count);
