@@ -2,7 +2,8 @@
  * The app-server endpoint `/server/?hub=<hub>&cid=<guid>` of one resource origin: the WebSocket
  * upgrade of Microsoft.Azure.SignalR's server connections (no subprotocol; `X-ASRS-Server-Id` names
  * the app-server process). Refusals are HTTP answers on the upgrade (401 no or bad token, 403 no
- * role, 400 bad query), which the SDK logs and retries with back-off.
+ * role, 400 bad query, 429 the resource's server-connection limit), which the SDK logs and retries
+ * with back-off. Open connections are re-checked against access changes (see accessChanged).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
