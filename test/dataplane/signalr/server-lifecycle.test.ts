@@ -152,7 +152,7 @@ test('regenerating an access key closes the server connections whose token it si
   assert.equal(byPrimary.ws.readyState, byPrimary.ws.OPEN);
 });
 
-test('pings: ["status","1"] is answered with whether the hub has clients and the counts; ["servers",""] with the server ids', { timeout: 20_000 }, async () => {
+test('pings: ["status","1"] is answered with whether the hub has clients and the counts; ["servers",""] with the server ids; echo is echoed', { timeout: 20_000 }, async () => {
   const ep = endpoint['life-main']!;
   const token = await serverKeyToken(ep, 'pings', KEYS.primaryKey);
   const b = await open('life-main', 'pings', token, 'server_B');
@@ -181,5 +181,9 @@ test('pings: ["status","1"] is answered with whether the hub has clients and the
   const [ticks, ids] = servers.messages[1]!.split(':');
   assert.match(ticks!, /^\d{18}$/, '.NET ticks');
   assert.equal(ids, 'server_A;server_B');
+  b.send({ kind: 'Ping', messages: ['echo', 'x-1'] });
+  let echo;
+  do echo = await b.next('Ping'); while (echo.messages[0] !== 'echo');
+  assert.deepEqual(echo.messages, ['echo', 'x-1']);
   await client.stop();
 });
