@@ -53,7 +53,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     const sealer = createSealer(loadMasterKey({ dataDir: opts.dataDir, file: opts.masterKeyFile, env: process.env.LAPIS_MASTER_KEY }).key);
     const site = nodeSite(opts);
     const rawStore: Store = opts.store !== undefined
-      ? await PostgresStore.open(opts.store, { log: log.child({ piece: 'store' }) })
+      ? await PostgresStore.open(opts.store, { log: log.child({ piece: 'store' }), applicationName: `lapis-${opts.nodeName ?? 'node'}` })
       : openEmbeddedStore(opts.dataDir);
     cleanup.push(() => rawStore.close());
     const metrics = createNodeMetrics({ node: opts.nodeName ?? 'node' });
@@ -102,6 +102,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     let stopDeleted = async (_name: string): Promise<void> => { throw new Error('Lapis is still starting'); };
     void https.app.register(async (scope) => armRoutes(scope, {
       access, identity, resources, startResource: (r) => startCreated(r), stopResource: (n) => stopDeleted(n),
+      advertise: { host: site.publicHost ?? 'localhost', port: (base) => site.publicHost === undefined ? bindPort(site, base) : base },
     }));
     identity.registerManagedIdentityRoutes(http.app, identityHeader);
     await Promise.all([https.app.ready(), http.app.ready()]);

@@ -17,6 +17,8 @@ import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
 import { clusterUnavailable } from '../helpers/cluster.ts';
 import { freePortBlock, startProcessCluster, type ProcessCluster } from '../helpers/cluster-process.ts';
+import { call, miToken } from '../access/arm-harness.ts';
+import type { TestLapis } from '../helpers/lapis.ts';
 
 const T = '5e1a7c2b-0000-4000-8000-00000000c3a1';
 const S = '5e1a7c2b-0000-4000-8000-00000000c3a2';
@@ -71,10 +73,18 @@ after(async () => {
   if (lbDir) rmSync(lbDir, { recursive: true, force: true });
 });
 
-test('every node advertises the load balancer: issuer, resource endpoint and connection string', { skip }, () => {
+test('every node advertises the load balancer: issuer, resource endpoint and connection string, in ready.json and ARM', { skip }, async () => {
   for (const n of cluster!.nodes) {
     assert.equal(n.ready.authorityHost, `https://localhost:${base}`);
     assert.equal(n.ready.resources.find((r) => r.name === 'lbwps')!.endpoint, `https://localhost:${base + 2}`);
+    const token = await miToken({ ready: n.ready } as TestLapis);
+    const id = `/subscriptions/${S}/resourceGroups/rg-lb/providers/Microsoft.SignalRService/webPubSub/lbwps`;
+    // Asked directly (not through the balancer), each node still names the balancer's origin.
+    const keys = await call(n.ready.httpsUrl.replace(String(base), String(base + n.offset)), 'POST', `${id}/listKeys?api-version=2024-03-01`, token);
+    assert.equal(keys.status, 200, JSON.stringify(keys.body));
+    assert.match(keys.body.primaryConnectionString, new RegExp(`^Endpoint=https://localhost:${base + 2};`));
+    const resource = await call(n.ready.httpsUrl, 'GET', `${id}?api-version=2024-03-01`, token);
+    assert.equal(resource.body.properties.publicPort, base + 2);
   }
 });
 

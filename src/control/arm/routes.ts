@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Advertise } from './service-kind.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
@@ -26,6 +27,8 @@ export interface ArmDeps {
   /** Starts serving a Web PubSub or SignalR resource created by PUT; without it, creation is refused (409). */
   startResource?: (record: ServiceResourceRecord) => Promise<void>;
   stopResource?: (name: string) => Promise<void>;
+  /** How this node names resource origins (cluster: offset or load balancer); `localhost` and stored ports when absent. */
+  advertise?: Advertise | undefined;
 }
 
 const MAX_ARM_BODY = 256 * 1024;
@@ -77,9 +80,9 @@ const single = (v: unknown): string | undefined => (Array.isArray(v) ? (v[0] as 
 export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<void> {
   const { access, identity } = deps;
   const signalRService = deps.resources
-    ? signalRServiceArm({ access, identity, resources: deps.resources, startResource: deps.startResource, stopResource: deps.stopResource }, [webPubSubKind, signalRKind])
+    ? signalRServiceArm({ access, identity, resources: deps.resources, startResource: deps.startResource, stopResource: deps.stopResource, advertise: deps.advertise }, [webPubSubKind, signalRKind])
     : undefined;
-  const keyVault = deps.resources ? keyVaultArm({ access, resources: deps.resources }) : undefined;
+  const keyVault = deps.resources ? keyVaultArm({ access, resources: deps.resources, advertise: deps.advertise }) : undefined;
   const callers = new WeakMap<FastifyRequest, ArmCaller>();
   const subscriptions = subscriptionsApi({ access, identity });
 

@@ -86,9 +86,21 @@ export function identityJson(r: ServiceResourceBase, dir: Directory) {
   return { type: 'None' };
 }
 
+/**
+ * How this node names a resource's origin to clients: the host, and the port for a stored (base)
+ * port — `localhost` and base + offset on one node, or the load balancer's host and the base port
+ * when the cluster has a public URL.
+ */
+export interface Advertise {
+  host: string;
+  port(base: number): number;
+}
+
+export const LOCAL_ADVERTISE: Advertise = { host: 'localhost', port: (base) => base };
+
 /** ARM JSON of a resource of any kind: the shared envelope and properties, then the kind's own. */
-export function serviceJson<T extends ServiceResourceRecord>(kind: ServiceKind<T, any>, r: T, dir: Directory) {
-  const port = r.ports.https ?? null;
+export function serviceJson<T extends ServiceResourceRecord>(kind: ServiceKind<T, any>, r: T, dir: Directory, adv: Advertise = LOCAL_ADVERTISE) {
+  const port = r.ports.https === undefined ? null : adv.port(r.ports.https);
   return {
     id: r.id,
     name: r.name,
@@ -101,7 +113,7 @@ export function serviceJson<T extends ServiceResourceRecord>(kind: ServiceKind<T
     properties: {
       provisioningState: 'Succeeded',
       externalIP: '127.0.0.1',
-      hostName: 'localhost',
+      hostName: adv.host,
       publicPort: port,
       serverPort: port,
       version: '1.0',
@@ -117,8 +129,8 @@ export function serviceJson<T extends ServiceResourceRecord>(kind: ServiceKind<T
 }
 
 /** `Endpoint=https://localhost:{port};AccessKey=…;Version=1.0;`, as the SDKs parse it. */
-export function keysJson(r: ServiceResourceBase) {
-  const endpoint = r.ports.https ? `https://localhost:${r.ports.https}` : undefined;
+export function keysJson(r: ServiceResourceBase, adv: Advertise = LOCAL_ADVERTISE) {
+  const endpoint = r.ports.https ? `https://${adv.host}:${adv.port(r.ports.https)}` : undefined;
   const cs = (key: string) => (endpoint ? `Endpoint=${endpoint};AccessKey=${key};Version=1.0;` : null);
   return {
     primaryKey: r.accessKeys.primaryKey,

@@ -6,7 +6,7 @@ import { generateAccessKey, type ResourceIdentity, type ResourceRegistry, type S
 import type { ArmCaller } from './auth.ts';
 import { ARM, ArmError } from './errors.ts';
 import { readProviderPath } from './provider-path.ts';
-import { keysJson, onlyValue, parseBody, serviceJson, type ServiceKind, type ServiceRequest } from './service-kind.ts';
+import { keysJson, onlyValue, parseBody, serviceJson, type Advertise, type ServiceKind, type ServiceRequest } from './service-kind.ts';
 
 /**
  * The ARM-shaped Microsoft.SignalRService API, generic over the resource kind (webpubsub.ts,
@@ -29,6 +29,8 @@ export interface ServiceArmDeps {
   startResource?: (record: ServiceResourceRecord) => Promise<void>;
   /** Stops a running resource's origins and closes its clients (DELETE). */
   stopResource?: (name: string) => Promise<void>;
+  /** How this node names resource origins (host and port); `localhost` and the stored port when absent. */
+  advertise?: Advertise | undefined;
 }
 
 /** Linked check when a user-assigned identity is attached to a resource. */
@@ -109,7 +111,7 @@ export function signalRServiceArm(deps: ServiceArmDeps, kinds: readonly ServiceK
       if (method !== 'GET') throw ARM.methodNotAllowed(method);
       authorize(caller, kind.actions.read, scopeBase);
       const list = records.list().filter((r) => r.subscriptionId === subLower && (!rg || r.resourceGroup.toLowerCase() === rg.toLowerCase()));
-      return { value: list.sort((a, b) => a.name.localeCompare(b.name)).map((r) => serviceJson(kind, r, dir)), nextLink: null };
+      return { value: list.sort((a, b) => a.name.localeCompare(b.name)).map((r) => serviceJson(kind, r, dir, deps.advertise)), nextLink: null };
     }
     if (!rg) throw ARM.notFound(x.path);
     const name = rest[1]!;
@@ -126,7 +128,7 @@ export function signalRServiceArm(deps: ServiceArmDeps, kinds: readonly ServiceK
       if (method !== 'POST') throw ARM.methodNotAllowed(method);
       if (child === 'listkeys') {
         authorize(caller, kind.actions.listKeys, id);
-        return keysJson(find());
+        return keysJson(find(), deps.advertise);
       }
       authorize(caller, kind.actions.regenerateKey, id);
       const b = parseBody(regenerateBody, x.req.body);
@@ -139,9 +141,9 @@ export function signalRServiceArm(deps: ServiceArmDeps, kinds: readonly ServiceK
           // Salt renews the key that signs tokens from :generateToken; the access keys stay.
           const next = await records.update(r.name, (cur) => ({ ...cur, internalKey: generateAccessKey() }));
           if (!next) throw ARM.resourceNotFound(rg, kind.idType, name);
-          return keysJson(next);
+          return keysJson(next, deps.advertise);
         }
-        return keysJson(await records.regenerateKey(r.name, which));
+        return keysJson(await records.regenerateKey(r.name, which), deps.advertise);
       });
     }
     const answer = kind.child?.({
@@ -160,7 +162,7 @@ export function signalRServiceArm(deps: ServiceArmDeps, kinds: readonly ServiceK
       authorize(caller, kind.actions.read, id);
       const r = records.get(name);
       if (!inPlace(r)) throw ARM.resourceNotFound(rg, kind.idType, name);
-      return serviceJson(kind, r, dir);
+      return serviceJson(kind, r, dir, deps.advertise);
     }
     if (method === 'DELETE') {
       authorize(caller, kind.actions.delete, id);
@@ -227,7 +229,7 @@ export function signalRServiceArm(deps: ServiceArmDeps, kinds: readonly ServiceK
           sku: sku ?? (method === 'PUT' ? undefined : current.sku),
         }));
         if (!next) throw ARM.resourceNotFound(rg, kind.idType, name);  // deleted through another node meanwhile
-        return reply.code(200).send(serviceJson(kind, next, dir));
+        return reply.code(200).send(serviceJson(kind, next, dir, deps.advertise));
       }
 
       if (!deps.startResource) throw ARM.operationNotSupported('This Lapis node cannot start new resources at run time; declare the resource in the config file and restart.');
@@ -262,7 +264,7 @@ export function signalRServiceArm(deps: ServiceArmDeps, kinds: readonly ServiceK
       // Starting stores the record with the ports it chose; store it in any case.
       const started = records.get(name) ?? record;
       if (started === record) await records.put(record);
-      return reply.code(201).send(serviceJson(kind, started, dir));
+      return reply.code(201).send(serviceJson(kind, started, dir, deps.advertise));
     });
   }
 

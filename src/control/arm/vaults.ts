@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCAL_ADVERTISE, type Advertise } from './service-kind.ts';
 import type { AccessControl } from '../../access/index.ts';
 import {
   accessPolicyListSchema, applyPolicyUpdate, normalisePolicy, type AccessPolicyEntry,
@@ -86,7 +87,7 @@ export function accessPolicyJson(p: AccessPolicyEntry) {
 }
 
 /** ARM JSON of a vault. */
-export function vaultJson(v: VaultRecord) {
+export function vaultJson(v: VaultRecord, adv: Advertise = LOCAL_ADVERTISE) {
   return {
     id: v.id,
     name: v.name,
@@ -103,7 +104,7 @@ export function vaultJson(v: VaultRecord) {
       enableSoftDelete: true,
       softDeleteRetentionInDays: v.properties?.softDeleteRetentionInDays ?? 90,
       enableRbacAuthorization: v.properties?.enableRbacAuthorization ?? true,
-      vaultUri: v.ports.https ? `https://localhost:${v.ports.https}/` : null,
+      vaultUri: v.ports.https ? `https://${adv.host}:${adv.port(v.ports.https)}/` : null,
       provisioningState: 'Succeeded',
       publicNetworkAccess: 'Enabled',
     },
@@ -118,7 +119,7 @@ export function isKeyVaultPath(segs: string[]): boolean {
     || (lower[2] === 'resourcegroups' && lower[4] === 'providers' && lower[5] === 'microsoft.keyvault');
 }
 
-export function keyVaultArm(deps: { access: AccessControl; resources: ResourceRegistry }) {
+export function keyVaultArm(deps: { access: AccessControl; resources: ResourceRegistry; advertise?: Advertise | undefined }) {
   const { access, resources } = deps;
   let queue: Promise<unknown> = Promise.resolve();
   /** Writes are serialised: two concurrent `add`s must both land. */
@@ -147,7 +148,7 @@ export function keyVaultArm(deps: { access: AccessControl; resources: ResourceRe
       if (method !== 'GET') throw ARM.methodNotAllowed(method);
       authorize(x, KV_ACTION.read, scopeBase);
       const list = resources.vaults().filter((v) => v.subscriptionId === subLower && (!rg || v.resourceGroup.toLowerCase() === rg.toLowerCase()));
-      return { value: list.sort((a, b) => a.name.localeCompare(b.name)).map(vaultJson), nextLink: null };
+      return { value: list.sort((a, b) => a.name.localeCompare(b.name)).map((v) => vaultJson(v, deps.advertise)), nextLink: null };
     }
     if (!rg) throw ARM.notFound(x.path);
     const name = rest[1]!;
@@ -155,7 +156,7 @@ export function keyVaultArm(deps: { access: AccessControl; resources: ResourceRe
     if (rest.length === 2) {
       if (method === 'GET') {
         authorize(x, KV_ACTION.read, id);
-        return vaultJson(find(subLower, rg, name));
+        return vaultJson(find(subLower, rg, name), deps.advertise);
       }
       if (method !== 'PUT' && method !== 'PATCH') throw ARM.methodNotAllowed(method);
       authorize(x, KV_ACTION.write, id);
@@ -175,7 +176,7 @@ export function keyVaultArm(deps: { access: AccessControl; resources: ResourceRe
           },
         }));
         if (!next) throw E.resourceNotFound(rg, name);
-        return vaultJson(next);
+        return vaultJson(next, deps.advertise);
       });
     }
     if (rest.length === 4 && rest[2]!.toLowerCase() === 'accesspolicies') {
