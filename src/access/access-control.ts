@@ -5,58 +5,16 @@ import { normaliseRoleDefinitionName, parseRoleDefinitionInput, validateCustomRo
 import { AE, AccessError } from './errors.ts';
 import { decide, type CompiledRole, type Decision } from './evaluate.ts';
 import { DecisionCache } from './decision-cache.ts';
-import { PRINCIPAL_TYPES, STORE_KIND, type Permission, type PrincipalResolver, type PrincipalType, type RoleAssignment, type RoleDefinition } from './model.ts';
+import { STORE_KIND, type Permission, type PrincipalResolver, type RoleAssignment, type RoleDefinition } from './model.ts';
+import { parseAssignmentRequest, type AccessCheck, type AccessControlOptions, type CreateRoleAssignment, type ListRoleAssignments } from './requests.ts';
 import { validateOperation, type PermissionKind } from './patterns.ts';
 import { ScopeTree, type ScopeTreeInput } from './scope-tree.ts';
 import { ROOT_SCOPE, isGuid, parseScope, type ParsedScope } from './scope.ts';
+
+export type { AccessCheck, AccessControlOptions, CreateRoleAssignment, ListRoleAssignments } from './requests.ts';
 import { nameBasedGuid } from '../ids/index.ts';
 import { AccessRecords } from './records.ts';
 import { backfillClaims, insertAssignment, removeAssignment, removeDefinition, updateAssignment, writeDefinition } from './store-writes.ts';
-
-export interface AccessControlOptions {
-  store: Store;
-  /** Resolves an object id to a user or service principal (apps and managed identities). */
-  resolvePrincipal: PrincipalResolver;
-  /** The directory's tenant, for Azure-shaped messages. */
-  tenantId?: string;
-  scopeTree?: ScopeTreeInput;
-  now?: () => Date;
-  /** Cached (principal, scope) entries kept at most; the oldest go first. Default 20 000. */
-  cacheLimit?: number;
-  /** Where a change that could not be read from the store is reported. */
-  onError?: (err: unknown) => void;
-}
-
-/** A permission check: exactly one of `action` (control plane) and `dataAction` (data plane). */
-export interface AccessCheck {
-  principalId: string;
-  /** Scope string of the target: a resource id, or a hub below a Web PubSub resource, … */
-  scope: string;
-  action?: string;
-  dataAction?: string;
-}
-
-export interface CreateRoleAssignment {
-  /** GUID; generated when absent. */
-  name?: string;
-  scope: string;
-  /** GUID or any ARM form `…/providers/Microsoft.Authorization/roleDefinitions/{guid}`. */
-  roleDefinitionId: string;
-  principalId: string;
-  principalType?: string;
-  description?: string | null;
-  condition?: unknown;
-  conditionVersion?: unknown;
-  /** Object id of whoever creates it. */
-  createdBy?: string | null;
-}
-
-export interface ListRoleAssignments {
-  scope: string;
-  /** ARM `$filter=atScope()`: only assignments at the scope or above it. */
-  atScope?: boolean;
-  principalId?: string;
-}
 
 function operationOf(req: { action?: string; dataAction?: string }): { kind: PermissionKind; op: string } {
   if ((req.action === undefined) === (req.dataAction === undefined)) throw AE.invalidRequestContent('give exactly one of action and dataAction.');
@@ -259,20 +217,8 @@ export class AccessControl {
    * principal (PrincipalNotFound), mismatched principal type, duplicates (RoleAssignmentExists).
    */
   async createRoleAssignment(req: CreateRoleAssignment): Promise<{ assignment: RoleAssignment; created: boolean }> {
-    const name = req.name === undefined ? randomUUID() : req.name;
-    if (!isGuid(name)) throw AE.invalidRoleAssignmentId(name);
+    const { name, roleId, principalId, given, description } = parseAssignmentRequest(req);
     const target = this.resolveScope(req.scope);
-    const roleId = normaliseRoleDefinitionName(req.roleDefinitionId);
-    if (typeof req.principalId !== 'string' || !isGuid(req.principalId)) throw AE.invalidPrincipalId(String(req.principalId));
-    const principalId = req.principalId.toLowerCase();
-    if ((req.condition !== undefined && req.condition !== null) || (req.conditionVersion !== undefined && req.conditionVersion !== null)) throw AE.conditionNotSupported();
-    let given: PrincipalType | undefined;
-    if (req.principalType !== undefined && req.principalType !== null) {
-      given = PRINCIPAL_TYPES.find((t) => t.toLowerCase() === String(req.principalType).toLowerCase());
-      if (!given) throw AE.invalidPrincipalType(String(req.principalType));
-    }
-    const description = req.description ?? null;
-    if (description !== null && (typeof description !== 'string' || description.length > 2048)) throw AE.invalidRequestContent('description is a string of at most 2048 characters.');
 
     const def = this.#defs.get(roleId);
     if (!def) throw AE.roleDefinitionDoesNotExist(roleId, 400);

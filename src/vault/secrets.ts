@@ -20,57 +20,12 @@ import { randomUUID } from 'node:crypto';
 import { ChangeFollower, sameDocument, type Sealer, type Store, type StoreChange } from '../store/index.ts';
 import { KV } from './errors.ts';
 
-export const SECRET_KIND = 'vault.secret';
-export const SECRET_VERSION_KIND = 'vault.secret-version';
+import {
+  MAX_SECRETS, MAX_VERSIONS, SECRET_KIND, SECRET_VERSION_KIND, nowSeconds,
+  type LegacySecretDoc, type MetaPatch, type SecretDoc, type SecretVersion, type SecretVersionMeta, type SetSecretInput,
+} from './secret-model.ts';
 
-/** Versions one secret keeps; past it, sets are refused (Azure-shaped 400, innererror TooManyVersions). */
-export const MAX_VERSIONS = 500;
-/** Secrets (live or deleted) one vault holds. */
-export const MAX_SECRETS = 10_000;
-
-export interface SecretVersionMeta {
-  version: string;
-  /** Creation order within the secret (0, 1, …): the newest has the largest. */
-  seq: number;
-  contentType?: string | undefined;
-  tags?: Record<string, string> | undefined;
-  enabled: boolean;
-  /** Epoch seconds, as Key Vault's attributes. */
-  nbf?: number | undefined;
-  exp?: number | undefined;
-  created: number;
-  updated: number;
-}
-
-export interface SecretVersion extends SecretVersionMeta {
-  value: string;
-}
-
-export interface SecretDoc {
-  name: string;
-  /** Metadata of the newest version (no value). */
-  current: SecretVersionMeta;
-  versionCount: number;
-  deleted?: { deletedDate: number; scheduledPurgeDate: number } | undefined;
-}
-
-/** The layout before versions had records of their own: every version inside the header. */
-interface LegacySecretDoc {
-  name: string;
-  versions: Omit<SecretVersion, 'seq'>[];
-  deleted?: SecretDoc['deleted'];
-}
-
-export interface SetSecretInput {
-  value: string;
-  contentType?: string | undefined;
-  tags?: Record<string, string> | undefined;
-  enabled?: boolean | undefined;
-  nbf?: number | undefined;
-  exp?: number | undefined;
-}
-
-type MetaPatch = Partial<Pick<SecretVersionMeta, 'contentType' | 'tags' | 'enabled' | 'nbf' | 'exp'>>;
+export * from './secret-model.ts';
 
 /** Stores values as given: for pieces composed without a master key (some tests). */
 const PLAINTEXT: Pick<Sealer, 'seal' | 'open'> = { seal: (v) => v, open: (v) => v };
@@ -365,7 +320,3 @@ interface WriteStep<T> {
 }
 
 const byName = (a: SecretDoc, b: SecretDoc) => a.name.toLowerCase().localeCompare(b.name.toLowerCase());
-
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
