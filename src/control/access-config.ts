@@ -11,12 +11,13 @@ import { WorldError, type World } from './world.ts';
  * their subscriptions, below the tenant root group), then the declared custom roles and role
  * assignments, idempotently. Assignments made at run time (ARM API, CLI) are kept.
  */
-export async function createAccessControl(deps: { store: ConstructorParameters<typeof AccessControl>[0]['store']; identity: IdentityService; resources: ResourceRegistry; world: World; config: LapisConfig | undefined }): Promise<AccessControl> {
+export async function createAccessControl(deps: { store: ConstructorParameters<typeof AccessControl>[0]['store']; identity: IdentityService; resources: ResourceRegistry; world: World; config: LapisConfig | undefined; onError?: (err: unknown) => void }): Promise<AccessControl> {
   const { identity, resources, world, config } = deps;
   const mgs = config?.managementGroups ?? [];
   const access = new AccessControl({
     store: deps.store,
     resolvePrincipal: directoryPrincipalResolver(identity.directory),
+    onError: deps.onError,
     tenantId: world.tenantId,
     scopeTree: {
       tenantRootGroupId: world.tenantId,

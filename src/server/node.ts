@@ -85,7 +85,10 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     cleanup.push(() => resources.close());
     const world = await applyWorld(store, identity, resources, config);
     identity.hostIdentity = world.hostIdentity;
-    const access = await createAccessControl({ store, identity, resources, world, config });
+    const access = await createAccessControl({
+      store, identity, resources, world, config,
+      onError: (err) => log.warn({ err }, 'access control: a change from the store could not be read; the next change or resync repairs it'),
+    });
     cleanup.push(() => access.close());
     const identityHeader = loadIdentityHeader(opts.dataDir);
 
