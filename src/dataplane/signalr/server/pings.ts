@@ -14,8 +14,8 @@
  * - `["shutdown","fin:N"]` → `["shutdown","finack"]`; `["echo",x]` → `["echo",x]`.
  *
  * The service-to-app `offline` (drop the clients of a service instance going away) and `target`
- * (open a connection to a given instance) pings are never sent: Lapis is one instance, and its
- * clients end with their server connection when it stops.
+ * (open a connection to a given instance) pings are never sent: a Lapis node relays its clients only
+ * to server connections it holds, so its clients end with its server connections when it stops.
  */
 import { pingEntries, pingWith, type PingMessage } from '../../../protocols/signalr-service/index.ts';
 import type { AppServers } from './app-servers.ts';
