@@ -3,7 +3,8 @@
  * session was given on one node — groups from its token, from the REST API and joined by the
  * client itself, permissions from its token roles and granted or revoked through the REST API —
  * is what it has on the node it recovers on, and sequence ids keep increasing. Plain JSON
- * (non-reliable) sessions are not mirrored at all.
+ * (non-reliable) sessions are not mirrored at all. A node stopped gracefully hands its reliable
+ * clients over (close 1012) instead of ending their sessions.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,9 +12,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { WebPubSubClient } from '@azure/web-pubsub-client';
 import { clusterUnavailable, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { testRedis } from '../helpers/services.ts';
-import { until } from './reliable-support.ts';
+import { SwitchingProxy, until } from './reliable-support.ts';
 
 const skip = await clusterUnavailable();
 let cluster: TestCluster | undefined;
@@ -40,7 +42,7 @@ function open(url: string, protocol = 'json.reliable.webpubsub.azure.v1'): Promi
   const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve({ ws, frames, closed }));
-    ws.once('unexpected-response', (_q, res) => reject(new Error(`refused ${res.statusCode}`)));
+    ws.once('unexpected-response', (_q, res) => { let body = ''; res.on('data', (b: Buffer) => { body += String(b); }); res.on('end', () => reject(new Error(`refused ${res.statusCode}: ${body}`))); });
     ws.once('error', reject);
   });
 }
@@ -125,5 +127,56 @@ test('only reliable sessions are written to Redis, and an ended one leaves nothi
     await until(async () => (await redis.keys(`*sess:*:*${encodeURIComponent(reliable.id)}`)).length === 0, 'the record deleted');
   } finally {
     redis.disconnect();
+  }
+});
+
+test('a node stopped gracefully (rolling restart) leaves its reliable clients to recover on another node: nothing lost, no new connection', { skip, timeout: 60_000 }, async () => {
+  const proxy = new SwitchingProxy();
+  const port = await proxy.listen();
+  const httpPort = (node: number) => Number(new URL(resource(node).httpEndpoint!).port);
+  proxy.backendPort = httpPort(0);
+  const rest0 = service(0);
+  const rest1 = service(1);
+  const received: string[] = [];
+  let connected = 0;
+  let disconnected = 0;
+  let connectionId = '';
+  const client = new WebPubSubClient({
+    getClientAccessUrl: async () => {
+      const u = new URL((await rest1.getClientAccessToken({ userId: 'frank', groups: ['lobby'] })).url);
+      return `ws://127.0.0.1:${port}${u.pathname}${u.search}`;
+    },
+  }, { autoReconnect: false });
+  client.on('server-message', (e) => received.push(String(e.message.data)));
+  client.on('group-message', (e) => received.push(`${e.message.group}:${String(e.message.data)}`));
+  client.on('connected', (e) => { connected++; connectionId = e.connectionId; });
+  client.on('disconnected', () => { disconnected++; });
+  await client.start();
+  try {
+    await until(() => connectionId !== '', 'connected');
+    const raw = await connect(0, { userId: 'grace' });
+    await rest0.sendToUser('frank', 'one', text);
+    await rest0.sendToUser('grace', 'unacked', text);
+    await until(() => received.length === 1 && messages(raw).length === 1, 'the first messages');
+    // Node 0 stops with both clients connected; the load balancer sends new connections to node 1.
+    const node1 = resource(1).httpEndpoint!.replace(/^http/, 'ws');
+    proxy.backendPort = httpPort(1);
+    const stopping = cluster!.stopNode(cluster!.nodes[0]!);
+    assert.equal(await raw.closed, 1012, 'Service Restart: a reliable client recovers');
+    await stopping;
+    await rest1.group('lobby').sendToAll('two', text);
+    await rest1.sendToConnection(connectionId, 'three', text);
+    await until(() => received.length === 3, 'messages after the move', 20_000);
+    await sleep(300);
+    assert.deepEqual(received, ['one', 'lobby:two', 'three']);
+    assert.equal(connected, 1);
+    assert.equal(disconnected, 0);
+    const back = await open(`${node1}/client/hubs/chat?awps_connection_id=${encodeURIComponent(raw.id)}&awps_reconnection_token=${encodeURIComponent(raw.token)}`);
+    await until(() => messages(back).length === 1, 'the unacknowledged frame replayed on node 1');
+    assert.equal(messages(back)[0]!.data, 'unacked');
+    back.ws.close(1000);
+  } finally {
+    client.stop();
+    await proxy.close();
   }
 });

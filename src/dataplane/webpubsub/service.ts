@@ -221,6 +221,8 @@ export class WebPubSubService {
     this.#closed = true;
     clearInterval(this.#keepAlive);
     for (const { server, listener } of this.#upgradeListeners) server.off('upgrade', listener);
+    // In a cluster, reliable clients recover on another node instead of starting over.
+    await this.#reliableSessions.handOff().catch((err: unknown) => this.#ctx.log.warn({ err }, 'reliable sessions could not be handed off'));
     for (const s of [...this.#sessions]) s.close({ kind: 'shutdown', reason: 'The service is shutting down.' });
     // Give peers a moment to answer the close frames, then cut whatever is left.
     const deadline = Date.now() + 1000;

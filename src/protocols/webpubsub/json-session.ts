@@ -147,10 +147,10 @@ export class JsonSession extends ClientSession {
     super.end(reason);
   }
 
-  override retire(): void {
+  override retire(close?: { code: number; reason: string }): void {
     clearTimeout(this.#recoveryTimer);
     if (!this.ended) this.#reliable?.mirror?.retired();
-    super.retire();
+    super.retire(close);
   }
 
   #violation(code: number, reason: string): void {

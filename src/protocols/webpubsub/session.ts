@@ -137,15 +137,17 @@ export abstract class ClientSession implements ConnectionSink {
 
   /**
    * The logical connection moved to another node (a reliable session handed over): it leaves
-   * this node's core and its socket is dropped, without a `disconnected` event (it goes on).
+   * this node's core and its socket is dropped (or closed with `close`), without a
+   * `disconnected` event: the connection goes on elsewhere.
    */
-  retire(): void {
+  retire(close?: { code: number; reason: string }): void {
     if (this.ended) return;
     this.ended = true;
     this.connection.observer = undefined; // leaving the core must not touch the shared record
     this.host.core.unregister(this.connection);
     this.host.sessionEnded(this);
-    this.detach();
+    if (close) this.closeTransport(close.code, close.reason);
+    else this.detach();
   }
 
   /** Ends the logical connection: leaves the core, notifies upstream once. */

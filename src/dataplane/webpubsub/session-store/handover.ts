@@ -11,6 +11,8 @@ import type { SessionKeys } from './redis-keys.ts';
 
 const MAX_MESSAGE_BYTES = 8192;
 
+export type HandoverAnswer = 'released' | 'refused' | 'silent';
+
 interface HandoverRequest { t: 'handover'; id: string; from: string; ch: string; hub: string; cid: string }
 interface HandoverReply { t: 'released'; id: string; ok: boolean }
 
@@ -47,19 +49,19 @@ export class HandoverMessenger {
     this.#waiting.clear();
   }
 
-  /** Asks `owner` to give the session to this node: false when it did not (or did not answer in time). */
-  ask(owner: string, channel: string, hub: string, connectionId: string): Promise<boolean> {
+  /** Asks `owner` to give the session to this node: whether it did, refused, or did not answer in time. */
+  ask(owner: string, channel: string, hub: string, connectionId: string): Promise<HandoverAnswer> {
     const id = randomBytes(8).toString('hex');
     const request: HandoverRequest = { t: 'handover', id, from: this.#o.nodeId, ch: channel, hub, cid: connectionId };
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => settle(false), this.#o.timeoutMs);
-      const settle = (ok: boolean): void => {
+    return new Promise<HandoverAnswer>((resolve) => {
+      const timer = setTimeout(() => settle('silent'), this.#o.timeoutMs);
+      const settle = (answer: HandoverAnswer): void => {
         clearTimeout(timer);
         this.#waiting.delete(id);
-        resolve(ok);
+        resolve(answer);
       };
-      this.#waiting.set(id, settle);
-      this.#o.pub.publish(this.#o.keys.inbox(owner), JSON.stringify(request)).catch(() => settle(false));
+      this.#waiting.set(id, (ok) => settle(ok ? 'released' : 'refused'));
+      this.#o.pub.publish(this.#o.keys.inbox(owner), JSON.stringify(request)).catch(() => settle('silent'));
     });
   }
 

@@ -8,6 +8,7 @@ const LOCAL_ONLY: ChannelSessions = {
   shared: false,
   track: () => undefined,
   recover: () => Promise.resolve({ kind: 'unknown' }),
+  handOff: () => Promise.resolve(),
   unbind: () => {},
 };
 

@@ -7,12 +7,15 @@
 import type { JsonSession, ReliableMirror } from '../../../protocols/webpubsub/index.ts';
 import { hashReconnectionToken } from '../../../protocols/webpubsub/index.ts';
 import type { SessionKeys } from './redis-keys.ts';
-import { RedisMirror } from './redis-mirror.ts';
+import { RedisMirror, run } from './redis-mirror.ts';
 import type { MirrorHost } from './redis-mirror.ts';
-import type { RawReply, TransferOnPipeline } from './redis-scripts.ts';
+import type { RawReply, ScriptsOnPipeline } from './redis-scripts.ts';
 import { parseRecord } from './record.ts';
 import type { RedisSessionStore } from './redis-store.ts';
 import type { ChannelSessions, RecoveryLookup, SessionHostBinding } from './types.ts';
+
+/** The owner of sessions handed off by a stopping node: never a node id (those are `name~hex`), never alive. */
+const RELEASED = '~released';
 
 const UNREACHABLE: RecoveryLookup = { kind: 'unavailable', reason: 'The session store is unreachable; try again.' };
 
@@ -65,8 +68,9 @@ export class RedisChannelSessions implements ChannelSessions, MirrorHost {
 
   async recover(hub: string, connectionId: string, token: string): Promise<RecoveryLookup> {
     const tokenHash = hashReconnectionToken(token);
-    // Twice at most: a live owner is asked to hand over once, then the claim must succeed.
-    for (let attempt = 0; attempt < 2; attempt++) {
+    // A live owner is asked to hand over, then the claim is tried again (the owner may also have
+    // released it meanwhile, or died): three claims at most, then the client retries later.
+    for (let attempt = 0; ; attempt++) {
       if (!this.#store.ready()) return UNREACHABLE;
       let reply: RawReply;
       try {
@@ -81,12 +85,10 @@ export class RedisChannelSessions implements ChannelSessions, MirrorHost {
         return record ? { kind: 'claimed', record } : { kind: 'unknown' };
       }
       if (status !== 'live') return { kind: 'unknown' };
-      const owner = text(reply[1]) ?? '';
-      if (!(await this.#store.handover.ask(owner, this.#channel, hub.toLowerCase(), connectionId))) {
-        return { kind: 'unavailable', reason: 'The node holding this session did not hand it over; try again.' };
-      }
+      const answer = attempt < 2 ? await this.#store.handover.ask(text(reply[1]) ?? '', this.#channel, hub.toLowerCase(), connectionId) : 'silent';
+      // A silent owner is probably dead: its heartbeat will say so soon, and the client retries.
+      if (answer === 'silent') return { kind: 'unavailable', reason: 'The node holding this session did not hand it over; try again.' };
     }
-    return { kind: 'unavailable', reason: 'The session moved while it was being recovered; try again.' };
   }
 
   /** Another node asks for a session this node owns: write what is pending, transfer, drop it here. */
@@ -98,16 +100,38 @@ export class RedisChannelSessions implements ChannelSessions, MirrorHost {
     const mirror = this.#mirrors.get(member);
     const p = this.#store.cmd.pipeline();
     const written = mirror && mirror.session === session ? mirror.write(p) : undefined;
-    (p as unknown as TransferOnPipeline).sessTransfer(
+    (p as unknown as ScriptsOnPipeline).sessTransfer(
       keys.metaPrefix + member, keys.owned(this.#channel, this.nodeId), keys.owned(this.#channel, to), keys.owners(this.#channel),
       this.nodeId, to, member,
     );
     // Synchronously after the write was queued: nothing can be delivered here in between.
     if (session && written) session.retire();
-    const replies = await p.exec().catch(() => null);
-    const ok = replies !== null && !replies.some(([err]) => err);
-    written?.(ok);
-    return ok && replies[replies.length - 1]?.[1] === 1;
+    const replies = await run(p, written ? [written] : []);
+    return replies !== null && !replies.some(([err]) => err) && replies[replies.length - 1]?.[1] === 1;
+  }
+
+  /**
+   * This node stops (a rolling restart): every mirrored session writes what it has not written
+   * yet and is dropped here without ending, its client closed with 1012 (Service Restart), which a
+   * reliable client answers by recovering — through another node, once this one's heartbeat is gone.
+   */
+  async handOff(): Promise<void> {
+    const mirrors = [...this.#mirrors.values()].filter((m) => m.active);
+    if (mirrors.length === 0 || !this.#store.ready()) return;
+    const keys = this.keys;
+    const p = this.#store.cmd.pipeline();
+    const done = mirrors.map((m) => {
+      const written = m.write(p);
+      // Released at once rather than when this node's heartbeat expires: claimable by the node
+      // the client recovers on, and adopted by the next sweep of any other node.
+      (p as unknown as ScriptsOnPipeline).sessTransfer(
+        keys.metaPrefix + m.member, keys.owned(this.#channel, this.nodeId), keys.owned(this.#channel, RELEASED), keys.owners(this.#channel),
+        this.nodeId, RELEASED, m.member,
+      );
+      return written;
+    });
+    for (const m of mirrors) m.session.retire({ code: 1012, reason: 'The node is restarting; recover on another node.' });
+    await run(p, done);
   }
 
   /** Adopts the sessions of this resource whose owner's heartbeat expired (one sweep at a time). */
@@ -128,8 +152,9 @@ export class RedisChannelSessions implements ChannelSessions, MirrorHost {
           const session = record ? this.#host.adopt(record) : undefined;
           if (session) {
             this.#store.log.info({ connectionId: record!.connectionId, from: owner }, 'adopted a reliable session of a dead node');
-          } else if (record) {
-            // It cannot live here (connection limit, a duplicate id): its client will be told 1008.
+          } else if (record && !this.#host.local(record.hub, record.connectionId)) {
+            // It cannot live here (the connection limit): its client will be told 1008. (Already
+            // here means a recovery claimed it at the same moment: nothing to do.)
             await cmd.del(...keys.all(keys.member(this.#channel, record.hub, record.connectionId)));
           }
         }

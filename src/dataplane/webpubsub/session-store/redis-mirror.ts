@@ -14,6 +14,10 @@ import type { JsonSession, ReliableMirror } from '../../../protocols/webpubsub/i
 import type { Outbound } from '../../../transports/index.ts';
 import type { SessionKeys } from './redis-keys.ts';
 import type { PermissionChange } from './types.ts';
+import type { ScriptsOnPipeline } from './redis-scripts.ts';
+
+/** What `exec` answers: one [error, reply] per queued command. */
+export type Replies = Array<[Error | null, unknown]>;
 
 /** Ids reserved per write of the reservation. */
 export const SEQUENCE_BLOCK = 1000;
@@ -106,61 +110,36 @@ export class RedisMirror implements ReliableMirror, ConnectionObserver {
   }
 
   /**
-   * Queues this mirror's pending changes on a pipeline and returns what to do once the pipeline
-   * ran (`ok` false: a write failed — the session goes on unbounded until a full rewrite succeeds).
+   * Queues this mirror's pending changes on a pipeline and returns what to do with the pipeline's
+   * replies (null: it failed — the session goes on unbounded until a full rewrite succeeds).
    */
-  write(p: ChainableCommander): (ok: boolean) => void {
-    const s = this.session;
-    const state = s.reliableState!;
+  write(p: ChainableCommander): (replies: Replies | null) => void {
+    const state = this.session.reliableState!;
     const last = state.buffer.lastSequenceId;
-    const keys = this.#host.keys;
-    const [meta, frames, groups, permissions] = keys.all(this.member);
     let ceiling: number | undefined;
-    if (this.#full || (this.#reserving === 0 && last + SEQUENCE_BLOCK / 2 > this.#confirmed)) {
-      ceiling = last + SEQUENCE_BLOCK;
-    }
-    if (this.#full) {
-      this.#full = false;
-      const c = s.connection;
-      p.del(frames, groups, permissions);
-      const fields: Record<string, string> = {
-        owner: this.#host.nodeId, token: state.tokenHash, hub: c.hub, connectionId: c.connectionId,
-        roles: JSON.stringify(s.roles), protocol: s.protocol, ceiling: String(ceiling),
-      };
-      if (c.userId !== undefined) fields.user = c.userId;
-      p.hset(meta, fields);
-      if (c.userId === undefined) p.hdel(meta, 'user');
-      const entries = [...state.buffer.entries()];
-      for (let i = 0; i < entries.length; i += 200) {
-        const args: Array<number | Buffer> = [];
-        for (const f of entries.slice(i, i + 200)) args.push(f.sequenceId, Buffer.concat(f.message.pieces as Buffer[], f.message.length));
-        p.zadd(frames, ...args);
-      }
-      if (c.groups.size > 0) p.sadd(groups, ...c.groups);
-      if (this.#permissions.length > 0) p.rpush(permissions, ...this.#permissions.map((x) => JSON.stringify(x)));
-      p.sadd(keys.owned(this.channel, this.#host.nodeId), this.member).sadd(keys.owners(this.channel), this.#host.nodeId);
-      for (const k of [meta, frames, groups, permissions]) p.pexpire(k, this.#host.ttlMs);
-    } else {
-      if (this.#frames.length > 0) p.zadd(frames, ...this.#frames.flat());
-      if (this.#ackThrough > 0) p.zremrangebyscore(frames, '-inf', this.#ackThrough);
-      for (const [g, joined] of this.#groups) {
-        if (joined) p.sadd(groups, g);
-        else p.srem(groups, g);
-      }
-      if (this.#pendingPermissions.length > 0) p.rpush(permissions, ...this.#pendingPermissions.map((x) => JSON.stringify(x)));
-      if (ceiling !== undefined) p.hset(meta, 'ceiling', String(ceiling));
-    }
+    if (this.#full || (this.#reserving === 0 && last + SEQUENCE_BLOCK / 2 > this.#confirmed)) ceiling = last + SEQUENCE_BLOCK;
+    const at = p.length;
+    const full = this.#full;
+    if (full) this.#writeFull(p, ceiling!);
+    else this.#writeChanges(p, ceiling);
+    this.#full = false;
     this.#frames = [];
     this.#ackThrough = 0;
     this.#groups = new Map();
     this.#pendingPermissions = [];
     if (ceiling !== undefined) this.#reserving = ceiling;
-    return (ok) => {
+    return (replies) => {
       if (!this.#active) return;
-      if (!ok) {
+      if (!replies || replies.slice(at).some(([err]) => err)) {
         this.#full = true;
         this.#reserving = 0;
         this.#release(Infinity);
+        return;
+      }
+      if (full && replies[at]?.[1] === 0) {
+        // Another node adopted this session while this one could not reach Redis: it wins, and
+        // the client is cut here so that it recovers there.
+        this.session.retire();
         return;
       }
       if (ceiling === undefined || this.#reserving !== ceiling) return;
@@ -170,10 +149,51 @@ export class RedisMirror implements ReliableMirror, ConnectionObserver {
     };
   }
 
-  /** Refreshes the record's TTL (the owner is alive). */
-  refresh(p: ChainableCommander): void {
-    for (const k of this.#host.keys.all(this.member)) p.pexpire(k, this.#host.ttlMs);
-    p.sadd(this.#host.keys.owned(this.channel, this.#host.nodeId), this.member);
+  /** Refreshes the record's TTL and reads its owner (see `ownerIs`). */
+  refresh(p: ChainableCommander): (replies: Replies | null) => void {
+    const keys = this.#host.keys;
+    const at = p.length;
+    p.hget(keys.metaPrefix + this.member, 'owner');
+    for (const k of keys.all(this.member)) p.pexpire(k, this.#host.ttlMs);
+    return (replies) => {
+      if (!replies || !this.#active) return;
+      const owner = replies[at]?.[1];
+      if (owner === null) this.rewrite(); // Redis lost it (or it expired while this node stalled)
+      else if (typeof owner === 'string' && owner !== this.#host.nodeId) this.session.retire();
+    };
+  }
+
+  #writeFull(p: ChainableCommander, ceiling: number): void {
+    const s = this.session;
+    const state = s.reliableState!;
+    const c = s.connection;
+    const keys = this.#host.keys;
+    const fields: string[] = [
+      'token', state.tokenHash, 'hub', c.hub, 'connectionId', c.connectionId,
+      'roles', JSON.stringify(s.roles), 'protocol', s.protocol, 'ceiling', String(ceiling),
+    ];
+    if (c.userId !== undefined) fields.push('user', c.userId);
+    const frames: Array<number | Buffer> = [];
+    for (const f of state.buffer.entries()) frames.push(f.sequenceId, Buffer.concat(f.message.pieces as Buffer[], f.message.length));
+    const groups = [...c.groups];
+    const permissions = this.#permissions.map((x) => JSON.stringify(x));
+    (p as unknown as ScriptsOnPipeline).sessWriteFull(
+      ...keys.all(this.member), keys.owned(this.channel, this.#host.nodeId), keys.owners(this.channel),
+      this.#host.nodeId, this.#host.ttlMs, this.member, fields.length / 2, frames.length / 2, groups.length, permissions.length,
+      ...fields, ...frames, ...groups, ...permissions,
+    );
+  }
+
+  #writeChanges(p: ChainableCommander, ceiling: number | undefined): void {
+    const [meta, frames, groups, permissions] = this.#host.keys.all(this.member);
+    if (this.#frames.length > 0) p.zadd(frames, ...this.#frames.flat());
+    if (this.#ackThrough > 0) p.zremrangebyscore(frames, '-inf', this.#ackThrough);
+    for (const [g, joined] of this.#groups) {
+      if (joined) p.sadd(groups, g);
+      else p.srem(groups, g);
+    }
+    if (this.#pendingPermissions.length > 0) p.rpush(permissions, ...this.#pendingPermissions.map((x) => JSON.stringify(x)));
+    if (ceiling !== undefined) p.hset(meta, 'ceiling', String(ceiling));
   }
 
   #release(limit: number): void {
@@ -188,4 +208,11 @@ export class RedisMirror implements ReliableMirror, ConnectionObserver {
     if (this.session.connection.observer === this) this.session.connection.observer = undefined;
     this.#host.stopped(this, drop);
   }
+}
+
+/** Runs a pipeline and hands its replies (null when it failed as a whole) to each callback. */
+export async function run(p: ChainableCommander, done: ReadonlyArray<(replies: Replies | null) => void>): Promise<Replies | null> {
+  const replies = await p.exec().then((r) => r ?? null, () => null);
+  for (const d of done) d(replies);
+  return replies;
 }

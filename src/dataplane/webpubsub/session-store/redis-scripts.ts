@@ -73,6 +73,39 @@ redis.call('SADD', KEYS[3], ARGV[3])
 redis.call('SADD', KEYS[4], ARGV[2])
 return 1`;
 
+/**
+ * A session's whole state, written only while this node owns it (or nobody does): a node that was
+ * cut off long enough for another node to adopt its sessions must not overwrite them when it
+ * comes back. Returns 0 (and writes nothing) when another node owns the record.
+ * KEYS: meta, frames, groups, permissions, owned set, owners. ARGV: this node, ttl ms, member,
+ * then counts of meta field/value pairs, frame score/bytes pairs, groups, permission changes,
+ * then those values in that order.
+ */
+const WRITE_FULL = `
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner and owner ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+local counts = {tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])}
+local i = 8
+local function take(n, step, f)
+  local stop = i + n * step
+  while i < stop do
+    local args = {}
+    for j = i, math.min(i + 200 * step, stop) - 1 do args[#args + 1] = ARGV[j] end
+    i = i + #args
+    f(args)
+  end
+end
+take(counts[1], 2, function(a) redis.call('HSET', KEYS[1], unpack(a)) end)
+redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+take(counts[2], 2, function(a) redis.call('ZADD', KEYS[2], unpack(a)) end)
+take(counts[3], 1, function(a) redis.call('SADD', KEYS[3], unpack(a)) end)
+take(counts[4], 1, function(a) redis.call('RPUSH', KEYS[4], unpack(a)) end)
+redis.call('SADD', KEYS[5], ARGV[3])
+redis.call('SADD', KEYS[6], ARGV[1])
+for k = 1, 4 do redis.call('PEXPIRE', KEYS[k], ARGV[2]) end
+return 1`;
+
 export type RawReply = Array<Buffer | RawReply>;
 
 export interface SessionScripts {
@@ -88,10 +121,12 @@ export function defineSessionScripts(client: Redis): Redis & SessionScripts {
   client.defineCommand('sessAdopt', { numberOfKeys: 3, lua: ADOPT });
   client.defineCommand('sessDeadOwners', { numberOfKeys: 1, lua: DEAD_OWNERS });
   client.defineCommand('sessTransfer', { numberOfKeys: 4, lua: TRANSFER });
+  client.defineCommand('sessWriteFull', { numberOfKeys: 6, lua: WRITE_FULL });
   return client as Redis & SessionScripts;
 }
 
-/** The handover script queued on a pipeline (keys then args, as `defineCommand` expects). */
-export interface TransferOnPipeline {
+/** Scripts queued on a pipeline (keys then args, as `defineCommand` expects). */
+export interface ScriptsOnPipeline {
   sessTransfer(meta: string, owned: string, receiverOwned: string, owners: string, me: string, receiver: string, member: string): unknown;
+  sessWriteFull(...keysThenArgs: Array<string | number | Buffer>): unknown;
 }

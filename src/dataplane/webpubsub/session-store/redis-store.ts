@@ -13,6 +13,7 @@ import { createClient } from '../../../backplane/redis/clients.ts';
 import type { Logger } from '../../../log/index.ts';
 import { RedisChannelSessions } from './redis-binding.ts';
 import { SessionKeys } from './redis-keys.ts';
+import { run } from './redis-mirror.ts';
 import type { RedisMirror } from './redis-mirror.ts';
 import { defineSessionScripts } from './redis-scripts.ts';
 import type { SessionScripts } from './redis-scripts.ts';
@@ -72,8 +73,8 @@ export class RedisSessionStore implements SessionStore {
   async connect(): Promise<void> {
     await Promise.all([this.cmd.connect(), this.#sub.connect()]);
     await this.handover.start();
-    // Redis came back (it may have lost everything): every mirror writes its whole state again.
-    this.cmd.on('ready', () => { for (const m of this.#mirrors) m.rewrite(); });
+    // Redis came back: each mirror checks it still owns its record (rewrites it if it was lost).
+    this.cmd.on('ready', () => this.#refresh());
     this.#sub.on('ready', () => void this.handover.start().catch(() => {}));
     const refresh = setInterval(() => this.#refresh(), Math.max(1000, Math.floor(this.ttlMs / 3)));
     const sweep = setInterval(() => { for (const b of this.#bindings.values()) void b.sweep(); }, this.#sweepMs);
@@ -114,22 +115,6 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  /** Writes the pending changes of one mirror now (a handover needs them in Redis first). */
-  writeNow(mirror: RedisMirror): Promise<boolean> {
-    this.#dirty.delete(mirror);
-    if (!this.ready()) return Promise.resolve(false);
-    const p = this.cmd.pipeline();
-    const done = mirror.write(p);
-    return p.exec().then((r) => {
-      const ok = !r?.some(([err]) => err);
-      done(ok);
-      return ok;
-    }, () => {
-      done(false);
-      return false;
-    });
-  }
-
   #queueFlush(): void {
     if (this.#flushQueued || this.#closed) return;
     this.#flushQueued = true;
@@ -144,7 +129,7 @@ export class RedisSessionStore implements SessionStore {
     this.#drops = [];
     if (!this.ready()) {
       // Nothing is queued while Redis is away: the sessions go on locally, and write in full later.
-      for (const m of dirty) m.write(this.cmd.pipeline())(false);
+      for (const m of dirty) m.write(this.cmd.pipeline())(null);
       return;
     }
     const p = this.cmd.pipeline();
@@ -153,24 +138,19 @@ export class RedisSessionStore implements SessionStore {
       p.del(...this.keys.all(m.member));
       p.srem(this.keys.owned(m.channel, this.nodeId), m.member);
     }
-    p.exec().then((r) => {
-      const ok = !r?.some(([err]) => err);
-      for (const d of done) d(ok);
-    }, () => {
-      for (const d of done) d(false);
-    });
+    void run(p, done);
   }
 
   #refresh(): void {
     if (!this.ready() || this.#mirrors.size === 0) return;
     const p = this.cmd.pipeline();
     const channels = new Set<string>();
-    for (const m of this.#mirrors) {
-      m.refresh(p);
+    const done = [...this.#mirrors].map((m) => {
       channels.add(m.channel);
-    }
+      return m.refresh(p);
+    });
     for (const ch of channels) p.sadd(this.keys.owners(ch), this.nodeId);
-    p.exec().catch(() => {});
+    void run(p, done);
   }
 
   async close(): Promise<void> {

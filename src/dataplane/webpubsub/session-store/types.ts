@@ -54,6 +54,8 @@ export interface ChannelSessions {
   track(session: JsonSession): ReliableMirror | undefined;
   /** A recovery handshake for a connection this node does not hold. */
   recover(hub: string, connectionId: string, token: string): Promise<RecoveryLookup>;
+  /** This node stops: mirrored sessions are left for other nodes to recover (their clients get 1012). */
+  handOff(): Promise<void>;
   /** The resource stops on this node. */
   unbind(): void;
 }
