@@ -55,6 +55,8 @@ export class RecordWs {
   #messageOp = 0;
   #control: Buffer[] = [];
   #handshake: Buffer = Buffer.alloc(0);
+  /** The last bytes (at most a Ping's length) of a record not finished yet. */
+  #tail: Buffer | null = null;
   #closing = false;
   #resolve!: () => void;
   #reject!: (err: Error) => void;
@@ -216,12 +218,28 @@ export class RecordWs {
     if (this.#phase !== 2 || (this.#op === OP_CONT ? this.#messageOp : this.#op) !== OP_TEXT) return;
     const c = this.#counters;
     c.bytes += to - from;
+    let start = from;
     let at = buf.indexOf(RECORD_SEPARATOR, from);
     while (at >= 0 && at < to) {
-      const isPing = at - from >= PING_RECORD.length && buf.compare(PING_RECORD, 0, PING_RECORD.length, at - PING_RECORD.length, at) === 0;
-      if (!isPing) c.records++;
-      at = buf.indexOf(RECORD_SEPARATOR, at + 1);
+      if (!this.#isPing(buf, start, at)) c.records++;
+      this.#tail = null;
+      start = at + 1;
+      at = buf.indexOf(RECORD_SEPARATOR, start);
     }
+    // A record cut by a read or frame boundary: keep its last bytes for the Ping check.
+    if (start < to) {
+      const piece = buf.subarray(Math.max(start, to - PING_RECORD.length), to);
+      this.#tail = this.#tail ? Buffer.concat([this.#tail, piece]).subarray(-PING_RECORD.length) : Buffer.from(piece);
+    }
+  }
+
+  /** Whether the record ending at `at` (its bytes from `start` here, earlier ones in the tail) is a Ping. */
+  #isPing(buf: Buffer, start: number, at: number): boolean {
+    const n = PING_RECORD.length;
+    if (at - start >= n) return buf.compare(PING_RECORD, 0, n, at - n, at) === 0;
+    if (!this.#tail) return false;
+    const joined = Buffer.concat([this.#tail, buf.subarray(start, at)]);
+    return joined.length >= n && joined.compare(PING_RECORD, 0, n, joined.length - n) === 0;
   }
 
   #endFrame(): void {
