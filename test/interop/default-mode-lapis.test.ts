@@ -141,7 +141,7 @@ test('client results: the app asks one client (IHubContext.Clients.Client(id).In
     const connectionId = who.ConnectionId ?? who.connectionId;
     const res = await fetch(`${app!.url}/api/ask/${connectionId}?question=q1`, { method: 'POST', signal: AbortSignal.timeout(25_000) });
     assert.equal(res.status, 200, app!.output.slice(-20).join('\n'));
-    assert.equal(await res.text(), `${protocol} answer to q1`);
+    assert.equal(await res.text(), `${protocol} answer to q1`, `${protocol}; the app's last lines:\n${app!.output.slice(-25).join('\n')}`);
     // The client still talks to the hub afterwards (only the completion was taken out of its stream).
     assert.equal(await c.invoke('Echo', 'after'), 'after');
   }
