@@ -42,6 +42,23 @@ export function roundRatios(res: ClusterResults, a: ClusterKind, b: ClusterKind,
   return out;
 }
 
+/**
+ * Per-round ratio of what the two nodes would deliver with a core each to what one node delivers
+ * with a core: 2 × (cluster deliveries per server CPU-second) / (one node's deliveries per CPU-second).
+ * On a machine where every server gets its core this equals the measured ratio; on a shared one it
+ * removes how much CPU each contestant happened to get (not the cache and batching effects of contention).
+ */
+export function capacityRatios(res: ClusterResults, size: number): number[] {
+  const out: number[] = [];
+  const eff = (b: { r: ClusterFlowResult }) => (b.r.serverCpu > 0 ? b.r.rate / b.r.serverCpu : Number.NaN);
+  for (const round of new Set(res.broadcast.map((x) => x.round))) {
+    const two = res.broadcast.find((c) => c.kind === 'lapis-2' && c.size === size && c.round === round && c.r.errors === 0);
+    const one = res.broadcast.find((c) => c.kind === 'lapis-1' && c.size === size && c.round === round && c.r.errors === 0);
+    if (two && one && eff(one) > 0) out.push((two.r.perNodeCpu.length * eff(two)) / eff(one));
+  }
+  return out.filter(Number.isFinite);
+}
+
 function latencyOf(res: ClusterResults, kind: ClusterKind, which: 'cross' | 'same'): LatencyStats[] {
   return res.latency.filter((l) => l.kind === kind).map((l) => l.r[which]).filter((s): s is LatencyStats => s !== null && s.samples > 0);
 }
@@ -64,8 +81,8 @@ export function clusterTable(res: ClusterResults): string {
     lines.push(row(`  server CPU (cores), ${sizeLabel(size)}`, kinds.map((k) => spread(res.broadcast.filter((b) => b.kind === k && b.size === size).map((b) => b.r.serverCpu), (x) => x.toFixed(2)))));
     lines.push(row(`  deliveries per server CPU-second, ${sizeLabel(size)}`, kinds.map((k) => spread(res.broadcast.filter((b) => b.kind === k && b.size === size && b.r.serverCpu > 0).map((b) => b.r.rate / b.r.serverCpu), fmt))));
     lines.push(row(`  Redis CPU (cores), ${sizeLabel(size)}`, kinds.map((k) => spread(res.broadcast.filter((b) => b.kind === k && b.size === size && b.r.redisCpu !== null).map((b) => b.r.redisCpu!), (x) => x.toFixed(2)))));
-    lines.push(row(`  machine busy (both cores), ${sizeLabel(size)}`, kinds.map((k) => spread(res.broadcast.filter((b) => b.kind === k && b.size === size).map((b) => b.r.machineBusy * 100), (x) => `${x.toFixed(0)}%`))));
   }
+  lines.push(row('load average (1 min) at session start', kinds.map((k) => spread(res.sessions.filter((x) => x.kind === k).map((x) => Number(x.loadAverage.split(',')[0])), (x) => x.toFixed(1)))));
   lines.push(row('connection setup/s (incl. token check)', kinds.map((k) => spread(res.sessions.filter((s) => s.kind === k).map((s) => s.setupPerS), fmt))));
   if (res.latency.length > 0) {
     const lat = (k: ClusterKind, which: 'cross' | 'same') => {
@@ -74,11 +91,20 @@ export function clusterTable(res: ClusterResults): string {
     };
     lines.push(row('latency p50 / p99, cross-node (A → B)', kinds.map((k) => lat(k, 'cross'))));
     lines.push(row('latency p50 / p99, same node', kinds.map((k) => lat(k, 'same'))));
+    const wait = (k: ClusterKind, which: 'serverRunQueue' | 'receiverRunQueue') => {
+      const xs = res.latency.filter((l) => l.kind === k && l.r[which]);
+      return xs.length === 0 ? 'n/a' : `${median(xs.map((l) => l.r[which].waitMsPerS)).toFixed(0)} ms/s, ${median(xs.map((l) => l.r[which].meanWaitMs)).toFixed(2)} ms each`;
+    };
+    lines.push(row('  run-queue wait, servers (latency run)', kinds.map((k) => wait(k, 'serverRunQueue'))));
+    lines.push(row('  run-queue wait, receivers (latency run)', kinds.map((k) => wait(k, 'receiverRunQueue'))));
   }
   lines.push('');
   for (const size of sizesOf(res)) {
     lines.push(`ratio Lapis 2 nodes / 1 node, ${sizeLabel(size)}: ${spread(roundRatios(res, 'lapis-2', 'lapis-1', size), (x) => `${x.toFixed(2)}×`)}`);
     lines.push(`ratio Lapis 2 nodes / Socket.IO 2 processes, ${sizeLabel(size)}: ${spread(roundRatios(res, 'lapis-2', 'socketio-2', size), (x) => `${x.toFixed(2)}×`)}`);
+  }
+  for (const size of sizesOf(res)) {
+    lines.push(`capacity ratio Lapis 2 nodes / 1 node, ${sizeLabel(size)} (deliveries per server CPU-second × server processes, i.e. each node with a core to itself): ${spread(capacityRatios(res, size), (x) => `${x.toFixed(2)}×`)}`);
   }
   lines.push('latency: one publisher per group of 10 on node A, 2 KB at 1 msg/s each; "cross-node" = receivers on node B (one-node contestant: all same node)');
   return lines.join('\n');
@@ -89,7 +115,9 @@ export function clusterTargets(res: ClusterResults): ClusterTarget[] {
   const conns = Number(res.meta.conns);
   for (const size of sizesOf(res)) {
     const one = roundRatios(res, 'lapis-2', 'lapis-1', size);
-    out.push({ ok: one.length ? median(one) >= 1.6 : null, text: `cluster broadcast ≥ 1.6× one node (${sizeLabel(size)}, ${conns} conns): ${one.length ? `${median(one).toFixed(2)}× (rounds ${one.map((x) => x.toFixed(2)).join(', ')})` : 'not measured'}` });
+    const cap = capacityRatios(res, size);
+    const capText = cap.length ? `; capacity ratio ${median(cap).toFixed(2)}× (rounds ${cap.map((x) => x.toFixed(2)).join(', ')})` : '';
+    out.push({ ok: one.length ? median(one) >= 1.6 : null, text: `cluster broadcast ≥ 1.6× one node (${sizeLabel(size)}, ${conns} conns): ${one.length ? `${median(one).toFixed(2)}× (rounds ${one.map((x) => x.toFixed(2)).join(', ')})${capText}` : 'not measured'}` });
     const sio = roundRatios(res, 'lapis-2', 'socketio-2', size);
     out.push({ ok: sio.length ? median(sio) >= 3 : null, text: `cluster broadcast ≥ 3× the Socket.IO cluster (${sizeLabel(size)}, ${conns} conns): ${sio.length ? `${median(sio).toFixed(2)}× (rounds ${sio.map((x) => x.toFixed(2)).join(', ')})` : 'not measured'}` });
   }

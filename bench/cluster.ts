@@ -9,10 +9,9 @@
  *   at the receivers (closed loop, warm-up before the window);
  * - latency: one publisher per group of 10 on node A, 2 KB at 1 msg/s each; the groups of node B's
  *   receivers are the cross-node samples, node A's the same-node ones.
- * The one-node baseline keeps issue 7's placement (server core 0, generators core 1); the
- * two-process contestants need both cores, so their generators float over both.
+ * The load generators float over both cores for every contestant (see `place`).
  *
- *   npm run bench -- --cluster [--quick] [--conns N] [--rounds N] [--profile] [--no-latency]
+ *   npm run bench -- --cluster [--quick] [--conns N] [--rounds N] [--profile] [--no-latency] [--cluster-kinds lapis-2,…]
  * Writes bench/results/issue-13/{quick,full}.json and prints the table and the targets.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,9 +22,9 @@ import { payloadOf, sendRequest } from './lib/contestants.ts';
 import { broadcastFlow, crossNodeLatency, pinList } from './lib/cluster-flow.ts';
 import type { ClusterFlowResult, ClusterLatencyResult } from './lib/cluster-flow.ts';
 import { CLUSTER_KINDS, clusterUnavailable, NODE_CORES, prepareCluster, redisPid, startCluster } from './lib/cluster-servers.ts';
-import type { ClusterKind, ClusterRunning } from './lib/cluster-servers.ts';
+import type { ClusterKind } from './lib/cluster-servers.ts';
 import { WorkerPool } from './lib/pool.ts';
-import { hardFdLimit, pin, sleep } from './lib/proc.ts';
+import { hardFdLimit, sleep } from './lib/proc.ts';
 import { prepareLapis } from './lib/servers.ts';
 import { clusterTable, clusterTargets } from './cluster-report.ts';
 import type { ClusterResults } from './cluster-report.ts';
@@ -42,7 +41,8 @@ export interface ClusterOptions {
   conns?: number | undefined;
   profile: boolean;
   latency: boolean;
-  kinds?: ClusterKind[] | undefined;
+  /** Contestants (default all); checked against CLUSTER_KINDS. */
+  kinds?: string[] | undefined;
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -58,8 +58,14 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
     settleMs: o.quick ? 500 : 1500,
     latencyWarmMs: o.quick ? 1000 : 2000,
     latencyMs: o.quick ? 2000 : 5000,
-    kinds: o.kinds ?? [...CLUSTER_KINDS],
+    kinds: (o.kinds ?? [...CLUSTER_KINDS]) as ClusterKind[],
   };
+  for (const k of P.kinds) {
+    if (!CLUSTER_KINDS.includes(k)) {
+      log(`bench --cluster: unknown contestant ${k}; known: ${CLUSTER_KINDS.join(', ')}`);
+      process.exit(2);
+    }
+  }
   const why = await clusterUnavailable();
   if (why) {
     log(`bench --cluster: ${why}`);
@@ -73,7 +79,8 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
   }
   const started = Date.now();
   const work = mkdtempSync(join(tmpdir(), 'lapis-bench-cluster-'));
-  const profileDir = join(RESULTS, 'profiles');
+  // Profiles are large: kept where git ignores them (bench/results/tmp/).
+  const profileDir = fileURLToPath(new URL('./results/tmp/issue-13-profiles/', import.meta.url));
   if (o.profile) {
     rmSync(profileDir, { recursive: true, force: true });
     mkdirSync(profileDir, { recursive: true });
@@ -95,7 +102,7 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
       groupSize: GROUP_SIZE,
       loadWorkers: WORKERS,
       nodeCores: [...NODE_CORES],
-      loadCore: LOAD_CORE,
+      loadCores: 'floating over both cores',
       redisCpuMeasured: rpid !== undefined,
       loadAverageAtStart: uptime(),
       kinds: P.kinds,
@@ -105,7 +112,7 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
     sessions: [],
     notes: [],
   };
-  const pool = new WorkerPool(WORKERS, LOAD_CORE);
+  const pool = new WorkerPool(WORKERS, LOAD_CORE); // re-placed per session (place())
   let failure: unknown;
   try {
     for (let round = 0; round < P.rounds; round++) {
@@ -132,7 +139,9 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
   const tbl = clusterTable(res);
   const tl = clusterTargets(res);
   mkdirSync(RESULTS, { recursive: true });
-  const file = join(RESULTS, `${o.quick ? 'quick' : 'full'}.json`);
+  // A subset of contestants or a profiled run is written beside, not over, the full comparison.
+  const subset = P.kinds.length < CLUSTER_KINDS.length ? `-${P.kinds.join('+')}` : '';
+  const file = join(RESULTS, `${o.quick ? 'quick' : 'full'}${subset}${o.profile ? '-profiled' : ''}.json`);
   writeFileSync(file, `${JSON.stringify({ ...res, table: tbl.split('\n'), targets: tl }, null, 1)}\n`);
   process.stdout.write(`\n${tbl}\n\nTargets (issue 13):\n`);
   for (const t of tl) process.stdout.write(`${t.ok === null ? 'N/A ' : t.ok ? 'PASS' : 'FAIL'}  ${t.text}\n`);
@@ -140,12 +149,15 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
   process.stdout.write(`\nWrote ${file} (${res.meta.durationS} s). Load average at start ${res.meta.loadAverageAtStart}, at end ${res.meta.loadAverageAtEnd}.\n`);
   if (failure) throw failure;
 
-  /** Places the generators: issue 7's load core for one node, both cores for two processes. */
-  function place(c: ClusterRunning): void {
-    const cores = c.pids.length > 1 ? NODE_CORES.join(',') : String(LOAD_CORE);
+  /**
+   * The generators (and this process, which holds the publishers) float over both cores for every
+   * contestant: two server processes need both cores, and pinning the generators to core 1 for the
+   * single node only would push everything else running on the machine onto that node's core.
+   */
+  function place(): void {
+    const cores = NODE_CORES.join(',');
     for (const w of pool.workers) pinList(w.child.pid!, cores);
-    if (c.pids.length > 1) pinList(process.pid, cores);
-    else pin(process.pid, LOAD_CORE);
+    pinList(process.pid, cores);
   }
 
   async function session(kind: ClusterKind, round: number): Promise<void> {
@@ -155,7 +167,7 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
     const c = await startCluster(kind, setup);
     let pubs: Publishers | undefined;
     try {
-      place(c);
+      place();
       await sleep(300);
       const per = Math.ceil(n / WORKERS);
       // Workers 0..W/2-1 on node A, the others on node B (all on the one node of a single process).
@@ -207,6 +219,7 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
   function logLatency(kind: ClusterKind, round: number, r: ClusterLatencyResult): void {
     if (r.received < r.expected) res.notes.push(`latency ${kind} round ${round + 1}: received ${r.received} of about ${r.expected} expected deliveries`);
     const f = (s: { p50Ms: number; p99Ms: number; maxMs: number; samples: number }) => `p50 ${s.p50Ms.toFixed(2)} ms  p99 ${s.p99Ms.toFixed(2)} ms  max ${s.maxMs.toFixed(1)} ms (${s.samples})`;
-    log(`  latency ${r.cross ? `cross-node ${f(r.cross)} | ` : ''}same-node ${f(r.same)}  received ${r.received}/${r.expected}  servers ${(r.serverCpu * 100).toFixed(0)}%`);
+    log(`  latency ${r.cross ? `cross-node ${f(r.cross)} | ` : ''}same-node ${f(r.same)}  received ${r.received}/${r.expected}  servers ${(r.serverCpu * 100).toFixed(0)}%` +
+      `  run-queue wait: servers ${r.serverRunQueue.waitMsPerS.toFixed(0)} ms/s (${r.serverRunQueue.meanWaitMs.toFixed(2)} ms each), receivers ${r.receiverRunQueue.waitMsPerS.toFixed(0)} ms/s (${r.receiverRunQueue.meanWaitMs.toFixed(2)} ms each)`);
   }
 }

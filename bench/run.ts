@@ -9,7 +9,7 @@
  *            --no-latency  --no-identity
  *   --default-mode (or --only default-mode): issue 12's default-mode row alone (→ results/default-mode.json);
  *   the full run includes it unless --no-default-mode (or an --only list without default-mode)
- *   --cluster: issue 13's cluster run alone (bench/cluster.ts; --quick, --rounds, --conns N, --profile, --no-latency apply)
+ *   --cluster: issue 13's cluster run alone (bench/cluster.ts; --quick, --rounds, --conns N, --profile, --no-latency apply; --cluster-kinds lapis-1,lapis-2,socketio-2)
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -53,6 +53,7 @@ const { values: argv } = parseArgs({
     'default-mode': { type: 'boolean', default: false },
     'no-default-mode': { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
+    'cluster-kinds': { type: 'string' },
   },
 });
 
@@ -89,7 +90,7 @@ const fmt = (x: number) => (x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0)
 pin(process.pid, LOAD_CORE);
 if (argv.cluster) {
   const { runCluster } = await import('./cluster.ts');
-  await runCluster({ quick, rounds: argv.rounds ? Number(argv.rounds) : undefined, conns: argv.conns ? Number(argv.conns.split(',')[0]) : undefined, profile: argv.profile!, latency: !argv['no-latency'] });
+  await runCluster({ quick, rounds: argv.rounds ? Number(argv.rounds) : undefined, conns: argv.conns ? Number(argv.conns.split(',')[0]) : undefined, profile: argv.profile!, latency: !argv['no-latency'], kinds: argv['cluster-kinds']?.split(',') });
   process.exit(0);
 }
 if (defaultModeOnly) {

@@ -9,6 +9,7 @@
  * CPU is read from /proc for every server process, Redis and the generators.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { payloadOf, publishFrame } from './contestants.ts';
 import type { Endpoint } from './contestants.ts';
 import type { WorkerPool } from './pool.ts';
@@ -24,6 +25,34 @@ export function pinList(pid: number, cores: string): void {
 }
 
 const sumCpu = (pids: number[]) => pids.reduce((a, p) => a + cpuSeconds(p), 0);
+
+/** The main thread's scheduler counters (ns waiting on a run queue, times scheduled); zeros when unreadable. */
+function schedstat(pid: number): { waitNs: number; slices: number } {
+  try {
+    const [, wait, slices] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return { waitNs: wait ?? 0, slices: slices ?? 0 };
+  } catch {
+    return { waitNs: 0, slices: 0 };
+  }
+}
+
+export interface RunQueueWait {
+  /** Ms per second the main threads spent runnable but waiting for a core (summed over the processes). */
+  waitMsPerS: number;
+  /** Mean wait each time a main thread was scheduled, in ms. */
+  meanWaitMs: number;
+}
+
+function runQueueWait(pids: number[], before: { waitNs: number; slices: number }[], secs: number): RunQueueWait {
+  let wait = 0;
+  let slices = 0;
+  pids.forEach((p, i) => {
+    const now = schedstat(p);
+    wait += now.waitNs - before[i]!.waitNs;
+    slices += now.slices - before[i]!.slices;
+  });
+  return { waitMsPerS: wait / 1e6 / secs, meanWaitMs: slices > 0 ? wait / 1e6 / slices : 0 };
+}
 
 function machineTimes(cores: number[]): { busy: number; total: number } {
   let busy = 0;
@@ -147,6 +176,9 @@ export interface ClusterLatencyResult {
   received: number;
   badStamps: number;
   serverCpu: number;
+  /** How long the servers' and the receivers' main threads waited for a core during the window (contention on the machine). */
+  serverRunQueue: RunQueueWait;
+  receiverRunQueue: RunQueueWait;
 }
 
 function stats(samplesUs: number[]): LatencyStats {
@@ -188,6 +220,9 @@ export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number
     await pool.all('samples'); // drop the warm-up samples
     await pool.reset();
     counting = true;
+    const workerPids = pool.workers.map((w) => w.child.pid!);
+    const q0 = o.serverPids.map(schedstat);
+    const w0 = workerPids.map(schedstat);
     const c0 = sumCpu(o.serverPids);
     const t0 = performance.now();
     await sleep(o.measureMs);
@@ -195,6 +230,8 @@ export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number
     clearInterval(timer);
     const secs = (performance.now() - t0) / 1000;
     const c1 = sumCpu(o.serverPids);
+    const serverRunQueue = runQueueWait(o.serverPids, q0, secs);
+    const receiverRunQueue = runQueueWait(workerPids, w0, secs);
     await sleep(1000); // let the last ones arrive
     const parts = await pool.all('samples');
     await pool.all('latency', { on: false });
@@ -215,6 +252,8 @@ export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number
       received: st.frames,
       badStamps: bad,
       serverCpu: (c1 - c0) / secs,
+      serverRunQueue,
+      receiverRunQueue,
     };
   } finally {
     clearInterval(timer);
