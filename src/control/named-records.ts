@@ -68,6 +68,16 @@ export class NamedRecords<T extends { name: string }> {
     return this.#byName.get(name.toLowerCase());
   }
 
+  /**
+   * The record once a change of it already announced by the store (through any node) has been
+   * re-read here: for callers that can wait a moment to be sure, e.g. an access-key check right
+   * after a key was regenerated through another node. Resolves at once when nothing is pending.
+   */
+  async fresh(name: string): Promise<T | undefined> {
+    await this.#follower.settledKey(this.#kind, name.toLowerCase());
+    return this.get(name);
+  }
+
   /** Creates or replaces a record as given (use `update` to change what is stored now). */
   async put(r: T): Promise<void> {
     const id = r.name.toLowerCase();

@@ -185,6 +185,9 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
       added: (r) => { startCreated(r).catch((err: unknown) => { if (!stopped) log.error({ err, resource: r.name }, 'a resource created through another node did not start on this one'); }); },
       removed: (r) => { stopDeleted(r.name).catch((err: unknown) => log.error({ err, resource: r.name }, 'a resource deleted through another node did not stop on this one')); },
     });
+    // Created or deleted through another node while this one was starting (before it listened for that).
+    for (const r of resources.services()) startCreated(r).catch((err: unknown) => log.error({ err, resource: r.name }, 'a resource created through another node did not start on this one'));
+    for (const name of [...running.keys()]) if (!resources.getService(name)) stopDeleted(name).catch(() => {});
     return {
       ready, identity, resources, access, sealer, log, metrics, health, bootstrapAdmin: world.bootstrapAdmin,
       async stop() {

@@ -247,6 +247,8 @@ export class SecretRepository {
   /** Adds a version (the first one creates the secret). Caller checks the deleted state. */
   async set(name: string, input: SetSecretInput, now = nowSeconds()): Promise<SecretVersion> {
     const v = await this.#write(name, async (prior) => {
+      // Deleted through another node a moment ago: refused as Key Vault does (this node's memory may not know yet).
+      if (prior?.deleted) throw KV.deletedButRecoverable(prior.name);
       if (!prior && this.#docs.size >= MAX_SECRETS) throw KV.tooManySecrets(MAX_SECRETS);
       if (prior && prior.versionCount >= MAX_VERSIONS) throw KV.tooManyVersions(prior.name, MAX_VERSIONS);
       const v: SecretVersion = {

@@ -43,6 +43,7 @@ test('a resource created through A appears in B; re-keyed through A, B has the n
   const next = await A.regenerateKey('shared', 'Primary');
   assert.notEqual(next.accessKeys.primaryKey, before.primaryKey);
   assert.deepEqual(B.webPubSub.get('shared')!.accessKeys, next.accessKeys, 'B verifies with the new primary key (and the unchanged secondary)');
+  assert.deepEqual((await B.webPubSub.fresh('shared'))!.accessKeys, next.accessKeys, 'fresh: after any announced change is re-read');
 
   // Both nodes regenerate at once, one key each: compare-and-swap keeps both changes.
   const [p, s] = await Promise.all([A.regenerateKey('shared', 'Primary'), B.regenerateKey('shared', 'Secondary')]);
