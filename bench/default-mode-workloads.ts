@@ -16,6 +16,7 @@ import type { DmRunning } from './lib/default-mode-servers.ts';
 import type { WorkerPool } from './lib/pool.ts';
 import { cpuSeconds, sleep } from './lib/proc.ts';
 import { RecordCounters } from './lib/record-receiver.ts';
+import { runQueueWaitSeconds } from './lib/schedstat.ts';
 import { maskedFrame, OP_TEXT } from './lib/ws-client-frame.ts';
 
 export interface EchoResult {
@@ -32,6 +33,9 @@ export interface EchoResult {
   /** The same as CPU time per call, in µs: what each process spends on one echo. */
   serviceCpuUsPerCall: number;
   appCpuUsPerCall?: number;
+  /** Time per call the process's threads were runnable but waited for a CPU (other processes had it), in µs. */
+  serviceWaitUsPerCall: number;
+  appWaitUsPerCall?: number;
 }
 
 export interface BroadcastResult {
@@ -50,8 +54,13 @@ export interface BroadcastResult {
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
-function cpuOf(srv: DmRunning): { service: number; app: number } {
-  return { service: cpuSeconds(srv.servicePid), app: srv.appPid ? cpuSeconds(srv.appPid) : 0 };
+function cpuOf(srv: DmRunning): { service: number; app: number; serviceWait: number; appWait: number } {
+  return {
+    service: cpuSeconds(srv.servicePid),
+    app: srv.appPid ? cpuSeconds(srv.appPid) : 0,
+    serviceWait: runQueueWaitSeconds(srv.servicePid),
+    appWait: srv.appPid ? runQueueWaitSeconds(srv.appPid) : 0,
+  };
 }
 
 /** `clients` connections, each `warm` unrecorded calls then `calls` recorded ones, all clients at once. */
@@ -107,6 +116,8 @@ export async function echoRun(srv: DmRunning, o: { clients: number; warm: number
       callsPerSecond: sorted.length / secs,
       serviceCpuUsPerCall: perCall(c1.service - c0.service),
       appCpuUsPerCall: srv.appPid ? perCall(c1.app - c0.app) : undefined,
+      serviceWaitUsPerCall: perCall(c1.serviceWait - c0.serviceWait),
+      appWaitUsPerCall: srv.appPid ? perCall(c1.appWait - c0.appWait) : undefined,
       serviceCpu: (c1.service - c0.service) / secs,
       appCpu: srv.appPid ? (c1.app - c0.app) / secs : undefined,
     };

@@ -71,7 +71,8 @@ async function oneRound(pool: WorkerPool, srv: DmRunning, p: DefaultModeParams, 
   r.echo = await echoRun(srv, { clients: p.echoClients, warm: p.echoWarm, calls: p.echoCalls, size: p.size });
   const e = r.echo;
   log(`  echo p50 ${e.p50Ms.toFixed(2)} ms  p90 ${e.p90Ms.toFixed(2)} ms  p99 ${e.p99Ms.toFixed(2)} ms  (${e.samples} calls, ${fmt(e.callsPerSecond)}/s)  ` +
-    `CPU per call: service ${e.serviceCpuUsPerCall.toFixed(0)} µs${e.appCpuUsPerCall !== undefined ? `, app ${e.appCpuUsPerCall.toFixed(0)} µs` : ''}`);
+    `CPU per call: service ${e.serviceCpuUsPerCall.toFixed(0)} µs${e.appCpuUsPerCall !== undefined ? `, app ${e.appCpuUsPerCall.toFixed(0)} µs` : ''}; ` +
+    `run-queue wait per call: service ${e.serviceWaitUsPerCall.toFixed(0)} µs${e.appWaitUsPerCall !== undefined ? `, app ${e.appWaitUsPerCall.toFixed(0)} µs` : ''}`);
   await connectReceivers(pool, srv, p.receivers);
   await sleep(300);
   // Warm-up pass (JIT, pools, buffers), then the measured one.

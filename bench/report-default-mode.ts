@@ -69,6 +69,8 @@ export function defaultModeTable(res: DefaultModeResults): string {
     ['echo p99', ms(figures(res, 'self-hosted', (r) => r.echo?.p99Ms)), ms(figures(res, 'lapis', (r) => r.echo?.p99Ms)), ratio(ratios(res, (r) => r.echo?.p99Ms))],
     ['  CPU per echo: service', us(figures(res, 'self-hosted', (r) => r.echo?.serviceCpuUsPerCall)), us(figures(res, 'lapis', (r) => r.echo?.serviceCpuUsPerCall)), ''],
     ['  CPU per echo: app server', '(the same process)', us(figures(res, 'lapis', (r) => r.echo?.appCpuUsPerCall)), ''],
+    ['  run-queue wait per echo: service', us(figures(res, 'self-hosted', (r) => r.echo?.serviceWaitUsPerCall)), us(figures(res, 'lapis', (r) => r.echo?.serviceWaitUsPerCall)), ''],
+    ['  run-queue wait per echo: app server', '(the same process)', us(figures(res, 'lapis', (r) => r.echo?.appWaitUsPerCall)), ''],
     [`broadcast to ${p.receivers.toLocaleString('en-US')}`, rate(figures(res, 'self-hosted', deliveries)), rate(figures(res, 'lapis', deliveries)), ratio(ratios(res, deliveries))],
     ['  service CPU (core)', cpu(figures(res, 'self-hosted', (r) => r.broadcast?.serviceCpu)), cpu(figures(res, 'lapis', (r) => r.broadcast?.serviceCpu)), ''],
     ['  app server CPU', '(the same process)', cpu(figures(res, 'lapis', (r) => r.broadcast?.appCpu)), ''],
