@@ -48,6 +48,7 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     spec.log.warn({ listener: spec.name, port: spec.port }, 'remembered port is busy; using a free one');
     return bind(server, spec.host, 0);
   });
+  let serving = false;
   const app = Fastify({
     loggerInstance: spec.log.child({ listener: spec.name }),
     // Per-request lines are written by the onResponse hook below (debug), not by fastify.
@@ -69,10 +70,18 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     },
     forceCloseConnections: true,
     serverFactory: (handler) => {
-      server.on('request', handler);
+      // The socket is bound before the routes are registered (the port must be known first): a
+      // request that arrives in between (a load balancer's probe, a client retrying) would reach
+      // fastify before it is ready and throw outside any handler, ending the process. Until
+      // fastify is ready it gets a 503 the SDKs retry.
+      server.on('request', (req, res) => {
+        if (serving) handler(req, res);
+        else answerStarting(res);
+      });
       return server;
     },
   }) as unknown as FastifyInstance;
+  app.addHook('onReady', async () => { serving = true; });
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode >= 500) req.log.warn({ req, res: reply }, 'request failed');
     else req.log.debug({ req, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -87,6 +96,11 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   return { name: spec.name, app, port, close };
+}
+
+function answerStarting(res: import('node:http').ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', connection: 'close' });
+  res.end(JSON.stringify({ error: { code: 'ServiceUnavailable', message: 'This Lapis origin is starting; try again in a moment.' } }));
 }
 
 function bind(server: Server, host: string, port: number): Promise<number> {
