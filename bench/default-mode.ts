@@ -37,7 +37,7 @@ export interface DefaultModeParams {
 export function defaultModeParams(quick: boolean, rounds?: number): DefaultModeParams {
   return quick
     ? { rounds: rounds ?? 2, receivers: 300, senders: 4, size: 100, echoClients: 4, echoWarm: 100, echoCalls: 300, warmMs: 500, measureMs: 1000, drainMs: 5000, workers: 2 }
-    : { rounds: rounds ?? 3, receivers: 1000, senders: 4, size: 100, echoClients: 4, echoWarm: 300, echoCalls: 1500, warmMs: 1000, measureMs: 2500, drainMs: 8000, workers: 2 };
+    : { rounds: rounds ?? 3, receivers: 1000, senders: 4, size: 100, echoClients: 4, echoWarm: 200, echoCalls: 1000, warmMs: 500, measureMs: 2000, drainMs: 8000, workers: 2 };
 }
 
 export interface DefaultModeRound {
@@ -73,10 +73,12 @@ async function oneRound(pool: WorkerPool, srv: DmRunning, p: DefaultModeParams, 
   log(`  echo p50 ${e.p50Ms.toFixed(2)} ms  p90 ${e.p90Ms.toFixed(2)} ms  p99 ${e.p99Ms.toFixed(2)} ms  (${e.samples} calls, ${fmt(e.callsPerSecond)}/s)  ` +
     `CPU per call: service ${e.serviceCpuUsPerCall.toFixed(0)} µs${e.appCpuUsPerCall !== undefined ? `, app ${e.appCpuUsPerCall.toFixed(0)} µs` : ''}; ` +
     `run-queue wait per call: service ${e.serviceWaitUsPerCall.toFixed(0)} µs${e.appWaitUsPerCall !== undefined ? `, app ${e.appWaitUsPerCall.toFixed(0)} µs` : ''}`);
+  const t0 = Date.now();
   await connectReceivers(pool, srv, p.receivers);
+  log(`  ${p.receivers} receivers connected in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await sleep(300);
   // Warm-up pass (JIT, pools, buffers), then the measured one.
-  await broadcastFlow(pool, srv, { receivers: p.receivers, senders: p.senders, size: p.size, window: Math.max(16 * p.receivers, 16_000), warmMs: p.warmMs, measureMs: Math.min(p.measureMs, 800), drainMs: p.drainMs });
+  await broadcastFlow(pool, srv, { receivers: p.receivers, senders: p.senders, size: p.size, window: Math.max(16 * p.receivers, 16_000), warmMs: p.warmMs, measureMs: 500, drainMs: p.drainMs });
   r.broadcast = await broadcastFlow(pool, srv, { receivers: p.receivers, senders: p.senders, size: p.size, window: Math.max(16 * p.receivers, 16_000), warmMs: p.warmMs, measureMs: p.measureMs, drainMs: p.drainMs });
   const b = r.broadcast;
   log(`  broadcast to ${p.receivers}: ${fmt(b.rate)} deliveries/s  service ${pct(b.serviceCpu)}${b.appCpu !== undefined ? ` app ${pct(b.appCpu)}` : ''}  ${b.recordsPerRead.toFixed(1)} records/read` +
@@ -112,7 +114,9 @@ export async function runDefaultMode(o: { workDir: string; params: DefaultModePa
         res.rounds.push(r);
         let srv: DmRunning | undefined;
         try {
+          const t0 = Date.now();
           srv = await startDefaultMode(contestant, { dllPath: build.dllPath, serverCore: o.serverCore, appCore: o.loadCore, lapis });
+          log(`  started and serving in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
           await oneRound(pool, srv, p, r);
           if (r.broadcast?.lost) res.notes.push(`${contestant} round ${round + 1}: ${r.broadcast.lost} of ${r.broadcast.expected} broadcast deliveries not received after the drain`);
           if (r.broadcast?.unexpectedCloses) res.notes.push(`${contestant} round ${round + 1}: the server closed ${r.broadcast.unexpectedCloses} receiver(s)`);
@@ -121,8 +125,10 @@ export async function runDefaultMode(o: { workDir: string; params: DefaultModePa
           res.notes.push(`default mode ${contestant} round ${round + 1} failed: ${r.error.split('\n')[0]}`);
           log(`  FAILED: ${r.error}`);
         } finally {
+          const t1 = Date.now();
           await pool.all('closeAll').catch(() => {});
           await srv?.stop();
+          log(`  stopped in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
         }
       }
     }
