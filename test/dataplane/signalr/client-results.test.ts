@@ -1,7 +1,8 @@
 /**
  * Client results through a Default-mode resource, with a raw app server: the service answers for a
- * connection it does not hold, and sends a result completion again shortly after (the SDK registers
- * its pending invocation only after writing it, and drops a completion that comes sooner).
+ * connection it does not hold, holds a completion until 50 ms after its invocation and sends a result
+ * completion again shortly after (the SDK registers its pending invocation only after writing it, and
+ * drops, or reads as null, a completion that comes sooner).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,8 +52,11 @@ test('a client\'s result goes to the app as ClientCompletion, and again shortly 
     await app.next('ConnectionData'); // the client's hub handshake
     app.send({ kind: 'ConnectionData', connectionId: open.connectionId, payload: Buffer.from('{}\u001e'), ext: { dataMessageType: 1 } });
     await started;
+    const sentAt = performance.now();
     app.send({ kind: 'ClientInvocation', invocationId: 'inv-1', connectionId: open.connectionId, callerServerId: 'raw_server_1', payloads: new Map([['json', Buffer.from('{"type":1,"invocationId":"inv-1","target":"ask","arguments":["q1"]}\u001e')]]), ext: {} });
     const first = await app.next('ClientCompletion');
+    // Held until 50 ms after the invocation (the SDK registers it only after writing it).
+    assert.ok(performance.now() - sentAt >= 40, `the completion came ${performance.now() - sentAt} ms after the invocation`);
     assert.equal(first.invocationId, 'inv-1');
     assert.equal(first.callerServerId, 'raw_server_1');
     assert.deepEqual(JSON.parse(Buffer.from(first.payload).toString().replace('\u001e', '')), { type: 3, invocationId: 'inv-1', result: 'answer to q1' });

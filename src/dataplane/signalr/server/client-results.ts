@@ -8,12 +8,19 @@
  * that leaves with invocations pending answers each with ErrorCompletion.
  *
  * The SDK (1.34, `ServiceLifetimeManager.InvokeConnectionAsync`) writes the ClientInvocation first and
- * registers the pending invocation only after that write returns, and silently drops a completion
- * for an invocation it does not know yet. On loopback a quick client can answer inside that gap
- * (seen once under load: the app waited its 20 s out). So a completion that carries a result is sent
- * again after RESEND_AFTER_MS: the SDK ignores a completion for an invocation it already completed,
- * so the copy is harmless. Error completions are not repeated: with several endpoints the SDK
- * counts one per endpoint, and a copy would be counted too.
+ * registers the pending invocation only after that write returns. A completion that arrives inside
+ * that gap goes wrong in one of two ways (`CallerClientResultsManager.TryCompleteResult`): it is
+ * parsed with the SDK's binder, which does not know the invocation yet, so the result is skipped and
+ * read as null; then either the invocation is still unknown and the completion is dropped (the app
+ * waited its 20 s out, seen once under load), or it has been registered meanwhile and completes with
+ * null (`InvokeAsync<string>` returned "", seen under load). On loopback a quick client answers within
+ * a millisecond, so:
+ * - a completion is held until RESULT_HOLD_MS after its invocation arrived from the app (a client
+ *   slower than that is not delayed at all), which closes the gap unless the app stalls longer;
+ * - a completion that carries a result is sent again RESEND_AFTER_MS later, for an app that stalled:
+ *   the SDK ignores a completion for an invocation it already completed, so the copy is harmless.
+ *   Error completions are not repeated: with several endpoints the SDK counts one per endpoint, and a
+ *   copy would be counted too.
  */
 import { decodeJsonMessage, decodeMsgpackMessage, type HubProtocolName } from '../../../protocols/signalr/index.ts';
 import { readVarIntPrefix } from '../../../protocols/signalr-service/index.ts';
@@ -22,12 +29,16 @@ import type { ServerConnection } from './server-connection.ts';
 const RECORD_SEPARATOR = 0x1e;
 /** Pending invocations per client; past it the oldest is answered with an error. */
 const MAX_PENDING_PER_CLIENT = 1024;
-/** When a result completion is sent again (see above): each copy costs one small frame. */
+/** How long after its invocation a completion may reach the app at the earliest (see above). */
+export const RESULT_HOLD_MS = 50;
+/** When a result completion is sent again after the first (see above): each copy costs one small frame. */
 const RESEND_AFTER_MS = [100, 1000] as const;
 
 interface Pending {
   server: ServerConnection;
   callerServerId: string;
+  /** When the invocation arrived from the app (ms, monotonic). */
+  at: number;
 }
 
 export class ClientResults {
@@ -36,7 +47,7 @@ export class ClientResults {
   add(connectionId: string, invocationId: string, server: ServerConnection, callerServerId: string): void {
     let pending = this.#byClient.get(connectionId);
     if (!pending) this.#byClient.set(connectionId, (pending = new Map()));
-    pending.set(invocationId, { server, callerServerId });
+    pending.set(invocationId, { server, callerServerId, at: performance.now() });
     if (pending.size > MAX_PENDING_PER_CLIENT) {
       const [oldest, p] = pending.entries().next().value as [string, Pending];
       pending.delete(oldest);
@@ -60,11 +71,16 @@ export class ClientResults {
         continue;
       }
       pending.delete(id);
-      const completion = { kind: 'ClientCompletion', invocationId: id, connectionId, callerServerId: p.callerServerId, protocol, payload: f.whole, ext: {} } as const;
-      p.server.send(completion);
-      if (!(m !== null && typeof m === 'object' && 'error' in m && typeof m.error === 'string')) {
-        for (const delay of RESEND_AFTER_MS) setTimeout(() => p.server.send(completion), delay).unref();
-      }
+      // Copied: it is sent later, after the transport is done with its buffer.
+      const completion = { kind: 'ClientCompletion', invocationId: id, connectionId, callerServerId: p.callerServerId, protocol, payload: Buffer.from(f.whole), ext: {} } as const;
+      const resend = !(m !== null && typeof m === 'object' && 'error' in m && typeof m.error === 'string');
+      const hold = Math.max(0, RESULT_HOLD_MS - (performance.now() - p.at));
+      const send = () => {
+        p.server.send(completion);
+        if (resend) for (const delay of RESEND_AFTER_MS) setTimeout(() => p.server.send(completion), delay).unref();
+      };
+      if (hold > 0) setTimeout(send, hold).unref();
+      else send();
     }
     if (pending.size === 0) this.#byClient.delete(connectionId);
     return keep.length === frames.length ? bytes : Buffer.concat(keep);
