@@ -1,11 +1,12 @@
 /**
- * Reliable Web PubSub sessions across nodes (issue 13): two `lapis start` processes on one
+ * Reliable Web PubSub sessions across nodes (issue 13): three `lapis start` processes on one
  * PostgreSQL store and one Redis, a switching TCP proxy standing in for the load balancer.
  *
  * - The official `@azure/web-pubsub-client` (json.reliable) on node A; A is killed with SIGKILL
- *   while frames it sent are lost on the way; messages are published through node B while A is
- *   dead; the client recovers through B and gets every message exactly once, in order, on the
- *   same connection (one `connected` event, no `disconnected`), with its groups.
+ *   while frames it sent are lost on the way; one of the other nodes adopts the session, messages
+ *   are published through it while A is dead; the client recovers through the *other* node (the
+ *   adopter hands the session over) and gets every message exactly once, in order, on the same
+ *   connection (one `connected` event, no `disconnected`), with its groups.
  * - Raw WebSocket: a session held (detached) by a live node is handed over to the node the client
  *   recovers on; a wrong token and a recovery after the window are closed with 1008.
  */
@@ -15,7 +16,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
+import { Redis } from 'ioredis';
 import { clusterUnavailable } from '../helpers/cluster.ts';
+import { testRedis } from '../helpers/services.ts';
 import { freePortBlock, startProcessCluster, type ProcessCluster, type ProcessNode } from '../helpers/cluster-process.ts';
 import { SwitchingProxy, until } from './reliable-support.ts';
 
@@ -28,9 +31,9 @@ let proxyPort = 0;
 
 before(async () => {
   if (skip) return;
-  const base = await freePortBlock(4, [0, 100, 200]);
+  const base = await freePortBlock(4, [0, 100, 200, 300]);
   cluster = await startProcessCluster({
-    nodes: 2, basePort: base,
+    nodes: 3, basePort: base,
     config: (b) => ({ resources: [{ type: 'Microsoft.SignalRService/WebPubSub', name: RESOURCE, resourceGroup: 'rg-rel', ports: { https: b + 2, http: b + 3 } }] }),
   });
   proxy = new SwitchingProxy();
@@ -48,8 +51,19 @@ const httpPort = (node: ProcessNode) => Number(new URL(resourceOf(node).httpEndp
 const viaProxy = (url: string) => { const u = new URL(url); return `ws://127.0.0.1:${proxyPort}${u.pathname}${u.search}`; };
 const text = { contentType: 'text/plain' } as const;
 
+/** The node id that owns a session, from its record in Redis. */
+async function ownerOf(connectionId: string): Promise<string> {
+  const redis = new Redis(testRedis().url);
+  try {
+    const [key] = await redis.keys(`*sess:m:*:${encodeURIComponent(connectionId)}`);
+    return key ? (await redis.hget(key, 'owner')) ?? '' : '';
+  } finally {
+    redis.disconnect();
+  }
+}
+
 test('a reliable client whose node is killed recovers its session through another node: every message once, in order', { skip, timeout: 120_000 }, async () => {
-  const [a, b] = cluster!.nodes as [ProcessNode, ProcessNode];
+  const [a, b, c] = cluster!.nodes as [ProcessNode, ProcessNode, ProcessNode];
   proxy!.backendPort = httpPort(a);
   const restA = service(a);
   const received: string[] = [];
@@ -86,14 +100,18 @@ test('a reliable client whose node is killed recovers its session through anothe
     proxy!.cutAll();
     proxy!.frozen = false;
     const restB = service(b);
-    // Node B notices A's heartbeat expired and adopts the session: it is a connection again.
-    await until(() => restB.connectionExists(connectionId), 'node B adopting the session', 25_000);
-    await restB.sendToUser('alice', 'd1', text);
+    // Node B or C notices A's heartbeat expired and adopts the session: it is a connection again.
+    await until(() => restB.connectionExists(connectionId), 'a live node adopting the session', 25_000);
+    const adopter = await ownerOf(connectionId);
+    assert.ok(adopter.startsWith(`${b.name}~`) || adopter.startsWith(`${c.name}~`), `adopted by a live node (${adopter})`);
+    const adopterNode = adopter.startsWith(`${b.name}~`) ? b : c;
+    const other = adopterNode === b ? c : b;
+    await service(adopterNode).sendToUser('alice', 'd1', text);
     await restB.group('room').sendToAll('d2', text);
-    await restB.sendToConnection(connectionId, 'd3', text);
+    await service(other).sendToConnection(connectionId, 'd3', text);
 
-    // 4. The client's next recovery attempt lands on node B.
-    proxy!.backendPort = httpPort(b);
+    // 4. The client's next recovery attempt lands on the node that did not adopt it: handed over.
+    proxy!.backendPort = httpPort(other);
     proxy!.refusing = false;
     await until(() => received.length >= 9, 'the replayed and buffered messages', 15_000);
     await restB.sendToUser('alice', 'b1', text);
@@ -104,6 +122,7 @@ test('a reliable client whose node is killed recovers its session through anothe
     assert.equal(connected, 1, 'the same connection all along (a fresh one would fire connected again)');
     assert.equal(disconnected, 0);
     assert.equal(await restB.connectionExists(connectionId), true);
+    assert.ok((await ownerOf(connectionId)).startsWith(`${other.name}~`), 'now owned by the node the client came back to');
   } finally {
     client.stop();
   }
