@@ -222,6 +222,9 @@ async function resumeFromStore(deps: ClientEndpointDeps, req: IncomingMessage, s
   const session = lookup.kind === 'claimed'
     ? deps.host.core.connection(hub, connectionId)?.sink ?? restoreSession(deps, lookup.record)
     : undefined;
+  // It waits for its client from now on (the resume below stops the clock): a handshake that
+  // does not complete leaves it to expire like any detached session.
+  if (session instanceof JsonSession && !session.ended && session.detached) session.awaitRecovery();
   upgrade(deps, req, socket, head, PROTOCOL_JSON_RELIABLE, (ws) => {
     if (!(session instanceof JsonSession) || session.ended) {
       ws.close(1008, 'The connection cannot be recovered.');
@@ -229,8 +232,6 @@ async function resumeFromStore(deps: ClientEndpointDeps, req: IncomingMessage, s
     }
     session.resume(ws);
   });
-  // Nobody took it (the client gave up meanwhile): it waits here for the rest of its window.
-  if (session instanceof JsonSession && socket.destroyed) session.awaitRecovery();
 }
 
 /** Longest connection id or reconnection token looked up in the session store. */

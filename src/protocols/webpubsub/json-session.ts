@@ -63,6 +63,7 @@ export class JsonSession extends ClientSession {
 
   /** A rebuilt session nobody is connected to yet: it waits for its client like after a transport loss. */
   awaitRecovery(): void {
+    clearTimeout(this.#recoveryTimer);
     this.onTransportClosed(1006, false);
   }
 

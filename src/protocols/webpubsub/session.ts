@@ -78,6 +78,11 @@ export abstract class ClientSession implements ConnectionSink {
   /** Service-initiated end of the logical connection. */
   abstract close(request: CloseRequest): void;
 
+  /** No WebSocket is bound (a reliable session waiting for its client). */
+  get detached(): boolean {
+    return this.transport === null;
+  }
+
   /** Binds a WebSocket to this session (initial connect, or resume of a reliable session). */
   attach(ws: WebSocket): void {
     let internalError = false;
