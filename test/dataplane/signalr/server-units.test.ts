@@ -30,7 +30,7 @@ function fakeServer(): { server: ServerConnection; sent: ServiceMessage[] } {
 }
 
 test('client results (JSON): the answering Completion goes to the asking server, other frames are relayed', () => {
-  const r = new ClientResults();
+  const r = new ClientResults({ holdMs: 0 });
   const { server, sent } = fakeServer();
   const untouched = Buffer.from('{"type":6}\u001e');
   assert.equal(r.intercept('c1', 'json', untouched), untouched, 'nothing pending: bytes pass as they are');
@@ -46,7 +46,7 @@ test('client results (JSON): the answering Completion goes to the asking server,
 });
 
 test('client results (MessagePack): frames split by length prefix; a client that leaves fails what is pending', () => {
-  const r = new ClientResults();
+  const r = new ClientResults({ holdMs: 0 });
   const { server, sent } = fakeServer();
   r.add('c2', 'inv-2', server, 'app_2');
   r.add('c2', 'inv-3', server, 'app_2');

@@ -43,6 +43,12 @@ interface Pending {
 
 export class ClientResults {
   readonly #byClient = new Map<string, Map<string, Pending>>();
+  readonly #holdMs: number;
+
+  /** `holdMs`: RESULT_HOLD_MS unless a unit test wants completions at once. */
+  constructor(options: { holdMs?: number } = {}) {
+    this.#holdMs = options.holdMs ?? RESULT_HOLD_MS;
+  }
 
   add(connectionId: string, invocationId: string, server: ServerConnection, callerServerId: string): void {
     let pending = this.#byClient.get(connectionId);
@@ -74,7 +80,7 @@ export class ClientResults {
       // Copied: it is sent later, after the transport is done with its buffer.
       const completion = { kind: 'ClientCompletion', invocationId: id, connectionId, callerServerId: p.callerServerId, protocol, payload: Buffer.from(f.whole), ext: {} } as const;
       const resend = !(m !== null && typeof m === 'object' && 'error' in m && typeof m.error === 'string');
-      const hold = Math.max(0, RESULT_HOLD_MS - (performance.now() - p.at));
+      const hold = Math.max(0, this.#holdMs - (performance.now() - p.at));
       const send = () => {
         p.server.send(completion);
         if (resend) for (const delay of RESEND_AFTER_MS) setTimeout(() => p.server.send(completion), delay).unref();
