@@ -86,8 +86,10 @@ export async function applyServiceResource(identity: IdentityService, resources:
     throw new WorldError(`${path}.name: the name '${r.name}' is already used by a ${holder} resource (created at run time); delete it or choose another name`);
   }
   // Atomic across nodes (several may start at once with one config): the declared kind holds the name.
-  const claim = await resources.claimName(r.name, isSignalR(r) ? SIGNALR_TYPE : WEBPUBSUB_TYPE, true);
-  if (!claim.claimed) throw new WorldError(`${path}.name: the name '${r.name}' is already used by a ${claim.holderType} resource (created at run time); delete it or choose another name`);
+  const type = isSignalR(r) ? SIGNALR_TYPE : WEBPUBSUB_TYPE;
+  const claim = await resources.claimName(r.name, type, true);
+  // A resource this config made before keeps its name even if an older data directory let another kind share it.
+  if (!claim.claimed && !resources.kind(type).get(r.name)) throw new WorldError(`${path}.name: the name '${r.name}' is already used by a ${claim.holderType} resource (created at run time); delete it or choose another name`);
   if (isSignalR(r)) await applySignalR(identity, resources, settings, r, path);
   else await applyWebPubSub(identity, resources, settings, r as WebPubSubConfig, path);
 }

@@ -111,12 +111,12 @@ export async function applyWorld(store: Store, identity: IdentityService, resour
 
 async function applyKeyVault(identity: IdentityService, resources: ResourceRegistry, settings: WorldSettings, r: KeyVaultResourceConfig, path: string): Promise<void> {
   const sub = (r.subscriptionId ?? settings.subscriptionId).toLowerCase();
-  const holder = resources.nameTakenBy(r.name);
-  const claim = await resources.claimName(r.name, KEY_VAULT_TYPE, true);
-  if ((holder && holder !== KEY_VAULT_TYPE) || !claim.claimed) {
-    throw new WorldError(`${path}.name: the name '${r.name}' is already used by a ${holder ?? (claim.claimed ? KEY_VAULT_TYPE : claim.holderType)} resource (created at run time); delete it or choose another name`);
-  }
   const prior = resources.getVault(r.name);
+  // Names are unique across kinds; a vault this config made before keeps its name even if an older data directory let another kind share it.
+  const claim = await resources.claimName(r.name, KEY_VAULT_TYPE, true);
+  if (!prior && !claim.claimed) {
+    throw new WorldError(`${path}.name: the name '${r.name}' is already used by a ${claim.holderType} resource (created at run time); delete it or choose another name`);
+  }
   // Declared policies replace the entry of the same principal; policies added at run time are kept.
   let accessPolicies = prior?.properties?.accessPolicies ?? [];
   for (const [j, p] of (r.properties?.accessPolicies ?? []).entries()) {
