@@ -7,10 +7,11 @@ import type { CloseRequest, Message, Payload } from '../../messaging/index.ts';
 // The data plane's error catalogue is a leaf module (no imports), so this does not cycle.
 import { ackErrors, AckFailure } from '../../dataplane/webpubsub/errors.ts';
 import { AckWindow } from './ack-window.ts';
-import { previewReply, streamClosed } from './preview-types.ts';
+import { previewReply } from './preview-types.ts';
+import { groupOperation } from './group-operations.ts';
 import { decodeClientData } from './client-data.ts';
 import { controlFrame, jsonFrame, reliableFrame } from './encode.ts';
-import { isValidEventName, isValidGroup } from './names.ts';
+import { isValidEventName } from './names.ts';
 import { ReliableState } from './reliable-state.ts';
 import type { RestoredReliable } from './reliable-state.ts';
 import type { SessionHost, SessionInit } from './session.ts';
@@ -26,8 +27,7 @@ import {
 export const PROTOCOL_JSON = 'json.webpubsub.azure.v1';
 export const PROTOCOL_JSON_RELIABLE = 'json.reliable.webpubsub.azure.v1';
 
-/** Most groups one client may join by itself (join floods are refused, not fatal). */
-export const MAX_GROUPS_PER_CONNECTION = 5000;
+export { MAX_GROUPS_PER_CONNECTION } from './group-operations.ts';
 
 type Json = Record<string, unknown>;
 
@@ -190,7 +190,7 @@ export class JsonSession extends ClientSession {
       case 'joinGroup':
       case 'leaveGroup':
       case 'sendToGroup':
-        this.#acked(ackId, () => this.#groupOperation(m));
+        this.#acked(ackId, () => groupOperation(this.host.core, this.connection, m, (o) => this.send(o)));
         return;
       case 'event':
         this.#event(m, ackId);
@@ -244,45 +244,6 @@ export class JsonSession extends ClientSession {
       return;
     }
     this.send(controlFrame({ type: 'ack', ackId, success: false, error: { name: error.name, message: error.message } }));
-  }
-
-  #groupOperation(m: Json): void {
-    const group = m.group;
-    if (typeof group !== 'string' || !isValidGroup(group)) {
-      throw ackErrors.badRequest('The group name is invalid: it must be 1 to 1024 characters and not only whitespace.');
-    }
-    const c = this.connection;
-    const core = this.host.core;
-    if (m.type === 'sendToGroup') {
-      if (m.stream !== undefined) {
-        this.send(streamClosed((m.stream as Json | null)?.streamId, 'BadRequest'));
-        throw ackErrors.badRequest('Streams are not supported by this server.');
-      }
-      if (!c.permissions.has('sendToGroup', group)) {
-        throw ackErrors.forbidden(`The connection has no permission to send to group '${group}'.`);
-      }
-      const payload = decodeClientData(m.dataType, m.data);
-      if (typeof payload === 'string') throw ackErrors.badRequest(payload);
-      core.publish({
-        type: 'send',
-        hub: c.hub,
-        target: { scope: 'group', group },
-        content: { kind: 'webpubsub', payload, from: 'group', group, fromUserId: c.userId },
-        excluded: m.noEcho === true ? [c.connectionId] : undefined,
-      });
-      return;
-    }
-    if (!c.permissions.has('joinLeaveGroup', group)) {
-      throw ackErrors.forbidden(`The connection has no permission to join or leave group '${group}'.`);
-    }
-    if (m.type === 'joinGroup') {
-      if (!c.groups.has(group) && c.groups.size >= MAX_GROUPS_PER_CONNECTION) {
-        throw ackErrors.badRequest(`A connection can be in at most ${MAX_GROUPS_PER_CONNECTION} groups.`);
-      }
-      core.join(c, group);
-    } else {
-      core.leave(c, group);
-    }
   }
 
   #event(m: Json, ackId: number | undefined): void {
