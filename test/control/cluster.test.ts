@@ -9,6 +9,7 @@ import { createSealer, openMemoryStore, type Store } from '../../src/store/index
 import { KEY_VAULT_TYPE } from '../../src/vault/index.ts';
 import { startTestLapis } from '../helpers/lapis.ts';
 import { Arm } from './support.ts';
+import { miToken } from '../access/arm-harness.ts';
 
 const SUB = '7a7a7a7a-0000-4000-8000-000000000001';
 const sealer = createSealer(randomBytes(32));
@@ -124,4 +125,29 @@ test('through ARM: a name another node is creating gets 409 AnotherOperationInPr
   const gone = await arm.admin('DELETE', arm.path('inflight'));
   assert.equal(gone.status, 200);
   assert.equal((await resources.claimName('inflight', KEY_VAULT_TYPE)).claimed, true, 'a deleted resource releases its name');
+});
+
+test('Graph alternate key: servicePrincipals(appId=…) and applications(appId=…) (used to find an app\'s principal from any node)', async (t) => {
+  const lapis = await startTestLapis();
+  t.after(() => lapis.stop());
+  const token = await miToken(lapis, 'https://graph.microsoft.com');
+  const get = async (path: string, auth = true) => {
+    const res = await fetch(`${lapis.ready.httpsUrl}${path}`, { headers: auth ? { authorization: `Bearer ${token}` } : {} });
+    return { status: res.status, body: await res.json() as Record<string, any> };
+  };
+  const admin = lapis.node.identity.directory.applications().find((a) => a.displayName === 'lapis-admin')!;
+  const sp = await get(`/v1.0/servicePrincipals(appId='${admin.appId}')`);
+  assert.equal(sp.status, 200, JSON.stringify(sp.body));
+  assert.equal(sp.body.appId, admin.appId);
+  assert.equal(sp.body.id, lapis.node.identity.directory.servicePrincipal(admin.appId)!.id);
+  const app = await get(`/v1.0/applications(appId='${admin.appId.toUpperCase()}')`);
+  assert.equal(app.status, 200);
+  assert.equal(app.body.appId, admin.appId);
+  const missing = await get(`/v1.0/servicePrincipals(appId='00000000-0000-4000-8000-000000000000')`);
+  assert.equal(missing.status, 404);
+  assert.equal(missing.body.error.code, 'Request_ResourceNotFound');
+  assert.equal((await get(`/v1.0/servicePrincipals(appId='${admin.appId}')`, false)).status, 401, 'authenticated like every Graph call');
+  const unknown = await get('/v1.0/groups(appId=\'x\')', false);
+  assert.equal(unknown.status, 400, 'any other segment is Graph\'s unknown-segment answer');
+  assert.equal(unknown.body.error.code, 'BadRequest');
 });
