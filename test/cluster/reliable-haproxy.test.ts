@@ -1,0 +1,112 @@
+/**
+ * Issue 13's end-to-end case behind a real load balancer: three `lapis start` processes, HAProxy
+ * (Debian's) passing TLS through with round robin and health checks, `--public-url` naming it.
+ * Official SDK clients on the reliable protocol connect through HAProxy; the node holding them is
+ * killed with SIGKILL; HAProxy sends their recovery to a live node, which has their session.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { WebPubSubClient } from '@azure/web-pubsub-client';
+import { clusterUnavailable } from '../helpers/cluster.ts';
+import { freePortBlock, startProcessCluster, type ProcessCluster } from '../helpers/cluster-process.ts';
+import { testRedis } from '../helpers/services.ts';
+import { until } from './reliable-support.ts';
+
+const NODES = 3;
+const haproxyMissing = spawnSync('haproxy', ['-v']).error ? 'haproxy is not installed (.ci/run installs it from Debian)' : undefined;
+const skip = haproxyMissing ?? await clusterUnavailable();
+let cluster: ProcessCluster | undefined;
+let lb: ChildProcess | undefined;
+let lbDir = '';
+let base = 0;
+
+function haproxyConfig(ports: number[]): string {
+  const lines = ['global', '  maxconn 4096', 'defaults', '  mode tcp', '  timeout connect 2s', '  timeout client 60s', '  timeout server 60s', '  option redispatch', '  retries 2'];
+  for (const port of ports) {
+    lines.push(`frontend f${port}`, `  bind 127.0.0.1:${port}`, `  default_backend b${port}`, `backend b${port}`, '  balance roundrobin');
+    for (let i = 1; i <= NODES; i++) lines.push(`  server n${i} 127.0.0.1:${port + i * 100} check inter 300 fall 2 rise 1`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+before(async () => {
+  if (skip) return;
+  base = await freePortBlock(4, [0, 100, 200, 300]);
+  cluster = await startProcessCluster({
+    nodes: NODES, basePort: base,
+    extraArgs: ['--public-url', `https://localhost:${base}`],
+    config: (b) => ({ resources: [{ type: 'Microsoft.SignalRService/WebPubSub', name: 'rlb', resourceGroup: 'rg-rlb', ports: { https: b + 2, http: b + 3 } }] }),
+  });
+  lbDir = mkdtempSync(join(tmpdir(), 'lapis-reliable-haproxy-'));
+  writeFileSync(join(lbDir, 'haproxy.cfg'), haproxyConfig([base, base + 2]));
+  lb = spawn('haproxy', ['-db', '-f', join(lbDir, 'haproxy.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  lb.on('error', () => {});
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`https://localhost:${base + 2}/api/health`).then((r) => r.ok, () => false)) break;
+    await sleep(100);
+  }
+});
+
+after(async () => {
+  lb?.kill('SIGKILL');
+  await cluster?.stop();
+  if (lbDir) rmSync(lbDir, { recursive: true, force: true });
+});
+
+async function ownerOf(redis: Redis, connectionId: string): Promise<string> {
+  const [key] = await redis.keys(`*sess:m:*:${encodeURIComponent(connectionId)}`);
+  return key ? (await redis.hget(key, 'owner')) ?? '' : '';
+}
+
+interface Watched { client: WebPubSubClient; data: string[]; id: string; connected: number; disconnected: number }
+
+test('through HAProxy: the node holding reliable clients is killed; they recover on live nodes with every message once, in order', { skip, timeout: 120_000 }, async () => {
+  const rest = new WebPubSubServiceClient(cluster!.nodes[0]!.ready.resources.find((r) => r.name === 'rlb')!.connectionString!, 'chat');
+  const redis = new Redis(testRedis().url);
+  const clients: Watched[] = [];
+  try {
+    // Round robin spreads them: some land on every node.
+    for (let i = 0; i < 6; i++) {
+      const w: Watched = { client: new WebPubSubClient({ getClientAccessUrl: async () => (await rest.getClientAccessToken({ userId: `r${i}`, groups: ['all'] })).url }, { autoReconnect: false }), data: [], id: '', connected: 0, disconnected: 0 };
+      w.client.on('group-message', (e) => w.data.push(String(e.message.data)));
+      w.client.on('server-message', (e) => w.data.push(String(e.message.data)));
+      w.client.on('connected', (e) => { w.connected++; w.id = e.connectionId; });
+      w.client.on('disconnected', () => { w.disconnected++; });
+      await w.client.start();
+      clients.push(w);
+    }
+    await until(() => clients.every((c) => c.id !== ''), 'every client connected');
+    await rest.group('all').sendToAll('one', { contentType: 'text/plain' });
+    await until(() => clients.every((c) => c.data.length === 1), 'the first message everywhere');
+    // Kill the node holding the first client (and whichever others it holds).
+    const owner = await ownerOf(redis, clients[0]!.id);
+    const victim = cluster!.nodes.find((n) => owner.startsWith(`${n.name}~`))!;
+    assert.ok(victim, `the owner ${owner} is one of the nodes`);
+    const moved: Watched[] = [];
+    for (const c of clients) if ((await ownerOf(redis, c.id)).startsWith(`${victim.name}~`)) moved.push(c);
+    await cluster!.kill(victim, 'SIGKILL');
+    // Their sessions come back on live nodes (adopted, or claimed by their recovery).
+    await until(async () => (await Promise.all(moved.map((c) => rest.connectionExists(c.id)))).every(Boolean), 'the sessions on live nodes', 30_000);
+    await rest.group('all').sendToAll('two', { contentType: 'text/plain' });
+    for (const c of moved) await rest.sendToConnection(c.id, `to-${c.id}`, { contentType: 'text/plain' });
+    await rest.group('all').sendToAll('three', { contentType: 'text/plain' });
+    await until(() => clients.every((c) => c.data.length === (moved.includes(c) ? 4 : 3)), 'every message', 40_000);
+    await sleep(300);
+    for (const c of clients) {
+      assert.deepEqual(c.data, moved.includes(c) ? ['one', 'two', `to-${c.id}`, 'three'] : ['one', 'two', 'three']);
+      assert.equal(c.connected, 1, 'the same connection');
+      assert.equal(c.disconnected, 0);
+    }
+    for (const c of moved) assert.ok(!(await ownerOf(redis, c.id)).startsWith(`${victim.name}~`), 'owned by a live node now');
+  } finally {
+    for (const c of clients) c.client.stop();
+    redis.disconnect();
+  }
+});
