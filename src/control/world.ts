@@ -42,7 +42,12 @@ export const BOOTSTRAP_ADMIN_NAME = 'lapis-admin';
  * world is created once.
  */
 export async function applyWorld(store: Store, identity: IdentityService, resources: ResourceRegistry, config: LapisConfig | undefined): Promise<World> {
-  const prior = await store.get<WorldSettings>(SETTINGS_KIND, 'world');
+  let prior = await store.get<WorldSettings>(SETTINGS_KIND, 'world');
+  if (!prior) {
+    // Nodes starting at once on an empty shared store make one world: the first to write its ids wins.
+    const first: WorldSettings = { tenantId: (config?.tenantId ?? randomUUID()).toLowerCase(), subscriptionId: (config?.subscriptionId ?? randomUUID()).toLowerCase() };
+    prior = await store.insertIfAbsent(SETTINGS_KIND, 'world', first) ? first : await store.get<WorldSettings>(SETTINGS_KIND, 'world') ?? first;
+  }
   const settings: WorldSettings = {
     tenantId: (config?.tenantId ?? prior?.tenantId ?? randomUUID()).toLowerCase(),
     subscriptionId: (config?.subscriptionId ?? prior?.subscriptionId ?? randomUUID()).toLowerCase(),
@@ -105,7 +110,7 @@ export async function applyWorld(store: Store, identity: IdentityService, resour
     settings.defaultWorldCreated = true;
     settings.defaultSignalRCreated = true;
   }
-  await store.put(SETTINGS_KIND, 'world', settings);
+  await saveSettings(store, settings);
   return { tenantId: settings.tenantId, subscriptionId: settings.subscriptionId, hostIdentity, bootstrapAdmin, bootstrapAdminAppId: settings.bootstrapAdminAppId };
 }
 
@@ -143,3 +148,25 @@ async function applyKeyVault(identity: IdentityService, resources: ResourceRegis
 
 /** Every permission of every category: removing it drops a principal's entry entirely. */
 const ALL_PERMISSIONS = Object.fromEntries(Object.entries(POLICY_PERMISSIONS).map(([k, v]) => [k, [...v]]));
+
+/**
+ * Keeps what another node starting at the same time recorded: flags are or-ed, the first
+ * bootstrap administrator recorded stays the one remembered (compare-and-swap, retried).
+ */
+async function saveSettings(store: Store, mine: WorldSettings): Promise<void> {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const cur = await store.getVersioned<WorldSettings>(SETTINGS_KIND, 'world');
+    if (!cur) {
+      if (await store.insertIfAbsent(SETTINGS_KIND, 'world', mine)) return;
+      continue;
+    }
+    const next: WorldSettings = {
+      ...cur.doc, ...mine,
+      defaultWorldCreated: cur.doc.defaultWorldCreated || mine.defaultWorldCreated,
+      defaultSignalRCreated: cur.doc.defaultSignalRCreated || mine.defaultSignalRCreated,
+      bootstrapAdminAppId: cur.doc.bootstrapAdminAppId ?? mine.bootstrapAdminAppId,
+    };
+    if (await store.replaceIf(SETTINGS_KIND, 'world', cur.revision, next)) return;
+  }
+  throw new Error('the world settings kept changing while this node saved its own');
+}
