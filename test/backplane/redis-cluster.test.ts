@@ -194,6 +194,7 @@ describe('Redis backplane: plain pub/sub', { skip }, () => {
     const b = await cluster.start('b', { pubsub: 'plain' });
     assert.equal(a.backplane.pubsubMode, 'plain');
     const s = b.add('b1', 'h', 'u').sink;
+    await cluster.sync(); // B's registration has reached Redis (in a real cluster a send can race a connection that opens at that instant)
     a.core.publish({ type: 'send', hub: 'h', target: { scope: 'user', userId: 'u' }, content: text('hi') });
     a.core.publish({ type: 'send', hub: 'h', target: { scope: 'connection', connectionId: 'b1' }, content: text('direct') });
     await until('both', () => s.received.length === 2);
@@ -218,5 +219,36 @@ describe('Redis backplane: a resource closed on one node', { skip }, () => {
     for (const target of [{ scope: 'connection', connectionId: 'b1' }, { scope: 'user', userId: 'u' }, { scope: 'group', group: 'g' }] as const) {
       assert.equal((await a.core.request({ type: 'exists', hub: 'h', target })).matched, 0, target.scope);
     }
+  });
+
+  test('a node closed gracefully leaves nothing of its own in Redis', async () => {
+    const c = await cluster.start('c');
+    for (let i = 0; i < 50; i++) c.core.join(c.add(`c${i}`, 'h', `user${i % 5}`).c, `group${i % 3}`);
+    await cluster.sync();
+    const keys = async () => {
+      const all: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await cluster.admin.scan(cursor, 'MATCH', `${cluster.prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        all.push(...found);
+      } while (cursor !== '0');
+      return all;
+    };
+    const owned = async () => {
+      let n = 0;
+      for (const k of await keys()) {
+        const type = await cluster.admin.type(k);
+        if (type === 'string' && (await cluster.admin.get(k)) === c.backplane.nodeId) n++;
+        if (type === 'string' && k.endsWith(c.backplane.nodeId)) n++;
+        if (type === 'hash' && (await cluster.admin.hexists(k, c.backplane.nodeId))) n++;
+        if (type === 'set' && (await cluster.admin.sismember(k, c.backplane.nodeId))) n++;
+      }
+      return n;
+    };
+    assert.ok((await owned()) > 50);
+    c.core.close();
+    await c.backplane.close();
+    assert.equal(await owned(), 0);
   });
 });

@@ -48,6 +48,8 @@ export class RedisBackplane implements Backplane {
   #needsResync = false;
   #lastResync = 0;
   #started = false;
+  /** `close` has begun (no more heartbeats) / has ended (nothing more goes to Redis). */
+  #closing = false;
   #closed = false;
 
   constructor(options: RedisBackplaneOptions) {
@@ -76,6 +78,7 @@ export class RedisBackplane implements Backplane {
       counters: this.#stats,
       ready: () => this.#ready(),
       sharded: () => this.#subs.sharded,
+      beforeShip: () => this.#registry.flush(),
       applyLocal: (channel, command) => this.#local.apply(channel, command),
     });
   }
@@ -223,20 +226,23 @@ export class RedisBackplane implements Backplane {
    * other nodes stop counting it at once; without, it vanishes as a crashed node would.
    */
   async close(options: { unregister?: boolean } = {}): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#closing) return;
+    this.#closing = true;
     clearInterval(this.#timer);
     this.#messenger.settleAll();
     if (options.unregister !== false && this.#ready()) {
+      // The heartbeat key first (the others stop counting this node at once), then its entries.
       const p = this.#pub.pipeline().del(this.#keys.node(this.nodeId)).srem(this.#keys.nodes, this.nodeId);
-      for (const channel of this.#registry.channels()) p.hdel(this.#keys.count(channel), this.nodeId);
+      for (const channel of [...this.#registry.channels()]) this.#registry.forgetChannel(channel);
+      const entries = p.exec().then(() => this.#registry.flush());
       // Bounded: a Redis that stopped answering must not hold the node's shutdown.
-      const goodbye = p.exec().then(() => Promise.all([this.#pub.quit(), this.#sub.quit()]));
+      const goodbye = entries.then(() => Promise.all([this.#pub.quit(), this.#sub.quit()]));
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_TIMEOUT_MS); });
       await Promise.race([goodbye.catch((err: unknown) => this.#noteError(err)), deadline]);
       clearTimeout(timer);
     }
+    this.#closed = true;
     this.#pub.disconnect();
     this.#sub.disconnect();
   }
@@ -248,7 +254,7 @@ export class RedisBackplane implements Backplane {
   /** One heartbeat (joins the one running; skipped while Redis is unreachable). */
   #tick(strict = false): Promise<void> {
     if (this.#beating) return this.#beating;
-    if (!this.#ready()) return Promise.resolve();
+    if (!this.#ready() || this.#closing) return Promise.resolve();
     this.#beating = this.#beat(strict).finally(() => {
       this.#beating = undefined;
     });

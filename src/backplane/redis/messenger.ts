@@ -53,6 +53,8 @@ export interface MessengerOptions {
   /** Whether the command connection can take a publish now. */
   ready(): boolean;
   sharded(): boolean;
+  /** Called before anything is shipped: registry changes must reach Redis before the message. */
+  beforeShip(): void;
   /** The local side: apply a command to this node's connections of a resource. */
   applyLocal(channel: string, command: ClusterCommand): CommandResult[];
 }
@@ -90,6 +92,7 @@ export class Messenger {
       counters.dropped++;
       return false;
     }
+    this.#o.beforeShip();
     const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const started = performance.now();
     const sent = this.#o.sharded() ? client.spublish(redisChannel, data) : client.publish(redisChannel, data);
