@@ -88,11 +88,11 @@ test('groups and permissions from the token, the REST API and the client itself 
   assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]!), `increasing ids: ${ids.join(',')}`);
 
   let ackId = 10;
-  const send = async (group: string) => {
+  const send = async (group: string, via = r) => {
     const id = ++ackId;
-    r.ws.send(JSON.stringify({ type: 'sendToGroup', group, dataType: 'text', data: 'x', ackId: id }));
-    await until(() => ackOf(r, id) !== undefined, `the ack of a send to ${group}`);
-    return ackOf(r, id)!;
+    via.ws.send(JSON.stringify({ type: 'sendToGroup', group, dataType: 'text', data: 'x', ackId: id }));
+    await until(() => ackOf(via, id) !== undefined, `the ack of a send to ${group}`);
+    return ackOf(via, id)!;
   };
   assert.equal((await send('from-token')).success, true, 'a token role');
   assert.equal((await send('granted')).success, true, 'a REST grant');
@@ -102,8 +102,18 @@ test('groups and permissions from the token, the REST API and the client itself 
   await until(() => ackOf(r, 99) !== undefined, 'leave ack');
   assert.equal(ackOf(r, 99)!.success, true, 'the token role to join/leave came along');
   assert.equal(await rest1.hasPermission(c.id, 'sendToGroup', { targetName: 'granted' }), true);
-  r.ws.close(1000);
-  await r.closed;
+
+  // A second move, back to node 0: what the session was rebuilt with moves again (history included).
+  r.ws.terminate();
+  await sleep(200);
+  const r2 = await open(`${resource(0).httpEndpoint!.replace(/^http/, 'ws')}/client/hubs/chat?awps_connection_id=${encodeURIComponent(c.id)}&awps_reconnection_token=${encodeURIComponent(c.token)}`);
+  await until(() => messages(r2).length >= 4, 'the unacknowledged messages replayed on node 0');
+  assert.equal((await send('granted', r2)).success, true, 'a REST grant, after two moves');
+  assert.equal((await send('revoked-later', r2)).success, false, 'a REST revoke, after two moves');
+  await rest0.group('from-rest').sendToAll('back-home', text);
+  await until(() => messages(r2).some((m) => m.data === 'back-home'), 'a REST-added group after two moves');
+  r2.ws.close(1000);
+  await r2.closed;
   await until(async () => !(await rest1.connectionExists(c.id)), 'the session ending on a normal close');
 });
 

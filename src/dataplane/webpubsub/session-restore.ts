@@ -39,6 +39,6 @@ export function restoreSession(deps: RestoreDeps, record: SessionRecord): JsonSe
   }
   deps.register(session);
   for (const g of record.groups) core.join(session.connection, g);
-  session.reliableState!.mirror = deps.sessions.track(session);
+  session.reliableState!.mirror = deps.sessions.track(session, record.permissionChanges);
   return session;
 }

@@ -12,7 +12,7 @@ import type { MirrorHost } from './redis-mirror.ts';
 import type { RawReply, ScriptsOnPipeline } from './redis-scripts.ts';
 import { parseRecord } from './record.ts';
 import type { RedisSessionStore } from './redis-store.ts';
-import type { ChannelSessions, RecoveryLookup, SessionHostBinding } from './types.ts';
+import type { ChannelSessions, PermissionChange, RecoveryLookup, SessionHostBinding } from './types.ts';
 
 /** The owner of sessions handed off by a stopping node: never a node id (those are `name~hex`), never alive. */
 const RELEASED = '~released';
@@ -56,9 +56,9 @@ export class RedisChannelSessions implements ChannelSessions, MirrorHost {
     this.#store.stopped(mirror, drop);
   }
 
-  track(session: JsonSession): ReliableMirror | undefined {
+  track(session: JsonSession, permissionChanges: readonly PermissionChange[] = []): ReliableMirror | undefined {
     if (!session.reliable || session.ended) return undefined;
-    const mirror = new RedisMirror(this, this.#channel, session);
+    const mirror = new RedisMirror(this, this.#channel, session, permissionChanges);
     this.#mirrors.get(mirror.member)?.retired();
     this.#mirrors.set(mirror.member, mirror);
     session.connection.observer = mirror;

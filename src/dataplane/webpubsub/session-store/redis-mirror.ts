@@ -51,8 +51,9 @@ export class RedisMirror implements ReliableMirror, ConnectionObserver {
   readonly #permissions: PermissionChange[] = [];
   #active = true;
 
-  constructor(host: MirrorHost, channel: string, session: JsonSession) {
+  constructor(host: MirrorHost, channel: string, session: JsonSession, permissionChanges: readonly PermissionChange[] = []) {
     this.#host = host;
+    this.#permissions.push(...permissionChanges);
     this.channel = channel;
     this.session = session;
     this.member = host.keys.member(channel, session.connection.hub, session.connection.connectionId);

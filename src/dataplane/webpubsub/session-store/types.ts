@@ -50,8 +50,11 @@ export interface SessionHostBinding {
 export interface ChannelSessions {
   /** Whether sessions outlive this node (false: in-process, nothing is mirrored). */
   readonly shared: boolean;
-  /** Starts mirroring a reliable session (new or rebuilt); undefined when nothing is mirrored. */
-  track(session: JsonSession): ReliableMirror | undefined;
+  /**
+   * Starts mirroring a reliable session (new or rebuilt); undefined when nothing is mirrored.
+   * A rebuilt session passes the permission changes it was rebuilt with (they stay its history).
+   */
+  track(session: JsonSession, permissionChanges?: readonly PermissionChange[]): ReliableMirror | undefined;
   /** A recovery handshake for a connection this node does not hold. */
   recover(hub: string, connectionId: string, token: string): Promise<RecoveryLookup>;
   /** This node stops: mirrored sessions are left for other nodes to recover (their clients get 1012). */
