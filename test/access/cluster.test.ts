@@ -6,12 +6,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openEmbeddedStore, openMemoryStore, type LocalChangeFeed } from '../../src/store/index.ts';
+import { PostgresStore, openEmbeddedStore, openMemoryStore, type LocalChangeFeed } from '../../src/store/index.ts';
+import { createThrowawayDatabase, postgresUnavailable } from '../helpers/services.ts';
 import { AccessError } from '../../src/access/index.ts';
 import { HUB, P, RG, ROLE, SUB, WPS_ACT, errorCode, makeAccess } from './support.ts';
 
 const send = WPS_ACT('hub/send/action');
 const groupSend = WPS_ACT('group/send/action');
+const pgSkip = await postgresUnavailable();
 
 async function twoNodes() {
   const store = openMemoryStore();
@@ -146,4 +148,33 @@ test('close stops following: a closed instance no longer changes', async () => {
   await A.createRoleAssignment({ scope: RG, roleDefinitionId: ROLE.wpsOwner, principalId: P.app });
   assert.equal(B.check({ principalId: P.app, scope: HUB, dataAction: send }), false);
   await close();
+});
+
+test('on PostgreSQL, two stores (two nodes): one triple created at once through both is created once; one role name once; a delete through A denies on B (dropped on its notification, without a read)', { skip: pgSkip, timeout: 60_000 }, async (t) => {
+  const db = await createThrowawayDatabase();
+  const one = await PostgresStore.open(db.url);
+  const two = await PostgresStore.open(db.url);
+  t.after(async () => { await one.close(); await two.close(); await db.drop(); });
+  const { access: A } = await makeAccess(one);
+  const { access: B } = await makeAccess(two);
+  t.after(() => { A.close(); B.close(); });
+  for (let round = 0; round < 5; round++) {
+    const principalId = [P.app, P.app2, P.user, P.mi, P.app][round]!;
+    const scope = round === 4 ? `/subscriptions/${SUB}` : RG;
+    const req = { scope, roleDefinitionId: ROLE.wpsOwner, principalId };
+    const results = await Promise.allSettled([A.createRoleAssignment(req), B.createRoleAssignment(req)]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, `round ${round}: exactly one wins`);
+    const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+    assert.equal((lost.reason as AccessError).code, 'RoleAssignmentExists');
+  }
+  const body = { roleName: 'Raced on PG', permissions: [{ dataActions: [send] }], assignableScopes: [RG] };
+  const defs = await Promise.allSettled([A.putRoleDefinition(undefined, body), B.putRoleDefinition(undefined, body)]);
+  assert.equal(defs.filter((r) => r.status === 'fulfilled').length, 1, 'one custom role of that name');
+  // The deleting node answers once it has re-read the change; the other node drops it on the notification, without a read.
+  const mine = A.listRoleAssignments({ scope: RG, principalId: P.app2 })[0]!;
+  for (let i = 0; i < 100 && !B.check({ principalId: P.app2, scope: HUB, dataAction: send }); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(B.check({ principalId: P.app2, scope: HUB, dataAction: send }));
+  await A.deleteRoleAssignment(mine.name);
+  for (let i = 0; i < 100 && B.check({ principalId: P.app2, scope: HUB, dataAction: send }); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(B.check({ principalId: P.app2, scope: HUB, dataAction: send }), false);
 });
