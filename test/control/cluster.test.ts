@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ResourceRegistry, WEBPUBSUB_TYPE, generateAccessKey, webPubSubId, type ResourceRecord } from '../../src/control/index.ts';
-import { createSealer, openMemoryStore, type Store } from '../../src/store/index.ts';
+import { PostgresStore, createSealer, openMemoryStore, type Store } from '../../src/store/index.ts';
+import { createThrowawayDatabase, postgresUnavailable } from '../helpers/services.ts';
 import { KEY_VAULT_TYPE } from '../../src/vault/index.ts';
 import { startTestLapis } from '../helpers/lapis.ts';
 import { Arm } from './support.ts';
@@ -13,6 +14,7 @@ import { miToken } from '../access/arm-harness.ts';
 
 const SUB = '7a7a7a7a-0000-4000-8000-000000000001';
 const sealer = createSealer(randomBytes(32));
+const pgSkip = await postgresUnavailable();
 
 function record(name: string): ResourceRecord {
   return {
@@ -150,4 +152,30 @@ test('Graph alternate key: servicePrincipals(appId=â€¦) and applications(appId=â
   const unknown = await get('/v1.0/groups(appId=\'x\')', false);
   assert.equal(unknown.status, 400, 'any other segment is Graph\'s unknown-segment answer');
   assert.equal(unknown.body.error.code, 'BadRequest');
+});
+
+test('on PostgreSQL, two stores (two nodes): a name claimed through both at once is claimed once; keys regenerated through both at once both land', { skip: pgSkip, timeout: 60_000 }, async (t) => {
+  const db = await createThrowawayDatabase();
+  const one = await PostgresStore.open(db.url);
+  const two = await PostgresStore.open(db.url);
+  t.after(async () => { await one.close(); await two.close(); await db.drop(); });
+  const A = new ResourceRegistry(one, { sealer });
+  const B = new ResourceRegistry(two, { sealer });
+  await A.load();
+  await B.load();
+  t.after(() => { A.close(); B.close(); });
+  for (let round = 0; round < 5; round++) {
+    const name = `pg-race-${round}`;
+    const results = await Promise.all([A.claimName(name, WEBPUBSUB_TYPE), B.claimName(name, WEBPUBSUB_TYPE)]);
+    assert.equal(results.filter((r) => r.claimed).length, 1, `round ${round}: exactly one claim`);
+  }
+  await A.webPubSub.put(record('pg-keys'));
+  for (let i = 0; i < 100 && !B.webPubSub.get('pg-keys'); i++) await new Promise((r) => setTimeout(r, 10));
+  const [p, s] = await Promise.all([A.regenerateKey('pg-keys', 'Primary'), B.regenerateKey('pg-keys', 'Secondary')]);
+  const stored = new ResourceRegistry(one, { sealer });
+  await stored.load();
+  const keys = stored.webPubSub.get('pg-keys')!.accessKeys;
+  stored.close();
+  assert.equal(keys.primaryKey, p.accessKeys.primaryKey, 'A\'s regeneration kept');
+  assert.equal(keys.secondaryKey, s.accessKeys.secondaryKey, 'B\'s regeneration kept');
 });
