@@ -82,7 +82,9 @@ export class RedisChannelSessions implements ChannelSessions, MirrorHost {
       const status = text(reply[0]);
       if (status === 'claimed') {
         const record = parseRecord(reply.slice(1));
-        return record ? { kind: 'claimed', record } : { kind: 'unknown' };
+        if (!record) return { kind: 'unknown' };
+        this.#store.log.info({ connectionId, hub: record.hub }, 'reliable session claimed for its recovering client');
+        return { kind: 'claimed', record };
       }
       if (status !== 'live') return { kind: 'unknown' };
       const answer = attempt < 2 ? await this.#store.handover.ask(text(reply[1]) ?? '', this.#channel, hub.toLowerCase(), connectionId) : 'silent';
@@ -107,7 +109,9 @@ export class RedisChannelSessions implements ChannelSessions, MirrorHost {
     // Synchronously after the write was queued: nothing can be delivered here in between.
     if (session && written) session.retire();
     const replies = await run(p, written ? [written] : []);
-    return replies !== null && !replies.some(([err]) => err) && replies[replies.length - 1]?.[1] === 1;
+    const moved = replies !== null && !replies.some(([err]) => err) && replies[replies.length - 1]?.[1] === 1;
+    if (moved) this.#store.log.info({ connectionId, hub, to }, 'reliable session handed over to another node');
+    return moved;
   }
 
   /**
@@ -131,7 +135,8 @@ export class RedisChannelSessions implements ChannelSessions, MirrorHost {
       return written;
     });
     for (const m of mirrors) m.session.retire({ code: 1012, reason: 'The node is restarting; recover on another node.' });
-    await run(p, done);
+    const replies = await run(p, done);
+    this.#store.log.info({ sessions: mirrors.length, written: replies !== null }, 'reliable sessions released for other nodes (stopping)');
   }
 
   /** Adopts the sessions of this resource whose owner's heartbeat expired (one sweep at a time). */

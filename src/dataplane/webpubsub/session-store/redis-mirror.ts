@@ -187,14 +187,20 @@ export class RedisMirror implements ReliableMirror, ConnectionObserver {
 
   #writeChanges(p: ChainableCommander, ceiling: number | undefined): void {
     const [meta, frames, groups, permissions] = this.#host.keys.all(this.member);
-    if (this.#frames.length > 0) p.zadd(frames, ...this.#frames.flat());
+    const ttl = this.#host.ttlMs;
+    // Each key a delta may create gets its TTL again: should the record have been deleted
+    // meanwhile (ended by another node), what this write recreates still expires.
+    if (this.#frames.length > 0) p.zadd(frames, ...this.#frames.flat()).pexpire(frames, ttl);
     if (this.#ackThrough > 0) p.zremrangebyscore(frames, '-inf', this.#ackThrough);
-    for (const [g, joined] of this.#groups) {
-      if (joined) p.sadd(groups, g);
-      else p.srem(groups, g);
+    if (this.#groups.size > 0) {
+      for (const [g, joined] of this.#groups) {
+        if (joined) p.sadd(groups, g);
+        else p.srem(groups, g);
+      }
+      p.pexpire(groups, ttl);
     }
-    if (this.#pendingPermissions.length > 0) p.rpush(permissions, ...this.#pendingPermissions.map((x) => JSON.stringify(x)));
-    if (ceiling !== undefined) p.hset(meta, 'ceiling', String(ceiling));
+    if (this.#pendingPermissions.length > 0) p.rpush(permissions, ...this.#pendingPermissions.map((x) => JSON.stringify(x))).pexpire(permissions, ttl);
+    if (ceiling !== undefined) p.hset(meta, 'ceiling', String(ceiling)).pexpire(meta, ttl);
   }
 
   #release(limit: number): void {
