@@ -14,7 +14,8 @@ import { ROOT_SCOPE, isGuid, parseScope, type ParsedScope } from './scope.ts';
 export type { AccessCheck, AccessControlOptions, CreateRoleAssignment, ListRoleAssignments } from './requests.ts';
 import { nameBasedGuid } from '../ids/index.ts';
 import { AccessRecords } from './records.ts';
-import { backfillClaims, insertAssignment, removeAssignment, removeDefinition, updateAssignment, writeDefinition } from './store-writes.ts';
+import { backfillClaims, removeAssignment, removeDefinition } from './store-writes.ts';
+import { saveAssignment, saveDefinition, type WriteContext } from './saves.ts';
 
 function operationOf(req: { action?: string; dataAction?: string }): { kind: PermissionKind; op: string } {
   if ((req.action === undefined) === (req.dataAction === undefined)) throw AE.invalidRequestContent('give exactly one of action and dataAction.');
@@ -44,6 +45,7 @@ export class AccessControl {
   readonly #byPrincipal: Map<string, RoleAssignment[]>;
   readonly #cache: DecisionCache;
   readonly #changeListeners = new Set<() => void>();
+  readonly #writes: WriteContext;
 
   constructor(opts: AccessControlOptions) {
     this.#store = opts.store;
@@ -60,6 +62,12 @@ export class AccessControl {
     this.#compiled = this.#records.compiled;
     this.#assignments = this.#records.assignments;
     this.#byPrincipal = this.#records.byPrincipal;
+    this.#writes = {
+      store: this.#store, records: this.#records, now: this.#now,
+      assignable: (def, target) => this.#assignable(def, target),
+      assignmentsOf: (principalId) => this.#byPrincipal.get(principalId) ?? [],
+      assignmentsOfRole: (roleId) => [...this.#assignments.values()].filter((a) => a.roleDefinitionId === roleId),
+    };
     this.#cache = new DecisionCache({
       assignmentsOf: (id) => this.#byPrincipal.get(id) ?? [],
       role: (id) => this.#compiled.get(id),
@@ -156,24 +164,7 @@ export class AccessControl {
     const roleName = input.roleName.trim();
     const clash = this.findRoleDefinitionByName(roleName);
     if (clash && clash.name !== id) throw AE.roleDefinitionWithSameNameExists();
-    const build = (prior: RoleDefinition | undefined): RoleDefinition => {
-      const def: RoleDefinition = {
-        name: id, roleName, description: input.description, roleType: 'CustomRole',
-        permissions: v.permissions, assignableScopes: v.assignableScopes.map((s) => s.id),
-        createdOn: prior?.createdOn ?? this.#now().toISOString(), updatedOn: this.#now().toISOString(),
-        createdBy: prior?.createdBy ?? opts.by ?? null, updatedBy: opts.by ?? null,
-      };
-      if (prior) {
-        const outside = [...this.#assignments.values()].filter((a) => a.roleDefinitionId === id && !this.#assignable(def, parseScope(a.scope)));
-        if (outside.length) throw AE.invalidAssignableScopes(`${outside.length} role assignment(s) of this role are at scopes the new assignable scopes do not cover (e.g. '${outside[0]!.scope}'); delete them first.`);
-      }
-      return def;
-    };
-    const before = this.#records.before(STORE_KIND.roleDefinition, id);
-    const r = await writeDefinition(this.#store, id, build);
-    if (r.outcome === 'nameTaken') throw AE.roleDefinitionWithSameNameExists();
-    await this.#records.applyOwn(STORE_KIND.roleDefinition, id, before, r.definition);
-    return { definition: r.definition, created: r.created };
+    return saveDefinition(this.#writes, id, { roleName, description: input.description, permissions: v.permissions, assignableScopes: v.assignableScopes.map((s) => s.id) }, opts.by ?? null);
   }
 
   /** Deletes a custom role; undefined when there is none by that id. Refused while assignments use it. */
@@ -229,38 +220,9 @@ export class AccessControl {
     if (!principal) throw AE.principalNotFound(principalId, this.#tenantId);
     if (given && given !== principal.principalType) throw AE.unmatchedPrincipalType(principalId, principal.principalType, given);
 
-    const key = name.toLowerCase();
-    const sameTarget = (p: RoleAssignment) => p.principalId === principalId && p.roleDefinitionId === roleId && p.scope.toLowerCase() === target.key;
-    /** The same name again: only the description may change (ARM's RoleAssignmentUpdateNotPermitted otherwise). */
-    const updatePrior = async (prior: RoleAssignment): Promise<{ assignment: RoleAssignment; created: boolean }> => {
-      if (!sameTarget(prior)) throw AE.roleAssignmentUpdateNotPermitted();
-      if (prior.description === description) return { assignment: prior, created: false };
-      const before = this.#records.before(STORE_KIND.roleAssignment, key);
-      const r = await updateAssignment(this.#store, key, (cur) => {
-        if (!sameTarget(cur)) throw AE.roleAssignmentUpdateNotPermitted();
-        return cur.description === description ? undefined : { ...cur, description, updatedOn: this.#now().toISOString(), updatedBy: req.createdBy ?? null };
-      });
-      if (!r) throw AE.roleAssignmentUpdateNotPermitted();  // deleted meanwhile through another node
-      await this.#records.applyOwn(STORE_KIND.roleAssignment, key, before, r.after);
-      return { assignment: r.after, created: false };
-    };
-    const prior = this.#assignments.get(key);
-    if (prior) return updatePrior(prior);
-    const dup = (this.#byPrincipal.get(principalId) ?? []).find(sameTarget);
-    if (dup) throw AE.roleAssignmentExists(dup.name);
-    const now = this.#now().toISOString();
-    const a: RoleAssignment = {
-      name: key, scope: target.id, roleDefinitionId: roleId, principalId,
-      principalType: principal.principalType, description,
-      createdOn: now, updatedOn: now, createdBy: req.createdBy ?? null, updatedBy: req.createdBy ?? null,
-    };
-    const before = this.#records.before(STORE_KIND.roleAssignment, key);
-    // Atomic in the store: another node may be creating the same name or the same triple right now.
-    const r = await insertAssignment(this.#store, a);
-    if (r.outcome === 'duplicate') throw AE.roleAssignmentExists(r.existingName);
-    if (r.outcome === 'nameTaken') return updatePrior(r.existing);
-    await this.#records.applyOwn(STORE_KIND.roleAssignment, key, before, a);
-    return { assignment: a, created: true };
+    return saveAssignment(this.#writes, {
+      key: name.toLowerCase(), scope: target, roleDefinitionId: roleId, principalId, principalType: principal.principalType, description, by: req.createdBy ?? null,
+    });
   }
 
   /**
