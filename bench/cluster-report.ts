@@ -70,7 +70,7 @@ const sizeLabel = (size: number) => (size >= 1024 ? `${size / 1024} KB` : `${siz
 export function clusterTable(res: ClusterResults): string {
   const kinds = kindsOf(res);
   const conns = Number(res.meta.conns).toLocaleString('en-US');
-  const W = 34;
+  const W = 40;
   const row = (label: string, cells: string[]) => `${label.padEnd(46)}${cells.map((c) => c.padEnd(W)).join('')}`;
   const lines: string[] = [];
   lines.push(`Broadcast through node A to ${conns} receivers spread over the processes; median (min–max) of ${String(res.meta.rounds)} rounds`);
@@ -91,12 +91,13 @@ export function clusterTable(res: ClusterResults): string {
     };
     lines.push(row('latency p50 / p99, cross-node (A → B)', kinds.map((k) => lat(k, 'cross'))));
     lines.push(row('latency p50 / p99, same node', kinds.map((k) => lat(k, 'same'))));
-    const wait = (k: ClusterKind, which: 'serverRunQueue' | 'receiverRunQueue') => {
-      const xs = res.latency.filter((l) => l.kind === k && l.r[which]);
-      return xs.length === 0 ? 'n/a' : `${median(xs.map((l) => l.r[which].waitMsPerS)).toFixed(0)} ms/s, ${median(xs.map((l) => l.r[which].meanWaitMs)).toFixed(2)} ms each`;
+    const wait = (k: ClusterKind, which: 'serverRunQueue' | 'receiverRunQueue' | 'redisRunQueue') => {
+      const xs = res.latency.filter((l) => l.kind === k).map((l) => l.r[which]).filter((x) => x != null);
+      return xs.length === 0 ? 'n/a' : `${median(xs.map((x) => x.waitMsPerS)).toFixed(0)} ms/s, ${median(xs.map((x) => x.meanWaitMs)).toFixed(2)} ms each`;
     };
     lines.push(row('  run-queue wait, servers (latency run)', kinds.map((k) => wait(k, 'serverRunQueue'))));
     lines.push(row('  run-queue wait, receivers (latency run)', kinds.map((k) => wait(k, 'receiverRunQueue'))));
+    lines.push(row('  run-queue wait, Redis (latency run)', kinds.map((k) => wait(k, 'redisRunQueue'))));
   }
   lines.push('');
   for (const size of sizesOf(res)) {

@@ -195,7 +195,7 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
         const groups = Array.from({ length: Math.floor(n / GROUP_SIZE) }, (_, g) => `s${g}`);
         pubs = await Publishers.open(c.eps[0]!, groups);
         const crossWorkers = new Set(pool.workers.map((_, w) => w).filter((w) => epOf(w) !== c.eps[0]));
-        const r = await crossNodeLatency({ pool, serverPids: c.pids, ep: c.eps[0]!, publishers: pubs, groups, groupSize: GROUP_SIZE, warmMs: P.latencyWarmMs, measureMs: P.latencyMs, crossWorkers });
+        const r = await crossNodeLatency({ pool, serverPids: c.pids, redisPid: c.pids.length > 1 ? rpid : undefined, ep: c.eps[0]!, publishers: pubs, groups, groupSize: GROUP_SIZE, warmMs: P.latencyWarmMs, measureMs: P.latencyMs, crossWorkers });
         res.latency.push({ kind, round, conns: n, r });
         logLatency(kind, round, r);
       }
@@ -220,6 +220,7 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
     if (r.received < r.expected) res.notes.push(`latency ${kind} round ${round + 1}: received ${r.received} of about ${r.expected} expected deliveries`);
     const f = (s: { p50Ms: number; p99Ms: number; maxMs: number; samples: number }) => `p50 ${s.p50Ms.toFixed(2)} ms  p99 ${s.p99Ms.toFixed(2)} ms  max ${s.maxMs.toFixed(1)} ms (${s.samples})`;
     log(`  latency ${r.cross ? `cross-node ${f(r.cross)} | ` : ''}same-node ${f(r.same)}  received ${r.received}/${r.expected}  servers ${(r.serverCpu * 100).toFixed(0)}%` +
-      `  run-queue wait: servers ${r.serverRunQueue.waitMsPerS.toFixed(0)} ms/s (${r.serverRunQueue.meanWaitMs.toFixed(2)} ms each), receivers ${r.receiverRunQueue.waitMsPerS.toFixed(0)} ms/s (${r.receiverRunQueue.meanWaitMs.toFixed(2)} ms each)`);
+      `  run-queue wait: servers ${r.serverRunQueue.waitMsPerS.toFixed(0)} ms/s (${r.serverRunQueue.meanWaitMs.toFixed(2)} ms each), receivers ${r.receiverRunQueue.waitMsPerS.toFixed(0)} ms/s (${r.receiverRunQueue.meanWaitMs.toFixed(2)} ms each)` +
+      `${r.redisRunQueue ? `, redis ${r.redisRunQueue.waitMsPerS.toFixed(0)} ms/s (${r.redisRunQueue.meanWaitMs.toFixed(2)} ms each)` : ''}`);
   }
 }

@@ -179,6 +179,8 @@ export interface ClusterLatencyResult {
   /** How long the servers' and the receivers' main threads waited for a core during the window (contention on the machine). */
   serverRunQueue: RunQueueWait;
   receiverRunQueue: RunQueueWait;
+  /** Redis's main thread (cluster contestants, when Redis runs on this machine). */
+  redisRunQueue: RunQueueWait | null;
 }
 
 function stats(samplesUs: number[]): LatencyStats {
@@ -191,7 +193,7 @@ function stats(samplesUs: number[]): LatencyStats {
  * Publisher j (connected to node A) sends to `groups[j]` once a second, phases spread over the
  * second. `crossWorkers` are the pool workers whose receivers are on node B.
  */
-export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number[]; ep: Endpoint; publishers: Publishers; groups: string[]; groupSize: number; warmMs: number; measureMs: number; crossWorkers: ReadonlySet<number> }): Promise<ClusterLatencyResult> {
+export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number[]; redisPid?: number | undefined; ep: Endpoint; publishers: Publishers; groups: string[]; groupSize: number; warmMs: number; measureMs: number; crossWorkers: ReadonlySet<number> }): Promise<ClusterLatencyResult> {
   const { pool } = o;
   const G = o.groups.length;
   await pool.reset();
@@ -223,6 +225,7 @@ export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number
     const workerPids = pool.workers.map((w) => w.child.pid!);
     const q0 = o.serverPids.map(schedstat);
     const w0 = workerPids.map(schedstat);
+    const r0 = o.redisPid ? [schedstat(o.redisPid)] : [];
     const c0 = sumCpu(o.serverPids);
     const t0 = performance.now();
     await sleep(o.measureMs);
@@ -232,6 +235,7 @@ export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number
     const c1 = sumCpu(o.serverPids);
     const serverRunQueue = runQueueWait(o.serverPids, q0, secs);
     const receiverRunQueue = runQueueWait(workerPids, w0, secs);
+    const redisRunQueue = o.redisPid ? runQueueWait([o.redisPid], r0, secs) : null;
     await sleep(1000); // let the last ones arrive
     const parts = await pool.all('samples');
     await pool.all('latency', { on: false });
@@ -254,6 +258,7 @@ export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number
       serverCpu: (c1 - c0) / secs,
       serverRunQueue,
       receiverRunQueue,
+      redisRunQueue,
     };
   } finally {
     clearInterval(timer);
