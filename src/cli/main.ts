@@ -93,7 +93,7 @@ function modeHint(mode: string, name: string, id: string): string {
 /** The start-up banner: everything a newcomer needs to point an SDK at this node. */
 export function describeReady(r: ReadyInfo, dataDir: string, signalRModeOf: (name: string) => string | undefined = () => undefined): string {
   const lines = [
-    'Lapis is ready.',
+    r.store === undefined ? 'Lapis is ready.' : `Lapis node ${r.nodeName ?? ''} is ready, in a cluster (shared ${r.store} store, ${r.backplane ?? ''} backplane).`,
     `  authority host (AZURE_AUTHORITY_HOST): ${r.authorityHost}`,
     `  tenant id (AZURE_TENANT_ID):           ${r.tenantId}`,
     `  subscription id:                       ${r.subscriptionId}`,

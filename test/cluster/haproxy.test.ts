@@ -75,6 +75,7 @@ after(async () => {
 
 test('every node advertises the load balancer: issuer, resource endpoint and connection string, in ready.json and ARM', { skip }, async () => {
   for (const n of cluster!.nodes) {
+    assert.match(n.output(), new RegExp(`Lapis node ${n.name} is ready, in a cluster \\(shared postgresql store, redis backplane\\)`));
     assert.equal(n.ready.authorityHost, `https://localhost:${base}`);
     assert.equal(n.ready.resources.find((r) => r.name === 'lbwps')!.endpoint, `https://localhost:${base + 2}`);
     const token = await miToken({ ready: n.ready } as TestLapis);
