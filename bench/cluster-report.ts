@@ -80,6 +80,10 @@ export function clusterTable(res: ClusterResults): string {
     lines.push(row(`deliveries/s, ${sizeLabel(size)}`, kinds.map((k) => spread(rates(res, k, size), fmt))));
     lines.push(row(`  server CPU (cores), ${sizeLabel(size)}`, kinds.map((k) => spread(res.broadcast.filter((b) => b.kind === k && b.size === size).map((b) => b.r.serverCpu), (x) => x.toFixed(2)))));
     lines.push(row(`  deliveries per server CPU-second, ${sizeLabel(size)}`, kinds.map((k) => spread(res.broadcast.filter((b) => b.kind === k && b.size === size && b.r.serverCpu > 0).map((b) => b.r.rate / b.r.serverCpu), fmt))));
+    lines.push(row(`  frames per read at receivers (A + B), ${sizeLabel(size)}`, kinds.map((k) => {
+      const xs = res.broadcast.filter((b) => b.kind === k && b.size === size && b.r.framesPerRead);
+      return xs.length === 0 ? 'n/a' : xs[0]!.r.framesPerRead.map((_, i) => median(xs.map((b) => b.r.framesPerRead[i]!)).toFixed(2)).join(' + ');
+    })));
     lines.push(row(`  Redis CPU (cores), ${sizeLabel(size)}`, kinds.map((k) => spread(res.broadcast.filter((b) => b.kind === k && b.size === size && b.r.redisCpu !== null).map((b) => b.r.redisCpu!), (x) => x.toFixed(2)))));
   }
   lines.push(row('load average (1 min) at session start', kinds.map((k) => spread(res.sessions.filter((x) => x.kind === k).map((x) => Number(x.loadAverage.split(',')[0])), (x) => x.toFixed(1)))));

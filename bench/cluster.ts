@@ -187,6 +187,7 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
           pool, serverPids: c.pids, redisPid: c.pids.length > 1 ? rpid : undefined, ep: c.eps[0]!,
           request: sendRequest(c.eps[0]!, { scope: 'all' }, Buffer.from(payloadOf(size))),
           fanout: n, window: Math.max(3 * n, 16_000), maxInFlight: 64, timing: P.timing, cores: [...NODE_CORES],
+          workerNode: pool.workers.map((_, w) => c.eps.indexOf(epOf(w))),
         });
         res.broadcast.push({ kind, round, conns: n, size, r });
         logFlow(kind, round, size, r);
@@ -212,7 +213,7 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
     if (r.errors > 0) res.notes.push(`${tag}: ${r.errors} send(s) refused: ${r.firstError}`);
     if (r.unexpectedCloses > 0) res.notes.push(`${tag}: the server closed ${r.unexpectedCloses} receiver connection(s)`);
     log(`  broadcast ${String(size).padStart(4)} B ${fmt(r.rate).padStart(7)} deliveries/s  servers ${r.perNodeCpu.map((x) => `${(x * 100).toFixed(0)}%`).join('+')}` +
-      `${r.redisCpu !== null ? `  redis ${(r.redisCpu * 100).toFixed(0)}%` : ''}  generators ${(r.genCpu * 100).toFixed(0)}%  machine ${(r.machineBusy * 100).toFixed(0)}% busy` +
+      `${r.redisCpu !== null ? `  redis ${(r.redisCpu * 100).toFixed(0)}%` : ''}  generators ${(r.genCpu * 100).toFixed(0)}%  machine ${(r.machineBusy * 100).toFixed(0)}% busy  frames/read ${r.framesPerRead.map((x) => x.toFixed(2)).join('+')}` +
       `${r.lost ? `  LOST ${r.lost}` : ''}${r.errors ? `  ERR ${r.firstError}` : ''}${r.unexpectedCloses ? `  CLOSED ${r.unexpectedCloses}` : ''}`);
   }
 

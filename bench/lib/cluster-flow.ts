@@ -81,6 +81,8 @@ export interface ClusterFlowResult {
   errors: number;
   firstError?: string;
   unexpectedCloses: number;
+  /** Data frames per socket read at the receivers of each server process (how many frames the server writes at once). */
+  framesPerRead: number[];
 }
 
 export interface BroadcastSpec {
@@ -95,6 +97,8 @@ export interface BroadcastSpec {
   maxInFlight: number;
   timing: Timing;
   cores: number[];
+  /** For each pool worker, the index of the server process its receivers are connected to. */
+  workerNode: number[];
 }
 
 function genSeconds(pool: WorkerPool): number {
@@ -138,6 +142,13 @@ export async function broadcastFlow(s: BroadcastSpec): Promise<ClusterFlowResult
     await sleep(20);
     await pool.all('report', { on: false });
     const st = await pool.stats();
+    const parts = await pool.all('stats');
+    const frames = s.serverPids.map(() => 0);
+    const reads = s.serverPids.map(() => 0);
+    parts.forEach((p, w) => {
+      frames[s.workerNode[w]!]! += p.frames as number;
+      reads[s.workerNode[w]!]! += p.reads as number;
+    });
     const secs = (b.t - a.t) / 1000;
     const perNodeCpu = b.node.map((x, i) => (x - a.node[i]!) / secs);
     return {
@@ -154,6 +165,7 @@ export async function broadcastFlow(s: BroadcastSpec): Promise<ClusterFlowResult
       errors,
       firstError,
       unexpectedCloses: st.unexpectedCloses,
+      framesPerRead: frames.map((f, i) => (reads[i]! > 0 ? f / reads[i]! : 0)),
     };
   } finally {
     http.close();
