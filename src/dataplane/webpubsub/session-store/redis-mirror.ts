@@ -114,7 +114,7 @@ export class RedisMirror implements ReliableMirror, ConnectionObserver {
    * Queues this mirror's pending changes on a pipeline and returns what to do with the pipeline's
    * replies (null: it failed — the session goes on unbounded until a full rewrite succeeds).
    */
-  write(p: ChainableCommander): (replies: Replies | null) => void {
+  write(p: ChainableCommander, appends?: FrameAppends): (replies: Replies | null) => void {
     const state = this.session.reliableState!;
     const last = state.buffer.lastSequenceId;
     let ceiling: number | undefined;
@@ -122,7 +122,7 @@ export class RedisMirror implements ReliableMirror, ConnectionObserver {
     const at = p.length;
     const full = this.#full;
     if (full) this.#writeFull(p, ceiling!);
-    else this.#writeChanges(p, ceiling);
+    else this.#writeChanges(p, ceiling, appends);
     this.#full = false;
     this.#frames = [];
     this.#ackThrough = 0;
@@ -131,7 +131,7 @@ export class RedisMirror implements ReliableMirror, ConnectionObserver {
     if (ceiling !== undefined) this.#reserving = ceiling;
     return (replies) => {
       if (!this.#active) return;
-      if (!replies || replies.slice(at).some(([err]) => err)) {
+      if (!replies || replies.slice(at).some(([err]) => err) || (appends && !appends.ok(replies))) {
         this.#full = true;
         this.#reserving = 0;
         this.#release(Infinity);
@@ -185,13 +185,17 @@ export class RedisMirror implements ReliableMirror, ConnectionObserver {
     );
   }
 
-  #writeChanges(p: ChainableCommander, ceiling: number | undefined): void {
+  #writeChanges(p: ChainableCommander, ceiling: number | undefined, appends: FrameAppends | undefined): void {
     const [meta, frames, groups, permissions] = this.#host.keys.all(this.member);
     const ttl = this.#host.ttlMs;
     // Each key a delta may create gets its TTL again: should the record have been deleted
     // meanwhile (ended by another node), what this write recreates still expires.
-    if (this.#frames.length > 0) p.zadd(frames, ...this.#frames.flat()).pexpire(frames, ttl);
-    if (this.#ackThrough > 0) p.zremrangebyscore(frames, '-inf', this.#ackThrough);
+    if (appends) {
+      if (this.#frames.length > 0 || this.#ackThrough > 0) appends.add(frames, this.#ackThrough, this.#frames);
+    } else {
+      if (this.#frames.length > 0) p.zadd(frames, ...this.#frames.flat()).pexpire(frames, ttl);
+      if (this.#ackThrough > 0) p.zremrangebyscore(frames, '-inf', this.#ackThrough);
+    }
     if (this.#groups.size > 0) {
       for (const [g, joined] of this.#groups) {
         if (joined) p.sadd(groups, g);
@@ -222,4 +226,49 @@ export async function run(p: ChainableCommander, done: ReadonlyArray<(replies: R
   const replies = await p.exec().then((r) => r ?? null, () => null);
   for (const d of done) d(replies);
   return replies;
+}
+
+/** Most bytes of frames per append call (a bigger flush makes several calls). */
+const APPEND_CALL_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Frames and acknowledgements of every session in one flush, written by a few script calls
+ * queued at the end of the flush's pipeline (each session's own commands come before them).
+ */
+export class FrameAppends {
+  readonly #ttlMs: number;
+  #calls: Array<Array<string | number | Buffer>> = [];
+  #current: Array<string | number | Buffer> | undefined;
+  #bytes = 0;
+  /** Pipeline positions of the calls, for `ok`. */
+  #positions: number[] = [];
+
+  constructor(ttlMs: number) {
+    this.#ttlMs = ttlMs;
+  }
+
+  add(key: string, ackThrough: number, frames: ReadonlyArray<[number, Buffer]>): void {
+    if (!this.#current || this.#bytes > APPEND_CALL_BYTES) {
+      this.#current = [this.#ttlMs];
+      this.#calls.push(this.#current);
+      this.#bytes = 0;
+    }
+    this.#current.push(key, ackThrough, frames.length);
+    for (const [sequenceId, bytes] of frames) {
+      this.#current.push(sequenceId, bytes);
+      this.#bytes += bytes.length;
+    }
+  }
+
+  /** Queues the calls (after every session's own commands). */
+  queue(p: ChainableCommander): void {
+    for (const args of this.#calls) {
+      this.#positions.push(p.length);
+      (p as unknown as ScriptsOnPipeline).sessAppend(...args);
+    }
+  }
+
+  ok(replies: Replies): boolean {
+    return this.#positions.every((at) => !replies[at]?.[0]);
+  }
 }

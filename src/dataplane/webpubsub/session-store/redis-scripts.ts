@@ -106,6 +106,32 @@ redis.call('SADD', KEYS[6], ARGV[1])
 for k = 1, 4 do redis.call('PEXPIRE', KEYS[k], ARGV[2]) end
 return 1`;
 
+/**
+ * New frames and acknowledgements of many sessions in one call (the hot path: one command per
+ * flush instead of one or two per session). ARGV: ttl ms, then per session its frames key, the
+ * acknowledged id (0: none), the number of frames, and that many score/bytes pairs.
+ */
+const APPEND = `
+local ttl = ARGV[1]
+local i = 2
+while i <= #ARGV do
+  local key, ack, n = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  i = i + 3
+  local stop = i + n * 2
+  while i < stop do
+    local args = {}
+    while i < stop and #args < 400 do
+      args[#args + 1] = ARGV[i]
+      args[#args + 1] = ARGV[i + 1]
+      i = i + 2
+    end
+    redis.call('ZADD', key, unpack(args))
+  end
+  if n > 0 then redis.call('PEXPIRE', key, ttl) end
+  if ack > 0 then redis.call('ZREMRANGEBYSCORE', key, '-inf', ack) end
+end
+return 1`;
+
 export type RawReply = Array<Buffer | RawReply>;
 
 export interface SessionScripts {
@@ -122,6 +148,7 @@ export function defineSessionScripts(client: Redis): Redis & SessionScripts {
   client.defineCommand('sessDeadOwners', { numberOfKeys: 1, lua: DEAD_OWNERS });
   client.defineCommand('sessTransfer', { numberOfKeys: 4, lua: TRANSFER });
   client.defineCommand('sessWriteFull', { numberOfKeys: 6, lua: WRITE_FULL });
+  client.defineCommand('sessAppend', { numberOfKeys: 0, lua: APPEND });
   return client as Redis & SessionScripts;
 }
 
@@ -129,4 +156,5 @@ export function defineSessionScripts(client: Redis): Redis & SessionScripts {
 export interface ScriptsOnPipeline {
   sessTransfer(meta: string, owned: string, receiverOwned: string, owners: string, me: string, receiver: string, member: string): unknown;
   sessWriteFull(...keysThenArgs: Array<string | number | Buffer>): unknown;
+  sessAppend(...args: Array<string | number | Buffer>): unknown;
 }

@@ -13,7 +13,7 @@ import { createClient } from '../../../backplane/redis/clients.ts';
 import type { Logger } from '../../../log/index.ts';
 import { RedisChannelSessions } from './redis-binding.ts';
 import { SessionKeys } from './redis-keys.ts';
-import { run } from './redis-mirror.ts';
+import { FrameAppends, run } from './redis-mirror.ts';
 import type { RedisMirror } from './redis-mirror.ts';
 import { defineSessionScripts } from './redis-scripts.ts';
 import type { SessionScripts } from './redis-scripts.ts';
@@ -133,7 +133,9 @@ export class RedisSessionStore implements SessionStore {
       return;
     }
     const p = this.cmd.pipeline();
-    const done = [...dirty].map((m) => m.write(p));
+    const appends = new FrameAppends(this.ttlMs);
+    const done = [...dirty].map((m) => m.write(p, appends));
+    appends.queue(p);
     for (const m of drops) {
       p.del(...this.keys.all(m.member));
       p.srem(this.keys.owned(m.channel, this.nodeId), m.member);
