@@ -95,6 +95,8 @@ export class SignalRService {
     this.#appServers = new AppServers({
       core: this.core, log: ctx.log, temporaryKeys: this.#keys.temporaryKeys, check: ctx.access.dataActionCheck, resourceId: () => record().id,
       maxClientConnections: () => record().limits.maxConnections,
+      // A cluster: clients of a hub whose app server is connected to another node are served through that node.
+      cluster: ctx.backplane && !(ctx.backplane instanceof InProcessBackplane) ? { backplane: ctx.backplane, channel: record().id } : undefined,
     });
     this.#serverEndpoint = new AppServerEndpoint({
       auth: { keys: this.#keys, verifier: ctx.identity.verifier, check: ctx.access.dataActionCheck, tenantId: () => record().tenantId, resourceId: () => record().id },

@@ -6,8 +6,9 @@
  * group and user sends (and the REST API's) reach it with the core's fan-out.
  */
 import type { Logger } from 'pino';
-import { Connection, ConnectionLimitError, type CloseRequest, type ConnectionSink, type Message, type MessagingCore } from '../../../messaging/index.ts';
-import { SignalRMessage, type HubProtocolName } from '../../../protocols/signalr/index.ts';
+import type { Backplane } from '../../../backplane/index.ts';
+import { Connection, ConnectionLimitError, type MessagingCore } from '../../../messaging/index.ts';
+import type { HubProtocolName } from '../../../protocols/signalr/index.ts';
 import { openConnectionMessage, type ServiceMessage } from '../../../protocols/signalr-service/index.ts';
 import type { DataActionCheck } from '../../webpubsub/auth/entra.ts';
 import type { TemporaryKeyStore } from '../auth/index.ts';
@@ -15,7 +16,8 @@ import type { ClientConnectionInfo } from '../client/index.ts';
 import { openConnectionClaims, openConnectionHeaders } from './claims.ts';
 import { ClientResults } from './client-results.ts';
 import { handleAppMessage } from './dispatch.ts';
-import { RelaySession, type RelayHost } from './relay-session.ts';
+import { RelaySession, RelaySink, type AppRelay, type RelayHost } from './relay-session.ts';
+import { ClusterRelay, RemoteClient, stickyServer, type ClusterRelayHost } from './remote-relay.ts';
 import type { ServerConnection, ServerConnectionHost } from './server-connection.ts';
 
 /** What Azure answers a client of a Default-mode resource while no app server is connected. */
@@ -23,6 +25,7 @@ export const NO_SERVER_TEXT = 'Azure SignalR Service is not connected yet, pleas
 /** A relayed client that sent nothing (clients ping every 15 s) for this long is gone, as ASP.NET Core's ClientTimeoutInterval. */
 export const RELAY_CLIENT_TIMEOUT_MS = 30_000;
 const SWEEP_INTERVAL_MS = 5_000;
+const SHUTDOWN_TEXT = 'The service is shutting down.';
 /** What clients of an app server connection that went away are closed with. */
 export const SERVER_GONE_TEXT = 'The app server connection that served this client was closed.';
 
@@ -34,19 +37,30 @@ export interface AppServersOptions {
   resourceId(): string;
   /** The resource's client limit, if any (reported to the SDK as capacity). */
   maxClientConnections?: (() => number | undefined) | undefined;
+  /**
+   * A cluster's backplane (not the in-process one) and the resource's channel: clients of a hub
+   * with no server connection on this node are served through a node that has one (remote-relay.ts).
+   */
+  cluster?: { backplane: Backplane; channel: string } | undefined;
 }
 
 export interface RelayedClient {
-  relay: RelaySession;
+  /** The client's relay: on this node, or a client of another node served here (RemoteClient). */
+  relay: AppRelay;
   server: ServerConnection;
-  connection: Connection;
+  /** Its registration in this node's messaging core; none for a client of another node (registered there). */
+  connection: Connection | undefined;
   /** Set when the app itself (or its connection's loss) ended the client: no CloseConnection is sent back. */
   closedByApp?: boolean;
 }
 
-export class AppServers implements RelayHost, ServerConnectionHost {
+export class AppServers implements RelayHost, ServerConnectionHost, ClusterRelayHost {
   readonly o: AppServersOptions;
   readonly results = new ClientResults();
+  /** Set in a cluster: routes clients to server connections held by other nodes, and serves theirs. */
+  readonly cluster: ClusterRelay | undefined;
+  /** This node's clients served through another node, with their core registration. */
+  readonly #routed = new Map<string, { relay: RelaySession; connection: Connection }>();
   readonly #byHub = new Map<string, ServerConnection[]>();
   readonly #all = new Set<ServerConnection>();
   readonly #clients = new Map<string, RelayedClient>();
@@ -56,6 +70,7 @@ export class AppServers implements RelayHost, ServerConnectionHost {
 
   constructor(options: AppServersOptions) {
     this.o = options;
+    this.cluster = options.cluster ? new ClusterRelay({ ...options.cluster, log: options.log, host: this }) : undefined;
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }
@@ -64,9 +79,27 @@ export class AppServers implements RelayHost, ServerConnectionHost {
     return this.#all.size;
   }
 
-  /** Whether `hub` has clients on this resource (the SDK's HasClients for the endpoint). */
-  hubHasClients(hub: string): boolean {
-    return (this.o.core.hub(hub)?.size ?? 0) > 0;
+  /**
+   * Whether `hub` has clients on this resource (the SDK's HasClients for the endpoint): on this
+   * node, served here for another node, or (in a cluster) on any node.
+   */
+  async hubHasClients(hub: string): Promise<boolean> {
+    if ((this.o.core.hub(hub)?.size ?? 0) > 0) return true;
+    if (!this.cluster) return false;
+    if (this.cluster.servesHub(hub)) return true;
+    return (await this.o.core.request({ type: 'exists', hub, target: { scope: 'hub' } })).matched > 0;
+  }
+
+  /** X-ASRS-Server-Id of this node's client-carrying server connections for `hub`. */
+  carryingServerIds(hub: string): string[] {
+    const ids = new Set<string>();
+    for (const s of this.#byHub.get(hub) ?? []) if (s.carriesClients) ids.add(s.info.serverId);
+    return [...ids];
+  }
+
+  /** The relay of a client of `hub` served by this node (local or remote). */
+  relayOf(connectionId: string, hub: string): AppRelay | undefined {
+    return this.client(connectionId, hub)?.relay;
   }
 
   /** The app-server ids (X-ASRS-Server-Id) with a handshaken connection for `hub`, sorted (every endpoint reports the same list). */
@@ -95,18 +128,47 @@ export class AppServers implements RelayHost, ServerConnectionHost {
 
   // --- clients (RelayHost) ---
 
-  open(relay: RelaySession, protocol: HubProtocolName, handshake: Buffer): string | undefined {
-    if (this.#closed) return 'The service is shutting down.';
+  open(relay: RelaySession, protocol: HubProtocolName, handshake: Buffer): string | undefined | Promise<string | undefined> {
+    if (this.#closed) return SHUTDOWN_TEXT;
     const info = relay.info;
     const server = this.#pick(info.hub, stickyServer(info));
-    if (!server) return NO_SERVER_TEXT;
-    const connection = new Connection(info.connectionId, info.hub, info.identity.userId, new RelaySink(relay, (r) => this.#closeFromCore(relay, r)));
+    if (!server && !this.cluster) return NO_SERVER_TEXT;
+    const connection = new Connection(info.connectionId, info.hub, info.identity.userId, new RelaySink(relay));
     try {
       this.o.core.register(connection);
     } catch (err) {
       if (err instanceof ConnectionLimitError) return err.message;
       throw err;
     }
+    if (!server) return this.#openElsewhere(relay, protocol, handshake, connection);
+    this.#attach(relay, server, protocol, handshake, connection);
+    return undefined;
+  }
+
+  /** A client of another node, for a server connection of this one (the cluster relay's open). */
+  serveRemote(client: RemoteClient, protocol: HubProtocolName, handshake: Buffer): string | undefined {
+    if (this.#closed) return SHUTDOWN_TEXT;
+    const server = this.#pick(client.info.hub, stickyServer(client.info));
+    if (!server) return NO_SERVER_TEXT;
+    this.#attach(client, server, protocol, handshake, undefined);
+    return undefined;
+  }
+
+  /**
+   * No server connection here: the client is served through a node that has one. It is registered
+   * in this node's core first, so the app may address it (groups, sends) from its OpenConnection on.
+   */
+  async #openElsewhere(relay: RelaySession, protocol: HubProtocolName, handshake: Buffer, connection: Connection): Promise<string | undefined> {
+    this.#routed.set(relay.connectionId, { relay, connection });
+    const refusal = await this.cluster!.open(relay, protocol, handshake);
+    if (refusal === undefined) return undefined;
+    this.#routed.delete(relay.connectionId);
+    this.o.core.unregister(connection);
+    return refusal ?? NO_SERVER_TEXT;
+  }
+
+  #attach(relay: AppRelay, server: ServerConnection, protocol: HubProtocolName, handshake: Buffer, connection: Connection | undefined): void {
+    const info = relay.info;
     this.#clients.set(info.connectionId, { relay, server, connection });
     server.clients.add(info.connectionId);
     server.send(openConnectionMessage({
@@ -117,22 +179,29 @@ export class AppServers implements RelayHost, ServerConnectionHost {
       protocol,
     }));
     server.send({ kind: 'ConnectionData', connectionId: info.connectionId, payload: handshake, ext: {} });
-    return undefined;
   }
 
-  data(relay: RelaySession, bytes: Buffer): void {
+  data(relay: AppRelay, bytes: Buffer): void {
+    if (relay instanceof RelaySession && this.cluster?.routes(relay)) return this.cluster.data(relay, bytes);
     const c = this.#clients.get(relay.connectionId);
-    if (!c || relay.protocol === undefined) return;
+    if (!c || c.relay !== relay || relay.protocol === undefined) return;
     const rest = this.results.intercept(relay.connectionId, relay.protocol, bytes);
     if (rest.length > 0) c.server.send({ kind: 'ConnectionData', connectionId: relay.connectionId, payload: rest, ext: {} });
   }
 
-  ended(relay: RelaySession, error: string | undefined): void {
+  ended(relay: AppRelay, error: string | undefined): void {
+    const routed = this.#routed.get(relay.connectionId);
+    if (routed && routed.relay === relay) {
+      this.#routed.delete(relay.connectionId);
+      this.o.core.unregister(routed.connection);
+      return this.cluster!.ended(routed.relay, error);
+    }
     const c = this.#clients.get(relay.connectionId);
     if (!c || c.relay !== relay) return;
     this.#clients.delete(relay.connectionId);
     c.server.clients.delete(relay.connectionId);
-    this.o.core.unregister(c.connection);
+    if (c.connection) this.o.core.unregister(c.connection);
+    if (relay instanceof RemoteClient) this.cluster?.forget(relay);
     this.results.clientGone(relay.connectionId, error ?? 'The client connection was closed.');
     // The app ends the client's hub connection (OnDisconnectedAsync); nothing to send when it closed it itself.
     if (!c.closedByApp) c.server.send({ kind: 'CloseConnection', connectionId: relay.connectionId, errorMessage: error ?? '', headers: new Map(), ext: {} });
@@ -195,14 +264,16 @@ export class AppServers implements RelayHost, ServerConnectionHost {
   close(): void {
     this.#closed = true;
     clearInterval(this.#sweeper);
-    for (const c of [...this.#clients.values()]) c.relay.close('The service is shutting down.', true);
+    for (const c of [...this.#clients.values()]) c.relay.close(SHUTDOWN_TEXT, true);
+    for (const r of [...this.#routed.values()]) r.relay.close(SHUTDOWN_TEXT, true);
+    this.cluster?.close();
     for (const s of [...this.#all]) s.close('The service is shutting down.');
   }
 
   /** Long polling times idle clients out itself; the other transports are checked here (a silent peer may never close). */
   #sweep(): void {
     const now = Date.now();
-    for (const c of [...this.#clients.values()]) {
+    for (const c of [...this.#clients.values(), ...this.#routed.values()]) {
       if (c.relay.info.transport !== 'LongPolling' && now - c.relay.lastReceived >= RELAY_CLIENT_TIMEOUT_MS) {
         c.relay.close('The client sent nothing within the client timeout.');
       }
@@ -220,41 +291,5 @@ export class AppServers implements RelayHost, ServerConnectionHost {
     let best: ServerConnection | undefined;
     for (const c of list) if (c.info.serverId === serverId && (!best || c.clients.size < best.clients.size)) best = c;
     return best;
-  }
-
-  /** The core closes a client (REST close, policy): tell the app too, then end the client. */
-  #closeFromCore(relay: RelaySession, request: CloseRequest): void {
-    relay.close(request.reason || undefined, request.kind === 'shutdown');
-  }
-}
-
-/** `asrs.s.sn` when the token asks for sticky routing (`asrs.s.ssticky`, ServerStickyMode Preferred/Required). */
-function stickyServer(info: ClientConnectionInfo): string | undefined {
-  const c = info.identity.claims;
-  const sn = c['asrs.s.sn'];
-  const mode = c['asrs.s.ssticky'];
-  return typeof sn === 'string' && mode !== undefined && mode !== '0' && mode !== 0 ? sn : undefined;
-}
-
-class RelaySink implements ConnectionSink {
-  readonly #relay: RelaySession;
-  readonly #close: (request: CloseRequest) => void;
-
-  constructor(relay: RelaySession, close: (request: CloseRequest) => void) {
-    this.#relay = relay;
-    this.#close = close;
-  }
-
-  get protocol(): string {
-    return this.#relay.protocol ?? 'json';
-  }
-
-  deliver(message: Message): void {
-    const m = SignalRMessage.of(message);
-    if (m) this.#relay.deliver(m);
-  }
-
-  close(request: CloseRequest): void {
-    this.#close(request);
   }
 }

@@ -26,21 +26,30 @@ export function dotnetTicksNow(): string {
   return (BigInt(Date.now()) * 10_000n + 621_355_968_000_000_000n).toString();
 }
 
-export function answerPing(servers: AppServers, sc: ServerConnection, m: PingMessage): void {
+export async function answerPing(servers: AppServers, sc: ServerConnection, m: PingMessage): Promise<void> {
   for (const [key, value] of pingEntries(m)) {
     // Graceful shutdown: without the finack the SDK waits 30 s before it stops.
     if (key === 'shutdown' && value?.startsWith('fin:')) sc.send(pingWith(['shutdown', 'finack']));
     else if (key === 'echo' && value !== null) sc.send(pingWith(['echo', value]));
-    else if (key === 'status') sc.send(statusPing(servers, sc.info.hub));
-    else if (key === 'servers') sc.send(pingWith(['servers', `${dotnetTicksNow()}:${servers.serverIds(sc.info.hub).join(';')}`]));
+    else if (key === 'status') sc.send(await statusPing(servers, sc.info.hub));
+    else if (key === 'servers') sc.send(pingWith(['servers', `${dotnetTicksNow()}:${(await serverIds(servers, sc.info.hub)).join(';')}`]));
   }
 }
 
-function statusPing(servers: AppServers, hub: string): PingMessage {
-  const clients = servers.o.core.connectionCount;
+/** In a cluster the resource's list is every node's: each endpoint (resource) must report the same list. */
+async function serverIds(servers: AppServers, hub: string): Promise<string[]> {
+  const local = servers.serverIds(hub);
+  if (!servers.cluster) return local;
+  return [...new Set([...local, ...await servers.cluster.clusterServerIds(hub)])].sort();
+}
+
+async function statusPing(servers: AppServers, hub: string): Promise<PingMessage> {
+  // The resource's clients: in a cluster every node's (as the backplane last saw them), as the limit counts them.
+  const cluster = servers.o.cluster;
+  const clients = cluster ? cluster.backplane.connectionCount(cluster.channel) : servers.o.core.connectionCount;
   const serverConnections = servers.serverConnectionCount;
   const pairs: [string, string][] = [
-    ['status', servers.hubHasClients(hub) ? '1' : '0'],
+    ['status', (await servers.hubHasClients(hub)) ? '1' : '0'],
     ['clientcount', String(clients)],
     ['servercount', String(serverConnections)],
   ];

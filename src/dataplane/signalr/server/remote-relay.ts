@@ -1,0 +1,351 @@
+/**
+ * SignalR default mode across the nodes of a cluster. A client lands on whatever node its load
+ * balancer picks; when that node holds no client-carrying server connection for the client's hub,
+ * the client is served through a node that does:
+ *
+ * - the client's node asks every live node (one backplane request on the resource's relay
+ *   channel, cached for LOOKUP_CACHE_MS) which of them hold server connections for the hub, and
+ *   opens the client on one of them (a point-to-point request: accepted, or refused with the text
+ *   the client then gets as its handshake error); the client's transport stays where it is, and it
+ *   stays registered in its own node's messaging core, so broadcasts, user and group sends reach it
+ *   as any other connection;
+ * - the serving node holds a RemoteClient in place of a RelaySession: OpenConnection, the client's
+ *   bytes and its CloseConnection reach the app as for a local client, and what the app sends to
+ *   the connection id (data, invocations, its close) goes back point-to-point;
+ * - the route is sticky for the client's life. When the serving node's heartbeat expires, its
+ *   clients are closed as when their app server goes away; when the client's node dies, the app
+ *   gets CloseConnection for its clients.
+ */
+import type { Logger } from 'pino';
+import type { Backplane, BackplaneNode } from '../../../backplane/index.ts';
+import type { ClusterCommand, CommandResult } from '../../../messaging/index.ts';
+import type { HubProtocolName } from '../../../protocols/signalr/index.ts';
+import type { ClientConnectionInfo } from '../client/index.ts';
+import { openConnectionHeaders } from './claims.ts';
+import { decodeRelay, encodeRelay, headersObject, lookupCommand, relayChannel, type RelayMessage } from './remote-messages.ts';
+import type { AppRelay, RelaySession } from './relay-session.ts';
+
+/** What clients served through a node that died are closed with. */
+export const SERVING_NODE_GONE_TEXT = 'The node holding the app server connection that served this client is gone.';
+/** What the app is told (CloseConnection) about clients whose own node died. */
+export const CLIENT_NODE_GONE_TEXT = 'The node holding this client connection is gone.';
+/** How long a lookup that found nodes serving a hub is reused (one that found none is not). */
+export const LOOKUP_CACHE_MS = 1000;
+/** How often both sides check that the other node is still alive (its backplane heartbeat). */
+export const LIVENESS_INTERVAL_MS = 2000;
+
+/** What the cluster relay needs from the node's AppServers (the serving side). */
+export interface ClusterRelayHost {
+  /** Opens a client of another node on a local server connection; a refusal text or undefined. */
+  serveRemote(client: RemoteClient, protocol: HubProtocolName, handshake: Buffer): string | undefined;
+  data(relay: AppRelay, bytes: Buffer): void;
+  ended(relay: AppRelay, error: string | undefined): void;
+  /** The relayed client with that id (local or remote), if any. */
+  relayOf(connectionId: string, hub: string): AppRelay | undefined;
+  /** X-ASRS-Server-Id of this node's client-carrying server connections for `hub`. */
+  carryingServerIds(hub: string): string[];
+}
+
+export interface ClusterRelayOptions {
+  backplane: Backplane;
+  /** The resource's messaging channel (its id). */
+  channel: string;
+  log: Logger;
+  host: ClusterRelayHost;
+}
+
+interface Routed {
+  relay: RelaySession;
+  node: string;
+  /** The serving side ended it: nothing to tell it back. */
+  closedThere: boolean;
+  /** The serving node accepted it (until then the open tries the next node when one is lost). */
+  opened: boolean;
+}
+
+interface Lookup { at: number; nodes: Map<string, string[]> }
+
+/** A client of another node, served here: what AppServers holds in place of a RelaySession. */
+export class RemoteClient implements AppRelay {
+  readonly info: ClientConnectionInfo;
+  readonly protocol: HubProtocolName;
+  /** The client's node. */
+  readonly node: string;
+  readonly #relay: ClusterRelay;
+  #ended = false;
+
+  constructor(info: ClientConnectionInfo, protocol: HubProtocolName, node: string, relay: ClusterRelay) {
+    this.info = info;
+    this.protocol = protocol;
+    this.node = node;
+    this.#relay = relay;
+  }
+
+  get connectionId(): string {
+    return this.info.connectionId;
+  }
+
+  /** The client's own node times out a silent client. */
+  get lastReceived(): number {
+    return Date.now();
+  }
+
+  fromApp(bytes: Uint8Array): void {
+    if (this.#ended) return;
+    this.#relay.toNode(this.node, { op: 'app', hub: this.info.hub, connectionId: this.connectionId, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+  }
+
+  close(error?: string, allowReconnect = false): void {
+    this.#end('close', error, allowReconnect);
+  }
+
+  closeByApp(error: string | undefined): void {
+    this.#end('closeByApp', error, false);
+  }
+
+  /** The client's node said the client is gone (or died): the app is told as for a local client. */
+  gone(error: string | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#relay.host.ended(this, error);
+  }
+
+  #end(op: 'close' | 'closeByApp', error: string | undefined, allowReconnect: boolean): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#relay.toNode(this.node, { op, hub: this.info.hub, connectionId: this.connectionId, meta: { error, allowReconnect } });
+    this.#relay.host.ended(this, error);
+  }
+}
+
+export class ClusterRelay implements BackplaneNode {
+  readonly host: ClusterRelayHost;
+  readonly #o: ClusterRelayOptions;
+  readonly #channel: string;
+  readonly #leave: () => void;
+  /** Client side: this node's clients served elsewhere, by connection id. */
+  readonly #routed = new Map<string, Routed>();
+  /** Serving side: clients of other nodes served here, by connection id. */
+  readonly #served = new Map<string, RemoteClient>();
+  readonly #lookups = new Map<string, Lookup>();
+  readonly #inflight = new Map<string, Promise<Map<string, string[]>>>();
+  readonly #timer: NodeJS.Timeout;
+  #turn = 0;
+  #checking = false;
+
+  constructor(options: ClusterRelayOptions) {
+    this.#o = options;
+    this.host = options.host;
+    this.#channel = relayChannel(options.channel);
+    this.#leave = options.backplane.join(this.#channel, this);
+    this.#timer = setInterval(() => void this.#checkLiveness(), LIVENESS_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  /** Clients of this node served elsewhere, and clients of other nodes served here (for status answers and tests). */
+  get counts(): { routed: number; served: number } {
+    return { routed: this.#routed.size, served: this.#served.size };
+  }
+
+  /** Whether this node serves clients of other nodes for `hub`. */
+  servesHub(hub: string): boolean {
+    for (const c of this.#served.values()) if (c.info.hub === hub) return true;
+    return false;
+  }
+
+  // --- client side ---
+
+  /**
+   * Opens a client on a node that holds a server connection for its hub. Undefined once routed; a
+   * refusal text; null when no live node holds one.
+   */
+  async open(relay: RelaySession, protocol: HubProtocolName, handshake: Buffer): Promise<string | undefined | null> {
+    const info = relay.info;
+    const nodes = await this.#servingNodes(info.hub, stickyServer(info));
+    if (nodes.length === 0) return null;
+    const meta = {
+      node: this.#o.backplane.nodeId, protocol, userId: info.identity.userId, claims: { ...info.identity.claims },
+      headers: headersObject(openConnectionHeaders(info.requestHeaders, info.remoteAddress)), query: info.query, transport: info.transport,
+    };
+    const routed: Routed = { relay, node: '', closedThere: false, opened: false };
+    this.#routed.set(info.connectionId, routed);
+    let refusal: string | null = null;
+    for (const node of nodes) {
+      routed.node = node;
+      const outcome = await this.#o.backplane.requestFrom(node, this.#channel, encodeRelay({ op: 'open', hub: info.hub, connectionId: info.connectionId, meta, data: handshake }));
+      const answer = outcome.results[0];
+      if (answer && answer.matched > 0) {
+        routed.opened = true;
+        return undefined;
+      }
+      this.#lookups.delete(info.hub);
+      // No answer: the open may still land there; tell that node the client is gone, then try the next.
+      if (!answer) this.toNode(node, { op: 'ended', hub: info.hub, connectionId: info.connectionId, meta: { error: 'The serving node did not answer in time.' } });
+      else refusal = answer.error ?? null;
+    }
+    this.#routed.delete(info.connectionId);
+    return refusal;
+  }
+
+  /** Client bytes after the handshake request. */
+  data(relay: RelaySession, bytes: Buffer): void {
+    const r = this.#routed.get(relay.connectionId);
+    if (r && r.relay === relay) this.toNode(r.node, { op: 'data', hub: relay.info.hub, connectionId: relay.connectionId, data: bytes });
+  }
+
+  /** The client is gone (after a successful open): the serving node tells the app, unless it ended it. */
+  ended(relay: RelaySession, error: string | undefined): void {
+    const r = this.#routed.get(relay.connectionId);
+    if (!r || r.relay !== relay) return;
+    this.#routed.delete(relay.connectionId);
+    if (!r.closedThere) this.toNode(r.node, { op: 'ended', hub: relay.info.hub, connectionId: relay.connectionId, meta: { error } });
+  }
+
+  /** Whether the client is served on another node (its end goes there). */
+  routes(relay: RelaySession): boolean {
+    return this.#routed.get(relay.connectionId)?.relay === relay;
+  }
+
+  // --- both sides ---
+
+  toNode(node: string, message: RelayMessage): void {
+    this.#o.backplane.sendTo(node, this.#channel, encodeRelay(message));
+  }
+
+  /** Messages from other nodes (and the lookups of the client side). */
+  apply(command: ClusterCommand): CommandResult {
+    if (command.type === 'listGroup') {
+      const ids = this.host.carryingServerIds(command.hub);
+      return ids.length === 0 ? { matched: 0 } : { matched: ids.length, members: ids.map((id) => ({ connectionId: this.#o.backplane.nodeId, userId: id })) };
+    }
+    const decoded = decodeRelay(command);
+    if (!decoded.ok) {
+      this.#o.log.warn({ reason: decoded.reason }, 'malformed signalr relay message dropped');
+      return { matched: 0, error: decoded.reason };
+    }
+    return this.#receive(decoded.message);
+  }
+
+  /** Serving side: forgets its remote clients (their nodes are told by AppServers' own close). */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#leave();
+  }
+
+  #receive(m: RelayMessage): CommandResult {
+    switch (m.op) {
+      case 'open': {
+        const info: ClientConnectionInfo = {
+          hub: m.hub, connectionId: m.connectionId, query: m.meta.query, transport: m.meta.transport, requestHeaders: m.meta.headers,
+          identity: { userId: m.meta.userId, claims: m.meta.claims },
+        };
+        const client = new RemoteClient(info, m.meta.protocol, m.meta.node, this);
+        if (this.host.relayOf(m.connectionId, m.hub)) return { matched: 0, error: 'The connection id is already in use.' };
+        const refusal = this.host.serveRemote(client, m.meta.protocol, m.data);
+        if (refusal !== undefined) return { matched: 0, error: refusal };
+        this.#served.set(m.connectionId, client);
+        return { matched: 1 };
+      }
+      case 'data': {
+        const c = this.#served.get(m.connectionId);
+        if (c && c.info.hub === m.hub) this.host.data(c, m.data);
+        return { matched: c ? 1 : 0 };
+      }
+      case 'ended': {
+        const c = this.#served.get(m.connectionId);
+        if (c && c.info.hub === m.hub) c.gone(m.meta.error);
+        return { matched: c ? 1 : 0 };
+      }
+      case 'app':
+      case 'close':
+      case 'closeByApp': {
+        const r = this.#routed.get(m.connectionId);
+        if (!r || r.relay.info.hub !== m.hub) return { matched: 0 };
+        if (m.op === 'app') r.relay.fromApp(m.data);
+        else {
+          r.closedThere = true;
+          if (m.op === 'close') r.relay.close(m.meta.error, m.meta.allowReconnect ?? false);
+          else r.relay.closeByApp(m.meta.error);
+        }
+        return { matched: 1 };
+      }
+    }
+  }
+
+  /** Serving side: AppServers ended a remote client (by any path): forget it. */
+  forget(client: RemoteClient): void {
+    if (this.#served.get(client.connectionId) === client) this.#served.delete(client.connectionId);
+  }
+
+  /** Live nodes other than this one holding server connections for `hub`, in the order to try them. */
+  async #servingNodes(hub: string, sticky: string | undefined): Promise<string[]> {
+    const nodes = await this.#lookup(hub);
+    const all = [...nodes.keys()];
+    if (all.length === 0) return all;
+    const turn = this.#turn++ % all.length;
+    this.#turn %= 1_000_000;
+    const ordered = [...all.slice(turn), ...all.slice(0, turn)];
+    // ServerStickyMode: the node holding the app server that negotiated the client goes first.
+    if (sticky !== undefined) ordered.sort((a, b) => Number(nodes.get(b)!.includes(sticky)) - Number(nodes.get(a)!.includes(sticky)));
+    return ordered;
+  }
+
+  #lookup(hub: string): Promise<Map<string, string[]>> {
+    const cached = this.#lookups.get(hub);
+    if (cached && Date.now() - cached.at < LOOKUP_CACHE_MS) return Promise.resolve(cached.nodes);
+    let pending = this.#inflight.get(hub);
+    if (pending) return pending;
+    pending = this.#o.backplane.request(this.#channel, lookupCommand(hub)).then((outcome) => {
+      const nodes = new Map<string, string[]>();
+      for (const r of outcome.results) {
+        for (const m of r.members ?? []) {
+          if (m.connectionId === this.#o.backplane.nodeId || m.userId === undefined) continue;
+          const ids = nodes.get(m.connectionId) ?? [];
+          ids.push(m.userId);
+          nodes.set(m.connectionId, ids);
+        }
+      }
+      // Only a found route is reused: an app server that just connected elsewhere must be found by the next client.
+      if (nodes.size > 0) this.#lookups.set(hub, { at: Date.now(), nodes });
+      return nodes;
+    }).finally(() => this.#inflight.delete(hub));
+    this.#inflight.set(hub, pending);
+    return pending;
+  }
+
+  /** The app-server ids connected for `hub` on every live node (the SDK's `servers` ping wants the resource's list). */
+  async clusterServerIds(hub: string): Promise<string[]> {
+    const outcome = await this.#o.backplane.request(this.#channel, lookupCommand(hub));
+    const ids = new Set<string>();
+    for (const r of outcome.results) for (const m of r.members ?? []) if (m.userId !== undefined) ids.add(m.userId);
+    return [...ids];
+  }
+
+  /** Either side: clients whose other node's heartbeat expired are ended as their side would have ended them. */
+  async #checkLiveness(): Promise<void> {
+    if (this.#checking || (this.#routed.size === 0 && this.#served.size === 0)) return;
+    this.#checking = true;
+    try {
+      const live = new Set(await this.#o.backplane.nodes());
+      for (const [hub, lookup] of this.#lookups) if ([...lookup.nodes.keys()].some((n) => !live.has(n))) this.#lookups.delete(hub);
+      for (const r of [...this.#routed.values()]) {
+        if (!r.opened || live.has(r.node)) continue;
+        r.closedThere = true;
+        r.relay.close(SERVING_NODE_GONE_TEXT);
+      }
+      for (const c of [...this.#served.values()]) if (!live.has(c.node)) c.gone(CLIENT_NODE_GONE_TEXT);
+    } catch (err) {
+      this.#o.log.warn({ err }, 'signalr relay liveness check failed');
+    } finally {
+      this.#checking = false;
+    }
+  }
+}
+
+/** `asrs.s.sn` when the token asks for sticky routing (`asrs.s.ssticky`, ServerStickyMode Preferred/Required). */
+export function stickyServer(info: ClientConnectionInfo): string | undefined {
+  const c = info.identity.claims;
+  const sn = c['asrs.s.sn'];
+  const mode = c['asrs.s.ssticky'];
+  return typeof sn === 'string' && mode !== undefined && mode !== '0' && mode !== 0 ? sn : undefined;
+}
