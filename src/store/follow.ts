@@ -67,16 +67,22 @@ export class ChangeFollower {
       const docs = await this.#store.list<Record<string, unknown>>(kind, this.#h.parent);
       if (this.#closed) return;
       const seen = new Set<string>();
+      const skipped: string[] = [];
       for (const doc of docs) {
         const id = this.#h.idOf(kind, doc);
         seen.add(id);
         // Changed while listing: that change's own re-read applies the newer document.
-        if (this.generation(kind, id) !== (listedAt.get(id) ?? 0)) continue;
+        if (this.generation(kind, id) !== (listedAt.get(id) ?? 0)) {
+          skipped.push(id);
+          continue;
+        }
         this.#h.apply(kind, id, doc);
       }
       for (const [id, gen] of listedAt) {
         if (!seen.has(id) && this.generation(kind, id) === gen) this.#h.apply(kind, id, undefined);
       }
+      // Answer with those re-reads done: right after a load, every listed record is held.
+      await Promise.all(skipped.map((id) => this.settledKey(kind, id)));
     }
   }
 
