@@ -122,3 +122,26 @@ test('sameDocument compares content whatever the key order', () => {
   assert.ok(!sameDocument({ a: 1 }, { a: 2 }));
   assert.ok(!sameDocument({ d: [1, 2] }, { d: [2, 1] }));
 });
+
+test('a load answers only once the re-reads of records that changed while it listed are done', async () => {
+  const inner = openMemoryStore();
+  await inner.put('k', 'a', { id: 'a', v: 1 });
+  const { store, gates } = gatedStore(inner);
+  let releaseList!: () => void;
+  const listGate = new Promise<void>((r) => { releaseList = r; });
+  const slowList: Store = { ...store, list: async <T>(kind: string, parent?: string) => { const docs = await inner.list<T>(kind, parent); await listGate; return docs; } };
+  const { f, held } = follow(slowList);
+  let loaded = false;
+  const loading = f.reload().then(() => { loaded = true; });
+  await new Promise((r) => setImmediate(r));
+  await inner.put('k', 'a', { id: 'a', v: 2 });   // changes while the load lists: its re-read waits at a gate
+  releaseList();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(loaded, false, 'the load waits for that re-read');
+  assert.equal(held.has('a'), false, 'the listed (older) document was not applied');
+  for (const g of gates) g();
+  await loading;
+  assert.deepEqual(held.get('a'), { id: 'a', v: 2 });
+  f.close();
+  await inner.close();
+});
