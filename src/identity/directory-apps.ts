@@ -12,6 +12,7 @@ export interface DeclaredCertificate { keyId?: string; displayName?: string; key
 export interface DeclaredApplication {
   displayName: string; appId?: string; id?: string; identifierUris?: string[]; isFallbackPublicClient?: boolean;
   requestedAccessTokenVersion?: 1 | 2 | null; passwordCredentials?: DeclaredPassword[]; keyCredentials?: DeclaredCertificate[];
+  publicClient?: { redirectUris: string[] }; web?: { redirectUris: string[]; logoutUrl?: string }; spa?: { redirectUris: string[] };
 }
 
 /** What the directory's write helpers work with: the store, the local view, and read-your-writes. */
@@ -100,7 +101,16 @@ async function applyDeclaration(prior: Application | undefined, appId: string, t
     requestedAccessTokenVersion: d.requestedAccessTokenVersion ?? prior?.requestedAccessTokenVersion ?? null,
     passwordCredentials: passwords, keyCredentials: certs,
     createdDateTime: prior?.createdDateTime ?? now,
+    ...redirects(d, prior),
   };
+}
+
+/** Redirect URI platforms: declared ones replace the stored ones; undeclared ones are kept. */
+function redirects(d: DeclaredApplication, prior: Application | undefined): Pick<Application, 'publicClient' | 'web' | 'spa'> {
+  const publicClient = d.publicClient ?? prior?.publicClient;
+  const web = d.web ?? prior?.web;
+  const spa = d.spa ?? prior?.spa;
+  return { ...(publicClient ? { publicClient } : {}), ...(web ? { web } : {}), ...(spa ? { spa } : {}) };
 }
 
 /**

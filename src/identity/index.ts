@@ -10,6 +10,10 @@ import { oauthRoutes } from './oauth-routes.ts';
 import { msiRoutes } from './msi-routes.ts';
 import type { ManagedIdentity } from './model.ts';
 import { TokenVerifier } from './verify.ts';
+import { InteractiveStore } from './interactive-store.ts';
+import { InteractiveGrants } from './interactive-grants.ts';
+import { SessionStore } from './signin-session.ts';
+import { signInRoutes } from './signin-routes.ts';
 
 export { Directory, isGuid } from './directory.ts';
 export type { DeclaredApplication } from './directory.ts';
@@ -49,6 +53,8 @@ export class IdentityService {
   readonly verifier: TokenVerifier;
   readonly #replay: ReplayCache;
   readonly #lockout: SmartLockout;
+  readonly #sessions: SessionStore;
+  readonly #interactive: InteractiveStore;
   #timer?: NodeJS.Timeout;
   #hostIdentity?: ManagedIdentity;
   readonly #log?: IdentityOptions['log'];
@@ -63,6 +69,10 @@ export class IdentityService {
     this.#lockout = new SmartLockout(opts.lockout, opts.store);
     this.tokens = new TokenService(this.directory, this.issuer, this.#replay, this.#lockout);
     this.verifier = new TokenVerifier(this.keys, this.directory, opts.authorityHost);
+    this.#sessions = new SessionStore(opts.store);
+    this.#interactive = new InteractiveStore(opts.store);
+    this.tokens.interactive = new InteractiveGrants(this.directory, this.issuer, this.#interactive,
+      (app, form, audiences, resource) => this.tokens.authenticateClient(app, form, audiences, resource));
   }
 
   /** Loads everything, follows the store's change feed (other nodes' writes), and starts periodic maintenance. */
@@ -77,6 +87,8 @@ export class IdentityService {
       this.keys.maintain().catch((err: unknown) => this.#log?.error({ err }, 'signing key maintenance failed; retrying at the next interval'));
       this.#replay.sweep().catch((err: unknown) => this.#log?.error({ err }, 'sweeping expired client-assertion ids failed; retrying at the next interval'));
       this.#lockout.sweep().catch((err: unknown) => this.#log?.error({ err }, 'sweeping old lockout counters failed; retrying at the next interval'));
+      this.#interactive.sweep().catch((err: unknown) => this.#log?.error({ err }, 'sweeping expired codes and refresh tokens failed; retrying at the next interval'));
+      this.#sessions.sweep().catch((err: unknown) => this.#log?.error({ err }, 'sweeping expired sign-in sessions failed; retrying at the next interval'));
     }, MAINTENANCE_MS);
     this.#timer.unref();
   }
@@ -101,6 +113,10 @@ export class IdentityService {
   registerAuthorityRoutes(app: FastifyInstance): void {
     void app.register(async (scope) => oauthRoutes(scope, {
       directory: this.directory, keys: this.keys, tokens: this.tokens, authorityHost: this.issuer.authorityHost,
+    }));
+    // The interactive sign-in endpoints and pages (authorize, device login, logout), in their own scope: they answer with pages.
+    void app.register(async (scope) => signInRoutes(scope, {
+      directory: this.directory, lockout: this.#lockout, sessions: this.#sessions, state: this.#interactive, authorityHost: this.issuer.authorityHost,
     }));
   }
 

@@ -41,6 +41,12 @@ export interface Application {
   passwordCredentials: PasswordCredential[];
   keyCredentials: KeyCredential[];
   createdDateTime: string;
+  /** Graph's `publicClient.redirectUris`: desktop and mobile apps (`http://localhost` matches any port). */
+  publicClient?: { redirectUris: string[] };
+  /** Graph's `web`: confidential web apps' redirect URIs and where sign-out may send the browser back. */
+  web?: { redirectUris: string[]; logoutUrl?: string };
+  /** Graph's `spa.redirectUris`: single-page apps (public clients, PKCE required). */
+  spa?: { redirectUris: string[] };
 }
 
 export interface ServicePrincipal {
@@ -86,4 +92,13 @@ export const KIND = {
   signingKeyRotation: 'identity.signingKeyRotation',
   /** Failed sign-in counters of smart lockout, shared by the nodes. */
   signInFailures: 'identity.signInFailures',
+  /** Authorization codes (by hash), single use: redeemed by a delete only one node can win. */
+  authorizationCode: 'identity.authorizationCode',
+  /** Refresh tokens (by hash) with their family (parent): rotation by compare-and-swap. */
+  refreshToken: 'identity.refreshToken',
+  /** Device-code grants (by hash of the device code), and their user codes (by the code) pointing to them. */
+  deviceCode: 'identity.deviceCode',
+  deviceUserCode: 'identity.deviceUserCode',
+  /** Browser sign-in sessions (by hash of the cookie). */
+  signInSession: 'identity.signInSession',
 } as const;

@@ -6,6 +6,7 @@ import { EntraError } from './errors.ts';
 import { SmartLockout } from './lockout.ts';
 import { parseScope, resolveResource, type ResolvedResource } from './resources.ts';
 import type { ClientPrincipal, TokenIssuer } from './tokens.ts';
+import { INTERACTIVE_GRANTS, type InteractiveGrants } from './interactive-grants.ts';
 
 /** Which token endpoint was called: it decides the response format (v1 strings, v2 numbers). */
 export type EndpointVersion = 'v1' | 'v2';
@@ -28,6 +29,8 @@ export class TokenService {
   readonly #issuer: TokenIssuer;
   readonly #replay: ReplayCache;
   readonly lockout: SmartLockout;
+  /** The authorization-code, refresh-token and device-code grants (set by the identity service). */
+  interactive?: InteractiveGrants;
 
   constructor(dir: Directory, issuer: TokenIssuer, replay: ReplayCache = new ReplayCache(), lockout = new SmartLockout()) {
     this.#dir = dir;
@@ -40,6 +43,7 @@ export class TokenService {
     const f = call.form;
     const grant = f.get('grant_type');
     if (!grant) throw E.missingParam('grant_type');
+    if (this.interactive && INTERACTIVE_GRANTS.has(grant)) return this.interactive.handle(call, grant);
     if (grant !== 'client_credentials' && grant !== 'password') throw E.unsupportedGrant(grant.slice(0, 64));
     const clientId = f.get('client_id');
     if (!clientId) throw E.missingParam('client_id');
@@ -80,6 +84,11 @@ export class TokenService {
     }
     if (!resource) throw E.missingParam('resource');
     return { resource, scopes: ['user_impersonation'] };
+  }
+
+  /** A confidential client's credential check, with its lockout, for the interactive grants. */
+  authenticateClient(app: Application, f: Map<string, string>, audiences: string[], resource: string): Promise<ClientPrincipal> {
+    return this.#authenticateClient(app, f, audiences, resource);
   }
 
   async #authenticateClient(app: Application, f: Map<string, string>, audiences: string[], resource: string): Promise<ClientPrincipal> {

@@ -95,12 +95,14 @@ export class TokenIssuer {
     return { accessToken, expiresOn: exp, notBefore: nbf, expiresIn: ACCESS_TOKEN_LIFETIME_S };
   }
 
-  /** An ID token for the password grant, so MSAL can cache the account. */
-  async issueIdToken(tid: string, clientId: string, user: UserPrincipal, now = Math.floor(Date.now() / 1000)): Promise<string> {
+  /** A v2 ID token (password, code, refresh and device grants), so MSAL can cache the account. */
+  async issueIdToken(tid: string, clientId: string, user: UserPrincipal, now = Math.floor(Date.now() / 1000), extra: { nonce?: string; authTime?: number } = {}): Promise<string> {
     const key = this.#keys.current();
     return new SignJWT({
       aud: clientId, iss: issuerV2(this.#authority, tid), iat: now, nbf: now, exp: now + ACCESS_TOKEN_LIFETIME_S,
-      name: user.displayName, oid: user.objectId, preferred_username: user.userPrincipalName,
+      ...(extra.authTime !== undefined ? { auth_time: extra.authTime } : {}),
+      name: user.displayName, ...(extra.nonce !== undefined ? { nonce: extra.nonce } : {}),
+      oid: user.objectId, preferred_username: user.userPrincipalName,
       sub: createHash('sha256').update(`${user.objectId}|${clientId}`).digest('base64url').slice(0, 43),
       tid, ver: '2.0',
     }).setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: key.kid }).sign(key.privateKey);
