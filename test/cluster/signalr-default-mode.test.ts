@@ -10,7 +10,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpTransportType, HubConnectionBuilder, LogLevel, type HubConnection } from '@microsoft/signalr';
 import type { ServiceMessage } from '../../src/protocols/signalr-service/index.ts';
-import { clientKeyToken, handshaken, serverKeyToken, sleep, until, type RawApp } from '../dataplane/signalr/raw-app-peer.ts';
+import { SignJWT } from 'jose';
+import { clientKeyToken, handshaken, hostAud, serverKeyToken, sleep, until, type RawApp } from '../dataplane/signalr/raw-app-peer.ts';
 import { LOOKUP_CACHE_MS } from '../../src/dataplane/signalr/server/remote-relay.ts';
 import { clusterUnavailable, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 
@@ -66,6 +67,7 @@ async function clientOn(node: number, claims: Record<string, unknown>, transport
   return { c, got, closed };
 }
 
+const restToken = (aud: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setAudience(aud).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(KEY));
 const opened = async (app: RawApp) => (await app.next('OpenConnection')) as Extract<ServiceMessage, { kind: 'OpenConnection' }>;
 
 test('a client on node 2 is served by the app server connected to node 1: echo, broadcast, its connection id, its user, claims, leaving', { skip, timeout: 60_000 }, async () => {
@@ -112,6 +114,14 @@ test('the app closes a node-2 client (Context.Abort) and joins it to a group; th
     assert.equal(ack.status, 1, 'the group join found the client on node 2');
     app.send({ kind: 'GroupBroadcast', groupName: 'room', excludedConnectionIds: [], payloads: json({ type: 1, target: 'm', arguments: ['to room'] }), ext: {}, excludedUserIds: [], callerUserId: null });
     await until(() => got.includes('to room'), 'the group message');
+    // The REST API of node 1 (Azure's data-plane API, access-key JWT) reaches the client on node 2.
+    const path = `/api/hubs/${HUB}/connections/${open.connectionId}/:send?api-version=2022-11-01`;
+    const rest = await fetch(`${endpointOf(0)}${path}`, {
+      method: 'POST', headers: { authorization: `Bearer ${await restToken(hostAud(endpointOf(0), path))}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ target: 'm', arguments: ['via rest'] }),
+    });
+    assert.equal(rest.status, 202, await rest.text());
+    await until(() => got.includes('via rest'), 'the REST send');
     // The app's own close: its hub Close travels as data, then CloseConnection.
     app.send({ kind: 'ConnectionData', connectionId: open.connectionId, payload: Buffer.from('{"type":7,"error":"aborted by the app"}\u001e'), ext: {} });
     app.send({ kind: 'CloseConnection', connectionId: open.connectionId, errorMessage: 'aborted by the app', headers: new Map(), ext: {} });

@@ -110,6 +110,7 @@ export class SignalRService {
       log: ctx.log,
       // Default mode: clients are relayed to an app server (which answers their hub handshake).
       relay: (info) => serviceModeOf(record().properties.features) === 'Default' ? this.#appServers.relay(info) : undefined,
+      negotiated: (hub) => { if (serviceModeOf(record().properties.features) === 'Default') this.#appServers.prepare(hub); },
       authenticate: clientTokenAuthenticator(this.#keys),
       runtime: {
         hasCapacity: () => runtime.hasCapacity(),

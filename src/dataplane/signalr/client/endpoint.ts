@@ -37,6 +37,8 @@ export interface ClientEndpointOptions {
    * SignalRSession (the app answers the hub handshake); undefined = a SignalRSession as usual.
    */
   relay?: ((info: ClientConnectionInfo) => DispatchedConnection | undefined) | undefined;
+  /** A client negotiated for `hub` (default mode in a cluster starts finding the node that will serve it). */
+  negotiated?: ((hub: string) => void) | undefined;
 }
 
 /** The hub named by `?hub=`, lower-cased, or an error text. */
@@ -100,6 +102,7 @@ export class SignalRClientEndpoint {
     if (!registered) return json(res, 429, { error: PENDING_LIMIT_TEXT });
     const transports = availableTransports(identity.claims['asrs.s.htt']);
     json(res, 200, negotiateResponse(version.version, ids, transports));
+    this.#o.negotiated?.(hub.hub);
   }
 
   /** GET (SSE or a poll), POST (a send) or DELETE (leaving) on `/client/?hub=&id=`. */

@@ -3,7 +3,8 @@
  * relayed to them. A client is routed, once its hub handshake is read, to one client-carrying
  * server connection of its hub (app servers taken in turn, then the least loaded connection of that
  * server) and stays there for its life. It also joins the messaging core, so the app's broadcasts,
- * group and user sends (and the REST API's) reach it with the core's fan-out.
+ * group and user sends (and the REST API's) reach it with the core's fan-out. In a cluster, a hub
+ * with no server connection here is served through a node that has one (remote-relay.ts).
  */
 import type { Logger } from 'pino';
 import type { Backplane } from '../../../backplane/index.ts';
@@ -79,10 +80,7 @@ export class AppServers implements RelayHost, ServerConnectionHost, ClusterRelay
     return this.#all.size;
   }
 
-  /**
-   * Whether `hub` has clients on this resource (the SDK's HasClients for the endpoint): on this
-   * node, served here for another node, or (in a cluster) on any node.
-   */
+  /** Whether `hub` has clients on this resource (the SDK's HasClients): on this node, served here, or on any node of a cluster. */
   async hubHasClients(hub: string): Promise<boolean> {
     if ((this.o.core.hub(hub)?.size ?? 0) > 0) return true;
     if (!this.cluster) return false;
@@ -113,6 +111,11 @@ export class AppServers implements RelayHost, ServerConnectionHost, ClusterRelay
   client(connectionId: string, hub: string): RelayedClient | undefined {
     const c = this.#clients.get(connectionId);
     return c && c.relay.info.hub === hub ? c : undefined;
+  }
+
+  /** A client negotiated for `hub`: in a cluster, with no server connection for it here, the serving node is looked up at once. */
+  prepare(hub: string): void {
+    if (this.cluster && this.carryingServerIds(hub).length === 0) this.cluster.prefetch(hub);
   }
 
   /** The relay for a new client connection of this resource (the client endpoint's session factory). */

@@ -13,3 +13,4 @@ export { RelaySession } from './relay-session.ts';
 export { openConnectionClaims, openConnectionHeaders } from './claims.ts';
 export { ClientResults } from './client-results.ts';
 export { compileSignalRFilter, inAnyGroup, ofAnyUser, ofNoUser } from './fan-out-filter.ts';
+export { ClusterRelay, RemoteClient, SERVING_NODE_GONE_TEXT, CLIENT_NODE_GONE_TEXT, LOOKUP_CACHE_MS } from './remote-relay.ts';

@@ -13,9 +13,14 @@
  *   The SDK waits until every endpoint reports the same list before it routes to the new one.
  * - `["shutdown","fin:N"]` → `["shutdown","finack"]`; `["echo",x]` → `["echo",x]`.
  *
+ * In a cluster, `status` is "1" when the hub has clients on any node, `clientcount` is the
+ * resource's clients on every node (as the backplane last saw them), `servercount` this node's
+ * server connections, and `servers` lists the app servers connected to any node (each endpoint must
+ * report the resource's list).
+ *
  * The service-to-app `offline` (drop the clients of a service instance going away) and `target`
- * (open a connection to a given instance) pings are never sent: a Lapis node relays its clients only
- * to server connections it holds, so its clients end with its server connections when it stops.
+ * (open a connection to a given instance) pings are never sent: the clients a node serves end with
+ * its server connections (on its own transports, or on another node's through the cluster relay).
  */
 import { pingEntries, pingWith, type PingMessage } from '../../../protocols/signalr-service/index.ts';
 import type { AppServers } from './app-servers.ts';

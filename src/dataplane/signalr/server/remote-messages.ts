@@ -23,8 +23,8 @@ const openMeta = z.strictObject({
   protocol: z.enum(['json', 'messagepack']),
   userId: text.optional(),
   claims: z.record(z.string().max(1024), z.unknown()),
-  headers: z.record(z.string().max(256), z.array(z.string().max(4096)).max(16)),
-  query: z.string().max(16 * 1024),
+  headers: z.record(z.string().max(4096), z.array(z.string().max(4096)).max(64)),
+  query: z.string().max(64 * 1024),
   transport: z.enum(['WebSockets', 'ServerSentEvents', 'LongPolling']),
 });
 const endMeta = z.strictObject({ error: z.string().max(4096).optional(), allowReconnect: z.boolean().optional() });

@@ -22,15 +22,18 @@ import type { ClusterCommand, CommandResult } from '../../../messaging/index.ts'
 import type { HubProtocolName } from '../../../protocols/signalr/index.ts';
 import type { ClientConnectionInfo } from '../client/index.ts';
 import { openConnectionHeaders } from './claims.ts';
-import { decodeRelay, encodeRelay, headersObject, lookupCommand, relayChannel, type RelayMessage } from './remote-messages.ts';
+import { decodeRelay, encodeRelay, headersObject, relayChannel, type RelayMessage } from './remote-messages.ts';
 import type { AppRelay, RelaySession } from './relay-session.ts';
+import { RemoteClient, type RemoteClientLink } from './remote-client.ts';
+import { ServingNodes, stickyServer } from './remote-lookup.ts';
+
+export { RemoteClient } from './remote-client.ts';
+export { LOOKUP_CACHE_MS, stickyServer } from './remote-lookup.ts';
 
 /** What clients served through a node that died are closed with. */
 export const SERVING_NODE_GONE_TEXT = 'The node holding the app server connection that served this client is gone.';
 /** What the app is told (CloseConnection) about clients whose own node died. */
 export const CLIENT_NODE_GONE_TEXT = 'The node holding this client connection is gone.';
-/** How long a lookup that found nodes serving a hub is reused (one that found none is not). */
-export const LOOKUP_CACHE_MS = 1000;
 /** How often both sides check that the other node is still alive (its backplane heartbeat). */
 export const LIVENESS_INTERVAL_MS = 2000;
 
@@ -63,62 +66,7 @@ interface Routed {
   opened: boolean;
 }
 
-interface Lookup { at: number; nodes: Map<string, string[]> }
-
-/** A client of another node, served here: what AppServers holds in place of a RelaySession. */
-export class RemoteClient implements AppRelay {
-  readonly info: ClientConnectionInfo;
-  readonly protocol: HubProtocolName;
-  /** The client's node. */
-  readonly node: string;
-  readonly #relay: ClusterRelay;
-  #ended = false;
-
-  constructor(info: ClientConnectionInfo, protocol: HubProtocolName, node: string, relay: ClusterRelay) {
-    this.info = info;
-    this.protocol = protocol;
-    this.node = node;
-    this.#relay = relay;
-  }
-
-  get connectionId(): string {
-    return this.info.connectionId;
-  }
-
-  /** The client's own node times out a silent client. */
-  get lastReceived(): number {
-    return Date.now();
-  }
-
-  fromApp(bytes: Uint8Array): void {
-    if (this.#ended) return;
-    this.#relay.toNode(this.node, { op: 'app', hub: this.info.hub, connectionId: this.connectionId, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
-  }
-
-  close(error?: string, allowReconnect = false): void {
-    this.#end('close', error, allowReconnect);
-  }
-
-  closeByApp(error: string | undefined): void {
-    this.#end('closeByApp', error, false);
-  }
-
-  /** The client's node said the client is gone (or died): the app is told as for a local client. */
-  gone(error: string | undefined): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#relay.host.ended(this, error);
-  }
-
-  #end(op: 'close' | 'closeByApp', error: string | undefined, allowReconnect: boolean): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#relay.toNode(this.node, { op, hub: this.info.hub, connectionId: this.connectionId, meta: { error, allowReconnect } });
-    this.#relay.host.ended(this, error);
-  }
-}
-
-export class ClusterRelay implements BackplaneNode {
+export class ClusterRelay implements BackplaneNode, RemoteClientLink {
   readonly host: ClusterRelayHost;
   readonly #o: ClusterRelayOptions;
   readonly #channel: string;
@@ -127,16 +75,15 @@ export class ClusterRelay implements BackplaneNode {
   readonly #routed = new Map<string, Routed>();
   /** Serving side: clients of other nodes served here, by connection id. */
   readonly #served = new Map<string, RemoteClient>();
-  readonly #lookups = new Map<string, Lookup>();
-  readonly #inflight = new Map<string, Promise<Map<string, string[]>>>();
+  readonly #serving: ServingNodes;
   readonly #timer: NodeJS.Timeout;
-  #turn = 0;
   #checking = false;
 
   constructor(options: ClusterRelayOptions) {
     this.#o = options;
     this.host = options.host;
     this.#channel = relayChannel(options.channel);
+    this.#serving = new ServingNodes(options.backplane, this.#channel);
     this.#leave = options.backplane.join(this.#channel, this);
     this.#timer = setInterval(() => void this.#checkLiveness(), LIVENESS_INTERVAL_MS);
     this.#timer.unref();
@@ -161,7 +108,7 @@ export class ClusterRelay implements BackplaneNode {
    */
   async open(relay: RelaySession, protocol: HubProtocolName, handshake: Buffer): Promise<string | undefined | null> {
     const info = relay.info;
-    const nodes = await this.#servingNodes(info.hub, stickyServer(info));
+    const nodes = await this.#serving.ordered(info.hub, stickyServer(info));
     if (nodes.length === 0) return null;
     const meta = {
       node: this.#o.backplane.nodeId, protocol, userId: info.identity.userId, claims: { ...info.identity.claims },
@@ -178,7 +125,7 @@ export class ClusterRelay implements BackplaneNode {
         routed.opened = true;
         return undefined;
       }
-      this.#lookups.delete(info.hub);
+      this.#serving.forget(info.hub);
       // No answer: the open may still land there; tell that node the client is gone, then try the next.
       if (!answer) this.toNode(node, { op: 'ended', hub: info.hub, connectionId: info.connectionId, meta: { error: 'The serving node did not answer in time.' } });
       else refusal = answer.error ?? null;
@@ -206,6 +153,11 @@ export class ClusterRelay implements BackplaneNode {
     return this.#routed.get(relay.connectionId)?.relay === relay;
   }
 
+  /** Starts finding the nodes serving `hub` (a negotiate came in), so the client's connect finds the answer ready. */
+  prefetch(hub: string): void {
+    this.#serving.lookup(hub).catch((err: unknown) => this.#o.log.debug({ err, hub }, 'signalr relay lookup failed'));
+  }
+
   // --- both sides ---
 
   toNode(node: string, message: RelayMessage): void {
@@ -221,7 +173,7 @@ export class ClusterRelay implements BackplaneNode {
     const decoded = decodeRelay(command);
     if (!decoded.ok) {
       this.#o.log.warn({ reason: decoded.reason }, 'malformed signalr relay message dropped');
-      return { matched: 0, error: decoded.reason };
+      return { matched: 0, error: `The serving node could not read the client's open request (${decoded.reason}).` };
     }
     return this.#receive(decoded.message);
   }
@@ -277,48 +229,9 @@ export class ClusterRelay implements BackplaneNode {
     if (this.#served.get(client.connectionId) === client) this.#served.delete(client.connectionId);
   }
 
-  /** Live nodes other than this one holding server connections for `hub`, in the order to try them. */
-  async #servingNodes(hub: string, sticky: string | undefined): Promise<string[]> {
-    const nodes = await this.#lookup(hub);
-    const all = [...nodes.keys()];
-    if (all.length === 0) return all;
-    const turn = this.#turn++ % all.length;
-    this.#turn %= 1_000_000;
-    const ordered = [...all.slice(turn), ...all.slice(0, turn)];
-    // ServerStickyMode: the node holding the app server that negotiated the client goes first.
-    if (sticky !== undefined) ordered.sort((a, b) => Number(nodes.get(b)!.includes(sticky)) - Number(nodes.get(a)!.includes(sticky)));
-    return ordered;
-  }
-
-  #lookup(hub: string): Promise<Map<string, string[]>> {
-    const cached = this.#lookups.get(hub);
-    if (cached && Date.now() - cached.at < LOOKUP_CACHE_MS) return Promise.resolve(cached.nodes);
-    let pending = this.#inflight.get(hub);
-    if (pending) return pending;
-    pending = this.#o.backplane.request(this.#channel, lookupCommand(hub)).then((outcome) => {
-      const nodes = new Map<string, string[]>();
-      for (const r of outcome.results) {
-        for (const m of r.members ?? []) {
-          if (m.connectionId === this.#o.backplane.nodeId || m.userId === undefined) continue;
-          const ids = nodes.get(m.connectionId) ?? [];
-          ids.push(m.userId);
-          nodes.set(m.connectionId, ids);
-        }
-      }
-      // Only a found route is reused: an app server that just connected elsewhere must be found by the next client.
-      if (nodes.size > 0) this.#lookups.set(hub, { at: Date.now(), nodes });
-      return nodes;
-    }).finally(() => this.#inflight.delete(hub));
-    this.#inflight.set(hub, pending);
-    return pending;
-  }
-
   /** The app-server ids connected for `hub` on every live node (the SDK's `servers` ping wants the resource's list). */
-  async clusterServerIds(hub: string): Promise<string[]> {
-    const outcome = await this.#o.backplane.request(this.#channel, lookupCommand(hub));
-    const ids = new Set<string>();
-    for (const r of outcome.results) for (const m of r.members ?? []) if (m.userId !== undefined) ids.add(m.userId);
-    return [...ids];
+  clusterServerIds(hub: string): Promise<string[]> {
+    return this.#serving.serverIds(hub);
   }
 
   /** Either side: clients whose other node's heartbeat expired are ended as their side would have ended them. */
@@ -327,7 +240,7 @@ export class ClusterRelay implements BackplaneNode {
     this.#checking = true;
     try {
       const live = new Set(await this.#o.backplane.nodes());
-      for (const [hub, lookup] of this.#lookups) if ([...lookup.nodes.keys()].some((n) => !live.has(n))) this.#lookups.delete(hub);
+      this.#serving.forgetDead(live);
       for (const r of [...this.#routed.values()]) {
         if (!r.opened || live.has(r.node)) continue;
         r.closedThere = true;
@@ -340,12 +253,4 @@ export class ClusterRelay implements BackplaneNode {
       this.#checking = false;
     }
   }
-}
-
-/** `asrs.s.sn` when the token asks for sticky routing (`asrs.s.ssticky`, ServerStickyMode Preferred/Required). */
-export function stickyServer(info: ClientConnectionInfo): string | undefined {
-  const c = info.identity.claims;
-  const sn = c['asrs.s.sn'];
-  const mode = c['asrs.s.ssticky'];
-  return typeof sn === 'string' && mode !== undefined && mode !== '0' && mode !== 0 ? sn : undefined;
 }
