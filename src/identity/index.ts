@@ -55,6 +55,10 @@ export class IdentityService {
   readonly #lockout: SmartLockout;
   readonly #sessions: SessionStore;
   readonly #interactive: InteractiveStore;
+  /** Codes, refresh tokens and device codes (exposed for tests, which move its clock). */
+  get interactiveState(): InteractiveStore {
+    return this.#interactive;
+  }
   #timer?: NodeJS.Timeout;
   #hostIdentity?: ManagedIdentity;
   readonly #log?: IdentityOptions['log'];

@@ -59,7 +59,7 @@ export class InteractiveGrants {
       if (computed.length !== expected.length || !timingSafeEqual(computed, expected)) throw E.pkceMismatch();
     }
     const authMethod = await this.#clientAuth(call, tenant, app, rec);
-    return this.#respond(tenant, app, rec, f.get('scope') ?? rec.scope, familyId, authMethod, rec.nonce);
+    return this.#respond(tenant, app, rec, scopeFor(f.get('scope'), rec.scope), familyId, authMethod, rec.nonce);
   }
 
   async #refresh(call: TokenCall, clientId: string): Promise<Record<string, unknown>> {
@@ -71,7 +71,7 @@ export class InteractiveGrants {
     const { tenant, app } = this.#context(call, rec);
     const authMethod = await this.#clientAuth(call, tenant, app, rec);
     // Refresh tokens are multi-resource, as Entra's: any resource of the tenant may be asked for.
-    return this.#respond(tenant, app, rec, f.get('scope') ?? rec.scope, rec.familyId, authMethod);
+    return this.#respond(tenant, app, rec, scopeFor(f.get('scope'), rec.scope), rec.familyId, authMethod);
   }
 
   async #device(call: TokenCall, clientId: string): Promise<Record<string, unknown>> {
@@ -82,7 +82,7 @@ export class InteractiveGrants {
     if (rec.clientId !== clientId) throw E.badDeviceCode();
     const { tenant, app } = this.#context(call, rec);
     const authMethod = await this.#clientAuth(call, tenant, app, rec);
-    return this.#respond(tenant, app, rec, f.get('scope') ?? rec.scope, this.#state.newFamily(), authMethod);
+    return this.#respond(tenant, app, rec, scopeFor(f.get('scope'), rec.scope), this.#state.newFamily(), authMethod);
   }
 
   /** The grant's tenant and client, which must still exist and match the tenant the client called. */
@@ -133,6 +133,12 @@ export class InteractiveGrants {
     body.client_info = Buffer.from(JSON.stringify({ uid: user.id, utid: tenant.id })).toString('base64url');
     return body;
   }
+}
+
+/** The token request's scope; when it names no resource (only OpenID scopes, or none), the sign-in's resource. */
+function scopeFor(requested: string | undefined, granted: string): string {
+  if (!requested || !requested.split(' ').some((s) => s.includes('/'))) return `${requested ?? ''} ${granted.split(' ').filter((s) => s.includes('/')).join(' ')}`.trim();
+  return requested;
 }
 
 export function principalOf(user: User): { objectId: string; userPrincipalName: string; displayName: string } {

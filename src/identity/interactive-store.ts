@@ -71,11 +71,13 @@ function userCode(): string {
  */
 export class InteractiveStore {
   readonly #store: Store;
+  /** The clock expiry is judged by (tests move it forward to see codes and device codes expire). */
+  now: () => number = Date.now;
   constructor(store: Store) {
     this.#store = store;
   }
 
-  async issueCode(grant: Grant, bound: { redirectUri: string; codeChallenge?: string; nonce?: string }, now = Date.now()): Promise<string> {
+  async issueCode(grant: Grant, bound: { redirectUri: string; codeChallenge?: string; nonce?: string }, now = this.now()): Promise<string> {
     const code = `1.${newSecret(48)}`;
     const rec: CodeRecord = { ...grant, ...bound, id: hashToken(code), expiresAt: now + CODE_LIFETIME_MS };
     await this.#store.put(KIND.authorizationCode, rec.id, rec);
@@ -83,7 +85,7 @@ export class InteractiveStore {
   }
 
   /** Takes a code for redemption: once, before expiry. `familyId` is recorded so a replay can revoke what it led to. */
-  async redeemCode(code: string, familyId: string, now = Date.now()): Promise<CodeRecord> {
+  async redeemCode(code: string, familyId: string, now = this.now()): Promise<CodeRecord> {
     if (code.length > 512) throw E.badGrant('code');
     const held = await this.#store.getVersioned<CodeRecord>(KIND.authorizationCode, hashToken(code));
     if (!held) throw E.badGrant('code');
@@ -96,7 +98,7 @@ export class InteractiveStore {
     return held.doc;
   }
 
-  async issueRefreshToken(grant: Grant, familyId: string, now = Date.now()): Promise<string> {
+  async issueRefreshToken(grant: Grant, familyId: string, now = this.now()): Promise<string> {
     const token = `1.${newSecret(64)}`;
     const rec: RefreshRecord = { ...grant, id: hashToken(token), familyId, expiresAt: now + REFRESH_LIFETIME_MS };
     await this.#store.put(KIND.refreshToken, rec.id, rec, familyId);
@@ -108,7 +110,7 @@ export class InteractiveStore {
    * or the client after it) revokes its whole family (every token since the sign-in), as OAuth
    * 2.0 Security BCP §4.14 recommends; the user signs in again.
    */
-  async useRefreshToken(token: string, now = Date.now()): Promise<RefreshRecord> {
+  async useRefreshToken(token: string, now = this.now()): Promise<RefreshRecord> {
     if (token.length > 1024) throw E.badGrant('refresh_token');
     const held = await this.#store.getVersioned<RefreshRecord>(KIND.refreshToken, hashToken(token));
     if (!held) throw E.badGrant('refresh_token');
@@ -122,10 +124,12 @@ export class InteractiveStore {
     return rec;
   }
 
-  /** Marks the family revoked (checked on every use) and deletes its tokens. */
-  async revokeFamily(familyId: string, now = Date.now()): Promise<void> {
+  /**
+   * Marks the family revoked; every use checks the mark. Its tokens stay (until they expire) so
+   * that presenting one says "revoked" rather than "unknown".
+   */
+  async revokeFamily(familyId: string, now = this.now()): Promise<void> {
     await this.#store.insertIfAbsent<FamilyRevoked>(KIND.refreshToken, `family:${familyId}`, { id: `family:${familyId}`, revokedAt: now });
-    for (const t of await this.#store.list<RefreshRecord>(KIND.refreshToken, familyId)) await this.#store.delete(KIND.refreshToken, t.id);
   }
 
   async #familyRevoked(familyId: string): Promise<boolean> {
@@ -141,7 +145,7 @@ export class InteractiveStore {
     return randomUUID();
   }
 
-  async startDevice(grant: Omit<Grant, 'userId' | 'authTime'>, now = Date.now()): Promise<{ deviceCode: string; record: DeviceRecord }> {
+  async startDevice(grant: Omit<Grant, 'userId' | 'authTime'>, now = this.now()): Promise<{ deviceCode: string; record: DeviceRecord }> {
     const deviceCode = newSecret(48);
     for (let attempt = 0; attempt < 8; attempt++) {
       const code = userCode();
@@ -155,7 +159,7 @@ export class InteractiveStore {
   }
 
   /** The pending device sign-in a user code names (codes are case-insensitive, dashes and spaces ignored). */
-  async deviceByUserCode(typed: string, now = Date.now()): Promise<DeviceRecord | undefined> {
+  async deviceByUserCode(typed: string, now = this.now()): Promise<DeviceRecord | undefined> {
     const code = typed.toUpperCase().replace(/[\s-]/g, '');
     if (!/^[A-Z0-9]{6,12}$/.test(code)) return undefined;
     const idx = await this.#store.get<{ deviceId: string; expiresAt: number }>(KIND.deviceUserCode, code);
@@ -168,7 +172,7 @@ export class InteractiveStore {
   async decideDevice(id: string, decision: { approve: true; userId: string; authTime: number } | { approve: false }): Promise<boolean> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const held = await this.#store.getVersioned<DeviceRecord>(KIND.deviceCode, id);
-      if (!held || held.doc.status !== 'pending' || held.doc.expiresAt <= Date.now()) return false;
+      if (!held || held.doc.status !== 'pending' || held.doc.expiresAt <= this.now()) return false;
       const next: DeviceRecord = decision.approve
         ? { ...held.doc, status: 'approved', userId: decision.userId, authTime: decision.authTime }
         : { ...held.doc, status: 'declined' };
@@ -178,7 +182,7 @@ export class InteractiveStore {
   }
 
   /** One poll of the token endpoint: the approved record (taken once), or the polling error. */
-  async pollDevice(deviceCode: string, now = Date.now()): Promise<DeviceRecord & { userId: string; authTime: number }> {
+  async pollDevice(deviceCode: string, now = this.now()): Promise<DeviceRecord & { userId: string; authTime: number }> {
     if (deviceCode.length > 512) throw E.badDeviceCode();
     const held = await this.#store.getVersioned<DeviceRecord>(KIND.deviceCode, hashToken(deviceCode));
     if (!held) throw E.badDeviceCode();
@@ -197,7 +201,7 @@ export class InteractiveStore {
   }
 
   /** Deletes expired codes, device codes and refresh tokens (run periodically). */
-  async sweep(now = Date.now()): Promise<void> {
+  async sweep(now = this.now()): Promise<void> {
     for (const kind of [KIND.authorizationCode, KIND.deviceCode, KIND.deviceUserCode, KIND.refreshToken]) {
       for (const r of await this.#store.list<{ id: string; expiresAt?: number; revokedAt?: number }>(kind)) {
         const end = r.expiresAt ?? (r.revokedAt !== undefined ? r.revokedAt + REFRESH_LIFETIME_MS : Infinity);
