@@ -8,8 +8,12 @@ import { CODES, DataPlaneError, dataPlaneErrors } from '../../webpubsub/errors.t
 
 export { DataPlaneError, AuthenticationError, AuthorizationError } from '../../webpubsub/errors.ts';
 
+/** Web PubSub's catalogue without what only its client endpoint answers (reliable-session recovery). */
+const { sessionUnavailable: webPubSubOnly, ...SHARED_CODES } = CODES;
+void webPubSubOnly;
+
 export const SIGNALR_CODES = {
-  ...CODES,
+  ...SHARED_CODES,
   connectionNotExisted: 'Warning.Connection.NotExisted',
   userNotExisted: 'Warning.User.NotExisted',
   groupNotExisted: 'Warning.Group.NotExisted',
