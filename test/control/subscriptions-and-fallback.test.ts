@@ -100,7 +100,7 @@ function assertAadsts(res: RawResponse, status: number, code: number): void {
 
 test('main HTTPS, Entra paths: unknown path → 404 AADSTS; discovery with POST/DELETE → 405; token endpoint with PUT → AADSTS900561', async () => {
   assertAadsts(await https('GET', `/${TENANT}/oauth2/v2.0/nothing`), 404, 9002313);
-  assertAadsts(await https('GET', `/${TENANT}/oauth2/v2.0/authorize`), 404, 9002313);
+  assertAadsts(await https('GET', `/${TENANT}/oauth2/v2.0/authorize/more`), 404, 9002313);  // authorize itself is served (interactive sign-in)
   assertAadsts(await https('GET', '/no-such-thing'), 404, 9002313);
   assertAadsts(await https('GET', '/'), 404, 9002313);
   const post = await https('POST', `/${TENANT}/v2.0/.well-known/openid-configuration`);
