@@ -7,11 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { InProcessBackplane } from '../../../src/backplane/index.ts';
+import { InProcessBackplane, type Backplane, type BackplaneNode } from '../../../src/backplane/index.ts';
 import { decodeEnvelope, encodeEnvelope } from '../../../src/backplane/redis/codec.ts';
 import type { ClusterCommand } from '../../../src/messaging/index.ts';
 import { decodeRelay, encodeRelay, lookupCommand, type RelayMessage } from '../../../src/dataplane/signalr/server/remote-messages.ts';
-import { ClusterRelay, type ClusterRelayHost } from '../../../src/dataplane/signalr/server/remote-relay.ts';
+import { ClusterRelay, ROUTE_LOST_TEXT, type ClusterRelayHost } from '../../../src/dataplane/signalr/server/remote-relay.ts';
 
 const open: RelayMessage = {
   op: 'open', hub: 'chat', connectionId: 'c-1', data: Buffer.from('{"protocol":"json","version":1}\u001e'),
@@ -24,6 +24,7 @@ const all: RelayMessage[] = [
   { op: 'app', hub: 'chat', connectionId: 'c-1', data: Buffer.from('{}\u001e') },
   { op: 'close', hub: 'chat', connectionId: 'c-1', meta: { error: 'server gone', allowReconnect: true } },
   { op: 'closeByApp', hub: 'chat', connectionId: 'c-1', meta: {} },
+  { op: 'check', hub: '-', connectionId: '-', meta: { node: 'node-1~0000' }, data: Buffer.from('c-1\nc-2') },
 ];
 
 test('every relay message survives the Redis codec unchanged', () => {
@@ -76,5 +77,48 @@ test('a node answers a malformed relay message with a reason and carries on; a l
     assert.equal(relay.apply(encodeRelay(all[3]!)).matched, 0);
   } finally {
     relay.close();
+  }
+});
+
+/** Two relays wired through a fake backplane: point-to-point commands are applied on the addressed relay at once. */
+function fakeBackplane(net: Map<string, BackplaneNode>, nodeId: string): Backplane {
+  return {
+    nodeId,
+    join: (_ch, node) => { net.set(nodeId, node); return () => void net.delete(nodeId); },
+    publish: () => {},
+    request: async (_ch, cmd) => ({ results: [...net.values()].map((n) => n.apply(cmd)), unanswered: [] }),
+    nodes: async () => [...net.keys()],
+    sendTo: (node, _ch, cmd) => void net.get(node)?.apply(cmd),
+    requestFrom: async (node, _ch, cmd) => { const n = net.get(node); return n ? { results: [n.apply(cmd)], unanswered: [] } : { results: [], unanswered: [node] }; },
+    connectionAdded: () => {}, connectionRemoved: () => {}, groupJoined: () => {}, groupLeft: () => {},
+    locateConnection: () => undefined, hasMembers: async () => undefined, connectionCount: () => 0, close: async () => {},
+  };
+}
+
+test('reconciliation: a client the other node no longer knows (its end was lost) is ended; an unreachable peer ends nothing', async () => {
+  const net = new Map<string, BackplaneNode>();
+  const ended: Array<[string, string | undefined]> = [];
+  const host: ClusterRelayHost = {
+    serveRemote: () => undefined, data: () => {}, ended: (r, e) => void ended.push([r.connectionId, e]), relayOf: () => undefined, carryingServerIds: () => ['app-1'],
+  };
+  const log = pino({ level: 'silent' });
+  const serving = new ClusterRelay({ backplane: fakeBackplane(net, 'A'), channel: 'res', log, host });
+  const clientSide = new ClusterRelay({ backplane: fakeBackplane(net, 'B'), channel: 'res', log, host: { ...host, carryingServerIds: () => [] } });
+  try {
+    // B's open reached A, but B's later `ended` was lost: A still serves the client.
+    assert.equal(serving.apply(encodeRelay({ ...open, meta: { ...open.meta, node: 'B' } } as RelayMessage)).matched, 1);
+    assert.equal(serving.counts.served, 1);
+    await serving.reconcile(new Set(['A'])); // B not live: not asked (the liveness check ends it instead)
+    assert.deepEqual(ended, []);
+    net.delete('B');
+    await serving.reconcile(new Set(['A', 'B'])); // B unreachable: asked, no answer, nothing ended
+    assert.deepEqual(ended, []);
+    net.set('B', clientSide);
+    await serving.reconcile(new Set(['A', 'B']));
+    assert.deepEqual(ended, [['c-1', ROUTE_LOST_TEXT]]);
+    assert.equal(serving.counts.served, 1, 'AppServers (the host) forgets it through ended/forget');
+  } finally {
+    serving.close();
+    clientSide.close();
   }
 });

@@ -28,6 +28,7 @@ const openMeta = z.strictObject({
   transport: z.enum(['WebSockets', 'ServerSentEvents', 'LongPolling']),
 });
 const endMeta = z.strictObject({ error: z.string().max(4096).optional(), allowReconnect: z.boolean().optional() });
+const checkMeta = z.strictObject({ node: text });
 
 export type OpenMeta = z.infer<typeof openMeta>;
 export type EndMeta = z.infer<typeof endMeta>;
@@ -44,7 +45,12 @@ export type RelayMessage =
   /** Serving side → client side: Lapis closes the client (its server connection went away, shutdown). */
   | { op: 'close'; hub: string; connectionId: string; meta: EndMeta }
   /** Serving side → client side: the app closed the client (it already sent its hub Close). */
-  | { op: 'closeByApp'; hub: string; connectionId: string; meta: EndMeta };
+  | { op: 'closeByApp'; hub: string; connectionId: string; meta: EndMeta }
+  /**
+   * Either side → the other (a request): the ids of the clients the two nodes share, one per line
+   * in `data`; answered with the ids the receiver does not hold (an end lost on the way).
+   */
+  | { op: 'check'; hub: string; connectionId: string; meta: { node: string }; data: Buffer };
 
 /** Which nodes hold client-carrying server connections for a hub: each answers with its id and server ids. */
 export const lookupCommand = (hub: string): ClusterCommand => ({ type: 'listGroup', hub, group: '' });
@@ -83,6 +89,11 @@ export function decodeRelay(command: ClusterCommand): { ok: true; message: Relay
     case 'app':
       if (!data) return { ok: false, reason: `bad ${op}` };
       return { ok: true, message: { op, hub, connectionId, data } };
+    case 'check': {
+      const parsed = checkMeta.safeParse(meta);
+      if (!parsed.success || !data) return { ok: false, reason: 'bad check' };
+      return { ok: true, message: { op, hub, connectionId, meta: parsed.data, data } };
+    }
     case 'ended':
     case 'close':
     case 'closeByApp': {

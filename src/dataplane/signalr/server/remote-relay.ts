@@ -34,8 +34,12 @@ export { LOOKUP_CACHE_MS, stickyServer } from './remote-lookup.ts';
 export const SERVING_NODE_GONE_TEXT = 'The node holding the app server connection that served this client is gone.';
 /** What the app is told (CloseConnection) about clients whose own node died. */
 export const CLIENT_NODE_GONE_TEXT = 'The node holding this client connection is gone.';
+/** What a client is closed with, or the app told, when the other node no longer knows it (an end lost between nodes). */
+export const ROUTE_LOST_TEXT = 'The other node of this client\'s route no longer knows it.';
 /** How often both sides check that the other node is still alive (its backplane heartbeat). */
 export const LIVENESS_INTERVAL_MS = 2000;
+/** Every this many liveness checks, both sides compare the clients they share with each live peer. */
+const RECONCILE_EVERY = 5;
 
 /** What the cluster relay needs from the node's AppServers (the serving side). */
 export interface ClusterRelayHost {
@@ -78,6 +82,7 @@ export class ClusterRelay implements BackplaneNode, RemoteClientLink {
   readonly #serving: ServingNodes;
   readonly #timer: NodeJS.Timeout;
   #checking = false;
+  #ticks = 0;
 
   constructor(options: ClusterRelayOptions) {
     this.#o = options;
@@ -208,6 +213,11 @@ export class ClusterRelay implements BackplaneNode, RemoteClientLink {
         if (c && c.info.hub === m.hub) c.gone(m.meta.error);
         return { matched: c ? 1 : 0 };
       }
+      case 'check': {
+        const from = m.meta.node;
+        const unknown = m.data.toString().split('\n').filter((id) => id !== '' && this.#routed.get(id)?.node !== from && this.#served.get(id)?.node !== from);
+        return { matched: unknown.length, members: unknown.map((id) => ({ connectionId: id })) };
+      }
       case 'app':
       case 'close':
       case 'closeByApp': {
@@ -234,6 +244,36 @@ export class ClusterRelay implements BackplaneNode, RemoteClientLink {
     return this.#serving.serverIds(hub);
   }
 
+  /**
+   * Asks each live peer which of the clients shared with it it no longer holds (an end published
+   * while Redis was unreachable is never re-sent), and ends those here. A peer that does not answer
+   * is asked again next time.
+   */
+  async reconcile(live: ReadonlySet<string>): Promise<void> {
+    const byPeer = new Map<string, string[]>();
+    const add = (node: string, id: string) => {
+      if (!live.has(node)) return;
+      const ids = byPeer.get(node);
+      if (ids) ids.push(id);
+      else byPeer.set(node, [id]);
+    };
+    for (const [id, r] of this.#routed) if (r.opened) add(r.node, id);
+    for (const [id, c] of this.#served) add(c.node, id);
+    await Promise.all([...byPeer].map(async ([node, ids]) => {
+      const check = encodeRelay({ op: 'check', hub: '-', connectionId: '-', meta: { node: this.#o.backplane.nodeId }, data: Buffer.from(ids.join('\n')) });
+      const answer = (await this.#o.backplane.requestFrom(node, this.#channel, check)).results[0];
+      for (const { connectionId: id } of answer?.members ?? []) {
+        const r = this.#routed.get(id);
+        if (r && r.node === node && r.opened) {
+          r.closedThere = true;
+          r.relay.close(ROUTE_LOST_TEXT);
+        }
+        const c = this.#served.get(id);
+        if (c && c.node === node) c.gone(ROUTE_LOST_TEXT);
+      }
+    }));
+  }
+
   /** Either side: clients whose other node's heartbeat expired are ended as their side would have ended them. */
   async #checkLiveness(): Promise<void> {
     if (this.#checking || (this.#routed.size === 0 && this.#served.size === 0)) return;
@@ -247,6 +287,7 @@ export class ClusterRelay implements BackplaneNode, RemoteClientLink {
         r.relay.close(SERVING_NODE_GONE_TEXT);
       }
       for (const c of [...this.#served.values()]) if (!live.has(c.node)) c.gone(CLIENT_NODE_GONE_TEXT);
+      if (++this.#ticks % RECONCILE_EVERY === 0) await this.reconcile(live);
     } catch (err) {
       this.#o.log.warn({ err }, 'signalr relay liveness check failed');
     } finally {
