@@ -135,6 +135,20 @@ test('the app closes a node-2 client (Context.Abort) and joins it to a group; th
   }
 });
 
+test('a routed client outlives the nodes\' periodic comparison of the clients they share (no false ends)', { skip, timeout: 60_000 }, async () => {
+  const app = await appOn(0);
+  try {
+    const { c } = await clientOn(1, { nameid: 'gina' });
+    await opened(app);
+    await sleep(12_000); // more than the 10 s between comparisons
+    assert.equal(await c.invoke('echo', 'still routed'), 'still routed');
+    assert.equal(app.messages.filter((m) => m.kind === 'CloseConnection').length, 0);
+    await c.stop();
+  } finally {
+    app.close();
+  }
+});
+
 test('when the app server on node 1 goes away, its node-2 clients are closed with the reason', { skip, timeout: 60_000 }, async () => {
   const app = await appOn(0);
   const { closed } = await clientOn(1, { nameid: 'carol' });
