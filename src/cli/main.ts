@@ -54,6 +54,14 @@ export function buildCli(): Command {
           '',
         ].join('\n'));
       }
+      if (node.bootstrapUser) {
+        process.stdout.write([
+          'First start: a bootstrap administrator user was created (Owner at /). Its password is shown only now; keep it safe.',
+          `  user principal name: ${node.bootstrapUser.userPrincipalName}`,
+          `  password: ${node.bootstrapUser.password}`,
+          '',
+        ].join('\n'));
+      }
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

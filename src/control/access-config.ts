@@ -29,6 +29,8 @@ export async function createAccessControl(deps: { store: ConstructorParameters<t
   const bootstrap = [world.hostIdentity.principalId];
   const admin = world.bootstrapAdminAppId ? identity.directory.servicePrincipal(world.bootstrapAdminAppId) : undefined;
   if (admin) bootstrap.push(admin.id);
+  const adminUser = world.bootstrapUserId ? identity.directory.getUserById(world.bootstrapUserId) : undefined;
+  if (adminUser) bootstrap.push(adminUser.id);
   await access.ensureBootstrapAssignments(bootstrap);
 
   for (const [i, body] of (config?.roleDefinitions ?? []).entries()) {

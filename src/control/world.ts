@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.ts';
 import { isKeyVault, type KeyVaultResourceConfig, type LapisConfig, type ResourceConfig } from '../config/index.ts';
 import { KEY_VAULT_TYPE, POLICY_PERMISSIONS, applyPolicyUpdate, keyVaultId, normalisePolicy } from '../vault/index.ts';
@@ -15,6 +15,8 @@ interface WorldSettings {
   /** The default SignalR resource came later than the default world: data directories from before get it once. */
   defaultSignalRCreated?: boolean;
   bootstrapAdminAppId?: string;
+  /** The bootstrap administrator user's object id ('' when its UPN was already taken, e.g. declared by the config). */
+  bootstrapUserId?: string;
 }
 
 /** Where the host's own system-assigned identity lives (the machine Lapis runs on). */
@@ -31,6 +33,9 @@ export interface World {
   /** Set on the very first start only: the bootstrap administrator's credential, to print once. */
   bootstrapAdmin?: { appId: string; secretText: string };
   bootstrapAdminAppId?: string;
+  /** Set on the start that created it only: the bootstrap administrator user's sign-in, to print once. */
+  bootstrapUser?: { userPrincipalName: string; password: string };
+  bootstrapUserId?: string;
 }
 
 /** The application created on first start with directory-admin rights (printed once, like a secret). */
@@ -54,6 +59,7 @@ export async function applyWorld(store: Store, identity: IdentityService, resour
     defaultWorldCreated: prior?.defaultWorldCreated,
     defaultSignalRCreated: prior?.defaultSignalRCreated,
     bootstrapAdminAppId: prior?.bootstrapAdminAppId,
+    bootstrapUserId: prior?.bootstrapUserId,
   };
   const dir = identity.directory;
   await dir.upsertTenant({ id: settings.tenantId, domains: config?.domains, isDefault: true, displayName: 'Lapis' });
@@ -91,6 +97,7 @@ export async function applyWorld(store: Store, identity: IdentityService, resour
     settings.bootstrapAdminAppId = app.appId;
     bootstrapAdmin = { appId: app.appId, secretText };
   }
+  const bootstrapUser = settings.bootstrapUserId === undefined ? await ensureBootstrapUser(store, identity, settings) : undefined;
 
   await resources.load();
   const defaults: ResourceConfig[] = [
@@ -111,7 +118,31 @@ export async function applyWorld(store: Store, identity: IdentityService, resour
     settings.defaultSignalRCreated = true;
   }
   await saveSettings(store, settings);
-  return { tenantId: settings.tenantId, subscriptionId: settings.subscriptionId, hostIdentity, bootstrapAdmin, bootstrapAdminAppId: settings.bootstrapAdminAppId };
+  return {
+    tenantId: settings.tenantId, subscriptionId: settings.subscriptionId, hostIdentity, bootstrapAdmin, bootstrapAdminAppId: settings.bootstrapAdminAppId,
+    bootstrapUser, bootstrapUserId: settings.bootstrapUserId,
+  };
+}
+
+/**
+ * The bootstrap administrator user (`admin@<default domain>`, directory admin; Owner at `/` in
+ * access-config.ts), made once per world, also for a world made before users could sign in. Nodes
+ * starting together settle on one by an insert-if-absent claim; only the winner prints its password.
+ */
+async function ensureBootstrapUser(store: Store, identity: IdentityService, settings: WorldSettings): Promise<World['bootstrapUser']> {
+  const dir = identity.directory;
+  const userPrincipalName = `admin@${dir.getTenant(settings.tenantId)!.domains[0]}`;
+  const mine = { userId: randomUUID(), userPrincipalName };
+  if (!(await store.insertIfAbsent(SETTINGS_KIND, 'bootstrapUser', mine))) {
+    settings.bootstrapUserId = (await store.get<typeof mine>(SETTINGS_KIND, 'bootstrapUser'))?.userId ?? '';
+    return undefined;
+  }
+  const password = `Lp-${randomBytes(18).toString('base64url')}`;
+  const created = await dir.createUserIfAbsent(settings.tenantId, { userPrincipalName, displayName: 'Lapis administrator', id: mine.userId, password });
+  settings.bootstrapUserId = created ? mine.userId : '';
+  if (!created) return undefined;
+  await dir.grantDirectoryAdmin(mine.userId);
+  return { userPrincipalName, password };
 }
 
 async function applyKeyVault(identity: IdentityService, resources: ResourceRegistry, settings: WorldSettings, r: KeyVaultResourceConfig, path: string): Promise<void> {
@@ -165,6 +196,7 @@ async function saveSettings(store: Store, mine: WorldSettings): Promise<void> {
       defaultWorldCreated: cur.doc.defaultWorldCreated || mine.defaultWorldCreated,
       defaultSignalRCreated: cur.doc.defaultSignalRCreated || mine.defaultSignalRCreated,
       bootstrapAdminAppId: cur.doc.bootstrapAdminAppId ?? mine.bootstrapAdminAppId,
+      bootstrapUserId: cur.doc.bootstrapUserId || mine.bootstrapUserId,
     };
     if (await store.replaceIf(SETTINGS_KIND, 'world', cur.revision, next)) return;
   }

@@ -47,6 +47,15 @@ export async function upsertUser(ctx: DirectoryContext, tenantId: string, d: { u
   return doc!;
 }
 
+/** Creates a user only if none has that UPN (two nodes creating the same user: one wins, the other learns so). */
+export async function createUserIfAbsent(ctx: DirectoryContext, tenantId: string, d: { userPrincipalName: string; displayName: string; id: string; password: string }): Promise<boolean> {
+  const key = d.userPrincipalName.toLowerCase();
+  const user: User = { id: d.id.toLowerCase(), tenantId, userPrincipalName: d.userPrincipalName, displayName: d.displayName, passwordHash: await hashSecret(d.password, false) };
+  const created = await ctx.store.insertIfAbsent(KIND.user, key, user, tenantId);
+  await ctx.refresh(KIND.user, key);
+  return created;
+}
+
 /**
  * Creates (or keeps) a managed identity and its service principal, together. A system-assigned
  * identity's resource id is its resource's; a user-assigned one has its own.

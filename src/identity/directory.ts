@@ -219,6 +219,17 @@ export class Directory {
     return this.#view.users.get(userPrincipalName.toLowerCase());
   }
 
+  getUserById(id: string): User | undefined {
+    const lower = id.toLowerCase();
+    for (const u of this.#view.users.values()) if (u.id === lower) return u;
+    return undefined;
+  }
+
+  /** Creates a user unless its UPN is taken; returns whether it did. */
+  createUserIfAbsent(tenantId: string, d: { userPrincipalName: string; displayName: string; id: string; password: string }): Promise<boolean> {
+    return principals.createUserIfAbsent(this.#ctx, tenantId, d);
+  }
+
   users(tenantId?: string): User[] {
     return [...this.#view.users.values()].filter((u) => !tenantId || u.tenantId === tenantId);
   }

@@ -107,8 +107,8 @@ export class InteractiveGrants {
   }
 
   async #respond(tenant: Tenant, app: Application, grant: Grant, scope: string, familyId: string, authMethod: '0' | '1' | '2', nonce?: string): Promise<Record<string, unknown>> {
-    const user = [...this.#dir.users(tenant.id)].find((u) => u.id === grant.userId);
-    if (!user) throw E.badGrant('grant'); // the user was deleted since signing in
+    const user = this.#dir.getUserById(grant.userId);
+    if (!user || user.tenantId !== tenant.id) throw E.badGrant('grant'); // the user was deleted since signing in
     const requested = parseScope(scope, false);
     const resource = resolveResource(this.#dir, tenant, requested.resource);
     const principal = principalOf(user);

@@ -26,6 +26,8 @@ export interface LapisNode {
   ready: ReadyInfo;
   /** Only on the first start of a data directory: the bootstrap administrator, shown once. */
   bootstrapAdmin?: { appId: string; secretText: string };
+  /** Only on the start that created it: the bootstrap administrator user's sign-in, shown once. */
+  bootstrapUser?: { userPrincipalName: string; password: string };
   identity: IdentityService;
   resources: ResourceRegistry;
   access: AccessControl;
@@ -189,7 +191,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     for (const r of resources.services()) startCreated(r).catch((err: unknown) => log.error({ err, resource: r.name }, 'a resource created through another node did not start on this one'));
     for (const name of [...running.keys()]) if (!resources.getService(name)) stopDeleted(name).catch(() => {});
     return {
-      ready, identity, resources, access, sealer, log, metrics, health, bootstrapAdmin: world.bootstrapAdmin,
+      ready, identity, resources, access, sealer, log, metrics, health, bootstrapAdmin: world.bootstrapAdmin, bootstrapUser: world.bootstrapUser,
       async stop() {
         if (stopped) return;
         stopped = true;
