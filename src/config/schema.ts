@@ -40,6 +40,9 @@ const keyCredential = z.strictObject({
   key: z.string().min(64).max(64 * 1024),
 });
 
+/** An absolute URI with a scheme (https, http for loopback, or a native app's custom scheme). */
+const redirectUri = text(2048).refine((u) => /^[a-z][a-z0-9+.-]*:[^\s]+$/i.test(u), 'expected an absolute redirect URI such as http://localhost or https://app.example/callback');
+
 const application = z.strictObject({
   displayName: text(256),
   appId: guid.optional(),
@@ -52,6 +55,10 @@ const application = z.strictObject({
   api: z.strictObject({ requestedAccessTokenVersion: z.union([z.literal(1), z.literal(2), z.null()]).optional() }).optional(),
   passwordCredentials: z.array(passwordCredential).max(20).optional(),
   keyCredentials: z.array(keyCredential).max(20).optional(),
+  /** Graph's redirect URI platforms, for the interactive sign-in (authorize endpoint); `http://localhost` matches any port. */
+  publicClient: z.strictObject({ redirectUris: z.array(redirectUri).max(256) }).optional(),
+  web: z.strictObject({ redirectUris: z.array(redirectUri).max(256), logoutUrl: redirectUri.optional() }).optional(),
+  spa: z.strictObject({ redirectUris: z.array(redirectUri).max(256) }).optional(),
 });
 
 const user = z.strictObject({

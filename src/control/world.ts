@@ -73,6 +73,7 @@ export async function applyWorld(store: Store, identity: IdentityService, resour
       displayName: a.displayName, appId: a.appId, id: a.id, identifierUris: a.identifierUris,
       isFallbackPublicClient: a.isFallbackPublicClient, requestedAccessTokenVersion: a.api?.requestedAccessTokenVersion,
       passwordCredentials: a.passwordCredentials, keyCredentials: a.keyCredentials,
+      publicClient: a.publicClient, web: a.web, spa: a.spa,
     });
   }
   for (const u of config?.users ?? []) await dir.upsertUser(tenantOf(u.tenantId), u);

@@ -22,13 +22,13 @@ before(async () => {
   lapis = await startTestLapis({
     config: {
       tenantId: TENANT, domains: [DOMAIN], users: [USER],
-      applications: [{ displayName: 'web-app', appId: WEB.appId, passwordCredentials: [{ secretText: WEB.secret }] }],
+      applications: [
+        { displayName: 'desktop-app', appId: DESKTOP, publicClient: { redirectUris: ['http://localhost'] } },
+        { displayName: 'web-app', appId: WEB.appId, passwordCredentials: [{ secretText: WEB.secret }], web: { redirectUris: [WEB.redirect], logoutUrl: 'https://app.example/signed-out' } },
+      ],
       signInLockout: { threshold: 3, durationSeconds: 60 },
     },
   });
-  const dir = lapis.node.identity.directory;
-  await dir.upsertApplication(TENANT, { displayName: 'desktop-app', appId: DESKTOP, publicClient: { redirectUris: ['http://localhost'] } });
-  await dir.upsertApplication(TENANT, { displayName: 'web-app', appId: WEB.appId, web: { redirectUris: [WEB.redirect], logoutUrl: 'https://app.example/signed-out' } });
 });
 
 after(async () => {
