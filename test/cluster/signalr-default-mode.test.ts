@@ -3,8 +3,9 @@
  * to node 1 only, and official @microsoft/signalr clients connect through node 2. The client is
  * served through node 1: it negotiates and connects, echoes through the app, receives the app's
  * broadcasts and sends to its connection id and user; the app sees its claims, its leaving, and its
- * Context.Abort reaches it; the app's status ping counts it. The app server going away, or node 1
- * stopping, closes the node-2 client as a local app server's loss would.
+ * Context.Abort reaches it; the app's status ping counts it, and its servers ping lists the app
+ * servers of both nodes. The app server going away, or node 1 stopping, closes the node-2 client as
+ * a local app server's loss would; a long-lived route survives the nodes' periodic comparison.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,6 +69,14 @@ async function clientOn(node: number, claims: Record<string, unknown>, transport
 }
 
 const restToken = (aud: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setAudience(aud).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(KEY));
+/** The service's answer to the app's keyed ping (skipping the service's own keep-alive pings). */
+async function ask(app: RawApp, key: string, value: string): Promise<(string | null)[]> {
+  app.send({ kind: 'Ping', messages: [key, value] });
+  for (;;) {
+    const p = await app.next('Ping');
+    if (p.messages[0] === key) return p.messages;
+  }
+}
 const opened = async (app: RawApp) => (await app.next('OpenConnection')) as Extract<ServiceMessage, { kind: 'OpenConnection' }>;
 
 test('a client on node 2 is served by the app server connected to node 1: echo, broadcast, its connection id, its user, claims, leaving', { skip, timeout: 60_000 }, async () => {
@@ -90,9 +99,8 @@ test('a client on node 2 is served by the app server connected to node 1: echo, 
       assert.deepEqual(new Set(got), new Set(['to all', 'to you', 'to alice']));
 
       // The app's status ping counts the client, though it lives on the other node.
-      app.send({ kind: 'Ping', messages: ['status', '1'] });
-      const status = await app.next('Ping');
-      assert.equal(status.messages[1], '1', `status ${JSON.stringify(status.messages)}`);
+      const status = await ask(app, 'status', '1');
+      assert.equal(status[1], '1', `status ${JSON.stringify(status)}`);
 
       await c.stop();
       const close = await app.next('CloseConnection');
@@ -146,6 +154,25 @@ test('a routed client outlives the nodes\' periodic comparison of the clients th
     await c.stop();
   } finally {
     app.close();
+  }
+});
+
+test('the app\'s pings count the cluster: status 1 for clients on another node served there; servers lists every node\'s app servers', { skip, timeout: 60_000 }, async () => {
+  const app1 = await appOn(0, 'app_one');
+  const app2 = await appOn(1, 'app_two');
+  try {
+    const { c } = await clientOn(1, { nameid: 'hal' });
+    await opened(app2); // node 2 serves its own client: app one never hears of it
+    const status = await ask(app1, 'status', '1');
+    assert.equal(status[1], '1', `status ${JSON.stringify(status)}`);
+    const servers = await ask(app1, 'servers', '');
+    assert.equal(String(servers[1]).split(':')[1], 'app_one;app_two');
+    await c.stop();
+    await app2.next('CloseConnection');
+    assert.equal((await ask(app1, 'status', '1'))[1], '0', 'no clients anywhere');
+  } finally {
+    app1.close();
+    app2.close();
   }
 });
 
