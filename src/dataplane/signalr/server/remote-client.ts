@@ -29,6 +29,15 @@ export class RemoteClient implements AppRelay {
     this.#relay = relay;
   }
 
+  /** The client an `open` from its node describes. */
+  static fromOpen(m: Extract<RelayMessage, { op: 'open' }>, link: RemoteClientLink): RemoteClient {
+    const info: ClientConnectionInfo = {
+      hub: m.hub, connectionId: m.connectionId, query: m.meta.query, transport: m.meta.transport, requestHeaders: m.meta.headers,
+      identity: { userId: m.meta.userId, claims: m.meta.claims },
+    };
+    return new RemoteClient(info, m.meta.protocol, m.meta.node, link);
+  }
+
   get connectionId(): string {
     return this.info.connectionId;
   }

@@ -20,7 +20,6 @@ import type { Logger } from 'pino';
 import type { Backplane, BackplaneNode } from '../../../backplane/index.ts';
 import type { ClusterCommand, CommandResult } from '../../../messaging/index.ts';
 import type { HubProtocolName } from '../../../protocols/signalr/index.ts';
-import type { ClientConnectionInfo } from '../client/index.ts';
 import { openConnectionHeaders } from './claims.ts';
 import { decodeRelay, encodeRelay, headersObject, relayChannel, type RelayMessage } from './remote-messages.ts';
 import type { AppRelay, RelaySession } from './relay-session.ts';
@@ -192,11 +191,7 @@ export class ClusterRelay implements BackplaneNode, RemoteClientLink {
   #receive(m: RelayMessage): CommandResult {
     switch (m.op) {
       case 'open': {
-        const info: ClientConnectionInfo = {
-          hub: m.hub, connectionId: m.connectionId, query: m.meta.query, transport: m.meta.transport, requestHeaders: m.meta.headers,
-          identity: { userId: m.meta.userId, claims: m.meta.claims },
-        };
-        const client = new RemoteClient(info, m.meta.protocol, m.meta.node, this);
+        const client = RemoteClient.fromOpen(m, this);
         if (this.host.relayOf(m.connectionId, m.hub)) return { matched: 0, error: 'The connection id is already in use.' };
         const refusal = this.host.serveRemote(client, m.meta.protocol, m.data);
         if (refusal !== undefined) return { matched: 0, error: refusal };
@@ -262,6 +257,7 @@ export class ClusterRelay implements BackplaneNode, RemoteClientLink {
     await Promise.all([...byPeer].map(async ([node, ids]) => {
       const check = encodeRelay({ op: 'check', hub: '-', connectionId: '-', meta: { node: this.#o.backplane.nodeId }, data: Buffer.from(ids.join('\n')) });
       const answer = (await this.#o.backplane.requestFrom(node, this.#channel, check)).results[0];
+      if (answer?.members?.length) this.#o.log.info({ node, lost: answer.members.length }, 'signalr clients the other node no longer knows were ended');
       for (const { connectionId: id } of answer?.members ?? []) {
         const r = this.#routed.get(id);
         if (r && r.node === node && r.opened) {
@@ -281,12 +277,19 @@ export class ClusterRelay implements BackplaneNode, RemoteClientLink {
     try {
       const live = new Set(await this.#o.backplane.nodes());
       this.#serving.forgetDead(live);
+      const dead = new Set<string>();
       for (const r of [...this.#routed.values()]) {
         if (!r.opened || live.has(r.node)) continue;
+        dead.add(r.node);
         r.closedThere = true;
         r.relay.close(SERVING_NODE_GONE_TEXT);
       }
-      for (const c of [...this.#served.values()]) if (!live.has(c.node)) c.gone(CLIENT_NODE_GONE_TEXT);
+      for (const c of [...this.#served.values()]) {
+        if (live.has(c.node)) continue;
+        dead.add(c.node);
+        c.gone(CLIENT_NODE_GONE_TEXT);
+      }
+      if (dead.size > 0) this.#o.log.info({ nodes: [...dead] }, 'signalr clients routed through nodes that are gone were ended');
       if (++this.#ticks % RECONCILE_EVERY === 0) await this.reconcile(live);
     } catch (err) {
       this.#o.log.warn({ err }, 'signalr relay liveness check failed');
