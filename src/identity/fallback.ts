@@ -8,6 +8,9 @@ const GET_ONLY = [
   /^\/common\/discovery\/instance$/i,
 ];
 const TOKEN = /^\/[^/]+\/oauth2\/(?:v2\.0\/)?token$/i;
+/** Interactive endpoints: the device authorization endpoint takes POST; the pages take GET and POST. */
+const DEVICE_CODE = /^\/[^/]+\/oauth2\/v2\.0\/devicecode$/i;
+const PAGES = /^(?:\/[^/]+\/oauth2\/v2\.0\/(?:authorize|logout)|\/devicelogin)$/i;
 /** The managed-identity endpoints on the plain HTTP listener. */
 const MSI = /^\/(?:msi\/token|metadata\/identity\/oauth2\/token)$/i;
 
@@ -17,14 +20,16 @@ const MSI = /^\/(?:msi\/token|metadata\/identity\/oauth2\/token)$/i;
  */
 export function entraFallbackError(method: string, path: string): EntraError {
   const p = path.replace(/\/+$/, '') || '/';
-  if (TOKEN.test(p)) return E.postOnly(method);
+  if (TOKEN.test(p) || DEVICE_CODE.test(p)) return E.postOnly(method);
+  if (PAGES.test(p)) return E.methodNotAllowed(method, 'GET, POST');
   if (GET_ONLY.some((r) => r.test(p))) return E.methodNotAllowed(method, 'GET');
   return E.endpointNotFound(p);
 }
 
 export function sendEntraFallback(req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const err = entraFallbackError(req.method, req.url.split('?')[0]!);
-  if (err.status === 405) void reply.header('allow', TOKEN.test(req.url.split('?')[0]!) ? 'POST' : 'GET, HEAD');
+  const path = req.url.split('?')[0]!;
+  if (err.status === 405) void reply.header('allow', TOKEN.test(path) || DEVICE_CODE.test(path) ? 'POST' : PAGES.test(path) ? 'GET, HEAD, POST' : 'GET, HEAD');
   return reply.code(err.status).header('cache-control', 'no-store').send(err.body());
 }
 

@@ -116,11 +116,11 @@ export class InteractiveStore {
     if (!held) throw E.badGrant('refresh_token');
     const rec = held.doc;
     if (await this.#familyRevoked(rec.familyId)) throw E.refreshRevoked();
+    if (rec.usedAt === undefined && rec.expiresAt <= now) throw E.refreshExpired();
     if (rec.usedAt !== undefined || !(await this.#store.replaceIf(KIND.refreshToken, rec.id, held.revision, { ...rec, usedAt: now }, rec.familyId))) {
       await this.revokeFamily(rec.familyId, now);
       throw E.refreshRevoked();
     }
-    if (rec.expiresAt <= now) throw E.refreshExpired();
     return rec;
   }
 

@@ -145,6 +145,18 @@ test('an expired code is refused (AADSTS70008); an unknown one is invalid_grant 
   assertEntraError(await redeem('1.not-a-code', verifier), { status: 400, error: 'invalid_grant', code: 70000 });
 });
 
+test('a refresh token unused for 90 days is refused (AADSTS700082)', async () => {
+  const { code, verifier } = await desktopCode();
+  const rt = (await redeem(code, verifier)).json.refresh_token as string;
+  const state = lapis.node.identity.interactiveState;
+  state.now = () => Date.now() + 91 * 24 * 3600_000;
+  try {
+    assertEntraError(await refresh(rt), { status: 400, error: 'invalid_grant', code: 700082 });
+  } finally {
+    state.now = Date.now;
+  }
+});
+
 test('refresh tokens rotate: each use returns a new one; reusing an old one revokes the whole family (AADSTS50173)', async () => {
   const { code, verifier } = await desktopCode();
   const rt1 = (await redeem(code, verifier)).json.refresh_token as string;

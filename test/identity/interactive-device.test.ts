@@ -90,10 +90,16 @@ test('a declined sign-in answers authorization_declined; an expired code expired
   assertEntraError(await poll('not-a-device-code'), { status: 400, error: 'bad_verification_code', code: 70000 });
 });
 
-test('devicecode errors: unknown client AADSTS700016, a client without public client flows AADSTS7000218, missing scope AADSTS900144', async () => {
+test('devicecode errors: unknown client AADSTS700016, a client without public client flows AADSTS7000218, missing scope AADSTS900144, GET AADSTS900561; PUT on authorize 405', async () => {
   assertEntraError(await postForm(deviceCodeUrl(), { client_id: '00000000-1111-4222-8333-444444444444', scope: WEBPUBSUB_SCOPE }), { status: 400, code: 700016 });
   assertEntraError(await postForm(deviceCodeUrl(), { client_id: CONFIDENTIAL, scope: WEBPUBSUB_SCOPE }), { status: 401, code: 7000218 });
   assertEntraError(await postForm(deviceCodeUrl(), { client_id: DEVICE_APP }), { status: 400, code: 900144 });
+  const get = await fetch(deviceCodeUrl());
+  assert.equal(get.status, 400, 'a GET on the device authorization endpoint: Entra\'s POST-only answer');
+  assert.match(await get.text(), /AADSTS900561/);
+  const put = await fetch(`${host(lapis.ready)}/${TENANT}/oauth2/v2.0/authorize`, { method: 'PUT' });
+  assert.equal(put.status, 405);
+  assert.equal(put.headers.get('allow'), 'GET, HEAD, POST');
 });
 
 test('/devicelogin: a wrong code is shown as such; a post without the anti-forgery token is refused', async () => {
