@@ -42,7 +42,7 @@ export function authorizeRoutes(app: FastifyInstance, deps: SignInDeps): void {
     const other = opts.session ? `<form method="post" action="${escapeHtml(action)}">${hiddenInputs({ csrf: csrf.token, lapis_action: 'continue' })}
 <p>Signed in as <strong>${escapeHtml(opts.session.userPrincipalName)}</strong></p><button type="submit" id="continue">Continue as ${escapeHtml(opts.session.userPrincipalName)}</button></form><p>Or use another account:</p>` : '';
     return sendPage(reply, {
-      title: 'Sign in to your account', formTargets: [new URL(ar.redirectUri).origin],
+      title: 'Sign in to your account', formTargets: [cspSource(ar.redirectUri)],
       cookies: [...(opts.cookies ?? []), ...(csrf.setCookie ? [csrf.setCookie] : [])],
       body: other + signInForm({ action, hidden: { csrf: csrf.token }, loginHint: ar.loginHint, error: opts.error, appName: ar.app.displayName }),
     });
@@ -141,7 +141,7 @@ export function authorizeRoutes(app: FastifyInstance, deps: SignInDeps): void {
       const csrf = csrfFor(req);
       const action = `${req.url.split('?')[0]}?${new URLSearchParams([...params]).toString()}`;
       return sendPage(reply, {
-        title: 'Sign out', cookies: csrf.setCookie ? [csrf.setCookie] : [], formTargets: target ? [new URL(target).origin] : [],
+        title: 'Sign out', cookies: csrf.setCookie ? [csrf.setCookie] : [], formTargets: target ? [cspSource(target)] : [],
         body: `<h1>Sign out</h1><p>Sign out <strong>${escapeHtml(session.userPrincipalName)}</strong>?</p><form method="post" action="${escapeHtml(action)}">${hiddenInputs({ csrf: csrf.token })}<button type="submit" id="signout">Sign out</button></form>`,
       });
     } catch (err) {
@@ -159,6 +159,12 @@ function logoutTarget(dir: Directory, tenantId: string | undefined, params: Map<
   const clientId = params.get('client_id');
   const apps = clientId ? [dir.findApplication(clientId)].filter((a) => a !== undefined) : dir.applications(tenantId);
   return apps.some((a) => (!tenantId || a.tenantId === tenantId) && logoutTargetAllowed(a, target)) ? target : undefined;
+}
+
+/** The CSP source allowing a redirect URI: its origin, or its scheme for a native app's custom scheme (whose origin is opaque). */
+function cspSource(uri: string): string {
+  const u = new URL(uri);
+  return u.origin === 'null' ? u.protocol : u.origin;
 }
 
 function pageMessage(err: EntraError): string {
@@ -181,7 +187,7 @@ function withParams(uri: string, fields: Record<string, string | undefined>, mod
 function sendAuthorizationResponse(reply: FastifyReply, to: Pick<AuthorizeRequest, 'redirectUri' | 'responseMode'>, fields: Record<string, string | undefined>, cookies: string[]): FastifyReply {
   if (to.responseMode === 'form_post') {
     return sendPage(reply, {
-      title: 'Working...', autoSubmit: true, cookies, formTargets: [new URL(to.redirectUri).origin],
+      title: 'Working...', autoSubmit: true, cookies, formTargets: [cspSource(to.redirectUri)],
       body: `<form method="post" action="${escapeHtml(to.redirectUri)}">${hiddenInputs(fields)}<noscript><p>Script is disabled. Click Submit to continue.</p><button type="submit">Submit</button></noscript></form>`,
     });
   }
