@@ -74,13 +74,22 @@ export async function createThrowawayDatabase(): Promise<ThrowawayDatabase> {
   return {
     url: url.toString(),
     async drop() {
-      const c = new pg.Client({ connectionString: postgresAdminUrl });
-      c.on('error', () => {});
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
+      // Best effort, never failing the test file: end this role's sessions, then a plain DROP (it
+      // stops autovacuum workers itself; WITH (FORCE) refuses when one of them holds the database).
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const c = new pg.Client({ connectionString: postgresAdminUrl });
+        c.on('error', () => {});
+        try {
+          await c.connect();
+          await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()', [name]);
+          await c.query(`DROP DATABASE IF EXISTS ${name}`);
+          return;
+        } catch (err) {
+          if (attempt === 5) process.emitWarning(`could not drop the test database ${name}: ${(err as Error).message}`);
+          else await new Promise((r) => setTimeout(r, 200 * attempt));
+        } finally {
+          await c.end().catch(() => {});
+        }
       }
     },
   };
