@@ -176,6 +176,26 @@ test('the app\'s pings count the cluster: status 1 for clients on another node s
   }
 });
 
+test('ServerStickyMode across nodes: a client goes to the app server its token names, on whichever node it is connected to', { skip, timeout: 60_000 }, async () => {
+  const a = await appOn(0, 'sticky_a');
+  const b = await appOn(1, 'sticky_b');
+  try {
+    const sticky = (sn: string) => ({ nameid: 'ivy', 'asrs.s.sn': sn, 'asrs.s.ssticky': '1' });
+    const toA = await clientOn(1, sticky('sticky_a')); // node 2 has sticky_b, but the token names sticky_a (node 1)
+    assert.equal((await opened(a)).connectionId, toA.c.connectionId);
+    const toB = await clientOn(1, sticky('sticky_b'));
+    assert.equal((await opened(b)).connectionId, toB.c.connectionId);
+    const nowhere = await clientOn(1, sticky('not_connected')); // named server gone: any server, the node's own first
+    assert.equal((await opened(b)).connectionId, nowhere.c.connectionId);
+    assert.equal(a.messages.filter((m) => m.kind === 'OpenConnection').length, 0);
+    assert.equal(await toA.c.invoke('echo', 'via node 1'), 'via node 1');
+    await Promise.all([toA.c.stop(), toB.c.stop(), nowhere.c.stop()]);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
 test('when the app server on node 1 goes away, its node-2 clients are closed with the reason', { skip, timeout: 60_000 }, async () => {
   const app = await appOn(0);
   const { closed } = await clientOn(1, { nameid: 'carol' });

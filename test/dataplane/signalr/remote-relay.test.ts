@@ -62,7 +62,7 @@ test('what is not a relay message is refused with a reason', () => {
 
 test('a node answers a malformed relay message with a reason and carries on; a lookup names its app servers', () => {
   const host: ClusterRelayHost = {
-    serveRemote: () => undefined, data: () => {}, ended: () => {}, relayOf: () => undefined,
+    serveRemote: () => undefined, data: () => {}, ended: () => {}, client: () => undefined,
     carryingServerIds: (hub) => (hub === 'chat' ? ['app-1', 'app-2'] : []),
   };
   const relay = new ClusterRelay({ backplane: new InProcessBackplane(), channel: 'res', log: pino({ level: 'silent' }), host });
@@ -99,7 +99,7 @@ test('reconciliation: a client the other node no longer knows (its end was lost)
   const net = new Map<string, BackplaneNode>();
   const ended: Array<[string, string | undefined]> = [];
   const host: ClusterRelayHost = {
-    serveRemote: () => undefined, data: () => {}, ended: (r, e) => void ended.push([r.connectionId, e]), relayOf: () => undefined, carryingServerIds: () => ['app-1'],
+    serveRemote: () => undefined, data: () => {}, ended: (r, e) => void ended.push([r.connectionId, e]), client: () => undefined, carryingServerIds: () => ['app-1'],
   };
   const log = pino({ level: 'silent' });
   const serving = new ClusterRelay({ backplane: fakeBackplane(net, 'A'), channel: 'res', log, host });

@@ -83,8 +83,7 @@ export class AppServers implements RelayHost, ServerConnectionHost, ClusterRelay
   /** Whether `hub` has clients on this resource (the SDK's HasClients): on this node, served here, or on any node of a cluster. */
   async hubHasClients(hub: string): Promise<boolean> {
     if ((this.o.core.hub(hub)?.size ?? 0) > 0) return true;
-    if (!this.cluster) return false;
-    if (this.cluster.servesHub(hub)) return true;
+    if (!this.cluster || this.cluster.servesHub(hub)) return this.cluster !== undefined;
     return (await this.o.core.request({ type: 'exists', hub, target: { scope: 'hub' } })).matched > 0;
   }
 
@@ -93,11 +92,6 @@ export class AppServers implements RelayHost, ServerConnectionHost, ClusterRelay
     const ids = new Set<string>();
     for (const s of this.#byHub.get(hub) ?? []) if (s.carriesClients) ids.add(s.info.serverId);
     return [...ids];
-  }
-
-  /** The relay of a client of `hub` served by this node (local or remote). */
-  relayOf(connectionId: string, hub: string): AppRelay | undefined {
-    return this.client(connectionId, hub)?.relay;
   }
 
   /** The app-server ids (X-ASRS-Server-Id) with a handshaken connection for `hub`, sorted (every endpoint reports the same list). */
@@ -134,7 +128,8 @@ export class AppServers implements RelayHost, ServerConnectionHost, ClusterRelay
   open(relay: RelaySession, protocol: HubProtocolName, handshake: Buffer): string | undefined | Promise<string | undefined> {
     if (this.#closed) return SHUTDOWN_TEXT;
     const info = relay.info;
-    const server = this.#pick(info.hub, stickyServer(info));
+    const sticky = stickyServer(info);
+    const server = this.#pick(info.hub, sticky);
     if (!server && !this.cluster) return NO_SERVER_TEXT;
     const connection = new Connection(info.connectionId, info.hub, info.identity.userId, new RelaySink(relay));
     try {
@@ -143,7 +138,10 @@ export class AppServers implements RelayHost, ServerConnectionHost, ClusterRelay
       if (err instanceof ConnectionLimitError) return err.message;
       throw err;
     }
-    if (!server) return this.#openElsewhere(relay, protocol, handshake, connection);
+    // Sticky to an app server connected to another node: served there when it is (else here, below).
+    if (!server || (this.cluster && sticky !== undefined && server.info.serverId !== sticky)) {
+      return this.#openElsewhere(relay, protocol, handshake, connection, server ? sticky : undefined);
+    }
     this.#attach(relay, server, protocol, handshake, connection);
     return undefined;
   }
@@ -161,11 +159,13 @@ export class AppServers implements RelayHost, ServerConnectionHost, ClusterRelay
    * No server connection here: the client is served through a node that has one. It is registered
    * in this node's core first, so the app may address it (groups, sends) from its OpenConnection on.
    */
-  async #openElsewhere(relay: RelaySession, protocol: HubProtocolName, handshake: Buffer, connection: Connection): Promise<string | undefined> {
+  async #openElsewhere(relay: RelaySession, protocol: HubProtocolName, handshake: Buffer, connection: Connection, onlyTo?: string): Promise<string | undefined> {
     this.#routed.set(relay.connectionId, { relay, connection });
-    const refusal = await this.cluster!.open(relay, protocol, handshake);
+    const refusal = await this.cluster!.open(relay, protocol, handshake, onlyTo);
     if (refusal === undefined) return undefined;
     this.#routed.delete(relay.connectionId);
+    const local = onlyTo !== undefined && !this.#closed ? this.#pick(relay.info.hub, onlyTo) : undefined;
+    if (local) return void this.#attach(relay, local, protocol, handshake, connection);
     this.o.core.unregister(connection);
     return refusal ?? NO_SERVER_TEXT;
   }

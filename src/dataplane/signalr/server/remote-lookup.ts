@@ -27,10 +27,13 @@ export class ServingNodes {
     this.#channel = channel;
   }
 
-  /** Live nodes other than this one serving `hub`, in the order to try them (in turn; the sticky app server's node first). */
-  async ordered(hub: string, sticky: string | undefined): Promise<string[]> {
+  /**
+   * Live nodes other than this one serving `hub`, in the order to try them (in turn; the sticky app
+   * server's nodes first, or only those with `onlySticky`).
+   */
+  async ordered(hub: string, sticky: string | undefined, onlySticky = false): Promise<string[]> {
     const nodes = await this.lookup(hub);
-    const all = [...nodes.keys()];
+    const all = [...nodes.keys()].filter((n) => !onlySticky || (sticky !== undefined && nodes.get(n)!.includes(sticky)));
     if (all.length === 0) return all;
     const turn = this.#turn % all.length;
     this.#turn = (this.#turn + 1) % 1_000_000;

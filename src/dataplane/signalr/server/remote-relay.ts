@@ -47,7 +47,7 @@ export interface ClusterRelayHost {
   data(relay: AppRelay, bytes: Buffer): void;
   ended(relay: AppRelay, error: string | undefined): void;
   /** The relayed client with that id (local or remote), if any. */
-  relayOf(connectionId: string, hub: string): AppRelay | undefined;
+  client(connectionId: string, hub: string): { relay: AppRelay } | undefined;
   /** X-ASRS-Server-Id of this node's client-carrying server connections for `hub`. */
   carryingServerIds(hub: string): string[];
 }
@@ -107,12 +107,12 @@ export class ClusterRelay implements BackplaneNode, RemoteClientLink {
   // --- client side ---
 
   /**
-   * Opens a client on a node that holds a server connection for its hub. Undefined once routed; a
-   * refusal text; null when no live node holds one.
+   * Opens a client on a node that holds a server connection for its hub (with `onlyTo`, one of the
+   * app server with that id). Undefined once routed; a refusal text; null when no live node holds one.
    */
-  async open(relay: RelaySession, protocol: HubProtocolName, handshake: Buffer): Promise<string | undefined | null> {
+  async open(relay: RelaySession, protocol: HubProtocolName, handshake: Buffer, onlyTo?: string): Promise<string | undefined | null> {
     const info = relay.info;
-    const nodes = await this.#serving.ordered(info.hub, stickyServer(info));
+    const nodes = await this.#serving.ordered(info.hub, onlyTo ?? stickyServer(info), onlyTo !== undefined);
     if (nodes.length === 0) return null;
     const meta = {
       node: this.#o.backplane.nodeId, protocol, userId: info.identity.userId, claims: { ...info.identity.claims },
@@ -192,7 +192,7 @@ export class ClusterRelay implements BackplaneNode, RemoteClientLink {
     switch (m.op) {
       case 'open': {
         const client = RemoteClient.fromOpen(m, this);
-        if (this.host.relayOf(m.connectionId, m.hub)) return { matched: 0, error: 'The connection id is already in use.' };
+        if (this.host.client(m.connectionId, m.hub)) return { matched: 0, error: 'The connection id is already in use.' };
         const refusal = this.host.serveRemote(client, m.meta.protocol, m.data);
         if (refusal !== undefined) return { matched: 0, error: refusal };
         this.#served.set(m.connectionId, client);
