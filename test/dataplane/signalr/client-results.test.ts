@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
 import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
 import { startTestLapis, type TestLapis } from '../../helpers/lapis.ts';
-import { handshakenAppServer } from './raw-app-server.ts';
+import { handshaken } from './raw-app-peer.ts';
 
 const KEY = 'client-results-primary-key-0123456789abcd';
 let lapis: TestLapis;
@@ -28,7 +28,7 @@ const sign = (path: string, claims: Record<string, unknown> = {}) => new SignJWT
   .setAudience(aud(path)).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(KEY));
 
 test('an invocation for a connection this resource does not hold is answered with ErrorCompletion at once', async () => {
-  const app = await handshakenAppServer(endpoint, 'results', await sign('/server/?hub=results'));
+  const app = await handshaken(endpoint, 'results', await sign('/server/?hub=results'));
   try {
     app.send({ kind: 'ClientInvocation', invocationId: 'nobody-1', connectionId: 'nobody', callerServerId: 'raw_server_1', payloads: new Map([['json', Buffer.from('{"type":1,"invocationId":"nobody-1","target":"ask","arguments":[]}\u001e')]]), ext: {} });
     const answer = await app.next('ErrorCompletion');
@@ -41,7 +41,7 @@ test('an invocation for a connection this resource does not hold is answered wit
 });
 
 test('a client\'s result goes to the app as ClientCompletion, and again shortly after; the client\'s other traffic is relayed', { timeout: 20_000 }, async () => {
-  const app = await handshakenAppServer(endpoint, 'results', await sign('/server/?hub=results'));
+  const app = await handshaken(endpoint, 'results', await sign('/server/?hub=results'));
   const c = new HubConnectionBuilder()
     .withUrl(`${endpoint}/client/?hub=results`, { transport: HttpTransportType.WebSockets, accessTokenFactory: () => sign('/client/?hub=results') })
     .configureLogging(LogLevel.None).build();

@@ -7,10 +7,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
-import WebSocket from 'ws';
 import { ClientSecretCredential } from '@azure/identity';
 import { HttpTransportType, HubConnectionBuilder, LogLevel } from '@microsoft/signalr';
-import { encodeServiceMessage, ServiceMessageReader, type ServiceMessage } from '../../../src/protocols/signalr-service/index.ts';
+import type { ServiceMessage } from '../../../src/protocols/signalr-service/index.ts';
+import { clientKeyToken, handshaken as handshakenPeer, hostAud as peerAud, openRaw as openPeer, serverKeyToken, type RawApp } from './raw-app-peer.ts';
 import { startTestLapis, type TestLapis } from '../../helpers/lapis.ts';
 import { Arm } from '../../control/support.ts';
 
@@ -43,51 +43,12 @@ before(async () => {
 });
 after(async () => { await lapis?.stop(); });
 
-const hostAud = (path: string) => { const u = new URL(endpoint); return `${u.protocol}//${u.hostname}${path}`; };
+const hostAud = (path: string) => peerAud(endpoint, path);
 /** As the SDK signs it: HS256, port dropped from aud, a kid that names nothing. */
-const keyToken = (hub: string, key = KEY) => new SignJWT({ nameid: 'server-1' }).setProtectedHeader({ alg: 'HS256', kid: '-1145166901' })
-  .setAudience(hostAud(`/server/?hub=${hub}`)).setIssuer('azure-signalr').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(key));
-const clientToken = (hub: string, claims: Record<string, unknown> = {}) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' })
-  .setAudience(hostAud(`/client/?hub=${hub}`)).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(KEY));
-
-interface RawApp { ws: WebSocket; messages: ServiceMessage[]; next(kind: ServiceMessage['kind'], timeoutMs?: number): Promise<ServiceMessage>; send(m: ServiceMessage): void; closed: Promise<number> }
-
-/** Opens `/server/?hub=` with a token; resolves with the HTTP status when refused. */
-function openRaw(hub: string, token: string | undefined, serverId = 'raw_server_1'): Promise<RawApp | number> {
-  const url = `${endpoint.replace(/^http/, 'ws')}/server/?hub=${hub}&cid=${crypto.randomUUID()}`;
-  const ws = new WebSocket(url, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'x-asrs-server-id': serverId } });
-  return new Promise((resolve, reject) => {
-    ws.once('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); ws.terminate(); });
-    ws.once('error', reject);
-    ws.once('open', () => {
-      const messages: ServiceMessage[] = [];
-      const waiters: Array<() => void> = [];
-      const reader = new ServiceMessageReader();
-      ws.on('message', (d: Buffer) => { messages.push(...reader.push(d).messages); for (const w of waiters.splice(0)) w(); });
-      const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-      const next = (kind: ServiceMessage['kind'], timeoutMs = 5000) => new Promise<ServiceMessage>((res, rej) => {
-        const timer = setTimeout(() => rej(new Error(`no ${kind} within ${timeoutMs} ms; got ${messages.map((m) => m.kind).join(',')}`)), timeoutMs);
-        const look = () => {
-          const i = messages.findIndex((m) => m.kind === kind);
-          if (i >= 0) { clearTimeout(timer); res(messages.splice(i, 1)[0]!); } else waiters.push(look);
-        };
-        look();
-      });
-      resolve({ ws, messages, next, send: (m) => ws.send(encodeServiceMessage(m)), closed });
-    });
-  });
-}
-
-async function handshaken(hub: string, token: string, serverId?: string): Promise<RawApp> {
-  const app = await openRaw(hub, token, serverId);
-  assert.notEqual(typeof app, 'number', `refused with ${String(app)}`);
-  const raw = app as RawApp;
-  raw.send({ kind: 'HandshakeRequest', version: 1, connectionType: 0, target: '', migrationLevel: 0, ext: {}, allowStatefulReconnects: false });
-  const hs = await raw.next('HandshakeResponse');
-  assert.equal((hs as { errorMessage: string | null }).errorMessage || '', '');
-  assert.equal(raw.messages.length, 0, 'nothing before the handshake response');
-  return raw;
-}
+const keyToken = (hub: string, key = KEY) => serverKeyToken(endpoint, hub, key);
+const clientToken = (hub: string, claims: Record<string, unknown> = {}) => clientKeyToken(endpoint, hub, KEY, claims);
+const openRaw = (hub: string, token: string | undefined, serverId?: string) => openPeer(endpoint, hub, token, serverId);
+const handshaken = (hub: string, token: string, serverId?: string) => handshakenPeer(endpoint, hub, token, serverId);
 
 test('refusals: no token, another key, another hub, expired or lifetime-less, another endpoint 401; Entra without the role 403', async () => {
   assert.equal(await openRaw('chat', undefined), 401);
