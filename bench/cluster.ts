@@ -14,6 +14,7 @@
  *   npm run bench -- --cluster [--quick] [--conns N] [--rounds N] [--profile] [--no-latency] [--cluster-kinds lapis-2,…]
  * Writes bench/results/issue-13/{quick,full}.json and prints the table and the targets.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,14 @@ export interface ClusterOptions {
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const fmt = (x: number) => (x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
 const uptime = () => loadavg().map((x) => x.toFixed(2)).join(', ');
+/** The commit measured (with `+dirty` when the working tree differs), or 'unknown' outside a git checkout. */
+function gitCommit(): string {
+  const cwd = fileURLToPath(new URL('..', import.meta.url));
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' });
+  if (head.status !== 0) return 'unknown';
+  const dirty = spawnSync('git', ['--no-optional-locks', 'status', '--porcelain', '--untracked-files=no', '--', 'src', 'bin', 'bench'], { cwd, encoding: 'utf8' });
+  return `${head.stdout.trim()}${dirty.stdout.trim() ? '+dirty' : ''}`;
+}
 
 export async function runCluster(o: ClusterOptions): Promise<void> {
   const P = {
@@ -105,6 +114,7 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
       loadCores: 'floating over both cores',
       redisCpuMeasured: rpid !== undefined,
       loadAverageAtStart: uptime(),
+      commit: gitCommit(),
       kinds: P.kinds,
     },
     broadcast: [],
