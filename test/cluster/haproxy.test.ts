@@ -7,15 +7,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientSecretCredential } from '@azure/identity';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
 import { clusterUnavailable } from '../helpers/cluster.ts';
+import { haproxyMissing, startHaproxy, type Haproxy } from '../helpers/haproxy.ts';
 import { freePortBlock, startProcessCluster, type ProcessCluster } from '../helpers/cluster-process.ts';
 import { call, miToken } from '../access/arm-harness.ts';
 import type { TestLapis } from '../helpers/lapis.ts';
@@ -24,24 +21,12 @@ const T = '5e1a7c2b-0000-4000-8000-00000000c3a1';
 const S = '5e1a7c2b-0000-4000-8000-00000000c3a2';
 const APP = { displayName: 'lb-sender', appId: '5e1a7c2b-0000-4000-8000-00000000c3a3', secret: 'lb-sender-secret-0123456789abcdefg' };
 const NODES = 3;
-const haproxyMissing = spawnSync('haproxy', ['-v']).error ? 'haproxy is not installed (.ci/run installs it from Debian)' : undefined;
 const skip = haproxyMissing ?? await clusterUnavailable();
 
 let cluster: ProcessCluster | undefined;
-let lb: ChildProcess | undefined;
-let lbDir = '';
+let lb: Haproxy | undefined;
 let base = 0;
 
-/** Frontends on the base ports, each passing TCP through to the same port plus every node's offset. */
-function haproxyConfig(ports: number[]): string {
-  const lines = ['global', '  maxconn 4096', 'defaults', '  mode tcp', '  timeout connect 2s', '  timeout client 60s', '  timeout server 60s', '  option redispatch', '  retries 2'];
-  for (const port of ports) {
-    lines.push(`frontend f${port}`, `  bind 127.0.0.1:${port}`, `  default_backend b${port}`);
-    lines.push(`backend b${port}`, '  balance roundrobin');
-    for (let i = 1; i <= NODES; i++) lines.push(`  server n${i} 127.0.0.1:${port + i * 100} check inter 500 fall 2 rise 1`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 before(async () => {
   if (skip) return;
@@ -56,21 +41,12 @@ before(async () => {
       roleAssignments: [{ principal: APP.displayName, roleDefinitionName: 'Web PubSub Service Owner', scope: `/subscriptions/${S}/resourceGroups/rg-lb` }],
     }),
   });
-  lbDir = mkdtempSync(join(tmpdir(), 'lapis-haproxy-'));
-  writeFileSync(join(lbDir, 'haproxy.cfg'), haproxyConfig([base, base + 2]));
-  lb = spawn('haproxy', ['-db', '-f', join(lbDir, 'haproxy.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  lb.on('error', () => {});
-  // Ready when the frontend answers through to a node.
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`https://localhost:${base + 2}/api/health`).then((r) => r.ok, () => false)) break;
-    await sleep(100);
-  }
+  lb = await startHaproxy([base, base + 2], NODES, `https://localhost:${base + 2}/api/health`);
 });
 
 after(async () => {
-  lb?.kill('SIGKILL');
+  lb?.stop();
   await cluster?.stop();
-  if (lbDir) rmSync(lbDir, { recursive: true, force: true });
 });
 
 test('every node advertises the load balancer: issuer, resource endpoint and connection string, in ready.json and ARM', { skip }, async () => {

@@ -6,35 +6,22 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
 import { clusterUnavailable } from '../helpers/cluster.ts';
+import { haproxyMissing, startHaproxy, type Haproxy } from '../helpers/haproxy.ts';
 import { freePortBlock, startProcessCluster, type ProcessCluster } from '../helpers/cluster-process.ts';
 import { testRedis } from '../helpers/services.ts';
 import { until } from './reliable-support.ts';
 
 const NODES = 3;
-const haproxyMissing = spawnSync('haproxy', ['-v']).error ? 'haproxy is not installed (.ci/run installs it from Debian)' : undefined;
 const skip = haproxyMissing ?? await clusterUnavailable();
 let cluster: ProcessCluster | undefined;
-let lb: ChildProcess | undefined;
-let lbDir = '';
+let lb: Haproxy | undefined;
 let base = 0;
 
-function haproxyConfig(ports: number[]): string {
-  const lines = ['global', '  maxconn 4096', 'defaults', '  mode tcp', '  timeout connect 2s', '  timeout client 60s', '  timeout server 60s', '  option redispatch', '  retries 2'];
-  for (const port of ports) {
-    lines.push(`frontend f${port}`, `  bind 127.0.0.1:${port}`, `  default_backend b${port}`, `backend b${port}`, '  balance roundrobin');
-    for (let i = 1; i <= NODES; i++) lines.push(`  server n${i} 127.0.0.1:${port + i * 100} check inter 300 fall 2 rise 1`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 before(async () => {
   if (skip) return;
@@ -44,20 +31,12 @@ before(async () => {
     extraArgs: ['--public-url', `https://localhost:${base}`],
     config: (b) => ({ resources: [{ type: 'Microsoft.SignalRService/WebPubSub', name: 'rlb', resourceGroup: 'rg-rlb', ports: { https: b + 2, http: b + 3 } }] }),
   });
-  lbDir = mkdtempSync(join(tmpdir(), 'lapis-reliable-haproxy-'));
-  writeFileSync(join(lbDir, 'haproxy.cfg'), haproxyConfig([base, base + 2]));
-  lb = spawn('haproxy', ['-db', '-f', join(lbDir, 'haproxy.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  lb.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`https://localhost:${base + 2}/api/health`).then((r) => r.ok, () => false)) break;
-    await sleep(100);
-  }
+  lb = await startHaproxy([base, base + 2], NODES, `https://localhost:${base + 2}/api/health`);
 });
 
 after(async () => {
-  lb?.kill('SIGKILL');
+  lb?.stop();
   await cluster?.stop();
-  if (lbDir) rmSync(lbDir, { recursive: true, force: true });
 });
 
 async function ownerOf(redis: Redis, connectionId: string): Promise<string> {
