@@ -131,3 +131,19 @@ test('SignalR serverless: a REST send on node 1 reaches a @microsoft/signalr cli
     await c.stop();
   }
 });
+
+test('Web PubSub: a group listing made on one node pages through members on every node', { skip, timeout: 60_000 }, async () => {
+  const members = [await connectClient(0, 'm0', ['big']), await connectClient(1, 'm1', ['big']), await connectClient(2, 'm2', ['big']), await connectClient(2, 'm3', ['big'])];
+  try {
+    const listed: string[] = [];
+    let pages = 0;
+    for await (const page of (await service(1).group('big').listConnections({ maxPageSize: 2 })).byPage()) {
+      pages++;
+      for (const m of page as { connectionId: string }[]) listed.push(m.connectionId);
+    }
+    assert.deepEqual(listed.sort(), members.map((m) => m.connectionId).sort());
+    assert.ok(pages >= 2, `paged (${pages} pages of at most 2)`);
+  } finally {
+    for (const m of members) m.client.stop();
+  }
+});
