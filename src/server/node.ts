@@ -15,6 +15,7 @@ import type { AccessControl } from '../access/index.ts';
 import { VaultService } from '../vault/index.ts';
 import type { VaultRecord } from '../control/index.ts';
 import { graphRoutes } from '../control/graph/index.ts';
+import { mountPortal } from '../portal/index.ts';
 import { openListener, registerHealth } from './listeners.ts';
 import { bindPort, basePort, clientOrigin, startService, type NodeSite, type ServiceDeps } from './service-origins.ts';
 import { mainHttpFrameworkErrors, mainHttpNotFound, mainHttpsFrameworkErrors, mainHttpsNotFound } from './not-found.ts';
@@ -109,6 +110,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
       access, identity, resources, startResource: (r) => startCreated(r), stopResource: (n) => stopDeleted(n),
       advertise: { host: site.publicHost ?? 'localhost', port: (base) => site.publicHost === undefined ? bindPort(site, base) : base },
     }));
+    const portalUrl = await mountPortal(https.app, { store, identity, tenantId: world.tenantId, subscriptionId: world.subscriptionId, httpsUrl, authorityHost });
     identity.registerManagedIdentityRoutes(http.app, identityHeader);
     await Promise.all([https.app.ready(), http.app.ready()]);
 
@@ -148,7 +150,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     access.onChange(() => { for (const v of vaults) v.service.accessChanged(); });
 
     const ready: ReadyInfo = {
-      httpUrl, httpsUrl, authorityHost, managementEndpoint: httpsUrl,
+      httpUrl, httpsUrl, authorityHost, managementEndpoint: httpsUrl, portalUrl,
       tenantId: world.tenantId, subscriptionId: world.subscriptionId, caCertPath: tls.caCertPath,
       managedIdentity: {
         identityEndpoint: `${httpUrl}/msi/token`, identityHeader, imdsEndpoint: httpUrl,

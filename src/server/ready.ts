@@ -18,6 +18,8 @@ export interface ReadyInfo {
   httpsUrl: string;
   authorityHost: string;
   managementEndpoint: string;
+  /** The web portal on the main HTTPS listener: `{httpsUrl}/portal/`. */
+  portalUrl?: string;
   tenantId: string;
   subscriptionId: string;
   caCertPath: string;

@@ -1,0 +1,77 @@
+import { Button, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
+import { useState } from 'react';
+import { deleteAssignment, isInherited, listAssignments, listRoles } from '../api/access.ts';
+import { listServicePrincipals, listUsers } from '../api/directory.ts';
+import { ErrorBar } from '../shell/ErrorBar.tsx';
+import { Shell } from '../shell/Shell.tsx';
+import { useSession } from '../shell/context.ts';
+import { href } from '../shell/router.ts';
+import { useLoad } from '../shell/useLoad.ts';
+import { AddRoleAssignment, type Principal } from './AddRoleAssignment.tsx';
+
+const lastSegment = (id: string) => id.split('/').pop()?.toLowerCase() ?? '';
+
+/** The principals the signed-in user may see (Graph; a non-administrator gets none and sees object ids). */
+async function loadPrincipals(session: ReturnType<typeof useSession>): Promise<Principal[]> {
+  const [users, sps] = await Promise.all([listUsers(session).catch(() => []), listServicePrincipals(session).catch(() => [])]);
+  return [
+    ...users.map((u) => ({ id: u.id, name: u.displayName, detail: u.userPrincipalName, type: 'User' })),
+    ...sps.map((s) => ({ id: s.id, name: s.displayName, detail: s.appId, type: 'ServicePrincipal' })),
+  ];
+}
+
+export function Iam({ scope }: { scope: string }) {
+  const session = useSession();
+  const assignments = useLoad(() => listAssignments(session, scope), [scope]);
+  const roles = useLoad(() => listRoles(session, scope), [scope]);
+  const principals = useLoad(() => loadPrincipals(session), []);
+  const [adding, setAdding] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const name = scope.split('/').pop() ?? scope;
+  const roleName = (id: string) => roles.data?.find((r) => r.name.toLowerCase() === lastSegment(id))?.properties.roleName ?? lastSegment(id);
+  const principal = (id: string) => principals.data?.find((p) => p.id === id);
+  const remove = async (id: string) => {
+    setError(undefined);
+    try {
+      await deleteAssignment(session, id);
+      assignments.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  // Only the assignments that apply here: at this scope or above it (inherited).
+  const applying = assignments.data?.filter((a) => scope.toLowerCase().startsWith(a.properties.scope.toLowerCase().replace(/\/+$/, '')) || a.properties.scope === '/');
+  return (
+    <Shell crumbs={[{ label: 'Home', to: href() }, { label: 'All resources', to: href('resources') }, { label: name }, { label: 'Access control (IAM)' }]} title={`${name} | Access control (IAM)`} active="resources">
+      <p style={{ margin: 0 }} data-testid="scope">Scope: <code>{scope}</code></p>
+      <div><Button appearance="primary" onClick={() => setAdding(true)} disabled={adding}>Add role assignment</Button></div>
+      {adding && roles.data && (
+        <AddRoleAssignment scope={scope} roles={roles.data} principals={principals.data ?? []}
+          onDone={() => { setAdding(false); assignments.reload(); }} onCancel={() => setAdding(false)} />
+      )}
+      <ErrorBar error={assignments.error ?? error} />
+      <h2 style={{ margin: 0, fontSize: 18 }}>Role assignments</h2>
+      {assignments.loading && <Spinner label="Loading role assignments" />}
+      {applying && (
+        <Table aria-label="Role assignments">
+          <TableHeader><TableRow><TableHeaderCell>Name</TableHeaderCell><TableHeaderCell>Type</TableHeaderCell><TableHeaderCell>Role</TableHeaderCell><TableHeaderCell>Scope</TableHeaderCell><TableHeaderCell><span className="visually-hidden">Actions</span></TableHeaderCell></TableRow></TableHeader>
+          <TableBody>
+            {applying.map((a) => {
+              const p = principal(a.properties.principalId);
+              const inherited = isInherited(a.properties.scope, scope);
+              return (
+                <TableRow key={a.id} data-testid="assignment-row">
+                  <TableCell>{p ? `${p.name} (${p.detail})` : a.properties.principalId}</TableCell>
+                  <TableCell>{a.properties.principalType ?? p?.type ?? ''}</TableCell>
+                  <TableCell>{roleName(a.properties.roleDefinitionId)}</TableCell>
+                  <TableCell>{inherited ? `${a.properties.scope === '/' ? 'Root (/)' : a.properties.scope} (Inherited)` : 'This resource'}</TableCell>
+                  <TableCell>{!inherited && <Button size="small" onClick={() => void remove(a.id)} aria-label={`Remove ${roleName(a.properties.roleDefinitionId)} for ${p?.name ?? a.properties.principalId}`}>Remove</Button>}</TableCell>
+                </TableRow>
+              );
+            })}
+          </TableBody>
+        </Table>
+      )}
+    </Shell>
+  );
+}

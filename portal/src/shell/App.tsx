@@ -1,0 +1,24 @@
+import { AppOverview } from '../blades/AppOverview.tsx';
+import { AppRegistrations, NewRegistration } from '../blades/AppRegistrations.tsx';
+import { Home } from '../blades/Home.tsx';
+import { Iam } from '../blades/Iam.tsx';
+import { Resources } from '../blades/Resources.tsx';
+import { Secrets } from '../blades/Secrets.tsx';
+import { Users } from '../blades/Users.tsx';
+import { Shell } from './Shell.tsx';
+import { href, useRoute } from './router.ts';
+
+/** Picks the blade for the hash route; each blade loads its own data with the user's token. */
+export function App() {
+  const r = useRoute();
+  const [a, b, c, d] = r;
+  if (a === 'entra' && b === 'apps' && c === 'new') return <NewRegistration />;
+  if (a === 'entra' && b === 'apps' && c && d === 'secrets') return <Secrets key={c} id={c} />;
+  if (a === 'entra' && b === 'apps' && c) return <AppOverview key={c} id={c} />;
+  if (a === 'entra' && b === 'apps') return <AppRegistrations />;
+  if (a === 'entra' && b === 'users') return <Users />;
+  if (a === 'resources') return <Resources />;
+  if (a === 'iam' && b) return <Iam key={b} scope={b} />;
+  if (a === undefined) return <Home />;
+  return <Shell crumbs={[{ label: 'Home', to: href() }, { label: 'Not found' }]} title="Not found" active=""><p>There is no blade at this address.</p></Shell>;
+}
