@@ -5,6 +5,7 @@ import type { Application, KeyCredential, ManagedIdentity, PasswordCredential, S
 import { generateSecret, hashSecret, secretHint, verifySecret } from './secrets.ts';
 import { parseCertificate } from './certificates.ts';
 import { DIRECTORY_KINDS, DirectoryView } from './directory-view.ts';
+import { KIND } from './model.ts';
 import { RecordFollower, type FollowerErrorLog } from './record-follower.ts';
 import * as apps from './directory-apps.ts';
 import * as principals from './directory-principals.ts';
@@ -191,6 +192,16 @@ export class Directory {
 
   /** Checks a presented secret against every secret of the app; expiry matters only on a match. */
   async checkClientSecret(app: Application, secret: string, now = Date.now()): Promise<SecretCheck> {
+    const check = await this.#checkSecret(app, secret, now);
+    if (check === 'ok') return check;
+    // Memory follows the store a few milliseconds behind another node's write: a secret added
+    // there and used here at once must not be refused, so a miss is checked against the store.
+    await this.#follower.refresh(KIND.application, app.appId);
+    const fresh = this.#view.apps.get(app.appId);
+    return fresh && fresh !== app ? this.#checkSecret(fresh, secret, now) : check;
+  }
+
+  async #checkSecret(app: Application, secret: string, now: number): Promise<SecretCheck> {
     let expired = false;
     for (const p of app.passwordCredentials) {
       if (!(await verifySecret(secret, p.secretHash))) continue;
