@@ -14,7 +14,7 @@ export function CopyField({ label, value, testId }: { label: string; value: stri
       <div style={{ display: 'flex', gap: 4 }}>
         <Input readOnly value={value} data-testid={testId} style={{ minWidth: 360 }} />
         <Tooltip content={copied ? 'Copied' : 'Copy to clipboard'} relationship="label">
-          <Button onClick={() => void copy()} aria-label={`Copy ${label}`}>{copied ? 'Copied' : 'Copy'}</Button>
+          <Button onClick={() => void copy()} aria-label={`${copied ? 'Copied' : 'Copy'} ${label}`}>{copied ? 'Copied' : 'Copy'}</Button>
         </Tooltip>
       </div>
     </Field>

@@ -1,0 +1,51 @@
+// Shared by the portal's browser tests: Chromium via playwright-core (Debian's /usr/bin/chromium),
+// sign-in through Lapis's own page, an axe-core scan, and screenshots kept under test-artifacts/.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { PORTAL_DIST } from '../../src/portal/index.ts';
+import { CHROMIUM, NO_CHROMIUM } from '../identity/interactive-support.ts';
+
+/** Why the browser tests cannot run here, or undefined when they can. */
+export const PORTAL_SKIP = NO_CHROMIUM ?? (existsSync(join(PORTAL_DIST, 'index.html')) ? undefined : 'portal/dist is missing: run `npm run build:portal` (npm install runs it)');
+
+export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'portal');
+
+export async function launch(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+}
+
+/** A fresh browser profile that accepts Lapis's certificate (its CA is trusted by this process, not by Chromium). */
+export async function newContext(browser: Browser, origin: string): Promise<BrowserContext> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  return context;
+}
+
+/** Opens the portal and signs in on Lapis's sign-in page; resolves when the portal shows the account. */
+export async function signIn(page: Page, portalUrl: string, user: { userPrincipalName: string; password: string }): Promise<void> {
+  await page.goto(portalUrl);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.fill('#login', user.userPrincipalName);
+  await page.fill('#passwd', user.password);
+  await page.click('#idSIButton9');
+  await page.waitForURL((u) => u.href.startsWith(portalUrl), { timeout: 30_000 });
+  await page.getByTestId('account').filter({ hasText: user.userPrincipalName }).waitFor({ timeout: 30_000 });
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** axe-core on the page as it is now: no serious or critical violation. */
+export async function assertAccessible(page: Page, what: string): Promise<void> {
+  const { default: AxeBuilder } = await import('@axe-core/playwright');
+  // Fluent UI's focus manager (Tabster) places aria-hidden <i tabindex=0 data-tabster-dummy> guards
+  // around tab lists and dialogs on purpose: they hand focus on, and axe cannot tell them from content.
+  const result = await new AxeBuilder({ page }).exclude('[data-tabster-dummy]').analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`), [], `accessibility of ${what}`);
+}

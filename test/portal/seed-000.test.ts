@@ -1,0 +1,140 @@
+// Seed 000 done in the portal by clicking, in headless Chromium, as the bootstrap administrator:
+// register an app, copy its client and tenant ids from the Overview, create a client secret (shown
+// once: gone after leaving the page), assign Web PubSub Service Owner on the Web PubSub resource
+// through Access control (IAM). Then the official SDKs use exactly what the portal produced.
+// A Reader signed in sees and cannot change. Each page gets an axe-core scan and a screenshot.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { ClientSecretCredential } from '@azure/identity';
+import { WebPubSubServiceClient } from '@azure/web-pubsub';
+import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
+import { scrubAzureEnv } from '../identity/support.ts';
+import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+
+const TENANT = '3b4c5d6e-7f80-4a91-8b2c-3d4e5f607181';
+const SUB = '4c5d6e7f-8091-4b2a-9c3d-4e5f60718192';
+const DOMAIN = 'fabrikam.onmicrosoft.com';
+const RG = `/subscriptions/${SUB}/resourceGroups/rg-portal`;
+const WPS = `${RG}/providers/Microsoft.SignalRService/webPubSub/chat`;
+const READER = { userPrincipalName: `rita@${DOMAIN}`, displayName: 'Rita Reader', password: 'Rita-password-91!', id: '5d6e7f80-91a2-4b3c-8d4e-5f6071829304' };
+const APP_NAME = 'chat-server-portal';
+
+let lapis: TestLapis;
+let browser: Browser | undefined;
+let admin: { userPrincipalName: string; password: string };
+
+before(async () => {
+  if (PORTAL_SKIP) return;
+  scrubAzureEnv();
+  lapis = await startTestLapis({
+    config: {
+      tenantId: TENANT, subscriptionId: SUB, domains: [DOMAIN], users: [READER],
+      resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat', resourceGroup: 'rg-portal' }],
+      roleAssignments: [{ principal: READER.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${SUB}` }],
+    },
+  });
+  assert.ok(lapis.node.bootstrapUser, 'the first start created the bootstrap administrator user');
+  admin = lapis.node.bootstrapUser;
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await lapis?.stop();
+});
+
+test('seed 000 in the portal: register, copy ids, secret shown once, IAM Web PubSub Service Owner; the SDKs then use what the portal produced', { skip: PORTAL_SKIP, timeout: 180_000 }, async () => {
+  const portalUrl = lapis.ready.portalUrl!;
+  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const page = await context.newPage();
+  let clientId = '';
+  let tenantId = '';
+  let secret = '';
+  try {
+    await signIn(page, portalUrl, admin);
+    await shot(page, '01-home');
+    await assertAccessible(page, 'Home');
+
+    // Microsoft Entra ID → App registrations → New registration.
+    await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'App registrations' }).click();
+    await page.getByRole('table', { name: 'App registrations' }).waitFor();
+    await assertAccessible(page, 'App registrations');
+    await page.getByRole('button', { name: 'New registration' }).click();
+    await page.getByTestId('app-name').fill(APP_NAME);
+    await shot(page, '02-new-registration');
+    await assertAccessible(page, 'Register an application');
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+
+    // Overview: Application (client) ID and Directory (tenant) ID, copied with their buttons.
+    await page.getByTestId('client-id').waitFor();
+    await page.getByRole('button', { name: 'Copy Application (client) ID' }).click();
+    clientId = await page.evaluate<string>('navigator.clipboard.readText()');
+    await page.getByRole('button', { name: 'Copy Directory (tenant) ID' }).click();
+    tenantId = await page.evaluate<string>('navigator.clipboard.readText()');
+    assert.equal(clientId, await page.getByTestId('client-id').inputValue());
+    assert.equal(tenantId, TENANT);
+    const registered = lapis.node.identity.directory.getApplication(TENANT, clientId);
+    assert.equal(registered?.displayName, APP_NAME);
+    assert.equal(await page.getByTestId('object-id').inputValue(), registered.id);
+    await shot(page, '03-app-overview');
+    await assertAccessible(page, 'App overview');
+
+    // Certificates & secrets → New client secret (description, expiry) → the value, once.
+    await page.getByRole('tab', { name: 'Certificates & secrets' }).click();
+    await page.getByRole('button', { name: 'New client secret' }).click();
+    await page.getByTestId('secret-description').fill('portal secret');
+    await page.getByLabel('Expires').selectOption({ label: '365 days (12 months)' });
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByTestId('secret-value').waitFor();
+    secret = await page.getByTestId('secret-value').inputValue();
+    assert.ok(secret.length >= 30, 'a secret value is shown');
+    await shot(page, '04-client-secret-shown-once');
+    await assertAccessible(page, 'Certificates & secrets');
+    // Leave and come back: the list keeps the hint, the value is gone.
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    await page.getByTestId('client-id').waitFor();
+    await page.getByRole('tab', { name: 'Certificates & secrets' }).click();
+    await page.getByTestId('secret-row').first().waitFor();
+    assert.equal(await page.getByTestId('secret-value').count(), 0, 'the value is not shown again');
+    assert.match(await page.getByTestId('secret-row').first().innerText(), new RegExp(`${secret.slice(0, 3).replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}\\*+`));
+    assert.doesNotMatch(await page.content(), new RegExp(secret.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')));
+
+    // The Web PubSub resource → Access control (IAM) → Add role assignment: Role → Members → Review + assign.
+    await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'All resources' }).click();
+    await page.getByRole('link', { name: 'chat: Access control (IAM)' }).click();
+    await page.getByRole('table', { name: 'Role assignments' }).waitFor();
+    await assertAccessible(page, 'Access control (IAM)');
+    const rows = page.getByTestId('assignment-row');
+    await rows.first().waitFor();
+    assert.match(await page.getByRole('table', { name: 'Role assignments' }).innerText(), /Owner[\s\S]*\(Inherited\)/, 'the bootstrap administrator\'s Owner at / shows as inherited');
+    await page.getByRole('button', { name: 'Add role assignment' }).click();
+    await page.getByTestId('role-search').fill('Web PubSub');
+    await page.getByTestId('role-select').selectOption({ label: 'Web PubSub Service Owner' });
+    await shot(page, '05-add-role-assignment-role');
+    await assertAccessible(page, 'Add role assignment: Role');
+    await page.getByRole('button', { name: 'Next', exact: true }).click();
+    await page.getByTestId('member-select').selectOption({ label: `${APP_NAME} (app ${clientId})` });
+    await page.getByRole('button', { name: 'Next', exact: true }).click();
+    await page.getByTestId('review').waitFor();
+    await shot(page, '06-review-assign');
+    await page.getByRole('button', { name: 'Review + assign' }).click();
+    const mine = rows.filter({ hasText: APP_NAME });
+    await mine.waitFor();
+    assert.match(await mine.innerText(), /Web PubSub Service Owner[\s\S]*This resource/);
+    await shot(page, '07-iam-assigned');
+  } finally {
+    await context.close();
+  }
+
+  // The official SDKs with exactly what the portal produced.
+  const credential = new ClientSecretCredential(tenantId, clientId, secret, { authorityHost: lapis.ready.authorityHost, disableInstanceDiscovery: true });
+  const token = await credential.getToken('https://webpubsub.azure.com/.default');
+  assert.ok(token.token.length > 100);
+  const endpoint = lapis.ready.resources.find((r) => r.name === 'chat')!.endpoint!;
+  const service = new WebPubSubServiceClient(endpoint, credential, 'portal');
+  await service.sendToAll('hello from the portal\'s app', { contentType: 'text/plain' });
+  const { token: clientToken, url } = await service.getClientAccessToken({ userId: 'portal-user' });
+  assert.ok(clientToken.length > 50);
+  assert.match(url, /^wss:\/\/.*\/client\/hubs\/portal\?access_token=/);
+});
