@@ -123,6 +123,7 @@ test('seed 000 in the portal: register, copy ids, secret shown once, IAM Web Pub
     await mine.waitFor();
     assert.match(await mine.innerText(), /Web PubSub Service Owner[\s\S]*This resource/);
     await shot(page, '07-iam-assigned');
+    assert.ok(await page.getByRole('button', { name: 'Add role assignment' }).isEnabled(), 'the wizard can be opened again');
   } finally {
     await context.close();
   }
@@ -137,4 +138,47 @@ test('seed 000 in the portal: register, copy ids, secret shown once, IAM Web Pub
   const { token: clientToken, url } = await service.getClientAccessToken({ userId: 'portal-user' });
   assert.ok(clientToken.length > 50);
   assert.match(url, /^wss:\/\/.*\/client\/hubs\/portal\?access_token=/);
+});
+
+test('a Reader signed in to the portal sees and cannot change: the directory answers 403, IAM lists but assigning and removing show the 403', { skip: PORTAL_SKIP, timeout: 120_000 }, async () => {
+  const portalUrl = lapis.ready.portalUrl!;
+  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const page = await context.newPage();
+  const assignmentsBefore = lapis.node.access.listRoleAssignments({ scope: WPS }).length;
+  try {
+    await signIn(page, portalUrl, READER);
+    await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'App registrations' }).click();
+    const denied = page.getByTestId('error-bar');
+    await denied.waitFor();
+    assert.match(await denied.innerText(), /403 Authorization_RequestDenied/);
+    await shot(page, '10-reader-app-registrations-403');
+    await assertAccessible(page, 'App registrations (denied)');
+
+    await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'All resources' }).click();
+    await page.getByRole('link', { name: 'chat: Access control (IAM)' }).click();
+    await page.getByTestId('assignment-row').first().waitFor();
+    assert.match(await page.getByRole('table', { name: 'Role assignments' }).innerText(), /Reader[\s\S]*\(Inherited\)/);
+    await page.getByRole('button', { name: 'Add role assignment' }).click();
+    await page.getByTestId('role-select').selectOption({ label: 'Web PubSub Service Owner' });
+    await page.getByRole('button', { name: 'Next', exact: true }).click();
+    await page.getByTestId('member-object-id').fill(READER.id);
+    await page.getByRole('button', { name: 'Next', exact: true }).click();
+    await page.getByRole('button', { name: 'Review + assign' }).click();
+    const refused = page.getByRole('region', { name: 'Add role assignment' }).getByTestId('error-bar');
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /403 AuthorizationFailed[\s\S]*Microsoft\.Authorization\/roleAssignments\/write/);
+    await shot(page, '11-reader-assign-403');
+    await assertAccessible(page, 'Add role assignment (denied)');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    const remove = page.getByTestId('assignment-row').filter({ hasText: APP_NAME }).getByRole('button', { name: /^Remove/ });
+    if (await remove.count()) {
+      await remove.click();
+      const bar = page.getByTestId('error-bar').first();
+      await bar.waitFor();
+      assert.match(await bar.innerText(), /403 AuthorizationFailed/);
+    }
+  } finally {
+    await context.close();
+  }
+  assert.equal(lapis.node.access.listRoleAssignments({ scope: WPS }).length, assignmentsBefore, 'nothing changed');
 });

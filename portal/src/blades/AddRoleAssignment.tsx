@@ -14,10 +14,15 @@ export function AddRoleAssignment({ scope, roles, principals, onDone, onCancel }
   const [roleId, setRoleId] = useState('');
   const [filter, setFilter] = useState('');
   const [memberId, setMemberId] = useState('');
+  // Without directory read access (Graph needs a directory administrator) a member is named by object id.
+  const [typedId, setTypedId] = useState('');
+  const [typedType, setTypedType] = useState('User');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const role = roles.find((r) => r.id === roleId);
-  const member = principals.find((p) => p.id === memberId);
+  const typed = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(typedId.trim())
+    ? { id: typedId.trim().toLowerCase(), name: typedId.trim().toLowerCase(), detail: '', type: typedType } : undefined;
+  const member = principals.find((p) => p.id === memberId) ?? typed;
   const shown = roles.filter((r) => r.properties.roleName.toLowerCase().includes(filter.toLowerCase())).sort((a, b) => a.properties.roleName.localeCompare(b.properties.roleName));
   const assign = async () => {
     if (!role || !member) return;
@@ -55,9 +60,18 @@ export function AddRoleAssignment({ scope, roles, principals, onDone, onCancel }
       {step === 'members' && (
         <>
           <Field label="Members (users, service principals, managed identities)">
-            <Select value={memberId} onChange={(_, d) => setMemberId(d.value)} data-testid="member-select">
+            <Select value={memberId} onChange={(_, d) => { setMemberId(d.value); setTypedId(''); }} data-testid="member-select">
               <option value="">Select a member</option>
               {principals.map((p) => <option key={p.id} value={p.id}>{`${p.name} (${p.type === 'User' ? p.detail : `app ${p.detail}`})`}</option>)}
+            </Select>
+          </Field>
+          <Field label="Or the member's object ID" hint="For a principal not listed above (the list needs directory read access).">
+            <Input value={typedId} onChange={(_, d) => { setTypedId(d.value); setMemberId(''); }} maxLength={36} data-testid="member-object-id" />
+          </Field>
+          <Field label="Type of the object ID's principal">
+            <Select value={typedType} onChange={(_, d) => setTypedType(d.value)}>
+              <option value="User">User</option>
+              <option value="ServicePrincipal">Service principal or managed identity</option>
             </Select>
           </Field>
           <div style={{ display: 'flex', gap: 8 }}><Button onClick={() => setStep('role')}>Previous</Button><Button appearance="primary" disabled={!member} onClick={() => setStep('review')}>Next</Button></div>
