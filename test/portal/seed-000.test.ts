@@ -182,3 +182,24 @@ test('a Reader signed in to the portal sees and cannot change: the directory ans
   }
   assert.equal(lapis.node.access.listRoleAssignments({ scope: WPS }).length, assignmentsBefore, 'nothing changed');
 });
+
+test('the sign-in survives a reload (sessionStorage); Sign out ends it at Lapis and returns to the portal signed out', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
+  const portalUrl = lapis.ready.portalUrl!;
+  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const page = await context.newPage();
+  try {
+    await signIn(page, portalUrl, admin);
+    await page.reload();
+    await page.getByTestId('account').filter({ hasText: admin.userPrincipalName }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.click('#signout');
+    await page.waitForURL((u) => u.href.startsWith(portalUrl));
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await assertAccessible(page, 'signed-out page');
+    // Signed out at Lapis too: the next sign-in asks for the password again.
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#passwd').waitFor();
+  } finally {
+    await context.close();
+  }
+});
