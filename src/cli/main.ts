@@ -105,7 +105,7 @@ export function describeReady(r: ReadyInfo, dataDir: string, signalRModeOf: (nam
     `  authority host (AZURE_AUTHORITY_HOST): ${r.authorityHost}`,
     `  tenant id (AZURE_TENANT_ID):           ${r.tenantId}`,
     `  subscription id:                       ${r.subscriptionId}`,
-    ...(r.portalUrl ? [`  portal (sign in as the bootstrap administrator): ${r.portalUrl}`] : []),
+    ...(r.portalUrl ? [`  portal (sign in with a user of the tenant):    ${r.portalUrl}`] : []),
     `  plain HTTP (health, metrics, managed identity): ${r.httpUrl}`,
     `  managed identity endpoint (IDENTITY_ENDPOINT): ${r.managedIdentity.identityEndpoint}  (IDENTITY_HEADER is in ready.json)`,
     `  trust the local CA: export NODE_EXTRA_CA_CERTS=${r.caCertPath}`,
