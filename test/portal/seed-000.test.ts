@@ -203,3 +203,43 @@ test('the sign-in survives a reload (sessionStorage); Sign out ends it at Lapis 
     await context.close();
   }
 });
+
+test('keyboard only: Tab reaches the left navigation in order, Enter opens a blade, Tab reaches its command and the form\'s labelled field, Enter submits', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
+  const portalUrl = lapis.ready.portalUrl!;
+  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const page = await context.newPage();
+  const focused = () => page.evaluate<string>('(document.activeElement?.getAttribute("aria-label") || document.activeElement?.textContent || "").trim()');
+  const tabTo = async (name: string) => {
+    const seen: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press('Tab');
+      const now = await focused();
+      seen.push(now);
+      if (now === name) return seen;
+    }
+    assert.fail(`Tab never reached "${name}"; focus went through ${JSON.stringify(seen)}`);
+  };
+  try {
+    await signIn(page, portalUrl, admin);
+    const path = await tabTo('App registrations');
+    assert.ok(path.indexOf('Sign out') < path.indexOf('Home'), `header before navigation: ${JSON.stringify(path)}`);
+    await page.keyboard.press('Enter');
+    await page.getByRole('table', { name: 'App registrations' }).waitFor();
+    await tabTo('New registration');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('app-name').waitFor();
+    // The first input Tab reaches is the labelled Name field; typing there and Enter registers.
+    let field = '';
+    for (let i = 0; i < 25 && !field; i++) {
+      await page.keyboard.press('Tab');
+      field = await page.evaluate<string>('document.activeElement?.tagName === "INPUT" ? (document.querySelector(`label[for="${document.activeElement.id}"]`)?.textContent ?? "?") : ""');
+    }
+    assert.match(field, /^Name/);
+    await page.keyboard.type('keyboard-app');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('client-id').waitFor();
+    assert.ok(lapis.node.identity.directory.applications(TENANT).some((a) => a.displayName === 'keyboard-app'));
+  } finally {
+    await context.close();
+  }
+});

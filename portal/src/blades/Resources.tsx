@@ -14,6 +14,7 @@ export function Resources() {
   const list = useLoad(() => listServiceResources(session, session.config.subscriptionId), []);
   return (
     <Shell crumbs={[{ label: 'Home', to: href() }, { label: 'All resources' }]} title="All resources" active="resources">
+      <p style={{ margin: 0 }}>Subscription <Link href={href('iam', `/subscriptions/${session.config.subscriptionId}`)}>{session.config.subscriptionId}: Access control (IAM)</Link></p>
       <ErrorBar error={list.error} />
       {list.loading && <Spinner label="Loading resources" />}
       {list.data && (
