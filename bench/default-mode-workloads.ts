@@ -14,7 +14,7 @@ import { openDefaultModeClient } from './lib/default-mode-client.ts';
 import { HUB_PATH } from './lib/default-mode-servers.ts';
 import type { DmRunning } from './lib/default-mode-servers.ts';
 import type { WorkerPool } from './lib/pool.ts';
-import { cpuSeconds, sleep } from './lib/proc.ts';
+import { coreTimes, cpuSeconds, sleep } from './lib/proc.ts';
 import { RecordCounters } from './lib/record-receiver.ts';
 import { runQueueWaitSeconds } from './lib/schedstat.ts';
 import { maskedFrame, OP_TEXT } from './lib/ws-client-frame.ts';
@@ -50,6 +50,8 @@ export interface BroadcastResult {
   unexpectedCloses: number;
   /** Records per socket read at the receivers (how much the server batches per write). */
   recordsPerRead: number;
+  /** How busy the load core was (0–1, whoever used it): near 1, the clients limited the rate. */
+  loadCoreBusy: number;
 }
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -146,7 +148,7 @@ function broadcastFrame(size: number): Buffer {
   return maskedFrame(OP_TEXT, Buffer.from(`${JSON.stringify({ type: 1, target: 'Broadcast', arguments: [payloadOf(size)] })}\u001e`));
 }
 
-export async function broadcastFlow(pool: WorkerPool, srv: DmRunning, o: { receivers: number; senders: number; size: number; window: number; warmMs: number; measureMs: number; drainMs: number }): Promise<BroadcastResult> {
+export async function broadcastFlow(pool: WorkerPool, srv: DmRunning, o: { receivers: number; senders: number; size: number; window: number; warmMs: number; measureMs: number; drainMs: number; loadCore: number }): Promise<BroadcastResult> {
   // Senders are clients of the hub too (Clients.All reaches them); they count on counters of their own.
   // Several of them, taking turns: a hub runs one client's invocations one after another, so a
   // single sender would measure the latency of that chain rather than the server's fan-out.
@@ -175,10 +177,12 @@ export async function broadcastFlow(pool: WorkerPool, srv: DmRunning, o: { recei
     const d0 = pool.frames;
     const t0 = performance.now();
     const c0 = cpuOf(srv);
+    const k0 = coreTimes(o.loadCore);
     await sleep(o.measureMs);
     const d1 = pool.frames;
     const t1 = performance.now();
     const c1 = cpuOf(srv);
+    const k1 = coreTimes(o.loadCore);
     stopped = true;
     clearInterval(safety);
     pool.onCount = () => {};
@@ -199,6 +203,7 @@ export async function broadcastFlow(pool: WorkerPool, srv: DmRunning, o: { recei
       lost: expected - st.frames,
       unexpectedCloses: st.unexpectedCloses,
       recordsPerRead: st.reads > 0 ? st.frames / st.reads : 0,
+      loadCoreBusy: k1.total > k0.total ? (k1.busy - k0.busy) / (k1.total - k0.total) : 0,
     };
   } finally {
     stopped = true;

@@ -67,7 +67,7 @@ export function loadNow(): string {
   return loadavg().map((x) => x.toFixed(2)).join(', ');
 }
 
-async function oneRound(pool: WorkerPool, srv: DmRunning, p: DefaultModeParams, r: DefaultModeRound): Promise<void> {
+async function oneRound(pool: WorkerPool, srv: DmRunning, p: DefaultModeParams, r: DefaultModeRound, loadCore: number): Promise<void> {
   r.echo = await echoRun(srv, { clients: p.echoClients, warm: p.echoWarm, calls: p.echoCalls, size: p.size });
   const e = r.echo;
   log(`  echo p50 ${e.p50Ms.toFixed(2)} ms  p90 ${e.p90Ms.toFixed(2)} ms  p99 ${e.p99Ms.toFixed(2)} ms  (${e.samples} calls, ${fmt(e.callsPerSecond)}/s)  ` +
@@ -78,10 +78,10 @@ async function oneRound(pool: WorkerPool, srv: DmRunning, p: DefaultModeParams, 
   log(`  ${p.receivers} receivers connected in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await sleep(300);
   // Warm-up pass (JIT, pools, buffers), then the measured one.
-  await broadcastFlow(pool, srv, { receivers: p.receivers, senders: p.senders, size: p.size, window: Math.max(16 * p.receivers, 16_000), warmMs: p.warmMs, measureMs: 500, drainMs: p.drainMs });
-  r.broadcast = await broadcastFlow(pool, srv, { receivers: p.receivers, senders: p.senders, size: p.size, window: Math.max(16 * p.receivers, 16_000), warmMs: p.warmMs, measureMs: p.measureMs, drainMs: p.drainMs });
+  await broadcastFlow(pool, srv, { receivers: p.receivers, senders: p.senders, size: p.size, window: Math.max(16 * p.receivers, 16_000), warmMs: p.warmMs, measureMs: 500, drainMs: p.drainMs, loadCore });
+  r.broadcast = await broadcastFlow(pool, srv, { receivers: p.receivers, senders: p.senders, size: p.size, window: Math.max(16 * p.receivers, 16_000), warmMs: p.warmMs, measureMs: p.measureMs, drainMs: p.drainMs, loadCore });
   const b = r.broadcast;
-  log(`  broadcast to ${p.receivers}: ${fmt(b.rate)} deliveries/s  service ${pct(b.serviceCpu)}${b.appCpu !== undefined ? ` app ${pct(b.appCpu)}` : ''}  ${b.recordsPerRead.toFixed(1)} records/read` +
+  log(`  broadcast to ${p.receivers}: ${fmt(b.rate)} deliveries/s  service ${pct(b.serviceCpu)}${b.appCpu !== undefined ? ` app ${pct(b.appCpu)}` : ''}  ${b.recordsPerRead.toFixed(1)} records/read  load core ${pct(b.loadCoreBusy)}` +
     `${b.lost ? `  LOST ${b.lost}` : ''}${b.unexpectedCloses ? `  CLOSED ${b.unexpectedCloses}` : ''}`);
 }
 
@@ -92,7 +92,7 @@ export async function runDefaultMode(o: { workDir: string; params: DefaultModePa
     cpus: cpus().map((c) => c.model)[0],
     cpuCount: cpus().length,
     params: p,
-    placement: `Kestrel (self-hosted) and Lapis on core ${o.serverCore}; the Lapis-mode app server, the receivers and the echo clients on core ${o.loadCore}`,
+    placement: `server side on core ${o.serverCore} (the self-hosted app; or Lapis and the app server), clients on core ${o.loadCore}`,
     loadBefore: loadNow(),
   };
   const res: DefaultModeResults = { meta, rounds: [], notes: [] };
@@ -115,9 +115,9 @@ export async function runDefaultMode(o: { workDir: string; params: DefaultModePa
         let srv: DmRunning | undefined;
         try {
           const t0 = Date.now();
-          srv = await startDefaultMode(contestant, { dllPath: build.dllPath, serverCore: o.serverCore, appCore: o.loadCore, lapis });
+          srv = await startDefaultMode(contestant, { dllPath: build.dllPath, serverCore: o.serverCore, appCore: o.serverCore, lapis });
           log(`  started and serving in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-          await oneRound(pool, srv, p, r);
+          await oneRound(pool, srv, p, r, o.loadCore);
           if (r.broadcast?.lost) res.notes.push(`${contestant} round ${round + 1}: ${r.broadcast.lost} of ${r.broadcast.expected} broadcast deliveries not received after the drain`);
           if (r.broadcast?.unexpectedCloses) res.notes.push(`${contestant} round ${round + 1}: the server closed ${r.broadcast.unexpectedCloses} receiver(s)`);
         } catch (err) {
