@@ -183,7 +183,7 @@ test('a Reader signed in to the portal sees and cannot change: the directory ans
   assert.equal(lapis.node.access.listRoleAssignments({ scope: WPS }).length, assignmentsBefore, 'nothing changed');
 });
 
-test('the sign-in survives a reload (sessionStorage); Sign out ends it at Lapis and returns to the portal signed out', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
+test('the sign-in survives a reload (sessionStorage); expired tokens renew through the rotating refresh token; Sign out ends it at Lapis and returns to the portal signed out', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
   const portalUrl = lapis.ready.portalUrl!;
   const context = await newContext(browser!, new URL(portalUrl).origin);
   const page = await context.newPage();
@@ -191,6 +191,17 @@ test('the sign-in survives a reload (sessionStorage); Sign out ends it at Lapis 
     await signIn(page, portalUrl, admin);
     await page.reload();
     await page.getByTestId('account').filter({ hasText: admin.userPrincipalName }).waitFor();
+    // Expired tokens: the next call renews through the refresh token, which Lapis rotates.
+    const KEY = 'lapis.portal.session';
+    const stored = () => page.evaluate<{ refreshToken: string; tokens: Record<string, { expiresAt: number }> }>(`JSON.parse(sessionStorage.getItem('${KEY}'))`);
+    const before = await stored();
+    await page.evaluate(`(() => { const s = JSON.parse(sessionStorage.getItem('${KEY}')); for (const t of Object.values(s.tokens)) t.expiresAt = 0; sessionStorage.setItem('${KEY}', JSON.stringify(s)); })()`);
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'All resources' }).click();
+    await page.getByRole('table', { name: 'Resources' }).waitFor();
+    const after = await stored();
+    assert.notEqual(after.refreshToken, before.refreshToken, 'the refresh token rotated');
+    assert.ok(Object.values(after.tokens).some((t) => t.expiresAt > Date.now()), 'a fresh token was obtained');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.click('#signout');
     await page.waitForURL((u) => u.href.startsWith(portalUrl));
