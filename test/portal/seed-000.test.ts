@@ -254,3 +254,31 @@ test('keyboard only: Tab reaches the left navigation in order, Enter opens a bla
     await context.close();
   }
 });
+
+test('Users: the list, New user (principal name, display name, password); the new user can then sign in to the portal', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
+  const portalUrl = lapis.ready.portalUrl!;
+  const user = { userPrincipalName: `nora@${DOMAIN}`, password: 'Nora-password-52!' };
+  const context = await newContext(browser!, new URL(portalUrl).origin);
+  try {
+    const page = await context.newPage();
+    await signIn(page, portalUrl, admin);
+    await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('table', { name: 'Users' }).getByText(READER.userPrincipalName).waitFor();
+    await page.getByRole('button', { name: 'New user' }).click();
+    await page.getByLabel('User principal name').fill(user.userPrincipalName);
+    await page.getByLabel('Display name').fill('Nora New');
+    await page.getByLabel('Password').fill(user.password);
+    await assertAccessible(page, 'Users: New user');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByRole('table', { name: 'Users' }).getByText(user.userPrincipalName).waitFor();
+    await shot(page, '12-users');
+    const other = await context.browser()!.newContext({ ignoreHTTPSErrors: true });
+    try {
+      await signIn(await other.newPage(), portalUrl, user);
+    } finally {
+      await other.close();
+    }
+  } finally {
+    await context.close();
+  }
+});
