@@ -2,7 +2,7 @@ import type { Session } from '../auth/session.ts';
 import { graph } from './http.ts';
 
 export interface PasswordCredential { keyId: string; displayName: string | null; hint: string | null; startDateTime: string; endDateTime: string; secretText?: string | null }
-export interface Application { id: string; appId: string; displayName: string; createdDateTime?: string; passwordCredentials: PasswordCredential[]; keyCredentials?: unknown[] }
+export interface Application { id: string; appId: string; displayName: string; createdDateTime?: string; passwordCredentials: PasswordCredential[]; keyCredentials?: unknown[]; identifierUris?: string[] }
 export interface ServicePrincipal { id: string; appId: string; displayName: string; servicePrincipalType?: string }
 export interface User { id: string; userPrincipalName: string; displayName: string }
 

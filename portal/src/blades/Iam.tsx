@@ -42,7 +42,7 @@ export function Iam({ scope }: { scope: string }) {
   // Only the assignments that apply here: at this scope or above it (inherited).
   const applying = assignments.data?.filter((a) => scope.toLowerCase().startsWith(a.properties.scope.toLowerCase().replace(/\/+$/, '')) || a.properties.scope === '/');
   return (
-    <Shell crumbs={[{ label: 'Home', to: href() }, { label: 'All resources', to: href('resources') }, { label: name }, { label: 'Access control (IAM)' }]} title={`${name} | Access control (IAM)`} active="resources">
+    <Shell crumbs={[{ label: 'Home', to: href() }, { label: 'All resources', to: href('resources') }, { label: name, to: /\/providers\/Microsoft\.SignalRService\//i.test(scope) ? href('resource', scope, 'overview') : undefined }, { label: 'Access control (IAM)' }]} title={`${name} | Access control (IAM)`} active="resources">
       <p style={{ margin: 0 }} data-testid="scope">Scope: <code>{scope}</code></p>
       <div><Button appearance="primary" onClick={() => setAdding(true)} disabled={adding}>Add role assignment</Button></div>
       {adding && roles.data && (

@@ -25,7 +25,7 @@ export function Resources() {
               const rg = resourceGroupOf(r.id);
               return (
                 <TableRow key={r.id}>
-                  <TableCell><Link href={href('iam', r.id)} aria-label={`${r.name}: Access control (IAM)`}>{r.name}</Link></TableCell>
+                  <TableCell><Link href={href('resource', r.id, 'overview')}>{r.name}</Link>{' '}<Link href={href('iam', r.id)} aria-label={`${r.name}: Access control (IAM)`}>(IAM)</Link></TableCell>
                   <TableCell>{TYPE_NAMES[r.type.toLowerCase()] ?? r.type}</TableCell>
                   <TableCell>{rg && <Link href={href('iam', rg)} aria-label={`Resource group ${rg.split('/').pop()}: Access control (IAM)`}>{rg.split('/').pop()}</Link>}</TableCell>
                   <TableCell>{r.location}</TableCell>

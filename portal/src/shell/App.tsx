@@ -4,6 +4,7 @@ import { Home } from '../blades/Home.tsx';
 import { Iam } from '../blades/Iam.tsx';
 import { Resources } from '../blades/Resources.tsx';
 import { Secrets } from '../blades/Secrets.tsx';
+import { Identity, Keys, ServiceOverview, Settings } from '../blades/service/index.ts';
 import { Users } from '../blades/Users.tsx';
 import { Shell } from './Shell.tsx';
 import { href, useRoute } from './router.ts';
@@ -18,6 +19,10 @@ export function App() {
   if (a === 'entra' && b === 'apps') return <AppRegistrations />;
   if (a === 'entra' && b === 'users') return <Users />;
   if (a === 'resources') return <Resources />;
+  if (a === 'resource' && b && c === 'keys') return <Keys key={b} id={b} />;
+  if (a === 'resource' && b && c === 'identity') return <Identity key={b} id={b} />;
+  if (a === 'resource' && b && c === 'settings') return <Settings key={b} id={b} />;
+  if (a === 'resource' && b) return <ServiceOverview key={b} id={b} />;
   if (a === 'iam' && b) return <Iam key={b} scope={b} />;
   if (a === undefined) return <Home />;
   return <Shell crumbs={[{ label: 'Home', to: href() }, { label: 'Not found' }]} title="Not found" active=""><p>There is no blade at this address.</p></Shell>;
