@@ -47,6 +47,18 @@ export async function upsertUser(ctx: DirectoryContext, tenantId: string, d: { u
   return doc!;
 }
 
+/** Changes an existing user (compare-and-swap on the stored record); undefined when there is none. */
+export async function updateUser(ctx: DirectoryContext, userPrincipalName: string, patch: { displayName?: string; password?: string }): Promise<User | undefined> {
+  const key = userPrincipalName.toLowerCase();
+  const passwordHash = patch.password === undefined ? undefined : await hashSecret(patch.password, false);
+  const { doc } = await updateDocument<User>(ctx.store, KIND.user, key, (prior) => {
+    if (!prior) return undefined;
+    return { ...prior, ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}), ...(passwordHash ? { passwordHash } : {}) };
+  }, { parent: (u) => u.tenantId });
+  await ctx.refresh(KIND.user, key);
+  return doc;
+}
+
 /** Creates a user only if none has that UPN (two nodes creating the same user: one wins, the other learns so). */
 export async function createUserIfAbsent(ctx: DirectoryContext, tenantId: string, d: { userPrincipalName: string; displayName: string; id: string; password: string }): Promise<boolean> {
   const key = d.userPrincipalName.toLowerCase();

@@ -170,6 +170,21 @@ export class Directory {
     return cred;
   }
 
+  /** A certificate credential (not yet stored) for `pemOrDer`; throws CertificateError for a bad one. */
+  certificateCredential(keyId: string, displayName: string | undefined, pemOrDer: string): KeyCredential {
+    return apps.keyCredential(keyId.toLowerCase(), displayName, parseCertificate(pemOrDer));
+  }
+
+  /**
+   * Replaces an application's certificates with `next(current)` in one compare-and-swap (Graph's
+   * PATCH of keyCredentials: the new list decides, kept entries keep their keyId).
+   */
+  async setCertificates(appId: string, next: (current: KeyCredential[]) => KeyCredential[]): Promise<Application> {
+    const app = this.#requireApp(appId);
+    const { doc } = await apps.changeApplication(this.#ctx, app.appId, (a) => ({ ...a, keyCredentials: next(a.keyCredentials) }));
+    return doc!;
+  }
+
   async removeCertificate(appId: string, keyId: string): Promise<boolean> {
     const app = this.#requireApp(appId);
     const id = keyId.toLowerCase();
@@ -247,6 +262,11 @@ export class Directory {
 
   upsertUser(tenantId: string, d: { userPrincipalName: string; displayName?: string; id?: string; password: string }): Promise<User> {
     return principals.upsertUser(this.#ctx, tenantId, d);
+  }
+
+  /** Changes a user's display name and/or password (Graph's PATCH /users/{id}); undefined if no such user. */
+  updateUser(userPrincipalName: string, patch: { displayName?: string; password?: string }): Promise<User | undefined> {
+    return principals.updateUser(this.#ctx, userPrincipalName, patch);
   }
 
   async checkPassword(user: User, password: string): Promise<boolean> {

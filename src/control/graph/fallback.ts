@@ -5,11 +5,12 @@ import { GE } from './errors.ts';
 const ROUTES: [RegExp, string[]][] = [
   [/^\/v1\.0\/applications$/i, ['GET', 'POST']],
   [/^\/v1\.0\/applications\/[^/]+$/i, ['GET', 'PATCH', 'DELETE']],
-  [/^\/v1\.0\/applications\/[^/]+\/(?:addPassword|removePassword|removeKey)$/i, ['POST']],
+  [/^\/v1\.0\/applications\/[^/]+\/(?:addPassword|removePassword|addKey|removeKey)$/i, ['POST']],
   [/^\/v1\.0\/applications\/[^/]+\/keyCredentials$/i, ['GET']],
   [/^\/v1\.0\/servicePrincipals$/i, ['GET']],
   [/^\/v1\.0\/servicePrincipals\/[^/]+$/i, ['GET']],
   [/^\/v1\.0\/users$/i, ['GET', 'POST']],
+  [/^\/v1\.0\/users\/[^/]+$/i, ['GET', 'PATCH']],
   [/^\/v1\.0\/(?:servicePrincipals|applications)\(appId='[^'/]+'\)$/i, ['GET']],
 ];
 

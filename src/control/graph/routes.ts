@@ -1,9 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { CertificateError, TokenRejected, type IdentityService, type Application } from '../../identity/index.ts';
 import { GE, GraphError } from './errors.ts';
-import { applicationJson, keyCredentialJson, passwordCredentialJson, servicePrincipalJson, userJson } from './shapes.ts';
+import { applicationJson, keyCredentialJson, passwordCredentialJson, selectProperties, servicePrincipalJson, userJson } from './shapes.ts';
 import { sendGraphFallback } from './fallback.ts';
+import { addKeyBody, keyCredentialInput, replacementList, verifyProof } from './key-credentials.ts';
+import { checkPasswordComplexity, passwordProfile, userRoutes } from './users.ts';
 
 const GRAPH_AUDIENCES = ['https://graph.microsoft.com', 'https://graph.microsoft.com/', '00000003-0000-0000-c000-000000000000'];
 const MAX_GRAPH_BODY = 128 * 1024;
@@ -15,7 +18,7 @@ const appBody = z.strictObject({
   isFallbackPublicClient: z.boolean().nullable().optional(),
   api: z.looseObject({ requestedAccessTokenVersion: z.union([z.literal(1), z.literal(2), z.null()]).optional() }).optional(),
   signInAudience: z.literal('AzureADMyOrg').optional(),
-  keyCredentials: z.array(z.looseObject({ type: z.literal('AsymmetricX509Cert'), usage: z.literal('Verify').optional(), key: z.string().min(64).max(64 * 1024), displayName: z.string().max(256).optional() })).max(20).optional(),
+  keyCredentials: z.array(keyCredentialInput).max(20).optional(),
 });
 const addPasswordBody = z.strictObject({
   passwordCredential: z.strictObject({
@@ -30,10 +33,10 @@ const userBody = z.strictObject({
   displayName: z.string().min(1).max(256).optional(),
   accountEnabled: z.boolean().optional(),
   mailNickname: z.string().max(64).optional(),
-  passwordProfile: z.strictObject({ password: z.string().min(8).max(256), forceChangePasswordNextSignIn: z.boolean().optional() }),
+  passwordProfile,
 });
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body ?? {});
   if (r.success) return r.data;
   const first = r.error.issues[0]!;
@@ -48,6 +51,8 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
  */
 const KEYED_ROUTE = '/v1.0/:keyed';
 const KEYED = /^(servicePrincipals|applications)\(appId='([^'/]{1,100})'\)$/i;
+/** Graph lets an application roll its own certificates (addKey/removeKey, with a proof) without a directory role. */
+const SELF_SERVICE = /^\/v1\.0\/applications\/([^/?]+)\/(?:addKey|removeKey)(?:\?|$)/i;
 
 export async function graphRoutes(app: FastifyInstance, identity: IdentityService): Promise<void> {
   const dir = identity.directory;
@@ -72,7 +77,10 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? '';
     try {
       const v = await identity.verifier.verify(token, { audiences: GRAPH_AUDIENCES });
-      if (!dir.isDirectoryAdmin(v.principalId)) throw GE.forbidden();
+      if (dir.isDirectoryAdmin(v.principalId)) return;
+      const own = SELF_SERVICE.exec(req.url)?.[1];
+      const app = own ? dir.findApplication(decodeURIComponent(own)) : undefined;
+      if (!app || dir.servicePrincipal(app.appId)?.id !== v.principalId) throw GE.forbidden();
     } catch (err) {
       if (err instanceof TokenRejected) throw GE.unauthenticated(err.code === 'missing' ? 'Access token is empty.' : err.message, `${identity.issuer.authorityHost.replace(/\/+$/, '')}/${dir.defaultTenant.id}`);
       throw err;
@@ -91,7 +99,7 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
 
   app.get('/v1.0/applications', async () => ({
     '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#applications',
-    value: dir.applications().map(applicationJson),
+    value: dir.applications().map((a) => applicationJson(a)),
   }));
   app.post('/v1.0/applications', opts, async (req, reply) => {
     const b = parse(appBody, req.body);
@@ -103,11 +111,19 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
     }
     const created = await dir.upsertApplication(tenant(), {
       displayName: b.displayName, identifierUris: b.identifierUris, isFallbackPublicClient: b.isFallbackPublicClient ?? false,
-      requestedAccessTokenVersion: b.api?.requestedAccessTokenVersion, keyCredentials: b.keyCredentials,
+      requestedAccessTokenVersion: b.api?.requestedAccessTokenVersion,
+      keyCredentials: b.keyCredentials?.map((k) => ({ key: k.key, keyId: k.keyId, displayName: k.displayName ?? undefined })),
     });
     return reply.code(201).send(applicationJson(created));
   });
-  const getApp = async (req: AppReq) => applicationJson(findApp(req.params.id));
+  /** One application; `$select=keyCredentials` is where Graph returns each certificate's `key`. */
+  const oneApp = (a: Application, query: unknown) => {
+    const select = (query as { $select?: unknown }).$select;
+    if (select === undefined) return applicationJson(a);
+    if (typeof select !== 'string' || select.length > 1000) throw GE.badRequest('Invalid $select.');
+    return selectProperties(applicationJson(a, true), select, 'applications', 'application');
+  };
+  const getApp = async (req: AppReq) => oneApp(findApp(req.params.id), req.query);
   app.get('/v1.0/applications/:id', getApp);
   app.patch('/v1.0/applications/:id', opts, async (req: AppReq, reply: FastifyReply) => {
     const a = findApp(req.params.id);
@@ -121,9 +137,9 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
       requestedAccessTokenVersion: b.api?.requestedAccessTokenVersion,
     });
     if (b.keyCredentials) {
-      // Graph replaces the whole collection on PATCH.
-      for (const k of findApp(a.appId).keyCredentials) await dir.removeCertificate(a.appId, k.keyId);
-      for (const k of b.keyCredentials) await dir.addCertificate(a.appId, k.key, k.displayName);
+      // Graph replaces the whole collection on PATCH: certificates re-sent (with their key) are kept.
+      const wanted = b.keyCredentials;
+      await dir.setCertificates(a.appId, (current) => replacementList(dir, current, wanted));
     }
     return reply.code(204).send();
   });
@@ -143,13 +159,22 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
     if (!(await dir.removePassword(a.appId, keyId))) throw GE.notFound('passwordCredential', keyId);
     return reply.code(204).send();
   });
+  app.post('/v1.0/applications/:id/addKey', opts, async (req: AppReq) => {
+    const a = findApp(req.params.id);
+    const b = parse(addKeyBody, req.body);
+    await verifyProof(a, b.proof);
+    const cred = dir.certificateCredential(randomUUID(), b.keyCredential.displayName ?? undefined, b.keyCredential.key);
+    if (a.keyCredentials.some((k) => k.x5tS256 === cred.x5tS256)) throw GE.badRequest('The application already has this certificate.');
+    await dir.setCertificates(a.appId, (current) => [...current, cred]);
+    return { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.keyCredential', ...keyCredentialJson(cred) };
+  });
   app.post('/v1.0/applications/:id/removeKey', opts, async (req: AppReq, reply: FastifyReply) => {
     const a = findApp(req.params.id);
     const { keyId } = parse(keyIdBody.extend({ proof: z.string().max(16 * 1024).optional() }), req.body);
     if (!(await dir.removeCertificate(a.appId, keyId))) throw GE.notFound('keyCredential', keyId);
     return reply.code(204).send();
   });
-  app.get('/v1.0/applications/:id/keyCredentials', async (req: AppReq) => ({ value: findApp(req.params.id).keyCredentials.map(keyCredentialJson) }));
+  app.get('/v1.0/applications/:id/keyCredentials', async (req: AppReq) => ({ value: findApp(req.params.id).keyCredentials.map((k) => keyCredentialJson(k)) }));
 
   app.get('/v1.0/servicePrincipals', async () => ({
     '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#servicePrincipals',
@@ -170,16 +195,18 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
     if (m[1]!.toLowerCase() === 'applications') {
       const found = dir.applications().find((a) => a.appId.toLowerCase() === appId);
       if (!found) throw GE.notFound('application', m[2]!);
-      return applicationJson(found);
+      return oneApp(found, req.query);
     }
     const sp = dir.servicePrincipal(appId);
     if (!sp) throw GE.notFound('servicePrincipal', m[2]!);
     return servicePrincipalJson(sp);
   });
 
+  await userRoutes(app, dir, opts);
   app.get('/v1.0/users', async () => ({ value: dir.users().map(userJson) }));
   app.post('/v1.0/users', opts, async (req, reply) => {
     const b = parse(userBody, req.body);
+    checkPasswordComplexity(b.passwordProfile.password);
     if (dir.getUser(b.userPrincipalName)) throw GE.conflict(`Another object with the same value for property userPrincipalName already exists.`);
     const domain = b.userPrincipalName.split('@')[1]!.toLowerCase();
     const t = dir.tenants().find((x) => x.domains.includes(domain));
