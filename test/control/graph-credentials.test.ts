@@ -129,12 +129,18 @@ test('addKey: no proof, a proof from another key, a wrong iss → 400; a proof s
   assert.ok((await credential(certC).getToken(SCOPE))?.token, 'the added certificate signs in');
 });
 
-test('addKey called by the application itself (its own Graph token), with a proof', { timeout: 60_000 }, async () => {
+test('addKey and removeKey called by the application itself (its own Graph token) need a proof; nothing else is allowed', { timeout: 60_000 }, async () => {
   const id = await appObjectId();
   const own = await credential(certB).getToken('https://graph.microsoft.com/.default');
   const fresh = await createClientCert('d');
   const res = await graph('POST', `/v1.0/applications/${id}/addKey`, { keyCredential: { type: 'AsymmetricX509Cert', key: derBase64(fresh) }, proof: proof(certC, id) }, own!.token);
   assert.equal(res.status, 200, JSON.stringify(res.body));
+  const noProof = await graph('POST', `/v1.0/applications/${id}/removeKey`, { keyId: res.body.keyId }, own!.token);
+  assert.equal(noProof.status, 400, 'the app removing its own key must prove possession');
+  const removed = await graph('POST', `/v1.0/applications/${id}/removeKey`, { keyId: res.body.keyId, proof: proof(certC, id) }, own!.token);
+  assert.equal(removed.status, 204, JSON.stringify(removed.body));
+  const mangled = await graph('POST', '/v1.0/applications/%zz/addKey', {}, own!.token);
+  assert.ok(mangled.status === 400 || mangled.status === 403, `never a crash: ${mangled.status}`);
   const other = await graph('PATCH', `/v1.0/users/${USER.id}`, { displayName: 'x' }, own!.token);
   assert.equal(other.status, 403, 'the app has no directory role for anything else');
   assert.equal(other.body.error.code, 'Authorization_RequestDenied');

@@ -54,8 +54,18 @@ const KEYED = /^(servicePrincipals|applications)\(appId='([^'/]{1,100})'\)$/i;
 /** Graph lets an application roll its own certificates (addKey/removeKey, with a proof) without a directory role. */
 const SELF_SERVICE = /^\/v1\.0\/applications\/([^/?]+)\/(?:addKey|removeKey)(?:\?|$)/i;
 
+const safeDecode = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
 export async function graphRoutes(app: FastifyInstance, identity: IdentityService): Promise<void> {
   const dir = identity.directory;
+  /** Requests from an application acting on itself (not a directory administrator): removeKey needs their proof. */
+  const selfService = new WeakSet<FastifyRequest>();
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const g = err instanceof GraphError ? err
@@ -79,8 +89,9 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
       const v = await identity.verifier.verify(token, { audiences: GRAPH_AUDIENCES });
       if (dir.isDirectoryAdmin(v.principalId)) return;
       const own = SELF_SERVICE.exec(req.url)?.[1];
-      const app = own ? dir.findApplication(decodeURIComponent(own)) : undefined;
+      const app = own ? dir.findApplication(safeDecode(own)) : undefined;
       if (!app || dir.servicePrincipal(app.appId)?.id !== v.principalId) throw GE.forbidden();
+      selfService.add(req);
     } catch (err) {
       if (err instanceof TokenRejected) throw GE.unauthenticated(err.code === 'missing' ? 'Access token is empty.' : err.message, `${identity.issuer.authorityHost.replace(/\/+$/, '')}/${dir.defaultTenant.id}`);
       throw err;
@@ -170,7 +181,9 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
   });
   app.post('/v1.0/applications/:id/removeKey', opts, async (req: AppReq, reply: FastifyReply) => {
     const a = findApp(req.params.id);
-    const { keyId } = parse(keyIdBody.extend({ proof: z.string().max(16 * 1024).optional() }), req.body);
+    const { keyId, proof } = parse(keyIdBody.extend({ proof: z.string().max(16 * 1024).optional() }), req.body);
+    // An application removing its own key proves possession, as in Graph; an administrator (lapis ad) need not.
+    if (selfService.has(req)) await verifyProof(a, proof);
     if (!(await dir.removeCertificate(a.appId, keyId))) throw GE.notFound('keyCredential', keyId);
     return reply.code(204).send();
   });
