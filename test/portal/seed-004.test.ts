@@ -145,3 +145,33 @@ test('seed 004 in the portal: system identity On, hub event handler with Use Man
   await assert.rejects(new WebPubSubServiceClient(oldConnection, 'chat').sendToAll('old key', { contentType: 'text/plain' }), (e: { statusCode?: number }) => e.statusCode === 401);
   await new WebPubSubServiceClient(newConnection, 'chat').sendToAll('new key', { contentType: 'text/plain' });
 });
+
+test('Identity → User assigned: Add one identity (replacing the system one), Add is then unavailable; Remove leaves none', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
+  const portalUrl = lapis.ready.portalUrl!;
+  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const page = await context.newPage();
+  const uami = `/subscriptions/${S}/resourceGroups/${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami-1`;
+  try {
+    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await page.goto(`${portalUrl}#/resource/${encodeURIComponent(WPS)}/identity`);
+    await page.getByRole('tab', { name: 'User assigned' }).click();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByTestId('user-identity-id').fill(uami);
+    await page.getByRole('form', { name: 'Add user assigned managed identity' }).getByRole('button', { name: 'Add', exact: true }).click();
+    const row = page.getByTestId('user-identity-row');
+    await row.waitFor();
+    const found = lapis.node.identity.directory.findManagedIdentity({ resourceId: uami })!;
+    assert.match(await row.innerText(), new RegExp(`uami-1[\\s\\S]*${found.clientId}[\\s\\S]*${found.principalId}`));
+    assert.equal(await page.getByRole('button', { name: 'Add', exact: true }).isDisabled(), true, 'one user-assigned identity at a time');
+    await shot(page, '37-webpubsub-user-assigned');
+    await assertAccessible(page, 'Web PubSub Identity: user assigned added');
+    await page.getByRole('tab', { name: 'System assigned' }).click();
+    assert.equal(await page.getByRole('switch').isChecked(), false, 'the system identity was replaced');
+    await page.getByRole('tab', { name: 'User assigned' }).click();
+    await page.getByRole('button', { name: 'Remove uami-1' }).click();
+    await row.waitFor({ state: 'detached' });
+    assert.equal(lapis.node.identity.directory.getManagedIdentityOf(WPS), undefined);
+  } finally {
+    await context.close();
+  }
+});
