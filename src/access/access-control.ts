@@ -1,26 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import type { Store } from '../store/types.ts';
-import { OWNER_ROLE_ID, ROLE_NAME_ALIASES } from './builtin-roles.ts';
-import { normaliseRoleDefinitionName, parseRoleDefinitionInput, validateCustomRole } from './definitions.ts';
-import { AE, AccessError } from './errors.ts';
+import type { AccessState } from './access-state.ts';
+import * as assignmentOps from './assignment-ops.ts';
+import { OWNER_ROLE_ID } from './builtin-roles.ts';
+import * as definitionOps from './definition-ops.ts';
+import { normaliseRoleDefinitionName, parseRoleDefinitionInput } from './definitions.ts';
+import { AccessError } from './errors.ts';
 import { decide, type CompiledRole, type Decision } from './evaluate.ts';
 import { DecisionCache } from './decision-cache.ts';
-import { STORE_KIND, type Permission, type PrincipalResolver, type RoleAssignment, type RoleDefinition } from './model.ts';
-import { parseAssignmentRequest, type AccessCheck, type AccessControlOptions, type CreateRoleAssignment, type ListRoleAssignments } from './requests.ts';
-import { validateOperation, type PermissionKind } from './patterns.ts';
+import type { Permission, RoleAssignment, RoleDefinition } from './model.ts';
+import { operationOf, type AccessCheck, type AccessControlOptions, type CreateRoleAssignment, type ListRoleAssignments } from './requests.ts';
+import { validateOperation } from './patterns.ts';
 import { ScopeTree, type ScopeTreeInput } from './scope-tree.ts';
-import { ROOT_SCOPE, isGuid, parseScope, type ParsedScope } from './scope.ts';
+import { ROOT_SCOPE, parseScope, type ParsedScope } from './scope.ts';
 
 export type { AccessCheck, AccessControlOptions, CreateRoleAssignment, ListRoleAssignments } from './requests.ts';
 import { nameBasedGuid } from '../ids/index.ts';
 import { AccessRecords } from './records.ts';
-import { backfillClaims, removeAssignment, removeDefinition } from './store-writes.ts';
-import { saveAssignment, saveDefinition, type WriteContext } from './saves.ts';
-
-function operationOf(req: { action?: string; dataAction?: string }): { kind: PermissionKind; op: string } {
-  if ((req.action === undefined) === (req.dataAction === undefined)) throw AE.invalidRequestContent('give exactly one of action and dataAction.');
-  return req.action !== undefined ? { kind: 'action', op: req.action } : { kind: 'dataAction', op: req.dataAction! };
-}
+import { backfillClaims } from './store-writes.ts';
 
 /**
  * Azure RBAC for Lapis: role definitions (built-in and custom), role assignments, the scope tree,
@@ -30,13 +25,11 @@ function operationOf(req: { action?: string; dataAction?: string }): { kind: Per
  * the store. Each (principal, scope) gets a cached list of the compiled roles that apply, plus a
  * memo of answers per operation; any change to assignments (for that principal), definitions or
  * the scope tree drops the affected entries before this node's write returns (and as soon as
- * another node's write arrives), so the next check sees it.
+ * another node's write arrives), so the next check sees it. The bodies of the definition and
+ * assignment writes live in definition-ops.ts and assignment-ops.ts (files split by job); this
+ * class owns the state they share (AccessState) and the cache.
  */
 export class AccessControl {
-  readonly #store: Store;
-  readonly #resolve: PrincipalResolver;
-  readonly #tenantId: string;
-  readonly #now: () => Date;
   #tree: ScopeTree;
   readonly #records: AccessRecords;
   readonly #defs: Map<string, RoleDefinition>;
@@ -45,13 +38,10 @@ export class AccessControl {
   readonly #byPrincipal: Map<string, RoleAssignment[]>;
   readonly #cache: DecisionCache;
   readonly #changeListeners = new Set<() => void>();
-  readonly #writes: WriteContext;
+  readonly #state: AccessState;
 
   constructor(opts: AccessControlOptions) {
-    this.#store = opts.store;
-    this.#resolve = opts.resolvePrincipal;
-    this.#tenantId = opts.tenantId ?? '00000000-0000-0000-0000-000000000000';
-    this.#now = opts.now ?? (() => new Date());
+    const now = opts.now ?? (() => new Date());
     this.#tree = new ScopeTree(opts.scopeTree);
     this.#records = new AccessRecords(opts.store, {
       definitionsChanged: () => this.#invalidateAll(),
@@ -62,11 +52,18 @@ export class AccessControl {
     this.#compiled = this.#records.compiled;
     this.#assignments = this.#records.assignments;
     this.#byPrincipal = this.#records.byPrincipal;
-    this.#writes = {
-      store: this.#store, records: this.#records, now: this.#now,
-      assignable: (def, target) => this.#assignable(def, target),
-      assignmentsOf: (principalId) => this.#byPrincipal.get(principalId) ?? [],
-      assignmentsOfRole: (roleId) => [...this.#assignments.values()].filter((a) => a.roleDefinitionId === roleId),
+    this.#state = {
+      store: opts.store, records: this.#records,
+      defs: this.#defs, assignments: this.#assignments, byPrincipal: this.#byPrincipal,
+      resolvePrincipal: opts.resolvePrincipal,
+      tenantId: opts.tenantId ?? '00000000-0000-0000-0000-000000000000',
+      tree: () => this.#tree,
+      writes: {
+        store: opts.store, records: this.#records, now,
+        assignable: (def, target) => assignmentOps.assignable(this.#state, def, target),
+        assignmentsOf: (principalId) => this.#byPrincipal.get(principalId) ?? [],
+        assignmentsOfRole: (roleId) => [...this.#assignments.values()].filter((a) => a.roleDefinitionId === roleId),
+      },
     };
     this.#cache = new DecisionCache({
       assignmentsOf: (id) => this.#byPrincipal.get(id) ?? [],
@@ -81,7 +78,7 @@ export class AccessControl {
    */
   async load(): Promise<void> {
     await this.#records.load();
-    await backfillClaims(this.#store, this.roleAssignments(), this.roleDefinitions().filter((d) => d.roleType === 'CustomRole'));
+    await backfillClaims(this.#state.store, this.roleAssignments(), this.roleDefinitions().filter((d) => d.roleType === 'CustomRole'));
   }
 
   /** Resolves when every change seen on the feed so far has been applied (tests, orderly stop). */
@@ -136,10 +133,7 @@ export class AccessControl {
 
   /** By display name, case-insensitively (former built-in names such as "… (Preview)" too). */
   findRoleDefinitionByName(roleName: string): RoleDefinition | undefined {
-    const n = roleName.trim().toLowerCase();
-    for (const d of this.#defs.values()) if (d.roleName.toLowerCase() === n) return d;
-    const alias = ROLE_NAME_ALIASES[n];
-    return alias ? this.#defs.get(alias) : undefined;
+    return definitionOps.findRoleDefinitionByName(this.#state, roleName);
   }
 
   /** Custom roles assignable at `scope` (one of their assignable scopes is it or an ancestor) plus all built-ins. */
@@ -153,31 +147,12 @@ export class AccessControl {
    * `body` is any of the three shapes `parseRoleDefinitionInput` reads. Validated as Azure does.
    */
   async putRoleDefinition(name: string | undefined, body: unknown, opts: { by?: string | null } = {}): Promise<{ definition: RoleDefinition; created: boolean }> {
-    const input = parseRoleDefinitionInput(body);
-    const urlName = name === undefined ? undefined : normaliseRoleDefinitionName(name);
-    if (urlName && input.name && urlName !== input.name) throw AE.invalidRequestContent(`the role definition name in the body (${input.name}) differs from the one in the URL (${urlName}).`);
-    const id = urlName ?? input.name ?? randomUUID();
-    const builtIn = this.#defs.get(id);
-    if (builtIn?.roleType === 'BuiltInRole') throw AE.builtInRoleNotModifiable(builtIn.roleName);
-    const v = validateCustomRole(input);
-    for (const s of v.assignableScopes) if (s.subscriptionId && !this.#tree.hasSubscription(s.subscriptionId)) throw AE.subscriptionNotFound(s.subscriptionId);
-    const roleName = input.roleName.trim();
-    const clash = this.findRoleDefinitionByName(roleName);
-    if (clash && clash.name !== id) throw AE.roleDefinitionWithSameNameExists();
-    return saveDefinition(this.#writes, id, { roleName, description: input.description, permissions: v.permissions, assignableScopes: v.assignableScopes.map((s) => s.id) }, opts.by ?? null);
+    return definitionOps.putRoleDefinition(this.#state, name, body, opts.by ?? null);
   }
 
   /** Deletes a custom role; undefined when there is none by that id. Refused while assignments use it. */
   async deleteRoleDefinition(id: string): Promise<RoleDefinition | undefined> {
-    const name = normaliseRoleDefinitionName(id);
-    const def = this.#defs.get(name);
-    if (def?.roleType === 'BuiltInRole') throw AE.builtInRoleNotModifiable(def.roleName);
-    const using = [...this.#assignments.values()].filter((a) => a.roleDefinitionId === name).length;
-    if (using) throw AE.roleDefinitionHasAssignments(using);
-    const before = this.#records.before(STORE_KIND.roleDefinition, name);
-    const removed = await removeDefinition(this.#store, name);
-    await this.#records.applyOwn(STORE_KIND.roleDefinition, name, before, undefined);
-    return removed ?? def;
+    return definitionOps.deleteRoleDefinition(this.#state, id);
   }
 
   /**
@@ -208,21 +183,7 @@ export class AccessControl {
    * principal (PrincipalNotFound), mismatched principal type, duplicates (RoleAssignmentExists).
    */
   async createRoleAssignment(req: CreateRoleAssignment): Promise<{ assignment: RoleAssignment; created: boolean }> {
-    const { name, roleId, principalId, given, description } = parseAssignmentRequest(req);
-    const target = this.resolveScope(req.scope);
-
-    const def = this.#defs.get(roleId);
-    if (!def) throw AE.roleDefinitionDoesNotExist(roleId, 400);
-    if (!this.#assignable(def, target)) {
-      throw AE.roleDefinitionDoesNotExist(roleId, 400, `Role '${def.roleName}' is not assignable at scope '${target.id}'; its assignable scopes are ${def.assignableScopes.map((s) => `'${s}'`).join(', ')}.`);
-    }
-    const principal = this.#resolve(principalId);
-    if (!principal) throw AE.principalNotFound(principalId, this.#tenantId);
-    if (given && given !== principal.principalType) throw AE.unmatchedPrincipalType(principalId, principal.principalType, given);
-
-    return saveAssignment(this.#writes, {
-      key: name.toLowerCase(), scope: target, roleDefinitionId: roleId, principalId, principalType: principal.principalType, description, by: req.createdBy ?? null,
-    });
+    return assignmentOps.createRoleAssignment(this.#state, req);
   }
 
   /**
@@ -241,14 +202,7 @@ export class AccessControl {
 
   /** Deletes by name (and, when given, only if it lives at `scope`); undefined when there is none. */
   async deleteRoleAssignment(name: string, scope?: string): Promise<RoleAssignment | undefined> {
-    if (!isGuid(name)) throw AE.invalidRoleAssignmentId(name);
-    const key = scope === undefined ? undefined : parseScope(scope).key;
-    const a = this.#assignments.get(name.toLowerCase());
-    if (!a || (key !== undefined && a.scope.toLowerCase() !== key)) return undefined;
-    const before = this.#records.before(STORE_KIND.roleAssignment, a.name);
-    const removed = await removeAssignment(this.#store, a.name);
-    await this.#records.applyOwn(STORE_KIND.roleAssignment, a.name, before, undefined);
-    return removed ?? a;
+    return assignmentOps.deleteRoleAssignment(this.#state, name, scope);
   }
 
   /**
@@ -256,16 +210,7 @@ export class AccessControl {
    * optionally only one principal's.
    */
   listRoleAssignments(q: ListRoleAssignments): RoleAssignment[] {
-    const target = parseScope(q.scope);
-    const above = new Set(this.#tree.ancestorKeys(target));
-    const pid = q.principalId?.toLowerCase();
-    const pool = pid ? this.#byPrincipal.get(pid) ?? [] : [...this.#assignments.values()];
-    return pool.filter((a) => {
-      const k = a.scope.toLowerCase();
-      if (above.has(k)) return true;
-      if (q.atScope) return false;
-      return this.#tree.ancestorKeys(parseScope(a.scope)).includes(target.key);
-    });
+    return assignmentOps.listRoleAssignments(this.#state, q);
   }
 
   /** Gives each principal Owner at `/`, idempotently (the bootstrap administrators). */
@@ -322,11 +267,6 @@ export class AccessControl {
   }
 
   // ---- internals -----------------------------------------------------------------------------
-
-  #assignable(def: RoleDefinition, target: ParsedScope): boolean {
-    const chain = new Set(this.#tree.ancestorKeys(target));
-    return def.assignableScopes.some((s) => chain.has(s.toLowerCase()));
-  }
 
   #invalidatePrincipal(principalId: string): void {
     this.#cache.dropPrincipal(principalId);

@@ -3,6 +3,7 @@ import type { Store } from '../store/types.ts';
 import { normaliseRoleDefinitionName } from './definitions.ts';
 import { AE } from './errors.ts';
 import { PRINCIPAL_TYPES, type PrincipalResolver, type PrincipalType } from './model.ts';
+import type { PermissionKind } from './patterns.ts';
 import type { ScopeTreeInput } from './scope-tree.ts';
 import { isGuid } from './scope.ts';
 
@@ -67,4 +68,10 @@ export function parseAssignmentRequest(req: CreateRoleAssignment): { name: strin
   const description = req.description ?? null;
   if (description !== null && (typeof description !== 'string' || description.length > 2048)) throw AE.invalidRequestContent('description is a string of at most 2048 characters.');
   return { name, roleId, principalId, given, description };
+}
+
+/** Which operation a check asks about: exactly one of action and dataAction must be given. */
+export function operationOf(req: { action?: string; dataAction?: string }): { kind: PermissionKind; op: string } {
+  if ((req.action === undefined) === (req.dataAction === undefined)) throw AE.invalidRequestContent('give exactly one of action and dataAction.');
+  return req.action !== undefined ? { kind: 'action', op: req.action } : { kind: 'dataAction', op: req.dataAction! };
 }
