@@ -4,107 +4,17 @@
  * parentheses, string/number/bool/null literals, and the string functions. Compiled once into a
  * closure; an invalid filter throws `FilterSyntaxError` carrying the 0-based position.
  */
-import type { ConnectionFilter, FilterSubject } from '../../messaging/index.ts';
+import type { ConnectionFilter } from '../../messaging/index.ts';
+import { FilterSyntaxError, tokenize, type Token } from './odata-lexer.ts';
+import { COMPARISONS, FUNCTIONS, IDENTIFIERS, bool, compare, type Node } from './odata-semantics.ts';
 
-export class FilterSyntaxError extends Error {
-  readonly position: number;
-  constructor(message: string, position: number) {
-    super(`Invalid filter: ${message} at position ${position}.`);
-    this.position = position;
-  }
-}
-
-type Value = string | number | boolean | null | readonly string[];
-type Eval = (s: FilterSubject) => Value;
-type Type = 'string' | 'number' | 'bool' | 'null' | 'collection' | 'any';
-interface Node {
-  ev: Eval;
-  type: Type;
-  pos: number;
-}
-
-type Token =
-  | { kind: 'string'; value: string; pos: number }
-  | { kind: 'number'; value: number; pos: number }
-  | { kind: 'word'; value: string; pos: number }
-  | { kind: 'punct'; value: '(' | ')' | ','; pos: number }
-  | { kind: 'end'; pos: number };
+// Tokens live in odata-lexer.ts, meanings in odata-semantics.ts; the error is re-exported so
+// existing importers of this file keep working.
+export { FilterSyntaxError };
 
 const MAX_LENGTH = 4096;
 const MAX_NODES = 400;
 const MAX_DEPTH = 40;
-
-function tokenize(src: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < src.length) {
-    const ch = src[i]!;
-    if (/\s/.test(ch)) {
-      i++;
-    } else if (ch === '(' || ch === ')' || ch === ',') {
-      out.push({ kind: 'punct', value: ch, pos: i });
-      i++;
-    } else if (ch === "'") {
-      const start = i;
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= src.length) throw new FilterSyntaxError('unterminated string literal', start);
-        if (src[i] === "'") {
-          if (src[i + 1] === "'") {
-            value += "'";
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        value += src[i];
-        i++;
-      }
-      out.push({ kind: 'string', value, pos: start });
-    } else if (/[0-9-]/.test(ch)) {
-      const m = /^-?\d+(?:\.\d+)?/.exec(src.slice(i));
-      if (!m) throw new FilterSyntaxError(`unexpected character '${ch}'`, i);
-      out.push({ kind: 'number', value: Number(m[0]), pos: i });
-      i += m[0].length;
-    } else if (/[A-Za-z_]/.test(ch)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i))!;
-      out.push({ kind: 'word', value: m[0], pos: i });
-      i += m[0].length;
-    } else {
-      throw new FilterSyntaxError(`unexpected character '${ch}'`, i);
-    }
-  }
-  out.push({ kind: 'end', pos: src.length });
-  return out;
-}
-
-const COMPARISONS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
-
-const IDENTIFIERS: Record<string, { type: Type; get: Eval }> = {
-  userid: { type: 'string', get: (s) => s.userId ?? null },
-  connectionid: { type: 'string', get: (s) => s.connectionId },
-  protocol: { type: 'string', get: (s) => s.protocol },
-  groups: { type: 'collection', get: (s) => [...s.groups] },
-};
-
-const str = (v: Value): v is string => typeof v === 'string';
-
-/** name → [min args, max args, result type, implementation] */
-const FUNCTIONS: Record<string, [number, number, Type, (a: Value[]) => Value]> = {
-  tolower: [1, 1, 'string', ([a]) => (str(a!) ? a.toLowerCase() : null)],
-  toupper: [1, 1, 'string', ([a]) => (str(a!) ? a.toUpperCase() : null)],
-  trim: [1, 1, 'string', ([a]) => (str(a!) ? a.trim() : null)],
-  concat: [2, 2, 'string', ([a, b]) => (str(a!) && str(b!) ? a + b : null)],
-  substring: [2, 3, 'string', ([a, i, n]) =>
-    str(a!) && typeof i === 'number' ? (typeof n === 'number' ? a.substr(i, n) : a.substring(i)) : null],
-  indexof: [2, 2, 'number', ([a, b]) => (str(a!) && str(b!) ? a.indexOf(b) : null)],
-  startswith: [2, 2, 'bool', ([a, b]) => (str(a!) && str(b!) ? a.startsWith(b) : false)],
-  endswith: [2, 2, 'bool', ([a, b]) => (str(a!) && str(b!) ? a.endsWith(b) : false)],
-  contains: [2, 2, 'bool', ([a, b]) => (str(a!) && str(b!) ? a.includes(b) : false)],
-  length: [1, 1, 'number', ([a]) => (str(a!) || Array.isArray(a) ? (a as string | string[]).length : null)],
-};
 
 class Parser {
   readonly #t: Token[];
@@ -305,35 +215,6 @@ class Parser {
     const evs = args.map((a) => a.ev);
     return { ev: (s) => impl(evs.map((e) => e(s))), type, pos };
   }
-}
-
-function bool(n: Node, op: string): void {
-  if (n.type !== 'bool' && n.type !== 'any') {
-    throw new FilterSyntaxError(`the operand of '${op}' must be a boolean expression`, n.pos);
-  }
-}
-
-function compare(op: string, l: Eval, r: Eval): Eval {
-  return (s) => {
-    const a = l(s);
-    const b = r(s);
-    if (op === 'eq') return equal(a, b);
-    if (op === 'ne') return !equal(a, b);
-    if (a === null || b === null || typeof a !== typeof b || Array.isArray(a) || Array.isArray(b)) return false;
-    const x = a as string | number | boolean;
-    const y = b as string | number | boolean;
-    switch (op) {
-      case 'gt': return x > y;
-      case 'ge': return x >= y;
-      case 'lt': return x < y;
-      default: return x <= y;
-    }
-  };
-}
-
-function equal(a: Value, b: Value): boolean {
-  if (Array.isArray(a) || Array.isArray(b)) return false;
-  return a === b;
 }
 
 export function compileODataFilter(expression: string): ConnectionFilter {
