@@ -1,4 +1,4 @@
-import { Button, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
+import { Button, Spinner, Tab, TabList, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
 import { useState } from 'react';
 import { deleteAssignment, isInherited, listAssignments, listRoles } from '../api/access.ts';
 import { listServicePrincipals, listUsers } from '../api/directory.ts';
@@ -8,6 +8,7 @@ import { useSession } from '../shell/context.ts';
 import { href } from '../shell/router.ts';
 import { useLoad } from '../shell/useLoad.ts';
 import { AddRoleAssignment, type Principal } from './AddRoleAssignment.tsx';
+import { CheckAccess, type CheckPrefill } from './check/index.ts';
 
 const lastSegment = (id: string) => id.split('/').pop()?.toLowerCase() ?? '';
 
@@ -20,12 +21,13 @@ async function loadPrincipals(session: ReturnType<typeof useSession>): Promise<P
   ];
 }
 
-export function Iam({ scope }: { scope: string }) {
+export function Iam({ scope, check }: { scope: string; check?: CheckPrefill }) {
   const session = useSession();
   const assignments = useLoad(() => listAssignments(session, scope), [scope]);
   const roles = useLoad(() => listRoles(session, scope), [scope]);
   const principals = useLoad(() => loadPrincipals(session), []);
   const [adding, setAdding] = useState(false);
+  const [tab, setTab] = useState<'assignments' | 'check'>(check ? 'check' : 'assignments');
   const [error, setError] = useState<unknown>();
   const name = scope.split('/').pop() ?? scope;
   const roleName = (id: string) => roles.data?.find((r) => r.name.toLowerCase() === lastSegment(id))?.properties.roleName ?? lastSegment(id);
@@ -44,6 +46,13 @@ export function Iam({ scope }: { scope: string }) {
   return (
     <Shell crumbs={[{ label: 'Home', to: href() }, { label: 'All resources', to: href('resources') }, { label: name, to: /\/providers\/Microsoft\.SignalRService\//i.test(scope) ? href('resource', scope, 'overview') : undefined }, { label: 'Access control (IAM)' }]} title={`${name} | Access control (IAM)`} active="resources">
       <p style={{ margin: 0 }} data-testid="scope">Scope: <code>{scope}</code></p>
+      <TabList selectedValue={tab} onTabSelect={(_, d) => setTab(d.value as 'assignments' | 'check')} aria-label="Access control tabs">
+        <Tab value="assignments">Role assignments</Tab>
+        <Tab value="check">Check access</Tab>
+      </TabList>
+      {tab === 'check' && roles.data && <CheckAccess scope={scope} roles={roles.data} principals={principals.data ?? []} prefill={check} onAssigned={() => assignments.reload()} />}
+      {tab === 'check' && <ErrorBar error={roles.error} />}
+      {tab === 'assignments' && <>
       <div><Button appearance="primary" onClick={() => setAdding(true)} disabled={adding}>Add role assignment</Button></div>
       {adding && roles.data && (
         <AddRoleAssignment scope={scope} roles={roles.data} principals={principals.data ?? []}
@@ -72,6 +81,7 @@ export function Iam({ scope }: { scope: string }) {
           </TableBody>
         </Table>
       )}
+      </>}
     </Shell>
   );
 }

@@ -23,6 +23,8 @@ export function App() {
   if (a === 'resource' && b && c === 'identity') return <Identity key={b} id={b} />;
   if (a === 'resource' && b && c === 'settings') return <Settings key={b} id={b} />;
   if (a === 'resource' && b) return <ServiceOverview key={b} id={b} />;
+  // `#/iam/{scope}/check/{principalId}/{action}`: Check access prefilled (the error bar's "Why?" link).
+  if (a === 'iam' && b && c === 'check') return <Iam key={`${b}/check/${d ?? ''}/${r[4] ?? ''}`} scope={b} check={{ principalId: d, operation: r[4], kind: 'action' }} />;
   if (a === 'iam' && b) return <Iam key={b} scope={b} />;
   if (a === undefined) return <Home />;
   return <Shell crumbs={[{ label: 'Home', to: href() }, { label: 'Not found' }]} title="Not found" active=""><p>There is no blade at this address.</p></Shell>;
