@@ -12,7 +12,8 @@ export const listAssignments = (s: Session, scope: string) =>
   arm<{ value: RoleAssignment[] }>(s, 'GET', `${prefix(scope)}/providers/Microsoft.Authorization/roleAssignments`, V).then((r) => r.value);
 export const listRoles = (s: Session, scope: string) =>
   arm<{ value: RoleDefinition[] }>(s, 'GET', `${prefix(scope)}/providers/Microsoft.Authorization/roleDefinitions`, V).then((r) => r.value);
-export const createAssignment = (s: Session, scope: string, roleDefinitionId: string, principalId: string, principalType: string) =>
+/** Without principalType (a principal typed by object id), Lapis takes the type from its directory. */
+export const createAssignment = (s: Session, scope: string, roleDefinitionId: string, principalId: string, principalType?: string) =>
   arm<RoleAssignment>(s, 'PUT', `${prefix(scope)}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}`, V, { properties: { roleDefinitionId, principalId, principalType } });
 export const deleteAssignment = (s: Session, id: string) => arm<RoleAssignment>(s, 'DELETE', id, V);
 

@@ -63,7 +63,7 @@ export function CheckAccess({ scope, roles, principals, prefill, onAssigned }: {
     setBusy(true);
     setError(undefined);
     try {
-      await createAssignment(session, scope, suggested.id, decision.principalId, listed?.type ?? 'ServicePrincipal');
+      await createAssignment(session, scope, suggested.id, decision.principalId, listed?.type);
       onAssigned();
       setDecision(await explainAccess(session, decision.principalId, kind, decision.operation, scope));
     } catch (err) {
