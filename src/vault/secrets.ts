@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { ChangeFollower, sameDocument, type Sealer, type Store, type StoreChange } from '../store/index.ts';
 import { KV } from './errors.ts';
+import { writeSecret, type SecretWriteContext, type WriteStepFn } from './secret-writes.ts';
 
 import {
   MAX_SECRETS, MAX_VERSIONS, SECRET_KIND, SECRET_VERSION_KIND, nowSeconds,
@@ -29,12 +30,6 @@ export * from './secret-model.ts';
 
 /** Stores values as given: for pieces composed without a master key (some tests). */
 const PLAINTEXT: Pick<Sealer, 'seal' | 'open'> = { seal: (v) => v, open: (v) => v };
-
-/** A compare-and-swap lost to another writer: read again and retry. */
-class LostRace extends Error {}
-const MAX_ATTEMPTS = 32;
-/** A short random pause before a retry, so writers that collided do not collide again in step. */
-const backoff = (attempt: number) => new Promise<void>((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
 
 export interface SecretRepositoryOptions {
   sealer?: Pick<Sealer, 'seal' | 'open'> | undefined;
@@ -58,6 +53,8 @@ export class SecretRepository {
    * that), but so that concurrent sets through one node do not all race each other for the header.
    */
   #queue: Promise<unknown> = Promise.resolve();
+  /** What the compare-and-swap loop (secret-writes.ts) needs from this repository. */
+  readonly #writes: SecretWriteContext;
 
   constructor(store: Store, vaultId: string, opts: SecretRepositoryOptions = {}) {
     this.#store = store;
@@ -74,6 +71,13 @@ export class SecretRepository {
     });
     // Changes are told once per secret per burst (a set writes a version and a header in one transaction).
     this.#unsubscribe = store.changes.subscribe((c) => this.#noteChange(c), [SECRET_KIND, SECRET_VERSION_KIND]);
+    this.#writes = {
+      store, follower: this.#follower, vaultId: this.#vaultId,
+      id: (name) => this.#id(name),
+      versionId: (name, version) => this.#versionId(name, version),
+      sealed: (name, v) => this.#sealed(name, v),
+      apply: (id, doc) => this.#apply(id, doc),
+    };
   }
 
   async load(): Promise<void> {
@@ -150,47 +154,13 @@ export class SecretRepository {
   }
 
   /**
-   * Writes a header by compare-and-swap (inserting it when there is none, deleting it for `null`)
-   * and, in the same transaction, the version records given (values sealed) and removals; retried
-   * from a fresh read when another writer won. `step` decides from the stored header (undefined:
-   * no change).
+   * Writes one secret through secret-writes.ts, after this node's earlier writes: `step` decides
+   * from the stored header (undefined: no change).
    */
-  #write<T>(name: string, step: (cur: SecretDoc | undefined, tx: Store) => Promise<WriteStep<T> | undefined>): Promise<T | undefined> {
-    const run = this.#queue.then(() => this.#writeNow(name, step));
+  #write<T>(name: string, step: WriteStepFn<T>): Promise<T | undefined> {
+    const run = this.#queue.then(() => writeSecret(this.#writes, name, step));
     this.#queue = run.catch(() => undefined);
     return run;
-  }
-
-  async #writeNow<T>(name: string, step: (cur: SecretDoc | undefined, tx: Store) => Promise<WriteStep<T> | undefined>): Promise<T | undefined> {
-    const id = this.#id(name);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const done = await this.#store.transaction(async (tx) => {
-          const cur = await tx.getVersioned<SecretDoc | LegacySecretDoc>(SECRET_KIND, id);
-          const stored = cur && !('versions' in cur.doc) ? cur.doc : undefined;
-          const out = await step(stored, tx);
-          if (!out) return undefined;
-          const before = this.#follower.generation(SECRET_KIND, id);
-          if (out.header === null) {
-            if (!cur || !await tx.delete(SECRET_KIND, id)) throw new LostRace();
-          } else {
-            const wrote = cur ? await tx.replaceIf(SECRET_KIND, id, cur.revision, out.header, this.#vaultId) : await tx.insertIfAbsent(SECRET_KIND, id, out.header, this.#vaultId);
-            if (!wrote) throw new LostRace();
-          }
-          for (const v of out.versions ?? []) await tx.put(SECRET_VERSION_KIND, this.#versionId(name, v.version), this.#sealed(name, v), id);
-          for (const version of out.removeVersions ?? []) await tx.delete(SECRET_VERSION_KIND, this.#versionId(name, version));
-          return { out, before };
-        });
-        if (!done) return undefined;
-        // This node reads its own write at once (the feed brings it again; applying twice changes nothing).
-        if (this.#follower.mayApplyOwnWrite(SECRET_KIND, id, done.before)) this.#apply(id, done.out.header ?? undefined);
-        await this.#follower.settledKey(SECRET_KIND, id);
-        return done.out.result;
-      } catch (err) {
-        if (!(err instanceof LostRace) || attempt >= MAX_ATTEMPTS) throw err;
-        await backoff(attempt);
-      }
-    }
   }
 
   /** Drops soft-deleted secrets whose purge date has passed; returns their names. */
@@ -311,14 +281,6 @@ export class SecretRepository {
     });
     return done ?? false;
   }
-}
-
-interface WriteStep<T> {
-  /** The header to write; null deletes it. */
-  header: SecretDoc | null;
-  versions?: SecretVersion[];
-  removeVersions?: string[];
-  result: T;
 }
 
 const byName = (a: SecretDoc, b: SecretDoc) => a.name.toLowerCase().localeCompare(b.name.toLowerCase());
