@@ -9,12 +9,13 @@ import { KIND } from './model.ts';
 import { RecordFollower, type FollowerErrorLog } from './record-follower.ts';
 import * as apps from './directory-apps.ts';
 import * as principals from './directory-principals.ts';
+import { checkPasswordCredentials, type SecretCheck } from './client-secret-check.ts';
 
 export { isGuid } from '../ids/index.ts';
 export type { DeclaredApplication, DeclaredCertificate, DeclaredPassword } from './directory-apps.ts';
 
-/** The outcome of presenting a client secret: which check failed matters for the error code. */
-export type SecretCheck = 'ok' | 'wrong' | 'expired';
+// The client secret rule lives in client-secret-check.ts; its type is re-exported for importers of this file.
+export type { SecretCheck } from './client-secret-check.ts';
 
 /**
  * Tenants, applications with their service principals, users and managed identities. Lookups are
@@ -207,25 +208,13 @@ export class Directory {
 
   /** Checks a presented secret against every secret of the app; expiry matters only on a match. */
   async checkClientSecret(app: Application, secret: string, now = Date.now()): Promise<SecretCheck> {
-    const check = await this.#checkSecret(app, secret, now);
+    const check = await checkPasswordCredentials(app, secret, now);
     if (check === 'ok') return check;
     // Memory follows the store a few milliseconds behind another node's write: a secret added
     // there and used here at once must not be refused, so a miss is checked against the store.
     await this.#follower.refresh(KIND.application, app.appId);
     const fresh = this.#view.apps.get(app.appId);
-    return fresh && fresh !== app ? this.#checkSecret(fresh, secret, now) : check;
-  }
-
-  async #checkSecret(app: Application, secret: string, now: number): Promise<SecretCheck> {
-    let expired = false;
-    for (const p of app.passwordCredentials) {
-      if (!(await verifySecret(secret, p.secretHash))) continue;
-      const notYet = Date.parse(p.startDateTime) > now + 300_000;
-      const past = p.endDateTime !== undefined && Date.parse(p.endDateTime) <= now;
-      if (!notYet && !past) return 'ok';
-      expired = true;
-    }
-    return expired ? 'expired' : 'wrong';
+    return fresh && fresh !== app ? checkPasswordCredentials(fresh, secret, now) : check;
   }
 
   /** The registered certificate named by a client assertion's `x5t#S256` or `x5t`. */
