@@ -6,7 +6,7 @@
  * local change of connections and group memberships is reported to the backplane's registries.
  */
 import { LRUCache } from 'lru-cache';
-import type { Backplane } from '../backplane/types.ts';
+import { ConnectionLimitError, type MessagingCoreOptions } from './core-options.ts';
 import type { ClusterCommand, CommandResult, GroupMember } from './commands.ts';
 import type { Connection, ConnectionFilter } from './connection.ts';
 import { Hub } from './hub.ts';
@@ -15,23 +15,9 @@ import { CommandRouter } from './routing.ts';
 import type { Message, Target } from './types.ts';
 import { UserGroups } from './user-groups.ts';
 
-export interface MessagingCoreOptions {
-  /** Backplane channel of this resource (its ARM id). */
-  channel: string;
-  backplane: Backplane;
-  /** Compiles a filter expression; throws on invalid input. Wire-specific (OData for Web PubSub). */
-  compileFilter?: (expression: string) => ConnectionFilter;
-  /** Most connections this resource accepts, counted across the cluster. */
-  maxConnections?: number | undefined;
-}
-
-export class ConnectionLimitError extends Error {
-  readonly limit: number;
-  constructor(limit: number) {
-    super(`The connection limit of ${limit} for this resource has been reached.`);
-    this.limit = limit;
-  }
-}
+// The options and the limit error live in core-options.ts (what callers configure and catch);
+// re-exported here for importers of this file.
+export { ConnectionLimitError, type MessagingCoreOptions } from './core-options.ts';
 
 /** Compiled filters kept (least recently used go first): REST callers reuse a handful of expressions. */
 const FILTER_CACHE_SIZE = 64;
