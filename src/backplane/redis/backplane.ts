@@ -13,6 +13,7 @@ import type { Backplane, BackplaneNode, MemberKind, RequestOutcome } from '../ty
 import { createClient } from './clients.ts';
 import { RedisBackplaneError, redactBackplaneUrl } from './errors.ts';
 import { heartbeat } from './heartbeat.ts';
+import { sayGoodbye } from './goodbye.ts';
 import { RedisKeys } from './keys.ts';
 import { resolveOptions } from './options.ts';
 import type { RedisBackplaneOptions, ResolvedOptions } from './options.ts';
@@ -24,9 +25,6 @@ import { LocalRegistry } from './registry.ts';
 import { defineScripts } from './scripts.ts';
 import type { ScriptCommands } from './scripts.ts';
 import { Subscriptions } from './subscriptions.ts';
-
-/** Longest wait for Redis to take this node's goodbye (unregistering) at close. */
-const CLOSE_TIMEOUT_MS = 1000;
 
 export class RedisBackplane implements Backplane {
   readonly nodeId: string;
@@ -231,16 +229,7 @@ export class RedisBackplane implements Backplane {
     clearInterval(this.#timer);
     this.#messenger.settleAll();
     if (options.unregister !== false && this.#ready()) {
-      // The heartbeat key first (the others stop counting this node at once), then its entries.
-      const p = this.#pub.pipeline().del(this.#keys.node(this.nodeId)).srem(this.#keys.nodes, this.nodeId);
-      for (const channel of [...this.#registry.channels()]) this.#registry.forgetChannel(channel);
-      const entries = p.exec().then(() => this.#registry.flush());
-      // Bounded: a Redis that stopped answering must not hold the node's shutdown.
-      const goodbye = entries.then(() => Promise.all([this.#pub.quit(), this.#sub.quit()]));
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_TIMEOUT_MS); });
-      await Promise.race([goodbye.catch((err: unknown) => this.#noteError(err)), deadline]);
-      clearTimeout(timer);
+      await sayGoodbye({ pub: this.#pub, sub: this.#sub, keys: this.#keys, nodeId: this.nodeId, registry: this.#registry, onError: (err) => this.#noteError(err) });
     }
     this.#closed = true;
     this.#pub.disconnect();
