@@ -5,69 +5,48 @@
  * REST and WebSocket clients through HAProxy, messages crossing nodes; a node killed with SIGKILL
  * takes only its own clients with it.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientSecretCredential } from '@azure/identity';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
 import { clusterUnavailable } from '../helpers/cluster.ts';
-import { haproxyMissing, startHaproxy, type Haproxy } from '../helpers/haproxy.ts';
-import { freePortBlock, startProcessCluster, type ProcessCluster } from '../helpers/cluster-process.ts';
+import { balancedCluster, haproxyMissing } from '../helpers/haproxy.ts';
 import { call, miToken } from '../access/arm-harness.ts';
 import type { TestLapis } from '../helpers/lapis.ts';
 
 const T = '5e1a7c2b-0000-4000-8000-00000000c3a1';
 const S = '5e1a7c2b-0000-4000-8000-00000000c3a2';
 const APP = { displayName: 'lb-sender', appId: '5e1a7c2b-0000-4000-8000-00000000c3a3', secret: 'lb-sender-secret-0123456789abcdefg' };
-const NODES = 3;
 const skip = haproxyMissing ?? await clusterUnavailable();
 
-let cluster: ProcessCluster | undefined;
-let lb: Haproxy | undefined;
-let base = 0;
-
-
-before(async () => {
-  if (skip) return;
-  base = await freePortBlock(4, [0, 100, 200, 300]);
-  cluster = await startProcessCluster({
-    nodes: NODES, basePort: base,
-    extraArgs: ['--public-url', `https://localhost:${base}`],
-    config: (b) => ({
-      tenantId: T, subscriptionId: S,
-      applications: [{ displayName: APP.displayName, appId: APP.appId, passwordCredentials: [{ displayName: 'ci', secretText: APP.secret }] }],
-      resources: [{ type: 'Microsoft.SignalRService/WebPubSub', name: 'lbwps', resourceGroup: 'rg-lb', ports: { https: b + 2, http: b + 3 } }],
-      roleAssignments: [{ principal: APP.displayName, roleDefinitionName: 'Web PubSub Service Owner', scope: `/subscriptions/${S}/resourceGroups/rg-lb` }],
-    }),
-  });
-  lb = await startHaproxy([base, base + 2], NODES, `https://localhost:${base + 2}/api/health`);
-});
-
-after(async () => {
-  lb?.stop();
-  await cluster?.stop();
-});
+const lbc = balancedCluster(skip, (b) => ({
+  tenantId: T, subscriptionId: S,
+  applications: [{ displayName: APP.displayName, appId: APP.appId, passwordCredentials: [{ displayName: 'ci', secretText: APP.secret }] }],
+  resources: [{ type: 'Microsoft.SignalRService/WebPubSub', name: 'lbwps', resourceGroup: 'rg-lb', ports: { https: b + 2, http: b + 3 } }],
+  roleAssignments: [{ principal: APP.displayName, roleDefinitionName: 'Web PubSub Service Owner', scope: `/subscriptions/${S}/resourceGroups/rg-lb` }],
+}));
 
 test('every node advertises the load balancer: issuer, resource endpoint and connection string, in ready.json and ARM', { skip }, async () => {
-  for (const n of cluster!.nodes) {
+  for (const n of lbc.cluster.nodes) {
     assert.match(n.output(), new RegExp(`Lapis node ${n.name} is ready, in a cluster \\(shared postgresql store, redis backplane\\)`));
-    assert.equal(n.ready.authorityHost, `https://localhost:${base}`);
-    assert.equal(n.ready.resources.find((r) => r.name === 'lbwps')!.endpoint, `https://localhost:${base + 2}`);
+    assert.equal(n.ready.authorityHost, `https://localhost:${lbc.base}`);
+    assert.equal(n.ready.resources.find((r) => r.name === 'lbwps')!.endpoint, `https://localhost:${lbc.base + 2}`);
     const token = await miToken({ ready: n.ready } as TestLapis);
     const id = `/subscriptions/${S}/resourceGroups/rg-lb/providers/Microsoft.SignalRService/webPubSub/lbwps`;
     // Asked directly (not through the balancer), each node still names the balancer's origin.
-    const keys = await call(n.ready.httpsUrl.replace(String(base), String(base + n.offset)), 'POST', `${id}/listKeys?api-version=2024-03-01`, token);
+    const keys = await call(n.ready.httpsUrl.replace(String(lbc.base), String(lbc.base + n.offset)), 'POST', `${id}/listKeys?api-version=2024-03-01`, token);
     assert.equal(keys.status, 200, JSON.stringify(keys.body));
-    assert.match(keys.body.primaryConnectionString, new RegExp(`^Endpoint=https://localhost:${base + 2};`));
+    assert.match(keys.body.primaryConnectionString, new RegExp(`^Endpoint=https://localhost:${lbc.base + 2};`));
     const resource = await call(n.ready.httpsUrl, 'GET', `${id}?api-version=2024-03-01`, token);
-    assert.equal(resource.body.properties.publicPort, base + 2);
+    assert.equal(resource.body.properties.publicPort, lbc.base + 2);
   }
 });
 
 test('through HAProxy: an Entra token, REST sends and WebSocket clients spread over the nodes; every client gets each message once', { skip, timeout: 90_000 }, async () => {
-  const credential = new ClientSecretCredential(T, APP.appId, APP.secret, { authorityHost: `https://localhost:${base}`, disableInstanceDiscovery: true });
-  const rest = new WebPubSubServiceClient(`https://localhost:${base + 2}`, credential, 'chat');
+  const credential = new ClientSecretCredential(T, APP.appId, APP.secret, { authorityHost: `https://localhost:${lbc.base}`, disableInstanceDiscovery: true });
+  const rest = new WebPubSubServiceClient(`https://localhost:${lbc.base + 2}`, credential, 'chat');
   const clients: { data: string[]; client: WebPubSubClient }[] = [];
   try {
     for (let i = 0; i < 6; i++) {
@@ -90,8 +69,8 @@ test('through HAProxy: an Entra token, REST sends and WebSocket clients spread o
 });
 
 test('a node killed with SIGKILL: the others keep serving through HAProxy, new clients land on live nodes', { skip, timeout: 90_000 }, async () => {
-  const connection = (i: number) => cluster!.nodes[i]!.ready.resources.find((r) => r.name === 'lbwps')!.connectionString!;
-  await cluster!.kill(cluster!.nodes[0]!, 'SIGKILL');
+  const connection = (i: number) => lbc.cluster.nodes[i]!.ready.resources.find((r) => r.name === 'lbwps')!.connectionString!;
+  await lbc.cluster.kill(lbc.cluster.nodes[0]!, 'SIGKILL');
   // HAProxy's checks (every 500 ms, down after 2 failures) take node 1 out; `redispatch` covers the gap.
   await sleep(1500);
   const rest = new WebPubSubServiceClient(connection(1), 'chat');

@@ -4,40 +4,19 @@
  * Official SDK clients on the reliable protocol connect through HAProxy; the node holding them is
  * killed with SIGKILL; HAProxy sends their recovery to a live node, which has their session.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
 import { clusterUnavailable } from '../helpers/cluster.ts';
-import { haproxyMissing, startHaproxy, type Haproxy } from '../helpers/haproxy.ts';
-import { freePortBlock, startProcessCluster, type ProcessCluster } from '../helpers/cluster-process.ts';
+import { balancedCluster, haproxyMissing } from '../helpers/haproxy.ts';
 import { testRedis } from '../helpers/services.ts';
 import { until } from './reliable-support.ts';
 
-const NODES = 3;
 const skip = haproxyMissing ?? await clusterUnavailable();
-let cluster: ProcessCluster | undefined;
-let lb: Haproxy | undefined;
-let base = 0;
-
-
-before(async () => {
-  if (skip) return;
-  base = await freePortBlock(4, [0, 100, 200, 300]);
-  cluster = await startProcessCluster({
-    nodes: NODES, basePort: base,
-    extraArgs: ['--public-url', `https://localhost:${base}`],
-    config: (b) => ({ resources: [{ type: 'Microsoft.SignalRService/WebPubSub', name: 'rlb', resourceGroup: 'rg-rlb', ports: { https: b + 2, http: b + 3 } }] }),
-  });
-  lb = await startHaproxy([base, base + 2], NODES, `https://localhost:${base + 2}/api/health`);
-});
-
-after(async () => {
-  lb?.stop();
-  await cluster?.stop();
-});
+const lbc = balancedCluster(skip, (b) => ({ resources: [{ type: 'Microsoft.SignalRService/WebPubSub', name: 'rlb', resourceGroup: 'rg-rlb', ports: { https: b + 2, http: b + 3 } }] }));
 
 async function ownerOf(redis: Redis, connectionId: string): Promise<string> {
   const [key] = await redis.keys(`*sess:m:*:${encodeURIComponent(connectionId)}`);
@@ -47,7 +26,7 @@ async function ownerOf(redis: Redis, connectionId: string): Promise<string> {
 interface Watched { client: WebPubSubClient; data: string[]; id: string; connected: number; disconnected: number }
 
 test('through HAProxy: the node holding reliable clients is killed; they recover on live nodes with every message once, in order', { skip, timeout: 120_000 }, async () => {
-  const rest = new WebPubSubServiceClient(cluster!.nodes[0]!.ready.resources.find((r) => r.name === 'rlb')!.connectionString!, 'chat');
+  const rest = new WebPubSubServiceClient(lbc.cluster.nodes[0]!.ready.resources.find((r) => r.name === 'rlb')!.connectionString!, 'chat');
   const redis = new Redis(testRedis().url);
   const clients: Watched[] = [];
   try {
@@ -66,11 +45,11 @@ test('through HAProxy: the node holding reliable clients is killed; they recover
     await until(() => clients.every((c) => c.data.length === 1), 'the first message everywhere');
     // Kill the node holding the first client (and whichever others it holds).
     const owner = await ownerOf(redis, clients[0]!.id);
-    const victim = cluster!.nodes.find((n) => owner.startsWith(`${n.name}~`))!;
+    const victim = lbc.cluster.nodes.find((n) => owner.startsWith(`${n.name}~`))!;
     assert.ok(victim, `the owner ${owner} is one of the nodes`);
     const moved: Watched[] = [];
     for (const c of clients) if ((await ownerOf(redis, c.id)).startsWith(`${victim.name}~`)) moved.push(c);
-    await cluster!.kill(victim, 'SIGKILL');
+    await lbc.cluster.kill(victim, 'SIGKILL');
     // Their sessions come back on live nodes (adopted, or claimed by their recovery).
     await until(async () => (await Promise.all(moved.map((c) => rest.connectionExists(c.id)))).every(Boolean), 'the sessions on live nodes', 30_000);
     await rest.group('all').sendToAll('two', { contentType: 'text/plain' });

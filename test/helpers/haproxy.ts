@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before } from 'node:test';
+import { freePortBlock, startProcessCluster, type ProcessCluster } from './cluster-process.ts';
 
 export const haproxyMissing: string | undefined = spawnSync('haproxy', ['-v']).error ? 'haproxy is not installed (.ci/run installs it from Debian)' : undefined;
 
@@ -39,4 +41,33 @@ export async function startHaproxy(ports: number[], nodes: number, readyUrl: str
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface BalancedCluster {
+  cluster: ProcessCluster;
+  /** The main HTTPS port the balancer listens on; the world's one resource is on `base + 2` (HTTP `base + 3`). */
+  base: number;
+}
+
+/**
+ * Three `lapis` processes (offsets 100, 200, 300) with `--public-url https://localhost:<base>`, and
+ * HAProxy on `base` and `base + 2`; started before the file's tests, stopped after. `world(base)`
+ * must declare its one resource on ports `base + 2` / `base + 3`. Nothing starts when `skip` is set.
+ */
+export function balancedCluster(skip: string | undefined, world: (base: number) => object): { readonly cluster: ProcessCluster; readonly base: number } {
+  const nodes = 3;
+  let cluster: ProcessCluster | undefined;
+  let lb: Haproxy | undefined;
+  let base = 0;
+  before(async () => {
+    if (skip) return;
+    base = await freePortBlock(4, [0, 100, 200, 300]);
+    cluster = await startProcessCluster({ nodes, basePort: base, extraArgs: ['--public-url', `https://localhost:${base}`], config: world });
+    lb = await startHaproxy([base, base + 2], nodes, `https://localhost:${base + 2}/api/health`);
+  });
+  after(async () => {
+    lb?.stop();
+    await cluster?.stop();
+  });
+  return { get cluster() { return cluster!; }, get base() { return base; } };
 }

@@ -3,7 +3,9 @@
  * node's feed, and running SQL on the test database from outside (as an administrator would).
  */
 import pg from 'pg';
-import type { Store, StoreChange } from '../../src/store/index.ts';
+import { after, before } from 'node:test';
+import { PostgresStore, type Store, type StoreChange } from '../../src/store/index.ts';
+import { createThrowawayDatabase, type ThrowawayDatabase } from '../helpers/services.ts';
 
 /** Generous: these tests assert that changes arrive, not how fast. */
 export const DELIVERY_WAIT_MS = 5000;
@@ -70,4 +72,26 @@ export async function terminateBackends(url: string, pattern: string): Promise<n
     `SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity
       WHERE datname = current_database() AND application_name LIKE $1 AND pid <> pg_backend_pid()`, [pattern]);
   return rows.length;
+}
+
+/**
+ * Two PostgresStore "nodes" (applicationName lapis-a / lapis-b) on one throwaway database, opened
+ * before the file's tests and closed after; nothing is opened when `skip` is set.
+ */
+export function twoNodes(skip: string | false): { readonly a: PostgresStore; readonly b: PostgresStore; readonly url: string } {
+  let db: ThrowawayDatabase | undefined;
+  let a: PostgresStore | undefined;
+  let b: PostgresStore | undefined;
+  before(async () => {
+    if (skip) return;
+    db = await createThrowawayDatabase();
+    a = await PostgresStore.open(db.url, { applicationName: 'lapis-a' });
+    b = await PostgresStore.open(db.url, { applicationName: 'lapis-b' });
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await db?.drop();
+  });
+  return { get a() { return a!; }, get b() { return b!; }, get url() { return db!.url; } };
 }
