@@ -170,7 +170,7 @@ test('admin password reset: PATCH /users/{id} passwordProfile → 204; the new p
   assert.equal((await ropc(next)).status, 200, 'a rename keeps the password');
 });
 
-test('password reset errors: weak password, unknown user, unknown property, accountEnabled false', async () => {
+test('password reset errors: weak password, unknown user, unknown property, accountEnabled false, forced change at next sign-in', async () => {
   const weak = await graph('PATCH', `/v1.0/users/${USER.id}`, { passwordProfile: { password: 'alllowercase' } });
   assert.equal(weak.status, 400);
   assert.equal(weak.body.error.code, 'Request_BadRequest');
@@ -182,6 +182,12 @@ test('password reset errors: weak password, unknown user, unknown property, acco
   assert.equal(unknown.status, 400);
   const disabled = await graph('PATCH', `/v1.0/users/${USER.id}`, { accountEnabled: false });
   assert.equal(disabled.status, 400);
+  // Lapis has no forced password change at sign-in: the flag is refused, not accepted and ignored.
+  const forced = await graph('PATCH', `/v1.0/users/${USER.id}`, { passwordProfile: { password: 'Str0ng-enough!', forceChangePasswordNextSignIn: true } });
+  assert.equal(forced.status, 400);
+  assert.match(forced.body.error.message, /forceChangePasswordNextSignIn/);
+  const createdForced = await graph('POST', '/v1.0/users', { accountEnabled: true, displayName: 'forced', mailNickname: 'forced', userPrincipalName: `forced@${USER.userPrincipalName.split('@')[1]}`, passwordProfile: { password: 'Str0ng-enough!', forceChangePasswordNextSignIn: true } });
+  assert.equal(createdForced.status, 400);
   const method = await graph('DELETE', `/v1.0/users/${USER.id}`);
   assert.equal(method.status, 405);
 });

@@ -6,7 +6,7 @@ import { GE, GraphError } from './errors.ts';
 import { applicationJson, keyCredentialJson, passwordCredentialJson, selectProperties, servicePrincipalJson, userJson } from './shapes.ts';
 import { sendGraphFallback } from './fallback.ts';
 import { addKeyBody, keyCredentialInput, replacementList, verifyProof } from './key-credentials.ts';
-import { checkPasswordComplexity, passwordProfile, userRoutes } from './users.ts';
+import { checkPasswordProfile, passwordProfile, userRoutes } from './users.ts';
 
 const GRAPH_AUDIENCES = ['https://graph.microsoft.com', 'https://graph.microsoft.com/', '00000003-0000-0000-c000-000000000000'];
 const MAX_GRAPH_BODY = 128 * 1024;
@@ -219,7 +219,7 @@ export async function graphRoutes(app: FastifyInstance, identity: IdentityServic
   app.get('/v1.0/users', async () => ({ value: dir.users().map(userJson) }));
   app.post('/v1.0/users', opts, async (req, reply) => {
     const b = parse(userBody, req.body);
-    checkPasswordComplexity(b.passwordProfile.password);
+    checkPasswordProfile(b.passwordProfile);
     if (dir.getUser(b.userPrincipalName)) throw GE.conflict(`Another object with the same value for property userPrincipalName already exists.`);
     const domain = b.userPrincipalName.split('@')[1]!.toLowerCase();
     const t = dir.tenants().find((x) => x.domains.includes(domain));

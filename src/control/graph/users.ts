@@ -23,6 +23,18 @@ const patchBody = z.strictObject({
   passwordProfile: passwordProfile.optional(),
 });
 
+/**
+ * A password profile Lapis can honour: Entra's complexity rule, and no forced change at the next
+ * sign-in (Lapis's sign-in page has no "change your password" step, so it refuses the flag rather
+ * than accept it and let the user sign in with the administrator's password).
+ */
+export function checkPasswordProfile(p: z.infer<typeof passwordProfile>): void {
+  if (p.forceChangePasswordNextSignIn === true || p.forceChangePasswordNextSignInWithMfa === true) {
+    throw GE.badRequest("Lapis cannot make a user change their password at the next sign-in: set 'forceChangePasswordNextSignIn' (and '…WithMfa') to false.");
+  }
+  checkPasswordComplexity(p.password);
+}
+
 /** Entra's rule: at least 8 characters, and 3 of lower case, upper case, digits, symbols. */
 export function checkPasswordComplexity(password: string): void {
   const kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/].filter((r) => r.test(password)).length;
@@ -52,7 +64,7 @@ export async function userRoutes(app: FastifyInstance, dir: Directory, opts: { b
     }
     const b = r.data;
     if (b.accountEnabled === false) throw GE.badRequest("Lapis has no disabled accounts: 'accountEnabled' can only be true (delete the user instead).");
-    if (b.passwordProfile) checkPasswordComplexity(b.passwordProfile.password);
+    if (b.passwordProfile) checkPasswordProfile(b.passwordProfile);
     const done = await dir.updateUser(u.userPrincipalName, { displayName: b.displayName, password: b.passwordProfile?.password });
     if (!done) throw GE.notFound('user', req.params.id);
     return reply.code(204).send();
