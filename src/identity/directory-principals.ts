@@ -53,7 +53,7 @@ export async function updateUser(ctx: DirectoryContext, userPrincipalName: strin
   const passwordHash = patch.password === undefined ? undefined : await hashSecret(patch.password, false);
   const { doc } = await updateDocument<User>(ctx.store, KIND.user, key, (prior) => {
     if (!prior) return undefined;
-    return { ...prior, ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}), ...(passwordHash ? { passwordHash } : {}) };
+    return { ...prior, ...(patch.displayName !== undefined ? { displayName: patch.displayName } : {}), ...(passwordHash ? { passwordHash, passwordChangedAt: Math.floor(Date.now() / 1000) } : {}) };
   }, { parent: (u) => u.tenantId });
   await ctx.refresh(KIND.user, key);
   return doc;

@@ -71,6 +71,7 @@ export const E = {
   codeRedeemed: () => new EntraError(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.'),
   codeExpired: () => new EntraError(400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.'),
   badGrant: (what: string) => new EntraError(400, 'invalid_grant', 70000, `The provided value for the '${what}' parameter is not valid.`),
+  passwordChanged: () => new EntraError(400, 'invalid_grant', 50173, 'The provided grant has expired due to it being revoked: the user\'s password was changed after this sign-in. The user must sign in again.'),
   refreshRevoked: () => new EntraError(400, 'invalid_grant', 50173, 'The provided grant has been revoked: a refresh token was presented again after it had been exchanged, so every refresh token of that sign-in is revoked. The user must sign in again.'),
   refreshExpired: () => new EntraError(400, 'invalid_grant', 700082, 'The refresh token has expired due to inactivity. The user must sign in again.'),
   loginRequired: () => new EntraError(400, 'login_required', 50058, 'A silent sign-in request was sent but no user is signed in.'),

@@ -73,7 +73,7 @@ export class IdentityService {
     this.#lockout = new SmartLockout(opts.lockout, opts.store);
     this.tokens = new TokenService(this.directory, this.issuer, this.#replay, this.#lockout);
     this.verifier = new TokenVerifier(this.keys, this.directory, opts.authorityHost);
-    this.#sessions = new SessionStore(opts.store);
+    this.#sessions = new SessionStore(opts.store, (userId) => this.directory.getUserById(userId)?.passwordChangedAt);
     this.#interactive = new InteractiveStore(opts.store);
     this.tokens.interactive = new InteractiveGrants(this.directory, this.issuer, this.#interactive,
       (app, form, audiences, resource) => this.tokens.authenticateClient(app, form, audiences, resource));

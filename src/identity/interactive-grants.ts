@@ -109,6 +109,8 @@ export class InteractiveGrants {
   async #respond(tenant: Tenant, app: Application, grant: Grant, scope: string, familyId: string, authMethod: '0' | '1' | '2', nonce?: string): Promise<Record<string, unknown>> {
     const user = this.#dir.getUserById(grant.userId);
     if (!user || user.tenantId !== tenant.id) throw E.badGrant('grant'); // the user was deleted since signing in
+    // An administrator reset the password after this sign-in: its codes and refresh tokens are over (as Entra).
+    if (user.passwordChangedAt !== undefined && grant.authTime < user.passwordChangedAt) throw E.passwordChanged();
     const requested = parseScope(scope, false);
     const resource = resolveResource(this.#dir, tenant, requested.resource);
     const principal = principalOf(user);

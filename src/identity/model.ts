@@ -65,6 +65,8 @@ export interface User {
   userPrincipalName: string;
   displayName: string;
   passwordHash: string;
+  /** Epoch seconds of the last password change by an administrator: sign-ins from before it end (sessions, refresh tokens). */
+  passwordChangedAt?: number;
 }
 
 export interface ManagedIdentity {

@@ -66,8 +66,11 @@ export function checkCsrf(req: FastifyRequest, form: Map<string, string>): void 
 /** Browser sessions in the store (shared by the nodes), keyed by the hash of the cookie value. */
 export class SessionStore {
   readonly #store: Store;
-  constructor(store: Store) {
+  /** When the user's password last changed (epoch seconds): a session from before it is over. */
+  readonly #passwordChangedAt: (userId: string) => number | undefined;
+  constructor(store: Store, passwordChangedAt: (userId: string) => number | undefined = () => undefined) {
     this.#store = store;
+    this.#passwordChangedAt = passwordChangedAt;
   }
 
   /** Starts a session; returns the Set-Cookie value. */
@@ -86,7 +89,9 @@ export class SessionStore {
     const value = readCookies(req).get(SESSION_COOKIE);
     if (!value || !/^[\w-]{32,64}$/.test(value)) return undefined;
     const s = await this.#store.get<SignInSession>(KIND.signInSession, hashToken(value));
-    return s && s.expiresAt > now ? s : undefined;
+    if (!s || s.expiresAt <= now) return undefined;
+    const changed = this.#passwordChangedAt(s.userId);
+    return changed !== undefined && s.authTime < changed ? undefined : s;
   }
 
   /** Ends the request's session (sign-out); returns the Set-Cookie that clears it. */

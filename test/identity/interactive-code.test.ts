@@ -278,3 +278,20 @@ test('sign-out: confirmation with the anti-forgery token, session ended, back to
   const stranger = await browse(new CookieJar(), `${host(lapis.ready)}/${TENANT}/oauth2/v2.0/logout?post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`);
   assert.equal(stranger.status, 200);
 });
+
+// Last: it resets the user's password (and sets it back).
+test('an administrator\'s password reset ends earlier sign-ins: refresh tokens (AADSTS50173) and the browser session', async () => {
+  const { code, verifier, jar } = await desktopCode();
+  const rt = (await redeem(code, verifier)).json.refresh_token as string;
+  // auth_time has one-second resolution: a reset in the same second as the sign-in would not count as later.
+  await new Promise((r) => setTimeout(r, 1100));
+  await lapis.node.identity.directory.updateUser(USER.userPrincipalName, { password: 'Reset-by-admin-1!' });
+  try {
+    assertEntraError(await refresh(rt), { status: 400, error: 'invalid_grant', code: 50173 }, 'refresh after the reset');
+    const { challenge } = pkce();
+    const silent = await browse(jar, authorizeUrl(lapis, TENANT, { clientId: DESKTOP, redirectUri: LOOPBACK, challenge, prompt: 'none', state: 'S9' }));
+    assert.equal(new URL(silent.location!).searchParams.get('error'), 'login_required', 'the session from before the reset is over');
+  } finally {
+    await lapis.node.identity.directory.updateUser(USER.userPrincipalName, { password: USER.password });
+  }
+});
