@@ -69,7 +69,7 @@ export async function applyResourceIdentity(dir: Directory, resource: { id: stri
     const mi = ref ? dir.findManagedIdentity({ resourceId: ref }) : undefined;
     if (!mi || mi.type !== 'UserAssigned') {
       throw new ResourceIdentityError('InvalidUserAssignedIdentity', 'userAssignedIdentities',
-        `The user-assigned identity '${ref.slice(0, 300)}' was not found: it must be the resource id of a Microsoft.ManagedIdentity/userAssignedIdentities declared in the config ($.userAssignedIdentities).`);
+        `The user-assigned identity '${ref.slice(0, 300)}' was not found: it must be the resource id of an existing Microsoft.ManagedIdentity/userAssignedIdentities (created with az identity create or the portal, or declared in the config).`);
     }
     result = { type: 'UserAssigned', userAssignedIdentity: mi.resourceId };
   }

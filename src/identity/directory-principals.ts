@@ -72,13 +72,15 @@ export async function createUserIfAbsent(ctx: DirectoryContext, tenantId: string
  * Creates (or keeps) a managed identity and its service principal, together. A system-assigned
  * identity's resource id is its resource's; a user-assigned one has its own.
  */
-export async function ensureManagedIdentity(ctx: DirectoryContext, d: { type: ManagedIdentity['type']; resourceId: string; name: string; tenantId: string; clientId?: string; principalId?: string }): Promise<ManagedIdentity> {
+export async function ensureManagedIdentity(ctx: DirectoryContext, d: { type: ManagedIdentity['type']; resourceId: string; name: string; tenantId: string; clientId?: string; principalId?: string; location?: string; tags?: Record<string, string> }): Promise<ManagedIdentity> {
   const key = d.resourceId.toLowerCase();
   const spIds = new Set<string>();
   const { doc } = await updateDocument<ManagedIdentity>(ctx.store, KIND.managedIdentity, key, (prior) => ({
     type: d.type, resourceId: d.resourceId, name: d.name, tenantId: d.tenantId,
     clientId: (d.clientId ?? prior?.clientId ?? randomUUID()).toLowerCase(),
     principalId: (d.principalId ?? prior?.principalId ?? randomUUID()).toLowerCase(),
+    ...(d.location ?? prior?.location ? { location: d.location ?? prior?.location } : {}),
+    ...(d.tags ?? prior?.tags ? { tags: d.tags ?? prior?.tags } : {}),
   }), {
     parent: (m) => m.tenantId,
     alsoWrite: async (tx, mi, prior) => {

@@ -285,7 +285,7 @@ export class Directory {
    * Creates (or keeps) a managed identity and its service principal. A system-assigned identity's
    * resource id is its resource's; a user-assigned one has its own.
    */
-  ensureManagedIdentity(d: { type: ManagedIdentity['type']; resourceId: string; name: string; tenantId: string; clientId?: string; principalId?: string }): Promise<ManagedIdentity> {
+  ensureManagedIdentity(d: { type: ManagedIdentity['type']; resourceId: string; name: string; tenantId: string; clientId?: string; principalId?: string; location?: string; tags?: Record<string, string> }): Promise<ManagedIdentity> {
     return principals.ensureManagedIdentity(this.#ctx, d);
   }
 

@@ -77,6 +77,9 @@ export interface ManagedIdentity {
   tenantId: string;
   clientId: string;
   principalId: string;
+  /** ARM location and tags of a user-assigned identity (created through ARM or the portal). */
+  location?: string;
+  tags?: Record<string, string>;
 }
 
 export const KIND = {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { E, EntraError, MI, ManagedIdentityError } from '../../src/identity/errors.ts';
 import { ARM, ARM_AUTH_CODES, ArmError } from '../../src/control/arm/errors.ts';
 import { GE, GraphError } from '../../src/control/graph/errors.ts';
+import { MSI_ERROR } from '../../src/control/arm/identities.ts';
 
 const doc = (name: string) => readFileSync(join(import.meta.dirname, '..', '..', 'docs', name), 'utf8');
 type Maker = (...a: unknown[]) => unknown;
@@ -43,6 +44,12 @@ test('docs/management.md lists every ARM error code', () => {
     codes.add(err.code);
   }
   assert.deepEqual([...codes].filter((c) => !page.includes(`\`${c}\``)), []);
+});
+
+test('docs/management.md lists every Microsoft.ManagedIdentity error code', () => {
+  const page = doc('management.md');
+  const codes = Object.values(MSI_ERROR).map((make) => (make as (a: string, b: string) => ArmError)('x', 'y').code);
+  assert.deepEqual(codes.filter((c) => !page.includes(`\`${c}\``)), []);
 });
 
 test('docs/identity.md lists every Graph error code', () => {

@@ -17,6 +17,7 @@ import { signalRKind } from './signalr.ts';
 import { isSubscriptionsPath, subscriptionsApi } from './subscriptions.ts';
 import { isMetadata, registerArmMetadata } from './metadata.ts';
 import { isKeyVaultPath, keyVaultArm } from './vaults.ts';
+import { isManagedIdentityPath, managedIdentityArm } from './identities.ts';
 import type { ResourceRegistry, ServiceResourceRecord } from '../resources.ts';
 
 export interface ArmDeps {
@@ -85,6 +86,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   const keyVault = deps.resources ? keyVaultArm({ access, resources: deps.resources, advertise: deps.advertise }) : undefined;
   const callers = new WeakMap<FastifyRequest, ArmCaller>();
   const subscriptions = subscriptionsApi({ access, identity });
+  const managedIdentities = managedIdentityArm({ access, identity });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     let a: ArmError | undefined;
@@ -131,6 +133,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     // Microsoft.Resources: the subscriptions and tenants the caller can see (az login, az account).
     if (isSubscriptionsPath(segs)) return subscriptions.handle(segs, method, version, caller);
     if (keyVault && isKeyVaultPath(segs)) return keyVault.handle({ segs, path, method, version, caller, req, reply });
+    if (isManagedIdentityPath(segs)) return managedIdentities.handle({ segs, path, method, version, caller, req, reply });
     if (!version) throw ARM.missingApiVersion();
     if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(version)) throw ARM.invalidApiVersion(version);
 
