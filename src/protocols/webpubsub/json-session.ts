@@ -39,6 +39,8 @@ export class JsonSession extends ClientSession {
   readonly roles: readonly string[];
   /** Processed ackIds, for `Duplicate` answers within the dedupe window. */
   readonly #processedAcks = new AckWindow();
+  /** ackIds of events still waiting for the handler: a resend (after a reconnect) must not run them twice. */
+  readonly #inFlightAcks = new Set<number>();
   #recoveryTimer: NodeJS.Timeout | undefined;
 
   /** `restored`: a reliable session rebuilt from the shared session store (another node held it). */
@@ -200,7 +202,10 @@ export class JsonSession extends ClientSession {
           this.#violation(CLOSE_INVALID_PAYLOAD, 'sequenceId must be an integer.');
           return;
         }
-        this.#reliable?.ack(m.sequenceId);
+        if (this.#reliable && !this.#reliable.ack(m.sequenceId)) {
+          // Acking what was never sent would make the client drop the real messages with those ids.
+          this.#violation(CLOSE_POLICY, `sequenceAck ${m.sequenceId} is beyond the last sequence id sent (${this.#reliable.buffer.lastSequenceId}).`);
+        }
         return;
       case 'ping':
         this.send(controlFrame({ type: 'pong' }));
@@ -258,12 +263,17 @@ export class JsonSession extends ClientSession {
       this.#ack(ackId, ackErrors.duplicate(ackId));
       return;
     }
+    // The first attempt answers on whichever socket is current when it is done.
+    if (ackId !== undefined && this.#inFlightAcks.has(ackId)) return;
     const payload = decodeClientData(m.dataType, m.data);
     if (typeof payload === 'string') {
       if (ackId !== undefined) this.#ack(ackId, ackErrors.badRequest(payload));
       return;
     }
-    this.queueEvent(() => this.#runEvent(event, payload, ackId));
+    if (ackId !== undefined) this.#inFlightAcks.add(ackId);
+    this.queueEvent(() => this.#runEvent(event, payload, ackId).finally(() => {
+      if (ackId !== undefined) this.#inFlightAcks.delete(ackId);
+    }));
   }
 
   async #runEvent(event: string, payload: Payload, ackId: number | undefined): Promise<void> {

@@ -83,9 +83,12 @@ export class ReliableState {
     return sequenceId <= m.sendableThrough;
   }
 
-  ack(sequenceId: number): void {
+  /** Releases every frame up to `sequenceId`; false (nothing released) when that id was never handed out. */
+  ack(sequenceId: number): boolean {
+    if (sequenceId > this.buffer.lastSequenceId) return false;
     this.buffer.ack(sequenceId);
     this.#mirror?.ack(sequenceId);
+    return true;
   }
 
   /** The unacknowledged frames that may be sent, in order (a resume replays them). */
