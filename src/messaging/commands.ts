@@ -30,6 +30,8 @@ export type ClusterCommand =
   | { type: 'exists'; hub: string; target: Target }
   | { type: 'hasPermission'; hub: string; connectionId: string; action: GroupAction; group?: string | undefined }
   | { type: 'listGroup'; hub: string; group: string }
+  /** Lapis's connection listing: each node's first `limit` connections with an id after `after`, in id order. */
+  | { type: 'listConnections'; hub: string; after?: string | undefined; limit: number }
   /** Sticky membership (SignalR): the user's open connections join now, later ones on connect. */
   | { type: 'addUserToGroup'; hub: string; userId: string; group: string; ttlSeconds?: number | undefined }
   /** Without `group`: every group of the user. Forgets the membership and removes open connections. */
@@ -42,12 +44,26 @@ export interface GroupMember {
   userId?: string | undefined;
 }
 
+/** One live connection as the Lapis listing shows it (groups and roles capped per connection). */
+export interface ConnectionInfo {
+  connectionId: string;
+  userId?: string | undefined;
+  groups: string[];
+  /** Group permissions in client-token role names (Web PubSub); empty for SignalR. */
+  roles: string[];
+  /** Wire protocol label (subprotocol, or the SignalR hub protocol and transport). */
+  protocol: string;
+  /** Milliseconds since the epoch. */
+  connectedAt: number;
+}
+
 /** A node's partial answer: how many local connections matched, plus query data. */
 export interface CommandResult {
   matched: number;
   /** For `hasPermission`: whether the (matched) connection holds the permission. */
   allowed?: boolean | undefined;
   members?: GroupMember[] | undefined;
+  connections?: ConnectionInfo[] | undefined;
   /** Set when a connection refused the change (e.g. too many permission rules). */
   error?: string | undefined;
   /** On a merged result: the nodes that did not answer in time (their connections are not counted). */
@@ -80,6 +96,7 @@ export function mergeResults(parts: readonly CommandResult[], unanswered: readon
     merged.matched += p.matched;
     if (p.allowed !== undefined) merged.allowed = (merged.allowed ?? false) || p.allowed;
     if (p.members) (merged.members ??= []).push(...p.members);
+    if (p.connections) (merged.connections ??= []).push(...p.connections);
     if (p.error !== undefined) merged.error = p.error;
   }
   if (unanswered.length > 0) merged.unanswered = [...unanswered];

@@ -12,6 +12,7 @@ import type { Connection, ConnectionFilter } from './connection.ts';
 import { Hub } from './hub.ts';
 import { PermissionLimitError } from './permissions.ts';
 import { CommandRouter } from './routing.ts';
+import { listConnections } from './listing.ts';
 import type { Message, Target } from './types.ts';
 import { UserGroups } from './user-groups.ts';
 
@@ -230,6 +231,8 @@ export class MessagingCore {
         }
         return { matched: members.length, members };
       }
+      case 'listConnections':
+        return listConnections(hub, command.after, command.limit);
     }
   }
 

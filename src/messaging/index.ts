@@ -1,5 +1,5 @@
 export type { DataKind, Payload, Target, Message, Content, WebPubSubContent, InvocationContent, EncodedContent, CloseRequest, ConnectionSink } from './types.ts';
-export type { ClusterCommand, CommandResult, GroupMember } from './commands.ts';
+export type { ClusterCommand, CommandResult, ConnectionInfo, GroupMember } from './commands.ts';
 export type { FilterSubject, ConnectionFilter, ConnectionObserver } from './connection.ts';
 export { Connection } from './connection.ts';
 export { Hub } from './hub.ts';

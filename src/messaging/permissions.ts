@@ -16,6 +16,8 @@ class ActionRules {
   readonly allowed = new Set<string>();
   readonly denied = new Set<string>();
   patterns: Array<(group: string) => boolean> = [];
+  /** How each pattern was granted (the role text), for listings; same order as `patterns`. */
+  patternLabels: string[] = [];
 
   has(group: string | undefined): boolean {
     if (group === undefined) return this.all;
@@ -59,8 +61,25 @@ export class PermissionSet {
   }
 
   /** Adds a predicate-based grant (e.g. a wildcard role from the access token). */
-  grantMatching(action: GroupAction, predicate: (group: string) => boolean): void {
+  grantMatching(action: GroupAction, predicate: (group: string) => boolean, label?: string): void {
     this.#rules[action].patterns.push(predicate);
+    this.#rules[action].patternLabels.push(label ?? `webpubsub.${action}s.<pattern>`);
+  }
+
+  /**
+   * What the connection may do, in the role names of client access tokens (`webpubsub.sendToGroup`,
+   * `webpubsub.joinLeaveGroup.<group>`, the pattern roles as granted): for listings, at most `max`.
+   */
+  describe(max = 100): string[] {
+    const out: string[] = [];
+    for (const action of GROUP_ACTIONS) {
+      const r = this.#rules[action];
+      if (r.all) out.push(`webpubsub.${action}`);
+      for (const g of r.allowed) out.push(`webpubsub.${action}.${g}`);
+      out.push(...r.patternLabels);
+      if (out.length >= max) break;
+    }
+    return out.slice(0, max);
   }
 
   revoke(action: GroupAction, group?: string): void {
@@ -70,6 +89,7 @@ export class PermissionSet {
       r.allowed.clear();
       r.denied.clear();
       r.patterns = [];
+      r.patternLabels = [];
       return;
     }
     r.allowed.delete(group);

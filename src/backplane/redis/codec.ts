@@ -53,6 +53,7 @@ const command = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('exists'), hub: text, target }),
   z.strictObject({ type: z.literal('hasPermission'), hub: text, connectionId: text, action, group: optText }),
   z.strictObject({ type: z.literal('listGroup'), hub: text, group: text }),
+  z.strictObject({ type: z.literal('listConnections'), hub: text, after: optText, limit: z.number().int().min(1).max(1000) }),
   z.strictObject({ type: z.literal('addUserToGroup'), hub: text, userId: text, group: text, ttlSeconds: z.number().optional() }),
   z.strictObject({ type: z.literal('removeUserFromGroup'), hub: text, userId: text, group: optText }),
   z.strictObject({ type: z.literal('userInGroup'), hub: text, userId: text, group: text }),
@@ -62,6 +63,9 @@ const result = z.strictObject({
   matched: z.number().int().nonnegative(),
   allowed: z.boolean().optional(),
   members: z.array(z.strictObject({ connectionId: text, userId: optText })).optional(),
+  connections: z.array(z.strictObject({
+    connectionId: text, userId: optText, groups: strings, roles: strings, protocol: text, connectedAt: z.number(),
+  })).max(1000).optional(),
   error: optText,
 });
 

@@ -10,6 +10,7 @@ import { isValidGroup } from '../../protocols/webpubsub/index.ts';
 import { badRequest, dataPlaneErrors } from './errors.ts';
 import { FilterSyntaxError } from './odata-filter.ts';
 import { parseMediaType, parseSendPayload } from './payload.ts';
+import { listConnectionsPage } from './connection-listing.ts';
 import { accepted, existence, noContent, ok, type RouteContext, type RouteResult } from './route-types.ts';
 import { z } from 'zod';
 
@@ -153,6 +154,16 @@ export async function listGroup(ctx: RouteContext): Promise<RouteResult> {
     body.nextLink = `${ctx.rawPath}?${q.toString()}`; // relative: the SDK resolves it against its endpoint
   }
   return ok(body);
+}
+
+export async function listConnections(ctx: RouteContext): Promise<RouteResult> {
+  return ok(await listConnectionsPage({
+    query: ctx.query,
+    rawPath: ctx.rawPath,
+    carry: { 'api-version': ctx.query.get('api-version') ?? '2024-12-01' },
+    fetch: (after, limit) => ctx.deps.core.request({ type: 'listConnections', hub: ctx.hub, after, limit }),
+    badRequest,
+  }));
 }
 
 export async function generateToken(ctx: RouteContext): Promise<RouteResult> {

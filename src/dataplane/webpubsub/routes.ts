@@ -3,7 +3,7 @@
  * status and its RBAC DataAction (entra-compat §5.2). Handlers speak only to the messaging core.
  */
 import { notFound, dataPlaneErrors } from './errors.ts';
-import { bulkGroups, close, conn, exists, generateToken, group, listGroup, permission, send, user } from './route-handlers.ts';
+import { bulkGroups, close, conn, exists, generateToken, group, listConnections, listGroup, permission, send, user } from './route-handlers.ts';
 import { DataActions, existence, noContent, ok, type RouteDef } from './route-types.ts';
 
 // The shared shapes live in route-types.ts and the handler bodies in route-handlers.ts; this
@@ -16,6 +16,8 @@ export const routes: RouteDef[] = [
   { method: 'POST', path: 'hubs/{hub}/:closeConnections', dataAction: DataActions.connectionWrite, handle: (c) => close(c, { scope: 'hub' }) },
   { method: 'POST', path: 'hubs/{hub}/:addToGroups', dataAction: DataActions.groupWrite, handle: (c) => bulkGroups(c, 'addToGroups') },
   { method: 'POST', path: 'hubs/{hub}/:removeFromGroups', dataAction: DataActions.groupWrite, handle: (c) => bulkGroups(c, 'removeFromGroups') },
+  // Lapis only (Azure has no connection listing): GET on an action segment cannot collide with Azure's paths.
+  { method: 'GET', path: 'hubs/{hub}/:connections', dataAction: DataActions.connectionRead, handle: listConnections },
   { method: 'POST', path: 'hubs/{hub}/:generateToken', dataAction: DataActions.generateToken, handle: generateToken },
 
   { method: 'POST', path: 'hubs/{hub}/connections/{connectionId}/:send', dataAction: DataActions.connectionSend, handle: async (c) => send(c, conn(c), false) },

@@ -23,7 +23,7 @@ export function applyRoles(perms: PermissionSet, roles: readonly string[]): void
     }
     if (plural) {
       const matcher = compileGroupPattern(target);
-      if (matcher) perms.grantMatching(action, matcher);
+      if (matcher) perms.grantMatching(action, matcher, role);
     } else {
       perms.grant(action, target);
     }

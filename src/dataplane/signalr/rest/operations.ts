@@ -7,6 +7,7 @@
  * call already applied (`{application}_{hub}`, reference §1.3). Methods may answer synchronously
  * or with a promise (a cluster needs the network for most of them).
  */
+import type { CommandResult } from '../../../messaging/index.ts';
 import type { SignalRMessage } from '../../../protocols/signalr/index.ts';
 
 export type Awaitable<T> = T | Promise<T>;
@@ -48,4 +49,7 @@ export interface SignalRHubOperations {
   /** False when the connection is unknown. `reason` goes into the close message's `error`. */
   closeConnection(hub: string, connectionId: string, reason: string | undefined): Awaitable<boolean>;
   closeConnections(hub: string, target: CloseScope, excluded: readonly string[], reason: string | undefined): Awaitable<void>;
+
+  /** Lapis's connection listing: every node's first `limit` connections after `after` (absent: not served). */
+  listConnections?(hub: string, after: string | undefined, limit: number): Promise<CommandResult>;
 }

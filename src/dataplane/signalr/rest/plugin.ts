@@ -158,6 +158,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: SignalRRes
     contentType: req.headers['content-type'],
     v1: match.route.v1,
     auth,
+    rawPath: path,
     mintClientToken: (h, userId, minutesToExpire) => mintSignalRClientToken({
       endpoint: origin,
       hub: h,

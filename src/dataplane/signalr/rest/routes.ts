@@ -12,6 +12,7 @@ import { SignalRDataActions as A } from './actions.ts';
 import { signalRErrors } from './errors.ts';
 import type { SignalRHubOperations } from './operations.ts';
 import { parseSendBody } from './payload.ts';
+import { listConnectionsPage } from '../../webpubsub/connection-listing.ts';
 import { closeReason, excludedIds, ttlSeconds, validConnectionId, validGroup, validUser } from './validation.ts';
 
 export interface RouteContext {
@@ -25,6 +26,8 @@ export interface RouteContext {
   /** `/api/v1/...` (legacy status codes). */
   v1: boolean;
   auth: DataPlaneAuth;
+  /** Raw request path (still percent-encoded), for self-contained nextLinks. */
+  rawPath: string;
   mintClientToken(hub: string, userId: string | undefined, minutesToExpire: number): Promise<string>;
 }
 
@@ -139,6 +142,23 @@ const generateToken: Handler = async (c) => {
   return { status: 200, body: { token: await c.mintClientToken(c.hub, userId || undefined, minutes) } };
 };
 
+/** Lapis only (Azure has no connection listing): GET on an action segment cannot collide with Azure's paths. */
+const listConnections: Handler = async (c) => {
+  const list = c.ops.listConnections?.bind(c.ops);
+  if (!list) throw signalRErrors.noOperation('GET', c.rawPath);
+  const carry: Record<string, string> = {};
+  const version = c.query.get('api-version');
+  if (version !== undefined) carry['api-version'] = version;
+  const application = c.query.get('application');
+  if (application !== undefined) carry.application = application;
+  const body = await listConnectionsPage({
+    query: c.query, rawPath: c.rawPath, carry,
+    fetch: (after, limit) => list(c.hub, after, limit),
+    badRequest: (message, parameter) => signalRErrors.badRequest(message, parameter),
+  });
+  return { status: 200, body };
+};
+
 /** Existence checks answer HEAD and GET alike (the SDK's IsUserInGroup uses GET). */
 function existence(path: string, dataAction: string, handle: Handler): RouteDef[] {
   return (['HEAD', 'GET'] as const).map((method) => ({ method, path, dataAction, handle }));
@@ -148,6 +168,7 @@ const H = 'hubs/{hub}';
 export const routes: RouteDef[] = [
   { method: 'POST', path: `${H}/:send`, dataAction: A.hubSend, handle: broadcast },
   { method: 'POST', path: `${H}/:closeConnections`, dataAction: A.connectionWrite, handle: closeAll },
+  { method: 'GET', path: `${H}/:connections`, dataAction: A.connectionRead, handle: listConnections },
   { method: 'POST', path: `${H}/:generateToken`, dataAction: A.clientToken, minVersion: '2022-11-01', handle: generateToken },
 
   { method: 'POST', path: `${H}/users/{user}/:send`, dataAction: A.userSend, handle: sendUser },

@@ -2,7 +2,7 @@
  * The SignalR REST API's operations over the messaging core: every call becomes a cluster command,
  * so the same code serves one node or many (the backplane carries the commands).
  */
-import type { MessagingCore, Target } from '../../../messaging/index.ts';
+import type { CommandResult, MessagingCore, Target } from '../../../messaging/index.ts';
 import type { SignalRMessage } from '../../../protocols/signalr/index.ts';
 import type { CloseScope, SignalRHubOperations } from '../rest/operations.ts';
 
@@ -78,6 +78,10 @@ export class CoreHubOperations implements SignalRHubOperations {
   async closeConnections(hub: string, target: CloseScope, excluded: readonly string[], reason: string | undefined): Promise<void> {
     const t: Target = target.scope === 'all' ? { scope: 'hub' } : target.scope === 'user' ? { scope: 'user', userId: target.userId } : { scope: 'group', group: target.group };
     await this.#core.request({ type: 'close', hub, target: t, excluded: [...excluded], reason: reason ?? '' });
+  }
+
+  listConnections(hub: string, after: string | undefined, limit: number): Promise<CommandResult> {
+    return this.#core.request({ type: 'listConnections', hub, after, limit });
   }
 
   #send(hub: string, target: Target, message: SignalRMessage, excluded: readonly string[]): void {
