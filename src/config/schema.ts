@@ -214,6 +214,11 @@ export const configSchema = z.strictObject({
     durationSeconds: z.number().int().min(1).max(86_400).optional(),
     maxDurationSeconds: z.number().int().min(1).max(86_400).optional(),
   }).optional(),
+  /** Activity log retention (docs/management.md#activity-log): at most this many events, none older than this many days. */
+  activityLog: z.strictObject({
+    maxEvents: z.number().int().min(100).max(1_000_000).optional(),
+    maxDays: z.number().int().min(1).max(365).optional(),
+  }).optional(),
   /** Extra DNS names or IPs the HTTPS certificate must cover (for access through a proxy or DNS). */
   tlsNames: z.array(text(253)).max(20).optional(),
   applications: z.array(application).max(1000).optional(),

@@ -14,7 +14,9 @@ import { ResourceRegistry, applyWorld, armRoutes, createAccessControl, type Serv
 import type { AccessControl } from '../access/index.ts';
 import { VaultService } from '../vault/index.ts';
 import type { VaultRecord } from '../control/index.ts';
-import { graphRoutes } from '../control/graph/index.ts';
+import { graphRoutes, GRAPH_AUDIENCES } from '../control/graph/index.ts';
+import { ActivityLog, registerActivityRecorder } from '../control/activity/index.ts';
+import { ARM_AUDIENCES } from '../control/arm/index.ts';
 import { mountPortal } from '../portal/index.ts';
 import { openListener, registerHealth } from './listeners.ts';
 import { bindPort, basePort, clientOrigin, startService, type NodeSite, type ServiceDeps } from './service-origins.ts';
@@ -102,14 +104,22 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     mainHttpsNotFound(https.app);
     mainHttpNotFound(http.app);
     identity.registerAuthorityRoutes(https.app);
-    void https.app.register(async (scope) => graphRoutes(scope, identity));
+    // Every change through ARM or Graph is recorded in the activity log (store-backed, bounded).
+    const activity = new ActivityLog(store, config?.activityLog);
+    void https.app.register(async (scope) => {
+      registerActivityRecorder(scope, { activity, identity, surface: 'Graph', audiences: GRAPH_AUDIENCES });
+      return graphRoutes(scope, identity);
+    });
     // Web PubSub and SignalR resources created through the ARM API start here (bound once the node is up).
     let startCreated = async (_record: ServiceResourceRecord): Promise<void> => { throw new Error('Lapis is still starting'); };
     let stopDeleted = async (_name: string): Promise<void> => { throw new Error('Lapis is still starting'); };
-    void https.app.register(async (scope) => armRoutes(scope, {
-      access, identity, resources, startResource: (r) => startCreated(r), stopResource: (n) => stopDeleted(n),
-      advertise: { host: site.publicHost ?? 'localhost', port: (base) => site.publicHost === undefined ? bindPort(site, base) : base },
-    }));
+    void https.app.register(async (scope) => {
+      registerActivityRecorder(scope, { activity, identity, surface: 'ARM', audiences: ARM_AUDIENCES });
+      return armRoutes(scope, {
+        activity, access, identity, resources, startResource: (r) => startCreated(r), stopResource: (n) => stopDeleted(n),
+        advertise: { host: site.publicHost ?? 'localhost', port: (base) => site.publicHost === undefined ? bindPort(site, base) : base },
+      });
+    });
     const portalUrl = await mountPortal(https.app, { store, identity, tenantId: world.tenantId, subscriptionId: world.subscriptionId, httpsUrl, authorityHost });
     identity.registerManagedIdentityRoutes(http.app, identityHeader);
     await Promise.all([https.app.ready(), http.app.ready()]);

@@ -49,6 +49,8 @@ export const ARM = {
   methodNotAllowed: (method: string) => new ArmError(405, 'MethodNotAllowed', `The HTTP method '${method.slice(0, 10)}' is not supported for this resource.`),
   invalidFilter: (filter: string, supported: string) => new ArmError(400, 'InvalidFilter', `The $filter '${filter.slice(0, 200)}' is not supported. Supported: ${supported}.`),
   badRequest: (message: string) => new ArmError(400, 'InvalidRequestContent', message),
+  /** The activity log's `$filter` / `$skipToken` (Azure Monitor answers BadRequest). */
+  activityFilter: (message: string) => new ArmError(400, 'BadRequest', message),
   unsupportedMediaType: (type: string) => new ArmError(415, 'UnsupportedMediaType', `The content media type '${type.slice(0, 100)}' is not supported. Only 'application/json' is supported.`),
   tooLarge: (limit: number) => new ArmError(413, 'RequestEntityTooLarge', `The request body exceeds ${limit} bytes.`),
   internal: () => new ArmError(500, 'InternalServerError', 'An internal error occurred.'),

@@ -19,6 +19,7 @@ import { isMetadata, registerArmMetadata } from './metadata.ts';
 import { isKeyVaultPath, keyVaultArm } from './vaults.ts';
 import { isManagedIdentityPath, managedIdentityArm } from './identities.ts';
 import type { ResourceRegistry, ServiceResourceRecord } from '../resources.ts';
+import { activityLogApi, isActivityLogPath, type ActivityLog } from '../activity/index.ts';
 
 export interface ArmDeps {
   access: AccessControl;
@@ -30,6 +31,8 @@ export interface ArmDeps {
   stopResource?: (name: string) => Promise<void>;
   /** How this node names resource origins (cluster: offset or load balancer); `localhost` and stored ports when absent. */
   advertise?: Advertise | undefined;
+  /** With it, the activity log (Microsoft.Insights eventtypes/management/values) is served. */
+  activity?: ActivityLog | undefined;
 }
 
 const MAX_ARM_BODY = 256 * 1024;
@@ -87,6 +90,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   const callers = new WeakMap<FastifyRequest, ArmCaller>();
   const subscriptions = subscriptionsApi({ access, identity });
   const managedIdentities = managedIdentityArm({ access, identity });
+  const activityLog = deps.activity ? activityLogApi({ activity: deps.activity, access, tenantId: () => identity.directory.defaultTenant.id }) : undefined;
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     let a: ArmError | undefined;
@@ -134,6 +138,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     if (isSubscriptionsPath(segs)) return subscriptions.handle(segs, method, version, caller);
     if (keyVault && isKeyVaultPath(segs)) return keyVault.handle({ segs, path, method, version, caller, req, reply });
     if (isManagedIdentityPath(segs)) return managedIdentities.handle({ segs, path, method, version, caller, req, reply });
+    if (activityLog && isActivityLogPath(segs)) return activityLog.handle({ segs, method, query: q, origin: `${req.protocol}://${req.host}`, path, caller });
     if (!version) throw ARM.missingApiVersion();
     if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(version)) throw ARM.invalidApiVersion(version);
 

@@ -1,2 +1,2 @@
-export { graphRoutes } from './routes.ts';
+export { graphRoutes, GRAPH_AUDIENCES } from './routes.ts';
 export { GraphError } from './errors.ts';

@@ -8,7 +8,7 @@ import { sendGraphFallback } from './fallback.ts';
 import { addKeyBody, keyCredentialInput, replacementList, verifyProof } from './key-credentials.ts';
 import { checkPasswordProfile, passwordProfile, userRoutes } from './users.ts';
 
-const GRAPH_AUDIENCES = ['https://graph.microsoft.com', 'https://graph.microsoft.com/', '00000003-0000-0000-c000-000000000000'];
+export const GRAPH_AUDIENCES = ['https://graph.microsoft.com', 'https://graph.microsoft.com/', '00000003-0000-0000-c000-000000000000'];
 const MAX_GRAPH_BODY = 128 * 1024;
 
 const identifierUri = z.string().min(1).max(256).regex(/^[a-z][a-z0-9+.-]*:\/\/?\S+$/i, 'expected an Application ID URI such as api://name');
