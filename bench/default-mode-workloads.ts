@@ -187,11 +187,7 @@ export async function broadcastFlow(pool: WorkerPool, srv: DmRunning, o: { recei
     clearInterval(safety);
     pool.onCount = () => {};
     const expected = sent * fanout;
-    const deadline = Date.now() + o.drainMs;
-    while (pool.frames < expected && Date.now() < deadline) await sleep(10);
-    await sleep(20);
-    await pool.all('report', { on: false });
-    const st = await pool.stats();
+    const st = await pool.drain(expected, o.drainMs);
     const secs = (t1 - t0) / 1000;
     return {
       rate: (d1 - d0) / secs,

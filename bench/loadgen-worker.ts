@@ -14,25 +14,14 @@ import { HttpClient } from './lib/rawhttp.ts';
 import { connectionPath, parseNegotiate } from './lib/signalr.ts';
 import { SseReceiver } from './lib/sse-receiver.ts';
 import { Counters, RawWs } from './lib/wsframe.ts';
-
-interface Msg {
-  rid?: number;
-  cmd: string;
-  [k: string]: unknown;
-}
-
-/** SignalR clients Ping every 10 s: the server drops a client silent for 30 s (the JS client pings every 15 s). */
-const KEEP_ALIVE_MS = 10_000;
+import { Receivers, serveWorker, type Msg } from './lib/worker-ipc.ts';
 
 type Receiver = RawWs | SseReceiver;
 
 const counters = new Counters();
-let conns: Receiver[] = [];
-let reportTimer: NodeJS.Timeout | undefined;
-let lastReported = -1;
+const receivers = new Receivers<Receiver>();
 /** Keep-alive HTTP connections for SignalR negotiates and SSE POSTs (per connect, i.e. per server). */
 let http: HttpClient | undefined;
-let keepAliveTimer: NodeJS.Timeout | undefined;
 
 /** Opens one receiver; for SignalR, negotiates first (the id and connection id come from the answer). */
 async function open(ep: Endpoint, wire: Wire, r: ConnRequest, localAddress: string | undefined, timeoutMs: number): Promise<Receiver> {
@@ -47,10 +36,6 @@ async function open(ep: Endpoint, wire: Wire, r: ConnRequest, localAddress: stri
   return rec;
 }
 
-function reply(rid: number | undefined, body: Record<string, unknown>): void {
-  process.send?.({ rid, ...body });
-}
-
 async function connect(m: Msg): Promise<Record<string, unknown>> {
   const ep = m.ep as Endpoint;
   const from = m.from as number;
@@ -62,9 +47,7 @@ async function connect(m: Msg): Promise<Record<string, unknown>> {
   const wire = wireOf(ep.kind);
   if (isSignalR(ep.kind)) {
     http ??= new HttpClient(ep.port, 4, localAddress, true);
-    keepAliveTimer ??= setInterval(() => {
-      for (const c of conns) c.keepAlive();
-    }, KEEP_ALIVE_MS);
+    receivers.keepAlive();
   }
   // Tokens are signed before the clock starts: only the server's work is timed.
   const requests: ConnRequest[] = [];
@@ -81,7 +64,7 @@ async function connect(m: Msg): Promise<Record<string, unknown>> {
       try {
         const ws = await open(ep, wire, r, localAddress, timeoutMs);
         await ws.ready;
-        conns.push(ws);
+        receivers.list.push(ws);
         if (ws.connectionId) ids.push([from + k, ws.connectionId]);
       } catch (err) {
         failed++;
@@ -93,59 +76,33 @@ async function connect(m: Msg): Promise<Record<string, unknown>> {
   return { ready: requests.length - failed, failed, errors, ms: performance.now() - started, ids };
 }
 
-process.on('message', (raw) => {
-  const m = raw as Msg;
-  switch (m.cmd) {
-    case 'connect':
-      connect(m).then((r) => reply(m.rid, r), (err: Error) => reply(m.rid, { ready: 0, failed: 1, errors: [err.message], ms: 0, ids: [] }));
-      return;
-    case 'reset':
-      counters.reset();
-      lastReported = -1;
-      reply(m.rid, {});
-      return;
-    case 'stats':
-      reply(m.rid, {
-        frames: counters.frames,
-        bytes: counters.bytes,
-        reads: counters.reads,
-        minLen: Number.isFinite(counters.minLen) ? counters.minLen : 0,
-        maxLen: counters.maxLen,
-        unexpectedCloses: counters.unexpectedCloses,
-        open: conns.filter((c) => c.open).length,
-      });
-      return;
-    case 'report':
-      clearInterval(reportTimer);
-      reportTimer = undefined;
-      if (m.on) {
-        reportTimer = setInterval(() => {
-          if (counters.frames !== lastReported) {
-            lastReported = counters.frames;
-            process.send?.({ t: 'c', frames: counters.frames });
-          }
-        }, (m.ms as number) ?? 5);
-      }
-      reply(m.rid, {});
-      return;
-    case 'latency':
+serveWorker({
+  receivers,
+  connect,
+  connectFailed: (_m, err) => ({ ready: 0, failed: 1, errors: [err.message], ms: 0, ids: [] }),
+  counted: () => counters.frames,
+  stats: () => ({
+    frames: counters.frames,
+    bytes: counters.bytes,
+    reads: counters.reads,
+    minLen: Number.isFinite(counters.minLen) ? counters.minLen : 0,
+    maxLen: counters.maxLen,
+    unexpectedCloses: counters.unexpectedCloses,
+  }),
+  reset: () => counters.reset(),
+  more: {
+    latency: (m) => {
       counters.latency = m.on === true;
-      reply(m.rid, {});
-      return;
-    case 'samples':
-      reply(m.rid, { samples: counters.samples, badStamps: counters.badStamps });
+      return {};
+    },
+    samples: () => {
+      const answer = { samples: counters.samples, badStamps: counters.badStamps };
       counters.samples = [];
-      return;
-    case 'closeAll':
-      for (const c of conns) c.close();
-      conns = [];
-      clearInterval(keepAliveTimer);
-      keepAliveTimer = undefined;
-      http?.close();
-      http = undefined;
-      reply(m.rid, {});
-      return;
-  }
+      return answer;
+    },
+  },
+  closed: () => {
+    http?.close();
+    http = undefined;
+  },
 });
-
-process.on('disconnect', () => process.exit(0));

@@ -9,6 +9,7 @@ import type { Endpoint, SendTarget } from './lib/contestants.ts';
 import type { WorkerPool } from './lib/pool.ts';
 import { coreTimes, cpuSeconds, sleep } from './lib/proc.ts';
 import { HttpClient } from './lib/rawhttp.ts';
+import { latencyStats, PacedSenders } from './lib/paced-senders.ts';
 import { addToGroupRequest } from './lib/signalr.ts';
 import { Counters, RawWs } from './lib/wsframe.ts';
 
@@ -105,11 +106,7 @@ async function flow(s: FlowSpec): Promise<FlowResult> {
   clearInterval(safety);
   pool.onCount = () => {};
   const expected = sent * fanout;
-  const deadline = Date.now() + s.timing.drainMs;
-  while (pool.frames < expected && Date.now() < deadline) await sleep(10);
-  await sleep(20);
-  await pool.all('report', { on: false });
-  const st = await pool.stats();
+  const st = await pool.drain(expected, s.timing.drainMs);
   const secs = (t1 - t0) / 1000;
   return {
     rate: (d1 - d0) / secs,
@@ -256,34 +253,15 @@ export async function latencyRun(o: { pool: WorkerPool; pid: number; ep: Endpoin
   const G = o.groups.length;
   await pool.reset();
   await pool.all('latency', { on: true });
-  const start = performance.now();
-  const due = o.groups.map((_, j) => start + (1000 * j) / G);
-  let sends = 0;
-  let counting = false;
-  let order = 0;
-  const tick = () => {
-    const now = performance.now();
-    const conns = o.publishers.conns;
-    // Senders are due in index order (phases increase with j), so one pointer walks them.
-    while (due[order]! <= now) {
-      const j = order;
-      const stamp = process.hrtime.bigint() / 1000n;
-      conns[j]!.send(publishFrame(o.ep.kind, o.groups[j]!, payloadOf(2048, stamp)));
-      if (counting) sends++;
-      due[j]! += 1000;
-      order = (order + 1) % G;
-    }
-  };
-  const timer = setInterval(tick, 1);
+  const senders = new PacedSenders(o.ep.kind, o.publishers, o.groups);
   await sleep(o.warmMs);
   await pool.all('samples'); // drop warm-up samples
   await pool.reset();
-  counting = true;
+  senders.counting = true;
   const c0 = cpuSeconds(o.pid);
   const t0 = performance.now();
   await sleep(o.measureMs);
-  counting = false;
-  clearInterval(timer);
+  senders.stop();
   const c1 = cpuSeconds(o.pid);
   const secs = (performance.now() - t0) / 1000;
   await sleep(1000); // let the last ones arrive
@@ -296,15 +274,10 @@ export async function latencyRun(o: { pool: WorkerPool; pid: number; ep: Endpoin
     for (const v of p.samples as number[]) all.push(v);
     bad += p.badStamps as number;
   }
-  all.sort((a, b) => a - b);
-  const q = (f: number) => (all.length ? all[Math.min(all.length - 1, Math.floor(f * all.length))]! / 1000 : Number.NaN);
   return {
-    p50Ms: q(0.5),
-    p99Ms: q(0.99),
-    maxMs: all.length ? all[all.length - 1]! / 1000 : Number.NaN,
-    samples: all.length,
-    sends,
-    expected: sends * o.groupSize,
+    ...latencyStats(all),
+    sends: senders.sends,
+    expected: senders.sends * o.groupSize,
     received: st.frames,
     badStamps: bad,
     serverCpu: (c1 - c0) / secs,

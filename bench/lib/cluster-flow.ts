@@ -10,11 +10,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { payloadOf, publishFrame } from './contestants.ts';
 import type { Endpoint } from './contestants.ts';
 import type { WorkerPool } from './pool.ts';
 import { coreTimes, cpuSeconds, hasTaskset, sleep } from './proc.ts';
 import { HttpClient } from './rawhttp.ts';
+import { latencyStats, PacedSenders, type LatencyStats } from './paced-senders.ts';
+
+export type { LatencyStats };
 import type { Publishers, Timing } from '../workloads.ts';
 
 const PUBLISHER_ADDRESS = '127.0.0.9';
@@ -137,11 +139,7 @@ export async function broadcastFlow(s: BroadcastSpec): Promise<ClusterFlowResult
     clearInterval(safety);
     pool.onCount = () => {};
     const expected = sent * fanout;
-    const deadline = Date.now() + s.timing.drainMs;
-    while (pool.frames < expected && Date.now() < deadline) await sleep(10);
-    await sleep(20);
-    await pool.all('report', { on: false });
-    const st = await pool.stats();
+    const st = await pool.drain(expected, s.timing.drainMs);
     const parts = await pool.all('stats');
     const frames = s.serverPids.map(() => 0);
     const reads = s.serverPids.map(() => 0);
@@ -172,12 +170,6 @@ export async function broadcastFlow(s: BroadcastSpec): Promise<ClusterFlowResult
   }
 }
 
-export interface LatencyStats {
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  samples: number;
-}
 
 export interface ClusterLatencyResult {
   /** Receivers on node B of publishes made on node A (all receivers for a one-process contestant: same node). */
@@ -195,12 +187,6 @@ export interface ClusterLatencyResult {
   redisRunQueue: RunQueueWait | null;
 }
 
-function stats(samplesUs: number[]): LatencyStats {
-  const all = [...samplesUs].sort((a, b) => a - b);
-  const q = (f: number) => (all.length ? all[Math.min(all.length - 1, Math.floor(f * all.length))]! / 1000 : Number.NaN);
-  return { p50Ms: q(0.5), p99Ms: q(0.99), maxMs: all.length ? all[all.length - 1]! / 1000 : Number.NaN, samples: all.length };
-}
-
 /**
  * Publisher j (connected to node A) sends to `groups[j]` once a second, phases spread over the
  * second. `crossWorkers` are the pool workers whose receivers are on node B.
@@ -210,30 +196,12 @@ export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number
   const G = o.groups.length;
   await pool.reset();
   await pool.all('latency', { on: true });
-  const start = performance.now();
-  const due = o.groups.map((_, j) => start + (1000 * j) / G);
-  let sends = 0;
-  let counting = false;
-  let order = 0;
-  const tick = () => {
-    const now = performance.now();
-    const conns = o.publishers.conns;
-    // Senders are due in index order (phases increase with j), so one pointer walks them.
-    while (due[order]! <= now) {
-      const j = order;
-      const stamp = process.hrtime.bigint() / 1000n;
-      conns[j]!.send(publishFrame(o.ep.kind, o.groups[j]!, payloadOf(2048, stamp)));
-      if (counting) sends++;
-      due[j]! += 1000;
-      order = (order + 1) % G;
-    }
-  };
-  const timer = setInterval(tick, 1);
+  const senders = new PacedSenders(o.ep.kind, o.publishers, o.groups);
   try {
     await sleep(o.warmMs);
     await pool.all('samples'); // drop the warm-up samples
     await pool.reset();
-    counting = true;
+    senders.counting = true;
     const workerPids = pool.workers.map((w) => w.child.pid!);
     const q0 = o.serverPids.map(schedstat);
     const w0 = workerPids.map(schedstat);
@@ -241,8 +209,7 @@ export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number
     const c0 = sumCpu(o.serverPids);
     const t0 = performance.now();
     await sleep(o.measureMs);
-    counting = false;
-    clearInterval(timer);
+    senders.stop();
     const secs = (performance.now() - t0) / 1000;
     const c1 = sumCpu(o.serverPids);
     const serverRunQueue = runQueueWait(o.serverPids, q0, secs);
@@ -261,10 +228,10 @@ export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number
       bad += p.badStamps as number;
     });
     return {
-      cross: o.crossWorkers.size > 0 ? stats(cross) : null,
-      same: stats(same),
-      sends,
-      expected: sends * o.groupSize,
+      cross: o.crossWorkers.size > 0 ? latencyStats(cross) : null,
+      same: latencyStats(same),
+      sends: senders.sends,
+      expected: senders.sends * o.groupSize,
       received: st.frames,
       badStamps: bad,
       serverCpu: (c1 - c0) / secs,
@@ -273,6 +240,6 @@ export async function crossNodeLatency(o: { pool: WorkerPool; serverPids: number
       redisRunQueue,
     };
   } finally {
-    clearInterval(timer);
+    senders.stop();
   }
 }

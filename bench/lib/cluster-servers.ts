@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import type { Endpoint } from './contestants.ts';
-import { sleep, spawnNode, stop } from './proc.ts';
+import { printedPort, sleep, spawnNode, stop } from './proc.ts';
 import { BENCH_KEYS, lapisWorld, startContestant } from './servers.ts';
 import type { LapisReady, LapisSetup } from './servers.ts';
 
@@ -243,23 +243,6 @@ async function startSocketIoPair(): Promise<ClusterRunning> {
 
 async function startSocketIo(core: number, key: string): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
   const child = spawnNode({ core, cwd: ROOT, args: ['bench/servers/socketio-cluster-server.ts', REDIS_URL, key] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const t = setTimeout(() => reject(new Error(`socket.io cluster process did not start in 20 s: ${err}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /\{"port":(\d+)\}/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      err = (err + d.toString()).slice(-4000);
-      process.stderr.write(`[socketio-2] ${d}`);
-    });
-    child.once('exit', (code) => reject(new Error(`socket.io cluster process exited (${code}) before listening: ${err}`)));
-  });
+  const port = await printedPort(child, 'socketio-2');
   return { pid: child.pid!, port, stop: () => stop(child, 5000, 'SIGTERM') };
 }

@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { spawnNode, stop } from './proc.ts';
+import { sleep, spawnNode, stop } from './proc.ts';
 
 const WORKER = fileURLToPath(new URL('../loadgen-worker.ts', import.meta.url));
 
@@ -77,6 +77,18 @@ export class WorkerPool {
   async reset(): Promise<void> {
     await this.all('reset');
     for (const w of this.workers) w.frames = 0;
+  }
+
+  /**
+   * After a flow: waits until the receivers counted `expected` messages (or `drainMs` passed), stops
+   * their count reports, and answers their totals.
+   */
+  async drain(expected: number, drainMs: number): Promise<WorkerStats> {
+    const deadline = Date.now() + drainMs;
+    while (this.frames < expected && Date.now() < deadline) await sleep(10);
+    await sleep(20);
+    await this.all('report', { on: false });
+    return this.stats();
   }
 
   async stats(): Promise<WorkerStats> {

@@ -127,3 +127,25 @@ export async function stop(child: ChildProcess, graceMs = 10_000, signal: NodeJS
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The port a peer server prints as `{"port":n}` once it listens; its stderr is echoed with `label`. */
+export function printedPort(child: ChildProcess, label: string, timeoutMs = 20_000): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`${label} did not start in ${timeoutMs / 1000} s: ${err}`)), timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /\{"port":(\d+)\}/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-4000);
+      process.stderr.write(`[${label}] ${d}`);
+    });
+    child.once('exit', (code) => reject(new Error(`${label} exited (${code}) before listening: ${err}`)));
+  });
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isSignalR, LAPIS_HUB } from './contestants.ts';
 import type { Endpoint, Kind } from './contestants.ts';
-import { sleep, spawnNode, stop } from './proc.ts';
+import { printedPort, sleep, spawnNode, stop } from './proc.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -121,24 +121,7 @@ export async function startContestant(kind: Kind, core: number, lapis: LapisSetu
   const script = kind === 'socketio' ? 'bench/servers/socketio-server.ts' : 'bench/servers/ws-server.ts';
   const args = kind === 'socketio' ? [script] : [script, kind === 'ws-cork' ? 'cork' : 'naive'];
   const child = spawnNode({ core, args, cwd: ROOT });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const t = setTimeout(() => reject(new Error(`${kind} did not start in 20 s: ${err}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      const m = /\{"port":(\d+)\}/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d;
-      process.stderr.write(`[${kind}] ${d}`);
-    });
-    child.once('exit', (code) => reject(new Error(`${kind} exited (${code}) before listening: ${err}`)));
-  });
+  const port = await printedPort(child, kind);
   return { kind, pid: child.pid!, ep: { kind, port }, child, stop: () => stop(child, 5000, 'SIGTERM') };
 }
 

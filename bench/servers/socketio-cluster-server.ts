@@ -10,10 +10,10 @@
  *
  * Prints `{"port":n}` once both Redis connections are up and the port is open.
  */
-import http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
+import { sendRoutesServer } from './send-routes.ts';
 
 const [redisUrl = 'redis://127.0.0.1:6379', key = 'bench-socket.io'] = process.argv.slice(2);
 
@@ -22,22 +22,15 @@ const sub = pub.duplicate();
 for (const c of [pub, sub]) c.on('error', (err: Error) => process.stderr.write(`redis: ${err.message}\n`));
 await Promise.all([pub.connect(), sub.connect()]);
 
-const server = http.createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const text = Buffer.concat(chunks).toString('utf8');
-    const [, route, arg] = /^\/([a-z]+)\/?([^?]*)/.exec(req.url ?? '') ?? [];
-    const target = decodeURIComponent(arg ?? '');
-    switch (route) {
-      case 'broadcast': io.emit('m', text); break;
-      case 'group': io.to(target).emit('m', text); break;
-      case 'user': io.to(`u:${target}`).emit('m', text); break;
-      default: res.writeHead(404, { 'content-length': '0' }).end(); return;
-    }
-    res.writeHead(202, { 'content-length': '0' }).end();
-  });
+// Per-connection sends (`/conn/<tag>`) are not part of the cluster rows.
+const server = sendRoutesServer((route, target, text) => {
+  if (route === 'broadcast') io.emit('m', text);
+  else if (route === 'group') io.to(target).emit('m', text);
+  else if (route === 'user') io.to(`u:${target}`).emit('m', text);
+  else return false;
+  return true;
 });
+
 
 const io = new Server(server, { serveClient: false, transports: ['websocket'], perMessageDeflate: false, httpCompression: false });
 io.adapter(createAdapter(pub, sub, { key }));

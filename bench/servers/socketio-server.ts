@@ -4,29 +4,19 @@
  * the event `pub` `{g, d}` publishes `d` to room `g` as event `m`. `POST /broadcast|/group/<g>|
  * /user/<u>|/conn/<tag>` with a text body is the server-side send. Prints `{"port":n}` when listening.
  */
-import http from 'node:http';
 import { Server } from 'socket.io';
 import type { Socket } from 'socket.io';
+import { sendRoutesServer } from './send-routes.ts';
 
 const byTag = new Map<string, Socket>();
 
-const server = http.createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const text = Buffer.concat(chunks).toString('utf8');
-    const [, route, arg] = /^\/([a-z]+)\/?([^?]*)/.exec(req.url ?? '') ?? [];
-    const key = decodeURIComponent(arg ?? '');
-    switch (route) {
-      case 'broadcast': io.emit('m', text); break;
-      case 'group': io.to(key).emit('m', text); break;
-      case 'user': io.to(`u:${key}`).emit('m', text); break;
-      case 'conn': byTag.get(key)?.emit('m', text); break;
-      default: res.writeHead(404, { 'content-length': '0' }).end(); return;
-    }
-    res.writeHead(202, { 'content-length': '0' }).end();
-  });
+const server = sendRoutesServer((route, target, text) => {
+  if (route === 'broadcast') io.emit('m', text);
+  else if (route === 'conn') byTag.get(target)?.emit('m', text);
+  else io.to(route === 'user' ? `u:${target}` : target).emit('m', text);
+  return true;
 });
+
 
 const io = new Server(server, { serveClient: false, transports: ['websocket'], perMessageDeflate: false, httpCompression: false });
 io.on('connection', (socket) => {

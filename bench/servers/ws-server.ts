@@ -7,7 +7,7 @@
  * publishes `text` to a group. `POST /broadcast|/group/<g>|/user/<u>|/conn/<tag>` with a text body
  * is the server-side send. Prints `{"port":n}` on stdout when listening.
  */
-import http from 'node:http';
+import { sendRoutesServer } from './send-routes.ts';
 import type { Duplex } from 'node:stream';
 import * as wsModule from 'ws';
 import { WebSocketServer } from 'ws';
@@ -57,23 +57,17 @@ function deliver(targets: Iterable<WebSocket> | undefined, text: string): void {
   }
 }
 
-const server = http.createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const text = Buffer.concat(chunks).toString('utf8');
-    const [, route, arg] = /^\/([a-z]+)\/?([^?]*)/.exec(req.url ?? '') ?? [];
-    const key = decodeURIComponent(arg ?? '');
-    switch (route) {
-      case 'broadcast': deliver(all, text); break;
-      case 'group': deliver(groups.get(key), text); break;
-      case 'user': deliver(byUser.get(key), text); break;
-      case 'conn': { const ws = byTag.get(key); deliver(ws ? [ws] : undefined, text); break; }
-      default: res.writeHead(404, { 'content-length': '0' }).end(); return;
-    }
-    res.writeHead(202, { 'content-length': '0' }).end();
-  });
+const server = sendRoutesServer((route, target, text) => {
+  if (route === 'broadcast') deliver(all, text);
+  else if (route === 'group') deliver(groups.get(target), text);
+  else if (route === 'user') deliver(byUser.get(target), text);
+  else {
+    const ws = byTag.get(target);
+    deliver(ws ? [ws] : undefined, text);
+  }
+  return true;
 });
+
 
 const wss = new WebSocketServer({ server, perMessageDeflate: false, clientTracking: false, maxPayload: 1 << 20 });
 wss.on('connection', (ws, req) => {
