@@ -3,7 +3,7 @@ import { graph } from './http.ts';
 
 export interface PasswordCredential { keyId: string; displayName: string | null; hint: string | null; startDateTime: string; endDateTime: string; secretText?: string | null }
 export interface Application { id: string; appId: string; displayName: string; createdDateTime?: string; passwordCredentials: PasswordCredential[]; keyCredentials?: unknown[]; identifierUris?: string[] }
-export interface ServicePrincipal { id: string; appId: string; displayName: string; servicePrincipalType?: string }
+export interface ServicePrincipal { id: string; appId: string; displayName: string; servicePrincipalType?: string; alternativeNames?: string[] }
 export interface User { id: string; userPrincipalName: string; displayName: string }
 
 export const listApplications = (s: Session) => graph<{ value: Application[] }>(s, 'GET', '/applications').then((r) => r.value);

@@ -1,10 +1,13 @@
-import { Button, Field, Input, Select, Tab, TabList } from '@fluentui/react-components';
+import { Button, Field, Input, Radio, RadioGroup, Select, Tab, TabList } from '@fluentui/react-components';
 import { useState } from 'react';
 import { createAssignment, type RoleDefinition } from '../api/access.ts';
 import { ErrorBar } from '../shell/ErrorBar.tsx';
 import { useSession } from '../shell/context.ts';
 
-export interface Principal { id: string; name: string; detail: string; type: string }
+/** kind: what the Members step groups by (Azure's "Assign access to" and managed identity type). */
+export interface Principal { id: string; name: string; detail: string; type: string; kind?: 'user' | 'app' | 'mi-user' | 'mi-system' }
+type AssignTo = 'principal' | 'mi';
+const MI_KINDS = [['mi-user', 'User-assigned managed identity'], ['mi-system', 'System-assigned managed identity']] as const;
 type Step = 'role' | 'members' | 'review';
 
 /** Azure's wizard: Role → Members → Review + assign. */
@@ -14,6 +17,9 @@ export function AddRoleAssignment({ scope, roles, principals, onDone, onCancel }
   const [roleId, setRoleId] = useState('');
   const [filter, setFilter] = useState('');
   const [memberId, setMemberId] = useState('');
+  const [assignTo, setAssignTo] = useState<AssignTo>('principal');
+  const [miKind, setMiKind] = useState<'mi-user' | 'mi-system'>('mi-user');
+  const candidates = principals.filter((p) => (assignTo === 'mi' ? p.kind === miKind : p.kind !== 'mi-user' && p.kind !== 'mi-system'));
   // Without directory read access (Graph needs a directory administrator) a member is named by object id.
   const [typedId, setTypedId] = useState('');
   const [typedType, setTypedType] = useState('User');
@@ -59,10 +65,23 @@ export function AddRoleAssignment({ scope, roles, principals, onDone, onCancel }
       )}
       {step === 'members' && (
         <>
-          <Field label="Members (users, service principals, managed identities)">
+          <Field label="Assign access to">
+            <RadioGroup value={assignTo} onChange={(_, d) => { setAssignTo(d.value as AssignTo); setMemberId(''); }} layout="horizontal" data-testid="assign-to">
+              <Radio value="principal" label="User, group, or service principal" />
+              <Radio value="mi" label="Managed identity" />
+            </RadioGroup>
+          </Field>
+          {assignTo === 'mi' && (
+            <Field label="Managed identity">
+              <Select value={miKind} onChange={(_, d) => { setMiKind(d.value as 'mi-user' | 'mi-system'); setMemberId(''); }} data-testid="mi-kind">
+                {MI_KINDS.map(([k, l]) => <option key={k} value={k}>{l}</option>)}
+              </Select>
+            </Field>
+          )}
+          <Field label="Members">
             <Select value={memberId} onChange={(_, d) => { setMemberId(d.value); setTypedId(''); }} data-testid="member-select">
               <option value="">Select a member</option>
-              {principals.map((p) => <option key={p.id} value={p.id}>{`${p.name} (${p.type === 'User' ? p.detail : `app ${p.detail}`})`}</option>)}
+              {candidates.map((p) => <option key={p.id} value={p.id}>{`${p.name} (${p.kind === 'user' || p.type === 'User' ? p.detail : p.kind === 'app' || !p.kind ? `app ${p.detail}` : p.detail.split('/').slice(-5).join('/')})`}</option>)}
             </Select>
           </Field>
           <Field label="Or the member's object ID" hint="For a principal not listed above (the list needs directory read access).">

@@ -2,6 +2,7 @@ import { Button, Spinner, Tab, TabList, Table, TableBody, TableCell, TableHeader
 import { useState } from 'react';
 import { deleteAssignment, isInherited, listAssignments, listRoles } from '../api/access.ts';
 import { listServicePrincipals, listUsers } from '../api/directory.ts';
+import { listIdentities } from '../api/identities.ts';
 import { ErrorBar } from '../shell/ErrorBar.tsx';
 import { Shell } from '../shell/Shell.tsx';
 import { useSession } from '../shell/context.ts';
@@ -13,12 +14,24 @@ import { CheckAccess, type CheckPrefill } from './check/index.ts';
 const lastSegment = (id: string) => id.split('/').pop()?.toLowerCase() ?? '';
 
 /** The principals the signed-in user may see (Graph; a non-administrator gets none and sees object ids). */
-async function loadPrincipals(session: ReturnType<typeof useSession>): Promise<Principal[]> {
-  const [users, sps] = await Promise.all([listUsers(session).catch(() => []), listServicePrincipals(session).catch(() => [])]);
-  return [
-    ...users.map((u) => ({ id: u.id, name: u.displayName, detail: u.userPrincipalName, type: 'User' })),
-    ...sps.map((s) => ({ id: s.id, name: s.displayName, detail: s.appId, type: 'ServicePrincipal' })),
+export async function loadPrincipals(session: ReturnType<typeof useSession>): Promise<Principal[]> {
+  const [users, sps, uamis] = await Promise.all([listUsers(session).catch(() => []), listServicePrincipals(session).catch(() => []),
+    listIdentities(session, session.config.subscriptionId).catch(() => [])]);
+  const out: Principal[] = [
+    ...users.map((u) => ({ id: u.id, name: u.displayName, detail: u.userPrincipalName, type: 'User', kind: 'user' as const })),
+    ...sps.map((s) => {
+      // Graph marks a managed identity's service principal: alternativeNames `isExplicit=true` (user-assigned) and its ARM id.
+      const mi = s.servicePrincipalType === 'ManagedIdentity';
+      const userAssigned = (s.alternativeNames ?? []).some((n) => n.toLowerCase() === 'isexplicit=true');
+      const resourceId = (s.alternativeNames ?? []).find((n) => n.startsWith('/'));
+      return { id: s.id, name: s.displayName, detail: mi ? resourceId ?? s.appId : s.appId, type: 'ServicePrincipal', kind: mi ? (userAssigned ? 'mi-user' as const : 'mi-system' as const) : 'app' as const };
+    }),
   ];
+  // ARM lists user-assigned identities to whoever may read them, also without directory read access.
+  for (const m of uamis) {
+    if (!out.some((p) => p.id === m.properties.principalId)) out.push({ id: m.properties.principalId, name: m.name, detail: m.id, type: 'ServicePrincipal', kind: 'mi-user' });
+  }
+  return out;
 }
 
 export function Iam({ scope, check }: { scope: string; check?: CheckPrefill }) {

@@ -2,6 +2,7 @@ import { AppOverview } from '../blades/AppOverview.tsx';
 import { AppRegistrations, NewRegistration } from '../blades/AppRegistrations.tsx';
 import { Home } from '../blades/Home.tsx';
 import { Iam } from '../blades/Iam.tsx';
+import { CreateIdentity, IdentityOverview, ManagedIdentities } from '../blades/identities/index.ts';
 import { Resources } from '../blades/Resources.tsx';
 import { Secrets } from '../blades/Secrets.tsx';
 import { Identity, Keys, ServiceOverview, Settings } from '../blades/service/index.ts';
@@ -19,6 +20,9 @@ export function App() {
   if (a === 'entra' && b === 'apps') return <AppRegistrations />;
   if (a === 'entra' && b === 'users') return <Users />;
   if (a === 'resources') return <Resources />;
+  if (a === 'identities' && b === 'new') return <CreateIdentity />;
+  if (a === 'identities') return <ManagedIdentities />;
+  if (a === 'identity' && b) return <IdentityOverview key={b} id={b} />;
   if (a === 'resource' && b && c === 'keys') return <Keys key={b} id={b} />;
   if (a === 'resource' && b && c === 'identity') return <Identity key={b} id={b} />;
   if (a === 'resource' && b && c === 'settings') return <Settings key={b} id={b} />;

@@ -19,6 +19,7 @@ const NAV: { group?: string; label: string; to: string; key: string }[] = [
   { label: 'Home', to: href(), key: '' },
   { group: 'Microsoft Entra ID', label: 'App registrations', to: href('entra', 'apps'), key: 'entra/apps' },
   { label: 'Users', to: href('entra', 'users'), key: 'entra/users' },
+  { label: 'Managed Identities', to: href('identities'), key: 'identities' },
   { group: 'Resources', label: 'All resources', to: href('resources'), key: 'resources' },
 ];
 

@@ -1,5 +1,6 @@
-import { Button, Field, Input, Spinner, Switch, Tab, TabList, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
+import { Button, Field, Input, Select, Spinner, Switch, Tab, TabList, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
 import { useEffect, useState } from 'react';
+import { listIdentities } from '../../api/identities.ts';
 import { getService, patchService, type ManagedIdentity } from '../../api/service.ts';
 import { CopyField } from '../../shell/CopyField.tsx';
 import { ErrorBar } from '../../shell/ErrorBar.tsx';
@@ -16,6 +17,8 @@ const hasSystem = (i: ManagedIdentity | null | undefined) => /SystemAssigned/i.t
 export function Identity({ id }: { id: string }) {
   const session = useSession();
   const r = useLoad(() => getService(session, id), [id]);
+  // The subscription's user-assigned identities to pick from (without read access: type the id).
+  const identities = useLoad(() => listIdentities(session, session.config.subscriptionId).catch(() => []), []);
   const [tab, setTab] = useState<'system' | 'user'>('system');
   const [on, setOn] = useState(false);
   const [adding, setAdding] = useState(false);
@@ -61,7 +64,13 @@ export function Identity({ id }: { id: string }) {
           <div><Button appearance="primary" disabled={adding || users.length > 0} onClick={() => setAdding(true)}>Add</Button></div>
           {adding && (
             <form aria-label="Add user assigned managed identity" onSubmit={(e) => { e.preventDefault(); void save({ type: 'UserAssigned', userAssignedIdentities: { [uaId.trim()]: {} } }); }} style={{ display: 'flex', flexDirection: 'column', gap: 8, maxWidth: 640 }}>
-              <Field label="User assigned managed identity (resource ID)" hint="/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}">
+              <Field label="User assigned managed identity">
+                <Select value={identities.data?.some((m) => m.id === uaId) ? uaId : ''} onChange={(_, d) => setUaId(d.value)} data-testid="user-identity-select">
+                  <option value="">Select an identity</option>
+                  {(identities.data ?? []).map((m) => <option key={m.id} value={m.id}>{`${m.name} (${m.id.split('/')[4] ?? ''})`}</option>)}
+                </Select>
+              </Field>
+              <Field label="Or its resource ID" hint="/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}">
                 <Input value={uaId} onChange={(_, d) => setUaId(d.value)} maxLength={400} data-testid="user-identity-id" />
               </Field>
               <div style={{ display: 'flex', gap: 8 }}><Button appearance="primary" type="submit" disabled={saving || !uaId.trim()}>Add</Button><Button onClick={() => setAdding(false)}>Cancel</Button></div>

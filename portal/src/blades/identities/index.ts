@@ -1,0 +1,2 @@
+export { CreateIdentity, ManagedIdentities, REGIONS, resourceGroupName } from './ManagedIdentities.tsx';
+export { IdentityOverview } from './IdentityOverview.tsx';
