@@ -92,7 +92,7 @@ test('Managed Identities: Create, Overview ids, attach to a resource, assign a r
     await page.getByRole('button', { name: 'Review + assign' }).click();
     await page.getByTestId('assignment-row').filter({ hasText: 'portal-identity' }).waitFor();
 
-    const endpoint = lapis.ready.resources!.find((r) => r.name === 'chat-mi')!.endpoint;
+    const endpoint = lapis.ready.resources!.find((r) => r.name === 'chat-mi')!.endpoint!;
     const client = new WebPubSubServiceClient(endpoint, new ManagedIdentityCredential({ clientId }), 'chat');
     await client.sendToAll('hello from a portal-made identity', { contentType: 'text/plain' });
   } finally {

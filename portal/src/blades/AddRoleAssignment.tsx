@@ -7,6 +7,13 @@ import { useSession } from '../shell/context.ts';
 /** kind: what the Members step groups by (Azure's "Assign access to" and managed identity type). */
 export interface Principal { id: string; name: string; detail: string; type: string; kind?: 'user' | 'app' | 'mi-user' | 'mi-system' }
 type AssignTo = 'principal' | 'mi';
+/** A user's UPN, an app's client id, a managed identity's resource group and resource type. */
+const memberDetail = (p: Principal) => {
+  if (p.kind === 'user' || p.type === 'User') return p.detail;
+  if (p.kind !== 'mi-user' && p.kind !== 'mi-system') return `app ${p.detail}`;
+  const m = /\/resourceGroups\/([^/]+)\/providers\/[^/]+\/([^/]+)\//i.exec(p.detail);
+  return m ? `${m[1]}, ${m[2]}` : p.detail;
+};
 const MI_KINDS = [['mi-user', 'User-assigned managed identity'], ['mi-system', 'System-assigned managed identity']] as const;
 type Step = 'role' | 'members' | 'review';
 
@@ -81,7 +88,7 @@ export function AddRoleAssignment({ scope, roles, principals, onDone, onCancel }
           <Field label="Members">
             <Select value={memberId} onChange={(_, d) => { setMemberId(d.value); setTypedId(''); }} data-testid="member-select">
               <option value="">Select a member</option>
-              {candidates.map((p) => <option key={p.id} value={p.id}>{`${p.name} (${p.kind === 'user' || p.type === 'User' ? p.detail : p.kind === 'app' || !p.kind ? `app ${p.detail}` : p.detail.split('/').slice(-5).join('/')})`}</option>)}
+              {candidates.map((p) => <option key={p.id} value={p.id}>{`${p.name} (${memberDetail(p)})`}</option>)}
             </Select>
           </Field>
           <Field label="Or the member's object ID" hint="For a principal not listed above (the list needs directory read access).">
