@@ -168,7 +168,8 @@ function proxyConnection(id: number, client: net.Socket, upstream: net.Socket, t
       void l.chain.then(() => l.to.end());
     });
   }
-  const closed = (s: net.Socket) => (s.destroyed ? Promise.resolve() : once(s, 'close').then(() => {}));
+  // Not events.once: it rejects on 'error', and a reset is expected here.
+  const closed = (s: net.Socket) => (s.destroyed ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r())));
   // One side gone abruptly: the other goes too (a proxy holds no half-dead links).
   client.on('close', () => upstream.destroy());
   upstream.on('close', () => client.destroy());
