@@ -103,7 +103,13 @@ test('request validation: names, api-version, filters, bodies, media types, pagi
   assert.equal(invalidJson.json.message, 'The request body is not a valid JSON.');
   assert.equal((await call(h, 'POST', SEND, { body: Buffer.from([0xff, 0xfe]), type: 'text/plain' })).status, 400);
   assert.equal((await call(h, 'POST', `${SEND}&messageTtlSeconds=301`, { body: 'x', type: 'text/plain' })).status, 400);
-  assert.equal((await call(h, 'POST', `${SEND}&messageTtlSeconds=300`, { body: 'x', type: 'text/plain' })).status, 202);
+  // A TTL Lapis cannot honour is refused, never accepted and ignored; 0 (no expiry) is fine.
+  const ttl = await call(h, 'POST', `${SEND}&messageTtlSeconds=300`, { body: 'x', type: 'text/plain' });
+  assert.equal(ttl.status, 400);
+  assert.equal(ttl.json.code, 'Error.BadRequest');
+  assert.equal(ttl.json.target, 'messageTtlSeconds');
+  assert.match(ttl.json.message, /messageTtlSeconds is not supported by Lapis/);
+  assert.equal((await call(h, 'POST', `${SEND}&messageTtlSeconds=0`, { body: 'x', type: 'text/plain' })).status, 202);
 
   assert.equal((await call(h, 'POST', '/api/hubs/hub/:addToGroups', { body: '{"groups":[]}', type: 'application/json' })).status, 400);
   assert.equal((await call(h, 'POST', '/api/hubs/hub/:addToGroups', { body: '{"groups":["g"]}', type: 'text/plain' })).status, 415);

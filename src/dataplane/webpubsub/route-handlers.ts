@@ -31,11 +31,20 @@ function filterOf(ctx: RouteContext, value = ctx.query.get('filter')): string | 
   return value;
 }
 
+/**
+ * Azure drops a message a client has not consumed within `messageTtlSeconds`. Lapis holds no
+ * per-message queue it could expire from (frames go straight to the socket; a client that does
+ * not read is disconnected at its buffer limit; a reliable client's unacknowledged frames are all
+ * replayed), so a TTL it would silently ignore is refused instead. 0 (never expires) is the default.
+ */
 function checkTtl(ctx: RouteContext): void {
   const ttl = ctx.query.get('messageTtlSeconds');
   if (ttl === undefined) return;
   const n = Number(ttl);
   if (!/^\d+$/.test(ttl) || n > 300) throw badRequest('messageTtlSeconds must be an integer between 0 and 300.', 'messageTtlSeconds');
+  if (n > 0) {
+    throw badRequest('messageTtlSeconds is not supported by Lapis: messages are never dropped for age (a client that does not read is disconnected instead). Omit it or use 0.', 'messageTtlSeconds');
+  }
 }
 
 function reasonOf(ctx: RouteContext, fallback: string): string {
