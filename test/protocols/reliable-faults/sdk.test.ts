@@ -24,7 +24,7 @@ function sdkClient(w: World, userId: string) {
   const disconnected: string[] = [];
   client.on('group-message', (e) => received.push(String(e.message.data)));
   client.on('connected', (e) => connected.push(e.connectionId));
-  client.on('disconnected', (e) => disconnected.push(e.message ?? ''));
+  client.on('disconnected', (e) => disconnected.push(e.message?.message ?? ''));
   return { client, received, connected, disconnected };
 }
 
