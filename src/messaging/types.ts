@@ -3,10 +3,16 @@
  * each wire protocol (Web PubSub's, SignalR's) adapts its clients to these types.
  */
 
-/** How the payload bytes are to be interpreted; every wire format can represent these three. */
-export type DataKind = 'text' | 'json' | 'binary';
+/**
+ * How the payload bytes are to be interpreted. `protobuf` (from Web PubSub protobuf clients) is a
+ * serialized `google.protobuf.Any`: protobuf clients get it as such, every other format as binary.
+ */
+export type DataKind = 'text' | 'json' | 'binary' | 'protobuf';
 
-/** A message body. `data` holds UTF-8 text for `text`, UTF-8 JSON text for `json`, raw bytes for `binary`. */
+/**
+ * A message body. `data` holds UTF-8 text for `text`, UTF-8 JSON text for `json`, raw bytes for
+ * `binary`, the encoded `Any` message for `protobuf`.
+ */
 export interface Payload {
   kind: DataKind;
   data: Buffer;

@@ -34,6 +34,8 @@ export const CONTENT_TYPES: Record<Payload['kind'], string> = {
   text: 'text/plain; charset=utf-8',
   json: 'application/json; charset=utf-8',
   binary: 'application/octet-stream',
+  // As Azure sends a protobuf client's `protobuf_data` event: the encoded Any, as-is.
+  protobuf: 'application/x-protobuf',
 };
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';

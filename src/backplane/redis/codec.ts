@@ -33,7 +33,7 @@ const target = z.discriminatedUnion('scope', [
 const content = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('webpubsub'),
-    payload: z.strictObject({ kind: z.enum(['text', 'json', 'binary']), data: bytes }),
+    payload: z.strictObject({ kind: z.enum(['text', 'json', 'binary', 'protobuf']), data: bytes }),
     from: z.enum(['server', 'group']),
     group: optText,
     fromUserId: optText,

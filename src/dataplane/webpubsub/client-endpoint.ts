@@ -15,10 +15,13 @@ import {
   ConnectRejectedError,
   isValidGroup,
   isValidHub,
+  jsonCodec,
   JsonSession,
   negotiate,
   PROTOCOL_JSON_RELIABLE,
+  PROTOCOL_PROTOBUF_RELIABLE,
   parseProtocolHeader,
+  protobufCodec,
   SimpleSession,
   truncateReason,
 } from '../../protocols/webpubsub/index.ts';
@@ -83,8 +86,9 @@ export async function handleClientUpgrade(deps: ClientEndpointDeps, req: Incomin
     const connectionId = url.searchParams.get('awps_connection_id');
     if (connectionId !== null) {
       const token = url.searchParams.get('awps_reconnection_token') ?? '';
-      if (!deps.host.core.connection(hub, connectionId) && deps.sessions.shared && offered.includes(PROTOCOL_JSON_RELIABLE)) {
-        await resumeFromStore(deps, req, socket, head, hub, connectionId, token);
+      const reliableOffered = offered.find((p) => p === PROTOCOL_JSON_RELIABLE || p === PROTOCOL_PROTOBUF_RELIABLE);
+      if (!deps.host.core.connection(hub, connectionId) && deps.sessions.shared && reliableOffered) {
+        await resumeFromStore(deps, req, socket, head, hub, connectionId, token, offered, reliableOffered);
         return;
       }
       resume(deps, req, socket, head, hub, connectionId, token, offered);
@@ -141,9 +145,6 @@ async function connectNew(deps: ClientEndpointDeps, req: IncomingMessage, socket
   for (const g of groups) {
     if (!isValidGroup(g)) throw dataPlaneErrors.badRequest(`Invalid group name in the token: '${g.slice(0, 64)}'.`);
   }
-  if (negotiation.kind === 'unsupported') {
-    throw dataPlaneErrors.badRequest(`Subprotocol '${negotiation.protocol}' is not supported by this server; use json.reliable.webpubsub.azure.v1 or json.webpubsub.azure.v1.`);
-  }
   const mode = negotiation.kind === 'simple' ? simpleMode(url) : undefined;
   if (!deps.host.core.hasCapacity()) {
     throw dataPlaneErrors.connectionLimit(deps.maxConnections ?? 0, deps.resourceName);
@@ -151,10 +152,10 @@ async function connectNew(deps: ClientEndpointDeps, req: IncomingMessage, socket
   if (socket.destroyed) return;
 
   const init = { connectionId: assignedId, hub, userId, roles };
-  const session = negotiation.kind === 'json'
-    ? new JsonSession(deps.host, init, negotiation.reliable)
+  const session = negotiation.kind === 'pubsub'
+    ? new JsonSession(deps.host, init, negotiation.format === 'protobuf' ? protobufCodec : jsonCodec, negotiation.reliable)
     : new SimpleSession(deps.host, init, mode!);
-  const protocol = negotiation.kind === 'json' ? negotiation.protocol : undefined;
+  const protocol = negotiation.kind === 'pubsub' ? negotiation.protocol : undefined;
   upgrade(deps, req, socket, head, protocol, (ws) => {
     try {
       deps.host.core.register(session.connection);
@@ -214,7 +215,7 @@ function resume(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, 
  * did not answer yet, the store is unreachable) the handshake is refused with 503 so the client
  * tries again within its recovery period; an unknown session is accepted and closed with 1008.
  */
-async function resumeFromStore(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, hub: string, connectionId: string, token: string): Promise<void> {
+async function resumeFromStore(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, hub: string, connectionId: string, token: string, offered: string[], reliableOffered: string): Promise<void> {
   const lookup = MAX_RECOVERY_PARAM >= connectionId.length && MAX_RECOVERY_PARAM >= token.length
     ? await deps.sessions.recover(hub, connectionId, token)
     : { kind: 'unknown' as const };
@@ -225,8 +226,10 @@ async function resumeFromStore(deps: ClientEndpointDeps, req: IncomingMessage, s
   // It waits for its client from now on (the resume below stops the clock): a handshake that
   // does not complete leaves it to expire like any detached session.
   if (session instanceof JsonSession && !session.ended && session.detached) session.awaitRecovery();
-  upgrade(deps, req, socket, head, PROTOCOL_JSON_RELIABLE, (ws) => {
-    if (!(session instanceof JsonSession) || session.ended) {
+  // Same subprotocol as before: a client offering another one cannot resume this session.
+  const protocol = session instanceof JsonSession && offered.includes(session.protocol) ? session.protocol : reliableOffered;
+  upgrade(deps, req, socket, head, protocol, (ws) => {
+    if (!(session instanceof JsonSession) || session.ended || protocol !== session.protocol) {
       ws.close(1008, 'The connection cannot be recovered.');
       return;
     }

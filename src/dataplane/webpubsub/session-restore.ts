@@ -6,7 +6,7 @@
  */
 import { PermissionLimitError } from '../../messaging/index.ts';
 import type { ClientSession, SessionHost } from '../../protocols/webpubsub/index.ts';
-import { JsonSession } from '../../protocols/webpubsub/index.ts';
+import { jsonCodec, JsonSession, parseSubprotocol, protobufCodec } from '../../protocols/webpubsub/index.ts';
 import type { ChannelSessions, SessionRecord } from './session-store/index.ts';
 
 export interface RestoreDeps {
@@ -18,9 +18,10 @@ export interface RestoreDeps {
 /** Undefined when the session cannot live here (an id already in use, the connection limit). */
 export function restoreSession(deps: RestoreDeps, record: SessionRecord): JsonSession | undefined {
   const { core, log } = deps.host;
+  const codec = parseSubprotocol(record.protocol)?.format === 'protobuf' ? protobufCodec : jsonCodec;
   const session = new JsonSession(deps.host, {
     connectionId: record.connectionId, hub: record.hub, userId: record.userId, roles: record.roles,
-  }, true, { tokenHash: record.tokenHash, lastSequenceId: record.lastSequenceId, frames: record.frames });
+  }, codec, true, { tokenHash: record.tokenHash, lastSequenceId: record.lastSequenceId, frames: record.frames });
   const permissions = session.connection.permissions;
   for (const c of record.permissionChanges) {
     try {

@@ -1,5 +1,6 @@
 /** Decoding of the `dataType`/`data` pair carried by JSON-protocol client messages. */
 import type { Payload } from '../../messaging/index.ts';
+import { isEncodedAny } from './protobuf/any.ts';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -16,8 +17,13 @@ export function decodeClientData(dataType: unknown, data: unknown): Payload | st
     case 'binary':
       if (typeof data !== 'string' || !BASE64.test(data)) return 'The data of a binary message must be a base64 string.';
       return { kind: 'binary', data: Buffer.from(data, 'base64') };
-    case 'protobuf':
-      return 'dataType protobuf is not supported by this server.';
+    case 'protobuf': {
+      // Base64 of an encoded google.protobuf.Any (what a JSON client receives from a protobuf one).
+      if (typeof data !== 'string' || !BASE64.test(data)) return 'The data of a protobuf message must be a base64 string.';
+      const bytes = Buffer.from(data, 'base64');
+      if (!isEncodedAny(bytes)) return 'The data of a protobuf message must be a base64-encoded google.protobuf.Any.';
+      return { kind: 'protobuf', data: bytes };
+    }
     default:
       return `Unknown dataType '${String(type)}'.`;
   }

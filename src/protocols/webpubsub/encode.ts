@@ -9,12 +9,15 @@ const SIMPLE = 'wps.simple';
 const JSON_V1 = 'wps.json';
 const JSON_RELIABLE = 'wps.json.reliable';
 
-/** Plain WebSocket clients get the payload bytes as-is: text and json in text frames, binary in binary frames. */
+/**
+ * Plain WebSocket clients get the payload bytes as-is: text and json in text frames, binary and
+ * protobuf (the encoded Any, as Azure sends it) in binary frames.
+ */
 export function simpleFrame(message: Message, content: WebPubSubContent): Outbound {
   let f = message.encoded.get(SIMPLE) as Outbound | undefined;
   if (!f) {
     const p = content.payload;
-    f = Outbound.of(p.data, p.kind === 'binary');
+    f = Outbound.of(p.data, p.kind === 'binary' || p.kind === 'protobuf');
     message.encoded.set(SIMPLE, f);
   }
   return f;
@@ -61,6 +64,9 @@ export function payloadFields(p: Payload): string {
       return `"dataType":"text","data":${JSON.stringify(p.data.toString('utf8'))}`;
     case 'binary':
       return `"dataType":"binary","data":"${p.data.toString('base64')}"`;
+    case 'protobuf':
+      // Azure: JSON clients get a protobuf client's Any as base64 of its encoding.
+      return `"dataType":"protobuf","data":"${p.data.toString('base64')}"`;
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * A JSON client's own group operations (`joinGroup`, `leaveGroup`, `sendToGroup`): checked
+ * A PubSub client's own group operations (`joinGroup`, `leaveGroup`, `sendToGroup`): checked
  * against the connection's permissions, answered through the ack (an `AckFailure` thrown here
  * becomes a failed ack; success is acked by the caller).
  */
@@ -7,34 +7,35 @@ import type { Connection, MessagingCore } from '../../messaging/index.ts';
 import type { Outbound } from '../../transports/index.ts';
 // The data plane's error catalogue is a leaf module (no imports), so this does not cycle.
 import { ackErrors } from '../../dataplane/webpubsub/errors.ts';
-import { decodeClientData } from './client-data.ts';
+import type { ClientRequest } from './codec.ts';
 import { isValidGroup } from './names.ts';
-import { streamClosed } from './preview-types.ts';
+
+type GroupRequest = Extract<ClientRequest, { type: 'joinGroup' | 'leaveGroup' | 'sendToGroup' }>;
 
 /** Most groups one client may join by itself (join floods are refused, not fatal). */
 export const MAX_GROUPS_PER_CONNECTION = 5000;
 
-export function groupOperation(core: MessagingCore, c: Connection, m: Record<string, unknown>, send: (message: Outbound) => void): void {
+export function groupOperation(core: MessagingCore, c: Connection, m: GroupRequest, send: (message: Outbound) => void): void {
   const group = m.group;
   if (typeof group !== 'string' || !isValidGroup(group)) {
     throw ackErrors.badRequest('The group name is invalid: it must be 1 to 1024 characters and not only whitespace.');
   }
   if (m.type === 'sendToGroup') {
-    if (m.stream !== undefined) {
-      send(streamClosed((m.stream as Record<string, unknown> | null)?.streamId, 'BadRequest'));
+    if (m.streamClosed) {
+      send(m.streamClosed);
       throw ackErrors.badRequest('Streams are not supported by this server.');
     }
     if (!c.permissions.has('sendToGroup', group)) {
       throw ackErrors.forbidden(`The connection has no permission to send to group '${group}'.`);
     }
-    const payload = decodeClientData(m.dataType, m.data);
+    const payload = m.payload;
     if (typeof payload === 'string') throw ackErrors.badRequest(payload);
     core.publish({
       type: 'send',
       hub: c.hub,
       target: { scope: 'group', group },
       content: { kind: 'webpubsub', payload, from: 'group', group, fromUserId: c.userId },
-      excluded: m.noEcho === true ? [c.connectionId] : undefined,
+      excluded: m.noEcho ? [c.connectionId] : undefined,
     });
     return;
   }

@@ -1,18 +1,19 @@
 /**
- * Subprotocol selection (reference §3.4). Reliable JSON is preferred over JSON (as the emulator).
- * Protobuf protocols are real Azure protocols this server does not implement: a client offering
- * only those is refused at the handshake rather than accepted and then failing on the first frame.
- * Anything else (or nothing) is a plain WebSocket client, and no subprotocol is echoed.
+ * Subprotocol selection (reference §3.4). Of the PubSub subprotocols a client offers, reliable
+ * JSON is preferred, then JSON, then reliable protobuf, then protobuf (JSON first, as the
+ * emulator). Anything else (or nothing) is a plain WebSocket client, and no subprotocol is echoed.
  */
-import { PROTOCOL_JSON, PROTOCOL_JSON_RELIABLE } from './json-session.ts';
+import type { PubSubFormat } from './subprotocols.ts';
+import { PROTOCOL_JSON, PROTOCOL_JSON_RELIABLE, PROTOCOL_PROTOBUF, PROTOCOL_PROTOBUF_RELIABLE, parseSubprotocol } from './subprotocols.ts';
 
-export const PROTOCOL_PROTOBUF = 'protobuf.webpubsub.azure.v1';
-export const PROTOCOL_PROTOBUF_RELIABLE = 'protobuf.reliable.webpubsub.azure.v1';
+export { PROTOCOL_PROTOBUF, PROTOCOL_PROTOBUF_RELIABLE };
 
 export type Negotiation =
-  | { kind: 'json'; protocol: string; reliable: boolean }
-  | { kind: 'simple' }
-  | { kind: 'unsupported'; protocol: string };
+  /** `protocol` is the client's own spelling, echoed in the handshake. */
+  | { kind: 'pubsub'; format: PubSubFormat; protocol: string; reliable: boolean }
+  | { kind: 'simple' };
+
+const PREFERENCE = [PROTOCOL_JSON_RELIABLE, PROTOCOL_JSON, PROTOCOL_PROTOBUF_RELIABLE, PROTOCOL_PROTOBUF];
 
 export function parseProtocolHeader(header: string | undefined): string[] {
   if (!header) return [];
@@ -21,9 +22,9 @@ export function parseProtocolHeader(header: string | undefined): string[] {
 
 export function negotiate(offered: readonly string[]): Negotiation {
   const lower = offered.map((p) => p.toLowerCase());
-  if (lower.includes(PROTOCOL_JSON_RELIABLE)) return { kind: 'json', protocol: offered[lower.indexOf(PROTOCOL_JSON_RELIABLE)]!, reliable: true };
-  if (lower.includes(PROTOCOL_JSON)) return { kind: 'json', protocol: offered[lower.indexOf(PROTOCOL_JSON)]!, reliable: false };
-  const protobuf = offered.find((p) => p.toLowerCase() === PROTOCOL_PROTOBUF || p.toLowerCase() === PROTOCOL_PROTOBUF_RELIABLE);
-  if (protobuf) return { kind: 'unsupported', protocol: protobuf };
+  for (const name of PREFERENCE) {
+    const i = lower.indexOf(name);
+    if (i >= 0) return { kind: 'pubsub', protocol: offered[i]!, ...parseSubprotocol(name)! };
+  }
   return { kind: 'simple' };
 }

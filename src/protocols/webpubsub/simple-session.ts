@@ -77,7 +77,7 @@ export class SimpleSession extends ClientSession {
       try {
         const reply = await userEvent(this.context, 'message', payload);
         if (reply && reply.data.length > 0 && !this.ended) {
-          this.send(Outbound.of(reply.data, reply.kind === 'binary'));
+          this.send(Outbound.of(reply.data, reply.kind === 'binary' || reply.kind === 'protobuf'));
         }
       } catch (err) {
         this.#fail(CLOSE_INTERNAL, err instanceof Error ? err.message : 'The event handler failed.');

@@ -4,6 +4,7 @@
  */
 import { Outbound } from '../../../transports/index.ts';
 import { GROUP_ACTIONS } from '../../../messaging/index.ts';
+import { parseSubprotocol, PROTOCOL_JSON_RELIABLE } from '../../../protocols/webpubsub/index.ts';
 import type { PermissionChange, SessionRecord } from './types.ts';
 import type { RawReply } from './redis-scripts.ts';
 
@@ -32,13 +33,18 @@ export function parseRecord(parts: Array<Buffer | RawReply>): SessionRecord | un
     return undefined;
   }
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) return undefined;
+  // Records written before protobuf sessions existed were all reliable JSON.
+  const protocol = meta.get('protocol') ?? PROTOCOL_JSON_RELIABLE;
+  const parsed = parseSubprotocol(protocol);
+  if (!parsed?.reliable) return undefined;
+  const binary = parsed.format === 'protobuf';
   const frames: SessionRecord['frames'] = [];
   const z = list(parts[1]);
   for (let i = 0; i + 1 < z.length; i += 2) {
     const bytes = z[i];
     const sequenceId = Number(text(z[i + 1]));
     if (!Buffer.isBuffer(bytes) || !Number.isSafeInteger(sequenceId)) return undefined;
-    frames.push({ sequenceId, message: Outbound.of(bytes) });
+    frames.push({ sequenceId, message: Outbound.of(bytes, binary) });
   }
   const permissionChanges: PermissionChange[] = [];
   for (const raw of list(parts[3])) {
@@ -51,6 +57,7 @@ export function parseRecord(parts: Array<Buffer | RawReply>): SessionRecord | un
     connectionId,
     userId: meta.has('user') ? meta.get('user') : undefined,
     roles: roles as string[],
+    protocol,
     tokenHash,
     lastSequenceId: ceiling,
     frames,

@@ -21,6 +21,8 @@ export interface SessionRecord {
   connectionId: string;
   userId: string | undefined;
   roles: string[];
+  /** Its reliable subprotocol (JSON or protobuf): the rebuilt session speaks it. */
+  protocol: string;
   /** SHA-256 of the reconnection token (the token itself is never stored). */
   tokenHash: string;
   /** Ids up to this one may have reached the client: the rebuilt session continues after it. */

@@ -1,39 +1,32 @@
 /**
- * `json.webpubsub.azure.v1` and `json.reliable.webpubsub.azure.v1` sessions (reference §4.2–§4.6).
- * Text frames only, one JSON object per frame. Every message with an `ackId` gets exactly one ack.
+ * PubSub sessions (reference §4.2–§4.7): the protocol state of `json.webpubsub.azure.v1`,
+ * `json.reliable.webpubsub.azure.v1`, `protobuf.webpubsub.azure.v1` and
+ * `protobuf.reliable.webpubsub.azure.v1` clients — acks and their dedupe window, group operations,
+ * user events, and for reliable ones the sequence ids, unacknowledged frames and recovery. The
+ * wire format is the codec's (json-codec.ts, protobuf/codec.ts): one session type serves both.
+ * Every message with an `ackId` gets exactly one ack.
  */
 import type { WebSocket } from 'ws';
 import type { CloseRequest, Message, Payload } from '../../messaging/index.ts';
 // The data plane's error catalogue is a leaf module (no imports), so this does not cycle.
 import { ackErrors, AckFailure } from '../../dataplane/webpubsub/errors.ts';
 import { AckWindow } from './ack-window.ts';
-import { previewReply } from './preview-types.ts';
+import type { ClientRequest, PubSubCodec } from './codec.ts';
 import { groupOperation } from './group-operations.ts';
-import { decodeClientData } from './client-data.ts';
-import { controlFrame, jsonFrame, reliableFrame } from './encode.ts';
 import { isValidEventName } from './names.ts';
 import { ReliableState } from './reliable-state.ts';
 import type { RestoredReliable } from './reliable-state.ts';
 import type { SessionHost, SessionInit } from './session.ts';
-import {
-  ClientSession,
-  CLOSE_GOING_AWAY,
-  CLOSE_INVALID_PAYLOAD,
-  CLOSE_NORMAL,
-  CLOSE_POLICY,
-  CLOSE_UNSUPPORTED,
-} from './session.ts';
+import { ClientSession, CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_POLICY } from './session.ts';
+import { subprotocolName } from './subprotocols.ts';
 
-export const PROTOCOL_JSON = 'json.webpubsub.azure.v1';
-export const PROTOCOL_JSON_RELIABLE = 'json.reliable.webpubsub.azure.v1';
-
+export { PROTOCOL_JSON, PROTOCOL_JSON_RELIABLE } from './subprotocols.ts';
 export { MAX_GROUPS_PER_CONNECTION } from './group-operations.ts';
 
-type Json = Record<string, unknown>;
-
-export class JsonSession extends ClientSession {
+export class PubSubSession extends ClientSession {
   readonly protocol: string;
   readonly reliable: boolean;
+  readonly codec: PubSubCodec;
   readonly #reliable: ReliableState | undefined;
   /** The token's roles (a session store keeps them to rebuild the permissions elsewhere). */
   readonly roles: readonly string[];
@@ -44,11 +37,12 @@ export class JsonSession extends ClientSession {
   #recoveryTimer: NodeJS.Timeout | undefined;
 
   /** `restored`: a reliable session rebuilt from the shared session store (another node held it). */
-  constructor(host: SessionHost, init: SessionInit, reliable: boolean, restored?: RestoredReliable) {
+  constructor(host: SessionHost, init: SessionInit, codec: PubSubCodec, reliable: boolean, restored?: RestoredReliable) {
     super(host, init);
     this.roles = init.roles;
+    this.codec = codec;
     this.reliable = reliable;
-    this.protocol = reliable ? PROTOCOL_JSON_RELIABLE : PROTOCOL_JSON;
+    this.protocol = subprotocolName(codec.format, reliable);
     if (reliable) this.#reliable = new ReliableState(restored);
   }
 
@@ -76,14 +70,7 @@ export class JsonSession extends ClientSession {
   /** First attach: the `connected` system message must come first (the JS client needs it). */
   start(ws: WebSocket): void {
     this.attach(ws);
-    const connected: Json = {
-      type: 'system',
-      event: 'connected',
-      userId: this.connection.userId ?? null,
-      connectionId: this.connection.connectionId,
-    };
-    if (this.#reliable?.token) connected.reconnectionToken = this.#reliable.token;
-    this.send(controlFrame(connected));
+    this.send(this.codec.connected(this.connection.connectionId, this.connection.userId, this.#reliable?.token));
   }
 
   /** Recovery handshake check (§4.6): same connection, same protocol, the token it was given. */
@@ -106,11 +93,11 @@ export class JsonSession extends ClientSession {
     if (this.ended || content.kind !== 'webpubsub') return;
     const reliable = this.#reliable;
     if (!reliable) {
-      this.send(jsonFrame(message, content));
+      this.send(this.codec.data(message, content));
       return;
     }
     const sequenceId = reliable.buffer.nextSequenceId();
-    const out = reliableFrame(message, content, sequenceId);
+    const out = this.codec.sequencedData(message, content, sequenceId);
     const now = reliable.record(sequenceId, out);
     if (now === 'full') {
       queueMicrotask(() => this.close({ kind: 'policy', reason: 'The reliable message buffer is full.' }));
@@ -124,7 +111,7 @@ export class JsonSession extends ClientSession {
   close(request: CloseRequest): void {
     if (this.ended) return;
     this.end(request.reason);
-    this.send(controlFrame({ type: 'system', event: 'disconnected', message: request.reason }));
+    this.send(this.codec.disconnected(request.reason));
     // Reliable clients recover from every close code but 1008, so 1008 whenever resuming is impossible.
     let code = CLOSE_NORMAL;
     if (request.kind === 'policy') code = CLOSE_POLICY;
@@ -159,69 +146,41 @@ export class JsonSession extends ClientSession {
   #violation(code: number, reason: string): void {
     this.host.log.debug({ connectionId: this.connection.connectionId, reason }, 'client protocol violation');
     this.end(reason);
-    this.send(controlFrame({ type: 'system', event: 'disconnected', message: reason }));
+    this.send(this.codec.disconnected(reason));
     this.closeTransport(code, reason);
   }
 
   protected onFrame(data: Buffer, isBinary: boolean): void {
-    if (isBinary) {
-      this.#violation(CLOSE_UNSUPPORTED, 'Binary frames are not supported by JSON subprotocols.');
-      return;
-    }
-    let msg: unknown;
-    try {
-      msg = JSON.parse(data.toString('utf8'));
-    } catch {
-      msg = undefined;
-    }
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg) || typeof (msg as Json).type !== 'string') {
-      this.#violation(CLOSE_INVALID_PAYLOAD, 'The client message is not a valid JSON protocol message.');
-      return;
-    }
-    const m = msg as Json;
-    const ackId = m.ackId;
-    if (ackId !== undefined && (typeof ackId !== 'number' || !Number.isSafeInteger(ackId) || ackId < 0)) {
-      this.#violation(CLOSE_INVALID_PAYLOAD, 'ackId must be a non-negative integer.');
-      return;
-    }
-    this.#dispatch(m, ackId);
-  }
-
-  #dispatch(m: Json, ackId: number | undefined): void {
+    const m = this.codec.decode(data, isBinary);
     switch (m.type) {
+      case 'violation':
+        this.#violation(m.code, m.reason);
+        return;
       case 'joinGroup':
       case 'leaveGroup':
       case 'sendToGroup':
-        this.#acked(ackId, () => groupOperation(this.host.core, this.connection, m, (o) => this.send(o)));
+        this.#acked(m.ackId, () => groupOperation(this.host.core, this.connection, m, (o) => this.send(o)));
         return;
       case 'event':
-        this.#event(m, ackId);
+        this.#event(m);
         return;
       case 'sequenceAck':
-        if (typeof m.sequenceId !== 'number' || !Number.isSafeInteger(m.sequenceId)) {
-          this.#violation(CLOSE_INVALID_PAYLOAD, 'sequenceId must be an integer.');
-          return;
-        }
         if (this.#reliable && !this.#reliable.ack(m.sequenceId)) {
           // Acking what was never sent would make the client drop the real messages with those ids.
           this.#violation(CLOSE_POLICY, `sequenceAck ${m.sequenceId} is beyond the last sequence id sent (${this.#reliable.buffer.lastSequenceId}).`);
         }
         return;
       case 'ping':
-        this.send(controlFrame({ type: 'pong' }));
+        this.send(this.codec.pong());
         return;
-      case 'setGroupState':
-      case 'subscribeGroupState':
-      case 'unsubscribeGroupState':
-        this.#acked(ackId, () => {
-          throw ackErrors.badRequest(`Message type '${m.type}' is not supported by this server.`);
+      case 'unsupported':
+        this.#acked(m.ackId, () => {
+          throw ackErrors.badRequest(`Message type '${m.name}' is not supported by this server.`);
         });
         return;
-      default: {
-        const reply = previewReply(m);
-        if (reply) this.send(reply);
-        else if (reply === undefined) this.#violation(CLOSE_INVALID_PAYLOAD, `Unknown message type '${String(m.type).slice(0, 64)}'.`);
-      }
+      case 'reply':
+        if (m.frame) this.send(m.frame);
+        return;
     }
   }
 
@@ -245,14 +204,14 @@ export class JsonSession extends ClientSession {
     if (!error) {
       // Record only successes: a failed message may be retried with the same id.
       this.#processedAcks.add(ackId);
-      this.send(controlFrame({ type: 'ack', ackId, success: true }));
+      this.send(this.codec.ack(ackId));
       return;
     }
-    this.send(controlFrame({ type: 'ack', ackId, success: false, error: { name: error.name, message: error.message } }));
+    this.send(this.codec.ack(ackId, { name: error.name, message: error.message }));
   }
 
-  #event(m: Json, ackId: number | undefined): void {
-    const event = m.event;
+  #event(m: Extract<ClientRequest, { type: 'event' }>): void {
+    const { event, ackId, payload } = m;
     if (typeof event !== 'string' || !isValidEventName(event)) {
       this.#acked(ackId, () => {
         throw ackErrors.badRequest('The event name is invalid.');
@@ -265,7 +224,6 @@ export class JsonSession extends ClientSession {
     }
     // The first attempt answers on whichever socket is current when it is done.
     if (ackId !== undefined && this.#inFlightAcks.has(ackId)) return;
-    const payload = decodeClientData(m.dataType, m.data);
     if (typeof payload === 'string') {
       if (ackId !== undefined) this.#ack(ackId, ackErrors.badRequest(payload));
       return;

@@ -1,0 +1,89 @@
+/**
+ * Service → client messages of the protobuf subprotocols (binary frames, one `DownstreamMessage`
+ * each). Control messages go through @bufbuild/protobuf. Data messages are the fan-out hot path:
+ * their `DataMessage` body is written once per message (BinaryWriter) and shared by every socket;
+ * a reliable socket adds only its `sequence_id` field in a few bytes of its own, as the JSON
+ * encoder adds only its digits. Field order does not matter in protobuf, so the id goes first.
+ */
+import { create, toBinary } from '@bufbuild/protobuf';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import type { Message, Payload, WebPubSubContent } from '../../../messaging/index.ts';
+import { Outbound } from '../../../transports/index.ts';
+import { DownstreamMessageSchema } from './gen/webpubsub.client_pb.ts';
+
+const BODY = 'wps.protobuf';
+const FRAME = 'wps.protobuf.frame';
+
+/** DownstreamMessage.data_message = 2, DataMessage.sequence_id = 4 (both as tag bytes). */
+const DATA_MESSAGE_TAG = (2 << 3) | WireType.LengthDelimited;
+const SEQUENCE_ID_TAG = (4 << 3) | WireType.Varint;
+
+/** MessageData member per payload kind: text_data 1, binary_data 2, protobuf_data 3 (the Any), json_data 4. */
+const DATA_FIELD: Record<Payload['kind'], number> = { text: 1, binary: 2, protobuf: 3, json: 4 };
+
+export function downstream(init: MessageInitShape<typeof DownstreamMessageSchema>): Outbound {
+  const bytes = toBinary(DownstreamMessageSchema, create(DownstreamMessageSchema, init));
+  return Outbound.of(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), true);
+}
+
+/** The shared `DataMessage` body (from, group, data): strings and the Any go out as their bytes. */
+function dataBody(message: Message, content: WebPubSubContent): Buffer {
+  let body = message.encoded.get(BODY) as Buffer | undefined;
+  if (!body) {
+    const w = new BinaryWriter();
+    w.tag(1, WireType.LengthDelimited).string(content.from);
+    if (content.group !== undefined) w.tag(2, WireType.LengthDelimited).string(content.group);
+    const p = content.payload;
+    w.tag(3, WireType.LengthDelimited).fork().tag(DATA_FIELD[p.kind], WireType.LengthDelimited).bytes(p.data).join();
+    const bytes = w.finish();
+    body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    message.encoded.set(BODY, body);
+  }
+  return body;
+}
+
+export function dataFrame(message: Message, content: WebPubSubContent): Outbound {
+  let f = message.encoded.get(FRAME) as Outbound | undefined;
+  if (!f) {
+    const body = dataBody(message, content);
+    const head: number[] = [DATA_MESSAGE_TAG];
+    varint(head, body.length);
+    f = new Outbound([Buffer.from(head), body], true);
+    message.encoded.set(FRAME, f);
+  }
+  return f;
+}
+
+export function sequencedDataFrame(message: Message, content: WebPubSubContent, sequenceId: number): Outbound {
+  const body = dataBody(message, content);
+  const id: number[] = [SEQUENCE_ID_TAG];
+  varint(id, sequenceId);
+  const head: number[] = [DATA_MESSAGE_TAG];
+  varint(head, id.length + body.length);
+  return new Outbound([Buffer.from([...head, ...id]), body], true);
+}
+
+/** Appends a non-negative integer below 2^53 as a protobuf varint. */
+function varint(out: number[], n: number): void {
+  while (n > 0x7f) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+}
+
+export function invocationFailed(invocationId: string): Outbound {
+  return downstream({
+    message: {
+      case: 'invokeResponseMessage',
+      value: { invocationId, success: false, error: { name: 'InvocationFailed', message: 'Invocations are not supported by this server.' } },
+    },
+  });
+}
+
+export function streamClosed(streamId: string, name: 'StreamNotFound' | 'BadRequest'): Outbound {
+  return downstream({
+    message: { case: 'streamClosedMessage', value: { streamId, error: { name, message: 'Streams are not supported by this server.' } } },
+  });
+}
