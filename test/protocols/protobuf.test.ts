@@ -15,7 +15,7 @@ import type { Payload } from '../../src/messaging/index.ts';
 import { CONTENT_TYPES } from '../../src/upstream/cloudevents.ts';
 import { start, rawClient, until, sleep } from '../dataplane/helpers.ts';
 import type { Harness } from '../dataplane/helpers.ts';
-import { anyBytes, binary, dataOf, json, PROTOBUF, protobuf, protobufClient, text } from '../helpers/protobuf-client.ts';
+import { anyBytes, binary, dataOf, json, PROTOBUF, PROTOBUF_RELIABLE, protobuf, protobufClient, text } from '../helpers/protobuf-client.ts';
 import { UpstreamMessageSchema } from '../../src/protocols/webpubsub/protobuf/gen/webpubsub.client_pb.ts';
 
 const JSON_P = 'json.webpubsub.azure.v1';
@@ -251,4 +251,40 @@ test('mixed group with the official @azure/web-pubsub-client on the JSON side', 
   assert.deepEqual([...(dataOf(fromSdk[2]!).value as Uint8Array)], [9]);
   assert.equal(anyUnpack(dataOf(fromSdk[3]!).value as Any, Int32ValueSchema)?.value, 42);
   pb.ws.close();
+});
+
+test('reliable protobuf: sequence ids from 1, replay of unacknowledged frames on resume, refused resume', async (t) => {
+  const h = await start();
+  t.after(() => h.close());
+  const u = await url(h, 'hub', { userId: 'r', groups: ['g'], roles: ALL });
+  const c = await protobufClient(u, { reliable: true });
+  assert.equal(c.protocol, PROTOBUF_RELIABLE);
+  const { connectionId, reconnectionToken } = await c.connected;
+  assert.equal(typeof reconnectionToken, 'string');
+  const sc = h.client('hub');
+  for (let i = 1; i <= 3; i++) await sc.group('g').sendToAll(`m${i}`, { contentType: 'text/plain' });
+  const first = [await c.nextData(), await c.nextData(), await c.nextData()];
+  assert.deepEqual(first.map((m) => [m.sequenceId, dataOf(m).value]), [[1n, 'm1'], [2n, 'm2'], [3n, 'm3']]);
+  assert.equal(await ackError(c.joinGroup('other', 1)), 'success');
+  c.sequenceAck(2);
+  await sleep(20);
+  c.ws.terminate(); // abnormal loss: the session waits for its client
+  await sleep(50);
+  await sc.group('g').sendToAll('m4', { contentType: 'text/plain' });
+
+  const wrong = await protobufClient(`${u}&awps_connection_id=${connectionId}&awps_reconnection_token=nope`, { reliable: true });
+  assert.equal((await wrong.closed).code, 1008);
+  // Another subprotocol cannot resume it either.
+  const asJson = await rawClient(`${u}&awps_connection_id=${connectionId}&awps_reconnection_token=${encodeURIComponent(reconnectionToken!)}`, 'json.reliable.webpubsub.azure.v1');
+  assert.equal((await asJson.closed).code, 1008);
+
+  const resumed = await c.reconnect();
+  const replay = [await resumed.nextData(), await resumed.nextData()];
+  assert.deepEqual(replay.map((m) => [m.sequenceId, dataOf(m).value]), [[3n, 'm3'], [4n, 'm4']]);
+  assert.equal(resumed.messages.some((m) => m.message.case === 'systemMessage'), false); // no second connected
+  // Acks survive the resume: the same ackId is a Duplicate.
+  assert.equal(await ackError(resumed.joinGroup('other', 1)), 'Duplicate');
+  resumed.ws.close(1000);
+  await resumed.closed;
+  await until(async () => !(await sc.connectionExists(connectionId)));
 });
