@@ -1,4 +1,4 @@
-import { Button, Field, Input, MessageBar, MessageBarBody, Select, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
+import { Button, Field, Input, MessageBar, MessageBarBody, Select, Spinner, Tab, TabList, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
 import { useState } from 'react';
 import { addPassword, getApplication, removePassword, type PasswordCredential } from '../api/directory.ts';
 import { CopyField } from '../shell/CopyField.tsx';
@@ -6,6 +6,7 @@ import { ErrorBar } from '../shell/ErrorBar.tsx';
 import { useSession } from '../shell/context.ts';
 import { useLoad } from '../shell/useLoad.ts';
 import { AppFrame } from './AppOverview.tsx';
+import { Certificates } from './Certificates.tsx';
 
 /** Azure's expiry choices for a new client secret, in months. */
 const EXPIRIES = [['6', '180 days (6 months)'], ['12', '365 days (12 months)'], ['18', '545 days (18 months)'], ['24', '730 days (24 months)']] as const;
@@ -19,6 +20,7 @@ export function Secrets({ id }: { id: string }) {
   // The new secret's value lives only in this component's state: leaving the page forgets it, as Azure's portal does.
   const [created, setCreated] = useState<PasswordCredential>();
   const [error, setError] = useState<unknown>();
+  const [tab, setTab] = useState<'certificates' | 'secrets'>('secrets');
   const add = async () => {
     setError(undefined);
     const end = new Date();
@@ -44,6 +46,12 @@ export function Secrets({ id }: { id: string }) {
   };
   return (
     <AppFrame id={id} page="secrets" app={app.data}>
+      <TabList selectedValue={tab} onTabSelect={(_, d) => setTab(d.value as 'certificates' | 'secrets')} aria-label="Credential kinds">
+        <Tab value="certificates">{`Certificates (${app.data?.keyCredentials?.length ?? 0})`}</Tab>
+        <Tab value="secrets">{`Client secrets (${app.data?.passwordCredentials.length ?? 0})`}</Tab>
+      </TabList>
+      {tab === 'certificates' && <><ErrorBar error={app.error} /><Certificates id={id} app={app.data} loading={app.loading} reload={app.reload} /></>}
+      {tab === 'secrets' && <>
       <h2 style={{ margin: 0, fontSize: 18 }}>Client secrets</h2>
       <p style={{ margin: 0 }}>A secret string that the application uses to prove its identity when requesting a token. Also can be referred to as application password.</p>
       <div><Button appearance="primary" onClick={() => setAdding(true)} disabled={adding}>New client secret</Button></div>
@@ -82,6 +90,7 @@ export function Secrets({ id }: { id: string }) {
           </TableBody>
         </Table>
       )}
+      </>}
     </AppFrame>
   );
 }

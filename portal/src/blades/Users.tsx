@@ -1,4 +1,4 @@
-import { Button, Field, Input, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
+import { Button, Field, Input, Link, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
 import { useState } from 'react';
 import { createUser, listUsers } from '../api/directory.ts';
 import { ErrorBar } from '../shell/ErrorBar.tsx';
@@ -43,7 +43,7 @@ export function Users() {
         <Table aria-label="Users">
           <TableHeader><TableRow><TableHeaderCell>Display name</TableHeaderCell><TableHeaderCell>User principal name</TableHeaderCell><TableHeaderCell>Object ID</TableHeaderCell></TableRow></TableHeader>
           <TableBody>
-            {users.data.map((u) => <TableRow key={u.id}><TableCell>{u.displayName}</TableCell><TableCell>{u.userPrincipalName}</TableCell><TableCell>{u.id}</TableCell></TableRow>)}
+            {users.data.map((u) => <TableRow key={u.id}><TableCell><Link href={href('entra', 'users', u.id)}>{u.displayName}</Link></TableCell><TableCell>{u.userPrincipalName}</TableCell><TableCell>{u.id}</TableCell></TableRow>)}
           </TableBody>
         </Table>
       )}

@@ -7,6 +7,7 @@ import { Resources } from '../blades/Resources.tsx';
 import { Secrets } from '../blades/Secrets.tsx';
 import { Identity, Keys, ServiceOverview, Settings } from '../blades/service/index.ts';
 import { Users } from '../blades/Users.tsx';
+import { UserOverview } from '../blades/UserOverview.tsx';
 import { Shell } from './Shell.tsx';
 import { href, useRoute } from './router.ts';
 
@@ -18,6 +19,7 @@ export function App() {
   if (a === 'entra' && b === 'apps' && c && d === 'secrets') return <Secrets key={c} id={c} />;
   if (a === 'entra' && b === 'apps' && c) return <AppOverview key={c} id={c} />;
   if (a === 'entra' && b === 'apps') return <AppRegistrations />;
+  if (a === 'entra' && b === 'users' && c) return <UserOverview key={c} id={c} />;
   if (a === 'entra' && b === 'users') return <Users />;
   if (a === 'resources') return <Resources />;
   if (a === 'identities' && b === 'new') return <CreateIdentity />;
