@@ -54,7 +54,7 @@ export interface WorkerSide {
   stats(): Record<string, unknown>;
   reset(): void;
   /** Worker-specific commands. */
-  more?: Record<string, (m: Msg) => Record<string, unknown>>;
+  more?: Record<string, (m: Msg) => Record<string, unknown> | Promise<Record<string, unknown>>>;
   /** Extra clean-up on closeAll. */
   closed?(): void;
 }
@@ -102,7 +102,10 @@ export function serveWorker(w: WorkerSide): void {
         return;
       default: {
         const handler = w.more?.[m.cmd];
-        if (handler) reply(m.rid, handler(m));
+        if (!handler) return;
+        Promise.resolve()
+          .then(() => handler(m))
+          .then((r) => reply(m.rid, r), (err: Error) => reply(m.rid, { error: err.message }));
       }
     }
   });

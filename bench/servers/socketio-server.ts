@@ -3,6 +3,7 @@
  * Clients connect with `?c=<tag>&u=<user>&g=<group,group>` (joined to those rooms and to `u:<user>`);
  * the event `pub` `{g, d}` publishes `d` to room `g` as event `m`. `POST /broadcast|/group/<g>|
  * /user/<u>|/conn/<tag>` with a text body is the server-side send. Prints `{"port":n}` when listening.
+ *   node bench/servers/socketio-server.ts [recovery]
  */
 import { Server } from 'socket.io';
 import type { Socket } from 'socket.io';
@@ -18,7 +19,9 @@ const server = sendRoutesServer((route, target, text) => {
 });
 
 
-const io = new Server(server, { serveClient: false, transports: ['websocket'], perMessageDeflate: false, httpCompression: false });
+// `recovery`: Socket.IO's connection state recovery (the reconnect-storm row), with Lapis's resume window.
+const recovery = process.argv[2] === 'recovery' ? { connectionStateRecovery: { maxDisconnectionDuration: 30_000, skipMiddlewares: true } } : {};
+const io = new Server(server, { serveClient: false, transports: ['websocket'], perMessageDeflate: false, httpCompression: false, ...recovery });
 io.on('connection', (socket) => {
   const q = socket.handshake.query;
   const tag = String(q.c ?? '');
