@@ -9,6 +9,7 @@
  *            --no-latency  --no-identity
  *   --default-mode (or --only default-mode): issue 12's default-mode row alone (→ results/default-mode.json);
  *   the full run includes it unless --no-default-mode (or an --only list without default-mode)
+ *   --soak [--soak-minutes 30]: issue 16's soak (bench/soak.ts; --conns N receivers, default 2000); not in the default run
  *   --storm: issue 16's reconnect storm alone (bench/storm.ts; --quick, --conns N apply)
  *   --cluster: issue 13's cluster run alone (bench/cluster.ts; --quick, --rounds, --conns N, --profile, --no-latency apply; --cluster-kinds lapis-1,lapis-2,socketio-2)
  */
@@ -55,6 +56,8 @@ const { values: argv } = parseArgs({
     'no-default-mode': { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
     storm: { type: 'boolean', default: false },
+    soak: { type: 'boolean', default: false },
+    'soak-minutes': { type: 'string' },
     'cluster-kinds': { type: 'string' },
   },
 });
@@ -93,6 +96,11 @@ pin(process.pid, LOAD_CORE);
 if (argv.cluster) {
   const { runCluster } = await import('./cluster.ts');
   await runCluster({ quick, rounds: argv.rounds ? Number(argv.rounds) : undefined, conns: argv.conns ? Number(argv.conns.split(',')[0]) : undefined, profile: argv.profile!, latency: !argv['no-latency'], kinds: argv['cluster-kinds']?.split(',') });
+  process.exit(0);
+}
+if (argv.soak) {
+  const { runSoak } = await import('./soak.ts');
+  await runSoak({ minutes: Number(argv['soak-minutes'] ?? (quick ? 1 : 30)), conns: argv.conns ? Number(argv.conns.split(',')[0]) : 2000, serverCore: SERVER_CORE, loadCore: LOAD_CORE, log });
   process.exit(0);
 }
 if (argv.storm) {

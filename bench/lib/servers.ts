@@ -27,6 +27,8 @@ export interface LapisReady {
   authorityHost: string;
   caCertPath: string;
   resources: { name: string; endpoint: string; httpEndpoint: string; id: string }[];
+  /** The main plain-HTTP listener (`/metrics`). */
+  httpUrl: string;
 }
 
 export interface Running {
