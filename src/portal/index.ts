@@ -5,7 +5,7 @@ import type { IdentityService } from '../identity/index.ts';
 import { mountPortalFiles } from './static-files.ts';
 import { ensurePortalApp } from './portal-app.ts';
 
-export { PORTAL_CSP } from './static-files.ts';
+export { PORTAL_CSP, portalCsp } from './static-files.ts';
 export { ensurePortalApp, PORTAL_APP_NAME } from './portal-app.ts';
 
 /** Where `npm run build:portal` writes the single-page app. */
@@ -20,7 +20,12 @@ export interface PortalOptions {
   httpsUrl: string;
   authorityHost: string;
   dist?: string;
+  /** Other origins the portal's scripts call (each Key Vault's data plane); read per page load. */
+  connectOrigins?: () => readonly string[];
 }
+
+/** The origin (scheme, host, port) of a URL, as browsers compare them for CORS. */
+export const originOf = (url: string) => new URL(url).origin;
 
 /** What the SPA needs to sign in and find its APIs; none of it is secret. */
 export interface PortalConfig {
@@ -42,6 +47,6 @@ export async function mountPortal(app: FastifyInstance, o: PortalOptions): Promi
   const clientId = await ensurePortalApp(o.store, o.identity, o.tenantId, portalUrl);
   const config: PortalConfig = { tenantId: o.tenantId, subscriptionId: o.subscriptionId, clientId, authorityHost: o.authorityHost.replace(/\/+$/, ''), portalUrl };
   app.get('/portal/config.json', async (_req, reply) => reply.header('cache-control', 'no-store').send(config));
-  mountPortalFiles(app, o.dist ?? PORTAL_DIST);
+  mountPortalFiles(app, o.dist ?? PORTAL_DIST, o.connectOrigins);
   return portalUrl;
 }

@@ -20,16 +20,23 @@ const TYPES: Record<string, string> = {
 
 /**
  * No inline script, no eval, nothing from elsewhere: the SPA talks only to this origin (identity,
- * ARM, Graph). Fluent UI injects its styles at run time (Griffel), hence style-src 'unsafe-inline'.
+ * ARM, Graph) and to the origins `portalCsp` adds (each Key Vault's own, for its data plane).
+ * Fluent UI injects its styles at run time (Griffel), hence style-src 'unsafe-inline'.
  */
 export const PORTAL_CSP = [
   "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:",
   "font-src 'self' data:", "connect-src 'self'", "frame-ancestors 'none'", "base-uri 'self'", "form-action 'self'", "object-src 'none'",
 ].join('; ');
 
-function security(reply: FastifyReply): FastifyReply {
-  return reply
-    .header('content-security-policy', PORTAL_CSP)
+/** PORTAL_CSP with more `connect-src` origins (validated: `https://host[:port]` only). */
+export function portalCsp(connectOrigins: readonly string[]): string {
+  const extra = connectOrigins.filter((o) => /^https:\/\/[a-z0-9.\-\[\]:]{1,300}$/i.test(o));
+  return extra.length === 0 ? PORTAL_CSP : PORTAL_CSP.replace("connect-src 'self'", `connect-src 'self' ${extra.join(' ')}`);
+}
+
+function secured(connectOrigins: () => readonly string[]) {
+  return (reply: FastifyReply): FastifyReply => reply
+    .header('content-security-policy', portalCsp(connectOrigins()))
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer')
     .header('x-frame-options', 'DENY');
@@ -44,7 +51,8 @@ const NOT_BUILT = (dist: string) => `<!doctype html><html lang="en"><head><meta 
  * Serves the built single-page app under /portal/: hashed assets (immutable for a year), any other
  * path falls back to index.html (never cached, so a new build is picked up at once).
  */
-export function mountPortalFiles(app: FastifyInstance, dist: string): void {
+export function mountPortalFiles(app: FastifyInstance, dist: string, connect: () => readonly string[] = () => []): void {
+  const security = secured(connect);
   const root = normalize(dist + sep);
   const sendIndex = async (reply: FastifyReply) => {
     const index = join(root, 'index.html');

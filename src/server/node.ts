@@ -17,7 +17,7 @@ import type { VaultRecord } from '../control/index.ts';
 import { graphRoutes, GRAPH_AUDIENCES } from '../control/graph/index.ts';
 import { ActivityLog, registerActivityRecorder } from '../control/activity/index.ts';
 import { ARM_AUDIENCES } from '../control/arm/index.ts';
-import { mountPortal } from '../portal/index.ts';
+import { mountPortal, originOf } from '../portal/index.ts';
 import { openListener, registerHealth } from './listeners.ts';
 import { bindPort, basePort, clientOrigin, startService, type NodeSite, type ServiceDeps } from './service-origins.ts';
 import { mainHttpFrameworkErrors, mainHttpNotFound, mainHttpsFrameworkErrors, mainHttpsNotFound } from './not-found.ts';
@@ -120,7 +120,11 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
         advertise: { host: site.publicHost ?? 'localhost', port: (base) => site.publicHost === undefined ? bindPort(site, base) : base },
       });
     });
-    const portalUrl = await mountPortal(https.app, { store, identity, tenantId: world.tenantId, subscriptionId: world.subscriptionId, httpsUrl, authorityHost });
+    // The portal's pages call each Web PubSub / SignalR origin (Explorer): CSP names them, they allow the portal (CORS).
+    const serviceOrigins: string[] = [];
+    const portalUrl = await mountPortal(https.app, {
+      store, identity, tenantId: world.tenantId, subscriptionId: world.subscriptionId, httpsUrl, authorityHost, connectOrigins: () => serviceOrigins,
+    });
     identity.registerManagedIdentityRoutes(http.app, identityHeader);
     await Promise.all([https.app.ready(), http.app.ready()]);
 
@@ -136,7 +140,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     }
     const serviceDeps: ServiceDeps = {
       metrics,
-      resources, identity, access, host: opts.host, tls: listenerTls, log, site, backplane, sessions,
+      resources, identity, access, host: opts.host, tls: listenerTls, log, site, backplane, sessions, portalOrigin: originOf(portalUrl),
       upstream: {
         identity, ca: tls.caCertPem,
         vaultOrigins: () => vaults.map((v) => v.origin),
@@ -148,6 +152,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
       const started = await startService(record, serviceDeps);
       cleanup.push(started.close);
       readyResources.push(started.ready);
+      if (started.ready.endpoint) serviceOrigins.push(originOf(started.ready.endpoint));
       running.set(record.name.toLowerCase(), started);
       // A changed secret re-resolves the Key Vault references of this resource's handler URLs.
       const changed = started.keyVaultChanged;

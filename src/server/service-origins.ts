@@ -9,6 +9,7 @@ import type { IdentityService } from '../identity/index.ts';
 import type { Logger } from '../log/index.ts';
 import { SignalRUpstream, createUpstream, managedIdentityOf, type UpstreamDispatcher } from '../upstream/index.ts';
 import { openListener, registerHealth, type Listener } from './listeners.ts';
+import { allowPortalOrigin } from './portal-cors.ts';
 import type { ReadyResource } from './ready.ts';
 import type { NodeMetrics, ResourceSource } from '../metrics/index.ts';
 import type { SessionStore } from '../dataplane/webpubsub/session-store/index.ts';
@@ -35,6 +36,8 @@ export interface ServiceDeps {
   site: NodeSite;
   /** The node's backplane, shared by every resource (one channel each). */
   backplane: Backplane;
+  /** The portal's origin: its Explorer calls each resource's REST API cross-origin (CORS for it alone). */
+  portalOrigin?: string | undefined;
   /** Where Web PubSub reliable sessions outlive this node (Redis in a cluster); in-process when absent. */
   sessions?: SessionStore | undefined;
 }
@@ -100,6 +103,7 @@ async function openServiceOrigins<T extends ServiceResourceRecord>(record: T, re
     for (const l of opened) {
       registerHealth(l.app);
       deps.metrics?.http.instrument(l.app, record.name);
+      if (deps.portalOrigin) allowPortalOrigin(l.app, deps.portalOrigin);
       service.mount(l.app);
       await l.app.ready();
     }

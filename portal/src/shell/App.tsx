@@ -1,3 +1,4 @@
+import { ActivityLog, ResourceActivityLog } from '../blades/ActivityLog.tsx';
 import { AppOverview } from '../blades/AppOverview.tsx';
 import { AppRegistrations, NewRegistration } from '../blades/AppRegistrations.tsx';
 import { Home } from '../blades/Home.tsx';
@@ -5,7 +6,7 @@ import { Iam } from '../blades/Iam.tsx';
 import { CreateIdentity, IdentityOverview, ManagedIdentities } from '../blades/identities/index.ts';
 import { Resources } from '../blades/Resources.tsx';
 import { Secrets } from '../blades/Secrets.tsx';
-import { Identity, Keys, ServiceOverview, Settings } from '../blades/service/index.ts';
+import { Explorer, Identity, Keys, ServiceOverview, Settings } from '../blades/service/index.ts';
 import { Users } from '../blades/Users.tsx';
 import { UserOverview } from '../blades/UserOverview.tsx';
 import { Shell } from './Shell.tsx';
@@ -27,6 +28,9 @@ export function App() {
   if (a === 'identity' && b) return <IdentityOverview key={b} id={b} />;
   if (a === 'resource' && b && c === 'keys') return <Keys key={b} id={b} />;
   if (a === 'resource' && b && c === 'identity') return <Identity key={b} id={b} />;
+  if (a === 'resource' && b && c === 'explorer') return <Explorer key={b} id={b} />;
+  if (a === 'resource' && b && c === 'activity') return <ResourceActivityLog key={b} id={b} />;
+  if (a === 'activity') return <ActivityLog />;
   if (a === 'resource' && b && c === 'settings') return <Settings key={b} id={b} />;
   if (a === 'resource' && b) return <ServiceOverview key={b} id={b} />;
   // `#/iam/{scope}/check/{principalId}/{action}`: Check access prefilled (the error bar's "Why?" link).

@@ -21,6 +21,7 @@ const NAV: { group?: string; label: string; to: string; key: string }[] = [
   { label: 'Users', to: href('entra', 'users'), key: 'entra/users' },
   { label: 'Managed Identities', to: href('identities'), key: 'identities' },
   { group: 'Resources', label: 'All resources', to: href('resources'), key: 'resources' },
+  { group: 'Monitor', label: 'Activity log', to: href('activity'), key: 'activity' },
 ];
 
 /** The frame every blade sits in: header with the account, left navigation, breadcrumb, the blade. */

@@ -4,10 +4,10 @@ import { isSignalR } from '../../api/service.ts';
 import { Shell } from '../../shell/Shell.tsx';
 import { go, href } from '../../shell/router.ts';
 
-export type ServicePage = 'overview' | 'keys' | 'identity' | 'settings' | 'iam';
+export type ServicePage = 'overview' | 'keys' | 'identity' | 'settings' | 'iam' | 'activity' | 'explorer';
 
 /** Azure's menu order for these resources; Access control (IAM) opens the shared IAM blade. */
-const PAGES: [ServicePage, string][] = [['overview', 'Overview'], ['iam', 'Access control (IAM)'], ['keys', 'Keys'], ['identity', 'Identity'], ['settings', 'Settings']];
+const PAGES: [ServicePage, string][] = [['overview', 'Overview'], ['activity', 'Activity log'], ['iam', 'Access control (IAM)'], ['keys', 'Keys'], ['identity', 'Identity'], ['settings', 'Settings'], ['explorer', 'Explorer']];
 
 export const resourceName = (id: string) => id.split('/').pop() ?? id;
 

@@ -2,3 +2,4 @@ export { Identity } from './Identity.tsx';
 export { Keys } from './Keys.tsx';
 export { ServiceOverview } from './ServiceOverview.tsx';
 export { Settings } from './Settings.tsx';
+export { Explorer } from './Explorer.tsx';
