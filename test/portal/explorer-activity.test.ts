@@ -58,11 +58,10 @@ async function connectClient(userId: string, group: string) {
   const client = new WebPubSubClient(url, { autoReconnect: false });
   let connectionId = '';
   const ended = new Promise<void>((resolve) => client.on('stopped', () => resolve()));
-  const disconnected = new Promise<string>((resolve) => client.on('disconnected', (e) => resolve(e.message ?? '')));
   client.on('connected', (e) => { connectionId = e.connectionId; });
   await client.start();
   await client.joinGroup(group);
-  return { client, connectionId: () => connectionId, ended, disconnected };
+  return { client, connectionId: () => connectionId, ended };
 }
 
 async function openExplorer(page: Page) {
