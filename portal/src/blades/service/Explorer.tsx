@@ -88,16 +88,16 @@ export function Explorer({ id }: { id: string }) {
               <TableBody>
                 {live.data.connections.map((c) => (
                   <TableRow key={c.connectionId} data-testid={`connection-${c.connectionId}`}>
-                    <TableCell style={{ wordBreak: 'break-all' }}>{c.connectionId}</TableCell>
+                    <TableCell style={{ overflowWrap: 'anywhere', fontFamily: 'monospace', fontSize: 12 }}>{c.connectionId}</TableCell>
                     <TableCell>{c.userId ?? '(anonymous)'}</TableCell>
                     <TableCell><Chips>{c.groups.map((g) => (
                       <span key={g} style={{ display: 'inline-flex', alignItems: 'center', gap: 2 }}>
-                        <Badge appearance="outline">{g}</Badge>
+                        <Badge appearance="outline" style={{ whiteSpace: 'nowrap', maxWidth: 'none' }}>{g}</Badge>
                         <Button size="small" appearance="subtle" aria-label={`Remove connection ${c.connectionId} from group ${g}`}
                           onClick={() => void act(`Removed ${c.connectionId} from ${g}.`, () => removeFromGroup(session, id, endpoint, shownHub!, g, c.connectionId))}>✕</Button>
                       </span>
                     ))}</Chips></TableCell>
-                    <TableCell><Chips>{c.roles.map((r) => <Badge key={r} appearance="tint">{r}</Badge>)}</Chips></TableCell>
+                    <TableCell><Text size={200} style={{ overflowWrap: 'anywhere' }}>{c.roles.length > 0 ? c.roles.join(', ') : '—'}</Text></TableCell>
                     <TableCell>{c.protocol}</TableCell>
                     <TableCell>{new Date(c.connectedAt).toLocaleString()}</TableCell>
                     <TableCell><Button size="small" aria-label={`Close connection ${c.connectionId}`}
@@ -117,7 +117,7 @@ export function Explorer({ id }: { id: string }) {
                     <TableCell>{u.connections.length}</TableCell>
                     <TableCell><Chips>{[...u.groups].sort().map((g) => (
                       <span key={g} style={{ display: 'inline-flex', alignItems: 'center', gap: 2 }}>
-                        <Badge appearance="outline">{g}</Badge>
+                        <Badge appearance="outline" style={{ whiteSpace: 'nowrap', maxWidth: 'none' }}>{g}</Badge>
                         <Button size="small" appearance="subtle" aria-label={`Remove user ${user} from group ${g}`}
                           onClick={() => void act(`Removed user ${user} from ${g}.`, () => removeUserFromGroup(session, id, endpoint, shownHub!, user, g))}>✕</Button>
                       </span>
@@ -134,7 +134,7 @@ export function Explorer({ id }: { id: string }) {
                 {data!.groups.map(([group, members]) => (
                   <TableRow key={group}>
                     <TableCell>{group}</TableCell>
-                    <TableCell><Chips>{members.map((m) => <Badge key={m.connectionId} appearance="outline">{m.userId ?? m.connectionId}</Badge>)}</Chips></TableCell>
+                    <TableCell><Chips>{members.map((m) => <Badge key={m.connectionId} appearance="outline" style={{ whiteSpace: 'nowrap', maxWidth: 'none' }}>{m.userId ?? m.connectionId}</Badge>)}</Chips></TableCell>
                     <TableCell><Button size="small" aria-label={`Close all connections in group ${group}`}
                       onClick={() => void act(`Closed the connections of ${group}.`, () => closeGroup(session, id, endpoint, shownHub!, group))}>Close all in group</Button></TableCell>
                   </TableRow>
