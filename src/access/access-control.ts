@@ -16,6 +16,7 @@ export type { AccessCheck, AccessControlOptions, CreateRoleAssignment, ListRoleA
 import { nameBasedGuid } from '../ids/index.ts';
 import { AccessRecords } from './records.ts';
 import { backfillClaims } from './store-writes.ts';
+import { DenialLog } from './denials/index.ts';
 
 /**
  * Azure RBAC for Lapis: role definitions (built-in and custom), role assignments, the scope tree,
@@ -39,6 +40,8 @@ export class AccessControl {
   readonly #cache: DecisionCache;
   readonly #changeListeners = new Set<() => void>();
   readonly #state: AccessState;
+  /** "Why was this denied": this node's recent 401/403 records (denials/). */
+  readonly denials: DenialLog;
 
   constructor(opts: AccessControlOptions) {
     const now = opts.now ?? (() => new Date());
@@ -70,6 +73,12 @@ export class AccessControl {
       role: (id) => this.#compiled.get(id),
       chainKeys: (scope) => this.#tree.ancestorKeys(parseScope(scope)),
     }, opts.cacheLimit);
+    this.denials = new DenialLog({
+      decide: (req) => this.decide(req),
+      rolesAssignableAt: (scope) => this.roleDefinitionsAssignableAt(scope),
+      check: (req) => this.check(req),
+      capacity: opts.denialCapacity, node: opts.nodeName, now: opts.now,
+    });
   }
 
   /**

@@ -18,3 +18,5 @@ export { ScopeTree } from './scope-tree.ts';
 export type { ScopeTreeInput } from './scope-tree.ts';
 export { parseScope, scopeKey, sameScope, hubScope, isGuid, ROOT_SCOPE, MG_PREFIX } from './scope.ts';
 export type { ParsedScope, ScopeLevel } from './scope.ts';
+export { DenialLog, DENIAL_HEADER, claimedPrincipal, tokenFailureOf, unverifiedClaims } from './denials/index.ts';
+export type { DenialInput, DenialRecord, DenialReceipt, DenialSurface, TokenFailure, MissingAssignment } from './denials/index.ts';

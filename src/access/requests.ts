@@ -17,6 +17,10 @@ export interface AccessControlOptions {
   now?: () => Date;
   /** Cached (principal, scope) entries kept at most; the oldest go first. Default 20 000. */
   cacheLimit?: number;
+  /** Denial records kept in memory on this node (the oldest go first). Default 1000. */
+  denialCapacity?: number;
+  /** This node's name, in denial records. */
+  nodeName?: string;
   /** Where a change that could not be read from the store is reported. */
   onError?: (err: unknown) => void;
 }

@@ -125,6 +125,8 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     const portalUrl = await mountPortal(https.app, {
       store, identity, tenantId: world.tenantId, subscriptionId: world.subscriptionId, httpsUrl, authorityHost, connectOrigins: () => serviceOrigins,
     });
+    access.denials.portalUrl = portalUrl; // denial links in 401/403 messages ("why was this denied")
+    access.denials.node = opts.nodeName ?? 'node';
     identity.registerManagedIdentityRoutes(http.app, identityHeader);
     await Promise.all([https.app.ready(), http.app.ready()]);
 
@@ -246,6 +248,7 @@ async function startVault(record: VaultRecord, resources: ResourceRegistry, deps
       return { allowed, reason: allowed ? undefined : 'DeniedWithNoValidRBAC' };
     },
     permissionModel: () => resources.getVault(record.name)?.properties,
+    denials: deps.access.denials,
     softDeleteRetentionInDays: record.properties?.softDeleteRetentionInDays,
     log: vlog,
   });

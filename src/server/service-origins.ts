@@ -146,7 +146,7 @@ async function startWebPubSub(record: ResourceRecord, deps: ServiceDeps): Promis
     getManagedIdentity: () => managedIdentityOf(identity.directory, current()),
     observeDelivery: deps.metrics?.upstream.observer(record.name),
   });
-  const entra = new EntraAuthenticator({ verifier: identity.verifier, check: access.dataActionCheck, tenantId: record.tenantId });
+  const entra = new EntraAuthenticator({ verifier: identity.verifier, check: access.dataActionCheck, tenantId: record.tenantId, denials: access.denials, resourceName: record.name });
   const service = new WebPubSubService({
     name: record.name,
     resourceId: record.id,

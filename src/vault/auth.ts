@@ -11,10 +11,11 @@
  * `enableRbacAuthorization: false`, the vault's access policies.
  */
 import type { FastifyRequest } from 'fastify';
+import { claimedPrincipal, DENIAL_HEADER, tokenFailureOf, unverifiedClaims, type DenialInput } from '../access/index.ts';
 import { TokenRejected } from '../identity/index.ts';
 import type { VerifiedToken } from '../identity/index.ts';
 import { policiesGrant, type SecretPermission, type VaultPermissionModel } from './access-policies.ts';
-import { KV, VAULT_RESOURCE } from './errors.ts';
+import { KV, VAULT_RESOURCE, type VaultError } from './errors.ts';
 import type { VaultContext } from './context.ts';
 
 /** Key Vault DataActions for secrets (Azure resource provider operations). */
@@ -70,7 +71,9 @@ export async function authenticate(ctx: VaultContext, req: FastifyRequest): Prom
     verified = await ctx.verifier.verify(m[1]!, { audiences: AUDIENCES, tenantId: ctx.tenantId });
   } catch (err) {
     if (!(err instanceof TokenRejected)) throw err;
-    throw KV.unauthorized(tokenMessage(err, ctx.tenantId), challenge(ctx));
+    const claims = unverifiedClaims(header as string);
+    throw denied(ctx, KV.unauthorized(tokenMessage(err, ctx.tenantId), challenge(ctx)), req,
+      { principalId: claimedPrincipal(claims), claims, scope: ctx.resourceId, failure: tokenFailureOf(err) });
   }
   const version = (req.query as Record<string, unknown>)['api-version'];
   if (version === undefined || version === '') throw KV.missingApiVersion();
@@ -79,7 +82,7 @@ export async function authenticate(ctx: VaultContext, req: FastifyRequest): Prom
 }
 
 /** Throws Key Vault's 403 unless the vault's permission model allows the operation. */
-export function authorize(ctx: VaultContext, who: VerifiedToken, op: SecretOperation, scope: string): void {
+export function authorize(ctx: VaultContext, who: VerifiedToken, op: SecretOperation, scope: string, req?: { method: string; url: string }): void {
   const need = SECRET_OPERATIONS[op];
   const model = ctx.permissionModel?.() ?? RBAC_ONLY;
   const p = who.payload;
@@ -87,11 +90,12 @@ export function authorize(ctx: VaultContext, who: VerifiedToken, op: SecretOpera
   const caller = `${appId ? `appid=${String(appId)};` : ''}oid=${who.principalId};iss=${String(p.iss)}`;
   if (!model.enableRbacAuthorization) {
     if (policiesGrant(model.accessPolicies, { tenantId: who.tenantId, objectId: who.principalId, appId }, need.permission)) return;
-    throw KV.forbiddenByPolicy(caller, `secrets ${need.permission}`, `${ctx.name};location=${ctx.location ?? 'local'}`);
+    throw denied(ctx, KV.forbiddenByPolicy(caller, `secrets ${need.permission}`, `${ctx.name};location=${ctx.location ?? 'local'}`), req,
+      { principalId: who.principalId, claims: who.payload, scope });
   }
   const decision = ctx.authorize(who.principalId, need.action, scope);
   if (decision.allowed) return;
-  throw KV.forbiddenByRbac([
+  throw denied(ctx, KV.forbiddenByRbac([
     'Caller is not authorized to perform action on resource.',
     'If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.',
     `Caller: ${caller}`,
@@ -101,7 +105,22 @@ export function authorize(ctx: VaultContext, who: VerifiedToken, op: SecretOpera
     `DecisionReason: '${(decision.reason ?? 'DeniedWithNoValidRBAC').replace(/'/g, '')}'`,
     `Vault: ${ctx.name};location=${ctx.location ?? 'local'}`,
     '',
-  ]);
+  ]), req, { principalId: who.principalId, claims: who.payload, scope, kind: 'dataAction', operation: need.action });
+}
+
+/**
+ * Records a refusal when a denial log is wired: the link goes at the end of the message and the
+ * id in `x-ms-lapis-denial-id`. (The SDK's first, token-less request is the challenge: not recorded.)
+ */
+function denied(ctx: VaultContext, e: VaultError, req: { method: string; url: string } | undefined, more: Omit<DenialInput, 'status' | 'code' | 'surface' | 'method' | 'url' | 'message'>): VaultError {
+  if (!ctx.denials) return e;
+  const receipt = ctx.denials.record({
+    status: e.status as 401 | 403, code: e.inner ?? e.code, surface: 'keyvault', resource: ctx.name,
+    method: req?.method ?? 'GET', url: req?.url ?? '/', message: e.message, ...more,
+  });
+  e.message = e.message.endsWith('\n') ? `${e.message}${receipt.sentence}\n` : `${e.message} ${receipt.sentence}`;
+  e.headers[DENIAL_HEADER] = receipt.id;
+  return e;
 }
 
 function tokenMessage(err: TokenRejected, tenantId: string): string {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Sealer, Store } from '../store/index.ts';
 import type { VerifiedToken } from '../identity/index.ts';
 import type { VaultPermissionModel } from './access-policies.ts';
+import type { DenialInput, DenialReceipt } from '../access/index.ts';
 
 /** The RBAC decision for one DataAction at one scope (used when the vault uses Azure RBAC). */
 export type AuthorizeFn = (principalId: string, dataAction: string, scope: string) => { allowed: boolean; reason?: string | undefined };
@@ -27,6 +28,8 @@ export interface VaultContext {
   /** Origin of the Entra endpoints (`https://localhost:8443`), named in the challenge. */
   authorityHost: string;
   authorize: AuthorizeFn;
+  /** Where 401/403 answers are recorded ("why was this denied"); without it they are not. */
+  denials?: { record(input: DenialInput): DenialReceipt };
   /**
    * The vault's permission model (RBAC or access policies), read on every call so that a change
    * made through ARM applies to the next one. Without it the vault uses Azure RBAC.

@@ -32,7 +32,7 @@ export class SecretOperations {
   /** Authorises `op` at the secret's scope (or the vault's, without a name). */
   allow(req: FastifyRequest, op: SecretOperation, name?: string): void {
     const scope = name === undefined ? this.#d.ctx.resourceId : `${this.#d.ctx.resourceId}/secrets/${name}`;
-    authorize(this.#d.ctx, this.#d.caller(req), op, scope);
+    authorize(this.#d.ctx, this.#d.caller(req), op, scope, req);
   }
 
   list(req: FastifyRequest, reply: FastifyReply, apiVersion: string): FastifyReply {

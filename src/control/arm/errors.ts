@@ -1,4 +1,4 @@
-import { AccessError } from '../../access/index.ts';
+import { AccessError, type PermissionKind, type TokenFailure } from '../../access/index.ts';
 
 /**
  * ARM's error shape: `{ error: { code, message } }`, with an optional `WWW-Authenticate` challenge
@@ -11,6 +11,10 @@ export class ArmError extends Error {
   readonly status: number;
   readonly code: string;
   readonly challenge?: string;
+  /** A 403's missing operation, for the denial record ("why was this denied"). */
+  denied?: { kind: PermissionKind; operation: string; scope: string };
+  /** A 401's token failure, for the denial record. */
+  failure?: TokenFailure;
   constructor(status: number, code: string, message: string, challenge?: string) {
     super(message);
     this.name = 'ArmError';
@@ -37,6 +41,11 @@ export type ArmAuthCode = typeof ARM_AUTH_CODES[number];
 
 export interface LinkedCheck { client: string; objectId: string; action: string; scope: string; linkedAction: string; linkedScope: string }
 
+function denied(e: ArmError, action: string, scope: string): ArmError {
+  e.denied = { kind: 'action', operation: action, scope };
+  return e;
+}
+
 export const ARM = {
   // ---- request, routing, versions
   missingApiVersion: () => new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.'),
@@ -57,10 +66,11 @@ export const ARM = {
 
   // ---- authentication and authorisation
   unauthenticated: (code: ArmAuthCode, message: string, challenge: string) => new ArmError(401, code, message, challenge),
-  authorizationFailed: (client: string, objectId: string, action: string, scope: string) => new ArmError(403, 'AuthorizationFailed',
-    `The client '${client}' with object id '${objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`),
-  linkedAuthorizationFailed: (c: LinkedCheck) => new ArmError(403, 'LinkedAuthorizationFailed',
-    `The client '${c.client}' with object id '${c.objectId}' has permission to perform action '${c.action}' on scope '${c.scope}'; however, it does not have permission to perform action(s) '${c.linkedAction}' on the linked scope(s) '${c.linkedScope.slice(0, 300)}' (respectively) or the linked scope(s) are invalid.`),
+  authorizationFailed: (client: string, objectId: string, action: string, scope: string) => denied(new ArmError(403, 'AuthorizationFailed',
+    `The client '${client}' with object id '${objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`), action, scope),
+  linkedAuthorizationFailed: (c: LinkedCheck) => denied(new ArmError(403, 'LinkedAuthorizationFailed',
+    `The client '${c.client}' with object id '${c.objectId}' has permission to perform action '${c.action}' on scope '${c.scope}'; however, it does not have permission to perform action(s) '${c.linkedAction}' on the linked scope(s) '${c.linkedScope.slice(0, 300)}' (respectively) or the linked scope(s) are invalid.`), c.linkedAction, c.linkedScope),
+  denialNotFound: (id: string, capacity: number) => new ArmError(404, 'DenialNotFound', `No denial '${id.slice(0, 40)}' is kept on this node: denial records live in memory on the node that refused the request, the newest ${capacity} only.`),
 
   // ---- resources
   subscriptionNotFound: (sub: string) => new ArmError(404, 'SubscriptionNotFound', `The subscription '${sub.slice(0, 60)}' could not be found.`),

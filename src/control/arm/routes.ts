@@ -18,6 +18,7 @@ import { isSubscriptionsPath, subscriptionsApi } from './subscriptions.ts';
 import { isMetadata, registerArmMetadata } from './metadata.ts';
 import { isKeyVaultPath, keyVaultArm } from './vaults.ts';
 import { isManagedIdentityPath, managedIdentityArm } from './identities.ts';
+import { DENIAL_HEADER, denialsApi, recordArmDenial } from './denials.ts';
 import type { ResourceRegistry, ServiceResourceRecord } from '../resources.ts';
 import { activityLogApi, isActivityLogPath, type ActivityLog } from '../activity/index.ts';
 
@@ -91,6 +92,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   const subscriptions = subscriptionsApi({ access, identity });
   const managedIdentities = managedIdentityArm({ access, identity });
   const activityLog = deps.activity ? activityLogApi({ activity: deps.activity, access, tenantId: () => identity.directory.defaultTenant.id }) : undefined;
+  const denials = denialsApi(access);
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     let a: ArmError | undefined;
@@ -104,7 +106,13 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
       a = ARM.internal();
     }
     if (a.challenge) void reply.header('www-authenticate', a.challenge);
-    return reply.code(a.status).send(a.body());
+    const body = a.body();
+    const denialId = recordArmDenial(access, a, req, callers.get(req));
+    if (denialId) {
+      void reply.header(DENIAL_HEADER, denialId);
+      body.error.message = `${body.error.message} ${access.denials.sentence(denialId)}`;
+    }
+    return reply.code(a.status).send(body);
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -142,6 +150,10 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     if (!version) throw ARM.missingApiVersion();
     if (!(SUPPORTED_API_VERSIONS as readonly string[]).includes(version)) throw ARM.invalidApiVersion(version);
 
+    // Lapis extension: why was this request denied (the records of this node's 401/403 answers)?
+    if (segs.length >= 3 && segs[0]!.toLowerCase() === 'providers' && segs[1]!.toLowerCase() === 'microsoft.lapis' && segs[2]!.toLowerCase() === 'denials') {
+      return denials.handle(segs.slice(3), method, caller, q);
+    }
     // Lapis extension: why is (or isn't) this principal allowed this operation at this scope?
     if (segs.length === 3 && segs[0]!.toLowerCase() === 'providers' && segs[1]!.toLowerCase() === 'microsoft.lapis') {
       if (segs[2]!.toLowerCase() !== 'explainaccess') throw ARM.notFound(path);

@@ -99,7 +99,7 @@ export class SignalRService {
       cluster: ctx.backplane && !(ctx.backplane instanceof InProcessBackplane) ? { backplane: ctx.backplane, channel: record().id } : undefined,
     });
     this.#serverEndpoint = new AppServerEndpoint({
-      auth: { keys: this.#keys, verifier: ctx.identity.verifier, check: ctx.access.dataActionCheck, tenantId: () => record().tenantId, resourceId: () => record().id },
+      auth: { keys: this.#keys, verifier: ctx.identity.verifier, check: ctx.access.dataActionCheck, tenantId: () => record().tenantId, resourceId: () => record().id, denials: ctx.access.denials, resourceName: () => record().name },
       servers: this.#appServers,
       log: ctx.log,
       limits: () => record().limits,
@@ -142,7 +142,7 @@ export class SignalRService {
       ...this.#keys,
       resourceId: ctx.record().id,
       operations: new CoreHubOperations(this.core),
-      entra: { verifier: ctx.identity.verifier, check: ctx.access.dataActionCheck, tenantId: ctx.record().tenantId },
+      entra: { verifier: ctx.identity.verifier, check: ctx.access.dataActionCheck, tenantId: ctx.record().tenantId, denials: ctx.access.denials, resourceName: ctx.record().name },
       log: ctx.log,
     });
     const upgrade = mountClientEndpoint(app, { endpoint: this.#endpoint, allowedOrigins: () => ctx.record().properties.cors.allowedOrigins, log: ctx.log });

@@ -13,6 +13,8 @@ export class DataPlaneError extends Error {
   readonly status: number;
   readonly code: string;
   readonly target: string | undefined;
+  /** Set on 401/403 answers that were recorded ("why was this denied"): sent as `x-ms-lapis-denial-id`. */
+  denialId: string | undefined;
 
   constructor(status: number, code: string, message: string, target?: string) {
     super(message);

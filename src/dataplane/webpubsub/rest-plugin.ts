@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { DENIAL_HEADER } from '../../access/index.ts';
 import { nameRoute } from '../../metrics/index.ts';
 import { setOriginErrorHandler } from '../../net/index.ts';
 import { isValidHub } from '../../protocols/webpubsub/index.ts';
@@ -87,6 +88,7 @@ function toDataPlaneError(err: FastifyError, o: RestOptions): DataPlaneError {
 
 function sendError(req: FastifyRequest, reply: FastifyReply, e: DataPlaneError): FastifyReply {
   reply.code(e.status).header('x-ms-error-code', e.code).header('api-supported-versions', SUPPORTED_HEADER);
+  if (e.denialId) reply.header(DENIAL_HEADER, e.denialId);
   if (e.status === 401) reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${e.message.replace(/["\\]/g, '')}"`);
   if (req.method === 'HEAD') return reply.send();
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(e.toBody()));

@@ -6,10 +6,10 @@
  * resource's scope. Refused as a whole when the resource has `disableAadAuth`.
  */
 import { EntraAuthenticator } from '../../webpubsub/auth/entra.ts';
-import type { BearerVerifier, DataActionCheck } from '../../webpubsub/auth/entra.ts';
+import type { BearerVerifier, DataActionCheck, DenialRecorder } from '../../webpubsub/auth/entra.ts';
 import type { DataPlaneAuth, DataPlaneAuthenticator } from '../../webpubsub/auth/types.ts';
 import { bearerToken } from '../../webpubsub/auth/types.ts';
-import { AuthenticationError, AuthorizationError } from '../../webpubsub/errors.ts';
+import { AuthenticationError } from '../../webpubsub/errors.ts';
 import { isHmacToken } from './access-key.ts';
 import type { SignalRRequest } from './types.ts';
 
@@ -21,6 +21,9 @@ export interface SignalREntraOptions {
   /** The resource's tenant: tokens from any other tenant are refused. */
   tenantId: string;
   isAadAuthDisabled(): boolean;
+  /** Where refusals are recorded ("why was this denied"). */
+  denials?: DenialRecorder;
+  resourceName?: string;
 }
 
 export class SignalREntraAuthenticator implements DataPlaneAuthenticator {
@@ -30,7 +33,7 @@ export class SignalREntraAuthenticator implements DataPlaneAuthenticator {
 
   constructor(opts: SignalREntraOptions) {
     this.#opts = opts;
-    this.#inner = new EntraAuthenticator({ verifier: opts.verifier, check: opts.check, tenantId: opts.tenantId, audiences: SIGNALR_AUDIENCES });
+    this.#inner = new EntraAuthenticator({ verifier: opts.verifier, check: opts.check, tenantId: opts.tenantId, audiences: SIGNALR_AUDIENCES, denials: opts.denials, surface: 'signalr', resourceName: opts.resourceName });
   }
 
   async authenticate(request: SignalRRequest): Promise<DataPlaneAuth | null> {
@@ -46,7 +49,7 @@ export class SignalREntraAuthenticator implements DataPlaneAuthenticator {
   authorize(auth: DataPlaneAuth, dataAction: string, request: SignalRRequest): void {
     const scope = request.resourceId;
     if (!this.#opts.check(auth.principal, dataAction, scope).allowed) {
-      throw new AuthorizationError(`The principal '${auth.principal}' does not have permission '${dataAction}' at scope '${scope}'. Assign a role that grants it (e.g. SignalR REST API Owner, or SignalR App Server for temporary access keys) at this scope or above.`);
+      throw this.#inner.deny(`The principal '${auth.principal}' does not have permission '${dataAction}' at scope '${scope}'. Assign a role that grants it (e.g. SignalR REST API Owner, or SignalR App Server for temporary access keys) at this scope or above.`, auth, dataAction, scope, request);
     }
   }
 }

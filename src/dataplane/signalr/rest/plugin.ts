@@ -7,9 +7,10 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { DENIAL_HEADER } from '../../../access/index.ts';
 import { nameRoute } from '../../../metrics/index.ts';
 import { setOriginErrorHandler } from '../../../net/index.ts';
-import type { BearerVerifier, DataActionCheck } from '../../webpubsub/auth/entra.ts';
+import type { BearerVerifier, DataActionCheck, DenialRecorder } from '../../webpubsub/auth/entra.ts';
 import { authenticate } from '../../webpubsub/auth/chain.ts';
 import type { DataPlaneAuth, DataPlaneAuthenticator } from '../../webpubsub/auth/types.ts';
 import { Query, Router } from '../../webpubsub/router.ts';
@@ -34,7 +35,7 @@ export interface SignalRRestDeps extends SignalRKeySource {
   resourceId: string;
   operations: SignalRHubOperations;
   /** Entra bearer tokens + RBAC; absent = access keys only. */
-  entra?: { verifier: BearerVerifier; check: DataActionCheck; tenantId: string };
+  entra?: { verifier: BearerVerifier; check: DataActionCheck; tenantId: string; denials?: DenialRecorder; resourceName?: string };
   /** Default 1 MiB (Azure's REST body limit). */
   maxBodyBytes?: number;
   /**
@@ -99,6 +100,7 @@ function toDataPlaneError(err: FastifyError, maxBodyBytes: number, log: Logger):
 /** Azure's ErrorDetail body + `x-ms-error-code` (HEAD answers carry only the header). */
 export function sendSignalRError(req: FastifyRequest, reply: FastifyReply, e: DataPlaneError): FastifyReply {
   reply.code(e.status).header('x-ms-error-code', e.code).header('api-supported-versions', SUPPORTED_HEADER);
+  if (e.denialId) reply.header(DENIAL_HEADER, e.denialId);
   if (e.status === 401) reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${e.message.replace(/["\\\r\n]/g, '')}"`);
   if (req.method === 'HEAD') return reply.send();
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(e.toBody()));

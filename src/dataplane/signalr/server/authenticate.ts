@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { verifyHmacJwt } from '../../common/hmac-jwt.ts';
-import type { BearerVerifier, DataActionCheck } from '../../webpubsub/auth/entra.ts';
+import type { BearerVerifier, DataActionCheck, DenialRecorder } from '../../webpubsub/auth/entra.ts';
 import { DataPlaneError } from '../../webpubsub/errors.ts';
 import { isHmacToken, SIGNALR_TOKEN_ALGORITHMS, SignalREntraAuthenticator, tokenKeys, type SignalRKeySource } from '../auth/index.ts';
 import { endpointAudienceMatches } from '../auth/audience.ts';
@@ -23,11 +23,14 @@ export interface ServerAuthOptions {
   check: DataActionCheck;
   tenantId(): string;
   resourceId(): string;
+  /** Where refusals are recorded ("why was this denied"). */
+  denials?: DenialRecorder;
+  resourceName?(): string;
 }
 
 export type ServerAuthResult =
   | { ok: true; principal: string; entra: boolean; keyDigest?: string | undefined }
-  | { ok: false; status: 401 | 403; message: string };
+  | { ok: false; status: 401 | 403; message: string; denialId?: string | undefined };
 
 export async function authenticateServer(o: ServerAuthOptions, req: IncomingMessage, hub: string): Promise<ServerAuthResult> {
   const token = bearer(req);
@@ -42,14 +45,14 @@ export async function authenticateServer(o: ServerAuthOptions, req: IncomingMess
       }
       return { ok: true, principal: 'accessKey', entra: false, keyDigest: signingKeyDigest(token, o.keys) };
     }
-    const entra = new SignalREntraAuthenticator({ verifier: o.verifier, check: o.check, tenantId: o.tenantId(), isAadAuthDisabled: () => o.keys.isAadAuthDisabled() });
+    const entra = new SignalREntraAuthenticator({ verifier: o.verifier, check: o.check, tenantId: o.tenantId(), isAadAuthDisabled: () => o.keys.isAadAuthDisabled(), denials: o.denials, resourceName: o.resourceName?.() });
     const request = { method: 'GET', url: req.url ?? '/', headers: req.headers, resourceId: o.resourceId(), hub, origin: originOf(req) };
     const auth = await entra.authenticate(request);
     if (!auth) return { ok: false, status: 401, message: 'The access token is not a JWT this resource accepts.' };
     entra.authorize(auth, SERVER_CONNECTION_ACTION, request);
     return { ok: true, principal: auth.principal, entra: true };
   } catch (err) {
-    if (err instanceof DataPlaneError) return { ok: false, status: err.status === 403 ? 403 : 401, message: err.message };
+    if (err instanceof DataPlaneError) return { ok: false, status: err.status === 403 ? 403 : 401, message: err.message, denialId: err.denialId };
     throw err;
   }
 }

@@ -77,7 +77,7 @@ export class AppServerEndpoint {
     const serverId = typeof header === 'string' && SERVER_ID.test(header) ? header : `anonymous-${url.searchParams.get('cid') ?? ''}`;
     const id = url.searchParams.get('cid') ?? '';
     authenticateServer(this.#o.auth, req, hub.hub).then((auth) => {
-      if (!auth.ok) return refuse(socket, auth.status, auth.message);
+      if (!auth.ok) return refuse(socket, auth.status, auth.message, auth.denialId);
       const limits = this.#o.limits?.() ?? {};
       const max = limits.maxServerConnections ?? DEFAULT_MAX_SERVER_CONNECTIONS;
       if (this.#o.servers.serverConnectionCount >= max) {
@@ -110,9 +110,9 @@ const STATUS: Record<number, [string, string]> = {
   429: ['Too Many Requests', 'TooManyRequests'],
 };
 
-function refuse(socket: Duplex, status: number, message: string): void {
+function refuse(socket: Duplex, status: number, message: string, denialId?: string): void {
   if (socket.destroyed) return;
   const [reason, code] = STATUS[status] ?? ['Internal Server Error', 'InternalServerError'];
   const body = JSON.stringify({ code, message });
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\nx-ms-error-code: ${code}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\nx-ms-error-code: ${code}\r\n${denialId ? `x-ms-lapis-denial-id: ${denialId}\r\n` : ''}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
