@@ -38,7 +38,7 @@ export function assignmentScopeFor(scope: string): string {
  * one whose matching pattern is the most specific (fewest wildcards, longest literal text), then
  * built-in before custom, then the one with the fewest permissions. Undefined when none does.
  */
-export function nearestMissingAssignment(roles: RoleDefinition[], kind: PermissionKind, operation: string, scope: string): MissingAssignment | undefined {
+export function nearestMissingAssignment(roles: readonly RoleDefinition[], kind: PermissionKind, operation: string, scope: string): MissingAssignment | undefined {
   let best: { def: RoleDefinition; score: number; size: number } | undefined;
   for (const def of roles) {
     const hits = allowsBy(def, kind, operation);
