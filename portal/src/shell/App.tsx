@@ -9,6 +9,7 @@ import { Secrets } from '../blades/Secrets.tsx';
 import { Explorer, Identity, Keys, ServiceOverview, Settings } from '../blades/service/index.ts';
 import { Users } from '../blades/Users.tsx';
 import { UserOverview } from '../blades/UserOverview.tsx';
+import { DenialList, Denied } from '../blades/denied/index.ts';
 import { Shell } from './Shell.tsx';
 import { href, useRoute } from './router.ts';
 
@@ -32,6 +33,8 @@ export function App() {
   if (a === 'resource' && b && c === 'activity') return <ResourceActivityLog key={b} id={b} />;
   if (a === 'activity') return <ActivityLog />;
   if (a === 'resource' && b && c === 'settings') return <Settings key={b} id={b} />;
+  if (a === 'resource' && b && c === 'denials') return <DenialList key={b} id={b} />;
+  if (a === 'denied' && b) return <Denied key={b} id={b} />;
   if (a === 'resource' && b) return <ServiceOverview key={b} id={b} />;
   // `#/iam/{scope}/check/{principalId}/{action}`: Check access prefilled (the error bar's "Why?" link).
   if (a === 'iam' && b && c === 'check') return <Iam key={`${b}/check/${d ?? ''}/${r[4] ?? ''}`} scope={b} check={{ principalId: d, operation: r[4], kind: 'action' }} />;

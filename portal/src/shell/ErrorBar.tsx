@@ -1,4 +1,5 @@
 import { Link, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle } from '@fluentui/react-components';
+import { denialIdIn } from '../api/denials.ts';
 import { ApiError } from '../api/http.ts';
 import { href } from './router.ts';
 
@@ -18,12 +19,14 @@ export function ErrorBar({ error }: { error: unknown }) {
   const title = error instanceof ApiError ? `${error.status === 403 ? 'You do not have permission' : 'The request failed'} (${error.status} ${error.code})` : 'Something went wrong';
   const message = error instanceof Error ? error.message : String(error);
   const denied = deniedOperation(error);
+  const denialId = error instanceof ApiError && (error.status === 401 || error.status === 403) ? denialIdIn(error.message) : undefined;
   return (
     <MessageBar intent="error" role="alert" data-testid="error-bar">
       <MessageBarBody><MessageBarTitle>{title}</MessageBarTitle> {message}</MessageBarBody>
-      {denied && (
+      {(denied || denialId) && (
         <MessageBarActions>
-          <Link href={href('iam', denied.scope, 'check', denied.principalId, denied.action)} aria-label="Why? Check access for this action">Why?</Link>
+          {denialId && <Link href={href('denied', denialId)} data-testid="why-denied">Why was this denied?</Link>}
+          {denied && <Link href={href('iam', denied.scope, 'check', denied.principalId, denied.action)} aria-label="Why? Check access for this action">Why?</Link>}
         </MessageBarActions>
       )}
     </MessageBar>

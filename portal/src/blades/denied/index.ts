@@ -1,0 +1,2 @@
+export { Denied } from './Denied.tsx';
+export { DenialList } from './DenialList.tsx';
