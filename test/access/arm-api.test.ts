@@ -159,8 +159,11 @@ test('an unprivileged caller gets 403 AuthorizationFailed; a grant works on the 
   const body = { properties: { roleDefinitionId: roleDefId(ROLE.wpsReader), principalId: chatId } };
   const denied = await call(h.url, 'PUT', authz(RG, `roleAssignments/${name}`), ops, body);
   armError(denied, 403, 'AuthorizationFailed');
+  // ARM's sentence, then where to read why (the denial record; docs/rbac.md "Why was this denied").
+  const denialId = denied.headers.get('x-ms-lapis-denial-id');
+  assert.match(denialId ?? '', /^[0-9a-f-]{36}$/);
   assert.equal(denied.body.error.message,
-    `The client '${opsId}' with object id '${opsId}' does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/write' over scope '${RG}' or the scope is invalid. If access was recently granted, please refresh your credentials.`);
+    `The client '${opsId}' with object id '${opsId}' does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/write' over scope '${RG}' or the scope is invalid. If access was recently granted, please refresh your credentials. Denial id ${denialId}: GET /providers/Microsoft.Lapis/denials/${denialId} on the management endpoint explains it.`);
   armError(await call(h.url, 'GET', authz(RG, 'roleAssignments'), ops), 403, 'AuthorizationFailed', /roleAssignments\/read/);
 
   const grant = await call(h.url, 'PUT', authz(RG, `roleAssignments/${randomUUID()}`), host, { properties: { roleDefinitionId: roleDefId(ROLE.uaa), principalId: opsId } });

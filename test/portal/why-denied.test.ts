@@ -88,7 +88,7 @@ test('an SDK 403 links to "Why was this denied?": missing DataAction shown, one 
     const failure = page.getByTestId('denied-failure');
     await failure.waitFor();
     assert.match(await failure.innerText(), /^audience: /);
-    assert.match(await page.getByRole('section', { name: 'Token claims' }).innerText().catch(() => page.getByLabel('Token claims').innerText()), /not verified/);
+    assert.match(await page.getByRole('region', { name: 'Token claims' }).innerText(), /not verified/);
     await shot(page, '52-why-denied-401');
     await assertAccessible(page, 'Why was this denied (401)');
 

@@ -64,7 +64,8 @@ const policyDenied = (permission: string, who: Who) => (e: any) => {
   assert.equal(e.statusCode, 403);
   assert.equal(e.code, 'Forbidden');
   assert.equal(e.details?.error?.innerError?.code, 'ForbiddenByPolicy');
-  assert.match(e.message, new RegExp(`^The user, group or application 'appid=${app(who).appId};oid=${oid(who)};iss=[^']+' does not have secrets ${permission} permission on key vault 'kv-pol;location=local'\\. For help resolving this issue, please see https://go\\.microsoft\\.com/fwlink/\\?linkid=2125287$`));
+  assert.match(e.message, new RegExp(`^The user, group or application 'appid=${app(who).appId};oid=${oid(who)};iss=[^']+' does not have secrets ${permission} permission on key vault 'kv-pol;location=local'\\. For help resolving this issue, please see https://go\\.microsoft\\.com/fwlink/\\?linkid=2125287 See https://\\S+#/denied/[0-9a-f-]{36} for why \\(denial id [0-9a-f-]{36}\\)\\.$`));
+  assert.match(e.response?.headers.get('x-ms-lapis-denial-id') ?? '', /^[0-9a-f-]{36}$/);
   return true;
 };
 

@@ -1,9 +1,10 @@
 import { Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Field, Input, Spinner } from '@fluentui/react-components';
 import { useState } from 'react';
-import { listKeys, regenerateKey, type Keys as KeySet } from '../../api/service.ts';
+import { getService, isSignalR, listKeys, regenerateKey, type Keys as KeySet } from '../../api/service.ts';
 import { ErrorBar } from '../../shell/ErrorBar.tsx';
 import { useSession } from '../../shell/context.ts';
 import { useLoad } from '../../shell/useLoad.ts';
+import { ClientUrlGenerator } from './ClientUrlGenerator.tsx';
 import { ResourceFrame } from './ResourceFrame.tsx';
 
 /** One secret value: masked until Show, with Copy (the Azure portal's Keys blade). */
@@ -27,6 +28,7 @@ export function Keys({ id }: { id: string }) {
   const [confirming, setConfirming] = useState<'Primary' | 'Secondary'>();
   const [error, setError] = useState<unknown>();
   const k = fresh ?? keys.data;
+  const details = useLoad(() => (isSignalR(id) ? Promise.resolve(undefined) : getService(session, id)), [id]);
   const regenerate = async (keyType: 'Primary' | 'Secondary') => {
     setConfirming(undefined);
     setError(undefined);
@@ -48,6 +50,7 @@ export function Keys({ id }: { id: string }) {
           <div><Button onClick={() => setConfirming(t)}>{`Regenerate ${t} Key`}</Button></div>
         </section>
       ))}
+      {k && !isSignalR(id) && <ClientUrlGenerator connectionString={k.primaryConnectionString} localAuthDisabled={(details.data?.properties as { disableLocalAuth?: boolean } | undefined)?.disableLocalAuth === true} />}
       <Dialog open={confirming !== undefined} onOpenChange={(_, d) => { if (!d.open) setConfirming(undefined); }}>
         <DialogSurface aria-label="Regenerate key">
           <DialogBody>
