@@ -1,4 +1,4 @@
-import { Button, Checkbox, Field, Input, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
+import { Button, Checkbox, Field, Input, Spinner, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
 import { useState } from 'react';
 import { listApplications } from '../../api/directory.ts';
 import { deleteHub, listHubs, putHub, type EventHandler, type Hub } from '../../api/service.ts';
@@ -15,7 +15,8 @@ function HubEditor({ id, hub, onDone, onCancel }: { id: string; hub: Hub | undef
   const session = useSession();
   const apps = useLoad(() => listApplications(session).catch(() => []), []);
   const [name, setName] = useState(hub?.name ?? '');
-  const [handlers, setHandlers] = useState<EventHandler[]>(hub?.properties.eventHandlers?.length ? hub.properties.eventHandlers : [blankHandler()]);
+  const [handlers, setHandlers] = useState<EventHandler[]>(hub ? hub.properties.eventHandlers ?? [] : [blankHandler()]); // a hub without handlers edits as it is
+  const [anonymous, setAnonymous] = useState(hub?.properties.anonymousConnectPolicy?.toLowerCase() === 'allow');
   const [error, setError] = useState<unknown>();
   const [saving, setSaving] = useState(false);
   const edit = (i: number, h: Partial<EventHandler>) => setHandlers((all) => all.map((x, j) => (j === i ? { ...x, ...h } : x)));
@@ -25,7 +26,7 @@ function HubEditor({ id, hub, onDone, onCancel }: { id: string; hub: Hub | undef
     try {
       // Empty optional fields are left out, so the service applies its defaults.
       const eventHandlers = handlers.map((h) => ({ urlTemplate: h.urlTemplate.trim(), ...(h.userEventPattern?.trim() ? { userEventPattern: h.userEventPattern.trim() } : {}), systemEvents: h.systemEvents ?? [], auth: h.auth ?? { type: 'None' as const } }));
-      await putHub(session, id, name.trim(), { ...hub?.properties, eventHandlers });
+      await putHub(session, id, name.trim(), { ...hub?.properties, eventHandlers, anonymousConnectPolicy: anonymous ? 'allow' : 'deny' });
       onDone();
     } catch (err) {
       setError(err);
@@ -36,6 +37,7 @@ function HubEditor({ id, hub, onDone, onCancel }: { id: string; hub: Hub | undef
   return (
     <form aria-label={hub ? `Edit hub ${hub.name}` : 'Add hub'} onSubmit={(e) => { e.preventDefault(); void save(); }} style={{ display: 'flex', flexDirection: 'column', gap: 8, padding: 12, border: '1px solid #ddd', maxWidth: 720 }}>
       <Field label="Hub name" required><Input value={name} disabled={!!hub} maxLength={128} onChange={(_, d) => setName(d.value)} data-testid="hub-name" /></Field>
+      <Switch label="Allow anonymous clients" checked={anonymous} onChange={(_, d) => setAnonymous(d.checked)} data-testid="hub-anonymous" />
       {handlers.map((h, i) => (
         <section key={i} aria-label={`Event handler ${i + 1}`} style={{ display: 'flex', flexDirection: 'column', gap: 8, padding: 8, border: '1px dashed #bbb' }}>
           <h3 style={{ margin: 0, fontSize: 14 }}>Event handler {i + 1}</h3>
@@ -82,12 +84,13 @@ export function HubSettings({ id }: { id: string }) {
       {hubs.loading && <Spinner label="Loading hubs" />}
       {hubs.data && (
         <Table aria-label="Hubs">
-          <TableHeader><TableRow><TableHeaderCell>Hub</TableHeaderCell><TableHeaderCell>Event handlers</TableHeaderCell><TableHeaderCell><span className="visually-hidden">Actions</span></TableHeaderCell></TableRow></TableHeader>
+          <TableHeader><TableRow><TableHeaderCell>Hub</TableHeaderCell><TableHeaderCell>Event handlers</TableHeaderCell><TableHeaderCell>Anonymous clients</TableHeaderCell><TableHeaderCell><span className="visually-hidden">Actions</span></TableHeaderCell></TableRow></TableHeader>
           <TableBody>
             {hubs.data.map((h) => (
               <TableRow key={h.name} data-testid="hub-row">
                 <TableCell>{h.name}</TableCell>
                 <TableCell>{(h.properties.eventHandlers ?? []).map((e) => `${e.urlTemplate}${e.auth?.type === 'ManagedIdentity' ? ` (Managed identity: ${e.auth.managedIdentity?.resource ?? ''})` : ''}`).join('; ')}</TableCell>
+                <TableCell>{h.properties.anonymousConnectPolicy?.toLowerCase() === 'allow' ? 'Allowed' : 'Denied'}</TableCell>
                 <TableCell>
                   <Button size="small" onClick={() => setEditing({ hub: h })} aria-label={`Edit hub ${h.name}`}>Edit</Button>{' '}
                   <Button size="small" onClick={() => void remove(h.name)} aria-label={`Delete hub ${h.name}`}>Delete</Button>
