@@ -175,6 +175,18 @@ export function targets(res: Results): TargetLine[] {
         (failing.length ? `; ${failing.length}/${items.length} cells below` : `; all ${items.length} cells`),
     });
   };
+  // Issue 15: protobuf clients fan out at least as fast as JSON ones (same rounds, same cells).
+  const deliveries = (c: CellResult, k: Kind) => median((c.rounds[k] ?? []).filter((x): x is FlowResult => !!x).map((x) => x.rate));
+  const pb = bcast.map((c) => ({ c, r: deliveries(c, 'lapis-protobuf') / deliveries(c, L) })).filter((x) => Number.isFinite(x.r));
+  if (pb.length > 0) {
+    const worst = pb.reduce((a, b) => (b.r < a.r ? b : a));
+    const below = pb.filter((x) => x.r < 1);
+    out.push({
+      ok: below.length === 0,
+      text: `Lapis protobuf broadcast deliveries/s ≥ Lapis JSON: worst ${worst.r.toFixed(2)}× (${cellLabel(worst.c)})` +
+        (below.length ? `; ${below.length}/${pb.length} cells below` : `; all ${pb.length} cells`),
+    });
+  }
   vsPeer(BASELINE, 3, 'ws naive');
   vsPeer('ws-cork', 0.7, 'ws frame-once + cork');
   vsPeer('socketio', 3, 'Socket.IO rooms');
@@ -214,6 +226,7 @@ const COLORS: Record<Kind, string> = {
   socketio: '#e6a700',
   'lapis-simple': '#64b5f6',
   'lapis-json': '#1565c0',
+  'lapis-protobuf': '#00838f',
   'signalr-json': '#2e7d32',
   'signalr-msgpack': '#81c784',
   'signalr-sse': '#6a1b9a',

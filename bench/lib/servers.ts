@@ -119,7 +119,7 @@ export async function prepareLapis(workDir: string, nodeFlags: string[]): Promis
 }
 
 export async function startContestant(kind: Kind, core: number, lapis: LapisSetup): Promise<Running> {
-  if (kind === 'lapis-simple' || kind === 'lapis-json' || isSignalR(kind)) return startLapis(kind, core, lapis);
+  if (kind === 'lapis-simple' || kind === 'lapis-json' || kind === 'lapis-protobuf' || isSignalR(kind)) return startLapis(kind, core, lapis);
   const script = kind === 'socketio' ? 'bench/servers/socketio-server.ts' : 'bench/servers/ws-server.ts';
   const args = kind === 'socketio' ? [script] : [script, kind === 'ws-cork' ? 'cork' : 'naive'];
   const child = spawnNode({ core, args, cwd: ROOT });

@@ -4,7 +4,7 @@
  * only walks frame headers to count messages and payload bytes. Payloads are never unmasked
  * (server frames are not masked), never decoded, never parsed, except:
  * - control frames (ping → pong, close), Socket.IO's engine ping `2` (→ `3`) and the one-time
- *   application handshake (Socket.IO `0…`/`40…`, Web PubSub `connected` system message, the
+ *   application handshake (Socket.IO `0…`/`40…`, Web PubSub `connected` system message (JSON or protobuf), the
  *   SignalR handshake reply `{}`);
  * - SignalR frames no longer than a Ping, so that the server's keep-alive Pings are not counted
  *   (the server writes one hub message per frame, so every other data frame is one Invocation);
@@ -15,6 +15,7 @@ import { Counters } from './counters.ts';
 import { handshakeMessage, pingMessage } from './signalr.ts';
 import type { SignalRProtocol } from './signalr.ts';
 import { WsFrameClient, type WsFrameOptions } from './ws-frames.ts';
+import { protobufConnectedId } from './protobuf-frames.ts';
 
 export { Counters };
 
@@ -69,7 +70,7 @@ export class RawWs extends WsFrameClient {
       // The JS client sends its handshake as text on both protocols.
       this.phase = 1;
       this.socket.write(maskedFrame(OP_TEXT, handshakeMessage(this.#signalr)));
-    } else if (this.#wire === 'socketio' || this.#wire === 'lapis-json') this.phase = 1;
+    } else if (this.#wire === 'socketio' || this.#wire === 'lapis-json' || this.#wire === 'lapis-protobuf') this.phase = 1;
     else this.opened();
   }
 
@@ -147,6 +148,15 @@ export class RawWs extends WsFrameClient {
       if (text.startsWith('0')) this.socket.write(maskedFrame(OP_TEXT, Buffer.from('40')));
       else if (text.startsWith('40')) this.opened();
       else if (text.startsWith('44')) this.fail(new Error(`socket.io connect error: ${text}`));
+      return;
+    }
+    if (this.#wire === 'lapis-protobuf') {
+      // protobuf.webpubsub.azure.v1: the first frame is the `connected` system message too.
+      const connectionId = cap ? protobufConnectedId(cap) : undefined;
+      if (connectionId !== undefined) {
+        this.connectionId = connectionId;
+        this.opened();
+      } else this.fail(new Error(`expected the protobuf connected system message, got ${cap?.length ?? 0} bytes`));
       return;
     }
     // json.webpubsub.azure.v1: the first frame must be the `connected` system message.
