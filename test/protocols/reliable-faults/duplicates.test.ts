@@ -20,7 +20,7 @@ const count = (c: ReliableTestClient, data: string) => c.delivered.filter((d) =>
 
 for (const codec of codecs) {
   test(`${codec.name}: a resend with the same ackId gets Duplicate and is delivered once, also after a reconnect`, async (t) => {
-    const w = await world(t, { timing: { keepAliveIntervalMs: 100 } });
+    const w = await world(t);
     const { c: a, link } = await w.connect(codec, { userId: 'a' });
     const { c: b } = await w.connect(codec, { userId: 'b' });
     b.join('g', 1);

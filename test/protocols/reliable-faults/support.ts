@@ -9,22 +9,12 @@ import { startFaultProxy } from '../../helpers/fault-proxy.ts';
 import type { FaultConnection, FaultProxy } from '../../helpers/fault-proxy.ts';
 import { jsonReliableCodec, ReliableTestClient } from '../../helpers/reliable-client.ts';
 import type { WireCodec } from '../../helpers/reliable-client.ts';
+import { protobufReliableCodec } from '../../helpers/protobuf-wire-codec.ts';
 import type { ClientEventHooks } from '../../../src/protocols/webpubsub/index.ts';
 import type { WebPubSubResourceContext } from '../../../src/dataplane/webpubsub/index.ts';
 
-/** Every reliable codec the fault cases run with (protobuf joins when its test client exists). */
-export const codecs: WireCodec[] = [jsonReliableCodec, ...(await protobufCodec())];
-
-async function protobufCodec(): Promise<WireCodec[]> {
-  try {
-    const specifier = './protobuf-codec.ts'; // not there until the protobuf test client is
-    const mod = (await import(specifier)) as { protobufReliableCodec?: WireCodec };
-    return mod.protobufReliableCodec ? [mod.protobufReliableCodec] : [];
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return [];
-    throw err;
-  }
-}
+/** Every reliable codec the fault cases run with: each case runs once per codec. */
+export const codecs: WireCodec[] = [jsonReliableCodec, protobufReliableCodec];
 
 export const HUB = 'faults';
 
