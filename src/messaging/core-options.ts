@@ -5,6 +5,7 @@
  */
 import type { Backplane } from '../backplane/types.ts';
 import type { ConnectionFilter } from './connection.ts';
+import type { ResourceTrace } from '../trace/index.ts';
 
 export interface MessagingCoreOptions {
   /** Backplane channel of this resource (its ARM id). */
@@ -14,6 +15,8 @@ export interface MessagingCoreOptions {
   compileFilter?: (expression: string) => ConnectionFilter;
   /** Most connections this resource accepts, counted across the cluster. */
   maxConnections?: number | undefined;
+  /** The resource's live trace channel: connections, groups and deliveries are published there while someone watches. */
+  trace?: ResourceTrace | undefined;
 }
 
 export class ConnectionLimitError extends Error {

@@ -15,6 +15,8 @@ import { CommandRouter } from './routing.ts';
 import { listConnections } from './listing.ts';
 import type { Message, Target } from './types.ts';
 import { UserGroups } from './user-groups.ts';
+import { traceConnection, traceDelivery, traceGroup } from './trace-events.ts';
+import type { ResourceTrace } from '../trace/index.ts';
 
 // The options and the limit error live in core-options.ts (what callers configure and catch);
 // re-exported here for importers of this file.
@@ -36,9 +38,12 @@ export class MessagingCore {
   #published = 0;
   #delivered = 0;
   readonly #router: CommandRouter;
+  /** Live trace of this resource; publishers test `trace.on` before building anything. */
+  readonly trace: ResourceTrace | undefined;
 
   constructor(options: MessagingCoreOptions) {
     this.#options = options;
+    this.trace = options.trace;
     this.#leave = options.backplane.join(options.channel, { apply: (c) => this.apply(c) });
     this.#router = new CommandRouter({
       backplane: options.backplane,
@@ -92,6 +97,7 @@ export class MessagingCore {
     hub.add(c);
     this.#count++;
     this.#options.backplane.connectionAdded(this.#options.channel, c.hub, c.connectionId, c.userId);
+    if (this.trace?.on) traceConnection(this.trace, c, 'connected');
     if (c.userId !== undefined && this.#userGroups.size > 0) {
       for (const g of this.#userGroups.groupsOf(c.hub, c.userId)) this.#joinGroup(hub, c, g);
     }
@@ -103,7 +109,8 @@ export class MessagingCore {
     return max === undefined || this.#options.backplane.connectionCount(this.#options.channel) < max;
   }
 
-  unregister(c: Connection): void {
+  /** `reason` (why the connection ended) goes to the live trace. */
+  unregister(c: Connection, reason?: string): void {
     const hub = this.#hubs.get(c.hub);
     if (!hub || hub.get(c.connectionId) !== c) return;
     const backplane = this.#options.backplane;
@@ -111,6 +118,7 @@ export class MessagingCore {
     hub.remove(c);
     this.#count--;
     backplane.connectionRemoved(this.#options.channel, c.hub, c.connectionId, c.userId);
+    if (this.trace?.on) traceConnection(this.trace, c, 'disconnected', reason);
     if (hub.isEmpty) this.#hubs.delete(c.hub);
   }
 
@@ -146,12 +154,14 @@ export class MessagingCore {
   #joinGroup(hub: Hub, c: Connection, group: string): boolean {
     if (!hub.join(c, group)) return false;
     this.#options.backplane.groupJoined(this.#options.channel, hub.name, group);
+    if (this.trace?.on) traceGroup(this.trace, c, group, true);
     return true;
   }
 
   #leaveGroup(hub: Hub, c: Connection, group: string): boolean {
     if (!hub.leave(c, group)) return false;
     this.#options.backplane.groupLeft(this.#options.channel, hub.name, group);
+    if (this.trace?.on) traceGroup(this.trace, c, group, false);
     return true;
   }
 
@@ -249,6 +259,7 @@ export class MessagingCore {
       n++;
     }
     this.#delivered += n;
+    if (this.trace?.on) traceDelivery(this.trace, cmd, n);
     return n;
   }
 

@@ -18,6 +18,7 @@ import { graphRoutes, GRAPH_AUDIENCES } from '../control/graph/index.ts';
 import { ActivityLog, registerActivityRecorder } from '../control/activity/index.ts';
 import { ARM_AUDIENCES } from '../control/arm/index.ts';
 import { mountPortal, originOf } from '../portal/index.ts';
+import { TraceBus } from '../trace/index.ts';
 import { openListener, registerHealth } from './listeners.ts';
 import { bindPort, basePort, clientOrigin, startService, type NodeSite, type ServiceDeps } from './service-origins.ts';
 import { mainHttpFrameworkErrors, mainHttpNotFound, mainHttpsFrameworkErrors, mainHttpsNotFound } from './not-found.ts';
@@ -113,10 +114,12 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     // Web PubSub and SignalR resources created through the ARM API start here (bound once the node is up).
     let startCreated = async (_record: ServiceResourceRecord): Promise<void> => { throw new Error('Lapis is still starting'); };
     let stopDeleted = async (_name: string): Promise<void> => { throw new Error('Lapis is still starting'); };
+    // Live trace and the upstream inspector: each resource publishes to its channel on this node's bus.
+    const trace = new TraceBus(opts.nodeName ?? 'node');
     void https.app.register(async (scope) => {
       registerActivityRecorder(scope, { activity, identity, surface: 'ARM', audiences: ARM_AUDIENCES });
       return armRoutes(scope, {
-        activity, access, identity, resources, startResource: (r) => startCreated(r), stopResource: (n) => stopDeleted(n),
+        activity, access, identity, resources, startResource: (r) => startCreated(r), stopResource: (n) => stopDeleted(n), trace,
         advertise: { host: site.publicHost ?? 'localhost', port: (base) => site.publicHost === undefined ? bindPort(site, base) : base },
       });
     });
@@ -142,7 +145,7 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     }
     const serviceDeps: ServiceDeps = {
       metrics,
-      resources, identity, access, host: opts.host, tls: listenerTls, log, site, backplane, sessions, portalOrigin: originOf(portalUrl),
+      resources, identity, access, host: opts.host, tls: listenerTls, log, site, backplane, sessions, portalOrigin: originOf(portalUrl), trace,
       upstream: {
         identity, ca: tls.caCertPem,
         vaultOrigins: () => vaults.map((v) => v.origin),

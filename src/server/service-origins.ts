@@ -13,6 +13,7 @@ import { allowPortalOrigin } from './portal-cors.ts';
 import type { ReadyResource } from './ready.ts';
 import type { NodeMetrics, ResourceSource } from '../metrics/index.ts';
 import type { SessionStore } from '../dataplane/webpubsub/session-store/index.ts';
+import { traceRestCalls, type ResourceTrace, type TraceBus } from '../trace/index.ts';
 
 /**
  * Starting a Web PubSub or SignalR resource: each gets its own HTTPS and plain-HTTP origins
@@ -40,6 +41,8 @@ export interface ServiceDeps {
   portalOrigin?: string | undefined;
   /** Where Web PubSub reliable sessions outlive this node (Redis in a cluster); in-process when absent. */
   sessions?: SessionStore | undefined;
+  /** The node's live trace bus (src/trace): each resource publishes to its own channel. */
+  trace?: TraceBus | undefined;
 }
 
 /**
@@ -85,9 +88,10 @@ export interface StartedService {
 interface Mountable { mount(app: FastifyInstance): void; close(): Promise<void> }
 
 /** Opens a resource's two origins, mounts `service` on both, remembers the ports. */
-async function openServiceOrigins<T extends ServiceResourceRecord>(record: T, records: ServiceRecords<T>, deps: ServiceDeps, rlog: Logger, service: Mountable, onEndpoint: (endpoint: string) => void, extraClose?: () => Promise<void>): Promise<StartedService> {
+async function openServiceOrigins<T extends ServiceResourceRecord>(record: T, records: ServiceRecords<T>, deps: ServiceDeps, rlog: Logger, service: Mountable, onEndpoint: (endpoint: string) => void, extraClose?: () => Promise<void>, trace?: ResourceTrace): Promise<StartedService> {
   const opened: Listener[] = [];
   const closeAll = async () => {
+    deps.trace?.remove(record.id);
     await service.close();
     await extraClose?.();
     for (const l of opened) await l.close();
@@ -104,6 +108,7 @@ async function openServiceOrigins<T extends ServiceResourceRecord>(record: T, re
       registerHealth(l.app);
       deps.metrics?.http.instrument(l.app, record.name);
       if (deps.portalOrigin) allowPortalOrigin(l.app, deps.portalOrigin);
+      if (trace) traceRestCalls(l.app, trace);
       service.mount(l.app);
       await l.app.ready();
     }
@@ -137,7 +142,9 @@ async function startWebPubSub(record: ResourceRecord, deps: ServiceDeps): Promis
   const rlog = deps.log.child({ resource: record.name });
   const current = () => resources.webPubSub.get(record.name) ?? record;
   let endpoint = '';
+  const trace = deps.trace?.resource(record.id, record.name);
   const upstream: UpstreamDispatcher = createUpstream({
+    capture: trace?.inspector,
     ...deps.upstream,
     resourceName: record.name, resourceId: record.id, log: rlog.child({ piece: 'upstream' }),
     publicEndpoint: () => endpoint,
@@ -160,8 +167,9 @@ async function startWebPubSub(record: ResourceRecord, deps: ServiceDeps): Promis
     // Persisted, so client URLs from :generateToken survive a restart.
     internalSigningKey: () => current().internalKey,
     ...deps.sessions ? { sessions: deps.sessions } : {},
+    trace,
   }, deps.backplane);
-  const started = await openServiceOrigins(record, resources.webPubSub, deps, rlog, service, (e) => { endpoint = e; }, () => upstream.close());
+  const started = await openServiceOrigins(record, resources.webPubSub, deps, rlog, service, (e) => { endpoint = e; }, () => upstream.close(), trace);
   return tracked(deps, { name: record.name, kind: 'webpubsub', core: service.core }, { ...started, keyVaultChanged: (origin) => upstream.keyVaultChanged(origin) });
 }
 
@@ -174,8 +182,10 @@ async function startSignalR(record: SignalRRecord, deps: ServiceDeps): Promise<S
   const rlog = deps.log.child({ resource: record.name });
   const current = () => resources.signalR.get(record.name) ?? record;
   let endpoint = '';
+  const trace = deps.trace?.resource(record.id, record.name);
   const service = new SignalRService({
     backplane: deps.backplane,
+    trace,
     record: current,
     publicEndpoint: () => endpoint,
     identity,
@@ -194,10 +204,11 @@ async function startSignalR(record: SignalRRecord, deps: ServiceDeps): Promise<S
     ca: deps.upstream.ca,
     log: rlog.child({ piece: 'upstream' }),
     observeDelivery: deps.metrics?.upstream.observer(record.name),
+    capture: trace?.inspector,
   });
   // The service closes its client events (the upstream) when it closes.
   service.setClientEvents(upstream);
-  const started = await openServiceOrigins(record, resources.signalR, deps, rlog, service, (e) => { endpoint = e; });
+  const started = await openServiceOrigins(record, resources.signalR, deps, rlog, service, (e) => { endpoint = e; }, undefined, trace);
   const source: ResourceSource = { name: record.name, kind: 'signalr', core: service.core, serverConnections: () => service.serverConnectionCount };
   return tracked(deps, source, { ...started, keyVaultChanged: (origin) => upstream.keyVaultChanged(origin) });
 }

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { HandlerUnavailable, HttpCallError } from './errors.ts';
 import { LogThrottle } from './failure-log.ts';
 import type { HttpResult, UpstreamHttpClient } from './http.ts';
+import type { CallRecorder } from '../trace/index.ts';
 
 /** What a protocol's request builder produces: everything except where it goes and how it is authorised. */
 export interface UpstreamRequest {
@@ -49,8 +50,12 @@ export class Delivery {
     this.#o = o;
   }
 
-  /** The handler's answer (any status), or throws HttpCallError / HandlerUnavailable. */
-  async send(target: DeliveryTarget, request: UpstreamRequest): Promise<HttpResult> {
+  /**
+   * The handler's answer (any status), or throws HttpCallError / HandlerUnavailable. A recorder
+   * (the resource's upstream inspector) is told about every attempt and the end.
+   */
+  async send(target: DeliveryTarget, request: UpstreamRequest, recorder?: CallRecorder): Promise<HttpResult> {
+    if (recorder) return this.#recorded(target, request, recorder);
     const observe = this.#o.observe;
     if (!observe) return this.#send(target, request);
     const started = performance.now();
@@ -64,7 +69,22 @@ export class Delivery {
     }
   }
 
-  async #send(target: DeliveryTarget, request: UpstreamRequest): Promise<HttpResult> {
+  async #recorded(target: DeliveryTarget, request: UpstreamRequest, recorder: CallRecorder): Promise<HttpResult> {
+    const observe = this.#o.observe;
+    const started = performance.now();
+    try {
+      const result = await this.#send(target, request, recorder);
+      observe?.(result.status, (performance.now() - started) / 1000);
+      recorder.done();
+      return result;
+    } catch (err) {
+      observe?.(err instanceof HttpCallError ? err.kind : 'unavailable', (performance.now() - started) / 1000);
+      recorder.done(err instanceof HttpCallError ? undefined : { error: 'unavailable', message: err instanceof Error ? err.message : 'the handler is not available' });
+      throw err;
+    }
+  }
+
+  async #send(target: DeliveryTarget, request: UpstreamRequest, recorder?: CallRecorder): Promise<HttpResult> {
     if (this.#o.isClosed()) throw new HandlerUnavailable('UpstreamShuttingDown', 'the service is shutting down');
     const headers = target.authorization ? { ...request.headers, Authorization: target.authorization } : request.headers;
     const deadline = Date.now() + this.#o.requestTimeoutMs;
@@ -74,6 +94,7 @@ export class Delivery {
       const remaining = deadline - Date.now();
       let retryable: boolean;
       let outcome: HttpResult | HttpCallError;
+      const began = recorder ? performance.now() : 0;
       try {
         outcome = await this.#o.http.call({
           method: 'POST', url: target.url, headers, body: request.body, timeoutMs: Math.max(1, remaining),
@@ -84,6 +105,12 @@ export class Delivery {
         if (!(err instanceof HttpCallError)) throw err;
         outcome = err;
         retryable = err.transient;
+      }
+      if (recorder) {
+        const durationMs = performance.now() - began;
+        recorder.attempt(outcome instanceof HttpCallError
+          ? { error: outcome.kind, message: outcome.message, durationMs }
+          : { status: outcome.status, headers: outcome.headers, body: outcome.body, durationMs });
       }
       const delay = delays[attempt];
       if (!retryable || delay === undefined || Date.now() + delay >= deadline || this.#o.isClosed()) {

@@ -31,6 +31,7 @@ import { SignatureCache } from './signature.ts';
 import type { ManagedIdentityTokens } from './tokens.ts';
 import { UpstreamTransport } from './transport.ts';
 import { clientDetail, parseConnectResponse, replyPayload } from './webpubsub-responses.ts';
+import { capturedSend } from './capture.ts';
 
 export type { HandlerStatus, UpstreamLimits, UpstreamOptions, UpstreamTiming } from './options.ts';
 
@@ -241,15 +242,30 @@ export class UpstreamDispatcher implements ClientEventHooks {
 
   async #send(c: Compiled, hub: string, event: string, e: OutgoingEvent): Promise<HttpResult> {
     if (this.#t.closed) throw new HandlerUnavailable('UpstreamShuttingDown', 'the service is shutting down');
-    const target = await this.#t.targets.resolve(c, hub);
-    const request = cloudEventRequest({
+    const request = () => cloudEventRequest({
       ctx: e.ctx, type: e.type, eventName: e.eventName, id: e.record.nextEventId++,
       contentType: e.contentType, body: e.body, blocking: e.blocking, state: e.record.state, cookies: e.record.cookies,
     }, {
       signature: (connectionId) => this.#signatures.sign(connectionId, this.#o.getAccessKeys()),
       requestOrigin: () => new URL(this.#o.publicEndpoint()).hostname,
     });
-    return this.#t.delivery.send({ url: target.url({ hub, event }), authorization: target.authorization }, request);
+    const capture = this.#o.capture;
+    if (!capture) {
+      const target = await this.#t.targets.resolve(c, hub);
+      return this.#t.delivery.send({ url: target.url({ hub, event }), authorization: target.authorization }, request());
+    }
+    // The resource's upstream inspector keeps the call (and can send it again).
+    const status = () => this.#handlers.status(hub).find((s) => s.index === c.index);
+    return capturedSend(capture, this.#t, {
+      protocol: 'webpubsub', hub, event, eventType: e.type.startsWith('azure.webpubsub.sys.') ? 'system' : 'user',
+      connectionId: e.ctx.connectionId, userId: e.ctx.userId, handlerIndex: c.index,
+      displayUrl: () => status()?.urlTemplate ?? '',
+      preflight: () => status(),
+      resolve: () => this.#t.targets.resolve(c, hub),
+      placeholders: { hub, event },
+      // Signed with the keys of now: a replay after a key regeneration still verifies.
+      again: (r) => ({ ...r, headers: { ...r.headers, 'ce-signature': this.#signatures.sign(e.ctx.connectionId, this.#o.getAccessKeys()), 'ce-time': new Date().toISOString() } }),
+    }, request());
   }
 
   async #sendNonBlocking(c: Compiled, hub: string, event: string, e: OutgoingEvent): Promise<void> {

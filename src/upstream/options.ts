@@ -9,6 +9,7 @@ import type { UpstreamErrorCode } from './errors.ts';
 import type { EventHandlerSettings, SystemEvent } from './settings.ts';
 import type { ResolveAll } from './targets.ts';
 import type { ValidationStatus } from './validation.ts';
+import type { UpstreamCapture } from '../trace/index.ts';
 
 export interface UpstreamTiming {
   /** Deadline of one event, retries included (Azure: 100 s). */
@@ -64,6 +65,8 @@ export interface UpstreamOptions {
   resolve?: ResolveAll;
   /** Told how each event delivery ended and how long it took (metrics). */
   observeDelivery?: DeliveryObserver | undefined;
+  /** The resource's upstream inspector: every handler call is captured there (src/trace). */
+  capture?: UpstreamCapture | undefined;
 }
 
 export interface HandlerStatus {

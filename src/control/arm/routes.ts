@@ -21,6 +21,8 @@ import { isManagedIdentityPath, managedIdentityArm } from './identities.ts';
 import { DENIAL_HEADER, denialsApi, recordArmDenial } from './denials.ts';
 import type { ResourceRegistry, ServiceResourceRecord } from '../resources.ts';
 import { activityLogApi, isActivityLogPath, type ActivityLog } from '../activity/index.ts';
+import type { TraceBus } from '../../trace/index.ts';
+import { isTracePath, traceApi } from './trace.ts';
 
 export interface ArmDeps {
   access: AccessControl;
@@ -34,6 +36,8 @@ export interface ArmDeps {
   advertise?: Advertise | undefined;
   /** With it, the activity log (Microsoft.Insights eventtypes/management/values) is served. */
   activity?: ActivityLog | undefined;
+  /** With it, each resource's live trace stream and upstream inspector are served (trace.ts). */
+  trace?: TraceBus | undefined;
 }
 
 const MAX_ARM_BODY = 256 * 1024;
@@ -93,6 +97,7 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
   const managedIdentities = managedIdentityArm({ access, identity });
   const activityLog = deps.activity ? activityLogApi({ activity: deps.activity, access, tenantId: () => identity.directory.defaultTenant.id }) : undefined;
   const denials = denialsApi(access);
+  const trace = deps.trace ? traceApi({ access, trace: deps.trace }) : undefined;
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     let a: ArmError | undefined;
@@ -140,6 +145,8 @@ export async function armRoutes(app: FastifyInstance, deps: ArmDeps): Promise<vo
     const q = req.query as Record<string, unknown>;
     const version = single(q['api-version']);
     const method = req.method.toUpperCase();
+    // Lapis extension resources below a Web PubSub or SignalR resource: live trace, upstream inspector.
+    if (trace && isTracePath(segs)) return trace.handle({ segs, path, method, version, caller, req, reply });
     // Microsoft.SignalRService (Web PubSub and SignalR resources, hubs, keys): its own api-versions.
     if (signalRService && isSignalRServicePath(segs)) return signalRService.handle({ segs, path, method, version, caller, req, reply });
     // Microsoft.Resources: the subscriptions and tenants the caller can see (az login, az account).

@@ -20,6 +20,7 @@ import { serviceModeOf } from '../../config/signalr.ts';
 import type { SignalRRecord } from '../../control/index.ts';
 import type { IdentityService } from '../../identity/index.ts';
 import { MessagingCore } from '../../messaging/index.ts';
+import type { ResourceTrace } from '../../trace/index.ts';
 import { InMemoryTemporaryKeyStore, type SignalRKeySource } from './auth/index.ts';
 import { clientTokenAuthenticator, mountClientEndpoint, SignalRClientEndpoint, type ClientConnectionInfo } from './client/index.ts';
 import { mountSignalRRest } from './rest/index.ts';
@@ -54,6 +55,8 @@ export interface SignalRResourceContext {
   log: Logger;
   /** The node's backplane (one channel per resource); in-process when absent. */
   backplane?: Backplane | undefined;
+  /** The resource's live trace channel (src/trace): connections and messages. */
+  trace?: ResourceTrace | undefined;
 }
 
 export { NO_SERVER_TEXT };
@@ -74,7 +77,7 @@ export class SignalRService {
     this.#ctx = ctx;
     const record = ctx.record;
     // Filters (set filters, and the OData subset of Web PubSub) let default mode address several groups or users at once, once per connection, and exclude users.
-    this.core = new MessagingCore({ channel: record().id, backplane: ctx.backplane ?? new InProcessBackplane(), maxConnections: record().limits.maxConnections, compileFilter: compileSignalRFilter });
+    this.core = new MessagingCore({ channel: record().id, backplane: ctx.backplane ?? new InProcessBackplane(), maxConnections: record().limits.maxConnections, compileFilter: compileSignalRFilter, trace: ctx.trace });
     this.#keys = {
       getAccessKeys: () => record().accessKeys,
       isLocalAuthDisabled: () => record().properties.disableLocalAuth,

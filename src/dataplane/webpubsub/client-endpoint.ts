@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionLimitError } from '../../messaging/index.ts';
+import type { ResourceTrace } from '../../trace/index.ts';
 import { acceptWebSocket } from '../../net/index.ts';
 import type { ClientSession, SessionHost, SimpleMode } from '../../protocols/webpubsub/index.ts';
 import {
@@ -106,13 +107,20 @@ export async function handleClientUpgrade(deps: ClientEndpointDeps, req: Incomin
       deps.admission.release();
     }
   } catch (err) {
-    if (err instanceof DataPlaneError) {
-      reject(socket, err);
-      return;
-    }
-    deps.host.log.error({ err }, 'client handshake failed');
-    reject(socket, dataPlaneErrors.internal('Internal server error.'));
+    const refusal = err instanceof DataPlaneError ? err : dataPlaneErrors.internal('Internal server error.');
+    if (!(err instanceof DataPlaneError)) deps.host.log.error({ err }, 'client handshake failed');
+    if (deps.host.core.trace?.on) traceRejected(deps.host.core.trace, url, refusal);
+    reject(socket, refusal);
   }
+}
+
+/** A refused handshake in the live trace: hub, status, the error code and the reason the client got. */
+function traceRejected(trace: ResourceTrace, url: URL, e: DataPlaneError): void {
+  const hub = clientHub(url);
+  trace.emit({
+    category: 'connection', event: 'handshakeRejected', hub: typeof hub === 'string' && hub ? hub.toLowerCase() : undefined,
+    userId: undefined, status: e.status, reason: e.message, detail: e.code,
+  });
 }
 
 /** A new connection past authentication: connect event, checks, upgrade, registration. */

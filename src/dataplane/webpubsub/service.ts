@@ -13,6 +13,7 @@ import { InProcessBackplane } from '../../backplane/index.ts';
 import { guardSocket } from '../../net/index.ts';
 import type { Backplane } from '../../backplane/index.ts';
 import { MessagingCore } from '../../messaging/index.ts';
+import type { ResourceTrace } from '../../trace/index.ts';
 import type { ClientEventHooks, ClientSession, SessionHost } from '../../protocols/webpubsub/index.ts';
 import { JsonSession } from '../../protocols/webpubsub/index.ts';
 import { DEFAULT_MAX_PENDING_UPGRADES, UpgradeAdmission } from './admission.ts';
@@ -62,6 +63,8 @@ export interface WebPubSubResourceContext {
    * died recovers through any node). Default: in-process, sessions live and die with the node.
    */
   sessions?: SessionStore;
+  /** The resource's live trace channel (src/trace): connections, messages and rejected handshakes. */
+  trace?: ResourceTrace | undefined;
   /** Timers, overridable for tests. */
   timing?: { keepAliveIntervalMs?: number; recoveryWindowMs?: number };
 }
@@ -93,6 +96,7 @@ export class WebPubSubService {
       backplane: this.#backplane,
       compileFilter: compileODataFilter,
       maxConnections: ctx.limits?.maxConnections,
+      trace: ctx.trace,
     });
     this.#admission = new UpgradeAdmission({
       resourceName: ctx.name,

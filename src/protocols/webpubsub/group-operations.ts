@@ -9,6 +9,7 @@ import type { Outbound } from '../../transports/index.ts';
 import { ackErrors } from '../../dataplane/webpubsub/errors.ts';
 import type { ClientRequest } from './codec.ts';
 import { isValidGroup } from './names.ts';
+import { traceClientMessage } from './trace-events.ts';
 
 type GroupRequest = Extract<ClientRequest, { type: 'joinGroup' | 'leaveGroup' | 'sendToGroup' }>;
 
@@ -30,6 +31,7 @@ export function groupOperation(core: MessagingCore, c: Connection, m: GroupReque
     }
     const payload = m.payload;
     if (typeof payload === 'string') throw ackErrors.badRequest(payload);
+    if (core.trace?.on) traceClientMessage(core, c, `sendToGroup`, payload, group);
     core.publish({
       type: 'send',
       hub: c.hub,

@@ -6,6 +6,7 @@
  * wire format is the codec's (json-codec.ts, protobuf/codec.ts): one session type serves both.
  * Every message with an `ackId` gets exactly one ack.
  */
+import { traceClientMessage } from './trace-events.ts';
 import type { WebSocket } from 'ws';
 import type { CloseRequest, Message, Payload } from '../../messaging/index.ts';
 // The data plane's error catalogue is a leaf module (no imports), so this does not cycle.
@@ -228,6 +229,7 @@ export class PubSubSession extends ClientSession {
       if (ackId !== undefined) this.#ack(ackId, ackErrors.badRequest(payload));
       return;
     }
+    if (this.host.core.trace?.on) traceClientMessage(this.host.core, this.connection, `event '${event}'`, payload);
     if (ackId !== undefined) this.#inFlightAcks.add(ackId);
     this.queueEvent(() => this.#runEvent(event, payload, ackId).finally(() => {
       if (ackId !== undefined) this.#inFlightAcks.delete(ackId);

@@ -149,7 +149,7 @@ export abstract class ClientSession implements ConnectionSink {
     if (this.ended) return;
     this.ended = true;
     this.connection.observer = undefined; // leaving the core must not touch the shared record
-    this.host.core.unregister(this.connection);
+    this.host.core.unregister(this.connection, 'The connection moved to another node.');
     this.host.sessionEnded(this);
     if (close) this.closeTransport(close.code, close.reason);
     else this.detach();
@@ -159,7 +159,7 @@ export abstract class ClientSession implements ConnectionSink {
   end(reason: string): void {
     if (this.ended) return;
     this.ended = true;
-    this.host.core.unregister(this.connection);
+    this.host.core.unregister(this.connection, reason);
     this.host.sessionEnded(this);
     try {
       this.host.events?.disconnected?.(this.context, reason);

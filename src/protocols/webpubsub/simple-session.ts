@@ -3,6 +3,7 @@
  * `webpubsub_mode=sendEvent` (default): each frame is a user event `message` for upstream.
  * `webpubsub_mode=sendToGroup&group=g[&noEcho=true]`: each frame is published to group g.
  */
+import { traceClientMessage } from './trace-events.ts';
 import type { WebSocket } from 'ws';
 import type { CloseRequest, Message, Payload } from '../../messaging/index.ts';
 import { Outbound } from '../../transports/index.ts';
@@ -51,6 +52,7 @@ export class SimpleSession extends ClientSession {
     const payload: Payload = { kind: isBinary ? 'binary' : 'text', data };
     const c = this.connection;
     const mode = this.#mode;
+    if (this.host.core.trace?.on) traceClientMessage(this.host.core, c, mode.mode === 'sendToGroup' ? 'sendToGroup' : "event 'message'", payload, mode.mode === 'sendToGroup' ? mode.group : undefined);
     if (mode.mode === 'sendToGroup') {
       if (!c.permissions.has('sendToGroup', mode.group)) {
         this.#fail(CLOSE_POLICY, `The connection has no permission to send to group '${mode.group}'.`);

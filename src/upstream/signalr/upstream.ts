@@ -10,6 +10,8 @@
  *     onMessage: (i, s, f) => upstream.message(i, s, f), onDisconnected: (i, e) => upstream.disconnected(i, e) });
  *   …on stop: await upstream.close();
  */
+import type { UpstreamCapture } from '../../trace/index.ts';
+import { capturedSend, templateText } from '../capture.ts';
 import { CONTENT_TYPE } from '../../protocols/signalr/index.ts';
 import type { DecodedFrame, HubMessage, HubProtocolName } from '../../protocols/signalr/index.ts';
 import type { HttpResult } from '../http.ts';
@@ -40,6 +42,8 @@ export interface SignalRUpstreamOptions extends Omit<UpstreamTransportOptions, '
   getTemplates(): readonly SignalRUpstreamTemplate[];
   /** Requests one connection may have waiting for the upstream before new ones are refused (64). */
   maxPendingPerConnection?: number | undefined;
+  /** The resource's upstream inspector: every upstream call is captured there (src/trace). */
+  capture?: UpstreamCapture | undefined;
 }
 
 /** The last outcome of resolving a template (Key Vault references, token), for status. */
@@ -173,9 +177,26 @@ export class SignalRUpstream {
   }
 
   async #deliver(t: CompiledTemplate, info: SignalRConnectionInfo, category: SignalRCategory, event: string, request: UpstreamRequest): Promise<HttpResult> {
+    if (this.#o.capture) return this.#captured(this.#o.capture, t, info, category, event, request);
     const target = await this.transport.targets.resolve(t, info.hub);
     if (this.#status.get(t.index)?.status !== 'Resolved') this.#status.set(t.index, { index: t.index, status: 'Resolved', checkedAt: new Date().toISOString() });
     const url = target.url({ hub: info.hub, category, event });
     return this.transport.delivery.send({ url, authorization: target.authorization }, request);
+  }
+
+  /** The same call through the resource's upstream inspector (kept, and replayable). */
+  #captured(capture: UpstreamCapture, t: CompiledTemplate, info: SignalRConnectionInfo, category: SignalRCategory, event: string, request: UpstreamRequest): Promise<HttpResult> {
+    return capturedSend(capture, this.transport, {
+      protocol: 'signalr', hub: info.hub, event, eventType: category === 'messages' ? 'user' : 'system',
+      connectionId: info.connectionId, userId: info.identity.userId, handlerIndex: t.index,
+      displayUrl: () => templateText(t.parts),
+      preflight: () => undefined,
+      resolve: async () => {
+        const target = await this.transport.targets.resolve(t, info.hub);
+        if (this.#status.get(t.index)?.status !== 'Resolved') this.#status.set(t.index, { index: t.index, status: 'Resolved', checkedAt: new Date().toISOString() });
+        return target;
+      },
+      placeholders: { hub: info.hub, category, event },
+    }, request);
   }
 }

@@ -45,6 +45,14 @@ export class CoreClientRuntime implements SignalRClientRuntime {
   }
 
   message(info: ClientConnectionInfo, session: SignalRSession, frame: DecodedFrame): void {
+    const trace = this.#core.trace;
+    if (trace?.on) {
+      const m = frame.message;
+      trace.emit({
+        category: 'message', event: 'messageIn', hub: info.hub, connectionId: info.connectionId, userId: info.identity.userId, size: frame.body.length,
+        detail: 'target' in m && typeof m.target === 'string' ? `invocation '${m.target.slice(0, 128)}'` : `hub message type ${m.type}`,
+      });
+    }
     if (this.#o.onMessage) {
       this.#o.onMessage(info, session, frame);
       return;
@@ -59,7 +67,7 @@ export class CoreClientRuntime implements SignalRClientRuntime {
     const c = this.#connections.get(session);
     if (!c) return;
     this.#connections.delete(session);
-    this.#core.unregister(c);
+    this.#core.unregister(c, error ?? 'The client closed the connection.');
     this.#o.onDisconnected?.(info, error);
   }
 }
