@@ -76,7 +76,7 @@ test('the live trace shows a client connection, its group message, a REST send a
     const rest = await stream.until((e) => e.event === 'restCall' && e.status === 202, 10_000, 'restCall');
     assert.equal(rest.hub, 'chat');
     assert.match(rest.detail!, /^POST \/api\/hubs\/chat\/:send/);
-    const refused = new WebSocket(`${lapis.ready.resources[0]!.endpoint.replace('https', 'wss')}/client/hubs/chat?access_token=not-a-token`);
+    const refused = new WebSocket(`${lapis.ready.resources[0]!.endpoint!.replace('https', 'wss')}/client/hubs/chat?access_token=not-a-token`);
     await new Promise<void>((resolve) => { refused.on('unexpected-response', () => resolve()); refused.on('error', () => resolve()); });
     refused.terminate();
     const rejected = await stream.until((e) => e.event === 'handshakeRejected', 10_000, 'handshakeRejected');

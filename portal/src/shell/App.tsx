@@ -7,6 +7,7 @@ import { CreateIdentity, IdentityOverview, ManagedIdentities } from '../blades/i
 import { Resources } from '../blades/Resources.tsx';
 import { Secrets } from '../blades/Secrets.tsx';
 import { Explorer, Identity, Keys, ServiceOverview, Settings } from '../blades/service/index.ts';
+import { LiveTrace, Upstream } from '../blades/service/index.ts';
 import { Users } from '../blades/Users.tsx';
 import { UserOverview } from '../blades/UserOverview.tsx';
 import { DenialList, Denied } from '../blades/denied/index.ts';
@@ -35,6 +36,8 @@ export function App() {
   if (a === 'resource' && b && c === 'settings') return <Settings key={b} id={b} />;
   if (a === 'resource' && b && c === 'denials') return <DenialList key={b} id={b} />;
   if (a === 'denied' && b) return <Denied key={b} id={b} />;
+  if (a === 'resource' && b && c === 'livetrace') return <LiveTrace key={b} id={b} />;
+  if (a === 'resource' && b && c === 'upstream') return <Upstream key={b} id={b} callId={d} />;
   if (a === 'resource' && b) return <ServiceOverview key={b} id={b} />;
   // `#/iam/{scope}/check/{principalId}/{action}`: Check access prefilled (the error bar's "Why?" link).
   if (a === 'iam' && b && c === 'check') return <Iam key={`${b}/check/${d ?? ''}/${r[4] ?? ''}`} scope={b} check={{ principalId: d, operation: r[4], kind: 'action' }} />;

@@ -4,11 +4,12 @@ import { isSignalR } from '../../api/service.ts';
 import { Shell } from '../../shell/Shell.tsx';
 import { go, href } from '../../shell/router.ts';
 
-export type ServicePage = 'overview' | 'keys' | 'identity' | 'settings' | 'iam' | 'activity' | 'explorer' | 'denials';
+export type ServicePage = 'overview' | 'keys' | 'identity' | 'settings' | 'iam' | 'activity' | 'explorer' | 'denials' | 'livetrace' | 'upstream';
 
 /** Azure's menu order for these resources; Access control (IAM) opens the shared IAM blade. */
 const PAGES: [ServicePage, string][] = [['overview', 'Overview'], ['activity', 'Activity log'], ['iam', 'Access control (IAM)'], ['keys', 'Keys'], ['identity', 'Identity'], ['settings', 'Settings'], ['explorer', 'Explorer'],
-  ['denials', 'Denials']]; // Lapis: recent 401/403 answers, each explained
+  ['denials', 'Denials'], // Lapis: recent 401/403 answers, each explained
+  ['livetrace', 'Live trace'], ['upstream', 'Upstream']]; // Lapis: live trace and the upstream inspector (docs/live-trace.md)
 
 export const resourceName = (id: string) => id.split('/').pop() ?? id;
 

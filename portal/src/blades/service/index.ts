@@ -3,3 +3,5 @@ export { Keys } from './Keys.tsx';
 export { ServiceOverview } from './ServiceOverview.tsx';
 export { Settings } from './Settings.tsx';
 export { Explorer } from './Explorer.tsx';
+export { LiveTrace } from './LiveTrace.tsx';
+export { Upstream } from './Upstream.tsx';
