@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
@@ -13,7 +14,7 @@ import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
 import { scrubAzureEnv } from '../identity/support.ts';
 import { startExpressApp, until, within, type ExpressApp } from '../upstream/support.ts';
 import { RG, world } from '../control/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { ARTIFACTS, PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
 
 const T = '7d1e2f30-4152-4637-8849-5a6b7c8d9e01';
 const S = '8e2f3041-5263-4748-995a-6b7c8d9e0f12';
@@ -63,7 +64,7 @@ test('Live trace shows an SDK client\'s connection and group message; Upstream s
     await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'All resources' }).click();
     await page.getByRole('link', { name: 'tracechat', exact: true }).click();
     await menu.getByRole('tab', { name: 'Live trace' }).click();
-    await page.getByTestId('trace-state').filter({ hasText: 'Live: node' }).waitFor();
+    await page.getByTestId('trace-state').filter({ hasText: 'Live on node' }).waitFor();
 
     await within(client.start(), 10_000, 'client start');
     await client.joinGroup('room');
@@ -122,7 +123,9 @@ test('Live trace shows an SDK client\'s connection and group message; Upstream s
     assert.match(await details.getByLabel('Response body, attempt 1').innerText(), /got look at me/);
     assert.match(await details.innerText(), /2 × sha256 <redacted>/);
     assert.doesNotMatch(await details.innerText(), /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/, 'no raw token');
-    await shot(page, '61-upstream-inspector');
+    await shot(page, '61-upstream-inspector-full');
+    // The top of the call (request, token) for docs/portal.md, kept small.
+    await page.screenshot({ path: join(ARTIFACTS, '61-upstream-inspector.png') });
     await assertAccessible(page, 'Upstream inspector');
     const before = received.filter((r) => r === 'look at me').length;
     await details.getByRole('button', { name: 'Replay' }).click();

@@ -97,7 +97,7 @@ test('RBAC: a Reader (no liveTrace/read, no listKeys) gets 403; no token gets 40
     const r = await call(lapis.ready.managementEndpoint, 'GET', p, reader);
     assert.equal(r.status, 403, p);
     assert.equal(r.body.error.code, 'AuthorizationFailed');
-    assert.match(r.body.error.message, /Microsoft\.SignalRService\/WebPubSub\/liveTrace\/read/);
+    assert.match(r.body.error.message, /Microsoft\.SignalRService\/WebPubSub\/livetrace\/read/);
   }
   assert.equal((await call(lapis.ready.managementEndpoint, 'GET', tracePath('liveTrace'), undefined)).status, 401);
   const admin = await miToken(lapis);
@@ -146,4 +146,14 @@ test('the inspector keeps the handler call (decoded token, nothing secret) and r
   const unknown = await call(lapis.ready.managementEndpoint, 'POST', tracePath('upstreamCalls/nope/replay'), await miToken(lapis));
   assert.equal(unknown.status, 404);
   assert.equal(unknown.body.error.code, 'UpstreamCallNotFound');
+});
+
+test('docs/live-trace.md lists every error code of the trace API', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { TRACE_ERRORS } = await import('../../src/control/arm/trace.ts');
+  const page = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'live-trace.md'), 'utf8');
+  const codes = Object.values(TRACE_ERRORS).map((make) => (make as (x: string) => { code: string })('x').code);
+  assert.equal(codes.length, 5);
+  assert.deepEqual(codes.filter((c) => !page.includes(`\`${c}\``)), []);
 });

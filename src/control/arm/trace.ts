@@ -8,7 +8,7 @@
  *   POST {resource id}/providers/Microsoft.Lapis/upstreamCalls/{id}/replay?api-version=…
  *
  * Reading needs the DataAction Azure's live trace checks for Microsoft Entra callers
- * (`Microsoft.SignalRService/WebPubSub/liveTrace/read`, `…/SignalR/liveTrace/read`) or the
+ * (`Microsoft.SignalRService/WebPubSub/livetrace/read`, `…/SignalR/livetrace/read`) or the
  * right to list the access keys (with which Azure's live trace tool connects). Replay sends a
  * request to the application's handler again: it needs the resource's write action.
  * What is seen is what this node saw (docs/live-trace.md).
@@ -45,7 +45,7 @@ const FILTERS = ['hub', 'connectionId', 'userId', 'group', 'category', 'event', 
 export function traceApi(deps: { access: AccessControl; trace: TraceBus }) {
   const allowed = (caller: ArmCaller, scope: string, kind: Kind): boolean => {
     try {
-      return deps.access.check({ principalId: caller.principalId, scope, dataAction: `${kind.dataActionPrefix}/liveTrace/read` })
+      return deps.access.check({ principalId: caller.principalId, scope, dataAction: `${kind.dataActionPrefix}/livetrace/read` })
         || deps.access.check({ principalId: caller.principalId, scope, action: `${kind.actionPrefix}/listkeys/action` });
     } catch {
       return false;
@@ -70,7 +70,7 @@ export function traceApi(deps: { access: AccessControl; trace: TraceBus }) {
         const write = `${kind.actionPrefix}/write`;
         if (!deps.access.check({ principalId: caller.principalId, scope, action: write })) throw ARM.authorizationFailed(caller.clientName, caller.principalId, write, scope);
       } else if (!allowed(caller, scope, kind)) {
-        throw ARM.authorizationFailed(caller.clientName, caller.principalId, `${kind.dataActionPrefix}/liveTrace/read`, scope);
+        throw ARM.authorizationFailed(caller.clientName, caller.principalId, `${kind.dataActionPrefix}/livetrace/read`, scope);
       }
       const trace = deps.trace.find(scope);
       if (!trace) throw ARM.resourceNotFound(segs[3]!, kind.armType, segs[7]!);

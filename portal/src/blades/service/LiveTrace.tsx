@@ -81,7 +81,7 @@ export function LiveTrace({ id }: { id: string }) {
         <Button onClick={() => download(`${resourceName(id)}-trace-${stamp()}.json`, 'application/json', JSON.stringify(shown, null, 2))} disabled={shown.length === 0}>Export JSON</Button>
         <Button onClick={() => download(`${resourceName(id)}-trace-${stamp()}.csv`, 'text/csv', toCsv(shown))} disabled={shown.length === 0}>Export CSV</Button>
         <span role="status" data-testid="trace-state">
-          {state.live ? `Live: node ${state.node ?? ''}${paused ? ' (paused)' : ''}` : state.ended ?? 'Not connected'}
+          {state.live ? `Live on node '${state.node ?? ''}'${paused ? ' (paused)' : ''}` : state.ended ?? 'Not connected'}
         </span>
       </div>
       <section aria-label="Filters" style={{ display: 'flex', gap: 8, flexWrap: 'wrap', alignItems: 'flex-end' }}>
@@ -102,7 +102,7 @@ export function LiveTrace({ id }: { id: string }) {
       </section>
       <p style={{ margin: 0 }} aria-live="polite">{`${shown.length} of ${events.length} events`}{shown.length > MAX_SHOWN ? ` (newest ${MAX_SHOWN} shown)` : ''}</p>
       {events.length === 0 && state.live && <MessageBar><MessageBarBody>Waiting for activity: connect a client, send a message or call the REST API.</MessageBarBody></MessageBar>}
-      <Table aria-label="Trace events" size="small">
+      <Table aria-label="Trace events" size="small" style={{ tableLayout: 'auto' }}>
         <TableHeader><TableRow>
           {['Time', 'Category', 'Event', 'Hub', 'Connection', 'User', 'Group', 'Status', 'Details'].map((h) => <TableHeaderCell key={h}>{h}</TableHeaderCell>)}
         </TableRow></TableHeader>
