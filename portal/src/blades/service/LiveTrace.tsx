@@ -8,6 +8,7 @@ import { ResourceFrame, resourceName } from './ResourceFrame.tsx';
 
 /** Events kept in the browser; older ones go first. */
 const MAX_KEPT = 5000;
+const NOWRAP = { whiteSpace: 'nowrap' } as const;
 /** Rows drawn at once (the newest that match the filters). */
 const MAX_SHOWN = 500;
 
@@ -109,14 +110,14 @@ export function LiveTrace({ id }: { id: string }) {
         <TableBody>
           {shown.slice(-MAX_SHOWN).reverse().map((e) => (
             <TableRow key={`${e.node}-${e.id}`} data-testid="trace-row">
-              <TableCell>{e.time.slice(11, 23)}</TableCell>
-              <TableCell>{e.category}</TableCell>
-              <TableCell>{e.event}</TableCell>
-              <TableCell>{e.hub ?? ''}</TableCell>
-              <TableCell>{e.connectionId ?? ''}</TableCell>
-              <TableCell>{e.userId ?? ''}</TableCell>
-              <TableCell>{e.group ?? ''}</TableCell>
-              <TableCell>{e.status ?? ''}</TableCell>
+              <TableCell style={NOWRAP}>{e.time.slice(11, 23)}</TableCell>
+              <TableCell style={NOWRAP}>{e.category}</TableCell>
+              <TableCell style={NOWRAP}>{e.event}</TableCell>
+              <TableCell style={NOWRAP}>{e.hub ?? ''}</TableCell>
+              <TableCell style={{ wordBreak: 'break-all' }}>{e.connectionId ?? ''}</TableCell>
+              <TableCell style={NOWRAP}>{e.userId ?? ''}</TableCell>
+              <TableCell style={NOWRAP}>{e.group ?? ''}</TableCell>
+              <TableCell style={NOWRAP}>{e.status ?? ''}</TableCell>
               <TableCell style={{ wordBreak: 'break-word' }}>
                 {[e.detail, e.reason, e.recipients !== undefined ? `${e.recipients} recipient(s) on this node` : undefined, e.durationMs !== undefined ? `${e.durationMs} ms` : undefined].filter(Boolean).join(' · ')}
                 {e.callId && <> <Button size="small" appearance="transparent" onClick={() => go('resource', id, 'upstream', e.callId!)} aria-label={`Inspect upstream call ${e.callId}`}>Inspect</Button></>}
