@@ -6,6 +6,7 @@ import { parseScope, resolveResource } from './resources.ts';
 import { errorPageBody, escapeHtml, hiddenInputs, sendPage, signInForm } from './signin-html.ts';
 import { checkCsrf, csrfFor, type SignInSession } from './signin-session.ts';
 import { checkUserPassword } from './user-sign-in.ts';
+import { ensureWellKnownClient } from './well-known-clients.ts';
 
 const OIDC_ONLY = /^(?:\s*(?:openid|profile|offline_access|email)\s*)*$/i;
 
@@ -18,7 +19,8 @@ export function deviceRoutes(app: FastifyInstance, deps: SignInDeps & { authorit
   const { directory, sessions, state } = deps;
   const verificationUri = `${deps.authorityHost}/devicelogin`;
 
-  app.post('/:tenant/oauth2/v2.0/devicecode', async (req: FastifyRequest<{ Params: { tenant: string } }>, reply) => {
+  // v1 (`/oauth2/devicecode`, where MSAL derives it for the `adfs` authority `az` uses) and v2.
+  const deviceCode = async (req: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
     try {
       if (!(req.body instanceof Map)) throw E.malformed("The request body must be 'application/x-www-form-urlencoded'.");
       const f = req.body as Map<string, string>;
@@ -26,11 +28,13 @@ export function deviceRoutes(app: FastifyInstance, deps: SignInDeps & { authorit
       if (!resolved) throw E.tenantNotFound(req.params.tenant.slice(0, 64));
       const clientId = f.get('client_id');
       if (!clientId) throw E.missingParam('client_id');
+      await ensureWellKnownClient(directory, typeof resolved === 'string' ? directory.defaultTenant.id : resolved.id, clientId);
       const client = typeof resolved === 'string' ? directory.findApplication(clientId) : directory.getApplication(resolved.id, clientId);
       if (!client || client.appId !== clientId.toLowerCase()) throw E.appNotFound(clientId.slice(0, 64), typeof resolved === 'string' ? resolved : resolved.id);
       // Entra: the device code flow needs "Allow public client flows" on the registration.
       if (!client.isFallbackPublicClient) throw E.notPublicClient();
-      const requested = f.get('scope');
+      const resource = f.get('resource');
+      const requested = f.get('scope') ?? (resource ? `${resource.replace(/\/+$/, '')}/.default` : undefined);
       if (!requested) throw E.missingParam('scope');
       const scope = OIDC_ONLY.test(requested) ? `${requested} https://graph.microsoft.com/User.Read`.trim() : requested;
       const tenant = directory.getTenant(client.tenantId)!;
@@ -48,7 +52,9 @@ export function deviceRoutes(app: FastifyInstance, deps: SignInDeps & { authorit
       if (!(err instanceof EntraError)) throw err;
       return reply.code(err.status).header('cache-control', 'no-store').send(err.body());
     }
-  });
+  };
+  app.post('/:tenant/oauth2/v2.0/devicecode', deviceCode);
+  app.post('/:tenant/oauth2/devicecode', deviceCode);
 
   const codeForm = (req: FastifyRequest, reply: FastifyReply, error?: string) => {
     const csrf = csrfFor(req);

@@ -9,7 +9,7 @@ const GET_ONLY = [
 ];
 const TOKEN = /^\/[^/]+\/oauth2\/(?:v2\.0\/)?token$/i;
 /** Interactive endpoints: the device authorization endpoint takes POST; the pages take GET and POST. */
-const DEVICE_CODE = /^\/[^/]+\/oauth2\/v2\.0\/devicecode$/i;
+const DEVICE_CODE = /^\/[^/]+\/oauth2\/(?:v2\.0\/)?devicecode$/i;
 const PAGES = /^(?:\/[^/]+\/oauth2\/v2\.0\/(?:authorize|logout)|\/devicelogin)$/i;
 /** The managed-identity endpoints on the plain HTTP listener. */
 const MSI = /^\/(?:msi\/token|metadata\/identity\/oauth2\/token)$/i;

@@ -31,8 +31,9 @@ export class InteractiveGrants {
   }
 
   async handle(call: TokenCall, grantType: string): Promise<Record<string, unknown>> {
-    // These grants answer in the v2 shape (scope, id_token, client_info): MSAL uses the v2 endpoint for them.
-    if (call.endpoint !== 'v2') throw E.unsupportedGrant(grantType);
+    // These grants answer in the v2 shape (scope, id_token, client_info): MSAL uses the v2 endpoint for
+    // them, or the `adfs` authority's (MSAL's AD FS path, which `az login` takes against Lapis).
+    if (call.endpoint !== 'v2' && call.tenantSegment.toLowerCase() !== 'adfs') throw E.unsupportedGrant(grantType);
     const f = call.form;
     const clientId = f.get('client_id');
     if (!clientId) throw E.missingParam('client_id');

@@ -166,6 +166,7 @@ function adfsConfiguration(host: string, defaultTenantId: string): Record<string
     issuer: issuerV1(host, defaultTenantId),
     authorization_endpoint: `${base}/oauth2/authorize`,
     token_endpoint: `${base}/oauth2/token`,
+    device_authorization_endpoint: `${base}/oauth2/devicecode`,
     jwks_uri: `${base}/discovery/keys`,
     token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
     response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
