@@ -36,7 +36,7 @@ export interface DefaultModeParams {
 
 export function defaultModeParams(quick: boolean, rounds?: number): DefaultModeParams {
   return quick
-    ? { rounds: rounds ?? 2, receivers: 300, senders: 4, size: 100, echoClients: 4, echoWarm: 100, echoCalls: 300, warmMs: 500, measureMs: 1000, drainMs: 5000, workers: 2 }
+    ? { rounds: rounds ?? 1, receivers: 300, senders: 4, size: 100, echoClients: 4, echoWarm: 100, echoCalls: 300, warmMs: 500, measureMs: 1000, drainMs: 5000, workers: 2 }
     : { rounds: rounds ?? 3, receivers: 1000, senders: 4, size: 100, echoClients: 4, echoWarm: 200, echoCalls: 1000, warmMs: 500, measureMs: 2000, drainMs: 8000, workers: 2 };
 }
 

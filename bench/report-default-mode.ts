@@ -102,3 +102,8 @@ export function defaultModeTargets(res: DefaultModeResults): TargetLine[] {
     { ok: b ? b.median >= 1 : null, text: `default-mode broadcast through Lapis ≥ 1× Kestrel: ${b ? ratio(b) : 'not measured'}` },
   ];
 }
+
+/** The row's two ratios (Lapis ÷ self-hosted, per round) for the chart: echo p50 (lower is better) and broadcast deliveries. */
+export function defaultModeChartRatios(res: DefaultModeResults): { echoP50?: Spread; broadcast?: Spread } {
+  return { echoP50: ratios(res, p50), broadcast: ratios(res, deliveries) };
+}

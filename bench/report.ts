@@ -4,9 +4,10 @@
  * baseline measured in the same round; the spread is the min–max of those per-round ratios, and
  * the baseline's own round-to-round spread is the noise floor.
  */
-import { KINDS, LABELS } from './lib/contestants.ts';
+import { KINDS } from './lib/contestants.ts';
 import type { Kind } from './lib/contestants.ts';
 import type { FlowResult, LatencyResult, RateResult } from './workloads.ts';
+import type { UpstreamResult } from './upstream-workload.ts';
 import { signalrTargets } from './report-signalr.ts';
 
 export const BASELINE: Kind = 'ws-naive';
@@ -31,6 +32,10 @@ export interface Results {
   latency: Partial<Record<Kind, LatencyResult>>;
   identity?: RateResult[];
   rbac?: RateResult;
+  /** Issue 16's same-run crypto baselines on the server core (per second). */
+  crypto?: { hs256Verify?: number; rs256Sign?: number };
+  /** Issue 16's upstream row. */
+  upstream?: UpstreamResult;
   notes: string[];
 }
 
@@ -72,7 +77,7 @@ export function noiseFloor(cell: CellResult): number {
   return (Math.max(...v) - Math.min(...v)) / median(v);
 }
 
-const fmtRate = (x: number): string => (!Number.isFinite(x) ? 'n/a' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
+export const fmtRate = (x: number): string => (!Number.isFinite(x) ? 'n/a' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
 const fmtRatio = (r: Ratio | undefined): string => (!r || !Number.isFinite(r.median) ? 'n/a' : `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`);
 const pct = (x: number): string => (Number.isFinite(x) ? `±${((x * 100) / 2).toFixed(0)}%` : 'n/a');
 
@@ -200,7 +205,8 @@ export function targets(res: Results): TargetLine[] {
     out.push({ ok: m <= 2 * memBase, text: `${k} idle memory/conn ≤ 2× bare ws: ${(m / 1024).toFixed(1)} KiB vs ${(memBase / 1024).toFixed(1)} KiB = ${(m / memBase).toFixed(2)}×` });
   }
   const rate = (c: CellResult | undefined) => (c ? median((c.rounds[L] ?? []).filter((x): x is FlowResult => !!x).map((x) => x.rate)) : Number.NaN);
-  for (const wl of ['small-group', 'unicast-user', 'unicast-conn'] as const) {
+  // Issue 16 replaced "unicast ≥ 0.5× broadcast per delivery" by the REST per-request target (report-issue16.ts).
+  for (const wl of ['small-group'] as const) {
     const c = res.cells.find((x) => x.workload === wl);
     if (!c) continue;
     const ref = res.cells.find((x) => x.conns === c.conns && x.size === c.size && x.workload === (wl === 'small-group' ? 'group-broadcast' : 'rest-broadcast'));
@@ -218,84 +224,6 @@ export function targets(res: Results): TargetLine[] {
     text: `Lapis JSON p99 < 50 ms at 10,000 connections: ${lat ? `p99 ${lat.p99Ms.toFixed(1)} ms (p50 ${lat.p50Ms.toFixed(1)}) at ${res.meta.latencyConns} connections` : 'not measured'}${atTarget ? '' : ' (quick mode: not at 10,000; informational)'}`,
   });
   return out;
-}
-
-const COLORS: Record<Kind, string> = {
-  'ws-naive': '#9e9e9e',
-  'ws-cork': '#424242',
-  socketio: '#e6a700',
-  'lapis-simple': '#64b5f6',
-  'lapis-json': '#1565c0',
-  'lapis-protobuf': '#00838f',
-  'signalr-json': '#2e7d32',
-  'signalr-msgpack': '#81c784',
-  'signalr-sse': '#6a1b9a',
-};
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
-/** Horizontal grouped bars of the ratios (log scale), one group per workload, plus idle memory. */
-export function svg(res: Results, kinds: readonly Kind[]): string {
-  const rowH = 11;
-  const groupGap = 12;
-  const left = 300;
-  const width = 980;
-  const plotW = width - left - 90;
-  const lo = 0.05;
-  const hi = 32;
-  const x = (v: number) => left + (Math.log(Math.min(hi, Math.max(lo, v)) / lo) / Math.log(hi / lo)) * plotW;
-  const parts: string[] = [];
-  let y = 70;
-  const groups: { label: string; bars: { kind: Kind; v: number; lo?: number; hi?: number; text: string }[] }[] = [];
-  for (const c of res.cells) {
-    groups.push({
-      label: cellLabel(c),
-      bars: kinds.map((k) => {
-        const r = ratioOf(c, k);
-        return { kind: k, v: r?.median ?? Number.NaN, lo: r?.min, hi: r?.max, text: r ? `${r.median.toFixed(2)}×  ${fmtRate(r.value)}/s` : 'n/a' };
-      }),
-    });
-  }
-  const memBase = median(res.memory[BASELINE] ?? []);
-  groups.push({
-    label: `idle memory per conn vs ws (lower is better)`,
-    bars: kinds.map((k) => {
-      const m = median(res.memory[k] ?? []);
-      return { kind: k, v: m / memBase, text: Number.isFinite(m) ? `${(m / memBase).toFixed(2)}×  ${(m / 1024).toFixed(1)} KiB` : 'n/a' };
-    }),
-  });
-  const legendRows = Math.ceil(kinds.length / 4);
-  const height = y + groups.length * (kinds.length * rowH + groupGap) + 24 + legendRows * 16;
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="10">`);
-  parts.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
-  parts.push(`<text x="10" y="20" font-size="14" font-weight="bold">Lapis benchmark — throughput relative to bare ws naive (same run, log scale)</text>`);
-  parts.push(`<text x="10" y="36" fill="#555">${esc(String(res.meta.when))} · ${esc(String(res.meta.mode))} · server on 1 core, load on the other · bars: median of ${res.meta.rounds} rounds, whiskers: min–max · SignalR: REST-driven only</text>`);
-  for (const t of [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20]) {
-    const xx = x(t).toFixed(1);
-    parts.push(`<line x1="${xx}" y1="${y - 12}" x2="${xx}" y2="${height - 14 - legendRows * 16}" stroke="${t === 1 ? '#000' : t === 3 ? '#c62828' : '#ddd'}" stroke-width="${t === 1 || t === 3 ? 1 : 0.5}"${t === 3 ? ' stroke-dasharray="4 3"' : ''}/>`);
-    parts.push(`<text x="${xx}" y="${y - 16}" text-anchor="middle" fill="#555">${t}×</text>`);
-  }
-  for (const g of groups) {
-    parts.push(`<text x="${left - 8}" y="${y + (kinds.length * rowH) / 2 + 3}" text-anchor="end">${esc(g.label)}</text>`);
-    for (const b of g.bars) {
-      if (Number.isFinite(b.v)) {
-        parts.push(`<rect x="${left}" y="${y}" width="${(x(b.v) - left).toFixed(1)}" height="${rowH - 2}" fill="${COLORS[b.kind]}"/>`);
-        if (b.lo !== undefined && b.hi !== undefined && Number.isFinite(b.lo) && Number.isFinite(b.hi)) {
-          parts.push(`<line x1="${x(b.lo).toFixed(1)}" y1="${y + (rowH - 2) / 2}" x2="${x(b.hi).toFixed(1)}" y2="${y + (rowH - 2) / 2}" stroke="#000" stroke-width="1"/>`);
-        }
-      }
-      parts.push(`<text x="${(Number.isFinite(b.v) ? x(b.v) : left) + 4}" y="${y + rowH - 3}" font-size="8" fill="#333">${esc(b.text)}</text>`);
-      y += rowH;
-    }
-    y += groupGap;
-  }
-  kinds.forEach((k, i) => {
-    const lx = 10 + (i % 4) * 240;
-    const ly = height - 8 - (legendRows - Math.floor(i / 4)) * 16;
-    parts.push(`<rect x="${lx}" y="${ly}" width="10" height="10" fill="${COLORS[k]}"/><text x="${lx + 14}" y="${ly + 9}">${esc(LABELS[k])}</text>`);
-  });
-  parts.push('</svg>');
-  return parts.join('\n');
 }
 
 export { KINDS };

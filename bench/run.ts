@@ -9,6 +9,7 @@
  *            --no-latency  --no-identity
  *   --default-mode (or --only default-mode): issue 12's default-mode row alone (→ results/default-mode.json);
  *   the full run includes it unless --no-default-mode (or an --only list without default-mode)
+ *   --no-upstream: skip issue 16's upstream row;  the crypto baselines (HS256 check, RS256 signing) always run
  *   --soak [--soak-minutes 30]: issue 16's soak (bench/soak.ts; --conns N receivers, default 2000); not in the default run
  *   --storm: issue 16's reconnect storm alone (bench/storm.ts; --quick, --conns N apply)
  *   --cluster: issue 13's cluster run alone (bench/cluster.ts; --quick, --rounds, --conns N, --profile, --no-latency apply; --cluster-kinds lapis-1,lapis-2,socketio-2)
@@ -23,10 +24,14 @@ import type { Kind, SendTarget } from './lib/contestants.ts';
 import { WorkerPool } from './lib/pool.ts';
 import { hardFdLimit, hasTaskset, pin, rssBytes, sleep } from './lib/proc.ts';
 import { prepareLapis, startContestant } from './lib/servers.ts';
+import { cryptoRate } from './lib/crypto-baseline.ts';
+import { runUpstream } from './upstream-workload.ts';
 import type { LapisSetup, Running } from './lib/servers.ts';
 import { defaultModeAlone, defaultModeParams, runDefaultMode } from './default-mode.ts';
 import type { DefaultModeResults } from './default-mode.ts';
-import { BASELINE, svg, table, targets } from './report.ts';
+import { BASELINE, table, targets } from './report.ts';
+import { svg } from './report-chart.ts';
+import { issue16Rows, issue16Targets } from './report-issue16.ts';
 import { defaultModeTable, defaultModeTargets } from './report-default-mode.ts';
 import type { CellResult, Results } from './report.ts';
 import { identityRate, latencyRun, LOAD_CORE, publishFlow, Publishers, rbacRate, restFlow, signalrJoinGroup, unicastRequests } from './workloads.ts';
@@ -51,6 +56,7 @@ const { values: argv } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-latency': { type: 'boolean', default: false },
     'no-identity': { type: 'boolean', default: false },
+    'no-upstream': { type: 'boolean', default: false },
     only: { type: 'string' },
     'default-mode': { type: 'boolean', default: false },
     'no-default-mode': { type: 'boolean', default: false },
@@ -73,10 +79,14 @@ const P = {
   settleMs: quick ? 300 : 1000,
   workers: 4,
   latencyConns: quick ? 1000 : 10_000,
-  latencyWarmMs: quick ? 500 : 2000,
-  latencyMs: quick ? 1500 : 5000,
+  latencyWarmMs: quick ? 300 : 2000,
+  latencyMs: quick ? 1000 : 5000,
   identityMs: quick ? 500 : 2000,
-  kinds: (argv.kinds ? argv.kinds.split(',') : [...KINDS]) as Kind[],
+  /** Issue 16: the crypto baselines' measuring time, and the upstream row's rounds and windows. */
+  cryptoMs: quick ? 600 : 1000,
+  upstream: { rounds: quick ? 2 : 3, warmMs: quick ? 300 : 500, measureMs: quick ? 800 : 2000, lanes: 64, messages: 8 },
+  // The quick run (a smoke run, < 2 minutes) leaves out two SignalR transports unless named.
+  kinds: (argv.kinds ? argv.kinds.split(',') : KINDS.filter((k) => !quick || (k !== 'signalr-msgpack' && k !== 'signalr-sse'))) as Kind[],
 };
 for (const k of P.kinds) if (!KINDS.includes(k)) throw new Error(`unknown contestant ${k}; known: ${KINDS.join(', ')}`);
 if (!P.kinds.includes(BASELINE)) P.kinds.unshift(BASELINE);
@@ -223,7 +233,7 @@ async function session(pool: WorkerPool, lapis: LapisSetup, kind: Kind, n: numbe
       record(cell('rest-broadcast', n, size, n), kind, round, r);
     }
     // Server-side send to the group every receiver is in (the group fan-out SignalR serverless has).
-    if (want('rest-group') && n === smallConns) {
+    if (want('rest-group') && n === smallConns && kind !== 'lapis-reliable') {
       const r = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: [sendRequest(srv.ep, { scope: 'group', group: 'all' }, Buffer.from(payloadOf(100)))], fanout: n, window: broadcastWindow, maxInFlight: 64, timing: P.timing });
       record(cell('rest-group', n, 100, n), kind, round, r);
     }
@@ -232,7 +242,8 @@ async function session(pool: WorkerPool, lapis: LapisSetup, kind: Kind, n: numbe
       if (kind === 'signalr-json' && n === smallConns) await unicastCells(pool, srv, kind, n, round, ids);
       return;
     }
-    const small = n === smallConns ? Array.from({ length: Math.floor(n / GROUP_SIZE) }, (_, g) => `s${g}`) : [];
+    // The reliable contestant is measured on the broadcast rows (issue 16's reliable ≥ 0.8× plain JSON target) to keep the run short.
+    const small = n === smallConns && kind !== 'lapis-reliable' ? Array.from({ length: Math.floor(n / GROUP_SIZE) }, (_, g) => `s${g}`) : [];
     pubs = await Publishers.open(srv.ep, ['all', ...small]);
     for (const size of want('group-broadcast') ? P.sizes : []) {
       const r = await publishFlow({ pool, pid: srv.pid, ep: srv.ep, conns: [pubs.conns[0]!], groups: ['all'], size, fanout: n, window: broadcastWindow, timing: P.timing });
@@ -320,9 +331,23 @@ async function main(): Promise<void> {
   }
   const lapis = await prepareLapis(work, argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   if (!lapis.rbacDeclared) log(`bench: ${lapis.rbacNote}`);
+  // Issue 16's crypto baselines, on the server core while nothing else runs there.
+  const hs = await cryptoRate('hs256', SERVER_CORE, P.cryptoMs);
+  const rs = await cryptoRate('rs256', SERVER_CORE, P.cryptoMs);
+  res.crypto = { hs256Verify: hs.rate, rs256Sign: rs.rate };
+  for (const e of [hs.error, rs.error]) if (e) res.notes.push(e);
+  log(`[crypto] HS256 client-token check ${fmt(hs.rate)}/s, RS256 sign ${fmt(rs.rate)}/s (server core)`);
   const pool = new WorkerPool(P.workers, LOAD_CORE);
   let failure: unknown;
   let dm: DefaultModeResults | undefined;
+  const phases: Record<string, number> = {};
+  let phaseStart = started;
+  const phase = (name: string) => {
+    phases[name] = Math.round((Date.now() - phaseStart) / 1000);
+    phaseStart = Date.now();
+    log(`  (${name}: ${phases[name]} s)`);
+  };
+  phase('preparation + crypto baselines');
   try {
     for (const n of P.conns) {
       const rounds = n >= 10_000 ? Math.min(P.rounds, P.bigRounds) : P.rounds;
@@ -339,9 +364,10 @@ async function main(): Promise<void> {
         }
       }
     }
+    phase('throughput rounds');
     if (!argv['no-latency']) {
       // The latency run times client publishes, which serverless SignalR clients do not have.
-      for (const kind of P.kinds.filter((k) => !isSignalR(k))) {
+      for (const kind of P.kinds.filter((k) => !isSignalR(k) && k !== 'lapis-reliable')) {
         try {
           await latencySession(pool, lapis, kind);
         } catch (err) {
@@ -350,23 +376,40 @@ async function main(): Promise<void> {
         }
       }
     }
+    phase('latency');
     if (!argv['no-identity'] && P.kinds.some(isLapis)) await identitySession(lapis);
+    phase('identity');
+    if (!argv['no-upstream'] && P.kinds.some(isLapis)) {
+      log('[upstream] event-handler round trips: Lapis vs a bare fetch client driving the same handler');
+      try {
+        res.upstream = await runUpstream({ workDir: join(work, 'upstream'), serverCore: SERVER_CORE, loadCore: LOAD_CORE, nodeFlags: lapis.nodeFlags, ...P.upstream, log });
+        res.notes.push(...res.upstream.notes);
+      } catch (err) {
+        res.notes.push(`upstream row failed: ${(err as Error).message}`);
+        log(`  FAILED: ${(err as Error).message}`);
+      }
+    }
+    phase('upstream');
     if (withDefaultMode) dm = await runDefaultMode({ workDir: join(work, 'default-mode'), params: defaultModeParams(quick, argv.rounds ? Number(argv.rounds) : undefined), serverCore: SERVER_CORE, loadCore: LOAD_CORE, nodeFlags: lapis.nodeFlags });
+    if (withDefaultMode) phase('default mode');
   } catch (err) {
     failure = err;
   } finally {
     await pool.close();
     rmSync(work, { recursive: true, force: true });
   }
+  res.meta.phasesS = phases;
   res.meta.durationS = Math.round((Date.now() - started) / 1000);
+  res.meta.partial = !!(argv.kinds || argv.only || argv.conns || argv.rounds || argv['no-latency'] || argv['no-identity'] || argv['no-upstream'] || argv['no-default-mode']);
   if (argv.profile) res.meta.profiles = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
   mkdirSync(RESULTS, { recursive: true });
   if (dm) res.notes.push(...dm.notes);
-  const tbl = dm ? `${table(res, P.kinds)}\n\n${defaultModeTable(dm)}` : table(res, P.kinds);
-  const tl = dm ? [...targets(res), ...defaultModeTargets(dm)] : targets(res);
+  const main16 = `${table(res, P.kinds)}\n${issue16Rows(res).join('\n')}`;
+  const tbl = dm ? `${main16}\n\n${defaultModeTable(dm)}` : main16;
+  const tl = [...targets(res), ...issue16Targets(res), ...(dm ? defaultModeTargets(dm) : [])];
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify({ ...res, defaultMode: dm, table: tbl.split('\n'), targets: tl }, null, 1)}\n`);
-  writeFileSync(join(RESULTS, 'latest.svg'), svg(res, P.kinds));
-  process.stdout.write(`\n${tbl}\n\nTargets (issues 7, 11${dm ? ' and 12' : ''}):\n`);
+  writeFileSync(join(RESULTS, 'latest.svg'), svg(res, P.kinds, dm));
+  process.stdout.write(`\n${tbl}\n\nTargets (issues 7, 11, 16${dm ? ' and 12' : ''}):\n`);
   for (const t of tl) process.stdout.write(`${t.ok === null ? 'N/A ' : t.ok ? 'PASS' : 'FAIL'}  ${t.text}\n`);
   if (res.notes.length) process.stdout.write(`\nNotes:\n${res.notes.map((n) => `- ${n}`).join('\n')}\n`);
   process.stdout.write(`\nWrote bench/results/latest.json and bench/results/latest.svg (${res.meta.durationS} s). Figures are only meaningful on an otherwise idle machine.\n`);

@@ -9,7 +9,7 @@ import type { SignalRProtocol } from './signalr.ts';
 import { maskedFrame, OP_BINARY, OP_TEXT } from './wsframe.ts';
 import { protobufSendToGroup } from './protobuf-frames.ts';
 
-export const KINDS = ['ws-naive', 'ws-cork', 'socketio', 'lapis-simple', 'lapis-json', 'lapis-protobuf', 'signalr-json', 'signalr-msgpack', 'signalr-sse'] as const;
+export const KINDS = ['ws-naive', 'ws-cork', 'socketio', 'lapis-simple', 'lapis-json', 'lapis-protobuf', 'lapis-reliable', 'signalr-json', 'signalr-msgpack', 'signalr-sse'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export const LABELS: Record<Kind, string> = {
@@ -19,13 +19,14 @@ export const LABELS: Record<Kind, string> = {
   'lapis-simple': 'Lapis plain WebSocket',
   'lapis-json': 'Lapis json.webpubsub.azure.v1',
   'lapis-protobuf': 'Lapis protobuf.webpubsub.azure.v1',
+  'lapis-reliable': 'Lapis json.reliable.webpubsub.azure.v1',
   'signalr-json': 'Lapis SignalR JSON, WebSockets',
   'signalr-msgpack': 'Lapis SignalR MessagePack, WebSockets',
   'signalr-sse': 'Lapis SignalR JSON, Server-Sent Events',
 };
 
 /** How receivers talk to the server once the WebSocket is open. */
-export type Wire = 'ws' | 'socketio' | 'lapis-simple' | 'lapis-json' | 'lapis-protobuf' | 'signalr-json' | 'signalr-msgpack' | 'signalr-sse';
+export type Wire = 'ws' | 'socketio' | 'lapis-simple' | 'lapis-json' | 'lapis-protobuf' | 'lapis-reliable' | 'signalr-json' | 'signalr-msgpack' | 'signalr-sse';
 
 export function wireOf(kind: Kind): Wire {
   if (kind === 'ws-naive' || kind === 'ws-cork') return 'ws';
@@ -33,7 +34,7 @@ export function wireOf(kind: Kind): Wire {
 }
 
 /** Lapis's Web PubSub contestants. */
-export const isLapis = (kind: Kind): boolean => kind === 'lapis-simple' || kind === 'lapis-json' || kind === 'lapis-protobuf';
+export const isLapis = (kind: Kind): boolean => kind === 'lapis-simple' || kind === 'lapis-json' || kind === 'lapis-protobuf' || kind === 'lapis-reliable';
 /** Lapis's SignalR (serverless) contestants: a SignalR resource of the same Lapis, REST-driven. */
 export const isSignalR = (kind: Kind): boolean => kind.startsWith('signalr-');
 /** Any contestant that is Lapis (started with `bin/lapis.js start`). */
@@ -48,6 +49,7 @@ export const LAPIS_HUB = 'bench';
 export const API_VERSION = '2024-12-01';
 export const JSON_SUBPROTOCOL = 'json.webpubsub.azure.v1';
 export const PROTOBUF_SUBPROTOCOL = 'protobuf.webpubsub.azure.v1';
+export const RELIABLE_SUBPROTOCOL = 'json.reliable.webpubsub.azure.v1';
 
 /** Everything a client needs to reach one running contestant. */
 export interface Endpoint {
@@ -101,6 +103,8 @@ function clientRequest(ep: Endpoint, user: string, tag: string, groups: string[]
       return { path: `/client/hubs/${LAPIS_HUB}?access_token=${lapisClientToken(ep, user, groups, roles)}`, protocol: JSON_SUBPROTOCOL };
     case 'lapis-protobuf':
       return { path: `/client/hubs/${LAPIS_HUB}?access_token=${lapisClientToken(ep, user, groups, roles)}`, protocol: PROTOBUF_SUBPROTOCOL };
+    case 'lapis-reliable':
+      return { path: `/client/hubs/${LAPIS_HUB}?access_token=${lapisClientToken(ep, user, groups, roles)}`, protocol: RELIABLE_SUBPROTOCOL };
     default:
       throw new Error(`${ep.kind} clients are not publishers (serverless SignalR clients' messages go upstream)`);
   }
@@ -123,6 +127,7 @@ export function publishFrame(kind: Kind, group: string, payload: string): Buffer
     case 'lapis-simple':
       return maskedFrame(OP_TEXT, Buffer.from(payload));
     case 'lapis-json':
+    case 'lapis-reliable':
       return maskedFrame(OP_TEXT, Buffer.from(JSON.stringify({ type: 'sendToGroup', group, dataType: 'text', data: payload })));
     case 'lapis-protobuf':
       return maskedFrame(OP_BINARY, protobufSendToGroup(group, payload));

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isSignalR, LAPIS_HUB } from './contestants.ts';
+import { isLapis, isSignalR, LAPIS_HUB } from './contestants.ts';
 import type { Endpoint, Kind } from './contestants.ts';
 import { printedPort, sleep, spawnNode, stop } from './proc.ts';
 
@@ -119,7 +119,10 @@ export async function prepareLapis(workDir: string, nodeFlags: string[]): Promis
 }
 
 export async function startContestant(kind: Kind, core: number, lapis: LapisSetup): Promise<Running> {
-  if (kind === 'lapis-simple' || kind === 'lapis-json' || kind === 'lapis-protobuf' || isSignalR(kind)) return startLapis(kind, core, lapis);
+  if (isLapis(kind) || isSignalR(kind)) {
+    const sr = isSignalR(kind);
+    return startLapis(kind, core, { dataDir: sr ? lapis.signalrDataDir : lapis.dataDir, configPath: sr ? lapis.signalrConfigPath : lapis.configPath, nodeFlags: lapis.nodeFlags, resource: sr ? SIGNALR_RESOURCE : 'bench' });
+  }
   const script = kind === 'socketio' ? 'bench/servers/socketio-server.ts' : 'bench/servers/ws-server.ts';
   const args = kind === 'socketio' ? [script] : [script, kind === 'ws-cork' ? 'cork' : 'naive'];
   const child = spawnNode({ core, args, cwd: ROOT });
@@ -127,14 +130,15 @@ export async function startContestant(kind: Kind, core: number, lapis: LapisSetu
   return { kind, pid: child.pid!, ep: { kind, port }, child, stop: () => stop(child, 5000, 'SIGTERM') };
 }
 
-async function startLapis(kind: Kind, core: number, s: LapisSetup): Promise<Running> {
-  const dataDir = isSignalR(kind) ? s.signalrDataDir : s.dataDir;
+/** Starts Lapis with a given world; `resource` names the resource whose plain-HTTP origin the contestant uses. */
+export async function startLapis(kind: Kind, core: number, s: { dataDir: string; configPath: string; nodeFlags: string[]; resource: string }): Promise<Running> {
+  const dataDir = s.dataDir;
   const readyPath = join(dataDir, 'ready.json');
   rmSync(readyPath, { force: true });
   const child = spawnNode({
     core,
     cwd: ROOT,
-    args: [...s.nodeFlags, 'bin/lapis.js', 'start', '--data-dir', dataDir, '--http-port', '0', '--https-port', '0', '--config', isSignalR(kind) ? s.signalrConfigPath : s.configPath, '--log-level', 'warn'],
+    args: [...s.nodeFlags, 'bin/lapis.js', 'start', '--data-dir', dataDir, '--http-port', '0', '--https-port', '0', '--config', s.configPath, '--log-level', 'warn'],
   });
   let log = '';
   const keep = (d: Buffer) => {
@@ -152,7 +156,7 @@ async function startLapis(kind: Kind, core: number, s: LapisSetup): Promise<Runn
     await sleep(50);
   }
   const ready = JSON.parse(readFileSync(readyPath, 'utf8')) as LapisReady;
-  const name = isSignalR(kind) ? SIGNALR_RESOURCE : 'bench';
+  const name = s.resource;
   const res = ready.resources.find((r) => r.name === name);
   if (!res) throw new Error(`ready.json has no resource named ${name}`);
   const url = new URL(res.httpEndpoint);

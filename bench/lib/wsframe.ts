@@ -26,6 +26,24 @@ export { maskedFrame, OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT };
 const STAMP = Buffer.from('@@T');
 const CAPTURE_LATENCY = 160;
 const CAPTURE_HANDSHAKE = 8192;
+/** `{"sequenceId":` + up to 16 digits: where a reliable frame carries its id (Lapis writes it first). */
+const SEQ_PREFIX = Buffer.from('{"sequenceId":');
+const CAPTURE_SEQUENCE = SEQ_PREFIX.length + 17;
+const ACK_EVERY_MS = 100;
+
+/**
+ * Reliable receivers whose highest sequence id grew since their last `sequenceAck`. One timer per
+ * process acks them all every 100 ms (as the SDK batches its acks), not one message per frame.
+ */
+const unacked = new Set<RawWs>();
+let ackTimer: NodeJS.Timeout | undefined;
+function scheduleAck(ws: RawWs): void {
+  unacked.add(ws);
+  ackTimer ??= setInterval(() => {
+    for (const w of unacked) w.sendSequenceAck();
+    unacked.clear();
+  }, ACK_EVERY_MS).unref();
+}
 
 export interface ConnectOptions extends WsFrameOptions {
   protocol?: string;
@@ -45,6 +63,9 @@ export class RawWs extends WsFrameClient {
   #len = 0;
   #capture: Buffer | null = null;
   #captured = 0;
+  /** json.reliable: the highest sequence id received, and the one last acknowledged. */
+  #seqSeen = 0;
+  #seqAcked = 0;
   /** Web PubSub connection id (from the `connected` system message). */
   connectionId: string | undefined;
 
@@ -60,6 +81,13 @@ export class RawWs extends WsFrameClient {
     return this.socket.write(frame);
   }
 
+  /** json.reliable: acknowledges everything up to the highest sequence id seen (called by the shared ack timer). */
+  sendSequenceAck(): void {
+    if (this.phase !== 2 || this.#seqSeen <= this.#seqAcked) return;
+    this.#seqAcked = this.#seqSeen;
+    this.socket.write(maskedFrame(OP_TEXT, Buffer.from(`{"type":"sequenceAck","sequenceId":${this.#seqSeen}}`)));
+  }
+
   /** SignalR: a client Ping (the server drops clients silent for 30 s); nothing for the other wires. */
   keepAlive(): void {
     if (this.#signalr && this.phase === 2) this.socket.write(maskedFrame(this.#signalr === 'json' ? OP_TEXT : OP_BINARY, this.#ping!));
@@ -70,7 +98,7 @@ export class RawWs extends WsFrameClient {
       // The JS client sends its handshake as text on both protocols.
       this.phase = 1;
       this.socket.write(maskedFrame(OP_TEXT, handshakeMessage(this.#signalr)));
-    } else if (this.#wire === 'socketio' || this.#wire === 'lapis-json' || this.#wire === 'lapis-protobuf') this.phase = 1;
+    } else if (this.#wire === 'socketio' || this.#wire === 'lapis-json' || this.#wire === 'lapis-protobuf' || this.#wire === 'lapis-reliable') this.phase = 1;
     else this.opened();
   }
 
@@ -87,6 +115,7 @@ export class RawWs extends WsFrameClient {
     else if (this.#wire === 'socketio' && len === 1) want = 1;
     else if (this.#ping && len === this.#ping.length) want = len;
     else if (this.#counters.latency) want = Math.min(len, CAPTURE_LATENCY);
+    if (this.#wire === 'lapis-reliable' && this.phase === 2 && want < CAPTURE_SEQUENCE) want = Math.min(len, CAPTURE_SEQUENCE);
     this.#capture = want > 0 ? Buffer.allocUnsafe(want) : null;
     this.#captured = 0;
   }
@@ -113,6 +142,7 @@ export class RawWs extends WsFrameClient {
       return;
     }
     if (this.#ping && cap && this.#len === this.#ping.length && cap.equals(this.#ping)) return; // server keep-alive
+    if (this.#wire === 'lapis-reliable' && cap) this.#sequenceOf(cap);
     const c = this.#counters;
     c.frames++;
     c.bytes += this.#len;
@@ -133,6 +163,21 @@ export class RawWs extends WsFrameClient {
       }
       if (k >= cap.length || cap[k] !== 0x3b) c.badStamps++;
       else c.samples.push(nowUs - t);
+    }
+  }
+
+  /** Reads `<n>` of a frame starting `{"sequenceId":<n>,` (frames without one, e.g. acks, are skipped). */
+  #sequenceOf(cap: Buffer): void {
+    if (cap.length <= SEQ_PREFIX.length || cap.compare(SEQ_PREFIX, 0, SEQ_PREFIX.length, 0, SEQ_PREFIX.length) !== 0) return;
+    let n = 0;
+    for (let k = SEQ_PREFIX.length; k < cap.length; k++) {
+      const d = cap[k]!;
+      if (d < 0x30 || d > 0x39) break;
+      n = n * 10 + (d - 0x30);
+    }
+    if (n > this.#seqSeen) {
+      this.#seqSeen = n;
+      scheduleAck(this);
     }
   }
 

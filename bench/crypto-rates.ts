@@ -1,0 +1,66 @@
+/**
+ * The crypto baselines of issue 16, run as a child pinned to the server core (same run, same core
+ * as the contestants, while none of them runs):
+ *   node bench/crypto-rates.ts hs256 <ms>   Lapis's own client-token check (`verifyClientToken`:
+ *                                           HS256 verify + time claims + aud rule) on
+ *                                           Lapis-shaped client tokens, per second
+ *   node bench/crypto-rates.ts rs256 <ms>   `crypto.sign('sha256', …)` with an RSA-2048 key over a
+ *                                           token-sized input (what an RS256 JWT signature costs), per second
+ * Prints one JSON line `{"rate":n,"ops":n,"secs":s}`.
+ */
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { verifyClientToken } from '../src/dataplane/webpubsub/client-token.ts';
+import { lapisClientToken, LAPIS_HUB } from './lib/contestants.ts';
+import { BENCH_KEYS } from './lib/servers.ts';
+
+const mode = process.argv[2];
+const ms = Number(process.argv[3] ?? 1000);
+
+async function hs256(): Promise<{ ops: number; secs: number }> {
+  const ep = { kind: 'lapis-json' as const, port: 1, key: BENCH_KEYS.primaryKey, origin: 'http://127.0.0.1:1' };
+  // Distinct tokens (as distinct receivers present), shaped like the benchmark's receivers'.
+  const tokens = Array.from({ length: 512 }, (_, i) => lapisClientToken(ep, `u${i}`, ['all', `s${i >> 4}`], ['webpubsub.joinLeaveGroup']));
+  const keys = [BENCH_KEYS.primaryKey, BENCH_KEYS.secondaryKey];
+  const path = `/client/hubs/${LAPIS_HUB}?access_token=`;
+  const run = async (until: number): Promise<number> => {
+    let ops = 0;
+    while (performance.now() < until) {
+      for (let k = 0; k < 64; k++) {
+        const t = tokens[(ops + k) & 511]!;
+        await verifyClientToken(t, LAPIS_HUB, path + t, keys);
+      }
+      ops += 64;
+    }
+    return ops;
+  };
+  await run(performance.now() + Math.min(300, ms / 3)); // warm up (JIT)
+  const t0 = performance.now();
+  const ops = await run(t0 + ms);
+  return { ops, secs: (performance.now() - t0) / 1000 };
+}
+
+function rs256(): { ops: number; secs: number } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  // A token-endpoint-sized signing input (header.payload of an access token is ~1 KB).
+  const input = Buffer.alloc(1100, 'eyJhbGciOiJSUzI1NiJ9');
+  const run = (until: number): number => {
+    let ops = 0;
+    while (performance.now() < until) {
+      for (let k = 0; k < 16; k++) sign('sha256', input, privateKey);
+      ops += 16;
+    }
+    return ops;
+  };
+  run(performance.now() + Math.min(300, ms / 3));
+  const t0 = performance.now();
+  const ops = run(t0 + ms);
+  return { ops, secs: (performance.now() - t0) / 1000 };
+}
+
+const r = mode === 'hs256' ? await hs256() : mode === 'rs256' ? rs256() : undefined;
+if (!r) {
+  process.stderr.write('usage: node bench/crypto-rates.ts hs256|rs256 <ms>\n');
+  process.exit(2);
+}
+process.stdout.write(`${JSON.stringify({ rate: r.ops / r.secs, ops: r.ops, secs: r.secs })}\n`);
+process.exit(0);

@@ -1,0 +1,77 @@
+/**
+ * The upstream row's baseline: a bare HTTP client driving the same event handler with the same
+ * requests Lapis sends (CloudEvents binary mode: connect, then `messages` user events, then
+ * disconnected, per simulated connection, one request at a time per lane), closed-loop.
+ * The client is Node's built-in `fetch`, which is undici (the `undici` package itself is not
+ * installed here; `fetch` is its bundled copy with its default keep-alive agent).
+ *   node bench/upstream-baseline.ts '{"base":"http://127.0.0.1:P/upstream","lanes":64,"messages":8,"warmMs":500,"measureMs":2000}'
+ * Prints one JSON line `{"rate":n,"roundTrips":n,"secs":s,"errors":n,"firstError":…}`.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { BENCH_KEYS } from './lib/servers.ts';
+
+const o = JSON.parse(process.argv[2] ?? '{}') as { base: string; lanes: number; messages: number; warmMs: number; measureMs: number; hub: string };
+const HUB = o.hub;
+let id = 0;
+let counting = false;
+let roundTrips = 0;
+let errors = 0;
+let firstError: string | undefined;
+
+function headers(type: string, event: string, connectionId: string, user: string, contentType: string): Record<string, string> {
+  // As Lapis sends them (src/upstream/cloudevents.ts); the signature is per connection, both keys.
+  const signature = [BENCH_KEYS.primaryKey, BENCH_KEYS.secondaryKey]
+    .map((k) => `sha256=${createHmac('sha256', Buffer.from(k, 'utf8')).update(connectionId, 'utf8').digest('hex')}`).join(',');
+  return {
+    'Content-Type': contentType,
+    'ce-specversion': '1.0',
+    'ce-awpsversion': '1.0',
+    'ce-type': type,
+    'ce-source': `/hubs/${HUB}/client/${connectionId}`,
+    'ce-id': String(++id),
+    'ce-time': new Date().toISOString(),
+    'ce-hub': HUB,
+    'ce-connectionId': connectionId,
+    'ce-eventName': event,
+    'ce-signature': signature,
+    'WebHook-Request-Origin': '127.0.0.1',
+    'ce-userId': user,
+  };
+}
+
+async function post(event: string, type: string, connectionId: string, user: string, contentType: string, body: string): Promise<void> {
+  try {
+    const res = await fetch(`${o.base}/${event}`, { method: 'POST', headers: headers(type, event, connectionId, user, contentType), body });
+    await res.arrayBuffer();
+    if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
+    if (counting) roundTrips++;
+  } catch (err) {
+    errors++;
+    firstError ??= (err as Error).message;
+  }
+}
+
+let stop = false;
+async function lane(k: number): Promise<void> {
+  for (let n = 0; !stop; n++) {
+    const connectionId = randomUUID();
+    const user = `u${k}`;
+    const claims = { aud: [`http://127.0.0.1/client/hubs/${HUB}`], sub: [user], role: ['webpubsub.joinLeaveGroup'], iat: ['0'], exp: ['0'] };
+    await post('connect', 'azure.webpubsub.sys.connect', connectionId, user, 'application/json; charset=utf-8',
+      JSON.stringify({ claims, query: { access_token: ['x'] }, headers: {}, subprotocols: ['json.webpubsub.azure.v1'], clientCertificates: [] }));
+    for (let m = 0; m < o.messages && !stop; m++) await post('message', 'azure.webpubsub.user.message', connectionId, user, 'text/plain; charset=utf-8', `m${m}`);
+    await post('disconnected', 'azure.webpubsub.sys.disconnected', connectionId, user, 'application/json; charset=utf-8', '{"reason":""}');
+  }
+}
+
+const lanes = Array.from({ length: o.lanes }, (_, k) => lane(k));
+await new Promise((r) => setTimeout(r, o.warmMs));
+counting = true;
+const t0 = performance.now();
+await new Promise((r) => setTimeout(r, o.measureMs));
+counting = false;
+const secs = (performance.now() - t0) / 1000;
+stop = true;
+await Promise.all(lanes);
+process.stdout.write(`${JSON.stringify({ rate: roundTrips / secs, roundTrips, secs, errors, firstError })}\n`);
+process.exit(0);
