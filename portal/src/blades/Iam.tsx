@@ -6,10 +6,13 @@ import { listIdentities } from '../api/identities.ts';
 import { ErrorBar } from '../shell/ErrorBar.tsx';
 import { Shell } from '../shell/Shell.tsx';
 import { useSession } from '../shell/context.ts';
-import { href } from '../shell/router.ts';
 import { useLoad } from '../shell/useLoad.ts';
 import { AddRoleAssignment, type Principal } from './AddRoleAssignment.tsx';
 import { CheckAccess, type CheckPrefill } from './check/index.ts';
+import { Roles } from './roles/Roles.tsx';
+import { inheritedLabel, scopeCrumbs, scopeName, scopeNav } from './scopes/index.ts';
+
+type IamTab = 'assignments' | 'check' | 'roles';
 
 const lastSegment = (id: string) => id.split('/').pop()?.toLowerCase() ?? '';
 
@@ -36,13 +39,14 @@ export async function loadPrincipals(session: ReturnType<typeof useSession>): Pr
 
 export function Iam({ scope, check }: { scope: string; check?: CheckPrefill }) {
   const session = useSession();
-  const assignments = useLoad(() => listAssignments(session, scope), [scope]);
+  // At this scope and inherited from above (atScope()), as Azure's Role assignments tab lists them.
+  const assignments = useLoad(() => listAssignments(session, scope, true), [scope]);
   const roles = useLoad(() => listRoles(session, scope), [scope]);
   const principals = useLoad(() => loadPrincipals(session), []);
   const [adding, setAdding] = useState(false);
-  const [tab, setTab] = useState<'assignments' | 'check'>(check ? 'check' : 'assignments');
+  const [tab, setTab] = useState<IamTab>(check ? 'check' : 'assignments');
   const [error, setError] = useState<unknown>();
-  const name = scope.split('/').pop() ?? scope;
+  const name = scopeName(scope, session.config.tenantId);
   const roleName = (id: string) => roles.data?.find((r) => r.name.toLowerCase() === lastSegment(id))?.properties.roleName ?? lastSegment(id);
   const principal = (id: string) => principals.data?.find((p) => p.id === id);
   const remove = async (id: string) => {
@@ -54,15 +58,17 @@ export function Iam({ scope, check }: { scope: string; check?: CheckPrefill }) {
       setError(err);
     }
   };
-  // Only the assignments that apply here: at this scope or above it (inherited).
-  const applying = assignments.data?.filter((a) => scope.toLowerCase().startsWith(a.properties.scope.toLowerCase().replace(/\/+$/, '')) || a.properties.scope === '/');
+  const applying = assignments.data;
   return (
-    <Shell crumbs={[{ label: 'Home', to: href() }, { label: 'All resources', to: href('resources') }, { label: name, to: /\/providers\/Microsoft\.SignalRService\//i.test(scope) ? href('resource', scope, 'overview') : undefined }, { label: 'Access control (IAM)' }]} title={`${name} | Access control (IAM)`} active="resources">
+    <Shell crumbs={[...scopeCrumbs(scope, session.config.tenantId), { label: 'Access control (IAM)' }]} title={`${name} | Access control (IAM)`} active={scopeNav(scope)}>
       <p style={{ margin: 0 }} data-testid="scope">Scope: <code>{scope}</code></p>
-      <TabList selectedValue={tab} onTabSelect={(_, d) => setTab(d.value as 'assignments' | 'check')} aria-label="Access control tabs">
+      <TabList selectedValue={tab} onTabSelect={(_, d) => setTab(d.value as IamTab)} aria-label="Access control tabs">
         <Tab value="assignments">Role assignments</Tab>
         <Tab value="check">Check access</Tab>
+        <Tab value="roles">Roles</Tab>
       </TabList>
+      {tab === 'roles' && roles.data && <Roles scope={scope} roles={roles.data} reload={roles.reload} />}
+      {tab === 'roles' && <ErrorBar error={roles.error} />}
       {tab === 'check' && roles.data && <CheckAccess scope={scope} roles={roles.data} principals={principals.data ?? []} prefill={check} onAssigned={() => assignments.reload()} />}
       {tab === 'check' && <ErrorBar error={roles.error} />}
       {tab === 'assignments' && <>
@@ -86,7 +92,7 @@ export function Iam({ scope, check }: { scope: string; check?: CheckPrefill }) {
                   <TableCell>{p ? `${p.name} (${p.detail})` : a.properties.principalId}</TableCell>
                   <TableCell>{a.properties.principalType ?? p?.type ?? ''}</TableCell>
                   <TableCell>{roleName(a.properties.roleDefinitionId)}</TableCell>
-                  <TableCell>{inherited ? `${a.properties.scope === '/' ? 'Root (/)' : a.properties.scope} (Inherited)` : 'This resource'}</TableCell>
+                  <TableCell title={a.properties.scope}>{inherited ? inheritedLabel(a.properties.scope, session.config.tenantId) : 'This resource'}</TableCell>
                   <TableCell>{!inherited && <Button size="small" onClick={() => void remove(a.id)} aria-label={`Remove ${roleName(a.properties.roleDefinitionId)} for ${p?.name ?? a.properties.principalId}`}>Remove</Button>}</TableCell>
                 </TableRow>
               );

@@ -4,6 +4,7 @@ import { AppRegistrations, NewRegistration } from '../blades/AppRegistrations.ts
 import { Home } from '../blades/Home.tsx';
 import { Iam } from '../blades/Iam.tsx';
 import { CreateIdentity, IdentityOverview, ManagedIdentities } from '../blades/identities/index.ts';
+import { ManagementGroups, ResourceGroups, Subscriptions } from '../blades/scopes/index.ts';
 import { Resources } from '../blades/Resources.tsx';
 import { Secrets } from '../blades/Secrets.tsx';
 import { Explorer, Identity, Keys, ServiceOverview, Settings } from '../blades/service/index.ts';
@@ -25,6 +26,9 @@ export function App() {
   if (a === 'entra' && b === 'users' && c) return <UserOverview key={c} id={c} />;
   if (a === 'entra' && b === 'users') return <Users />;
   if (a === 'resources') return <Resources />;
+  if (a === 'managementgroups') return <ManagementGroups />;
+  if (a === 'subscriptions') return <Subscriptions />;
+  if (a === 'resourcegroups') return <ResourceGroups />;
   if (a === 'identities' && b === 'new') return <CreateIdentity />;
   if (a === 'identities') return <ManagedIdentities />;
   if (a === 'identity' && b) return <IdentityOverview key={b} id={b} />;

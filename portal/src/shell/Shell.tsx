@@ -21,6 +21,9 @@ const NAV: { group?: string; label: string; to: string; key: string }[] = [
   { label: 'Users', to: href('entra', 'users'), key: 'entra/users' },
   { label: 'Managed Identities', to: href('identities'), key: 'identities' },
   { group: 'Resources', label: 'All resources', to: href('resources'), key: 'resources' },
+  { label: 'Resource groups', to: href('resourcegroups'), key: 'resourcegroups' },
+  { label: 'Subscriptions', to: href('subscriptions'), key: 'subscriptions' },
+  { label: 'Management groups', to: href('managementgroups'), key: 'managementgroups' },
   { group: 'Monitor', label: 'Activity log', to: href('activity'), key: 'activity' },
 ];
 
