@@ -163,6 +163,7 @@ async function startWebPubSub(record: ResourceRecord, deps: ServiceDeps): Promis
     log: rlog,
     limits: { maxConnections: record.limits?.maxConnections },
     authenticators: [entra],
+    denials: access.denials,
     events: upstream,
     // Persisted, so client URLs from :generateToken survive a restart.
     internalSigningKey: () => current().internalKey,

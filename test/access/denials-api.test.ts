@@ -135,3 +135,34 @@ test('management 401 (expired token) and 403 (AuthorizationFailed) are recorded 
   assert.equal(rec2.scope, WPS);
   assert.ok(rec2.missingAssignment.roleName, 'some role grants it');
 });
+
+test('access-key and client-connect refusals are recorded too: a forged REST token, a client token for another hub', async () => {
+  const { SignJWT: Sign } = await import('jose');
+  const res = lapis.ready.resources.find((r) => r.name === 'wps-d')!;
+  const forged = await new Sign({}).setProtectedHeader({ alg: 'HS256' }).setAudience(`${res.endpoint}/api/hubs/chat/:send`).setExpirationTime('5m')
+    .sign(new TextEncoder().encode('not-the-key-0123456789abcdef0123456789'));
+  const r = await fetch(`${res.endpoint}/api/hubs/chat/:send?api-version=2024-01-01`, { method: 'POST', headers: { authorization: `Bearer ${forged}`, 'content-type': 'text/plain' }, body: 'x' });
+  assert.equal(r.status, 401);
+  const id = r.headers.get('x-ms-lapis-denial-id')!;
+  assert.match((await r.json() as { message: string }).message, new RegExp(`denial id ${id}`));
+  const admin = await miToken(lapis);
+  const rec = (await call(mgmt(lapis), 'GET', `${DENIALS}/${id}${Q}`, admin)).body;
+  assert.equal(rec.failure, 'signature');
+  assert.equal(rec.scope, WPS);
+
+  const { default: WebSocket } = await import('ws');
+  const other = await new WebPubSubServiceClient(res.connectionString!, 'other').getClientAccessToken({ userId: 'u1' });
+  const url = other.url.replace('/client/hubs/other', '/client/hubs/chat');
+  const refused = await new Promise<{ status: number; id: string | undefined }>((resolve) => {
+    const ws = new WebSocket(url);
+    ws.on('error', () => {});
+    ws.once('unexpected-response', (_q, resp) => { resolve({ status: resp.statusCode ?? 0, id: resp.headers['x-ms-lapis-denial-id'] as string | undefined }); ws.terminate(); });
+    ws.once('open', () => { resolve({ status: 101, id: undefined }); ws.close(); });
+  });
+  assert.equal(refused.status, 401);
+  const rec2 = (await call(mgmt(lapis), 'GET', `${DENIALS}/${refused.id}${Q}`, admin)).body;
+  assert.equal(rec2.failure, 'audience');
+  assert.equal(rec2.scope, `${WPS}/hubs/chat`);
+  assert.equal(rec2.claims.sub, 'u1');
+  assert.ok(rec2.path.includes('access_token=***'), rec2.path);
+});

@@ -4,6 +4,8 @@
  * short text reason; only reliable-session recovery failures are accepted-then-closed (1008),
  * because the JS client otherwise retries for 30 s (reference §4.6).
  */
+import type { DenialRecorder } from './auth/entra.ts';
+import { recordRefusal } from './denial.ts';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -50,6 +52,9 @@ export interface ClientEndpointDeps {
   track(ws: WebSocket): void;
   /** Reliable sessions beyond this node: mirrored while they live, recovered from elsewhere. */
   sessions: ChannelSessions;
+  /** Where refused handshakes (401/403) are recorded ("why was this denied"), with the resource's id. */
+  denials?: DenialRecorder | undefined;
+  resourceId?: string;
 }
 
 /** How long a refused peer may take to read the refusal and hang up. */
@@ -109,6 +114,13 @@ export async function handleClientUpgrade(deps: ClientEndpointDeps, req: Incomin
   } catch (err) {
     const refusal = err instanceof DataPlaneError ? err : dataPlaneErrors.internal('Internal server error.');
     if (!(err instanceof DataPlaneError)) deps.host.log.error({ err }, 'client handshake failed');
+    const hub = clientHub(url);
+    recordRefusal(refusal, {
+      denials: deps.denials, surface: 'webpubsub', resourceName: deps.resourceName, method: 'GET', url: req.url ?? '/',
+      scope: deps.resourceId && hub && isValidHub(hub) ? `${deps.resourceId}/hubs/${hub.toLowerCase()}` : deps.resourceId ?? '/',
+      authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined,
+      queryToken: url.searchParams.get('access_token') ?? undefined,
+    });
     if (deps.host.core.trace?.on) traceRejected(deps.host.core.trace, url, refusal);
     reject(socket, refusal);
   }
@@ -268,6 +280,7 @@ function reject(socket: Duplex, e: DataPlaneError): void {
   if (socket.destroyed) return;
   const body = Buffer.from(`${e.message}\n`, 'utf8');
   let extra = `x-ms-error-code: ${e.code}\r\n`;
+  if (e.denialId) extra += `x-ms-lapis-denial-id: ${e.denialId}\r\n`;
   if (e instanceof AuthenticationError || e.status === 401) {
     extra += `WWW-Authenticate: Bearer error="invalid_token", error_description="${e.message.replace(/["\\\r\n]/g, '')}"\r\n`;
   }

@@ -10,6 +10,8 @@ import { nameRoute } from '../../metrics/index.ts';
 import { setOriginErrorHandler } from '../../net/index.ts';
 import { isValidHub } from '../../protocols/webpubsub/index.ts';
 import { authenticate } from './auth/chain.ts';
+import type { DenialRecorder } from './auth/entra.ts';
+import { recordRefusal } from './denial.ts';
 import type { DataPlaneAuthenticator, DataPlaneRequest } from './auth/types.ts';
 import { badRequest, DataPlaneError, dataPlaneErrors } from './errors.ts';
 import { Query, Router } from './router.ts';
@@ -26,6 +28,9 @@ export interface RestOptions {
   authenticators(): readonly DataPlaneAuthenticator[];
   maxBodyBytes: number;
   log: Logger;
+  /** Where 401/403 answers not recorded by an authenticator are recorded ("why was this denied"). */
+  denials?: DenialRecorder | undefined;
+  resourceName?: string;
 }
 
 const router = new Router<RouteDef>(routes);
@@ -33,6 +38,13 @@ const router = new Router<RouteDef>(routes);
 export function registerRest(app: FastifyInstance, o: RestOptions): void {
   // The whole origin answers in the data plane's shape, not only `/api/*`: unknown paths and
   // methods, and errors raised before any route runs (malformed requests).
+  const sendError = (req: FastifyRequest, reply: FastifyReply, e: DataPlaneError): FastifyReply => {
+    recordRefusal(e, {
+      denials: o.denials, surface: 'webpubsub', resourceName: o.resourceName ?? '', scope: o.resourceId,
+      method: req.method, url: req.raw.url ?? '/', authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined,
+    });
+    return sendDataPlaneError(req, reply, e);
+  };
   app.setNotFoundHandler((req, reply) => sendError(req, reply, unknownRoute(req)));
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(req, reply, toDataPlaneError(err, o)));
   setOriginErrorHandler(app, (err, req, reply) => { sendError(req, reply, toDataPlaneError(err, o)); });
@@ -86,7 +98,7 @@ function toDataPlaneError(err: FastifyError, o: RestOptions): DataPlaneError {
   return dataPlaneErrors.internal();
 }
 
-function sendError(req: FastifyRequest, reply: FastifyReply, e: DataPlaneError): FastifyReply {
+function sendDataPlaneError(req: FastifyRequest, reply: FastifyReply, e: DataPlaneError): FastifyReply {
   reply.code(e.status).header('x-ms-error-code', e.code).header('api-supported-versions', SUPPORTED_HEADER);
   if (e.denialId) reply.header(DENIAL_HEADER, e.denialId);
   if (e.status === 401) reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${e.message.replace(/["\\]/g, '')}"`);

@@ -2,6 +2,7 @@
  * One Web PubSub resource's runtime: messaging core + REST API + client endpoint. A resource has an
  * HTTPS and an HTTP listener; both mount the same service, so they share connections and groups.
  */
+import type { DenialRecorder } from './auth/entra.ts';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -40,6 +41,8 @@ export interface WebPubSubResourceContext {
   log: Logger;
   /** Extra authenticators tried before the access-key one (Microsoft Entra bearer tokens + RBAC). */
   authenticators?: DataPlaneAuthenticator[];
+  /** Where 401/403 answers are recorded ("why was this denied", AccessControl.denials). */
+  denials?: DenialRecorder;
   limits?: {
     maxConnections?: number;
     /** Client upgrades that may wait on handshake work (the connect event handler) at once (default 1000). */
@@ -151,6 +154,7 @@ export class WebPubSubService {
       resourceId: ctx.resourceId,
       maxBodyBytes: ctx.limits?.maxBodyBytes ?? MIB,
       log: ctx.log,
+      denials: ctx.denials, resourceName: ctx.name,
       authenticators: () => [...(ctx.authenticators ?? []), keyAuth],
       deps: {
         core: this.core,
@@ -203,6 +207,7 @@ export class WebPubSubService {
       anonymousAllowed: (hub) => ctx.getHubSettings(hub)?.anonymousConnectPolicy === 'allow',
       maxConnections: ctx.limits?.maxConnections,
       resourceName: ctx.name,
+      denials: ctx.denials, resourceId: ctx.resourceId,
       admission: this.#admission,
       register: (session) => {
         this.#sessions.add(session);
