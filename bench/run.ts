@@ -43,7 +43,7 @@ const SERVER_CORE = 0;
  * 15 minutes: setting up 15,000 SignalR connections (negotiate + connect) takes 20–30 s a round.
  * (`--conns 15000 --kinds lapis-json,signalr-json` measures them at 15,000.)
  */
-const SMALL_COUNT_ONLY: ReadonlySet<Kind> = new Set(['signalr-json', 'signalr-msgpack', 'signalr-sse']);
+const SMALL_COUNT_ONLY: ReadonlySet<Kind> = new Set(['signalr-json', 'signalr-msgpack', 'signalr-sse', 'lapis-reliable']);
 const GROUP_SIZE = 10;
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -367,7 +367,8 @@ async function main(): Promise<void> {
     phase('throughput rounds');
     if (!argv['no-latency']) {
       // The latency run times client publishes, which serverless SignalR clients do not have.
-      for (const kind of P.kinds.filter((k) => !isSignalR(k) && k !== 'lapis-reliable')) {
+      // Quick mode: only the pair a target reads (Lapis JSON p99, with the baseline beside it).
+      for (const kind of P.kinds.filter((k) => !isSignalR(k) && k !== 'lapis-reliable' && (!quick || k === BASELINE || k === 'lapis-json'))) {
         try {
           await latencySession(pool, lapis, kind);
         } catch (err) {
