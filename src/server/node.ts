@@ -123,10 +123,13 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
         advertise: { host: site.publicHost ?? 'localhost', port: (base) => site.publicHost === undefined ? bindPort(site, base) : base },
       });
     });
-    // The portal's pages call each Web PubSub / SignalR origin (Explorer): CSP names them, they allow the portal (CORS).
+    // The portal's pages call each Web PubSub / SignalR origin (Explorer) and each Key Vault's (started
+    // below): CSP names them, they allow the portal (CORS).
     const serviceOrigins: string[] = [];
+    const vaults: { name: string; service: VaultService; origin: string }[] = [];
     const portalUrl = await mountPortal(https.app, {
-      store, identity, tenantId: world.tenantId, subscriptionId: world.subscriptionId, httpsUrl, authorityHost, connectOrigins: () => serviceOrigins,
+      store, identity, tenantId: world.tenantId, subscriptionId: world.subscriptionId, httpsUrl, authorityHost,
+      connectOrigins: () => [...serviceOrigins, ...vaults.map((v) => v.origin)],
     });
     access.denials.portalUrl = portalUrl; // denial links in 401/403 messages ("why was this denied")
     access.denials.node = opts.nodeName ?? 'node';
@@ -134,10 +137,9 @@ export async function startLapis(opts: StartOptions, log: Logger = createLogger(
     await Promise.all([https.app.ready(), http.app.ready()]);
 
     const readyResources: ReadyResource[] = [];
-    const vaults: { name: string; service: VaultService; origin: string }[] = [];
     for (const record of resources.vaults()) {
       const declared = config?.resources?.find((r) => r.name.toLowerCase() === record.name.toLowerCase());
-      const started = await startVault(record, resources, { store, sealer, identity, access, host: opts.host, tls: listenerTls, metrics, log, site });
+      const started = await startVault(record, resources, { store, sealer, identity, access, host: opts.host, tls: listenerTls, metrics, log, site, portalOrigin: originOf(portalUrl) });
       cleanup.push(started.close);
       if (declared && 'secrets' in declared) await started.service.applyDeclaredSecrets(declared.secrets ?? []);
       vaults.push({ name: record.name, service: started.service, origin: started.origin });
@@ -240,7 +242,7 @@ function loadIdentityHeader(dataDir: string): string {
 }
 
 /** A Key Vault at the root of its own HTTPS origin (the SDK builds secret ids from the origin). */
-async function startVault(record: VaultRecord, resources: ResourceRegistry, deps: { store: Store; sealer: Sealer; identity: IdentityService; access: AccessControl; host: string; tls: { key: string; cert: string }; metrics?: NodeMetrics; log: Logger; site: NodeSite }) {
+async function startVault(record: VaultRecord, resources: ResourceRegistry, deps: { store: Store; sealer: Sealer; identity: IdentityService; access: AccessControl; host: string; tls: { key: string; cert: string }; metrics?: NodeMetrics; log: Logger; site: NodeSite; portalOrigin: string }) {
   const vlog = deps.log.child({ resource: record.name });
   let origin = '';
   const service = new VaultService({
@@ -253,6 +255,7 @@ async function startVault(record: VaultRecord, resources: ResourceRegistry, deps
     permissionModel: () => resources.getVault(record.name)?.properties,
     denials: deps.access.denials,
     softDeleteRetentionInDays: record.properties?.softDeleteRetentionInDays,
+    corsOrigins: () => [deps.portalOrigin],
     log: vlog,
   });
   const listener = await openListener({

@@ -40,6 +40,11 @@ export interface VaultContext {
   softDeleteRetentionInDays?: number;
   /** How often expired soft-deleted secrets are swept (default 60 s); each request checks at most this often. */
   purgeIntervalMs?: number;
+  /**
+   * Origins whose scripts may call the vault from a browser (the Lapis portal's); read on every
+   * request. Without it no cross-origin call is allowed.
+   */
+  corsOrigins?: () => readonly string[];
   /** Answer over plain HTTP too (tests only; the SDK sends bearer tokens, so HTTPS is the default). */
   allowInsecureHttp?: boolean;
 }

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { VerifiedToken } from '../identity/index.ts';
 import { authenticate } from './auth.ts';
+import { answerPreflight, applyCors } from './cors.ts';
 import type { VaultContext } from './context.ts';
 import { KV, VaultError } from './errors.ts';
 import { SecretOperations } from './operations.ts';
@@ -85,7 +86,9 @@ export class VaultService {
         req.log.error({ err }, 'vault request failed');
         return sendError(reply, KV.internal());
       });
-      scope.addHook('onRequest', async (req) => {
+      scope.addHook('onRequest', async (req, reply) => {
+        if (req.method === 'OPTIONS') return;
+        applyCors(req, reply, this.#ctx.corsOrigins?.() ?? []);
         if (this.#closed) throw KV.shuttingDown();
         this.#callers.set(req, await authenticate(this.#ctx, req));
       });
@@ -100,6 +103,8 @@ export class VaultService {
               return routeSecretRequest(this.#ops, req, reply);
             },
           });
+          // Browsers ask before a cross-origin call with a bearer token (the portal's).
+          scope.options(url, async (req, reply) => answerPreflight(req, reply, this.#ctx.corsOrigins?.() ?? []));
         }
       }
     });
