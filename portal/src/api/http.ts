@@ -11,7 +11,7 @@ export class ApiError extends Error {
   }
 }
 
-export const ARM_VERSION = { authorization: '2022-04-01', webPubSub: '2024-03-01', signalR: '2024-03-01', resources: '2022-09-01' };
+export const ARM_VERSION = { authorization: '2022-04-01', webPubSub: '2024-03-01', signalR: '2024-03-01', resources: '2022-09-01', keyVault: '2023-07-01' };
 
 async function call<T>(session: Session, scope: string, method: string, path: string, body?: unknown): Promise<T> {
   const token = await session.token(scope);
@@ -37,4 +37,9 @@ export function arm<T>(session: Session, method: string, path: string, apiVersio
 
 export function graph<T>(session: Session, method: string, path: string, body?: unknown): Promise<T> {
   return call<T>(session, GRAPH_SCOPE, method, `/v1.0${path}`, body);
+}
+
+/** A data-plane call at another origin (a Key Vault's own URL) with a token for that service's resource. */
+export function dataPlane<T>(session: Session, scope: string, method: string, url: string, body?: unknown): Promise<T> {
+  return call<T>(session, scope, method, url, body);
 }

@@ -1,5 +1,6 @@
 import { Link, Spinner, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow } from '@fluentui/react-components';
 import { listServiceResources } from '../api/access.ts';
+import { listVaults } from '../api/vault.ts';
 import { ErrorBar } from '../shell/ErrorBar.tsx';
 import { Shell } from '../shell/Shell.tsx';
 import { useSession } from '../shell/context.ts';
@@ -7,11 +8,13 @@ import { href } from '../shell/router.ts';
 import { useLoad } from '../shell/useLoad.ts';
 
 export const resourceGroupOf = (id: string) => /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+)/i.exec(id)?.[1];
-const TYPE_NAMES: Record<string, string> = { 'microsoft.signalrservice/webpubsub': 'Web PubSub Service', 'microsoft.signalrservice/signalr': 'SignalR' };
+const TYPE_NAMES: Record<string, string> = { 'microsoft.signalrservice/webpubsub': 'Web PubSub Service', 'microsoft.signalrservice/signalr': 'SignalR', 'microsoft.keyvault/vaults': 'Key vault' };
 
 export function Resources() {
   const session = useSession();
-  const list = useLoad(() => listServiceResources(session, session.config.subscriptionId), []);
+  const list = useLoad(async () => (await Promise.all([
+    listServiceResources(session, session.config.subscriptionId), listVaults(session, session.config.subscriptionId),
+  ])).flat(), []);
   return (
     <Shell crumbs={[{ label: 'Home', to: href() }, { label: 'All resources' }]} title="All resources" active="resources">
       <p style={{ margin: 0 }}>Subscription <Link href={href('iam', `/subscriptions/${session.config.subscriptionId}`)}>{session.config.subscriptionId}: Access control (IAM)</Link></p>

@@ -12,6 +12,8 @@ import { LiveTrace, Upstream } from '../blades/service/index.ts';
 import { Users } from '../blades/Users.tsx';
 import { UserOverview } from '../blades/UserOverview.tsx';
 import { DenialList, Denied } from '../blades/denied/index.ts';
+import { KeyVaults, VaultBlade } from '../blades/vault/index.ts';
+import { isVault } from '../api/vault.ts';
 import { Shell } from './Shell.tsx';
 import { href, useRoute } from './router.ts';
 
@@ -32,6 +34,8 @@ export function App() {
   if (a === 'identities' && b === 'new') return <CreateIdentity />;
   if (a === 'identities') return <ManagedIdentities />;
   if (a === 'identity' && b) return <IdentityOverview key={b} id={b} />;
+  if (a === 'vaults') return <KeyVaults />;
+  if (a === 'resource' && b && isVault(b)) return <VaultBlade key={r.join('/')} id={b} route={r.slice(2)} />;
   if (a === 'resource' && b && c === 'keys') return <Keys key={b} id={b} />;
   if (a === 'resource' && b && c === 'identity') return <Identity key={b} id={b} />;
   if (a === 'resource' && b && c === 'explorer') return <Explorer key={b} id={b} />;

@@ -21,6 +21,7 @@ const NAV: { group?: string; label: string; to: string; key: string }[] = [
   { label: 'Users', to: href('entra', 'users'), key: 'entra/users' },
   { label: 'Managed Identities', to: href('identities'), key: 'identities' },
   { group: 'Resources', label: 'All resources', to: href('resources'), key: 'resources' },
+  { label: 'Key vaults', to: href('vaults'), key: 'vaults' },
   { label: 'Resource groups', to: href('resourcegroups'), key: 'resourcegroups' },
   { label: 'Subscriptions', to: href('subscriptions'), key: 'subscriptions' },
   { label: 'Management groups', to: href('managementgroups'), key: 'managementgroups' },

@@ -37,7 +37,7 @@ export function scopeCrumbs(scope: string, tenantId: string): Crumb[] {
     case 'subscription': return [home, { label: 'Subscriptions', to: href('subscriptions') }, { label: name }];
     case 'resourceGroup': return [home, { label: 'Resource groups', to: href('resourcegroups') }, { label: name }];
     case 'resource': {
-      const overview = /\/providers\/Microsoft\.SignalRService\//i.test(scope) ? href('resource', scope, 'overview')
+      const overview = /\/providers\/Microsoft\.(SignalRService|KeyVault)\//i.test(scope) ? href('resource', scope, 'overview')
         : /\/providers\/Microsoft\.ManagedIdentity\//i.test(scope) ? href('identity', scope) : undefined;
       return [home, { label: 'All resources', to: href('resources') }, { label: name, to: overview }];
     }

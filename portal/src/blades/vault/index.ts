@@ -1,0 +1,2 @@
+export { KeyVaults } from './KeyVaults.tsx';
+export { VaultBlade } from './VaultBlade.tsx';
