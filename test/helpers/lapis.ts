@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { startLapis, type LapisNode } from '../../src/server/node.ts';
-import { createLogger } from '../../src/log/index.ts';
+import { createLogger, type Logger } from '../../src/log/index.ts';
 import type { ReadyInfo } from '../../src/server/ready.ts';
 
 export interface TestLapis {
@@ -29,7 +29,7 @@ export function trustCa(caPath: string): void {
  * Starts Lapis in this process on free ports with its own data directory, and makes the
  * process trust its CA. The data directory is removed on stop unless the caller gave one.
  */
-export async function startTestLapis(opts: { config?: object; dataDir?: string; logLevel?: string } = {}): Promise<TestLapis> {
+export async function startTestLapis(opts: { config?: object; dataDir?: string; logLevel?: string; log?: Logger } = {}): Promise<TestLapis> {
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lapis-test-'));
   let configPath: string | undefined;
@@ -37,7 +37,7 @@ export async function startTestLapis(opts: { config?: object; dataDir?: string; 
     configPath = join(dataDir, 'test-config.json');
     writeFileSync(configPath, JSON.stringify(opts.config));
   }
-  const log = createLogger({ level: opts.logLevel ?? process.env.LAPIS_TEST_LOG_LEVEL ?? 'silent' });
+  const log = opts.log ?? createLogger({ level: opts.logLevel ?? process.env.LAPIS_TEST_LOG_LEVEL ?? 'silent' });
   const start = () => startLapis({ dataDir, configPath, httpPort: 0, httpsPort: 0, host: '127.0.0.1', logLevel: 'silent' }, log);
   let node = await start();
   trustCa(node.ready.caCertPath);

@@ -91,7 +91,7 @@ export function PolicyWizard({ tenantId, principals, editing, onSave, onCancel }
               {matches.map((p) => (
                 <TableRow key={p.id} data-testid="principal-row">
                   <TableCell>{p.name} ({p.detail})</TableCell><TableCell>{p.type}</TableCell><TableCell>{p.id}</TableCell>
-                  <TableCell><Button size="small" appearance={p.id === objectId ? 'primary' : 'secondary'} onClick={() => setObjectId(p.id)} aria-label={`Select ${p.name}`}>{p.id === objectId ? 'Selected' : 'Select'}</Button></TableCell>
+                  <TableCell><Button size="small" appearance={p.id === objectId ? 'primary' : 'secondary'} onClick={() => setObjectId(p.id)} aria-label={`${p.id === objectId ? 'Selected' : 'Select'} ${p.name}`}>{p.id === objectId ? 'Selected' : 'Select'}</Button></TableCell>
                 </TableRow>
               ))}
             </TableBody>
