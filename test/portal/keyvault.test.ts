@@ -130,7 +130,7 @@ test('Key vault blades: secrets, versions, show value, delete/recover/purge; acc
     await page.getByTestId('member-select').selectOption(me!);
     await page.getByRole('button', { name: 'Next', exact: true }).click();
     await page.getByRole('button', { name: 'Review + assign' }).click();
-    await page.getByTestId('assignment-row').filter({ hasText: 'Key Vault Secrets Officer' }).waitFor();
+    await page.getByTestId('assignment-row').filter({ hasText: 'Key Vault Secrets Officer' }).filter({ hasText: admin.userPrincipalName }).waitFor();
     await page.getByRole('link', { name: 'kv-portal' }).click();
 
     // Secrets → + Generate/Import → Create; then the secret's versions → + New version.
