@@ -8,7 +8,13 @@ type Step = 'permissions' | 'principal' | 'application' | 'review';
 type Category = keyof typeof POLICY_PERMISSIONS;
 const CATEGORY_LABEL: Record<Category, string> = { keys: 'Key permissions', secrets: 'Secret permissions', certificates: 'Certificate permissions' };
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const label = (p: string) => p.charAt(0).toUpperCase() + p.slice(1);
+/** Azure's portal labels where they differ from the API name. */
+const LABELS: Record<string, string> = {
+  unwrapKey: 'Unwrap Key', wrapKey: 'Wrap Key', getrotationpolicy: 'Get Rotation Policy', setrotationpolicy: 'Set Rotation Policy',
+  managecontacts: 'Manage Contacts', manageissuers: 'Manage Certificate Authorities', getissuers: 'Get Certificate Authorities',
+  listissuers: 'List Certificate Authorities', setissuers: 'Set Certificate Authorities', deleteissuers: 'Delete Certificate Authorities',
+};
+const label = (p: string) => LABELS[p] ?? LABELS[p.toLowerCase()] ?? p.charAt(0).toUpperCase() + p.slice(1);
 
 function PermissionBoxes({ category, chosen, set }: { category: Category; chosen: string[]; set: (l: string[]) => void }) {
   const all = POLICY_PERMISSIONS[category].flatMap((g) => g.names);
