@@ -6,6 +6,7 @@ import type { Message, WebPubSubContent } from '../../messaging/index.ts';
 import type { Outbound } from '../../transports/index.ts';
 import type { AckError, ClientRequest, PubSubCodec } from './codec.ts';
 import { decodeClientData } from './client-data.ts';
+import { ttlRefusal } from './message-ttl.ts';
 import { controlFrame, jsonFrame, reliableFrame } from './encode.ts';
 import { previewReply, streamClosed } from './preview-types.ts';
 import { CLOSE_INVALID_PAYLOAD, CLOSE_UNSUPPORTED } from './session.ts';
@@ -42,7 +43,7 @@ export const jsonCodec: PubSubCodec = {
         const stream = m.stream === undefined ? undefined : streamClosed((m.stream as Json | null)?.streamId, 'BadRequest');
         return {
           type: 'sendToGroup', group: m.group, ackId, noEcho: m.noEcho === true,
-          payload: stream ? 'Streams are not supported by this server.' : decodeClientData(m.dataType, m.data),
+          payload: stream ? 'Streams are not supported by this server.' : ttlRefusal(m.ttlSeconds) ?? decodeClientData(m.dataType, m.data),
           streamClosed: stream,
         };
       }

@@ -9,6 +9,7 @@ import { AnySchema } from '@bufbuild/protobuf/wkt';
 import type { Payload } from '../../../messaging/index.ts';
 import type { ClientRequest } from '../codec.ts';
 import { CLOSE_INVALID_PAYLOAD } from '../session.ts';
+import { ttlRefusal } from '../message-ttl.ts';
 import type { MessageData, UpstreamMessage } from './gen/webpubsub.client_pb.ts';
 import { UpstreamMessageSchema } from './gen/webpubsub.client_pb.ts';
 import { invocationFailed, streamClosed } from './encode.ts';
@@ -69,7 +70,7 @@ export function decodeUpstream(bytes: Buffer): ClientRequest {
       const stream = v.stream ? streamClosed(v.stream.streamId, 'BadRequest') : undefined;
       return {
         type: 'sendToGroup', group: v.group, ackId, noEcho: v.noEcho === true,
-        payload: stream ? STREAMS_UNSUPPORTED : readData(v.data), streamClosed: stream,
+        payload: stream ? STREAMS_UNSUPPORTED : ttlRefusal(v.ttlSeconds) ?? readData(v.data), streamClosed: stream,
       };
     }
     case 'eventMessage': {
