@@ -18,10 +18,14 @@ let roundTrips = 0;
 let errors = 0;
 let firstError: string | undefined;
 
-function headers(type: string, event: string, connectionId: string, user: string, contentType: string): Record<string, string> {
-  // As Lapis sends them (src/upstream/cloudevents.ts); the signature is per connection, both keys.
-  const signature = [BENCH_KEYS.primaryKey, BENCH_KEYS.secondaryKey]
+/** `ce-signature` for a connection (both keys), computed once per connection as Lapis does. */
+function signatureOf(connectionId: string): string {
+  return [BENCH_KEYS.primaryKey, BENCH_KEYS.secondaryKey]
     .map((k) => `sha256=${createHmac('sha256', Buffer.from(k, 'utf8')).update(connectionId, 'utf8').digest('hex')}`).join(',');
+}
+
+function headers(type: string, event: string, connectionId: string, signature: string, user: string, contentType: string): Record<string, string> {
+  // As Lapis sends them (src/upstream/cloudevents.ts).
   return {
     'Content-Type': contentType,
     'ce-specversion': '1.0',
@@ -39,9 +43,9 @@ function headers(type: string, event: string, connectionId: string, user: string
   };
 }
 
-async function post(event: string, type: string, connectionId: string, user: string, contentType: string, body: string): Promise<void> {
+async function post(event: string, type: string, connectionId: string, signature: string, user: string, contentType: string, body: string): Promise<void> {
   try {
-    const res = await fetch(`${o.base}/${event}`, { method: 'POST', headers: headers(type, event, connectionId, user, contentType), body });
+    const res = await fetch(`${o.base}/${event}`, { method: 'POST', headers: headers(type, event, connectionId, signature, user, contentType), body });
     await res.arrayBuffer();
     if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
     if (counting) roundTrips++;
@@ -55,12 +59,13 @@ let stop = false;
 async function lane(k: number): Promise<void> {
   for (let n = 0; !stop; n++) {
     const connectionId = randomUUID();
+    const signature = signatureOf(connectionId);
     const user = `u${k}`;
     const claims = { aud: [`http://127.0.0.1/client/hubs/${HUB}`], sub: [user], role: ['webpubsub.joinLeaveGroup'], iat: ['0'], exp: ['0'] };
-    await post('connect', 'azure.webpubsub.sys.connect', connectionId, user, 'application/json; charset=utf-8',
+    await post('connect', 'azure.webpubsub.sys.connect', connectionId, signature, user, 'application/json; charset=utf-8',
       JSON.stringify({ claims, query: { access_token: ['x'] }, headers: {}, subprotocols: ['json.webpubsub.azure.v1'], clientCertificates: [] }));
-    for (let m = 0; m < o.messages && !stop; m++) await post('message', 'azure.webpubsub.user.message', connectionId, user, 'text/plain; charset=utf-8', `m${m}`);
-    await post('disconnected', 'azure.webpubsub.sys.disconnected', connectionId, user, 'application/json; charset=utf-8', '{"reason":""}');
+    for (let m = 0; m < o.messages && !stop; m++) await post('message', 'azure.webpubsub.user.message', connectionId, signature, user, 'text/plain; charset=utf-8', `m${m}`);
+    await post('disconnected', 'azure.webpubsub.sys.disconnected', connectionId, signature, user, 'application/json; charset=utf-8', '{"reason":""}');
   }
 }
 
