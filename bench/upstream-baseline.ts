@@ -64,7 +64,9 @@ async function lane(k: number): Promise<void> {
     const claims = { aud: [`http://127.0.0.1/client/hubs/${HUB}`], sub: [user], role: ['webpubsub.joinLeaveGroup'], iat: ['0'], exp: ['0'] };
     await post('connect', 'azure.webpubsub.sys.connect', connectionId, signature, user, 'application/json; charset=utf-8',
       JSON.stringify({ claims, query: { access_token: ['x'] }, headers: {}, subprotocols: ['json.webpubsub.azure.v1'], clientCertificates: [] }));
-    for (let m = 0; m < o.messages && !stop; m++) await post('message', 'azure.webpubsub.user.message', connectionId, signature, user, 'text/plain; charset=utf-8', `m${m}`);
+    // The first connection of lane k sends k mod (messages + 1) events, as the Lapis lanes do (phases spread).
+    const count = n === 0 ? k % (o.messages + 1) : o.messages;
+    for (let m = 0; m < count && !stop; m++) await post('message', 'azure.webpubsub.user.message', connectionId, signature, user, 'text/plain; charset=utf-8', `m${m}`);
     await post('disconnected', 'azure.webpubsub.sys.disconnected', connectionId, signature, user, 'application/json; charset=utf-8', '{"reason":""}');
   }
 }

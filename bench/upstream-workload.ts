@@ -102,8 +102,10 @@ async function lapisRound(o: { url: (k: number) => string; lanes: number; messag
   let errors = 0;
   let firstError: string | undefined;
   const lane = async (k: number) => {
-    while (!stopped) {
-      await clientSession(o.url(k), o.messages, () => stopped).catch((err: Error) => {
+    // Lane k's first connection sends k mod (messages + 1) events, so the lanes' phases are spread
+    // and a short window sees the same mix of connect / message / disconnected as a long one.
+    for (let n = 0; !stopped; n++) {
+      await clientSession(o.url(k), n === 0 ? k % (o.messages + 1) : o.messages, () => stopped).catch((err: Error) => {
         errors++;
         firstError ??= err.message;
       });
