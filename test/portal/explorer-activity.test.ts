@@ -1,7 +1,8 @@
 // The resource blade's Explorer and the Activity log, in headless Chromium. An operator (Web PubSub
 // Service Owner on the resource, Reader on the subscription) sees a live @azure/web-pubsub-client
 // connection with its user and group; "Remove from group" takes it out of the group (the server SDK
-// proves it) and "Close connection" closes it (the client SDK sees its connection end). A Web
+// proves it) and "Close connection" closes it (the client SDK sees its connection end); the Users
+// tab removes a user from a group and the Groups tab closes every connection of a group. A Web
 // PubSub Service Reader sees connections but Close is refused (403 shown, the connection lives).
 // A key regenerated in the portal appears in the resource's and the subscription's Activity log
 // with the operator as caller. axe-core on each blade.
@@ -107,6 +108,26 @@ test('Explorer: a live SDK connection with its user and group; Remove from group
     await alice.ended; // the client SDK saw its connection end
     assert.equal(await service.connectionExists(id), false);
     await page.getByTestId(`connection-${id}`).waitFor({ state: 'detached' });
+
+    // Users tab: remove a user from a group; Groups tab: close every connection of a group.
+    const carol = await connectClient('carol', 'room3');
+    const dave = await connectClient('dave', 'room4');
+    try {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.getByTestId(`connection-${dave.connectionId()}`).waitFor();
+      await page.getByRole('tab', { name: /Users/ }).click();
+      await page.getByRole('button', { name: 'Remove user carol from group room3' }).click();
+      await page.getByRole('status').filter({ hasText: 'Removed user carol from room3.' }).waitFor();
+      assert.equal(await service.groupExists('room3'), false, 'the server SDK sees carol out of room3');
+      await page.getByRole('tab', { name: /Groups/ }).click();
+      await page.getByRole('button', { name: 'Close all connections in group room4' }).click();
+      await page.getByRole('status').filter({ hasText: 'Closed the connections of room4.' }).waitFor();
+      await dave.ended;
+      assert.equal(await service.connectionExists(carol.connectionId()), true, 'only the group was closed');
+    } finally {
+      carol.client.stop();
+      dave.client.stop();
+    }
   } finally {
     await context.close();
     alice.client.stop();
