@@ -88,7 +88,7 @@ test('Explorer: a live SDK connection with its user and group; Remove from group
     assert.match(text, /room1/);
     assert.match(text, /webpubsub\.joinLeaveGroup/);
     assert.match(text, /json\.reliable\.webpubsub\.azure\.v1/);
-    await shot(page, '60-explorer-connections');
+    await shot(page, '70-explorer-connections');
     await assertAccessible(page, 'Explorer, connections');
 
     await page.getByRole('tab', { name: /Groups/ }).click();
@@ -149,7 +149,7 @@ test('Explorer: a Web PubSub Service Reader sees connections but cannot close th
     assert.match(await bar.innerText(), /403/);
     assert.match(await bar.innerText(), /clientConnection\/write/);
     assert.equal(await service.connectionExists(id), true, 'the connection lives');
-    await shot(page, '61-explorer-reader-refused');
+    await shot(page, '71-explorer-reader-refused');
     await assertAccessible(page, 'Explorer, reader refused');
   } finally {
     await context.close();
@@ -176,7 +176,7 @@ test('Activity log: a key regenerated in the portal is on record with the user a
     const details = page.getByRole('region', { name: 'Event details' });
     await details.waitFor();
     assert.match(await details.innerText(), /Microsoft\.SignalRService\/webPubSub\/regenerateKey\/action/);
-    await shot(page, '62-activity-log-resource');
+    await shot(page, '72-activity-log-resource');
     await assertAccessible(page, 'Activity log, resource');
 
     // Subscription level, filtered to failures: the regeneration is not among them.
