@@ -57,7 +57,7 @@ export function Certificates({ id, app, loading, reload }: { id: string; app: Ap
   return (
     <section aria-label="Certificates" style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
       <p style={{ margin: 0 }}>Certificates can be used as secrets to prove the application's identity when requesting a token. Also can be referred to as public keys.</p>
-      <div><Button appearance="primary" onClick={() => setUploading(true)} disabled={uploading}>Upload certificate</Button></div>
+      <div><Button appearance="primary" onClick={() => setUploading(true)} disabled={uploading || !app}>Upload certificate</Button></div>
       {uploading && (
         <form aria-label="Upload certificate" onSubmit={(e) => { e.preventDefault(); void add(); }} style={{ display: 'flex', flexDirection: 'column', gap: 8, maxWidth: 480, padding: 12, border: '1px solid #ddd' }}>
           <Field label="Select a file" hint="Upload a certificate (public key) with one of the following file types: .cer, .pem, .crt" required>

@@ -7,6 +7,7 @@ import { Shell } from '../../shell/Shell.tsx';
 import { useSession } from '../../shell/context.ts';
 import { go, href } from '../../shell/router.ts';
 import { useLoad } from '../../shell/useLoad.ts';
+import { useMayDo } from '../../shell/usePermission.ts';
 import { resourceGroupName } from './ManagedIdentities.tsx';
 
 /** A user-assigned identity's Overview: the ids a user copies into code and role assignments. */
@@ -14,6 +15,7 @@ export function IdentityOverview({ id }: { id: string }) {
   const session = useSession();
   const m = useLoad(() => getIdentity(session, id), [id]);
   const [error, setError] = useState<unknown>();
+  const mayDelete = useMayDo(id, 'Microsoft.ManagedIdentity/userAssignedIdentities/delete') !== false;
   const name = id.split('/').pop() ?? id;
   const remove = async () => {
     if (!confirm(`Delete the managed identity "${name}"? Resources that use it can no longer get tokens with it.`)) return;
@@ -37,7 +39,7 @@ export function IdentityOverview({ id }: { id: string }) {
           <CopyField label="Resource ID" value={m.data.id} testId="identity-resource-id" />
           <CopyField label="Tenant ID" value={m.data.properties.tenantId} testId="identity-tenant-id" />
           <p style={{ margin: 0 }}>Resource group <strong>{resourceGroupName(m.data.id)}</strong> · Location <strong>{m.data.location}</strong></p>
-          <div><Button onClick={() => void remove()}>Delete</Button></div>
+          <div><Button disabled={!mayDelete} onClick={() => void remove()}>Delete</Button></div>
         </section>
       )}
     </Shell>

@@ -3,12 +3,13 @@ import { useState } from 'react';
 import { deleteRoleDefinition, type RoleDefinition } from '../../api/access.ts';
 import { ErrorBar } from '../../shell/ErrorBar.tsx';
 import { useSession } from '../../shell/context.ts';
+import { useMayDo } from '../../shell/usePermission.ts';
 import { CustomRole } from './CustomRole.tsx';
 
 const LISTS = [['actions', 'Actions'], ['notActions', 'NotActions'], ['dataActions', 'DataActions'], ['notDataActions', 'NotDataActions']] as const;
 
 /** One role's permissions, as Azure's role details pane shows them. */
-function RoleDetails({ role, onDelete, deleting }: { role: RoleDefinition; onDelete?: () => void; deleting: boolean }) {
+function RoleDetails({ role, onDelete, deleting, mayDelete }: { role: RoleDefinition; onDelete?: () => void; deleting: boolean; mayDelete: boolean }) {
   const p = role.properties;
   return (
     <section aria-label={`Role details: ${p.roleName}`} data-testid="role-details" style={{ border: '1px solid #ccc', padding: 12, display: 'flex', flexDirection: 'column', gap: 8 }}>
@@ -27,7 +28,7 @@ function RoleDetails({ role, onDelete, deleting }: { role: RoleDefinition; onDel
         </div>
       ))}
       <div><h3 style={{ margin: 0, fontSize: 14 }}>Assignable scopes</h3><ul style={{ margin: 0, paddingLeft: 18 }}>{(p.assignableScopes ?? []).map((s) => <li key={s}><code>{s}</code></li>)}</ul></div>
-      {onDelete && <div><Button disabled={deleting} onClick={onDelete}>Delete custom role</Button></div>}
+      {onDelete && <div><Button disabled={deleting || !mayDelete} onClick={onDelete}>Delete custom role</Button></div>}
     </section>
   );
 }
@@ -40,6 +41,8 @@ export function Roles({ scope, roles, reload }: { scope: string; roles: RoleDefi
   const [adding, setAdding] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [error, setError] = useState<unknown>();
+  const mayCreate = useMayDo(scope, 'Microsoft.Authorization/roleDefinitions/write') !== false;
+  const mayDelete = useMayDo(scope, 'Microsoft.Authorization/roleDefinitions/delete') !== false;
   const shown = roles.filter((r) => r.properties.roleName.toLowerCase().includes(filter.toLowerCase()))
     .sort((a, b) => a.properties.roleName.localeCompare(b.properties.roleName));
   const role = roles.find((r) => r.name === selected);
@@ -60,11 +63,11 @@ export function Roles({ scope, roles, reload }: { scope: string; roles: RoleDefi
   return (
     <section aria-label="Roles" style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
       <p style={{ margin: 0 }}>A role definition is a collection of permissions. You can use the built-in roles or create your own custom roles.</p>
-      <div><Button appearance="primary" onClick={() => setAdding(true)} disabled={adding}>Add custom role</Button></div>
+      <div><Button appearance="primary" onClick={() => setAdding(true)} disabled={adding || !mayCreate}>Add custom role</Button></div>
       {adding && <CustomRole scope={scope} roles={roles} onDone={() => { setAdding(false); reload(); }} onCancel={() => setAdding(false)} />}
       <ErrorBar error={error} />
       <Field label="Search by role name"><Input value={filter} onChange={(_, d) => setFilter(d.value)} data-testid="roles-search" /></Field>
-      {role && <RoleDetails role={role} deleting={deleting} onDelete={role.properties.type === 'CustomRole' ? () => void remove(role) : undefined} />}
+      {role && <RoleDetails role={role} deleting={deleting} mayDelete={mayDelete} onDelete={role.properties.type === 'CustomRole' ? () => void remove(role) : undefined} />}
       <Table aria-label="Role definitions">
         <TableHeader><TableRow><TableHeaderCell>Name</TableHeaderCell><TableHeaderCell>Description</TableHeaderCell><TableHeaderCell>Type</TableHeaderCell><TableHeaderCell><span className="visually-hidden">Details</span></TableHeaderCell></TableRow></TableHeader>
         <TableBody>
