@@ -36,7 +36,7 @@ before(async () => {
         { displayName: SENDER.displayName, appId: SENDER.appId, passwordCredentials: [{ secretText: SENDER.secret }] },
         { displayName: BYSTANDER.displayName, appId: BYSTANDER.appId, passwordCredentials: [{ secretText: BYSTANDER.secret }] },
       ],
-      resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'wps-d', resourceGroup: 'rg-d' }],
+      resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'wps-d', resourceGroup: 'rg-d' }, { type: 'Microsoft.SignalRService/signalR', name: 'sig-d', resourceGroup: 'rg-d' }],
       roleAssignments: [{ principal: BYSTANDER.displayName, roleDefinitionName: 'Web PubSub Service Owner', scope: WPS }],
     },
   });
@@ -165,4 +165,20 @@ test('access-key and client-connect refusals are recorded too: a forged REST tok
   assert.equal(rec2.scope, `${WPS}/hubs/chat`);
   assert.equal(rec2.claims.sub, 'u1');
   assert.ok(rec2.path.includes('access_token=***'), rec2.path);
+});
+
+test('a SignalR REST call with a forged access-key token gets a recorded 401', async () => {
+  const { SignJWT: Sign } = await import('jose');
+  const sig = lapis.ready.resources.find((r) => r.name === 'sig-d')!;
+  const url = `${sig.endpoint}/api/v1/hubs/chat`;
+  const forged = await new Sign({}).setProtectedHeader({ alg: 'HS256' }).setAudience(url).setExpirationTime('5m')
+    .sign(new TextEncoder().encode('not-the-key-0123456789abcdef0123456789'));
+  const r = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${forged}`, 'content-type': 'application/json' }, body: JSON.stringify({ target: 't', arguments: [] }) });
+  assert.equal(r.status, 401);
+  const id = r.headers.get('x-ms-lapis-denial-id');
+  assert.match(id ?? '', /^[0-9a-f-]{36}$/);
+  const rec = (await call(mgmt(lapis), 'GET', `${DENIALS}/${id}${Q}`, await miToken(lapis))).body;
+  assert.equal(rec.surface, 'signalr');
+  assert.equal(rec.resource, 'sig-d');
+  assert.equal(rec.status, 401);
 });

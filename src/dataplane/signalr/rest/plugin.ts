@@ -8,6 +8,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { DENIAL_HEADER } from '../../../access/index.ts';
+import { recordRefusal } from '../../webpubsub/denial.ts';
 import { nameRoute } from '../../../metrics/index.ts';
 import { setOriginErrorHandler } from '../../../net/index.ts';
 import type { BearerVerifier, DataActionCheck, DenialRecorder } from '../../webpubsub/auth/entra.ts';
@@ -53,16 +54,24 @@ export function mountSignalRRest(app: FastifyInstance, deps: SignalRRestDeps): v
   const chain: DataPlaneAuthenticator[] = [new SignalRAccessKeyAuthenticator(deps)];
   if (deps.entra) chain.push(new SignalREntraAuthenticator({ ...deps.entra, isAadAuthDisabled: () => deps.isAadAuthDisabled() }));
   const toError = (err: FastifyError) => toDataPlaneError(err, maxBodyBytes, deps.log);
+  // 401/403 answers no authenticator recorded (access-key tokens): recorded here ("why was this denied").
+  const sendError = (req: FastifyRequest, reply: FastifyReply, e: DataPlaneError): FastifyReply => {
+    recordRefusal(e, {
+      denials: deps.entra?.denials, surface: 'signalr', resourceName: deps.entra?.resourceName ?? '', scope: deps.resourceId,
+      method: req.method, url: req.raw.url ?? '/', authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined,
+    });
+    return sendSignalRError(req, reply, e);
+  };
   if (deps.handleOriginErrors !== false) {
-    app.setNotFoundHandler((req, reply) => sendSignalRError(req, reply, unknownRoute(req)));
-    app.setErrorHandler((err: FastifyError, req, reply) => sendSignalRError(req, reply, toError(err)));
-    setOriginErrorHandler(app, (err, req, reply) => { sendSignalRError(req, reply, toError(err)); });
+    app.setNotFoundHandler((req, reply) => sendError(req, reply, unknownRoute(req)));
+    app.setErrorHandler((err: FastifyError, req, reply) => sendError(req, reply, toError(err)));
+    setOriginErrorHandler(app, (err, req, reply) => { sendError(req, reply, toError(err)); });
   }
   void app.register(async (scope) => {
     // Bodies are raw bytes for every media type: the operation decides what they mean.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req, body, done) => done(null, body));
-    scope.setErrorHandler((err: FastifyError, req, reply) => sendSignalRError(req, reply, toError(err)));
+    scope.setErrorHandler((err: FastifyError, req, reply) => sendError(req, reply, toError(err)));
     scope.route({
       method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
       url: '/api/*',
