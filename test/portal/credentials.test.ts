@@ -70,7 +70,7 @@ test('Certificates: upload a PEM and a DER certificate, the SDK signs in with th
       await page.getByTestId('certificate-row').filter({ hasText: thumb }).filter({ hasText: description }).waitFor();
     }
     assert.equal(await page.getByTestId('certificate-row').count(), 2);
-    await shot(page, '62-app-certificates');
+    await shot(page, '82-app-certificates');
     await assertAccessible(page, 'Certificates');
 
     for (const cert of [pem, der]) {
@@ -104,7 +104,7 @@ test('Users → a user → Reset password: the temporary password is shown once,
     await page.getByRole('region', { name: 'Reset password' }).getByRole('button', { name: 'Reset password' }).click();
     const temporary = await page.getByTestId('temporary-password').inputValue();
     assert.ok(temporary.length >= 16);
-    await shot(page, '63-user-reset-password');
+    await shot(page, '83-user-reset-password');
     await assertAccessible(page, 'User Overview after reset');
 
     await assert.rejects(new UsernamePasswordCredential(T, CLI.appId, USER.userPrincipalName, USER.password, opts()).getToken(ARM_SCOPE), /AADSTS50126/);

@@ -73,7 +73,7 @@ test('IAM on the tenant root group, the subscription and a resource group: This 
     assert.match(await page.getByTestId('scope').innerText(), new RegExp(`/providers/Microsoft.Management/managementGroups/${T}`));
     await assign(page, 'Reader', APP.displayName);
     await page.getByTestId('assignment-row').filter({ hasText: APP.displayName }).filter({ hasText: 'This resource' }).waitFor();
-    await shot(page, '64-iam-tenant-root-group');
+    await shot(page, '84-iam-tenant-root-group');
     await assertAccessible(page, 'Tenant Root Group IAM');
 
     await nav.getByRole('link', { name: 'Subscriptions' }).click();
@@ -90,7 +90,7 @@ test('IAM on the tenant root group, the subscription and a resource group: This 
     await page.getByTestId('assignment-row').filter({ hasText: APP.displayName }).filter({ hasText: '(Inherited)' }).waitFor();
     // An inherited assignment is removed where it was made, not here.
     assert.equal(await page.getByTestId('assignment-row').filter({ hasText: APP.displayName }).getByRole('button', { name: /Remove/ }).count(), 0);
-    await shot(page, '65-iam-resource-group-inherited');
+    await shot(page, '85-iam-resource-group-inherited');
     await assertAccessible(page, 'Resource group IAM');
 
     assert.equal((await readResource()).status, 200, 'Reader inherited from the tenant root group reads the resource');
@@ -123,7 +123,7 @@ test('Roles: a built-in role\'s DataActions; a custom role from scratch is creat
     const json = JSON.parse(await page.getByTestId('custom-role-json').inputValue());
     assert.deepEqual(json.properties.permissions[0].dataActions, [GROUP_SEND]);
     assert.deepEqual(json.properties.assignableScopes, [sub]);
-    await shot(page, '66-custom-role-json');
+    await shot(page, '86-custom-role-json');
     await assertAccessible(page, 'Create a custom role');
     await page.getByRole('region', { name: 'Create a custom role' }).getByRole('button', { name: 'Create' }).click();
     await page.getByTestId('roles-search').fill('Portal Group Sender');

@@ -61,7 +61,7 @@ test('Managed Identities: Create, Overview ids, attach to a resource, assign a r
     assert.equal(mi.clientId, clientId);
     assert.equal(mi.principalId, principalId);
     assert.equal(mi.location, 'westeurope');
-    await shot(page, '60-managed-identity-overview');
+    await shot(page, '80-managed-identity-overview');
     await assertAccessible(page, 'Managed identity Overview');
 
     // The resource's Identity blade → User assigned → Add lists the new identity.
@@ -87,7 +87,7 @@ test('Managed Identities: Create, Overview ids, attach to a resource, assign a r
     await member.locator('option', { hasText: 'portal-identity' }).waitFor({ state: 'attached' });
     await member.selectOption(principalId);
     await assertAccessible(page, 'Add role assignment: Members (managed identity)');
-    await shot(page, '61-add-role-assignment-managed-identity');
+    await shot(page, '81-add-role-assignment-managed-identity');
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Review + assign' }).click();
     await page.getByTestId('assignment-row').filter({ hasText: 'portal-identity' }).waitFor();

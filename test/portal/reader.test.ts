@@ -68,7 +68,7 @@ test('a Reader sees managed identities, role assignments and roles but cannot ch
     await bar.filter({ hasText: 'AuthorizationFailed' }).waitFor();
     assert.match(await bar.innerText(), /userAssignedIdentities\/write/);
     await bar.getByRole('link', { name: /Why\?/ }).waitFor();
-    await shot(page, '67-reader-create-identity-denied');
+    await shot(page, '87-reader-create-identity-denied');
     await assertAccessible(page, 'Create identity refused (Reader)');
     assert.equal(lapis.node.identity.directory.findManagedIdentity({ resourceId: UAMI.replace('uami-read', 'not-allowed') }), undefined);
 

@@ -21,7 +21,7 @@ function RoleDetails({ role, onDelete, deleting, mayDelete }: { role: RoleDefini
             <div key={k}>
               <h3 style={{ margin: 0, fontSize: 14 }}>{label}</h3>
               <ul style={{ margin: 0, paddingLeft: 18 }} data-testid={`role-${k}`}>
-                {perm[k].length ? perm[k].map((op) => <li key={op}><code>{op}</code></li>) : <li>None</li>}
+                {perm[k].length ? perm[k].map((op) => <li key={op}><code style={{ wordBreak: 'break-all' }}>{op}</code></li>) : <li>None</li>}
               </ul>
             </div>
           ))}
