@@ -33,10 +33,15 @@ export interface ProcessCluster {
   stop(): Promise<void>;
 }
 
-/** `count` consecutive free ports from a random base (checked by binding each once). */
+/**
+ * `count` consecutive free ports from a random base (checked by binding each once). The block lies
+ * below the kernel's ephemeral range (Linux: 32768–60999), where the outgoing connections of
+ * concurrent tests take their local ports: a port free at the check stays free until the node binds.
+ */
 export async function freePortBlock(count: number, spread: number[]): Promise<number> {
+  const top = Math.max(...spread) + count;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 20000);
+    const base = 12000 + Math.floor(Math.random() * (32000 - 12000 - top));
     const ports = spread.flatMap((offset) => Array.from({ length: count }, (_, i) => base + offset + i));
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
   }
