@@ -29,6 +29,7 @@ before(async () => {
       { type: 'Microsoft.SignalRService/webPubSub', name: 'chat', resourceGroup: RG, accessKeys: { primaryKey: PRIMARY, secondaryKey: SECONDARY } },
       { type: 'Microsoft.SignalRService/webPubSub', name: 'keys', resourceGroup: RG, accessKeys: { primaryKey: PRIMARY, secondaryKey: SECONDARY } },
       { type: 'Microsoft.SignalRService/webPubSub', name: 'hubby', resourceGroup: RG },
+      { type: 'Microsoft.SignalRService/webPubSub', name: 'elsewhere', resourceGroup: 'rg-3' },
     ]),
   });
   arm = new Arm(lapis);
@@ -283,8 +284,13 @@ test('RBAC: no token 401, Reader reads but cannot list keys or write, no role 40
   assert.equal(nobody.status, 403);
   const nobodyList = await arm.as(NOBODY, 'GET', `/subscriptions/${S}/providers/Microsoft.SignalRService/webPubSub?${API}`);
   assert.equal(nobodyList.status, 403);
-  // The Reader's role is at rg-1: a subscription-wide list is beyond it, as in ARM.
-  assert.equal((await arm.as(READER, 'GET', `/subscriptions/${S}/providers/Microsoft.SignalRService/webPubSub?${API}`)).status, 403);
+  // The Reader's role is at rg-1: a subscription-wide list shows what it may read there, as ARM filters collections.
+  const readerList = await arm.as(READER, 'GET', `/subscriptions/${S}/providers/Microsoft.SignalRService/webPubSub?${API}`);
+  assert.equal(readerList.status, 200);
+  const listed = (readerList.body.value as { id: string }[]).map((r) => r.id.toLowerCase());
+  assert.ok(listed.length > 0 && listed.every((id) => id.includes(`/resourcegroups/${RG.toLowerCase()}/`)), listed.join(', '));
+  const all = await arm.admin('GET', `/subscriptions/${S}/providers/Microsoft.SignalRService/webPubSub?${API}`);
+  assert.ok(all.body.value.some((x: { name: string }) => x.name === 'elsewhere'), 'the admin sees the rg-3 resource the Reader does not');
 });
 
 test('hubs: PUT / GET / list / DELETE in ARM\'s shape; bad handler settings are refused with their JSON path', async () => {

@@ -109,8 +109,12 @@ export function signalRServiceArm(deps: ServiceArmDeps, kinds: readonly ServiceK
 
     if (rest.length === 1) {
       if (method !== 'GET') throw ARM.methodNotAllowed(method);
-      authorize(caller, kind.actions.read, scopeBase);
-      const list = records.list().filter((r) => r.subscriptionId === subLower && (!rg || r.resourceGroup.toLowerCase() === rg.toLowerCase()));
+      // As ARM does, a caller who may not read at the subscription or group sees the resources it
+      // may read there; one who may read none of them is refused.
+      const atBase = access.check({ principalId: caller.principalId, scope: scopeBase, action: kind.actions.read });
+      const list = records.list().filter((r) => r.subscriptionId === subLower && (!rg || r.resourceGroup.toLowerCase() === rg.toLowerCase()))
+        .filter((r) => atBase || access.check({ principalId: caller.principalId, scope: kind.idOf(subLower, r.resourceGroup, r.name), action: kind.actions.read }));
+      if (!atBase && list.length === 0) authorize(caller, kind.actions.read, scopeBase);
       return { value: list.sort((a, b) => a.name.localeCompare(b.name)).map((r) => serviceJson(kind, r, dir, deps.advertise)), nextLink: null };
     }
     if (!rg) throw ARM.notFound(x.path);

@@ -146,8 +146,11 @@ export function keyVaultArm(deps: { access: AccessControl; resources: ResourceRe
 
     if (rest.length === 1) {
       if (method !== 'GET') throw ARM.methodNotAllowed(method);
-      authorize(x, KV_ACTION.read, scopeBase);
-      const list = resources.vaults().filter((v) => v.subscriptionId === subLower && (!rg || v.resourceGroup.toLowerCase() === rg.toLowerCase()));
+      // Filtered to what the caller may read, as in service-resource.ts.
+      const atBase = access.check({ principalId: x.caller.principalId, scope: scopeBase, action: KV_ACTION.read });
+      const list = resources.vaults().filter((v) => v.subscriptionId === subLower && (!rg || v.resourceGroup.toLowerCase() === rg.toLowerCase()))
+        .filter((v) => atBase || access.check({ principalId: x.caller.principalId, scope: `/subscriptions/${subLower}/resourceGroups/${v.resourceGroup}/providers/Microsoft.KeyVault/vaults/${v.name}`, action: KV_ACTION.read }));
+      if (!atBase && list.length === 0) authorize(x, KV_ACTION.read, scopeBase);
       return { value: list.sort((a, b) => a.name.localeCompare(b.name)).map((v) => vaultJson(v, deps.advertise)), nextLink: null };
     }
     if (!rg) throw ARM.notFound(x.path);
