@@ -76,8 +76,7 @@ test('a Reader sees managed identities, role assignments and roles but cannot ch
     await nav.getByRole('link', { name: 'Subscriptions' }).click();
     await page.getByTestId('subscription-row').filter({ hasText: S }).getByRole('link').click();
     await page.getByTestId('assignment-row').filter({ hasText: 'Reader' }).filter({ hasText: 'This resource' }).waitFor();
-    await page.getByRole('button', { name: 'Add role assignment' }).and(page.locator('[disabled]')).waitFor();
-    assert.equal(await page.getByTestId('assignment-row').getByRole('button', { name: /Remove/ }).and(page.locator(':not([disabled])')).count(), 0);
+    // Assigning and removing are refused by ARM with the 403 and "Why?" (seed-000's Reader test drives them).
     await assertAccessible(page, 'Subscription IAM (Reader)');
     await page.getByRole('tab', { name: 'Roles' }).click();
     await page.getByRole('button', { name: 'Add custom role' }).and(page.locator('[disabled]')).waitFor();
@@ -91,7 +90,6 @@ test('a Reader sees managed identities, role assignments and roles but cannot ch
     await nav.getByRole('link', { name: 'Resource groups' }).click();
     await page.getByRole('link', { name: `${RG}: Access control (IAM)` }).click();
     await page.getByTestId('assignment-row').filter({ hasText: '(Inherited)' }).first().waitFor();
-    await page.getByRole('button', { name: 'Add role assignment' }).and(page.locator('[disabled]')).waitFor();
 
     // The directory: a Reader has no directory role, so Graph refuses and the blades say so.
     await nav.getByRole('link', { name: 'Users' }).click();

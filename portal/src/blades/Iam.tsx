@@ -7,7 +7,6 @@ import { ErrorBar } from '../shell/ErrorBar.tsx';
 import { Shell } from '../shell/Shell.tsx';
 import { useSession } from '../shell/context.ts';
 import { useLoad } from '../shell/useLoad.ts';
-import { useMayDo } from '../shell/usePermission.ts';
 import { AddRoleAssignment, type Principal } from './AddRoleAssignment.tsx';
 import { CheckAccess, type CheckPrefill } from './check/index.ts';
 import { Roles } from './roles/Roles.tsx';
@@ -47,9 +46,6 @@ export function Iam({ scope, check }: { scope: string; check?: CheckPrefill }) {
   const [adding, setAdding] = useState(false);
   const [tab, setTab] = useState<IamTab>(check ? 'check' : 'assignments');
   const [error, setError] = useState<unknown>();
-  // A Reader sees everything and changes nothing: the buttons say so before the server would.
-  const mayAssign = useMayDo(scope, 'Microsoft.Authorization/roleAssignments/write') !== false;
-  const mayRemove = useMayDo(scope, 'Microsoft.Authorization/roleAssignments/delete') !== false;
   const name = scopeName(scope, session.config.tenantId);
   const roleName = (id: string) => roles.data?.find((r) => r.name.toLowerCase() === lastSegment(id))?.properties.roleName ?? lastSegment(id);
   const principal = (id: string) => principals.data?.find((p) => p.id === id);
@@ -76,7 +72,7 @@ export function Iam({ scope, check }: { scope: string; check?: CheckPrefill }) {
       {tab === 'check' && roles.data && <CheckAccess scope={scope} roles={roles.data} principals={principals.data ?? []} prefill={check} onAssigned={() => assignments.reload()} />}
       {tab === 'check' && <ErrorBar error={roles.error} />}
       {tab === 'assignments' && <>
-      <div><Button appearance="primary" onClick={() => setAdding(true)} disabled={adding || !mayAssign}>Add role assignment</Button></div>
+      <div><Button appearance="primary" onClick={() => setAdding(true)} disabled={adding}>Add role assignment</Button></div>
       {adding && roles.data && (
         <AddRoleAssignment scope={scope} roles={roles.data} principals={principals.data ?? []}
           onDone={() => { setAdding(false); assignments.reload(); }} onCancel={() => setAdding(false)} />
@@ -97,7 +93,7 @@ export function Iam({ scope, check }: { scope: string; check?: CheckPrefill }) {
                   <TableCell>{a.properties.principalType ?? p?.type ?? ''}</TableCell>
                   <TableCell>{roleName(a.properties.roleDefinitionId)}</TableCell>
                   <TableCell title={a.properties.scope}>{inherited ? inheritedLabel(a.properties.scope, session.config.tenantId) : 'This resource'}</TableCell>
-                  <TableCell>{!inherited && <Button size="small" disabled={!mayRemove} onClick={() => void remove(a.id)} aria-label={`Remove ${roleName(a.properties.roleDefinitionId)} for ${p?.name ?? a.properties.principalId}`}>Remove</Button>}</TableCell>
+                  <TableCell>{!inherited && <Button size="small" onClick={() => void remove(a.id)} aria-label={`Remove ${roleName(a.properties.roleDefinitionId)} for ${p?.name ?? a.properties.principalId}`}>Remove</Button>}</TableCell>
                 </TableRow>
               );
             })}
