@@ -4,10 +4,10 @@
 // its own AZURE_CONFIG_DIR; telemetry and version checks are off. Skips when az is not installed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { azOk, azRunner, useLapisCloud } from '../helpers/az.ts';
 import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
 import { host } from '../identity/support.ts';
 import { azCli } from '../identity/external-tools.ts';
@@ -39,42 +39,13 @@ after(async () => {
   if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
-interface AzResult { code: number | null; stdout: string; stderr: string; json: any }
-
-function az(...args: string[]): Promise<AzResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('az', args, {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: configDir, AZURE_CONFIG_DIR: configDir,
-        REQUESTS_CA_BUNDLE: lapis.ready.caCertPath, SSL_CERT_FILE: lapis.ready.caCertPath,
-        AZURE_CORE_COLLECT_TELEMETRY: 'false', AZURE_CORE_CHECK_CLI_VERSION: 'false', AZURE_CORE_SURVEY_MESSAGE: 'false',
-        AZURE_CORE_NO_COLOR: 'true', AZURE_CORE_OUTPUT: 'json', NO_PROXY: 'localhost,127.0.0.1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c; });
-    child.stderr.on('data', (c: Buffer) => { stderr += c; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      let json: unknown;
-      try {
-        json = stdout.trim() ? JSON.parse(stdout) : undefined;
-      } catch { /* not JSON */ }
-      resolve({ code, stdout, stderr, json });
-    });
-  });
-}
-
-const ok = (r: AzResult, what: string) => assert.equal(r.code, 0, `${what} failed (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+const runAz = azRunner(() => ({ configDir, caCertPath: lapis.ready.caCertPath }));
+const az = (...args: string[]) => runAz(args);
+const ok = azOk;
 
 test('az identity create, show, list, delete; the created identity gets a token', { skip, timeout: 600_000 }, async () => {
   const H = host(lapis.ready);
-  ok(await az('cloud', 'register', '--name', 'Lapis', '--endpoint-active-directory', `${H}/adfs`, '--endpoint-resource-manager', `${H}/`), 'az cloud register');
-  ok(await az('cloud', 'set', '--name', 'Lapis'), 'az cloud set');
+  await useLapisCloud(runAz, H);
   ok(await az('login', '--service-principal', '--username', SP.appId, '--password', SP.secret, '--tenant', TENANT), 'az login');
 
   const created = await az('identity', 'create', '-g', 'rg-az', '-n', 'id-from-az', '-l', 'westus2');

@@ -6,10 +6,10 @@
 // the reason when az is not installed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { azRunner, useLapisCloud, type AzOptions } from '../helpers/az.ts';
 import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
 import { host } from './support.ts';
 import { azCli } from './external-tools.ts';
@@ -43,31 +43,12 @@ after(async () => {
   if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
-function az(args: string[], onStderr?: (all: string, child: ChildProcess) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('az', args, {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: configDir, AZURE_CONFIG_DIR: configDir,
-        REQUESTS_CA_BUNDLE: lapis.ready.caCertPath, SSL_CERT_FILE: lapis.ready.caCertPath,
-        AZURE_CORE_COLLECT_TELEMETRY: 'false', AZURE_CORE_CHECK_CLI_VERSION: 'false', AZURE_CORE_SURVEY_MESSAGE: 'false',
-        AZURE_CORE_NO_COLOR: 'true', AZURE_CORE_OUTPUT: 'json', NO_PROXY: 'localhost,127.0.0.1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (c: Buffer) => { stdout += c; });
-    child.stderr!.on('data', (c: Buffer) => { stderr += c; onStderr?.(stderr, child); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
+const runAz = azRunner(() => ({ configDir, caCertPath: lapis.ready.caCertPath }));
+const az = (args: string[], onStderr?: AzOptions['onStderr']) => runAz(args, { onStderr, timeoutMs: 120_000 });
 
 test('az login --use-device-code: the code az prints is approved on /devicelogin and az is signed in as the user', { skip, timeout: 300_000 }, async () => {
   const H = host(lapis.ready);
-  assert.equal((await az(['cloud', 'register', '--name', 'Lapis', '--endpoint-resource-manager', `${H}/`])).code, 0);
-  assert.equal((await az(['cloud', 'set', '--name', 'Lapis'])).code, 0);
+  await useLapisCloud(runAz, H, false);
 
   let approving: Promise<string> | undefined;
   const login = await az(['login', '--use-device-code', '--tenant', TENANT], (all) => {
