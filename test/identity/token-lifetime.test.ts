@@ -56,11 +56,13 @@ test('client assertion without exp → 401 AADSTS50013 naming the missing exp', 
 });
 
 test('client assertion expired beyond the skew, or nbf beyond the skew → 401 AADSTS700024 with the times', async () => {
+  // 10 s beyond the 300 s skew: a second that ticks over between here and the server's check must
+  // not bring an edge case back inside it.
   const t = now();
-  const expired = await exchange(assertionClaims(APP, tokenUrl(), { nbf: t - 1000, iat: t - 1000, exp: t - 301 }));
+  const expired = await exchange(assertionClaims(APP, tokenUrl(), { nbf: t - 1000, iat: t - 1000, exp: t - 310 }));
   assertEntraError(expired, { status: 401, error: 'invalid_client', code: 700024 });
   assert.match(expired.json.error_description, /expired\. Current time: .*expiry time of assertion/);
-  const early = await exchange(assertionClaims(APP, tokenUrl(), { nbf: t + 301, iat: t, exp: t + 600 }));
+  const early = await exchange(assertionClaims(APP, tokenUrl(), { nbf: t + 310, iat: t, exp: t + 600 }));
   assertEntraError(early, { status: 401, error: 'invalid_client', code: 700024 });
   assert.match(early.json.error_description, /not valid yet/);
 });
