@@ -19,7 +19,9 @@ export async function launch(): Promise<Browser> {
 
 /** A fresh browser profile that accepts Lapis's certificate (its CA is trusted by this process, not by Chromium). */
 export async function newContext(browser: Browser, origin: string): Promise<BrowserContext> {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+  // Reduced motion: Fluent UI then skips its colour transitions, so axe never measures a button caught
+  // half-way between two colours (a contrast failure that depends on timing).
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
   return context;
 }
