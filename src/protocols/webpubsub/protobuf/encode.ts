@@ -49,7 +49,9 @@ export function dataFrame(message: Message, content: WebPubSubContent): Outbound
     const body = dataBody(message, content);
     const head: number[] = [DATA_MESSAGE_TAG];
     varint(head, body.length);
-    f = new Outbound([Buffer.from(head), body], true);
+    // One buffer, copied once per message: every socket then writes two pieces (WebSocket header
+    // and frame), as for JSON, instead of three.
+    f = Outbound.of(Buffer.concat([Buffer.from(head), body]), true);
     message.encoded.set(FRAME, f);
   }
   return f;
