@@ -31,6 +31,7 @@ import { clusterTable, clusterTargets } from './cluster-report.ts';
 import type { ClusterResults } from './cluster-report.ts';
 import { LOAD_CORE, Publishers } from './workloads.ts';
 import type { Timing } from './workloads.ts';
+import { freshSourceAddresses } from './lib/local-address.ts';
 
 const RESULTS = fileURLToPath(new URL('./results/issue-13/', import.meta.url));
 const GROUP_SIZE = 10;
@@ -183,8 +184,9 @@ export async function runCluster(o: ClusterOptions): Promise<void> {
       // Workers 0..W/2-1 on node A, the others on node B (all on the one node of a single process).
       const epOf = (w: number) => c.eps[Math.min(c.eps.length - 1, Math.floor((w * c.eps.length) / WORKERS))]!;
       const t0 = performance.now();
+      const sources = freshSourceAddresses();
       const replies = await Promise.all(pool.workers.map((w, i) => w.call('connect', {
-        ep: epOf(i), from: i * per, to: Math.min(n, (i + 1) * per), groupSize: GROUP_SIZE, concurrency: 64, localAddress: `127.0.0.${10 + i}`, timeoutMs: 30_000,
+        ep: epOf(i), from: i * per, to: Math.min(n, (i + 1) * per), groupSize: GROUP_SIZE, concurrency: 64, localAddress: sources.of(i), timeoutMs: 30_000,
       })));
       const failed = replies.reduce((a, r) => a + (r.failed as number), 0);
       if (failed > 0) throw new Error(`${failed} of ${n} receiver connections failed: ${replies.flatMap((r) => r.errors as string[]).slice(0, 2).join(' / ')}`);

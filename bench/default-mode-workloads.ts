@@ -18,6 +18,7 @@ import { coreTimes, cpuSeconds, sleep } from './lib/proc.ts';
 import { RecordCounters } from './lib/record-receiver.ts';
 import { runQueueWaitSeconds } from './lib/schedstat.ts';
 import { maskedFrame, OP_TEXT } from './lib/ws-client-frame.ts';
+import { freshSourceAddresses } from './lib/local-address.ts';
 
 export interface EchoResult {
   p50Ms: number;
@@ -131,12 +132,13 @@ export async function echoRun(srv: DmRunning, o: { clients: number; warm: number
 /** Connects `receivers` raw clients across the pool's workers; throws if any fails. */
 export async function connectReceivers(pool: WorkerPool, srv: DmRunning, receivers: number): Promise<void> {
   const per = Math.ceil(receivers / pool.workers.length);
+  const sources = freshSourceAddresses();
   const replies = await Promise.all(pool.workers.map((w, i) => w.call('connect', {
     appUrl: srv.appUrl,
     hubPath: HUB_PATH,
     count: Math.max(0, Math.min(per, receivers - i * per)),
     concurrency: 16,
-    localAddress: `127.0.0.${20 + i}`,
+    localAddress: sources.of(10 + i),
     timeoutMs: 30_000,
   })));
   const failed = replies.reduce((a, r) => a + (r.failed as number), 0);

@@ -36,6 +36,7 @@ import { defaultModeTable, defaultModeTargets } from './report-default-mode.ts';
 import type { CellResult, Results } from './report.ts';
 import { identityRate, latencyRun, LOAD_CORE, publishFlow, Publishers, rbacRate, restFlow, signalrJoinGroup, unicastRequests } from './workloads.ts';
 import type { FlowResult, Timing } from './workloads.ts';
+import { freshSourceAddresses } from './lib/local-address.ts';
 
 const SERVER_CORE = 0;
 /**
@@ -189,13 +190,14 @@ function record(c: CellResult, kind: Kind, round: number, r: FlowResult | null, 
 
 async function connectReceivers(pool: WorkerPool, srv: Running, n: number): Promise<{ ms: number; ids: Map<number, string> }> {
   const per = Math.ceil(n / P.workers);
+  const sources = freshSourceAddresses();
   const replies = await Promise.all(pool.workers.map((w, i) => w.call('connect', {
     ep: srv.ep,
     from: i * per,
     to: Math.min(n, (i + 1) * per),
     groupSize: GROUP_SIZE,
     concurrency: 64,
-    localAddress: `127.0.0.${10 + i}`,
+    localAddress: sources.of(i),
     timeoutMs: 30_000,
   })));
   const failed = replies.reduce((a, r) => a + (r.failed as number), 0);

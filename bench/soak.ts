@@ -22,6 +22,7 @@ import { HttpClient } from './lib/rawhttp.ts';
 import { prepareLapis, startContestant } from './lib/servers.ts';
 import { StormClient } from './lib/storm-client.ts';
 import { Publishers } from './workloads.ts';
+import { freshSourceAddresses } from './lib/local-address.ts';
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const WORKERS = 4;
@@ -59,8 +60,9 @@ export async function runSoak(o: { minutes: number; conns: number; serverCore: n
   let publishers: Publishers | undefined;
   try {
     const per = Math.ceil(o.conns / WORKERS);
+    const sources = freshSourceAddresses();
     await Promise.all(pool.workers.map((w, i) => w.call('connect', {
-      ep, from: i * per, to: Math.min(o.conns, (i + 1) * per), groupSize: 10, concurrency: 64, localAddress: `127.0.0.${10 + i}`, timeoutMs: 30_000,
+      ep, from: i * per, to: Math.min(o.conns, (i + 1) * per), groupSize: 10, concurrency: 64, localAddress: sources.of(i), timeoutMs: 30_000,
     })));
     const groups = Array.from({ length: Math.ceil(o.conns / 10) }, (_, g) => `s${g}`);
     publishers = await Publishers.open(ep, groups);

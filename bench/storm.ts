@@ -19,6 +19,7 @@ import { printedPort, rssBytes, sleep, spawnNode, stop } from './lib/proc.ts';
 import { HttpClient } from './lib/rawhttp.ts';
 import { prepareLapis, startContestant } from './lib/servers.ts';
 import type { StormKind } from './lib/storm-client.ts';
+import { freshSourceAddresses } from './lib/local-address.ts';
 
 const WORKER = fileURLToPath(new URL('./storm-worker.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -81,8 +82,9 @@ async function one(kind: StormKind, n: number, o: { serverCore: number; loadCore
   try {
     const per = Math.ceil(n / WORKERS);
     const t0 = performance.now();
+    const sources = freshSourceAddresses();
     const replies = await Promise.all(pool.workers.map((w, i) => w.call('connect', {
-      ep: server.ep, kind, from: i * per, to: Math.min(n, (i + 1) * per), concurrency: 64, localAddress: `127.0.0.${10 + i}`, timeoutMs: 30_000,
+      ep: server.ep, kind, from: i * per, to: Math.min(n, (i + 1) * per), concurrency: 64, localAddress: sources.of(i), timeoutMs: 30_000,
     })));
     const failed = replies.reduce((a, r) => a + (r.failed as number), 0);
     if (failed > 0) throw new Error(`${failed} of ${n} ${kind} clients could not connect: ${replies.flatMap((r) => r.errors as string[]).slice(0, 2).join(' / ')}`);
