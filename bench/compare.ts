@@ -28,7 +28,7 @@ const kinds = values.kinds!.split(',');
 function pooled(runs: Results[], id: string, kind: string): FlowResult[] {
   const out: FlowResult[] = [];
   for (const r of runs) {
-    const c = r.cells.find((x) => x.id === id);
+    const c = r.cells?.find((x) => x.id === id);
     for (const f of (c?.rounds as Record<string, (FlowResult | null)[]> | undefined)?.[kind] ?? []) if (f) out.push(f);
   }
   return out;
@@ -37,10 +37,10 @@ function pooled(runs: Results[], id: string, kind: string): FlowResult[] {
 const k = (x: number) => (Number.isFinite(x) ? `${(x / 1e3).toFixed(0)}k` : 'n/a');
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
-const ids = [...new Set([...before, ...after].flatMap((r) => r.cells.map((c) => c.id)))];
+const ids = [...new Set([...before, ...after].flatMap((r) => (r.cells ?? []).map((c) => c.id)))];
 process.stdout.write(`${pad('cell', 52)}${pad('kind', 14)}${pad('rate before → after', 26)}${pad('per server CPU-s before → after', 34)}${pad('best round before → after', 28)}\n`);
 for (const id of ids) {
-  const cell = [...after, ...before].flatMap((r) => r.cells).find((c) => c.id === id)!;
+  const cell = [...after, ...before].flatMap((r) => r.cells ?? []).find((c) => c.id === id)!;
   for (const kind of kinds) {
     const b = pooled(before, id, kind);
     const a = pooled(after, id, kind);
@@ -54,4 +54,25 @@ for (const id of ids) {
     process.stdout.write(`${pad(cellLabel(cell), 52)}${pad(kind, 14)}${pad(`${k(rb)} → ${k(ra)} (${(ra / rb).toFixed(2)}×)`, 26)}${pad(`${k(eb)} → ${k(ea)} (${(ea / eb).toFixed(2)}×)`, 34)}` +
       `${pad(`${k(bb)} → ${k(ba)} (${(ba / bb).toFixed(2)}×)`, 28)}n=${b.length}/${a.length}\n`);
   }
+}
+
+// Issue 16's upstream row (`npm run bench -- --upstream` writes it alone): round trips per second
+// and per second of server CPU, and the ratio to the bare client of the same round.
+const upstreamRounds = (runs: Results[]) => runs.flatMap((r) => r.upstream?.rounds ?? []);
+const ub = upstreamRounds(before);
+const ua = upstreamRounds(after);
+if (ub.length > 0 || ua.length > 0) {
+  const med = (rs: typeof ub, f: (x: (typeof ub)[number]) => number) => median(rs.map(f));
+  const rate = (x: (typeof ub)[number]) => x.lapis;
+  const perCpu = (x: (typeof ub)[number]) => x.lapis / Math.max(x.lapisServerCpu, 0.05);
+  const ratio = (x: (typeof ub)[number]) => x.lapis / x.bare;
+  const line = (label: string, f: (x: (typeof ub)[number]) => number, digits: number) => {
+    const b = med(ub, f);
+    const a = med(ua, f);
+    process.stdout.write(`${pad(label, 52)}${pad(`${b.toFixed(digits)} → ${a.toFixed(digits)} (${(a / b).toFixed(2)}×)`, 34)}n=${ub.length}/${ua.length}\n`);
+  };
+  process.stdout.write('\nupstream row (median over rounds, before → after)\n');
+  line('round trips/s', rate, 0);
+  line('round trips per server CPU-second', perCpu, 0);
+  line('ratio to the bare client of the same round', ratio, 2);
 }

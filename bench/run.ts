@@ -10,6 +10,8 @@
  *   --default-mode (or --only default-mode): issue 12's default-mode row alone (→ results/default-mode.json);
  *   the full run includes it unless --no-default-mode (or an --only list without default-mode)
  *   --no-upstream: skip issue 16's upstream row;  the crypto baselines (HS256 check, RS256 signing) always run
+ *   --upstream: issue 16's upstream row alone (--quick, --rounds N, --profile apply) → results/upstream.json
+ *   (or --out FILE), in the shape of latest.json, so `bench/compare.ts` compares two of them
  *   --soak [--soak-minutes 30]: issue 16's soak (bench/soak.ts; --conns N receivers, default 2000); not in the default run
  *   --storm: issue 16's reconnect storm alone (bench/storm.ts; --quick, --conns N apply)
  *   --cluster: issue 13's cluster run alone (bench/cluster.ts; --quick, --rounds, --conns N, --profile, --no-latency apply; --cluster-kinds lapis-1,lapis-2,socketio-2)
@@ -29,7 +31,7 @@ import { runUpstream } from './upstream-workload.ts';
 import type { LapisSetup, Running } from './lib/servers.ts';
 import { defaultModeAlone, defaultModeParams, runDefaultMode } from './default-mode.ts';
 import type { DefaultModeResults } from './default-mode.ts';
-import { BASELINE, table, targets } from './report.ts';
+import { BASELINE, median, table, targets } from './report.ts';
 import { svg } from './report-chart.ts';
 import { issue16Rows, issue16Targets } from './report-issue16.ts';
 import { defaultModeTable, defaultModeTargets } from './report-default-mode.ts';
@@ -58,6 +60,8 @@ const { values: argv } = parseArgs({
     'no-latency': { type: 'boolean', default: false },
     'no-identity': { type: 'boolean', default: false },
     'no-upstream': { type: 'boolean', default: false },
+    upstream: { type: 'boolean', default: false },
+    out: { type: 'string' },
     only: { type: 'string' },
     'default-mode': { type: 'boolean', default: false },
     'no-default-mode': { type: 'boolean', default: false },
@@ -117,6 +121,33 @@ if (argv.soak) {
 if (argv.storm) {
   const { runStorm } = await import('./storm.ts');
   await runStorm({ quick, conns: argv.conns ? Number(argv.conns.split(',')[0]) : undefined, serverCore: SERVER_CORE, loadCore: LOAD_CORE, log });
+  process.exit(0);
+}
+if (argv.upstream) {
+  // The upstream row alone: no receivers, no crypto baselines, Lapis started by the row itself.
+  const work = mkdtempSync(join(tmpdir(), 'lapis-bench-'));
+  const profileDir = join(RESULTS, 'profiles');
+  if (argv.profile) {
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
+  }
+  const started = Date.now();
+  try {
+    log('[upstream] event-handler round trips: Lapis vs a bare fetch client driving the same handler');
+    const upstream = await runUpstream({
+      workDir: work, serverCore: SERVER_CORE, loadCore: LOAD_CORE, log,
+      nodeFlags: argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      ...P.upstream, rounds: argv.rounds ? Number(argv.rounds) : P.upstream.rounds,
+    });
+    const r = upstream.rounds;
+    const perCpu = median(r.map((x) => x.lapis / Math.max(x.lapisServerCpu, 0.05)));
+    log(`  median: Lapis ${median(r.map((x) => x.lapis)).toFixed(0)}/s, ${perCpu.toFixed(0)} round trips per server CPU-second, bare ${median(r.map((x) => x.bare)).toFixed(0)}/s, ratio ${median(r.map((x) => x.lapis / x.bare)).toFixed(2)}×`);
+    const out = argv.out ?? join(RESULTS, 'upstream.json');
+    writeFileSync(out, `${JSON.stringify({ meta: { durationS: Math.round((Date.now() - started) / 1000), partial: true }, cells: [], notes: upstream.notes, upstream }, null, 1)}\n`);
+    log(`Wrote ${out}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
   process.exit(0);
 }
 if (defaultModeOnly) {
