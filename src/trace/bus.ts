@@ -5,7 +5,7 @@
  * queue; a viewer that does not keep up is dropped, never the server.
  */
 import type { TraceEvent, TraceInput } from './types.ts';
-import { UpstreamInspector } from './inspector.ts';
+import { MAX_CAPTURED_CALLS, UpstreamInspector } from './inspector.ts';
 
 /** Events a viewer may have waiting before it is dropped. */
 export const DEFAULT_MAX_QUEUED = 2000;
@@ -66,7 +66,7 @@ export class ResourceTrace {
     this.#bus = bus;
     this.resourceId = resourceId;
     this.name = name;
-    this.inspector = new UpstreamInspector((e) => this.emit(e));
+    this.inspector = new UpstreamInspector((e) => this.emit(e), MAX_CAPTURED_CALLS, () => this.on);
   }
 
   get subscriberCount(): number {

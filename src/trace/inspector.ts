@@ -3,9 +3,15 @@
  * headers and bodies, redacted and cut; the decoded managed-identity token; the signature
  * described; each retry; the preflight status), kept in memory and bounded, and replay of a
  * captured event. Captures are per node: a call is kept by the node that made it.
+ *
+ * Every upstream call is captured whether or not anyone looks, so capturing keeps references to
+ * what the call already holds (headers, bodies, URL, token) and the work of showing them —
+ * redaction, body previews, token decoding — is done when the inspector is read (list, get),
+ * through the same functions (redact.ts), so what is shown, and what is never shown, is the same.
+ * Raw references are private to this file: nothing but a redacted CapturedCall leaves it.
  */
 import { randomBytes } from 'node:crypto';
-import { decodeBearer, previewBody, redactHeaders, redactUrl, type BodyPreview, type DecodedToken } from './redact.ts';
+import { decodeBearer, MAX_BODY_PREVIEW_BYTES, previewBody, redactHeaders, redactUrl, type BodyPreview, type DecodedToken } from './redact.ts';
 import type { AttemptOutcome, CallRecorder, PreflightOutcome, TraceInput, UpstreamCallStart, UpstreamCapture } from './types.ts';
 
 /** Calls kept per resource (oldest dropped first). */
@@ -50,23 +56,75 @@ export interface CapturedCall {
   replayOf?: string | undefined;
 }
 
+/**
+ * A body as kept until it is shown: the buffer itself when it fits the preview (the call holds it
+ * anyway), else a copy of the part a preview shows, so a large body is not kept alive.
+ */
+interface KeptBody {
+  data: Buffer;
+  bytes: number;
+  contentType: string | undefined;
+}
+
+/** An attempt as kept: the raw outcome (its body cut as above). */
+type KeptAttempt =
+  | { status: number; headers: Record<string, string | string[] | undefined>; body: KeptBody; durationMs: number }
+  | { error: string; message: string; durationMs: number };
+
+/** A call as kept: references, turned into a CapturedCall (redacted) when read. */
 interface Entry {
-  call: CapturedCall;
+  id: string;
+  startedAt: number;
+  start: UpstreamCallStart;
+  body: KeptBody;
+  preflight: PreflightOutcome | undefined;
+  attempts: KeptAttempt[];
+  outcome: 'pending' | number | string;
+  failure?: string | undefined;
+  durationMs?: number | undefined;
+  replayable: boolean;
   replay: (() => Promise<string | undefined>) | undefined;
+  /** The CapturedCall once the call is over (it no longer changes), built on first read. */
+  shown?: CapturedCall | undefined;
 }
 
 export class UnknownCallError extends Error {}
 export class NotReplayableError extends Error {}
 
+/** Random capture ids (12 base64url characters, as before) from a buffer refilled in bulk. */
+class IdSource {
+  #pool = Buffer.alloc(0);
+  #at = 0;
+
+  next(): string {
+    if (this.#at + 9 > this.#pool.length) {
+      this.#pool = randomBytes(9 * 256);
+      this.#at = 0;
+    }
+    const id = this.#pool.toString('base64url', this.#at, this.#at + 9);
+    this.#at += 9;
+    return id;
+  }
+}
+
 export class UpstreamInspector implements UpstreamCapture {
   readonly #emit: (e: TraceInput) => void;
+  readonly #wanted: () => boolean;
   readonly #max: number;
   /** Oldest first; a Map keeps insertion order and finds by id. */
   readonly #calls = new Map<string, Entry>();
+  readonly #ids = new IdSource();
+  /** The last token decoded: one managed-identity token serves many calls. */
+  #decoded: { authorization: string; token: DecodedToken | undefined } | undefined;
 
-  constructor(emit: (e: TraceInput) => void, max = MAX_CAPTURED_CALLS) {
+  /**
+   * `emit` gets an `upstreamCall` trace event when a call ends, only while `wanted()` says someone
+   * is watching (the live trace's `on`), so that nothing is built for nobody.
+   */
+  constructor(emit: (e: TraceInput) => void, max = MAX_CAPTURED_CALLS, wanted: () => boolean = () => true) {
     this.#emit = emit;
     this.#max = max;
+    this.#wanted = wanted;
   }
 
   get size(): number {
@@ -74,53 +132,48 @@ export class UpstreamInspector implements UpstreamCapture {
   }
 
   begin(start: UpstreamCallStart): CallRecorder {
-    const id = randomBytes(9).toString('base64url');
+    const id = this.#ids.next();
     const began = performance.now();
-    const sig = Object.entries(start.headers).find(([k]) => /^(ce-signature|x-asrs-signature)$/i.test(k));
-    const call: CapturedCall = {
-      id, time: new Date().toISOString(), protocol: start.protocol, hub: start.hub, event: start.event, eventType: start.eventType,
-      connectionId: start.connectionId, userId: start.userId, handlerIndex: start.handlerIndex,
-      request: {
-        method: 'POST', url: redactUrl(start.url.href), urlTemplate: redactUrl(start.displayUrl),
-        headers: redactHeaders(start.authorization ? { ...start.headers, Authorization: start.authorization } : start.headers),
-        body: previewBody(start.body, headerValue(start.headers, 'content-type')),
-      },
-      token: decodeBearer(start.authorization),
-      signature: sig ? `${sig[0]}: ${redactHeaders({ [sig[0]]: sig[1] })[sig[0]]}` : undefined,
+    const replayable = start.replay !== undefined && start.body.length <= MAX_REPLAY_BYTES;
+    const entry: Entry = {
+      id, startedAt: Date.now(), start, body: keep(start.body, headerValue(start.headers, 'content-type')),
       preflight: start.preflight,
-      attempts: [], outcome: 'pending',
-      replayable: start.replay !== undefined && start.body.length <= MAX_REPLAY_BYTES,
-      replayOf: start.replayOf,
+      attempts: [], outcome: 'pending', replayable, replay: replayable ? start.replay : undefined,
     };
-    this.#calls.set(id, { call, replay: call.replayable ? start.replay : undefined });
+    // The request's body is kept (cut) in `entry.body`; the start's own reference is dropped unless
+    // a replay needs the whole request (its closure holds it then).
+    if (!replayable) entry.start = { ...start, body: EMPTY, replay: undefined };
+    this.#calls.set(id, entry);
     while (this.#calls.size > this.#max) this.#calls.delete(this.#calls.keys().next().value!);
     let finished = false;
     return {
       id,
       attempt: (o: AttemptOutcome) => {
-        if (call.attempts.length >= MAX_ATTEMPTS) return;
-        call.attempts.push('status' in o
-          ? { status: o.status, durationMs: round(o.durationMs), headers: redactHeaders(o.headers), body: previewBody(o.body, headerValue(o.headers, 'content-type')) }
-          : { error: o.error, message: o.message, durationMs: round(o.durationMs) });
+        if (entry.attempts.length >= MAX_ATTEMPTS) return;
+        entry.attempts.push('status' in o
+          ? { status: o.status, headers: o.headers, body: keep(o.body, headerValue(o.headers, 'content-type')), durationMs: o.durationMs }
+          : o);
       },
       done: (failure) => {
         if (finished) return;
         finished = true;
-        call.durationMs = round(performance.now() - began);
-        const last = call.attempts[call.attempts.length - 1];
+        entry.durationMs = round(performance.now() - began);
+        const last = entry.attempts[entry.attempts.length - 1];
         if (failure) {
-          call.outcome = failure.error;
-          call.failure = failure.message;
+          entry.outcome = failure.error;
+          entry.failure = failure.message;
         } else if (last) {
-          call.outcome = last.status ?? last.error ?? 'unknown';
-          if (last.error) call.failure = last.message;
+          entry.outcome = 'status' in last ? last.status : last.error;
+          if (!('status' in last)) entry.failure = last.message;
         } else {
-          call.outcome = 'unknown';
+          entry.outcome = 'unknown';
         }
+        if (!this.#wanted()) return;
+        const attempts = entry.attempts.length;
         this.#emit({
-          category: 'upstream', event: 'upstreamCall', hub: call.hub, connectionId: call.connectionId, userId: call.userId,
-          status: call.outcome, reason: call.failure, callId: id, durationMs: call.durationMs,
-          detail: `${call.event} → ${call.request.url}${call.attempts.length > 1 ? ` (${call.attempts.length} attempts)` : ''}${call.replayOf ? ' (replay)' : ''}`,
+          category: 'upstream', event: 'upstreamCall', hub: start.hub, connectionId: start.connectionId, userId: start.userId,
+          status: entry.outcome, reason: entry.failure, callId: id, durationMs: entry.durationMs,
+          detail: `${start.event} → ${redactUrl(start.url.href)}${attempts > 1 ? ` (${attempts} attempts)` : ''}${start.replayOf ? ' (replay)' : ''}`,
         });
       },
     };
@@ -128,11 +181,12 @@ export class UpstreamInspector implements UpstreamCapture {
 
   /** Newest first. */
   list(): CapturedCall[] {
-    return [...this.#calls.values()].map((e) => e.call).reverse();
+    return [...this.#calls.values()].map((e) => this.#show(e)).reverse();
   }
 
   get(id: string): CapturedCall | undefined {
-    return this.#calls.get(id)?.call;
+    const e = this.#calls.get(id);
+    return e && this.#show(e);
   }
 
   clear(): void {
@@ -145,14 +199,66 @@ export class UpstreamInspector implements UpstreamCapture {
     if (!entry) throw new UnknownCallError(id);
     if (!entry.replay) throw new NotReplayableError(id);
     const newId = await entry.replay();
-    const again = newId === undefined ? undefined : this.#calls.get(newId)?.call;
+    const again = newId === undefined ? undefined : this.get(newId);
     if (!again) throw new UnknownCallError(newId ?? id);
     return again;
   }
+
+  /** The call as the API shows it: redacted, cut and decoded now, from what was kept. */
+  #show(e: Entry): CapturedCall {
+    if (e.shown) return e.shown;
+    const start = e.start;
+    const sig = Object.entries(start.headers).find(([k]) => /^(ce-signature|x-asrs-signature)$/i.test(k));
+    const displayUrl = typeof start.displayUrl === 'function' ? start.displayUrl() : start.displayUrl;
+    const call: CapturedCall = {
+      id: e.id, time: new Date(e.startedAt).toISOString(), protocol: start.protocol, hub: start.hub, event: start.event, eventType: start.eventType,
+      connectionId: start.connectionId, userId: start.userId, handlerIndex: start.handlerIndex,
+      request: {
+        method: 'POST', url: redactUrl(start.url.href), urlTemplate: redactUrl(displayUrl),
+        headers: redactHeaders(start.authorization ? { ...start.headers, Authorization: start.authorization } : start.headers),
+        body: preview(e.body),
+      },
+      token: this.#decode(start.authorization),
+      signature: sig ? `${sig[0]}: ${redactHeaders({ [sig[0]]: sig[1] })[sig[0]]}` : undefined,
+      preflight: e.preflight,
+      attempts: e.attempts.map((a) => ('status' in a
+        ? { status: a.status, durationMs: round(a.durationMs), headers: redactHeaders(a.headers), body: preview(a.body) }
+        : { error: a.error, message: a.message, durationMs: round(a.durationMs) })),
+      outcome: e.outcome,
+      failure: e.failure,
+      durationMs: e.durationMs,
+      replayable: e.replayable,
+      replayOf: start.replayOf,
+    };
+    if (e.outcome !== 'pending') e.shown = call;
+    return call;
+  }
+
+  #decode(authorization: string | undefined): DecodedToken | undefined {
+    if (!authorization) return undefined;
+    if (this.#decoded?.authorization !== authorization) this.#decoded = { authorization, token: decodeBearer(authorization) };
+    return this.#decoded.token;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function keep(body: Buffer, contentType: string | undefined): KeptBody {
+  const data = body.length <= MAX_BODY_PREVIEW_BYTES ? body : Buffer.from(body.subarray(0, MAX_BODY_PREVIEW_BYTES));
+  return { data, bytes: body.length, contentType };
+}
+
+function preview(b: KeptBody): BodyPreview {
+  return previewBody(b.data, b.contentType, b.bytes);
 }
 
 function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return Array.isArray(v) ? v[0] : v;
+  for (const k in headers) {
+    if (k.length === name.length && k.toLowerCase() === name) {
+      const v = headers[k];
+      return Array.isArray(v) ? v[0] : v;
+    }
+  }
   return undefined;
 }
 

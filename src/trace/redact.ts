@@ -82,17 +82,20 @@ export interface BodyPreview {
   truncated: boolean;
 }
 
-/** A body cut to `MAX_BODY_PREVIEW_BYTES`, as text when it is valid UTF-8. */
-export function previewBody(body: Buffer, contentType?: string): BodyPreview {
+/**
+ * A body cut to `MAX_BODY_PREVIEW_BYTES`, as text when it is valid UTF-8. `bytes` is the whole
+ * body's size when `body` is already a kept cut of it (the inspector keeps no more than it shows).
+ */
+export function previewBody(body: Buffer, contentType?: string, bytes = body.length): BodyPreview {
   const cut = body.subarray(0, MAX_BODY_PREVIEW_BYTES);
-  const truncated = body.length > cut.length;
+  const truncated = bytes > cut.length;
   const binary = contentType !== undefined && /octet-stream|protobuf|msgpack/i.test(contentType);
   if (!binary) {
     const text = cut.toString('utf8');
     // A cut in the middle of a character leaves one replacement char at the end: still text.
-    if (!text.slice(0, truncated ? -1 : undefined).includes('\uFFFD')) return { encoding: 'utf8', text, bytes: body.length, truncated };
+    if (!text.slice(0, truncated ? -1 : undefined).includes('\uFFFD')) return { encoding: 'utf8', text, bytes, truncated };
   }
-  return { encoding: 'base64', text: cut.toString('base64'), bytes: body.length, truncated };
+  return { encoding: 'base64', text: cut.toString('base64'), bytes, truncated };
 }
 
 /** A one-line preview of a message for the live trace. */

@@ -64,9 +64,15 @@ export interface UpstreamCallStart {
   /** Index of the handler (Web PubSub) or template (SignalR) in the settings. */
   handlerIndex: number;
   url: URL;
-  /** The URL as settings show it: Key Vault references not resolved. */
-  displayUrl: string;
-  /** `Bearer <jwt>` when the handler uses managed-identity auth; decoded, never kept raw in a capture. */
+  /**
+   * The URL as settings show it: Key Vault references not resolved. A function is called only
+   * when the capture is read (it must give the same text then: built from immutable settings).
+   */
+  displayUrl: string | (() => string);
+  /**
+   * `Bearer <jwt>` when the handler uses managed-identity auth; the inspector keeps the reference
+   * and shows it only decoded (header and claims, never the signature), when read.
+   */
   authorization?: string | undefined;
   headers: Record<string, string>;
   body: Buffer;

@@ -21,7 +21,10 @@ export interface CaptureCall {
   connectionId: string | undefined;
   userId: string | undefined;
   handlerIndex: number;
-  /** The URL template as settings show it (Key Vault references unresolved). */
+  /**
+   * The URL template as settings show it (Key Vault references unresolved); called when the
+   * capture is read, so it must not depend on settings changed since (use the compiled handler).
+   */
   displayUrl(): string;
   preflight(): PreflightOutcome | undefined;
   resolve(): Promise<ResolvedTarget>;
@@ -41,7 +44,8 @@ async function send(capture: UpstreamCapture, t: UpstreamTransport, call: Captur
   const start = (url: URL, authorization: string | undefined): CallRecorder => capture.begin({
     protocol: call.protocol, hub: call.hub, event: call.event, eventType: call.eventType,
     connectionId: call.connectionId, userId: call.userId, handlerIndex: call.handlerIndex,
-    url, displayUrl: fill(call.displayUrl(), call.placeholders), authorization, headers: request.headers, body: request.body,
+    // The display URL is filled in when the capture is read: the call only keeps the means.
+    url, displayUrl: () => fill(call.displayUrl(), call.placeholders), authorization, headers: request.headers, body: request.body,
     preflight: preflightOf(call.preflight()), replayOf,
     replay: async () => {
       const again = call.again ? call.again(request) : request;

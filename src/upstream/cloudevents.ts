@@ -49,7 +49,7 @@ export function cloudEventRequest(e: CloudEvent, source: CloudEventSource): Upst
     'ce-type': headerValue(e.type),
     'ce-source': headerValue(`/hubs/${ctx.hub}/client/${ctx.connectionId}`),
     'ce-id': String(e.id),
-    'ce-time': new Date().toISOString(),
+    'ce-time': isoNow(),
     'ce-hub': headerValue(ctx.hub),
     'ce-connectionId': headerValue(ctx.connectionId),
     'ce-eventName': headerValue(e.eventName),
@@ -76,8 +76,25 @@ export function connectEventBody(request: { claims: Record<string, unknown>; que
 
 /** HTTP header values are latin1 on the wire: send UTF-8 bytes, drop control characters. */
 export function headerValue(v: string): string {
+  // Printable ASCII (hub names, connection ids, most user ids) is its own UTF-8: nothing to convert.
+  if (PRINTABLE_ASCII.test(v)) return v;
   // eslint-disable-next-line no-control-regex
   return Buffer.from(v.replace(/[\u0000-\u001f\u007f]/g, ''), 'utf8').toString('latin1');
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+let isoAt = -1;
+let isoText = '';
+
+/** `new Date().toISOString()`, built once per millisecond however many events share it. */
+export function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoAt) {
+    isoAt = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
 }
 
 /** A claim's value as one string (the first, when the token carries an array), e.g. the user from `sub`. */

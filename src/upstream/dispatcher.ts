@@ -53,6 +53,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
   readonly #handlers: HandlerRegistry;
   readonly #connections: ConnectionRecords;
   readonly #signatures = new SignatureCache();
+  #origin: { endpoint: string; hostname: string } | undefined;
 
   constructor(o: UpstreamOptions) {
     this.#o = o;
@@ -247,7 +248,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
       contentType: e.contentType, body: e.body, blocking: e.blocking, state: e.record.state, cookies: e.record.cookies,
     }, {
       signature: (connectionId) => this.#signatures.sign(connectionId, this.#o.getAccessKeys()),
-      requestOrigin: () => new URL(this.#o.publicEndpoint()).hostname,
+      requestOrigin: () => this.#requestOrigin(),
     });
     const capture = this.#o.capture;
     if (!capture) {
@@ -255,17 +256,23 @@ export class UpstreamDispatcher implements ClientEventHooks {
       return this.#t.delivery.send({ url: target.url({ hub, event }), authorization: target.authorization }, request());
     }
     // The resource's upstream inspector keeps the call (and can send it again).
-    const status = () => this.#handlers.status(hub).find((s) => s.index === c.index);
     return capturedSend(capture, this.#t, {
       protocol: 'webpubsub', hub, event, eventType: e.type.startsWith('azure.webpubsub.sys.') ? 'system' : 'user',
       connectionId: e.ctx.connectionId, userId: e.ctx.userId, handlerIndex: c.index,
-      displayUrl: () => status()?.urlTemplate ?? '',
-      preflight: () => status(),
+      displayUrl: () => this.#handlers.displayTemplate(c),
+      preflight: () => this.#handlers.preflight(hub, c),
       resolve: () => this.#t.targets.resolve(c, hub),
       placeholders: { hub, event },
       // Signed with the keys of now: a replay after a key regeneration still verifies.
       again: (r) => ({ ...r, headers: { ...r.headers, 'ce-signature': this.#signatures.sign(e.ctx.connectionId, this.#o.getAccessKeys()), 'ce-time': new Date().toISOString() } }),
     }, request());
+  }
+
+  /** The public endpoint's host name (WebHook-Request-Origin), parsed again only when the endpoint changes. */
+  #requestOrigin(): string {
+    const endpoint = this.#o.publicEndpoint();
+    if (endpoint !== this.#origin?.endpoint) this.#origin = { endpoint, hostname: new URL(endpoint).hostname };
+    return this.#origin.hostname;
   }
 
   async #sendNonBlocking(c: Compiled, hub: string, event: string, e: OutgoingEvent): Promise<void> {

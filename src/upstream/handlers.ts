@@ -7,6 +7,7 @@ import { redactUrl } from '../log/index.ts';
 import { EventHandlerSettingsError } from './errors.ts';
 import type { UpstreamErrorCode } from './errors.ts';
 import type { HandlerStatus } from './options.ts';
+import type { PreflightOutcome } from '../trace/index.ts';
 import { compileHandler, parseUserEventPattern } from './settings.ts';
 import type { CompiledHandler, EventHandlerSettings, SystemEvent } from './settings.ts';
 
@@ -29,6 +30,9 @@ export class HandlerRegistry {
   readonly #compiled = new WeakMap<readonly EventHandlerSettings[], Compiled[]>();
   /** One entry per (hub, handler index) that was ever used: bounded by the configuration. */
   readonly #outcomes = new Map<string, HandlerOutcome>();
+  /** Outcomes are replaced, never changed: each one's preflight view is built once. */
+  readonly #preflights = new WeakMap<HandlerOutcome, PreflightOutcome>();
+  readonly #templates = new WeakMap<Compiled, string>();
 
   constructor(settingsOf: (hub: string) => readonly EventHandlerSettings[] | undefined) {
     this.#settingsOf = settingsOf;
@@ -58,7 +62,35 @@ export class HandlerRegistry {
   }
 
   report(hub: string, index: number, outcome: HandlerOutcome): void {
-    this.#outcomes.set(outcomeKey(hub, index), outcome);
+    const key = outcomeKey(hub, index);
+    const last = this.#outcomes.get(key);
+    // Every event reports its handler validated: an unchanged outcome keeps its object (and the
+    // preflight built from it, below).
+    if (last && last.status === outcome.status && last.reason === outcome.reason && last.code === outcome.code && last.checkedAt === outcome.checkedAt) return;
+    this.#outcomes.set(key, outcome);
+  }
+
+  /** The handler's status at the time of a call, as the upstream inspector keeps it (status() without the settings). */
+  preflight(hub: string, c: Compiled): PreflightOutcome {
+    if (c.error) return { status: 'Failed', reason: c.error, code: 'EventHandlerSettingsInvalid', checkedAt: undefined };
+    const s = this.#outcomes.get(outcomeKey(hub, c.index));
+    if (!s) return NOT_VALIDATED;
+    let p = this.#preflights.get(s);
+    if (!p) {
+      p = { status: s.status, reason: s.reason, code: s.status === 'Failed' ? s.code : undefined, checkedAt: s.checkedAt ? new Date(s.checkedAt).toISOString() : undefined };
+      this.#preflights.set(s, p);
+    }
+    return p;
+  }
+
+  /** The URL template as status shows it (literal secret query values hidden), once per compiled handler. */
+  displayTemplate(c: Compiled): string {
+    let t = this.#templates.get(c);
+    if (t === undefined) {
+      t = redactTemplate(c.settings.urlTemplate);
+      this.#templates.set(c, t);
+    }
+    return t;
   }
 
   status(hub: string): HandlerStatus[] {
@@ -69,7 +101,7 @@ export class HandlerRegistry {
       return {
         hub,
         index: c.index,
-        urlTemplate: redactTemplate(c.settings.urlTemplate),
+        urlTemplate: this.displayTemplate(c),
         userEventPattern: c.settings.userEventPattern,
         systemEvents: [...(c.settings.systemEvents ?? [])],
         auth: c.settings.auth?.type ?? 'None',
@@ -81,6 +113,8 @@ export class HandlerRegistry {
     });
   }
 }
+
+const NOT_VALIDATED: PreflightOutcome = { status: 'NotValidated', reason: undefined, code: undefined, checkedAt: undefined };
 
 function outcomeKey(hub: string, index: number): string {
   return `${hub}\u0000${index}`;

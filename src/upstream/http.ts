@@ -73,16 +73,16 @@ export class UpstreamHttpClient {
 
   call(o: HttpCallOptions): Promise<HttpResult> {
     return new Promise<HttpResult>((resolve, reject) => {
-      const host = o.url.hostname.replace(/^\[|\]$/g, '');
-      if (isIP(host)) {
-        const why = refuseAddress(host, o.allowPrivate);
+      const target = targetOf(o.url);
+      if (target.ip) {
+        const why = target.refusal(o.allowPrivate);
         if (why) {
           reject(new HttpCallError('refused', why));
           return;
         }
       }
       // Bounded queue per origin: node's agent would queue without limit behind maxSockets.
-      const origin = o.url.origin;
+      const origin = target.origin;
       const active = this.#active.get(origin) ?? 0;
       if (active >= this.#maxActive) {
         this.refusedQueueFull++;
@@ -90,7 +90,7 @@ export class UpstreamHttpClient {
         return;
       }
       this.#active.set(origin, active + 1);
-      const secure = o.url.protocol === 'https:';
+      const secure = target.secure;
       const send = secure ? httpsRequest : httpRequest;
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
@@ -157,6 +157,37 @@ export class UpstreamHttpClient {
   close(): void {
     this.#agents.destroy();
   }
+}
+
+/** What a call needs of its URL besides the URL itself, read once per URL object (resolved targets reuse theirs). */
+interface TargetFacts {
+  origin: string;
+  secure: boolean;
+  /** An IP literal host (no DNS lookup, so the address policy is checked here). */
+  ip: boolean;
+  refusal(allowPrivate: boolean): string | undefined;
+}
+
+const facts = new WeakMap<URL, TargetFacts>();
+
+function targetOf(url: URL): TargetFacts {
+  let f = facts.get(url);
+  if (!f) {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const ip = isIP(host) !== 0;
+    const refusals: (string | undefined | null)[] = [null, null];
+    f = {
+      origin: url.origin, secure: url.protocol === 'https:', ip,
+      refusal: (allowPrivate) => {
+        const i = allowPrivate ? 1 : 0;
+        let why = refusals[i];
+        if (why === null) why = refusals[i] = ip ? refuseAddress(host, allowPrivate) : undefined;
+        return why;
+      },
+    };
+    facts.set(url, f);
+  }
+  return f;
 }
 
 function describeNetworkError(err: NodeJS.ErrnoException): string {

@@ -48,10 +48,24 @@ export interface TargetResolverOptions {
   report(hub: string, index: number, outcome: { status: 'Validated' | 'Failed'; reason?: string; code?: UpstreamErrorCode; checkedAt: number }): void;
 }
 
+/** Hubs per template, and URLs per resolved target, kept before starting over. */
+const MAX_MEMO_ENTRIES = 256;
+
+interface Memo {
+  valuesKey: string;
+  authorization: string | undefined;
+  allowPrivate: boolean;
+  target: ResolvedTarget;
+  /** The validator's key for this target's validation URL (a digest), once computed. */
+  validationKey: string | undefined;
+}
+
 export class TargetResolver {
   readonly #o: TargetResolverOptions;
   /** SHA-256 keys of validation URLs, so an unchanged URL is not hashed again per event. */
   readonly #digests = new LRUCache<string, string>({ max: 1000 });
+  /** Per template (settings objects are replaced when they change), per hub. */
+  readonly #memos = new WeakMap<TargetTemplate, Map<string, Memo>>();
 
   constructor(o: TargetResolverOptions) {
     this.#o = o;
@@ -82,7 +96,38 @@ export class TargetResolver {
         throw err;
       }
     }
-    const url = (placeholders: Record<string, string>): URL => {
+    const allowPrivate = this.#o.allowPrivateTargets();
+    const memo = this.#memo(t, hub, values, authorization, allowPrivate, fail);
+    const { validator, validationPlaceholders } = this.#o;
+    if (validator && validationPlaceholders) {
+      const validateUrl = memo.target.url(validationPlaceholders(hub));
+      memo.validationKey ??= this.#digest(`${validateUrl.href}\u0000${authorization ? 'mi' : ''}\u0000${allowPrivate}`);
+      const state = await validator.check(memo.validationKey, (method, headers) => this.#o.http.call({
+        method, url: validateUrl,
+        headers: { ...headers, ...(authorization ? { Authorization: authorization } : {}) },
+        timeoutMs: this.#o.validationTimeoutMs,
+        maxResponseBytes: 64 * 1024, discardBody: true, allowPrivate,
+      }));
+      if (state.status === 'Failed') fail(state.code ?? 'AbuseProtectionFailed', state.reason ?? 'abuse-protection validation failed');
+      this.#o.report(hub, t.index, { status: 'Validated', checkedAt: state.checkedAt ?? Date.now() });
+    }
+    return memo.target;
+  }
+
+  /**
+   * The resolved target of a template for a hub, the same object for as long as the Key Vault
+   * values, token and target policy are unchanged: its URLs are built once per set of placeholder
+   * values, and the validation key once, instead of per event.
+   */
+  #memo(t: TargetTemplate, hub: string, values: string[], authorization: string | undefined, allowPrivate: boolean, fail: (code: UpstreamErrorCode, reason: string) => never): Memo {
+    let perHub = this.#memos.get(t);
+    if (!perHub) this.#memos.set(t, (perHub = new Map()));
+    const valuesKey = values.join('\u0000');
+    const known = perHub.get(hub);
+    if (known && known.valuesKey === valuesKey && known.authorization === authorization && known.allowPrivate === allowPrivate) return known;
+    // Hub names are the clients' (SignalR templates serve every hub): bounded, then started over.
+    if (perHub.size >= MAX_MEMO_ENTRIES) perHub.clear();
+    const build = (placeholders: Record<string, string>): URL => {
       let v = 0;
       const text = t.parts.map((p) => (p.kind === 'keyVault' ? values[v++]! : fillPlaceholders(p.text, placeholders))).join('');
       let u: URL;
@@ -94,20 +139,22 @@ export class TargetResolver {
       if (u.protocol !== 'http:' && u.protocol !== 'https:') fail('EventHandlerUrlInvalid', 'the URL template with its Key Vault references resolved is not an http(s) URL');
       return u;
     };
-    const { validator, validationPlaceholders } = this.#o;
-    if (validator && validationPlaceholders) {
-      const validateUrl = url(validationPlaceholders(hub));
-      const allowPrivate = this.#o.allowPrivateTargets();
-      const state = await validator.check(this.#digest(`${validateUrl.href}\u0000${authorization ? 'mi' : ''}\u0000${allowPrivate}`), (method, headers) => this.#o.http.call({
-        method, url: validateUrl,
-        headers: { ...headers, ...(authorization ? { Authorization: authorization } : {}) },
-        timeoutMs: this.#o.validationTimeoutMs,
-        maxResponseBytes: 64 * 1024, discardBody: true, allowPrivate,
-      }));
-      if (state.status === 'Failed') fail(state.code ?? 'AbuseProtectionFailed', state.reason ?? 'abuse-protection validation failed');
-      this.#o.report(hub, t.index, { status: 'Validated', checkedAt: state.checkedAt ?? Date.now() });
-    }
-    return { url, authorization };
+    // Event names are the clients' too: the URLs kept are bounded the same way.
+    const urls = new Map<string, URL>();
+    const url = (placeholders: Record<string, string>): URL => {
+      let key = '';
+      for (const k in placeholders) key += `${k}\u0000${placeholders[k]}\u0000`;
+      let u = urls.get(key);
+      if (u === undefined) {
+        u = build(placeholders);
+        if (urls.size >= MAX_MEMO_ENTRIES) urls.clear();
+        urls.set(key, u);
+      }
+      return u;
+    };
+    const memo: Memo = { valuesKey, authorization, allowPrivate, target: { url, authorization }, validationKey: undefined };
+    perHub.set(hub, memo);
+    return memo;
   }
 
   #digest(text: string): string {
