@@ -4,15 +4,9 @@
 // knows it everywhere; the code az prints is entered on /devicelogin (raw HTTP), the user signs
 // in and approves, az's polling gets the tokens and `az account show` names the user. Skips with
 // the reason when az is not installed.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { azRunner, useLapisCloud, type AzOptions } from '../helpers/az.ts';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
-import { host } from './support.ts';
-import { azCli } from './external-tools.ts';
+import { azWorld, useLapisCloud, type AzOptions } from '../helpers/az.ts';
 import { CookieJar, browse, hiddenValue } from './interactive-support.ts';
 
 const TENANT = 'c26e8ba7-5a3d-4b1f-8e76-0d8f9a1b2c60';
@@ -20,35 +14,16 @@ const SUB = 'c26e8ba7-5a3d-4b1f-8e76-0d8f9a1b2c61';
 const DOMAIN = 'contoso-az.onmicrosoft.com';
 const USER = { userPrincipalName: `dana@${DOMAIN}`, displayName: 'Dana Dev', password: 'Dana-password-42!' };
 const AZURE_CLI = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
-const tool = azCli();
-const skip = tool.path ? false : tool.reason!;
-if (skip) console.log(`# skipping az device-code test: ${skip}`);
-
-let lapis: TestLapis;
-let configDir: string;
-
-before(async () => {
-  if (skip) return;
-  configDir = mkdtempSync(join(tmpdir(), 'lapis-azdc-'));
-  lapis = await startTestLapis({
-    config: {
-      tenantId: TENANT, subscriptionId: SUB, domains: [DOMAIN], users: [USER],
-      roleAssignments: [{ principal: USER.userPrincipalName, roleDefinitionName: 'Reader', scope: `/subscriptions/${SUB}` }],
-    },
-  });
+const world = azWorld('az device-code test', {
+  tenantId: TENANT, subscriptionId: SUB, domains: [DOMAIN], users: [USER],
+  roleAssignments: [{ principal: USER.userPrincipalName, roleDefinitionName: 'Reader', scope: `/subscriptions/${SUB}` }],
 });
-
-after(async () => {
-  await lapis?.stop();
-  if (configDir) rmSync(configDir, { recursive: true, force: true });
-});
-
-const runAz = azRunner(() => ({ configDir, caCertPath: lapis.ready.caCertPath }));
-const az = (args: string[], onStderr?: AzOptions['onStderr']) => runAz(args, { onStderr, timeoutMs: 120_000 });
+const { skip } = world;
+const az = (args: string[], onStderr?: AzOptions['onStderr']) => world.run(args, { onStderr, timeoutMs: 120_000 });
 
 test('az login --use-device-code: the code az prints is approved on /devicelogin and az is signed in as the user', { skip, timeout: 300_000 }, async () => {
-  const H = host(lapis.ready);
-  await useLapisCloud(runAz, H, false);
+  const H = world.host;
+  await useLapisCloud(world.run, H, false);
 
   let approving: Promise<string> | undefined;
   const login = await az(['login', '--use-device-code', '--tenant', TENANT], (all) => {
@@ -70,7 +45,7 @@ test('az login --use-device-code: the code az prints is approved on /devicelogin
   const accounts = JSON.parse(login.stdout) as { id: string; tenantId: string; user: { name: string; type: string } }[];
   assert.deepEqual(accounts.map((a) => a.id), [SUB]);
   assert.deepEqual(accounts[0]!.user, { name: USER.userPrincipalName, type: 'user' });
-  assert.ok(lapis.node.identity.directory.getApplication(TENANT, AZURE_CLI)?.isFallbackPublicClient, 'the Azure CLI is registered as a public client on first use');
+  assert.ok(world.lapis.node.identity.directory.getApplication(TENANT, AZURE_CLI)?.isFallbackPublicClient, 'the Azure CLI is registered as a public client on first use');
 
   const token = await az(['account', 'get-access-token']);
   assert.equal(token.code, 0, token.stderr.slice(-1500));
