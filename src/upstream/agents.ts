@@ -58,8 +58,12 @@ export class AgentPool {
     const key = `${secure ? 's' : 'p'}${allowPrivate ? 1 : 0}`;
     let agent = this.#agents.get(key);
     if (!agent) {
+      // Every socket an origin may have can wait in the pool (idle ones close after the 60 s
+      // timeout): with fewer kept (16 before), a handler driven by more concurrent events than
+      // that saw sockets closed and reopened at every dip in concurrency — a TCP connect and close
+      // per request for a good share of them.
       const common: HttpAgentOptions = {
-        keepAlive: true, maxSockets: this.#o.maxSocketsPerOrigin, maxFreeSockets: 16, timeout: 60_000,
+        keepAlive: true, maxSockets: this.#o.maxSocketsPerOrigin, maxFreeSockets: this.#o.maxSocketsPerOrigin, timeout: 60_000,
         lookup: guardedLookup(allowPrivate, this.#o.resolve) as never,
       };
       agent = secure
