@@ -149,6 +149,19 @@ export class SmartLockout {
   }
 }
 
+/**
+ * Recent keys' ids, so a busy client's sign-ins (checked, then cleared) hash its key once, not
+ * twice per token. Memory only, and cleared whole when full: what it holds is what the requests
+ * named anyway.
+ */
+const recentIds = new Map<string, string>();
+
 function idOf(key: string): string {
-  return createHash('sha256').update(key).digest('base64url');
+  let id = recentIds.get(key);
+  if (id === undefined) {
+    if (recentIds.size >= 1024) recentIds.clear();
+    id = createHash('sha256').update(key).digest('base64url');
+    recentIds.set(key, id);
+  }
+  return id;
 }

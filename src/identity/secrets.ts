@@ -17,7 +17,7 @@ export function generateSecret(): string {
 }
 
 export async function hashSecret(text: string, generated: boolean): Promise<string> {
-  if (generated) return `sha256$${sha256(text)}`;
+  if (generated) return `sha256$${sha256(text).toString('base64')}`;
   const salt = randomBytes(16);
   const hash = await scrypt(text, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: 64 * 1024 * 1024 });
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
@@ -27,25 +27,38 @@ export async function hashSecret(text: string, generated: boolean): Promise<stri
  * Checks `text` against a stored hash in constant time. Successful scrypt checks are remembered
  * (as a SHA-256 of the text, in memory only) so a busy client does not pay scrypt per token.
  */
-const verified = new LRUCache<string, string>({ max: 10_000 });
+const verified = new LRUCache<string, Buffer>({ max: 10_000 });
 
 export async function verifySecret(text: string, stored: string): Promise<boolean> {
+  const known = rememberedMatch(text, stored);
+  if (known !== undefined) return known;
   const parts = stored.split('$');
-  if (parts[0] === 'sha256' && parts.length === 2) return equal(sha256(text), parts[1]!);
   if (parts[0] !== 'scrypt' || parts.length !== 6) return false;
-  const remembered = verified.get(stored);
-  const digest = sha256(text);
-  if (remembered !== undefined) return equal(digest, remembered);
   const [, n, r, p, salt, hash] = parts as [string, string, string, string, string, string];
   const expected = Buffer.from(hash, 'base64');
   const actual = await scrypt(text, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 });
   const ok = actual.length === expected.length && timingSafeEqual(actual, expected);
-  if (ok) verified.set(stored, digest);
+  if (ok) verified.set(stored, sha256(text));
   return ok;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('base64');
+/**
+ * What can be told about `text` against `stored` without scrypt: a SHA-256 form is compared
+ * outright; a scrypt form whose text was verified before is compared with that text's digest
+ * (a different text cannot match it). `undefined`: only scrypt can tell.
+ */
+export function rememberedMatch(text: string, stored: string): boolean | undefined {
+  if (stored.startsWith('sha256$') && stored.indexOf('$', 7) < 0) {
+    const expected = Buffer.from(stored.slice('sha256$'.length), 'base64');
+    // Both are SHA-256 digests: equal lengths, compared in constant time.
+    return expected.length === 32 && timingSafeEqual(sha256(text), expected);
+  }
+  const remembered = verified.get(stored);
+  return remembered === undefined ? undefined : timingSafeEqual(sha256(text), remembered);
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
 }
 
 /** Constant-time comparison of two strings of any length. */

@@ -65,7 +65,7 @@ export class TokenService {
     if (!app) throw E.appNotFound(clientId.slice(0, 64), tenant.id);
 
     if (grant === 'client_credentials') {
-      const client = await this.#authenticateClient(app, f, call.assertionAudiences(tenant), requested.resource);
+      const client = await this.#authenticateClient(app, f, () => call.assertionAudiences(tenant), requested.resource);
       const resource = resolveResource(this.#dir, tenant, requested.resource);
       const token = await this.#issuer.issue({ tenantId: tenant.id, audience: resource.audience, version: resource.version, client });
       return formatResponse(call.endpoint, token, resource, isAdfs(call));
@@ -88,10 +88,11 @@ export class TokenService {
 
   /** A confidential client's credential check, with its lockout, for the interactive grants. */
   authenticateClient(app: Application, f: Map<string, string>, audiences: string[], resource: string): Promise<ClientPrincipal> {
-    return this.#authenticateClient(app, f, audiences, resource);
+    return this.#authenticateClient(app, f, () => audiences, resource);
   }
 
-  async #authenticateClient(app: Application, f: Map<string, string>, audiences: string[], resource: string): Promise<ClientPrincipal> {
+  /** `audiences` is asked for only when a client assertion is checked (a secret needs none). */
+  async #authenticateClient(app: Application, f: Map<string, string>, audiences: () => string[], resource: string): Promise<ClientPrincipal> {
     const sp = this.#dir.servicePrincipal(app.appId);
     if (!sp) throw E.appNotFound(app.appId, app.tenantId);
     const secret = f.get('client_secret');
@@ -109,7 +110,7 @@ export class TokenService {
         if (check === 'wrong') throw E.wrongSecret(app.appId);
         if (check === 'expired') throw E.expiredSecret(app.appId);
       } else {
-        await verifyClientAssertion(this.#dir, app, assertion!, audiences, resource, this.#replay);
+        await verifyClientAssertion(this.#dir, app, assertion!, audiences(), resource, this.#replay);
       }
     } catch (err) {
       if (err instanceof EntraError && err.aadsts !== 7000222) await this.#failed(key, (seconds) => E.clientLockedOut(app.appId, seconds));
@@ -129,7 +130,7 @@ export class TokenService {
     const f = call.form;
     // A confidential client may use ROPC with its secret; a public one sends none.
     if (f.has('client_secret') || f.has('client_assertion')) {
-      await this.#authenticateClient(app, f, call.assertionAudiences(tenant), requested.resource);
+      await this.#authenticateClient(app, f, () => call.assertionAudiences(tenant), requested.resource);
     } else if (!app.isFallbackPublicClient) {
       throw E.notPublicClient();
     }
