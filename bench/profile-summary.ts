@@ -1,10 +1,14 @@
 /**
  * Summarises a V8 .cpuprofile (from `npm run bench -- --profile`, written by Lapis at exit):
  * self time per function and per source file, heaviest first.
- *   node bench/profile-summary.ts bench/results/profiles/<file>.cpuprofile [top=30]
+ *   node bench/profile-summary.ts [bench/results/profiles/<file>.cpuprofile] [top=30] [--during deliver]
+ * `--during <function>` keeps only the samples between the first and the last one whose stack holds
+ * that function (e.g. `deliver`: the fan-out rows), so that start-up and connection set-up, which
+ * dominate a short profiled run, do not drown the steady state.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
 
 interface Node {
   id: number;
@@ -19,8 +23,9 @@ interface Profile {
   endTime: number;
 }
 
-let file = process.argv[2];
-const top = Number(process.argv[3] ?? 30);
+const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { during: { type: 'string' } } });
+let file = positionals[0];
+const top = Number(positionals[1] ?? 30);
 if (!file) {
   const dir = new URL('./results/profiles/', import.meta.url).pathname;
   const found = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
@@ -29,10 +34,36 @@ if (!file) {
 }
 const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
+const [from, to] = opts.during ? window(opts.during) : [0, p.samples.length - 1];
 const self = new Map<number, number>();
-for (let i = 0; i < p.samples.length; i++) {
+for (let i = from; i <= to; i++) {
   const dt = p.timeDeltas[i + 1] ?? 0;
   self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + dt);
+}
+
+/** The first and last sample index whose stack holds a function named `fn`. */
+function window(fn: string): [number, number] {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const holds = new Map<number, boolean>();
+  const inStack = (id: number): boolean => {
+    let v = holds.get(id);
+    if (v === undefined) {
+      const up = parent.get(id);
+      v = byId.get(id)!.callFrame.functionName === fn || (up !== undefined && inStack(up));
+      holds.set(id, v);
+    }
+    return v;
+  };
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < p.samples.length; i++) {
+    if (!inStack(p.samples[i]!)) continue;
+    if (first < 0) first = i;
+    last = i;
+  }
+  if (first < 0) throw new Error(`no sample has ${fn} on its stack`);
+  return [first, last];
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const root = process.cwd();
@@ -57,7 +88,8 @@ for (const [id, us] of self) {
 }
 const busy = total - idle;
 const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
-console.log(`${file}\n${(total / 1e6).toFixed(1)} s sampled, ${(idle / 1e6).toFixed(1)} s idle; shares below are of the busy ${(busy / 1e6).toFixed(1)} s\n`);
+const span = opts.during ? ` (only while ${opts.during} ran: samples ${from}–${to})` : '';
+console.log(`${file}${span}\n${(total / 1e6).toFixed(1)} s sampled, ${(idle / 1e6).toFixed(1)} s idle; shares below are of the busy ${(busy / 1e6).toFixed(1)} s\n`);
 console.log('self time by function:');
 for (const [k, us] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${k}`);
 console.log('\nself time by file / package:');
