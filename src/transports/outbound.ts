@@ -1,31 +1,63 @@
 /**
  * One outbound protocol message, as pieces shared by every recipient, with each transport's
  * framing built at most once and cached here. A broadcast to N WebSocket peers of one format
- * therefore frames once; a per-peer message (a reliable sequence id) is a fresh `Outbound`.
+ * therefore frames once. A per-peer message that differs only by a few bytes of its own in front
+ * of a shared body (a reliable sequence id) is built with `withOwnPrefix`: one small buffer per
+ * peer holds its WebSocket header and its own bytes, and the shared body is referenced, not copied.
  */
-import { frameHeader, OPCODE_BINARY, OPCODE_TEXT } from './ws-frame.ts';
+import { frameHeader, frameHeaderLength, OPCODE_BINARY, OPCODE_TEXT, writeFrameHeader } from './ws-frame.ts';
 
 const DATA_PREFIX = Buffer.from('data: ');
 const EVENT_END = Buffer.from('\n\n');
 
+/**
+ * Writes a message's own bytes into `into` from `at` (exactly the count given to `withOwnPrefix`);
+ * `arg` is what they encode (e.g. a sequence id), `sharedLength` the length of the shared body
+ * that follows them. A module-level function, so that building a message allocates no closure.
+ */
+export type OwnBytesWriter = (into: Buffer, at: number, arg: number, sharedLength: number) => void;
+
 export class Outbound {
-  readonly pieces: readonly Buffer[];
   readonly length: number;
   /** Binary WebSocket frame (MessagePack, Web PubSub binary) rather than text. */
   readonly binary: boolean;
+  #pieces: readonly Buffer[] | undefined;
   #ws: readonly Buffer[] | undefined;
   #sse: readonly Buffer[] | undefined;
+  /** `withOwnPrefix` messages: where the own bytes start in the frame's first piece (after the header). */
+  #ownAt = 0;
 
-  constructor(pieces: readonly Buffer[], binary: boolean) {
-    this.pieces = pieces;
+  /** `length` is the pieces' total (given only by `withOwnPrefix`, whose pieces are made on demand). */
+  constructor(pieces: readonly Buffer[], binary: boolean, length = totalLength(pieces)) {
+    this.#pieces = pieces;
     this.binary = binary;
-    let n = 0;
-    for (const p of pieces) n += p.length;
-    this.length = n;
+    this.length = length;
   }
 
   static of(bytes: Buffer, binary = false): Outbound {
     return new Outbound([bytes], binary);
+  }
+
+  /**
+   * `ownLength` bytes of this message's own (written by `write`) followed by `shared`. Its
+   * WebSocket frame is two pieces, [header + own bytes, shared], as a shared message's is.
+   */
+  static withOwnPrefix(ownLength: number, write: OwnBytesWriter, arg: number, shared: Buffer, binary: boolean): Outbound {
+    const length = ownLength + shared.length;
+    const h = frameHeaderLength(length);
+    const head = Buffer.allocUnsafe(h + ownLength);
+    writeFrameHeader(head, binary ? OPCODE_BINARY : OPCODE_TEXT, length);
+    write(head, h, arg, shared.length);
+    const o = new Outbound(NO_PIECES, binary, length);
+    o.#pieces = undefined;
+    o.#ws = [head, shared];
+    o.#ownAt = h;
+    return o;
+  }
+
+  /** The message's bytes (without any transport framing), in order. */
+  get pieces(): readonly Buffer[] {
+    return (this.#pieces ??= [this.#ws![0]!.subarray(this.#ownAt), this.#ws![1]!]);
   }
 
   /** The message as one unmasked, final WebSocket frame: header plus the shared pieces. */
@@ -39,13 +71,22 @@ export class Outbound {
    */
   sseEvent(): readonly Buffer[] {
     if (this.#sse) return this.#sse;
-    const joined = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces as Buffer[], this.length);
+    const pieces = this.pieces;
+    const joined = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces as Buffer[], this.length);
     if (joined.indexOf(0x0a) < 0 && joined.indexOf(0x0d) < 0) {
-      this.#sse = [DATA_PREFIX, ...this.pieces, EVENT_END];
+      this.#sse = [DATA_PREFIX, ...pieces, EVENT_END];
     } else {
       const lines = joined.toString('utf8').split(/\r\n|\r|\n/);
       this.#sse = [Buffer.from(`${lines.map((l) => `data: ${l}`).join('\n')}\n\n`, 'utf8')];
     }
     return this.#sse;
   }
+}
+
+const NO_PIECES: readonly Buffer[] = [];
+
+function totalLength(pieces: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return n;
 }

@@ -6,24 +6,29 @@
 export const OPCODE_TEXT = 0x1;
 export const OPCODE_BINARY = 0x2;
 
-export function frameHeader(opcode: number, length: number): Buffer {
-  if (length < 126) {
-    const h = Buffer.allocUnsafe(2);
-    h[0] = 0x80 | opcode;
-    h[1] = length;
-    return h;
-  }
-  if (length < 65536) {
-    const h = Buffer.allocUnsafe(4);
-    h[0] = 0x80 | opcode;
-    h[1] = 126;
-    h.writeUInt16BE(length, 2);
-    return h;
-  }
-  const h = Buffer.allocUnsafe(10);
+/** Bytes of the header of a frame with `length` payload bytes: 2, 4 or 10. */
+export function frameHeaderLength(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
+/** Writes the header of a frame with `length` payload bytes at the start of `h` (frameHeaderLength bytes). */
+export function writeFrameHeader(h: Buffer, opcode: number, length: number): void {
   h[0] = 0x80 | opcode;
-  h[1] = 127;
-  h.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-  h.writeUInt32BE(length >>> 0, 6);
+  if (length < 126) {
+    h[1] = length;
+  } else if (length < 65536) {
+    h[1] = 126;
+    h[2] = length >>> 8;
+    h[3] = length & 0xff;
+  } else {
+    h[1] = 127;
+    h.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    h.writeUInt32BE(length >>> 0, 6);
+  }
+}
+
+export function frameHeader(opcode: number, length: number): Buffer {
+  const h = Buffer.allocUnsafe(frameHeaderLength(length));
+  writeFrameHeader(h, opcode, length);
   return h;
 }

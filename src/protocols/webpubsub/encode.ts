@@ -37,7 +37,8 @@ const SEQ_PREFIX = Buffer.from('{"sequenceId":');
 
 /**
  * `json.reliable.webpubsub.azure.v1`: the body is `{"sequenceId":<n>,<shared fields>}`. The shared
- * part is encoded once; each socket adds only the digits of its sequence id (and its frame header).
+ * part is encoded once per message; each socket gets one small buffer of its own (WebSocket header,
+ * `{"sequenceId":` and its digits) in front of it, and the shared part is never copied.
  */
 export function reliableFrame(message: Message, content: WebPubSubContent, sequenceId: number): Outbound {
   let suffix = message.encoded.get(JSON_RELIABLE) as Buffer | undefined;
@@ -45,7 +46,29 @@ export function reliableFrame(message: Message, content: WebPubSubContent, seque
     suffix = Buffer.from(`,${messageFields(content)}}`, 'utf8');
     message.encoded.set(JSON_RELIABLE, suffix);
   }
-  return new Outbound([SEQ_PREFIX, Buffer.from(String(sequenceId), 'latin1'), suffix], false);
+  return Outbound.withOwnPrefix(SEQ_PREFIX.length + decimalDigits(sequenceId), writeSequencePrefix, sequenceId, suffix, false);
+}
+
+/** Writes `{"sequenceId":<n>` (its length counted by the caller). */
+function writeSequencePrefix(into: Buffer, at: number, sequenceId: number): void {
+  for (let i = 0; i < SEQ_PREFIX.length; i++) into[at + i] = SEQ_PREFIX[i]!;
+  let n = sequenceId;
+  let k = at + SEQ_PREFIX.length + decimalDigits(n);
+  do {
+    const q = Math.floor(n / 10);
+    into[--k] = 0x30 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+}
+
+/** Digits of a non-negative safe integer in base 10. */
+function decimalDigits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
 }
 
 function messageFields(m: WebPubSubContent): string {

@@ -14,6 +14,28 @@ import { CLOSE_INVALID_PAYLOAD, CLOSE_UNSUPPORTED } from './session.ts';
 type Json = Record<string, unknown>;
 
 const PONG = controlFrame({ type: 'pong' });
+const ACK_HEAD = Buffer.from('{"type":"sequenceAck","sequenceId":');
+
+/**
+ * A reliable client's `sequenceAck` exactly as the SDK writes it (`{"type":"sequenceAck","sequenceId":<n>}`,
+ * at most 15 digits, no leading zero), read without decoding the text and parsing JSON: every
+ * reliable connection sends these all the time. Anything else (other spacing or field order, extra
+ * fields) returns undefined and takes the general path, which gives the same answer.
+ */
+function plainSequenceAck(data: Buffer): number | undefined {
+  const n = data.length;
+  const first = ACK_HEAD.length;
+  if (n < first + 2 || n > first + 16 || data[n - 1] !== 0x7d) return undefined;
+  if (data.compare(ACK_HEAD, 0, first, 0, first) !== 0) return undefined;
+  if (data[first] === 0x30 && n - 1 - first > 1) return undefined;
+  let v = 0;
+  for (let i = first; i < n - 1; i++) {
+    const d = data[i]! - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return v;
+}
 
 export const jsonCodec: PubSubCodec = {
   format: 'json',
@@ -21,6 +43,8 @@ export const jsonCodec: PubSubCodec = {
 
   decode(data: Buffer, isBinary: boolean): ClientRequest {
     if (isBinary) return { type: 'violation', code: CLOSE_UNSUPPORTED, reason: 'Binary frames are not supported by JSON subprotocols.' };
+    const acked = plainSequenceAck(data);
+    if (acked !== undefined) return { type: 'sequenceAck', sequenceId: acked };
     let msg: unknown;
     try {
       msg = JSON.parse(data.toString('utf8'));

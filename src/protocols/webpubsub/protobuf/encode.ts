@@ -57,13 +57,23 @@ export function dataFrame(message: Message, content: WebPubSubContent): Outbound
   return f;
 }
 
+/**
+ * A reliable socket's frame: `DownstreamMessage { data_message = { sequence_id, <shared body> } }`.
+ * Its own bytes (both tags, the data message's length and the id) go in one small buffer with the
+ * WebSocket header; the shared body is referenced, not copied.
+ */
 export function sequencedDataFrame(message: Message, content: WebPubSubContent, sequenceId: number): Outbound {
   const body = dataBody(message, content);
-  const id: number[] = [SEQUENCE_ID_TAG];
-  varint(id, sequenceId);
-  const head: number[] = [DATA_MESSAGE_TAG];
-  varint(head, id.length + body.length);
-  return new Outbound([Buffer.from([...head, ...id]), body], true);
+  const inner = 1 + varintLength(sequenceId) + body.length;
+  return Outbound.withOwnPrefix(1 + varintLength(inner) + 1 + varintLength(sequenceId), writeSequencedHead, sequenceId, body, true);
+}
+
+/** data_message's tag and length, then sequence_id's tag and value (the shared body follows). */
+function writeSequencedHead(into: Buffer, at: number, sequenceId: number, bodyLength: number): void {
+  into[at++] = DATA_MESSAGE_TAG;
+  at = writeVarint(into, at, 1 + varintLength(sequenceId) + bodyLength);
+  into[at++] = SEQUENCE_ID_TAG;
+  writeVarint(into, at, sequenceId);
 }
 
 /** Appends a non-negative integer below 2^53 as a protobuf varint. */
@@ -73,6 +83,25 @@ function varint(out: number[], n: number): void {
     n = Math.floor(n / 0x80);
   }
   out.push(n);
+}
+
+function varintLength(n: number): number {
+  let k = 1;
+  while (n > 0x7f) {
+    n = Math.floor(n / 0x80);
+    k++;
+  }
+  return k;
+}
+
+/** Writes a non-negative integer below 2^53 as a varint at `at`; returns the offset after it. */
+function writeVarint(into: Buffer, at: number, n: number): number {
+  while (n > 0x7f) {
+    into[at++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  into[at++] = n;
+  return at;
 }
 
 export function invocationFailed(invocationId: string): Outbound {
