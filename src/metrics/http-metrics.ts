@@ -42,8 +42,10 @@ export class HttpMetrics {
 
   /** Counts every request `app` answers under `resource`; call before `app.ready()`. */
   instrument(app: FastifyInstance, resource: string): void {
-    app.addHook('onResponse', async (req, reply) => {
+    // A callback hook: no promise per request.
+    app.addHook('onResponse', (req, reply, done) => {
       this.record(resource, methodLabel(req.method), statusClass(reply.statusCode), routeLabel(routeNameOf(req.raw) ?? req.routeOptions.url), reply.elapsedTime / 1000);
+      done();
     });
   }
 

@@ -1,18 +1,21 @@
 /**
  * The data-plane REST APIs are one fastify catch-all each (`/api/*`) that routes the raw path
  * itself; the pattern fastify matched says nothing. Those routers name the operation pattern they
- * matched (`/api/hubs/{hub}/:send`) here, for the REST metrics' `route` label. Keyed weakly by
- * the request, so nothing outlives it.
+ * matched (`/api/hubs/{hub}/:send`) here, for the REST metrics' `route` label. Kept on the request
+ * itself under a symbol (a WeakMap entry per request showed in the REST profile), so nothing
+ * outlives it.
  */
 import type { IncomingMessage } from 'node:http';
 
-const names = new WeakMap<IncomingMessage, string>();
+const ROUTE_NAME = Symbol('lapis.routeName');
+
+type Named = IncomingMessage & { [ROUTE_NAME]?: string };
 
 /** Called by a router that matched `pattern` (a route template, never the request's own path). */
 export function nameRoute(req: IncomingMessage, pattern: string): void {
-  names.set(req, pattern);
+  (req as Named)[ROUTE_NAME] = pattern;
 }
 
 export function routeNameOf(req: IncomingMessage): string | undefined {
-  return names.get(req);
+  return (req as Named)[ROUTE_NAME];
 }

@@ -49,8 +49,9 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     return bind(server, spec.host, 0);
   });
   let serving = false;
+  const log = spec.log.child({ listener: spec.name });
   const app = Fastify({
-    loggerInstance: spec.log.child({ listener: spec.name }),
+    loggerInstance: log,
     // Per-request lines are written by the onResponse hook below (debug), not by fastify.
     logController: new LogController({ disableRequestLogging: true }),
     // No child logger per request (pino's child + redaction showed in the REST profile); errors
@@ -82,9 +83,11 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     },
   }) as unknown as FastifyInstance;
   app.addHook('onReady', async () => { serving = true; });
-  app.addHook('onResponse', async (req, reply) => {
+  // A callback hook (no promise per request), and the debug line built only when debug is on.
+  app.addHook('onResponse', (req, reply, done) => {
     if (reply.statusCode >= 500) req.log.warn({ req, res: reply }, 'request failed');
-    else req.log.debug({ req, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
+    else if (log.isLevelEnabled('debug')) req.log.debug({ req, res: reply, ms: Math.round(reply.elapsedTime) }, 'request');
+    done();
   });
   let closed = false;
   const close = async () => {

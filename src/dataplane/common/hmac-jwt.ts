@@ -10,7 +10,7 @@
  * pinned by the caller, the comparison is constant time, and the time claims are checked as jose
  * checks them.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { AuthenticationError } from '../webpubsub/errors.ts';
 
@@ -30,6 +30,12 @@ export interface JwtHeader {
 export interface HmacVerifyOptions {
   algorithms: readonly HmacAlgorithm[];
   now?: number;
+  /**
+   * The token's protected header when the caller has already decoded it (strictly: see
+   * `decodeJwtHeader` in webpubsub/auth/types.ts), so it is not decoded a second time. Only
+   * picks the algorithm and keys; the signature check below covers it like the rest.
+   */
+  header?: JwtHeader | undefined;
 }
 
 /** The protected header of a compact JWT, or undefined when it is not one. Never throws. */
@@ -58,22 +64,29 @@ export function verifyHmacJwt(
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   if (token.length > MAX_TOKEN_LENGTH) throw new AuthenticationError('The access token is malformed.');
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((x) => B64URL.test(x))) throw new AuthenticationError('The access token is malformed.');
+  if (parts.length !== 3 || !B64URL.test(parts[0]!) || !B64URL.test(parts[1]!) || !B64URL.test(parts[2]!)) {
+    throw new AuthenticationError('The access token is malformed.');
+  }
   const [h, p, s] = parts as [string, string, string];
-  const header = decodeJson(h) as JwtHeader;
+  const header = opts.header ?? (decodeJson(h) as JwtHeader);
   const alg = header.alg;
   if (typeof alg !== 'string' || !(opts.algorithms as readonly string[]).includes(alg)) {
     throw new AuthenticationError(`The access token must be signed with ${opts.algorithms.join(' or ')}.`);
   }
   if (header.crit !== undefined) throw new AuthenticationError('The access token is malformed.');
   const signature = Buffer.from(s, 'base64url');
-  const signed = `${h}.${p}`;
+  const signed = token.slice(0, h.length + 1 + p.length);
   let ok = false;
   for (const key of typeof keys === 'function' ? keys(header) : keys) {
     if (!key) continue;
-    const mac = createHmac(DIGEST[alg as HmacAlgorithm], key).update(signed).digest();
-    // Every key is tried (no early exit), so timing does not tell which key matched.
-    if (mac.length === signature.length && timingSafeEqual(mac, signature)) ok = true;
+    const mac = createHmac(DIGEST[alg as HmacAlgorithm], secretKey(key)).update(signed).digest();
+    // Constant-time comparison. A token no key signed is checked against every key, so the time
+    // a forgery takes says nothing; only a genuine token stops at the key that signed it, which
+    // tells its holder nothing they do not know (and spares the second HMAC on every call).
+    if (mac.length === signature.length && timingSafeEqual(mac, signature)) {
+      ok = true;
+      break;
+    }
   }
   if (!ok) throw new AuthenticationError('The access token signature is invalid.');
   const payload = decodeJson(p) as JWTPayload;
@@ -92,6 +105,22 @@ export function verifyHmacJwt(
     throw new AuthenticationError(`The access token is not valid yet: claim 'nbf' is more than ${CLOCK_SKEW_SECONDS} seconds in the future.`);
   }
   return { header, payload };
+}
+
+/**
+ * Keys as KeyObjects, made once per key text: `createHmac` with a string converts it on every
+ * call. Bounded: regenerated keys replace old ones, and a full table starts over.
+ */
+const secretKeys = new Map<string, KeyObject>();
+
+function secretKey(key: string): KeyObject {
+  let k = secretKeys.get(key);
+  if (!k) {
+    if (secretKeys.size >= 256) secretKeys.clear();
+    k = createSecretKey(Buffer.from(key, 'utf8'));
+    secretKeys.set(key, k);
+  }
+  return k;
 }
 
 function decodeJson(part: string): Record<string, unknown> {

@@ -9,13 +9,13 @@ import { DENIAL_HEADER } from '../../access/index.ts';
 import { nameRoute } from '../../metrics/index.ts';
 import { setOriginErrorHandler } from '../../net/index.ts';
 import { isValidHub } from '../../protocols/webpubsub/index.ts';
-import { authenticate } from './auth/chain.ts';
+import { authenticate, type Authenticated } from './auth/chain.ts';
 import type { DenialRecorder } from './auth/entra.ts';
 import { recordRefusal } from './denial.ts';
 import type { DataPlaneAuthenticator, DataPlaneRequest } from './auth/types.ts';
 import { badRequest, DataPlaneError, dataPlaneErrors } from './errors.ts';
 import { Query, Router } from './router.ts';
-import type { RestDeps, RouteDef } from './routes.ts';
+import type { RestDeps, RouteContext, RouteDef, RouteResult } from './routes.ts';
 import { routes } from './routes.ts';
 
 export const API_VERSIONS = ['2021-10-01', '2022-11-01', '2023-07-01', '2024-01-01', '2024-12-01'] as const;
@@ -33,7 +33,12 @@ export interface RestOptions {
   resourceName?: string;
 }
 
-const router = new Router<RouteDef>(routes);
+/** A route and its name in the REST metrics, built once. */
+interface ServedRoute extends RouteDef {
+  metricName: string;
+}
+
+const router = new Router<ServedRoute>(routes.map((r) => ({ ...r, metricName: `/api/${r.path}` })));
 
 export function registerRest(app: FastifyInstance, o: RestOptions): void {
   // The whole origin answers in the data plane's shape, not only `/api/*`: unknown paths and
@@ -58,7 +63,12 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
       url: '/api/*',
       bodyLimit: o.maxBodyBytes,
       exposeHeadRoute: false,
-      handler: (req, reply) => handle(req, reply, o),
+      // Answered synchronously when nothing waits (an access-key send): fastify is handed a
+      // promise only when there is one.
+      handler: (req, reply) => {
+        const answered = handle(req, reply, o);
+        return answered instanceof Promise ? answered : undefined;
+      },
     });
   });
 }
@@ -106,7 +116,7 @@ function sendDataPlaneError(req: FastifyRequest, reply: FastifyReply, e: DataPla
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(e.toBody()));
 }
 
-async function handle(req: FastifyRequest, reply: FastifyReply, o: RestOptions): Promise<FastifyReply> {
+function handle(req: FastifyRequest, reply: FastifyReply, o: RestOptions): FastifyReply | Promise<FastifyReply> {
   const raw = req.raw.url ?? '/';
   const qi = raw.indexOf('?');
   const path = qi >= 0 ? raw.slice(0, qi) : raw;
@@ -122,36 +132,70 @@ async function handle(req: FastifyRequest, reply: FastifyReply, o: RestOptions):
   if (version !== undefined && !(API_VERSIONS as readonly string[]).includes(version)) {
     throw badRequest(`The api-version '${version}' is not supported. Supported versions: ${SUPPORTED_HEADER}.`, 'api-version');
   }
-  if (segments.length === 1 && segments[0]!.toLowerCase() === 'health' && (req.method === 'GET' || req.method === 'HEAD')) {
-    return reply.code(200).send();
+  if (segments.length === 1 && segments[0]!.toLowerCase() === 'health') {
+    if (req.method === 'GET' || req.method === 'HEAD') return reply.code(200).send();
+    throw dataPlaneErrors.methodNotAllowed(req.method, path);
   }
-  if (segments.length === 1 && segments[0]!.toLowerCase() === 'health') throw dataPlaneErrors.methodNotAllowed(req.method, path);
   const match = router.match(req.method, segments);
   if (match === undefined) throw dataPlaneErrors.noOperation(req.method, path);
   if (match === 'method') throw dataPlaneErrors.methodNotAllowed(req.method, path);
-  nameRoute(req.raw, `/api/${match.route.path}`);
+  nameRoute(req.raw, match.route.metricName);
   const hubName = match.params.hub!;
   if (!isValidHub(hubName)) {
     throw badRequest("The hub name must start with a letter and contain only letters, digits, '_', '`', ',', '.', '[' and ']' (at most 128 characters).", 'hub');
   }
   const hub = hubName.toLowerCase();
+  match.params.hub = hub;
 
-  const request: DataPlaneRequest = { method: req.method, url: raw, headers: req.headers, resourceId: o.resourceId, hub };
-  const { auth, by } = await authenticate(o.authenticators(), request);
-  await by.authorize?.(auth, match.route.dataAction, request);
+  const request: DataPlaneRequest = { method: req.method, url: raw, headers: req.headers, resourceId: o.resourceId, hub, bearer: undefined };
+  const ctx = new Context(req, o.deps, match.params, hub, query, path);
+  const authenticated = authenticate(o.authenticators(), request);
+  if (authenticated instanceof Promise) return authenticated.then((a) => authorized(reply, match.route, request, a, ctx));
+  return authorized(reply, match.route, request, authenticated, ctx);
+}
 
-  const contentType = req.headers['content-type'];
-  const result = await match.route.handle({
-    deps: o.deps,
-    params: { ...match.params, hub },
-    hub,
-    query,
-    body: Buffer.isBuffer(req.body) ? req.body : undefined,
-    contentType,
-    rawPath: path,
-    origin: `${req.protocol}://${req.host}`,
-  });
+/** The route's DataAction checked by the authenticator that accepted the caller, then the operation. */
+function authorized(reply: FastifyReply, route: ServedRoute, request: DataPlaneRequest, a: Authenticated, ctx: Context): FastifyReply | Promise<FastifyReply> {
+  const checked = a.by.authorize?.(a.auth, route.dataAction, request);
+  if (checked instanceof Promise) return checked.then(() => run(reply, route, ctx));
+  return run(reply, route, ctx);
+}
+
+function run(reply: FastifyReply, route: ServedRoute, ctx: Context): FastifyReply | Promise<FastifyReply> {
+  const result = route.handle(ctx);
+  if (result instanceof Promise) return result.then((r) => answer(reply, r));
+  return answer(reply, result);
+}
+
+function answer(reply: FastifyReply, result: RouteResult): FastifyReply {
   reply.code(result.status);
-  if (result.body === undefined || req.method === 'HEAD') return reply.send();
+  if (result.body === undefined || reply.request.method === 'HEAD') return reply.send();
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(result.body));
+}
+
+/** What an operation sees of its request; the origin is worked out only by the one operation that needs it. */
+class Context implements RouteContext {
+  readonly #req: FastifyRequest;
+  readonly deps: RestDeps;
+  readonly params: Record<string, string>;
+  readonly hub: string;
+  readonly query: Query;
+  readonly rawPath: string;
+  readonly body: Buffer | undefined;
+  readonly contentType: string | undefined;
+
+  constructor(req: FastifyRequest, deps: RestDeps, params: Record<string, string>, hub: string, query: Query, rawPath: string) {
+    this.#req = req;
+    this.deps = deps;
+    this.params = params;
+    this.hub = hub;
+    this.query = query;
+    this.rawPath = rawPath;
+    this.body = Buffer.isBuffer(req.body) ? req.body : undefined;
+    this.contentType = req.headers['content-type'];
+  }
+
+  get origin(): string {
+    return `${this.#req.protocol}://${this.#req.host}`;
+  }
 }

@@ -36,7 +36,7 @@ export interface RouteContext {
   /** Raw request path (still percent-encoded), for self-contained nextLinks. */
   rawPath: string;
   /** Public origin the request came to (`https://host:port`). */
-  origin: string;
+  readonly origin: string;
 }
 
 export interface RouteResult {
@@ -50,7 +50,8 @@ export interface RouteDef {
   path: string;
   /** RBAC DataAction required, checked by the authenticator that accepted the request. */
   dataAction: string;
-  handle(ctx: RouteContext): Promise<RouteResult>;
+  /** Synchronous when nothing waits (sends are fire-and-forget), so the REST call waits for no promise. */
+  handle(ctx: RouteContext): RouteResult | Promise<RouteResult>;
 }
 
 export const accepted = (): RouteResult => ({ status: 202 });

@@ -12,7 +12,7 @@ export { DataActions };
 export type { RestDeps, RouteContext, RouteDef, RouteResult } from './route-types.ts';
 
 export const routes: RouteDef[] = [
-  { method: 'POST', path: 'hubs/{hub}/:send', dataAction: DataActions.hubSend, handle: async (c) => send(c, { scope: 'hub' }, true) },
+  { method: 'POST', path: 'hubs/{hub}/:send', dataAction: DataActions.hubSend, handle: (c) => send(c, { scope: 'hub' }, true) },
   { method: 'POST', path: 'hubs/{hub}/:closeConnections', dataAction: DataActions.connectionWrite, handle: (c) => close(c, { scope: 'hub' }) },
   { method: 'POST', path: 'hubs/{hub}/:addToGroups', dataAction: DataActions.groupWrite, handle: (c) => bulkGroups(c, 'addToGroups') },
   { method: 'POST', path: 'hubs/{hub}/:removeFromGroups', dataAction: DataActions.groupWrite, handle: (c) => bulkGroups(c, 'removeFromGroups') },
@@ -20,7 +20,7 @@ export const routes: RouteDef[] = [
   { method: 'GET', path: 'hubs/{hub}/:connections', dataAction: DataActions.connectionRead, handle: listConnections },
   { method: 'POST', path: 'hubs/{hub}/:generateToken', dataAction: DataActions.generateToken, handle: generateToken },
 
-  { method: 'POST', path: 'hubs/{hub}/connections/{connectionId}/:send', dataAction: DataActions.connectionSend, handle: async (c) => send(c, conn(c), false) },
+  { method: 'POST', path: 'hubs/{hub}/connections/{connectionId}/:send', dataAction: DataActions.connectionSend, handle: (c) => send(c, conn(c), false) },
   { method: 'HEAD', path: 'hubs/{hub}/connections/{connectionId}', dataAction: DataActions.connectionRead, handle: (c) => exists(c, conn(c)) },
   { method: 'DELETE', path: 'hubs/{hub}/connections/{connectionId}', dataAction: DataActions.connectionWrite, handle: (c) => close(c, conn(c)) },
   {
@@ -35,7 +35,7 @@ export const routes: RouteDef[] = [
   { method: 'POST', path: 'hubs/{hub}/groups/{group}/:closeConnections', dataAction: DataActions.connectionWrite, handle: (c) => close(c, { scope: 'group', group: group(c) }) },
   {
     method: 'POST', path: 'hubs/{hub}/groups/{group}/:send', dataAction: DataActions.groupSend,
-    handle: async (c) => send(c, { scope: 'group', group: group(c) }, true),
+    handle: (c) => send(c, { scope: 'group', group: group(c) }, true),
   },
   { method: 'GET', path: 'hubs/{hub}/groups/{group}/connections', dataAction: DataActions.groupRead, handle: listGroup },
   {
@@ -84,7 +84,7 @@ export const routes: RouteDef[] = [
 
   { method: 'HEAD', path: 'hubs/{hub}/users/{userId}', dataAction: DataActions.userRead, handle: (c) => exists(c, user(c)) },
   { method: 'POST', path: 'hubs/{hub}/users/{userId}/:closeConnections', dataAction: DataActions.connectionWrite, handle: (c) => close(c, user(c)) },
-  { method: 'POST', path: 'hubs/{hub}/users/{userId}/:send', dataAction: DataActions.userSend, handle: async (c) => send(c, user(c), false) },
+  { method: 'POST', path: 'hubs/{hub}/users/{userId}/:send', dataAction: DataActions.userSend, handle: (c) => send(c, user(c), false) },
   {
     method: 'DELETE', path: 'hubs/{hub}/users/{userId}/groups', dataAction: DataActions.groupWrite,
     handle: async (c) => {

@@ -150,12 +150,25 @@ export class WebPubSubService {
   mount(app: FastifyInstance): void {
     const ctx = this.#ctx;
     const keyAuth = new AccessKeyAuthenticator(ctx);
+    // The chain is rebuilt only when the extra authenticators change, not once per request.
+    let extra: readonly DataPlaneAuthenticator[] | undefined;
+    let extraCount = -1;
+    let chain: readonly DataPlaneAuthenticator[] = [keyAuth];
+    const authenticators = (): readonly DataPlaneAuthenticator[] => {
+      const now = ctx.authenticators;
+      if (now !== extra || (now?.length ?? 0) !== extraCount) {
+        extra = now;
+        extraCount = now?.length ?? 0;
+        chain = [...(now ?? []), keyAuth];
+      }
+      return chain;
+    };
     registerRest(app, {
       resourceId: ctx.resourceId,
       maxBodyBytes: ctx.limits?.maxBodyBytes ?? MIB,
       log: ctx.log,
       denials: ctx.denials, resourceName: ctx.name,
-      authenticators: () => [...(ctx.authenticators ?? []), keyAuth],
+      authenticators,
       deps: {
         core: this.core,
         mintClientToken: (a) => mintClientToken({

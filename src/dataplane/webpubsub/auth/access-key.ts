@@ -1,8 +1,8 @@
 /** Access-key authentication of REST calls: an HS256 JWT signed with one of the resource's keys. */
 import { AuthenticationError } from '../errors.ts';
-import { audienceMatches, isHs256, verifyHs256 } from './hs256.ts';
+import { audienceMatches, verifyHs256 } from './hs256.ts';
 import type { DataPlaneAuth, DataPlaneAuthenticator, DataPlaneRequest } from './types.ts';
-import { bearerToken } from './types.ts';
+import { bearerOf } from './types.ts';
 
 export interface AccessKeySource {
   getAccessKeys(): { primaryKey: string; secondaryKey: string };
@@ -17,15 +17,16 @@ export class AccessKeyAuthenticator implements DataPlaneAuthenticator {
     this.#source = source;
   }
 
-  async authenticate(request: DataPlaneRequest): Promise<DataPlaneAuth | null> {
-    const token = bearerToken(request.headers);
-    if (!token || !isHs256(token)) return null;
+  /** Synchronous: the HMAC and the claims are checked on the spot (see common/hmac-jwt.ts). */
+  authenticate(request: DataPlaneRequest): DataPlaneAuth | null {
+    const { token, header } = bearerOf(request);
+    if (!token || header?.alg !== 'HS256') return null;
     if (this.#source.isLocalAuthDisabled()) {
       throw new AuthenticationError('Local authentication (access keys) is disabled for this resource. Use Microsoft Entra ID.');
     }
     // Keys are read per request: a regenerated key takes effect at once.
     const { primaryKey, secondaryKey } = this.#source.getAccessKeys();
-    const claims = await verifyHs256(token, [primaryKey, secondaryKey]);
+    const claims = verifyHs256(token, [primaryKey, secondaryKey], undefined, header);
     if (!audienceMatches(claims.aud, request.url)) {
       throw new AuthenticationError("The access token's audience (aud) does not match the request URL.");
     }

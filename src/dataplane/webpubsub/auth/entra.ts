@@ -3,11 +3,11 @@
  * service for `https://webpubsub.azure.com` (the scope the SDK asks for), issued by the resource's
  * tenant; the route's DataAction is then checked with Azure RBAC at the hub's scope.
  */
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { decodeJwt } from 'jose';
 import { claimedPrincipal, tokenFailureOf, type DenialInput, type DenialReceipt, type DenialSurface } from '../../../access/index.ts';
 import { AuthenticationError, AuthorizationError } from '../errors.ts';
 import type { DataPlaneAuth, DataPlaneAuthenticator, DataPlaneRequest } from './types.ts';
-import { bearerToken } from './types.ts';
+import { bearerOf, bearerToken } from './types.ts';
 
 export const WEBPUBSUB_AUDIENCES = ['https://webpubsub.azure.com', 'https://webpubsub.azure.com/'];
 
@@ -46,17 +46,17 @@ export class EntraAuthenticator implements DataPlaneAuthenticator {
     this.#opts = opts;
   }
 
-  async authenticate(request: DataPlaneRequest): Promise<DataPlaneAuth | null> {
-    const token = bearerToken(request.headers);
+  /** Synchronous when the token is not ours (the access-key tokens of every REST call): no promise to wait for. */
+  authenticate(request: DataPlaneRequest): DataPlaneAuth | null | Promise<DataPlaneAuth> {
+    const { token, header } = bearerOf(request);
     if (!token) return null;
-    let alg: unknown;
-    try {
-      alg = decodeProtectedHeader(token).alg;
-    } catch {
-      throw this.#denied(new AuthenticationError('The bearer token is not a JWT.'), request, { failure: 'malformed' });
-    }
+    if (!header) throw this.#denied(new AuthenticationError('The bearer token is not a JWT.'), request, { failure: 'malformed' });
     // HS256 is the access-key scheme: leave it to that authenticator. Anything else is ours.
-    if (alg === 'HS256') return null;
+    if (header.alg === 'HS256') return null;
+    return this.#verify(token, request);
+  }
+
+  async #verify(token: string, request: DataPlaneRequest): Promise<DataPlaneAuth> {
     try {
       const v = await this.#opts.verifier.verify(token, { audiences: this.#opts.audiences ?? WEBPUBSUB_AUDIENCES, tenantId: this.#opts.tenantId });
       return { kind: this.kind, principal: v.principalId, claims: v.payload };

@@ -3,25 +3,26 @@
  * node:crypto HMAC, pinned algorithm, time claims with 5 minutes of skew) is shared with SignalR
  * in ../../common/hmac-jwt.ts; this file keeps Web PubSub's entry points and its `aud` rule.
  */
-import { decodeProtectedHeader } from 'jose';
 import type { JWTPayload } from 'jose';
-import { verifyHmacJwt } from '../../common/hmac-jwt.ts';
+import { verifyHmacJwt, type JwtHeader } from '../../common/hmac-jwt.ts';
+import { decodeJwtHeader } from './types.ts';
 
 export { CLOCK_SKEW_SECONDS } from '../../common/hmac-jwt.ts';
 
 /** Is this token (structurally) an HS256 JWT? Used by the chain to pick its authenticator. */
 export function isHs256(token: string): boolean {
-  try {
-    return decodeProtectedHeader(token).alg === 'HS256';
-  } catch {
-    return false;
-  }
+  return decodeJwtHeader(token)?.alg === 'HS256';
 }
 
-/** HS256 only (Web PubSub); the shared verifier lives in dataplane/common/hmac-jwt.ts. */
-export function verifyHs256(token: string, keys: readonly string[], now = Math.floor(Date.now() / 1000)): JWTPayload {
-  return verifyHmacJwt(token, keys, { algorithms: ['HS256'], now }).payload;
+/**
+ * HS256 only (Web PubSub); the shared verifier lives in dataplane/common/hmac-jwt.ts. `header`:
+ * the token's header when the caller decoded it already (see `bearerOf`).
+ */
+export function verifyHs256(token: string, keys: readonly string[], now = Math.floor(Date.now() / 1000), header?: JwtHeader): JWTPayload {
+  return verifyHmacJwt(token, keys, { algorithms: HS256_ONLY, now, header }).payload;
 }
+
+const HS256_ONLY = ['HS256'] as const;
 
 /**
  * `aud` check tolerant of what the SDKs send (reference §2.2, §7.2): the full request URL including
@@ -29,6 +30,12 @@ export function verifyHs256(token: string, keys: readonly string[], now = Math.f
  * scheme and host (reverse proxies and TLS front ends change them; the key binds the resource).
  */
 export function audienceMatches(aud: unknown, requestPathAndQuery: string, extraPaths: readonly string[] = []): boolean {
+  // The common case first, with nothing built: one `aud` naming exactly the URL requested (what
+  // the SDKs sign). Anything else takes the general comparison below.
+  if (typeof aud === 'string') {
+    const path = pathAndQuery(aud);
+    if (path !== undefined && normalize(path) === normalize(requestPathAndQuery)) return true;
+  }
   const auds = Array.isArray(aud) ? aud : [aud];
   const q = requestPathAndQuery.indexOf('?');
   const wanted = new Set<string>();
@@ -48,7 +55,10 @@ export function audienceMatches(aud: unknown, requestPathAndQuery: string, extra
 }
 
 function normalize(pathAndQuery: string): string {
-  return pathAndQuery.toLowerCase().replace(/\/+$/, '').replace(/\/+\?/, '?');
+  const lower = pathAndQuery.toLowerCase();
+  // The regular expressions only when there is a slash for them to drop (rarely).
+  if (!lower.endsWith('/') && !lower.includes('/?')) return lower;
+  return lower.replace(/\/+$/, '').replace(/\/+\?/, '?');
 }
 
 function pathAndQuery(url: string): string | undefined {
