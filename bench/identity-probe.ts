@@ -9,6 +9,9 @@
  * the rate, the server's CPU (all its threads: the libuv pool included) and tokens per server
  * CPU-second, which other processes stealing the core do not move. `--profile` starts Lapis with
  * `--cpu-prof` into bench/results/profiles/ (read with `node bench/profile-summary.ts`).
+ * `--bare sync,pool` then measures bench/servers/bare-token-server.ts the same way (a token
+ * endpoint with no framework and no directory, Lapis's TLS certificate): the floor of Node's
+ * HTTPS + one signature per request, against which Lapis's own cost is read.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,8 +19,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cryptoRate } from './lib/crypto-baseline.ts';
-import { cpuSeconds, pin } from './lib/proc.ts';
-import { prepareLapis, startContestant } from './lib/servers.ts';
+import { cpuSeconds, pin, printedPort, spawnNode, stop } from './lib/proc.ts';
+import { prepareLapis, startContestant, type LapisReady } from './lib/servers.ts';
+import { tlsPaths } from '../src/tls/index.ts';
 import { identityRate } from './identity-workloads.ts';
 
 const SERVER_CORE = 0;
@@ -29,6 +33,7 @@ const { values: argv } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
+    bare: { type: 'string' },
   },
 });
 
@@ -41,22 +46,47 @@ if (argv.profile) {
 const work = mkdtempSync(join(tmpdir(), 'lapis-identity-probe-'));
 const lapis = await prepareLapis(work, argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
 const rs = await cryptoRate('rs256', SERVER_CORE, 1000);
-const srv = await startContestant('lapis-json', SERVER_CORE, lapis);
-const rounds: { rate: number; serverCpu: number; perCpuSecond: number; errors: number }[] = [];
-try {
-  await identityRate(srv.ready!, 500, Number(argv.concurrency)); // warm-up (JIT, TLS sessions)
+type Round = { rate: number; serverCpu: number; perCpuSecond: number; errors: number };
+
+/** Warm-up, then the identity row round by round with the server's CPU over each. */
+async function measure(label: string, pid: number, ready: LapisReady): Promise<Round[]> {
+  const rounds: Round[] = [];
+  await identityRate(ready, 500, Number(argv.concurrency)); // warm-up (JIT, TLS sessions)
   for (let r = 0; r < Number(argv.rounds); r++) {
-    const c0 = cpuSeconds(srv.pid);
+    const c0 = cpuSeconds(pid);
     const t0 = performance.now();
-    const x = await identityRate(srv.ready!, Number(argv.ms), Number(argv.concurrency));
+    const x = await identityRate(ready, Number(argv.ms), Number(argv.concurrency));
     const secs = (performance.now() - t0) / 1000;
-    const serverCpu = (cpuSeconds(srv.pid) - c0) / secs;
-    if (!x.available) throw new Error(x.note);
+    const serverCpu = (cpuSeconds(pid) - c0) / secs;
+    if (!x.available) throw new Error(`${label}: ${x.note}`);
     rounds.push({ rate: x.rate!, serverCpu, perCpuSecond: x.rate! / Math.max(serverCpu, 0.05), errors: x.errors ?? 0 });
-    process.stderr.write(`round ${r + 1}: ${x.rate!.toFixed(0)} tokens/s, server ${(serverCpu * 100).toFixed(0)}% → ${(x.rate! / serverCpu).toFixed(0)} tokens per server CPU-s, ${x.errors} errors\n`);
+    process.stderr.write(`${label} round ${r + 1}: ${x.rate!.toFixed(0)} tokens/s, server ${(serverCpu * 100).toFixed(0)}% → ${(x.rate! / serverCpu).toFixed(0)} tokens per server CPU-s, ${x.errors} errors\n`);
+  }
+  return rounds;
+}
+
+const srv = await startContestant('lapis-json', SERVER_CORE, lapis);
+let rounds: Round[];
+const bare: Record<string, Round[]> = {};
+try {
+  try {
+    rounds = await measure('lapis', srv.pid, srv.ready!);
+  } finally {
+    await srv.stop();
+  }
+  for (const mode of argv.bare ? argv.bare.split(',') : []) {
+    const tls = tlsPaths(lapis.dataDir);
+    const child = spawnNode({ core: SERVER_CORE, cwd: fileURLToPath(new URL('..', import.meta.url)), args: ['bench/servers/bare-token-server.ts', tls.cert, tls.key, mode] });
+    try {
+      const port = await printedPort(child, `bare-${mode}`);
+      const host = new URL(srv.ready!.authorityHost);
+      host.port = String(port);
+      bare[mode] = await measure(`bare-${mode}`, child.pid!, { ...srv.ready!, authorityHost: host.origin });
+    } finally {
+      await stop(child, 5000, 'SIGTERM');
+    }
   }
 } finally {
-  await srv.stop();
   rmSync(work, { recursive: true, force: true });
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -68,8 +98,12 @@ const summary = {
   rate: median(rounds.map((r) => r.rate)),
   perCpuSecond: median(rounds.map((r) => r.perCpuSecond)),
   rounds,
+  bare: Object.fromEntries(Object.entries(bare).map(([m, rs]) => [m, { rate: median(rs.map((r) => r.rate)), perCpuSecond: median(rs.map((r) => r.perCpuSecond)), rounds: rs }])),
 };
 process.stdout.write(`RS256 sign ${rs.rate.toFixed(0)}/s; token endpoint median ${summary.rate.toFixed(0)}/s (${(summary.rate / rs.rate).toFixed(2)}×), ` +
   `${summary.perCpuSecond.toFixed(0)} tokens per server CPU-s vs ${summary.rs256SignPerCpuSecond.toFixed(0)} signatures per CPU-s (${(summary.perCpuSecond / summary.rs256SignPerCpuSecond).toFixed(2)}×); load ${summary.loadavg.map((l) => l.toFixed(1)).join(' ')}\n`);
+for (const [m, b] of Object.entries(summary.bare)) {
+  process.stdout.write(`bare ${m}: median ${b.rate.toFixed(0)}/s, ${b.perCpuSecond.toFixed(0)} tokens per server CPU-s (${(b.perCpuSecond / summary.rs256SignPerCpuSecond).toFixed(2)}× signing; Lapis ${(summary.perCpuSecond / b.perCpuSecond).toFixed(2)}× of it)\n`);
+}
 if (argv.out) writeFileSync(argv.out, `${JSON.stringify(summary, null, 2)}\n`);
 process.exit(0);
