@@ -55,6 +55,17 @@ for (const id of ids) {
       `${pad(`${k(bb)} → ${k(ba)} (${(ba / bb).toFixed(2)}×)`, 28)}n=${b.length}/${a.length}\n`);
   }
 }
+// Connection setup (at the run's largest count): rate, and server CPU per connection where recorded.
+for (const kind of kinds) {
+  const rates = (runs: Results[]) => runs.flatMap((r) => r.setup?.[kind as keyof Results['setup']] ?? []);
+  const cpu = (runs: Results[]) => runs.flatMap((r) => r.setupCpuUs?.[kind as keyof Results['setup']] ?? []);
+  const [rb, ra] = [median(rates(before)), median(rates(after))];
+  if (!Number.isFinite(rb) && !Number.isFinite(ra)) continue;
+  const [cb, ca] = [median(cpu(before)), median(cpu(after))];
+  const us = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} µs` : 'n/a');
+  process.stdout.write(`${pad('connection setup/s', 52)}${pad(kind, 14)}${pad(`${rb.toFixed(0)} → ${ra.toFixed(0)} (${(ra / rb).toFixed(2)}×)`, 26)}` +
+    `server CPU per connection ${us(cb)} → ${us(ca)}${Number.isFinite(cb / ca) ? ` (${(cb / ca).toFixed(2)}× per CPU-s)` : ''}\n`);
+}
 
 // Issue 16's upstream row (`npm run bench -- --upstream` writes it alone): round trips per second
 // and per second of server CPU, and the ratio to the bare client of the same round.

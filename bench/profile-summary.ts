@@ -1,10 +1,12 @@
 /**
  * Summarises a V8 .cpuprofile (from `npm run bench -- --profile`, written by Lapis at exit):
  * self time per function and per source file, heaviest first.
- *   node bench/profile-summary.ts [bench/results/profiles/<file>.cpuprofile] [top=30] [--during deliver]
+ *   node bench/profile-summary.ts [bench/results/profiles/<file>.cpuprofile] [top=30] [--during deliver] [--window <from>,<to>]
  * `--during <function>` keeps only the samples between the first and the last one whose stack holds
  * that function (e.g. `deliver`: the fan-out rows), so that start-up and connection set-up, which
  * dominate a short profiled run, do not drown the steady state.
+ * `--window <from>,<to>` keeps only the samples taken between two CLOCK_MONOTONIC times in µs (the
+ * profile's own clock; bench/setup-probe.ts prints the setup phase's window).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -23,7 +25,7 @@ interface Profile {
   endTime: number;
 }
 
-const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { during: { type: 'string' } } });
+const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { during: { type: 'string' }, window: { type: 'string' } } });
 let file = positionals[0];
 const top = Number(positionals[1] ?? 30);
 if (!file) {
@@ -36,7 +38,12 @@ const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
 const [from, to] = opts.during ? window(opts.during) : [0, p.samples.length - 1];
 const self = new Map<number, number>();
+const monoWindow = opts.window?.split(',').map(Number);
+let at = p.startTime;
+for (let i = 0; i < from; i++) at += p.timeDeltas[i] ?? 0;
 for (let i = from; i <= to; i++) {
+  at += p.timeDeltas[i] ?? 0;
+  if (monoWindow && (at < monoWindow[0]! || at > monoWindow[1]!)) continue;
   const dt = p.timeDeltas[i + 1] ?? 0;
   self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + dt);
 }

@@ -29,6 +29,8 @@ export interface Results {
   memory: Partial<Record<Kind, number[]>>;
   /** Connections set up per second (upgrade + token validation), per round, at `meta.memoryConns`. */
   setup: Partial<Record<Kind, number[]>>;
+  /** Server CPU per connection set up (µs, from /proc), same rounds as `setup` (absent in older files). */
+  setupCpuUs?: Partial<Record<Kind, number[]>>;
   latency: Partial<Record<Kind, LatencyResult>>;
   identity?: RateResult[];
   rbac?: RateResult;

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { isAnyLapis, isLapis, isSignalR, KINDS, sendRequest, payloadOf } from './lib/contestants.ts';
 import type { Kind, SendTarget } from './lib/contestants.ts';
 import { WorkerPool } from './lib/pool.ts';
-import { hardFdLimit, hasTaskset, pin, rssBytes, sleep } from './lib/proc.ts';
+import { cpuSeconds, hardFdLimit, hasTaskset, pin, rssBytes, sleep } from './lib/proc.ts';
 import { prepareLapis, startContestant } from './lib/servers.ts';
 import { cryptoRate } from './lib/crypto-baseline.ts';
 import { runUpstream } from './upstream-workload.ts';
@@ -248,16 +248,19 @@ async function session(pool: WorkerPool, lapis: LapisSetup, kind: Kind, n: numbe
   try {
     await sleep(300);
     const rss0 = rssBytes(srv.pid);
+    const cpu0 = cpuSeconds(srv.pid);
     const { ms, ids } = await connectReceivers(pool, srv, n);
+    const setupCpuUs = ((cpuSeconds(srv.pid) - cpu0) / n) * 1e6;
     // Serverless SignalR clients cannot join groups: the app server adds them (REST, not timed as setup).
     if (isSignalR(kind)) await signalrJoinGroup(srv.ep, [...ids.values()], 'all');
     await sleep(P.settleMs);
     const rss1 = rssBytes(srv.pid);
     const setupRate = n / (ms / 1000);
-    log(`  setup ${fmt(setupRate)}/s, idle RSS +${((rss1 - rss0) / n / 1024).toFixed(1)} KiB/conn`);
+    log(`  setup ${fmt(setupRate)}/s (server ${setupCpuUs.toFixed(0)} µs CPU/conn), idle RSS +${((rss1 - rss0) / n / 1024).toFixed(1)} KiB/conn`);
     if (n === memoryConns) {
       ((res.memory[kind] ??= [])[round]) = (rss1 - rss0) / n;
       ((res.setup[kind] ??= [])[round]) = setupRate;
+      (((res.setupCpuUs ??= {})[kind] ??= [])[round]) = setupCpuUs;
     }
     const broadcastWindow = Math.max(3 * n, 16_000);
     // Server-side broadcast first, while only receivers are connected (a hub-wide send would also reach publishers).
