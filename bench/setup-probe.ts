@@ -22,6 +22,7 @@ import { WorkerPool } from './lib/pool.ts';
 import { cpuSeconds, pin, sleep } from './lib/proc.ts';
 import { prepareLapis, startContestant } from './lib/servers.ts';
 import { LOAD_CORE } from './workloads.ts';
+import { freshSourceAddresses } from './lib/local-address.ts';
 
 const SERVER_CORE = 0;
 const WORKERS = 4;
@@ -51,12 +52,13 @@ async function one(pool: WorkerPool, lapis: Awaited<ReturnType<typeof prepareLap
   try {
     await sleep(1000); // start-up work (JIT of the boot path, timers) settles first
     const per = Math.ceil(n / WORKERS);
+    const sources = freshSourceAddresses(); // as run.ts: no TIME_WAIT sockets of earlier rounds on them
     const gen0 = pool.workers.reduce((a, w) => a + cpuSeconds(w.child.pid!), 0);
     const cpu0 = cpuSeconds(srv.pid);
     const from = monoUs();
     const replies = await Promise.all(pool.workers.map((w, i) => w.call('connect', {
       ep: srv.ep, from: i * per, to: Math.min(n, (i + 1) * per), groupSize: 10, concurrency: 64,
-      localAddress: `127.0.0.${10 + i}`, timeoutMs: 30_000,
+      localAddress: sources.of(i), timeoutMs: 30_000,
     })));
     const to = monoUs();
     const cpu1 = cpuSeconds(srv.pid);

@@ -13,15 +13,20 @@ import type { WebSocket, WebSocketServer } from 'ws';
 
 /** Logs a peer's socket errors and destroys that socket. Idempotent per socket. */
 export function guardSocket(socket: Duplex, log: Logger, where: string): void {
-  if (guarded.has(socket)) return;
-  guarded.add(socket);
+  const s = socket as Duplex & { [GUARDED]?: true };
+  if (s[GUARDED]) return;
+  s[GUARDED] = true;
   socket.on('error', (err: NodeJS.ErrnoException) => {
     log.debug({ err: err.message, code: err.code, where }, 'peer socket error');
     socket.destroy();
   });
 }
 
-const guarded = new WeakSet<Duplex>();
+/**
+ * Marks a guarded socket (a property, not a WeakSet: thousands of live entries in a weak
+ * collection made every young-generation GC walk them, on the connection-setup path).
+ */
+const GUARDED = Symbol('lapis.guarded');
 
 /**
  * Guards a listening HTTP or HTTPS server: every accepted TCP socket and TLS session, TLS
@@ -33,10 +38,13 @@ export function guardServer(server: Server, log: Logger, name: string): { destro
   // Every accepted socket, upgraded ones included (the HTTP server forgets those), so closing
   // the listener can end them all instead of waiting for peers that never hang up.
   const open = new Set<Socket>();
+  const forget = function (this: Socket): void {
+    open.delete(this);
+  };
   server.on('connection', (socket: Socket) => {
     guardSocket(socket, log, `${name} connection`);
     open.add(socket);
-    socket.once('close', () => open.delete(socket));
+    socket.on('close', forget); // one listener for every socket (`close` is emitted once)
   });
   server.on('secureConnection', (socket: TLSSocket) => guardSocket(socket, log, `${name} tls`));
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {

@@ -39,11 +39,14 @@ export class ConnectionRecords {
     return this.#records.get(connectionId);
   }
 
-  /** The connection's record, created when first needed. */
-  record(connectionId: string, hub: string): ConnectionRecord {
+  /**
+   * The connection's record, created when first needed; `established`: for a connection past its
+   * handshake (a pending one, made by `connect`, is swept if the handshake never completes).
+   */
+  record(connectionId: string, hub: string, established = false): ConnectionRecord {
     let r = this.#records.get(connectionId);
     if (!r) {
-      r = { hub, state: '', cookies: new Map(), nextEventId: 0, chain: Promise.resolve(), createdAt: Date.now(), connected: false };
+      r = { hub, state: '', cookies: new Map(), nextEventId: 0, chain: Promise.resolve(), createdAt: Date.now(), connected: established };
       this.#records.set(connectionId, r);
     }
     return r;

@@ -125,6 +125,10 @@ export class UpstreamDispatcher implements ClientEventHooks {
     return parsed;
   }
 
+  hasConnectHandler(hub: string): boolean {
+    return this.#handlers.match(hub.toLowerCase(), { system: 'connect' }) !== undefined;
+  }
+
   hasUserEventHandler(hub: string, event: string): boolean {
     return this.#handlers.match(hub.toLowerCase(), { user: event }) !== undefined;
   }
@@ -133,7 +137,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
     const hub = ctx.hub.toLowerCase();
     const handler = this.#handlers.match(hub, { user: event });
     if (!handler) throw new Error(`No event handler is registered for event '${event}' in hub '${hub}'.`);
-    const record = this.#connections.record(ctx.connectionId, hub);
+    const record = this.#connections.record(ctx.connectionId, hub, true);
     const run = async (): Promise<Payload | undefined> => {
       let res: HttpResult;
       try {
@@ -163,10 +167,13 @@ export class UpstreamDispatcher implements ClientEventHooks {
 
   connected(ctx: ClientEventContext): void {
     const hub = ctx.hub.toLowerCase();
-    const record = this.#connections.record(ctx.connectionId, hub);
-    record.connected = true;
+    // A record exists when a connect handler ran; otherwise one is made only when needed (here
+    // for a connected handler, or later for a user event), not for every connection.
+    const existing = this.#connections.get(ctx.connectionId);
+    if (existing) existing.connected = true;
     const handler = this.#handlers.match(hub, { system: 'connected' });
     if (!handler) return;
+    const record = existing ?? this.#connections.record(ctx.connectionId, hub, true);
     this.#t.background.run(() => this.#sendNonBlocking(handler, hub, 'connected', {
       ctx, record, type: 'azure.webpubsub.sys.connected', eventName: 'connected',
       contentType: JSON_CONTENT_TYPE, body: Buffer.from('{}'), blocking: false,
@@ -175,7 +182,7 @@ export class UpstreamDispatcher implements ClientEventHooks {
 
   disconnected(ctx: ClientEventContext, reason: string): void {
     const hub = ctx.hub.toLowerCase();
-    const record = this.#connections.get(ctx.connectionId) ?? this.#connections.record(ctx.connectionId, hub);
+    const record = this.#connections.get(ctx.connectionId) ?? this.#connections.record(ctx.connectionId, hub, true);
     const handler = this.#handlers.match(hub, { system: 'disconnected' });
     const after = record.chain;
     const forget = () => {

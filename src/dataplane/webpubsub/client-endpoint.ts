@@ -6,7 +6,7 @@
  */
 import type { DenialRecorder } from './auth/entra.ts';
 import { recordRefusal } from './denial.ts';
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../../ids/index.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -62,22 +62,30 @@ const REJECT_GRACE_MS = 5000;
 
 /** Which hub a client URL addresses, or undefined when the path is not a client endpoint. */
 export function clientHub(url: URL): string | undefined | null {
-  const m = /^\/client\/hubs\/([^/]*)\/?$/i.exec(url.pathname);
-  if (m) {
-    try {
-      return decodeURIComponent(m[1]!);
-    } catch {
-      return null;
+  const path = url.pathname;
+  // `/client/hubs/{hub}` or `/client/hubs/{hub}/`, case-insensitive (string tests: this runs per handshake).
+  if (path.length >= HUBS_PREFIX.length && path.slice(0, HUBS_PREFIX.length).toLowerCase() === HUBS_PREFIX) {
+    const end = path.endsWith('/') ? path.length - 1 : path.length;
+    const segment = path.slice(HUBS_PREFIX.length, end);
+    if (!segment.includes('/')) {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return null;
+      }
     }
   }
-  if (/^\/client\/?$/i.test(url.pathname)) return url.searchParams.get('hub') ?? '';
+  if (/^\/client\/?$/i.test(path)) return url.searchParams.get('hub') ?? '';
   return undefined;
 }
 
-export async function handleClientUpgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+const HUBS_PREFIX = '/client/hubs/';
+
+/** `parsed`: the request target as the caller already parsed it (parsed here when not given). */
+export async function handleClientUpgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, parsed?: URL): Promise<void> {
   let url: URL;
   try {
-    url = new URL(req.url ?? '/', 'http://localhost');
+    url = parsed ?? new URL(req.url ?? '/', 'http://localhost');
   } catch {
     reject(socket, dataPlaneErrors.badRequest('Invalid request target.'));
     return;
@@ -142,8 +150,10 @@ async function connectNew(deps: ClientEndpointDeps, req: IncomingMessage, socket
   let roles = identity.roles;
   let groups = identity.groups;
   const assignedId = newConnectionId();
-  if (deps.events?.connect) {
-    const override = await deps.events.connect({
+  const events = deps.events;
+  // Without a connect handler for the hub, no event request (query, headers, claims) is built.
+  if (events?.connect && (events.hasConnectHandler?.(hub.toLowerCase()) ?? true)) {
+    const override = await events.connect({
       hub: hub.toLowerCase(),
       connectionId: assignedId,
       claims: identity.claims,
@@ -260,20 +270,29 @@ async function resumeFromStore(deps: ClientEndpointDeps, req: IncomingMessage, s
 /** Longest connection id or reconnection token looked up in the session store. */
 const MAX_RECOVERY_PARAM = 512;
 
-const selectedProtocol = new WeakMap<IncomingMessage, string>();
+/** The negotiated subprotocol, kept on the request until `ws` asks (a property, not a WeakMap entry per handshake). */
+const SELECTED_PROTOCOL = Symbol('lapis.selectedProtocol');
+type UpgradeRequest = IncomingMessage & { [SELECTED_PROTOCOL]?: string };
 
 /** `ws` calls this during `handleUpgrade`: echo exactly the negotiated protocol (none for plain clients). */
 export function handleProtocols(_offered: Set<string>, req: IncomingMessage): string | false {
-  return selectedProtocol.get(req) ?? false;
+  return (req as UpgradeRequest)[SELECTED_PROTOCOL] ?? false;
 }
 
 function upgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string | undefined, done: (ws: WebSocket) => void): void {
   if (socket.destroyed) return;
-  if (protocol) selectedProtocol.set(req, protocol);
-  acceptWebSocket(deps.wss, req, socket, head, deps.host.log, (ws) => {
-    deps.track(ws);
-    done(ws);
-  });
+  if (protocol) (req as UpgradeRequest)[SELECTED_PROTOCOL] = protocol;
+  // `ws` writes the 101 response and calls back synchronously; what the session writes at once
+  // (the `connected` message) joins it, so a handshake costs the server one write, not two.
+  socket.cork();
+  try {
+    acceptWebSocket(deps.wss, req, socket, head, deps.host.log, (ws) => {
+      deps.track(ws);
+      done(ws);
+    });
+  } finally {
+    socket.uncork();
+  }
 }
 
 function reject(socket: Duplex, e: DataPlaneError): void {
@@ -296,7 +315,7 @@ function reject(socket: Duplex, e: DataPlaneError): void {
 }
 
 function newConnectionId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomId();
 }
 
 function queryWithout(url: URL, name: string): Record<string, string[]> {

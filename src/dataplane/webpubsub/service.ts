@@ -21,6 +21,7 @@ import { DEFAULT_MAX_PENDING_UPGRADES, UpgradeAdmission } from './admission.ts';
 import { AccessKeyAuthenticator } from './auth/access-key.ts';
 import type { DataPlaneAuthenticator } from './auth/types.ts';
 import { clientHub, handleClientUpgrade, handleProtocols } from './client-endpoint.ts';
+import type { ClientEndpointDeps } from './client-endpoint.ts';
 import { mintClientToken } from './client-token.ts';
 import { compileODataFilter } from './odata-filter.ts';
 import { registerRest } from './rest-plugin.ts';
@@ -87,6 +88,7 @@ export class WebPubSubService {
   readonly #admission: UpgradeAdmission;
   readonly #internalKey: () => string;
   readonly #keepAlive: NodeJS.Timeout;
+  readonly #endpoint: ClientEndpointDeps;
   readonly #upgradeListeners: Array<{ server: Server; listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }> = [];
   #closed = false;
 
@@ -144,6 +146,7 @@ export class WebPubSubService {
       for (const s of this.#sessions) s.heartbeat();
     }, ctx.timing?.keepAliveIntervalMs ?? 20_000);
     this.#keepAlive.unref();
+    this.#endpoint = this.#endpointDeps();
   }
 
   /** Register REST routes and the WebSocket upgrade handler on one listener. */
@@ -196,16 +199,29 @@ export class WebPubSubService {
       socket.destroy();
       return;
     }
-    // Leave other paths to other upgrade listeners, if any.
-    let isClientPath = false;
+    // Leave other paths to other upgrade listeners, if any. The URL is parsed once, here.
+    let url: URL | undefined;
     try {
-      isClientPath = clientHub(new URL(req.url ?? '/', 'http://localhost')) !== undefined;
+      url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
       // An unparsable request target: refused below like any other bad handshake.
     }
+    const isClientPath = url !== undefined && clientHub(url) !== undefined;
     if (!isClientPath && server.listenerCount('upgrade') > 1) return;
+    void handleClientUpgrade(this.#endpoint, req, socket, head, url).catch((err: unknown) => {
+      this.#ctx.log.error({ err }, 'client upgrade failed');
+      socket.destroy();
+    });
+  }
+
+  /** What the client endpoint needs, built once (not per handshake). */
+  #endpointDeps(): ClientEndpointDeps {
     const ctx = this.#ctx;
-    void handleClientUpgrade({
+    const sockets = this.#sockets;
+    const untrack = function (this: WebSocket): void {
+      sockets.delete(this);
+    };
+    return {
       host: this.#host,
       wss: this.#wss,
       events: ctx.events,
@@ -229,12 +245,9 @@ export class WebPubSubService {
       // Upgraded sockets leave the HTTP server's bookkeeping: track them so `close()` can end them.
       track: (ws) => {
         this.#sockets.add(ws);
-        ws.once('close', () => this.#sockets.delete(ws));
+        ws.on('close', untrack); // one listener shared by every socket (`close` is emitted once)
       },
-    }, req, socket, head).catch((err: unknown) => {
-      ctx.log.error({ err }, 'client upgrade failed');
-      socket.destroy();
-    });
+    };
   }
 
   /** Close all client sockets with the right close code, stop timers. */

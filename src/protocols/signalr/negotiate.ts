@@ -2,7 +2,7 @@
  * Negotiate responses for the client endpoint (`POST /client/negotiate?hub=…`) and the redirect
  * an app server (or Lapis's `:generateToken` users) hands to clients.
  */
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../../ids/index.ts';
 
 export type TransportName = 'WebSockets' | 'ServerSentEvents' | 'LongPolling';
 
@@ -59,7 +59,7 @@ export interface ConnectionIds {
 
 /** Two independent random, URL-safe ids (the JS client appends `id=` without encoding). */
 export function newConnectionIds(): ConnectionIds {
-  return { connectionId: randomBytes(16).toString('base64url'), connectionToken: randomBytes(16).toString('base64url') };
+  return { connectionId: randomId(), connectionToken: randomId() };
 }
 
 export interface NegotiateResponse {

@@ -43,6 +43,8 @@ export interface ConnectResponse {
 export interface ClientEventHooks {
   /** Blocking `connect` event. Throw `ConnectRejectedError` to refuse. */
   connect?(request: ConnectRequest): Promise<ConnectResponse | undefined>;
+  /** Would `connect` call a handler for this hub (lower-cased)? false ⇒ the handshake builds no request. */
+  hasConnectHandler?(hub: string): boolean;
   /** Is anything listening for user event `event`? (false ⇒ `InvocationFailed` / close 1011 without a round trip) */
   hasUserEventHandler?(hub: string, event: string): boolean;
   /** Blocking user event; resolves to the reply payload (undefined = nothing to send back); rejects on failure. */

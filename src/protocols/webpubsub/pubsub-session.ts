@@ -68,10 +68,15 @@ export class PubSubSession extends ClientSession {
     return this.protocol;
   }
 
-  /** First attach: the `connected` system message must come first (the JS client needs it). */
+  /**
+   * First attach: the `connected` system message must come first (the JS client needs it). It is
+   * written at once rather than at the end of the turn, so it leaves with the handshake's 101
+   * response when the endpoint holds the socket corked.
+   */
   start(ws: WebSocket): void {
     this.attach(ws);
     this.send(this.codec.connected(this.connection.connectionId, this.connection.userId, this.#reliable?.token));
+    this.transport?.flush();
   }
 
   /** Recovery handshake check (§4.6): same connection, same protocol, the token it was given. */

@@ -36,22 +36,28 @@ export function audienceMatches(aud: unknown, requestPathAndQuery: string, extra
     const path = pathAndQuery(aud);
     if (path !== undefined && normalize(path) === normalize(requestPathAndQuery)) return true;
   }
-  const auds = Array.isArray(aud) ? aud : [aud];
-  const q = requestPathAndQuery.indexOf('?');
-  const wanted = new Set<string>();
-  for (const p of [requestPathAndQuery, q >= 0 ? requestPathAndQuery.slice(0, q) : requestPathAndQuery, ...extraPaths]) {
-    // Both sides may be encoded differently (clients and fetch() percent-encode different sets).
-    for (const v of [p, safeDecode(p)]) if (v !== undefined) wanted.add(normalize(v));
-  }
-  for (const a of auds) {
+  const candidates: string[] = [];
+  for (const a of Array.isArray(aud) ? aud : [aud]) {
     if (typeof a !== 'string') continue;
     const path = pathAndQuery(a);
     if (path === undefined) continue;
-    for (const candidate of [path, safeDecode(path)]) {
-      if (candidate !== undefined && wanted.has(normalize(candidate))) return true;
-    }
+    for (const c of [path, safeDecode(path)]) if (c !== undefined) candidates.push(normalize(c));
   }
-  return false;
+  if (candidates.length === 0) return false;
+  // Then the short forms (path without query, the caller's extra paths): what client tokens
+  // carry. The full path and query (a client's holds the token itself, hundreds of characters)
+  // is decoded and normalised only when an audience with a query could match it.
+  const q = requestPathAndQuery.indexOf('?');
+  if (anyWanted(candidates, [q >= 0 ? requestPathAndQuery.slice(0, q) : requestPathAndQuery, ...extraPaths])) return true;
+  return q >= 0 && candidates.some((c) => c.includes('?')) && anyWanted(candidates, [requestPathAndQuery]);
+}
+
+/** Is any candidate one of `paths`, each taken as is and URL-decoded once, normalised? */
+function anyWanted(candidates: readonly string[], paths: readonly string[]): boolean {
+  const wanted = new Set<string>();
+  // Both sides may be encoded differently (clients and fetch() percent-encode different sets).
+  for (const p of paths) for (const v of [p, safeDecode(p)]) if (v !== undefined) wanted.add(normalize(v));
+  return candidates.some((c) => wanted.has(c));
 }
 
 function normalize(pathAndQuery: string): string {
