@@ -9,7 +9,7 @@
  * the rate, the server's CPU (all its threads: the libuv pool included) and tokens per server
  * CPU-second, which other processes stealing the core do not move. `--profile` starts Lapis with
  * `--cpu-prof` into bench/results/profiles/ (read with `node bench/profile-summary.ts`).
- * `--bare sync,pool` then measures bench/servers/bare-token-server.ts the same way (a token
+ * `--bare sync,pool,none` then measures bench/servers/bare-token-server.ts the same way (a token
  * endpoint with no framework and no directory, Lapis's TLS certificate): the floor of Node's
  * HTTPS + one signature per request, against which Lapis's own cost is read.
  */

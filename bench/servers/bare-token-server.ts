@@ -4,9 +4,10 @@
  * one RS256 signature (RSA-2048, `crypto.sign`), and the v2 JSON answer with Lapis's headers.
  * No framework, no directory, no lockout. What Lapis's token endpoint costs above this is Lapis's.
  *
- *   node bench/servers/bare-token-server.ts <cert.pem> <key.pem> [sync|pool]
+ *   node bench/servers/bare-token-server.ts <cert.pem> <key.pem> [sync|pool|none]
  *
- * `sync` signs on the event loop; `pool` with a callback (the libuv pool, as Lapis does).
+ * `sync` signs on the event loop; `pool` with a callback (the libuv pool, as Lapis does); `none`
+ * does everything but the signature (a zero signature of the right size): the request path alone.
  * Answers `POST /<anything>` with a token for any client whose secret is BENCH_SECRET.
  * Prints `{"port":n}` on stdout when listening.
  */
@@ -16,7 +17,7 @@ import { createServer } from 'node:https';
 import { BENCH_SECRET } from '../lib/servers.ts';
 
 const [certPath, keyPath, mode = 'pool'] = process.argv.slice(2);
-if (!certPath || !keyPath) throw new Error('usage: bare-token-server.ts <cert.pem> <key.pem> [sync|pool]');
+if (!certPath || !keyPath) throw new Error('usage: bare-token-server.ts <cert.pem> <key.pem> [sync|pool|none]');
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const kid = randomBytes(20).toString('base64url');
 const header = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'RS256', kid })).toString('base64url');
@@ -49,7 +50,8 @@ const server = createServer({ cert: readFileSync(certPath), key: readFileSync(ke
         'content-length': String(Buffer.byteLength(out)),
       }).end(out);
     };
-    if (mode === 'sync') answer(sign('sha256', Buffer.from(input), privateKey));
+    if (mode === 'none') answer(Buffer.alloc(256));
+    else if (mode === 'sync') answer(sign('sha256', Buffer.from(input), privateKey));
     else sign('sha256', Buffer.from(input), privateKey, (err, signature) => (err ? res.destroy(err) : answer(signature)));
   });
 });
