@@ -108,7 +108,8 @@ export class UpstreamHttpClient {
       if (o.body) headers['Content-Length'] = String(o.body.length);
       let req: ReturnType<typeof send>;
       try {
-        req = send(o.url, {
+        req = send({
+          ...target.request,
           method: o.method,
           headers,
           // The agent carries the guarded `lookup` and checks each new socket's remote address.
@@ -163,6 +164,8 @@ export class UpstreamHttpClient {
 interface TargetFacts {
   origin: string;
   secure: boolean;
+  /** What node:http would derive from the URL (its urlToHttpOptions), derived once. */
+  request: { protocol: string; hostname: string; port?: number; path: string; auth?: string };
   /** An IP literal host (no DNS lookup, so the address policy is checked here). */
   ip: boolean;
   refusal(allowPrivate: boolean): string | undefined;
@@ -176,8 +179,11 @@ function targetOf(url: URL): TargetFacts {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const ip = isIP(host) !== 0;
     const refusals: (string | undefined | null)[] = [null, null];
+    const request: TargetFacts['request'] = { protocol: url.protocol, hostname: host, path: `${url.pathname}${url.search}` };
+    if (url.port !== '') request.port = Number(url.port);
+    if (url.username || url.password) request.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
     f = {
-      origin: url.origin, secure: url.protocol === 'https:', ip,
+      origin: url.origin, secure: url.protocol === 'https:', ip, request,
       refusal: (allowPrivate) => {
         const i = allowPrivate ? 1 : 0;
         let why = refusals[i];
