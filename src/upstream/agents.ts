@@ -66,8 +66,11 @@ export class AgentPool {
         keepAlive: true, maxSockets: this.#o.maxSocketsPerOrigin, maxFreeSockets: this.#o.maxSocketsPerOrigin, timeout: 60_000,
         lookup: guardedLookup(allowPrivate, this.#o.resolve) as never,
       };
+      // The extra CA goes in as one secure context built here, not as a `ca` list: node's https
+      // agent names its socket pools by concatenating the options' `ca` (all 265 default roots,
+      // ~400 KB of PEM) on every request, and tls.connect would build a context per socket.
       agent = secure
-        ? new HttpsAgent({ ...common, ...(this.#o.ca ? { ca: [...tls.getCACertificates('default'), this.#o.ca] } : {}) })
+        ? new HttpsAgent({ ...common, ...(this.#o.ca ? { secureContext: tls.createSecureContext({ ca: [...tls.getCACertificates('default'), this.#o.ca] }) } : {}) })
         : new HttpAgent(common);
       guardSockets(agent, allowPrivate, (err) => this.#o.onSocketError?.(err));
       this.#agents.set(key, agent);
