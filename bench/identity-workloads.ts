@@ -7,12 +7,15 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { BENCH_APP_ID, BENCH_SECRET } from './lib/servers.ts';
 import type { LapisReady } from './lib/servers.ts';
+import { cpuSeconds } from './lib/proc.ts';
 
 export interface RateResult {
   available: boolean;
   rate?: number;
   note: string;
   errors?: number;
+  /** The server's CPU (cores, all its threads) over the measured window, when its pid was given. */
+  serverCpu?: number;
 }
 
 function httpsPost(agent: https.Agent, url: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
@@ -47,7 +50,7 @@ function tokenForm(scope: string): string {
 }
 
 /** Identity token endpoint: `POST /{tenant}/oauth2/v2.0/token`, client_credentials with a declared secret, over HTTPS. */
-export async function identityRate(ready: LapisReady, ms: number, concurrency: number): Promise<RateResult> {
+export async function identityRate(ready: LapisReady, ms: number, concurrency: number, serverPid?: number): Promise<RateResult> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: concurrency, ca: readFileSync(ready.caCertPath) });
   const url = `${ready.authorityHost}/${ready.tenantId}/oauth2/v2.0/token`;
   const form = tokenForm('https://webpubsub.azure.com/.default');
@@ -55,8 +58,10 @@ export async function identityRate(ready: LapisReady, ms: number, concurrency: n
   try {
     const probe = await httpsPost(agent, url, headers, form);
     if (probe.status !== 200) return { available: false, note: `token endpoint answered ${probe.status}: ${probe.body.slice(0, 300)}` };
+    const c0 = serverPid === undefined ? 0 : cpuSeconds(serverPid);
     const r = await closedLoop(ms, concurrency, async () => (await httpsPost(agent, url, headers, form)).status === 200);
-    return { available: true, rate: r.ok / r.secs, errors: r.errors, note: `client_credentials, ${concurrency} concurrent HTTPS keep-alive requests` };
+    const serverCpu = serverPid === undefined ? undefined : (cpuSeconds(serverPid) - c0) / r.secs;
+    return { available: true, rate: r.ok / r.secs, errors: r.errors, serverCpu, note: `client_credentials, ${concurrency} concurrent HTTPS keep-alive requests` };
   } finally {
     agent.destroy();
   }

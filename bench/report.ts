@@ -35,7 +35,7 @@ export interface Results {
   identity?: RateResult[];
   rbac?: RateResult;
   /** Issue 16's same-run crypto baselines on the server core (per second). */
-  crypto?: { hs256Verify?: number; rs256Sign?: number };
+  crypto?: { hs256Verify?: number; rs256Sign?: number; rs256SignPerCpuSecond?: number };
   /** Issue 16's upstream row. */
   upstream?: UpstreamResult;
   notes: string[];
