@@ -6,6 +6,7 @@
  * here: they show as connections.
  */
 import type { FastifyInstance } from 'fastify';
+import { observeFastLane } from '../net/index.ts';
 import type { Registry } from 'prom-client';
 import { methodLabel, routeLabel, statusClass } from './labels.ts';
 import { LatencyRecorder } from './latency.ts';
@@ -47,6 +48,8 @@ export class HttpMetrics {
       this.record(resource, methodLabel(req.method), statusClass(reply.statusCode), routeLabel(routeNameOf(req.raw) ?? req.routeOptions.url), reply.elapsedTime / 1000);
       done();
     });
+    // Requests answered by a piece's fast lane never reach the hook (src/net/fast-lane.ts).
+    observeFastLane(app, (a) => this.record(resource, methodLabel(a.method), statusClass(a.status), routeLabel(a.route), a.ms / 1000));
   }
 
   record(resource: string, method: string, status: string, route: string, seconds: number): void {

@@ -4,7 +4,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/index.ts';
-import { answerClientError, answerFrameworkError, guardServer } from '../net/index.ts';
+import { answerClientError, answerFrameworkError, guardServer, runFastLane } from '../net/index.ts';
 
 export interface ListenerSpec {
   name: string;
@@ -49,6 +49,7 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
     return bind(server, spec.host, 0);
   });
   let serving = false;
+  let closing = false;
   const log = spec.log.child({ listener: spec.name });
   const app = Fastify({
     loggerInstance: log,
@@ -76,8 +77,9 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
       // fastify before it is ready and throw outside any handler, ending the process. Until
       // fastify is ready it gets a 503 the SDKs retry.
       server.on('request', (req, res) => {
-        if (serving) handler(req, res);
-        else answerStarting(res);
+        if (!serving) answerStarting(res);
+        // A piece's fast lane first (src/net/fast-lane.ts); closing, everything goes to fastify's 503.
+        else if (closing || !runFastLane(app, req, res)) handler(req, res);
       });
       return server;
     },
@@ -93,6 +95,7 @@ export async function openListener(spec: ListenerSpec): Promise<Listener> {
   const close = async () => {
     if (closed) return;
     closed = true;
+    closing = true;
     await app.close();
     server.closeAllConnections();
     guard.destroyAll();

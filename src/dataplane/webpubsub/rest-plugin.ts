@@ -7,7 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Logger } from 'pino';
 import { DENIAL_HEADER } from '../../access/index.ts';
 import { nameRoute } from '../../metrics/index.ts';
-import { setOriginErrorHandler } from '../../net/index.ts';
+import { setFastLane, setOriginErrorHandler } from '../../net/index.ts';
 import { isValidHub } from '../../protocols/webpubsub/index.ts';
 import { authenticate, type Authenticated } from './auth/chain.ts';
 import type { DenialRecorder } from './auth/entra.ts';
@@ -17,6 +17,7 @@ import { badRequest, DataPlaneError, dataPlaneErrors } from './errors.ts';
 import { Query, Router } from './router.ts';
 import type { RestDeps, RouteContext, RouteDef, RouteResult } from './routes.ts';
 import { routes } from './routes.ts';
+import { restLane } from './rest-lane.ts';
 
 export const API_VERSIONS = ['2021-10-01', '2022-11-01', '2023-07-01', '2024-01-01', '2024-12-01'] as const;
 const SUPPORTED_HEADER = API_VERSIONS.join(', ');
@@ -53,6 +54,11 @@ export function registerRest(app: FastifyInstance, o: RestOptions): void {
   app.setNotFoundHandler((req, reply) => sendError(req, reply, unknownRoute(req)));
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(req, reply, toDataPlaneError(err, o)));
   setOriginErrorHandler(app, (err, req, reply) => { sendError(req, reply, toDataPlaneError(err, o)); });
+  // Access-key sends skip fastify (rest-lane.ts); everything else, refusals included, comes below.
+  setFastLane(app, restLane({
+    app, router, resourceId: o.resourceId, deps: o.deps, authenticators: o.authenticators, maxBodyBytes: o.maxBodyBytes, log: o.log,
+    apiVersions: API_VERSIONS, supportedHeader: SUPPORTED_HEADER,
+  }));
   void app.register(async (scope) => {
     // Bodies are raw bytes for every media type: the operation decides what they mean.
     scope.removeAllContentTypeParsers();

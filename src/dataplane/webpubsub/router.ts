@@ -138,6 +138,11 @@ export class Query {
     else this.#values.set(key, [v]);
   }
 
+  /** How many distinct names the query holds. */
+  get size(): number {
+    return this.#values.size;
+  }
+
   all(name: string): string[] {
     return this.#values.get(name.toLowerCase()) ?? [];
   }
