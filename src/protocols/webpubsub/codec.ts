@@ -46,6 +46,11 @@ export interface PubSubCodec {
   pong(): Outbound;
   /** A data message for a plain session: encoded once per message and shared by every socket. */
   data(message: Message, content: WebPubSubContent): Outbound;
-  /** A data message with a reliable session's sequence id; the shared part is encoded once. */
-  sequencedData(message: Message, content: WebPubSubContent, sequenceId: number): Outbound;
+  /** A reliable data message's part shared by every socket (encoded once per message). */
+  reliableBody(message: Message, content: WebPubSubContent): Buffer;
+  /**
+   * A reliable socket's frame: its sequence id in front of the shared body (`reliableBody`), also
+   * used to rebuild a buffered frame for a replay. Called unbound (no `this`).
+   */
+  sequenced(body: Buffer, sequenceId: number): Outbound;
 }

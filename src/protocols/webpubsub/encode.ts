@@ -41,11 +41,21 @@ const SEQ_PREFIX = Buffer.from('{"sequenceId":');
  * `{"sequenceId":` and its digits) in front of it, and the shared part is never copied.
  */
 export function reliableFrame(message: Message, content: WebPubSubContent, sequenceId: number): Outbound {
+  return sequencedJsonFrame(reliableSuffix(message, content), sequenceId);
+}
+
+/** The shared part of a reliable JSON data message, `,<fields>}` (encoded once per message). */
+export function reliableSuffix(message: Message, content: WebPubSubContent): Buffer {
   let suffix = message.encoded.get(JSON_RELIABLE) as Buffer | undefined;
   if (!suffix) {
     suffix = Buffer.from(`,${messageFields(content)}}`, 'utf8');
     message.encoded.set(JSON_RELIABLE, suffix);
   }
+  return suffix;
+}
+
+/** `{"sequenceId":<n>` in front of a shared suffix (`reliableSuffix`). */
+export function sequencedJsonFrame(suffix: Buffer, sequenceId: number): Outbound {
   return Outbound.withOwnPrefix(SEQ_PREFIX.length + decimalDigits(sequenceId), writeSequencePrefix, sequenceId, suffix, false);
 }
 

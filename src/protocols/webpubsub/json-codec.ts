@@ -7,7 +7,7 @@ import type { Outbound } from '../../transports/index.ts';
 import type { AckError, ClientRequest, PubSubCodec } from './codec.ts';
 import { decodeClientData } from './client-data.ts';
 import { ttlRefusal } from './message-ttl.ts';
-import { controlFrame, jsonFrame, reliableFrame } from './encode.ts';
+import { controlFrame, jsonFrame, reliableSuffix, sequencedJsonFrame } from './encode.ts';
 import { previewReply, streamClosed } from './preview-types.ts';
 import { CLOSE_INVALID_PAYLOAD, CLOSE_UNSUPPORTED } from './session.ts';
 
@@ -115,7 +115,9 @@ export const jsonCodec: PubSubCodec = {
     return jsonFrame(message, content);
   },
 
-  sequencedData(message: Message, content: WebPubSubContent, sequenceId: number): Outbound {
-    return reliableFrame(message, content, sequenceId);
+  reliableBody(message: Message, content: WebPubSubContent): Buffer {
+    return reliableSuffix(message, content);
   },
+
+  sequenced: sequencedJsonFrame,
 };

@@ -44,7 +44,7 @@ export class PubSubSession extends ClientSession {
     this.codec = codec;
     this.reliable = reliable;
     this.protocol = subprotocolName(codec.format, reliable);
-    if (reliable) this.#reliable = new ReliableState(restored);
+    if (reliable) this.#reliable = new ReliableState(codec.sequenced, restored);
   }
 
   /** Token hash, sequence ids, unacknowledged frames, mirror (reliable sessions only). */
@@ -102,9 +102,12 @@ export class PubSubSession extends ClientSession {
       this.send(this.codec.data(message, content));
       return;
     }
+    // The buffer keeps the body every socket shares; this socket's frame (its id in front) is
+    // written and dropped, and rebuilt only if it has to be replayed.
+    const body = this.codec.reliableBody(message, content);
     const sequenceId = reliable.buffer.nextSequenceId();
-    const out = this.codec.sequencedData(message, content, sequenceId);
-    const now = reliable.record(sequenceId, out);
+    const out = this.codec.sequenced(body, sequenceId);
+    const now = reliable.record(sequenceId, body, out);
     if (now === 'full') {
       queueMicrotask(() => this.close({ kind: 'policy', reason: 'The reliable message buffer is full.' }));
       return;

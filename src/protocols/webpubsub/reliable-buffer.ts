@@ -12,19 +12,36 @@ export interface BufferedFrame {
   message: Outbound;
 }
 
+/** Builds a socket's frame from a data message's shared body and the socket's sequence id (the codec's). */
+export type SequencedFrameBuilder = (body: Buffer, sequenceId: number) => Outbound;
+
 /**
- * Ids and frames are kept in two parallel arrays (no object per frame): a fan-out records one
- * frame per reliable socket and message, and the frames live until the client's next ack. The
- * live frames are `[#head, #end)`; the arrays are reused from the start once everything is
- * acknowledged (the usual case), so a steady ack cycle allocates nothing.
+ * What the buffer holds for a frame: the data message's body that every socket shares (its frame
+ * is rebuilt around it when it is replayed), or a whole frame (restored from a session store).
+ * Holding the shared body, not the frame, means a fan-out leaves nothing of its own per socket
+ * behind: the per-socket frame is garbage as soon as it is written, while frames kept until the
+ * next ack would survive young-generation collections and be promoted and swept.
+ */
+type Held = Buffer | Outbound;
+
+/**
+ * Ids and what is held are kept in two parallel arrays (no object per frame). The live frames are
+ * `[#head, #end)`; the arrays are reused from the start once everything is acknowledged (the usual
+ * case), so a steady ack cycle allocates nothing.
  */
 export class ReliableBuffer {
+  readonly #frame: SequencedFrameBuilder;
   #ids: number[] = [];
-  #messages: Outbound[] = [];
+  #held: Held[] = [];
   #head = 0;
   #end = 0;
+  /** Bytes of the held bodies and frames (a frame's own few sequence-id bytes are not counted). */
   #bytes = 0;
   #lastSequenceId = 0;
+
+  constructor(frame: SequencedFrameBuilder) {
+    this.#frame = frame;
+  }
 
   /** The last id handed out (0 before the first). */
   get lastSequenceId(): number {
@@ -45,28 +62,31 @@ export class ReliableBuffer {
     return ++this.#lastSequenceId;
   }
 
-  /** Returns false when the buffer is over its limits (the connection must then be dropped). */
-  push(sequenceId: number, message: Outbound): boolean {
+  /**
+   * Holds frame `sequenceId`: a shared body (its frame is rebuilt with the builder) or a whole frame.
+   * Returns false when the buffer is over its limits (the connection must then be dropped).
+   */
+  push(sequenceId: number, held: Held): boolean {
     const end = this.#end++;
     if (end < this.#ids.length) {
       this.#ids[end] = sequenceId;
-      this.#messages[end] = message;
+      this.#held[end] = held;
     } else {
       this.#ids.push(sequenceId);
-      this.#messages.push(message);
+      this.#held.push(held);
     }
-    this.#bytes += message.length;
+    this.#bytes += held.length;
     return this.size <= MAX_UNACKED_MESSAGES && this.#bytes <= MAX_UNACKED_BYTES;
   }
 
   ack(sequenceId: number): void {
     const ids = this.#ids;
-    const messages = this.#messages;
+    const held = this.#held;
     const end = this.#end;
     let head = this.#head;
     while (head < end && ids[head]! <= sequenceId) {
-      this.#bytes -= messages[head]!.length;
-      messages[head] = RELEASED; // the frame may be collected now
+      this.#bytes -= held[head]!.length;
+      held[head] = RELEASED; // no reference kept to what was acknowledged
       head++;
     }
     if (head === end) {
@@ -78,8 +98,8 @@ export class ReliableBuffer {
     if (head > 256 && head * 2 > end) {
       // Compact lazily so acks stay O(1) amortised.
       ids.copyWithin(0, head, end);
-      messages.copyWithin(0, head, end);
-      messages.fill(RELEASED, end - head, end);
+      held.copyWithin(0, head, end);
+      held.fill(RELEASED, end - head, end);
       this.#end = end - head;
       head = 0;
     }
@@ -91,14 +111,18 @@ export class ReliableBuffer {
   }
 
   *pending(): Iterable<Outbound> {
-    for (let i = this.#head; i < this.#end; i++) yield this.#messages[i]!;
+    for (const f of this.entries()) yield f.message;
   }
 
-  /** The unacknowledged frames with their ids, oldest first. */
+  /** The unacknowledged frames with their ids, oldest first (frames of shared bodies rebuilt). */
   *entries(): Iterable<BufferedFrame> {
-    for (let i = this.#head; i < this.#end; i++) yield { sequenceId: this.#ids[i]!, message: this.#messages[i]! };
+    for (let i = this.#head; i < this.#end; i++) {
+      const sequenceId = this.#ids[i]!;
+      const h = this.#held[i]!;
+      yield { sequenceId, message: h instanceof Outbound ? h : this.#frame(h, sequenceId) };
+    }
   }
 }
 
-/** Stands in for an acknowledged frame until the arrays are compacted. */
-const RELEASED = Outbound.of(Buffer.alloc(0));
+/** Stands in for an acknowledged frame until its slot is reused. */
+const RELEASED: Held = Buffer.alloc(0);

@@ -11,7 +11,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Outbound } from '../../transports/index.ts';
 import { ReliableBuffer } from './reliable-buffer.ts';
-import type { BufferedFrame } from './reliable-buffer.ts';
+import type { BufferedFrame, SequencedFrameBuilder } from './reliable-buffer.ts';
 
 /** The shared-store side of one reliable session (implemented by the data plane's session store). */
 export interface ReliableMirror {
@@ -43,10 +43,12 @@ export class ReliableState {
   /** Known only on the node that issued it (sent once, in `connected`). */
   readonly token: string | undefined;
   readonly tokenHash: string;
-  readonly buffer = new ReliableBuffer();
+  readonly buffer: ReliableBuffer;
   #mirror: ReliableMirror | undefined;
 
-  constructor(restored?: RestoredReliable) {
+  /** `frame` builds a socket's frame from a message's shared body and a sequence id (the codec's). */
+  constructor(frame: SequencedFrameBuilder, restored?: RestoredReliable) {
+    this.buffer = new ReliableBuffer(frame);
     if (restored) {
       this.tokenHash = restored.tokenHash;
       this.buffer.restore(restored.lastSequenceId, restored.frames);
@@ -72,11 +74,12 @@ export class ReliableState {
   }
 
   /**
-   * Buffers (and mirrors) one frame. Returns whether it may go out now, or 'full' when the buffer
-   * is over its limits.
+   * Buffers (and mirrors) one frame: `body` is the message's part shared by every socket (what the
+   * buffer keeps), `message` the socket's whole frame. Returns whether it may go out now, or 'full'
+   * when the buffer is over its limits.
    */
-  record(sequenceId: number, message: Outbound): boolean | 'full' {
-    if (!this.buffer.push(sequenceId, message)) return 'full';
+  record(sequenceId: number, body: Buffer, message: Outbound): boolean | 'full' {
+    if (!this.buffer.push(sequenceId, body)) return 'full';
     const m = this.#mirror;
     if (!m) return true;
     m.frame(sequenceId, message);

@@ -28,7 +28,7 @@ export function downstream(init: MessageInitShape<typeof DownstreamMessageSchema
 }
 
 /** The shared `DataMessage` body (from, group, data): strings and the Any go out as their bytes. */
-function dataBody(message: Message, content: WebPubSubContent): Buffer {
+export function dataBody(message: Message, content: WebPubSubContent): Buffer {
   let body = message.encoded.get(BODY) as Buffer | undefined;
   if (!body) {
     const w = new BinaryWriter();
@@ -63,7 +63,11 @@ export function dataFrame(message: Message, content: WebPubSubContent): Outbound
  * WebSocket header; the shared body is referenced, not copied.
  */
 export function sequencedDataFrame(message: Message, content: WebPubSubContent, sequenceId: number): Outbound {
-  const body = dataBody(message, content);
+  return sequencedFrame(dataBody(message, content), sequenceId);
+}
+
+/** `sequencedDataFrame` from the shared body (`dataBody`). */
+export function sequencedFrame(body: Buffer, sequenceId: number): Outbound {
   const inner = 1 + varintLength(sequenceId) + body.length;
   return Outbound.withOwnPrefix(1 + varintLength(inner) + 1 + varintLength(sequenceId), writeSequencedHead, sequenceId, body, true);
 }

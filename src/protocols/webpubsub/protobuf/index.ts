@@ -3,7 +3,7 @@ import type { Message, WebPubSubContent } from '../../../messaging/index.ts';
 import type { Outbound } from '../../../transports/index.ts';
 import type { AckError, PubSubCodec } from '../codec.ts';
 import { decodeUpstream } from './decode.ts';
-import { dataFrame, downstream, sequencedDataFrame } from './encode.ts';
+import { dataBody, dataFrame, downstream, sequencedFrame } from './encode.ts';
 
 const PONG = downstream({ message: { case: 'pongMessage', value: {} } });
 
@@ -48,7 +48,9 @@ export const protobufCodec: PubSubCodec = {
     return dataFrame(message, content);
   },
 
-  sequencedData(message: Message, content: WebPubSubContent, sequenceId: number): Outbound {
-    return sequencedDataFrame(message, content, sequenceId);
+  reliableBody(message: Message, content: WebPubSubContent): Buffer {
+    return dataBody(message, content);
   },
+
+  sequenced: sequencedFrame,
 };
