@@ -62,7 +62,11 @@ export class RawWs extends WsFrameClient {
   #op = 0;
   #len = 0;
   #capture: Buffer | null = null;
+  /** Bytes of the current frame to capture (the capture buffer may be longer: a reused one). */
+  #captureLimit = 0;
   #captured = 0;
+  /** json.reliable: the capture buffer reused by every data frame (only its first bytes are read). */
+  #sequenceCapture: Buffer | undefined;
   /** json.reliable: the highest sequence id received, and the one last acknowledged. */
   #seqSeen = 0;
   #seqAcked = 0;
@@ -115,15 +119,22 @@ export class RawWs extends WsFrameClient {
     else if (this.#wire === 'socketio' && len === 1) want = 1;
     else if (this.#ping && len === this.#ping.length) want = len;
     else if (this.#counters.latency) want = Math.min(len, CAPTURE_LATENCY);
+    this.#captured = 0;
+    if (this.#wire === 'lapis-reliable' && this.phase === 2 && want === 0) {
+      // The sequence id alone: no allocation per frame.
+      this.#capture = this.#sequenceCapture ??= Buffer.allocUnsafe(CAPTURE_SEQUENCE);
+      this.#captureLimit = Math.min(len, CAPTURE_SEQUENCE);
+      return;
+    }
     if (this.#wire === 'lapis-reliable' && this.phase === 2 && want < CAPTURE_SEQUENCE) want = Math.min(len, CAPTURE_SEQUENCE);
     this.#capture = want > 0 ? Buffer.allocUnsafe(want) : null;
-    this.#captured = 0;
+    this.#captureLimit = want;
   }
 
   protected payload(buf: Buffer, from: number, to: number): void {
     const cap = this.#capture;
-    if (cap && this.#captured < cap.length) {
-      const k = Math.min(to - from, cap.length - this.#captured);
+    if (cap && this.#captured < this.#captureLimit) {
+      const k = Math.min(to - from, this.#captureLimit - this.#captured);
       buf.copy(cap, this.#captured, from, from + k);
       this.#captured += k;
     }
@@ -142,7 +153,7 @@ export class RawWs extends WsFrameClient {
       return;
     }
     if (this.#ping && cap && this.#len === this.#ping.length && cap.equals(this.#ping)) return; // server keep-alive
-    if (this.#wire === 'lapis-reliable' && cap) this.#sequenceOf(cap);
+    if (this.#wire === 'lapis-reliable' && cap) this.#sequenceOf(cap, this.#captured);
     const c = this.#counters;
     c.frames++;
     c.bytes += this.#len;
@@ -167,10 +178,10 @@ export class RawWs extends WsFrameClient {
   }
 
   /** Reads `<n>` of a frame starting `{"sequenceId":<n>,` (frames without one, e.g. acks, are skipped). */
-  #sequenceOf(cap: Buffer): void {
-    if (cap.length <= SEQ_PREFIX.length || cap.compare(SEQ_PREFIX, 0, SEQ_PREFIX.length, 0, SEQ_PREFIX.length) !== 0) return;
+  #sequenceOf(cap: Buffer, length: number): void {
+    if (length <= SEQ_PREFIX.length || cap.compare(SEQ_PREFIX, 0, SEQ_PREFIX.length, 0, SEQ_PREFIX.length) !== 0) return;
     let n = 0;
-    for (let k = SEQ_PREFIX.length; k < cap.length; k++) {
+    for (let k = SEQ_PREFIX.length; k < length; k++) {
       const d = cap[k]!;
       if (d < 0x30 || d > 0x39) break;
       n = n * 10 + (d - 0x30);
