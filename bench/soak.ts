@@ -10,7 +10,7 @@
  *   sessions wait out the 30 s resume window, then end).
  * A slope over the second half (after warm-up) says whether anything grows.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +50,12 @@ function readMetrics(text: string): Record<keyof typeof METRICS, number> {
 
 export async function runSoak(o: { minutes: number; conns: number; serverCore: number; loadCore: number; log: (s: string) => void }): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'lapis-soak-'));
-  const srv = await startContestant('lapis-json', o.serverCore, await prepareLapis(work, []));
+  // A heap snapshot can be taken at any time (`kill -USR2 <pid>`) when a curve climbs: two of them
+  // a few minutes apart, compared by constructor, say what accumulates.
+  const heapDir = join(tmpdir(), 'lapis-soak-heap');
+  mkdirSync(heapDir, { recursive: true });
+  const srv = await startContestant('lapis-json', o.serverCore, await prepareLapis(work, ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`]));
+  o.log(`[soak] Lapis pid ${srv.pid}; \`kill -USR2 ${srv.pid}\` writes a heap snapshot into ${heapDir}`);
   const ep = srv.ep;
   const metricsUrl = `${srv.ready!.httpUrl}/metrics`;
   const pool = new WorkerPool(WORKERS, o.loadCore);
