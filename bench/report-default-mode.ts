@@ -103,7 +103,26 @@ export function defaultModeTargets(res: DefaultModeResults): TargetLine[] {
   ];
 }
 
-/** The row's two ratios (Lapis ÷ self-hosted, per round) for the chart: echo p50 (lower is better) and broadcast deliveries. */
-export function defaultModeChartRatios(res: DefaultModeResults): { echoP50?: Spread; broadcast?: Spread } {
-  return { echoP50: ratios(res, p50), broadcast: ratios(res, deliveries) };
+/** The row's ratios (Lapis ÷ self-hosted, per round) for the chart: echo p50/p90/p99 (lower is better), broadcast deliveries, and deliveries per CPU-second. */
+export function defaultModeChartRatios(res: DefaultModeResults): { echoP50?: Spread; echoP90?: Spread; echoP99?: Spread; broadcast?: Spread; perServiceCpu?: Spread; perAllCpu?: Spread } {
+  return {
+    echoP50: ratios(res, p50),
+    echoP90: ratios(res, (r) => r.echo?.p90Ms),
+    echoP99: ratios(res, (r) => r.echo?.p99Ms),
+    broadcast: ratios(res, deliveries),
+    perServiceCpu: ratios(res, perCpu),
+    perAllCpu: ratios(res, perAllCpu),
+  };
+}
+
+/** The row's figures that have no ratio (CPU and run-queue wait per echo, CPU during the broadcast), as the chart's text lines. */
+export function defaultModeChartText(res: DefaultModeResults): string[] {
+  if (res.skipped) return [`SignalR default mode: not measured (${res.skipped})`];
+  const both = (label: string, f: (s: Spread | undefined) => string, pick: (r: DefaultModeRound) => number | undefined, appPick?: (r: DefaultModeRound) => number | undefined) =>
+    `${label}: self-hosted ${f(figures(res, 'self-hosted', pick))}; through Lapis: service ${f(figures(res, 'lapis', pick))}${appPick ? `, app server ${f(figures(res, 'lapis', appPick))}` : ''}`;
+  return [
+    both('default mode, CPU per echo', us, (r) => r.echo?.serviceCpuUsPerCall, (r) => r.echo?.appCpuUsPerCall),
+    both('default mode, run-queue wait per echo', us, (r) => r.echo?.serviceWaitUsPerCall, (r) => r.echo?.appWaitUsPerCall),
+    both('default mode, CPU during the broadcast', cpu, (r) => r.broadcast?.serviceCpu, (r) => r.broadcast?.appCpu),
+  ];
 }
