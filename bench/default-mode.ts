@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { broadcastFlow, connectReceivers, echoRun } from './default-mode-workloads.ts';
 import type { BroadcastResult, EchoResult } from './default-mode-workloads.ts';
 import { buildDotnetApp } from './lib/dotnet-app.ts';
+import type { BuildResult } from './lib/dotnet-app.ts';
 import { DM_CONTESTANTS, prepareDefaultModeLapis, startDefaultMode } from './lib/default-mode-servers.ts';
 import type { DmContestant, DmRunning } from './lib/default-mode-servers.ts';
 import { WorkerPool } from './lib/pool.ts';
@@ -85,7 +86,7 @@ async function oneRound(pool: WorkerPool, srv: DmRunning, p: DefaultModeParams, 
     `${b.lost ? `  LOST ${b.lost}` : ''}${b.unexpectedCloses ? `  CLOSED ${b.unexpectedCloses}` : ''}`);
 }
 
-export async function runDefaultMode(o: { workDir: string; params: DefaultModeParams; serverCore: number; loadCore: number; nodeFlags: string[] }): Promise<DefaultModeResults> {
+export async function runDefaultMode(o: { workDir: string; params: DefaultModeParams; serverCore: number; loadCore: number; nodeFlags: string[]; build?: Promise<BuildResult> }): Promise<DefaultModeResults> {
   const p = o.params;
   const meta: Record<string, unknown> = {
     when: new Date().toISOString(),
@@ -97,7 +98,8 @@ export async function runDefaultMode(o: { workDir: string; params: DefaultModePa
   };
   const res: DefaultModeResults = { meta, rounds: [], notes: [] };
   log('[default mode] building the .NET app (once per content hash)');
-  const build = await buildDotnetApp();
+  // The full run starts the build check at its beginning (`build`), so it is done by now.
+  const build = await (o.build ?? buildDotnetApp());
   if (!build.ok) {
     res.skipped = build.reason;
     log(`[default mode] skipped: ${build.reason}`);

@@ -3,8 +3,8 @@
  * the same workloads at each from raw-TCP load generators (pinned to core 1), in alternating
  * rounds, and writes the ratio table (stdout), bench/results/latest.json and latest.svg.
  *
- *   npm run bench                 full run (≈ 12 minutes on 2 vCPU)
- *   npm run bench -- --quick      smoke run (< 3 minutes)
+ *   npm run bench                 full run (must stay under 15 minutes on an idle 2-vCPU machine)
+ *   npm run bench -- --quick      smoke run: one round at 1,000 connections (must stay under 2 minutes)
  *   options: --rounds N  --conns 2000,15000  --kinds ws-naive,lapis-json,signalr-json  --profile (Lapis --cpu-prof)
  *            --no-latency  --no-identity
  *   --default-mode (or --only default-mode): issue 12's default-mode row alone (→ results/default-mode.json);
@@ -21,14 +21,15 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { isAnyLapis, isLapis, isSignalR, KINDS, sendRequest, payloadOf } from './lib/contestants.ts';
-import type { Kind, SendTarget } from './lib/contestants.ts';
+import { isLapis, isSignalR, KINDS } from './lib/contestants.ts';
+import type { Kind } from './lib/contestants.ts';
+import { buildDotnetApp } from './lib/dotnet-app.ts';
 import { WorkerPool } from './lib/pool.ts';
-import { cpuSeconds, hardFdLimit, hasTaskset, pin, rssBytes, sleep } from './lib/proc.ts';
-import { prepareLapis, startContestant } from './lib/servers.ts';
-import { cryptoRate } from './lib/crypto-baseline.ts';
-import { runUpstream } from './upstream-workload.ts';
-import type { LapisSetup, Running } from './lib/servers.ts';
+import { hardFdLimit, hasTaskset, pin } from './lib/proc.ts';
+import { prepareLapis } from './lib/servers.ts';
+import type { Running } from './lib/servers.ts';
+import { cryptoRates } from './lib/crypto-baseline.ts';
+import { runUpstream, startUpstreamHandler } from './upstream-workload.ts';
 import { defaultModeAlone, defaultModeParams, runDefaultMode } from './default-mode.ts';
 import type { DefaultModeResults } from './default-mode.ts';
 import { BASELINE, median, table, targets } from './report.ts';
@@ -36,9 +37,10 @@ import { svg } from './report-chart.ts';
 import { issue16Rows, issue16Targets } from './report-issue16.ts';
 import { defaultModeTable, defaultModeTargets } from './report-default-mode.ts';
 import type { CellResult, Results } from './report.ts';
-import { identityRate, latencyRun, LOAD_CORE, publishFlow, Publishers, rbacRate, restFlow, signalrJoinGroup, unicastRequests } from './workloads.ts';
-import type { FlowResult, Timing } from './workloads.ts';
-import { freshSourceAddresses } from './lib/local-address.ts';
+import { GROUP_SIZE, identityOn, identitySession, latencySession, session } from './throughput.ts';
+import type { Bench } from './throughput.ts';
+import { LOAD_CORE } from './workloads.ts';
+import type { Timing } from './workloads.ts';
 
 const SERVER_CORE = 0;
 /**
@@ -47,7 +49,6 @@ const SERVER_CORE = 0;
  * (`--conns 15000 --kinds lapis-json,signalr-json` measures them at 15,000.)
  */
 const SMALL_COUNT_ONLY: ReadonlySet<Kind> = new Set(['signalr-json', 'signalr-msgpack', 'signalr-sse', 'lapis-reliable']);
-const GROUP_SIZE = 10;
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
 const { values: argv } = parseArgs({
@@ -77,16 +78,19 @@ const quick = argv.quick!;
 const P = {
   conns: argv.conns ? argv.conns.split(',').map(Number) : quick ? [1000] : [2000, 15000],
   sizes: [100, 2048],
-  rounds: argv.rounds ? Number(argv.rounds) : quick ? 2 : 3,
+  /** The quick run measures one round (fresh processes, every cell); --rounds 2 gives it a noise column. */
+  rounds: argv.rounds ? Number(argv.rounds) : quick ? 1 : 3,
   /** Rounds at ≥ 10,000 connections (setting them up dominates the run time). */
   bigRounds: argv.rounds ? Number(argv.rounds) : 2,
-  timing: (quick ? { warmMs: 200, measureMs: 400, drainMs: 3000 } : { warmMs: 400, measureMs: 1200, drainMs: 8000 }) as Timing,
+  timing: (quick ? { warmMs: 200, warmNextMs: 100, measureMs: 400, drainMs: 3000 } : { warmMs: 400, measureMs: 1200, drainMs: 8000 }) as Timing,
   settleMs: quick ? 300 : 1000,
   workers: 4,
   latencyConns: quick ? 1000 : 10_000,
   latencyWarmMs: quick ? 300 : 2000,
   latencyMs: quick ? 1000 : 5000,
+  latencyTailMs: quick ? 500 : 1000,
   identityMs: quick ? 500 : 2000,
+  identityRounds: quick ? 2 : 3,
   /** Issue 16: the crypto baselines' measuring time, and the upstream row's rounds and windows. */
   cryptoMs: quick ? 600 : 1000,
   upstream: { rounds: quick ? 2 : 3, warmMs: quick ? 300 : 500, measureMs: quick ? 800 : 2000, lanes: 64, messages: 8 },
@@ -196,167 +200,6 @@ const res: Results = {
   notes: [],
 };
 
-function cell(workload: CellResult['workload'], conns: number, size: number, fanout: number): CellResult {
-  const id = `${workload}/${conns}/${size}`;
-  let c = res.cells.find((x) => x.id === id);
-  if (!c) res.cells.push((c = { id, workload, conns, size, fanout, rounds: {} }));
-  return c;
-}
-
-function record(c: CellResult, kind: Kind, round: number, r: FlowResult | null, why?: string): void {
-  const list = (c.rounds[kind] ??= []);
-  list[round] = r;
-  const tag = `${kind} ${c.id} round ${round + 1}`;
-  if (!r) {
-    if (why) res.notes.push(`${tag}: ${why}`);
-    log(`  ${c.id.padEnd(28)} n/a${why ? ` (${why})` : ''}`);
-    return;
-  }
-  if (r.lost !== 0) res.notes.push(`${tag}: ${r.lost} of ${r.expected} deliveries not received after the drain`);
-  if (r.errors > 0) res.notes.push(`${tag}: ${r.errors} publish(es) refused: ${r.firstError}`);
-  if (r.unexpectedCloses > 0) res.notes.push(`${tag}: the server closed ${r.unexpectedCloses} receiver connection(s)`);
-  log(`  ${c.id.padEnd(28)} ${fmt(r.rate).padStart(7)} deliveries/s  server ${(r.serverCpu * 100).toFixed(0)}% generators ${(r.genCpu * 100).toFixed(0)}% (core ${(r.loadCpu * 100).toFixed(0)}%)  ${r.frameLen[0]}–${r.frameLen[1]} B frames, ${r.framesPerRead.toFixed(1)}/read` +
-    `${r.lost ? `  LOST ${r.lost}` : ''}${r.errors ? `  ERR ${r.firstError}` : ''}${r.unexpectedCloses ? `  CLOSED ${r.unexpectedCloses}` : ''}`);
-}
-
-async function connectReceivers(pool: WorkerPool, srv: Running, n: number): Promise<{ ms: number; ids: Map<number, string> }> {
-  const per = Math.ceil(n / P.workers);
-  const sources = freshSourceAddresses();
-  const replies = await Promise.all(pool.workers.map((w, i) => w.call('connect', {
-    ep: srv.ep,
-    from: i * per,
-    to: Math.min(n, (i + 1) * per),
-    groupSize: GROUP_SIZE,
-    concurrency: 64,
-    localAddress: sources.of(i),
-    timeoutMs: 30_000,
-  })));
-  const failed = replies.reduce((a, r) => a + (r.failed as number), 0);
-  if (failed > 0) {
-    const errors = replies.flatMap((r) => r.errors as string[]);
-    throw new Error(`${failed} of ${n} receiver connections failed: ${errors.slice(0, 2).join(' / ')}`);
-  }
-  const ids = new Map<number, string>();
-  for (const r of replies) for (const [i, id] of r.ids as [number, string][]) ids.set(i, id);
-  return { ms: Math.max(...replies.map((r) => r.ms as number)), ids };
-}
-
-async function session(pool: WorkerPool, lapis: LapisSetup, kind: Kind, n: number, round: number): Promise<void> {
-  log(`[round ${round + 1}] ${kind} with ${n} connections`);
-  const srv = await startContestant(kind, SERVER_CORE, lapis);
-  let pubs: Publishers | undefined;
-  try {
-    await sleep(300);
-    const rss0 = rssBytes(srv.pid);
-    const cpu0 = cpuSeconds(srv.pid);
-    const { ms, ids } = await connectReceivers(pool, srv, n);
-    const setupCpuUs = ((cpuSeconds(srv.pid) - cpu0) / n) * 1e6;
-    // Serverless SignalR clients cannot join groups: the app server adds them (REST, not timed as setup).
-    if (isSignalR(kind)) await signalrJoinGroup(srv.ep, [...ids.values()], 'all');
-    await sleep(P.settleMs);
-    const rss1 = rssBytes(srv.pid);
-    const setupRate = n / (ms / 1000);
-    log(`  setup ${fmt(setupRate)}/s (server ${setupCpuUs.toFixed(0)} µs CPU/conn), idle RSS +${((rss1 - rss0) / n / 1024).toFixed(1)} KiB/conn`);
-    if (n === memoryConns) {
-      ((res.memory[kind] ??= [])[round]) = (rss1 - rss0) / n;
-      ((res.setup[kind] ??= [])[round]) = setupRate;
-      (((res.setupCpuUs ??= {})[kind] ??= [])[round]) = setupCpuUs;
-    }
-    const broadcastWindow = Math.max(3 * n, 16_000);
-    // Server-side broadcast first, while only receivers are connected (a hub-wide send would also reach publishers).
-    for (const size of want('rest-broadcast') ? P.sizes : []) {
-      const r = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: [sendRequest(srv.ep, { scope: 'all' }, Buffer.from(payloadOf(size)))], fanout: n, window: broadcastWindow, maxInFlight: 64, timing: P.timing });
-      record(cell('rest-broadcast', n, size, n), kind, round, r);
-    }
-    // Server-side send to the group every receiver is in (the group fan-out SignalR serverless has).
-    if (want('rest-group') && n === smallConns && kind !== 'lapis-reliable') {
-      const r = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: [sendRequest(srv.ep, { scope: 'group', group: 'all' }, Buffer.from(payloadOf(100)))], fanout: n, window: broadcastWindow, maxInFlight: 64, timing: P.timing });
-      record(cell('rest-group', n, 100, n), kind, round, r);
-    }
-    if (isSignalR(kind)) {
-      // Serverless clients' messages go upstream, so there is no client publish; unicast (REST) for JSON only, to keep the run short.
-      if (kind === 'signalr-json' && n === smallConns) await unicastCells(pool, srv, kind, n, round, ids);
-      return;
-    }
-    // The reliable contestant is measured on the broadcast rows (issue 16's reliable ≥ 0.8× plain JSON target) to keep the run short.
-    const small = n === smallConns && kind !== 'lapis-reliable' ? Array.from({ length: Math.floor(n / GROUP_SIZE) }, (_, g) => `s${g}`) : [];
-    pubs = await Publishers.open(srv.ep, ['all', ...small]);
-    for (const size of want('group-broadcast') ? P.sizes : []) {
-      const r = await publishFlow({ pool, pid: srv.pid, ep: srv.ep, conns: [pubs.conns[0]!], groups: ['all'], size, fanout: n, window: broadcastWindow, timing: P.timing });
-      record(cell('group-broadcast', n, size, n), kind, round, r);
-    }
-    if (small.length > 0) {
-      const fullGroups = small.filter((_, g) => (g + 1) * GROUP_SIZE <= n);
-      if (want('small-group')) {
-        const r = await publishFlow({ pool, pid: srv.pid, ep: srv.ep, conns: pubs.conns.slice(1, 1 + fullGroups.length), groups: fullGroups, size: 100, fanout: GROUP_SIZE, window: 16_000, timing: P.timing });
-        record(cell('small-group', n, 100, GROUP_SIZE), kind, round, r);
-      }
-      await unicastCells(pool, srv, kind, n, round, ids);
-    }
-  } finally {
-    pubs?.close();
-    await pool.all('closeAll').catch(() => {});
-    await srv.stop();
-  }
-}
-
-/** REST sends to one user / one connection at a time, every receiver in turn. */
-async function unicastCells(pool: WorkerPool, srv: Running, kind: Kind, n: number, round: number, ids: Map<number, string>): Promise<void> {
-  const users: SendTarget[] = Array.from({ length: n }, (_, i) => ({ scope: 'user', user: `u${i}` }));
-  if (want('unicast-user')) {
-    const ru = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: unicastRequests(srv.ep, users, 100), fanout: 1, window: 1024, maxInFlight: 1024, timing: P.timing });
-    record(cell('unicast-user', n, 100, 1), kind, round, ru);
-  }
-  const connTargets: SendTarget[] | undefined = kind === 'lapis-simple' ? undefined
-    : Array.from({ length: n }, (_, i) => ({ scope: 'connection', id: isAnyLapis(kind) ? ids.get(i)! : `c${i}` }));
-  if (!want('unicast-conn')) {
-    // skipped
-  } else if (!connTargets) {
-    record(cell('unicast-conn', n, 100, 1), kind, round, null, 'plain WebSocket clients are not told their connection id');
-  } else {
-    const rc = await restFlow({ pool, pid: srv.pid, ep: srv.ep, requests: unicastRequests(srv.ep, connTargets, 100), fanout: 1, window: 1024, maxInFlight: 1024, timing: P.timing });
-    record(cell('unicast-conn', n, 100, 1), kind, round, rc);
-  }
-}
-
-async function latencySession(pool: WorkerPool, lapis: LapisSetup, kind: Kind): Promise<void> {
-  const n = P.latencyConns;
-  log(`[latency] ${kind} with ${n} receivers in groups of ${GROUP_SIZE}, one 2 KB sender per group at 1 msg/s`);
-  const srv = await startContestant(kind, SERVER_CORE, lapis);
-  let pubs: Publishers | undefined;
-  try {
-    await connectReceivers(pool, srv, n);
-    const groups = Array.from({ length: Math.floor(n / GROUP_SIZE) }, (_, g) => `s${g}`);
-    pubs = await Publishers.open(srv.ep, groups);
-    const r = await latencyRun({ pool, pid: srv.pid, ep: srv.ep, publishers: pubs, groups, groupSize: GROUP_SIZE, warmMs: P.latencyWarmMs, measureMs: P.latencyMs });
-    res.latency[kind] = r;
-    if (r.received < r.expected) res.notes.push(`latency ${kind}: received ${r.received} of about ${r.expected} expected deliveries`);
-    log(`  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  max ${r.maxMs.toFixed(1)} ms  samples ${r.samples}  received ${r.received}/${r.expected}  server ${(r.serverCpu * 100).toFixed(0)}%`);
-  } finally {
-    pubs?.close();
-    await pool.all('closeAll').catch(() => {});
-    await srv.stop();
-  }
-}
-
-async function identitySession(lapis: LapisSetup): Promise<void> {
-  log('[identity] token endpoint and RBAC-checked REST');
-  const srv = await startContestant('lapis-json', SERVER_CORE, lapis);
-  try {
-    res.identity = [];
-    for (let r = 0; r < P.rounds; r++) {
-      const x = await identityRate(srv.ready!, P.identityMs, 16, srv.pid);
-      res.identity.push(x);
-      log(`  identity: ${x.available ? `${fmt(x.rate!)} requests/s (${x.errors} errors)` : x.note}`);
-      if (!x.available) break;
-    }
-    res.rbac = await rbacRate(srv.ready!, lapis.rbacDeclared, lapis.rbacNote, P.identityMs, 16);
-    log(`  rbac: ${res.rbac.available ? `${fmt(res.rbac.rate!)} requests/s` : res.rbac.note}`);
-  } finally {
-    await srv.stop();
-  }
-}
-
 async function main(): Promise<void> {
   const started = Date.now();
   const work = mkdtempSync(join(tmpdir(), 'lapis-bench-'));
@@ -365,34 +208,72 @@ async function main(): Promise<void> {
     rmSync(profileDir, { recursive: true, force: true });
     mkdirSync(profileDir, { recursive: true });
   }
-  const lapis = await prepareLapis(work, argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
-  if (!lapis.rbacDeclared) log(`bench: ${lapis.rbacNote}`);
-  // Issue 16's crypto baselines, on the server core while nothing else runs there.
-  const hs = await cryptoRate('hs256', SERVER_CORE, P.cryptoMs);
-  const rs = await cryptoRate('rs256', SERVER_CORE, P.cryptoMs);
-  res.crypto = { hs256Verify: hs.rate, rs256Sign: rs.rate, rs256SignPerCpuSecond: rs.perCpuSecond };
-  for (const e of [hs.error, rs.error]) if (e) res.notes.push(e);
-  log(`[crypto] HS256 client-token check ${fmt(hs.rate)}/s, RS256 sign ${fmt(rs.rate)}/s (server core)`);
-  const pool = new WorkerPool(P.workers, LOAD_CORE);
-  let failure: unknown;
-  let dm: DefaultModeResults | undefined;
+  // Phases: wall time per part of the run; work nested in another phase (the identity row inside a
+  // Lapis JSON session, the quick run's latency inside its sessions) is counted in its own.
   const phases: Record<string, number> = {};
   let phaseStart = started;
+  let nestedMs = 0;
   const phase = (name: string) => {
-    phases[name] = Math.round((Date.now() - phaseStart) / 1000);
+    const ms = Date.now() - phaseStart - nestedMs;
+    phases[name] = Math.round((phases[name] ?? 0) * 10 + ms / 100) / 10;
     phaseStart = Date.now();
+    nestedMs = 0;
     log(`  (${name}: ${phases[name]} s)`);
   };
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      const ms = Date.now() - t0;
+      nestedMs += ms;
+      phases[name] = Math.round((phases[name] ?? 0) * 10 + ms / 100) / 10;
+    }
+  };
+  // Preparation on the load core (the world files, the load generators, the upstream row's handler,
+  // the .NET app's build check) while the crypto baselines measure alone on the server core.
+  const nodeFlags = argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const crypto = cryptoRates(SERVER_CORE, P.cryptoMs);
+  const pool = new WorkerPool(P.workers, LOAD_CORE);
+  const wantUpstream = !argv['no-upstream'] && P.kinds.some(isLapis);
+  const upstreamHandler = wantUpstream ? startUpstreamHandler(LOAD_CORE) : undefined;
+  upstreamHandler?.catch(() => {});
+  const dotnetBuild = withDefaultMode ? buildDotnetApp() : undefined;
+  const lapis = await prepareLapis(work, nodeFlags);
+  if (!lapis.rbacDeclared) log(`bench: ${lapis.rbacNote}`);
+  const cr = await crypto;
+  res.crypto = { hs256Verify: cr.hs256, rs256Sign: cr.rs256, rs256SignPerCpuSecond: cr.rs256PerCpuSecond };
+  if (cr.error) res.notes.push(cr.error);
+  log(`[crypto] HS256 client-token check ${fmt(cr.hs256)}/s, RS256 sign ${fmt(cr.rs256)}/s (server core)`);
+  let failure: unknown;
+  let dm: DefaultModeResults | undefined;
   phase('preparation + crypto baselines');
+  const b: Bench = { res, P, pool, lapis, serverCore: SERVER_CORE, smallConns, memoryConns, want, log, timed };
+  const wantIdentity = !argv['no-identity'] && P.kinds.some(isLapis);
+  // The latency run times client publishes, which serverless SignalR clients do not have.
+  // Quick mode: only the pair a target reads (Lapis JSON p99, with the baseline beside it).
+  const latencyKinds = argv['no-latency'] ? [] : P.kinds.filter((k) => !isSignalR(k) && k !== 'lapis-reliable' && (!quick || k === BASELINE || k === 'lapis-json'));
+  // When the latency count is the cells' first count (the quick run), the latency row runs in the
+  // last round's session of each of its contestants, on the same receivers.
+  const latencyInSessions = P.latencyConns === smallConns;
+  let identityDone = !wantIdentity;
+  const identityAfter = async (srv: Running) => {
+    await timed('identity', () => identityOn(b, srv));
+    identityDone = true;
+  };
   try {
     for (const n of P.conns) {
       const rounds = n >= 10_000 ? Math.min(P.rounds, P.bigRounds) : P.rounds;
       for (let round = 0; round < rounds; round++) {
         // Alternate the order from round to round so drift (thermal, other load) spreads evenly.
         const order = round % 2 === 0 ? [...P.kinds] : [...P.kinds].reverse();
+        const lastRound = n === smallConns && round === rounds - 1;
         for (const kind of order.filter((k) => n === smallConns || !SMALL_COUNT_ONLY.has(k))) {
+          const latency = latencyInSessions && lastRound && latencyKinds.includes(kind);
+          // The identity row rides on the last Lapis JSON process of the quick run (no latency session follows).
+          const after = latencyInSessions && lastRound && kind === 'lapis-json' && !identityDone ? identityAfter : undefined;
           try {
-            await session(pool, lapis, kind, n, round);
+            await session(b, kind, n, round, { latency, after });
           } catch (err) {
             res.notes.push(`${kind} ${n} conns round ${round + 1} failed: ${(err as Error).message}`);
             log(`  FAILED: ${(err as Error).message}`);
@@ -401,34 +282,34 @@ async function main(): Promise<void> {
       }
     }
     phase('throughput rounds');
-    if (!argv['no-latency']) {
-      // The latency run times client publishes, which serverless SignalR clients do not have.
-      // Quick mode: only the pair a target reads (Lapis JSON p99, with the baseline beside it).
-      for (const kind of P.kinds.filter((k) => !isSignalR(k) && k !== 'lapis-reliable' && (!quick || k === BASELINE || k === 'lapis-json'))) {
+    if (!latencyInSessions) {
+      for (const kind of latencyKinds) {
         try {
-          await latencySession(pool, lapis, kind);
+          // The identity row rides on the Lapis JSON latency process, once its receivers are closed.
+          await latencySession(b, kind, { after: kind === 'lapis-json' && !identityDone ? identityAfter : undefined });
         } catch (err) {
           res.notes.push(`latency ${kind} failed: ${(err as Error).message}`);
           log(`  FAILED: ${(err as Error).message}`);
         }
       }
+      phase('latency');
     }
-    phase('latency');
-    if (!argv['no-identity'] && P.kinds.some(isLapis)) await identitySession(lapis);
-    phase('identity');
-    if (!argv['no-upstream'] && P.kinds.some(isLapis)) {
+    if (!identityDone) await timed('identity', () => identitySession(b));
+    if (wantUpstream) {
       log('[upstream] event-handler round trips: Lapis vs a bare fetch client driving the same handler');
       try {
-        res.upstream = await runUpstream({ workDir: join(work, 'upstream'), serverCore: SERVER_CORE, loadCore: LOAD_CORE, nodeFlags: lapis.nodeFlags, ...P.upstream, log });
+        res.upstream = await runUpstream({ workDir: join(work, 'upstream'), serverCore: SERVER_CORE, loadCore: LOAD_CORE, nodeFlags: lapis.nodeFlags, ...P.upstream, log, handler: upstreamHandler });
         res.notes.push(...res.upstream.notes);
       } catch (err) {
         res.notes.push(`upstream row failed: ${(err as Error).message}`);
         log(`  FAILED: ${(err as Error).message}`);
       }
+      phase('upstream');
     }
-    phase('upstream');
-    if (withDefaultMode) dm = await runDefaultMode({ workDir: join(work, 'default-mode'), params: defaultModeParams(quick, argv.rounds ? Number(argv.rounds) : undefined), serverCore: SERVER_CORE, loadCore: LOAD_CORE, nodeFlags: lapis.nodeFlags });
-    if (withDefaultMode) phase('default mode');
+    if (withDefaultMode) {
+      dm = await runDefaultMode({ workDir: join(work, 'default-mode'), params: defaultModeParams(quick, argv.rounds ? Number(argv.rounds) : undefined), serverCore: SERVER_CORE, loadCore: LOAD_CORE, nodeFlags: lapis.nodeFlags, build: dotnetBuild });
+      phase('default mode');
+    }
   } catch (err) {
     failure = err;
   } finally {

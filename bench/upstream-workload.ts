@@ -7,8 +7,10 @@
  * an ackId (Lapis acks once the handler answered), then close (the `disconnected` event). The
  * rate is what the handler answered per second (its own counters).
  * The baseline (bench/upstream-baseline.ts) is a bare HTTP client pinned to the server core in
- * Lapis's place, sending the same requests to the same handler. Rounds alternate Lapis / bare.
+ * Lapis's place, sending the same requests to the same handler. Rounds alternate Lapis / bare; both
+ * are one process for all their rounds.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,27 +128,80 @@ async function lapisRound(o: { url: (k: number) => string; lanes: number; messag
   return { lapis: (d.connect + d.message + d.disconnected) / secs, lapisServerCpu: (cpu1 - cpu0) / secs, byType: { connect: d.connect / secs, message: d.message / secs, disconnected: d.disconnected / secs }, errors, firstError };
 }
 
-async function bareRound(o: { base: string; lanes: number; messages: number; warmMs: number; measureMs: number; serverCore: number }): Promise<{ rate: number; errors: number; firstError?: string }> {
-  const child = spawnNode({ core: o.serverCore, cwd: ROOT, args: ['bench/upstream-baseline.ts', JSON.stringify({ base: o.base, lanes: o.lanes, messages: o.messages, warmMs: o.warmMs, measureMs: o.measureMs, hub: HUB })] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  const line = out.trim().split('\n').pop() ?? '';
-  if (code !== 0 || !line.startsWith('{')) throw new Error(`the bare upstream client failed (${code}): ${err.slice(-400)}`);
-  return JSON.parse(line) as { rate: number; errors: number; firstError?: string };
+type BareResult = { rate: number; errors: number; firstError?: string };
+
+/**
+ * The bare client (bench/upstream-baseline.ts), pinned to the server core in Lapis's place: one
+ * process for every round (it idles while Lapis is measured), asked for a round over IPC.
+ */
+class BareClient {
+  readonly #child: ChildProcess;
+  readonly #ready: Promise<void>;
+  readonly #waiting = new Map<number, (m: Record<string, unknown>) => void>();
+  #rid = 0;
+  #err = '';
+
+  constructor(serverCore: number) {
+    this.#child = spawnNode({ core: serverCore, cwd: ROOT, ipc: true, args: ['bench/upstream-baseline.ts'] });
+    this.#child.stderr!.on('data', (d: Buffer) => (this.#err = (this.#err + d.toString()).slice(-2000)));
+    this.#ready = new Promise((resolve, reject) => {
+      this.#child.on('message', (raw) => {
+        const m = raw as Record<string, unknown>;
+        if (m.ready) resolve();
+        const done = this.#waiting.get(m.rid as number);
+        this.#waiting.delete(m.rid as number);
+        done?.(m);
+      });
+      this.#child.once('exit', (code) => {
+        const why = { error: `the bare upstream client exited (${code}): ${this.#err.slice(-400)}` };
+        reject(new Error(why.error));
+        for (const done of this.#waiting.values()) done(why);
+        this.#waiting.clear();
+      });
+    });
+    this.#ready.catch(() => {});
+  }
+
+  async round(o: { base: string; lanes: number; messages: number; warmMs: number; measureMs: number }): Promise<BareResult> {
+    await this.#ready;
+    const rid = ++this.#rid;
+    const m = await new Promise<Record<string, unknown>>((resolve) => {
+      this.#waiting.set(rid, resolve);
+      this.#child.send({ rid, ...o, hub: HUB });
+    });
+    if (m.error) throw new Error(String(m.error));
+    return m as unknown as BareResult;
+  }
+
+  stop(): Promise<void> {
+    return stop(this.#child, 5000, 'SIGTERM');
+  }
 }
 
-export async function runUpstream(o: { workDir: string; serverCore: number; loadCore: number; nodeFlags: string[]; rounds: number; warmMs: number; measureMs: number; lanes: number; messages: number; log: (s: string) => void }): Promise<UpstreamResult> {
-  const res: UpstreamResult = { lanes: o.lanes, messages: o.messages, rounds: [], notes: [] };
-  const handler = spawnNode({ core: o.loadCore, cwd: ROOT, args: ['bench/servers/upstream-handler.ts'] });
+/** The event handler (bench/servers/upstream-handler.ts) on the load core; started early, it idles until the row runs. */
+export async function startUpstreamHandler(loadCore: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const handler = spawnNode({ core: loadCore, cwd: ROOT, args: ['bench/servers/upstream-handler.ts'] });
   try {
-    const handlerPort = await printedPort(handler, 'upstream-handler');
+    const port = await printedPort(handler, 'upstream-handler');
+    return { port, stop: () => stop(handler, 5000, 'SIGTERM') };
+  } catch (err) {
+    await stop(handler, 5000, 'SIGTERM');
+    throw err;
+  }
+}
+
+export async function runUpstream(o: { workDir: string; serverCore: number; loadCore: number; nodeFlags: string[]; rounds: number; warmMs: number; measureMs: number; lanes: number; messages: number; log: (s: string) => void; handler?: Promise<{ port: number; stop(): Promise<void> }> }): Promise<UpstreamResult> {
+  const res: UpstreamResult = { lanes: o.lanes, messages: o.messages, rounds: [], notes: [] };
+  const handler = await (o.handler ?? startUpstreamHandler(o.loadCore));
+  let bare: BareClient | undefined;
+  try {
+    const handlerPort = handler.port;
     const base = `http://127.0.0.1:${handlerPort}/upstream`;
     mkdirSync(o.workDir, { recursive: true, mode: 0o700 });
     const configPath = join(o.workDir, 'bench-upstream-world.json');
     writeFileSync(configPath, JSON.stringify(upstreamWorld(base), null, 2));
+    // The bare client starts while Lapis does (both on the server core; nothing is measured yet).
+    bare = new BareClient(o.serverCore);
     const srv = await startLapis('lapis-json', o.serverCore, { dataDir: join(o.workDir, 'data'), configPath, nodeFlags: o.nodeFlags, resource: 'bench-upstream' });
     try {
       const origin = srv.ep.origin!;
@@ -167,7 +222,7 @@ export async function runUpstream(o: { workDir: string; serverCore: number; load
       for (let r = 0; r < o.rounds; r++) {
         const one = { lanes: o.lanes, messages: o.messages, warmMs: o.warmMs, measureMs: o.measureMs };
         const runLapis = () => lapisRound({ ...one, url, handlerPort, pid: srv.pid });
-        const runBare = () => bareRound({ ...one, base, serverCore: o.serverCore });
+        const runBare = () => bare!.round({ ...one, base });
         let l: Awaited<ReturnType<typeof runLapis>>;
         let b: Awaited<ReturnType<typeof runBare>>;
         if (r % 2 === 0) {
@@ -186,7 +241,8 @@ export async function runUpstream(o: { workDir: string; serverCore: number; load
       await srv.stop();
     }
   } finally {
-    await stop(handler, 5000, 'SIGTERM');
+    await bare?.stop();
+    await handler.stop();
   }
   return res;
 }

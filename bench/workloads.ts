@@ -16,7 +16,15 @@ import { Counters, RawWs } from './lib/wsframe.ts';
 export const LOAD_CORE = 1;
 export { identityRate, rbacRate } from './identity-workloads.ts';
 export type { RateResult } from './identity-workloads.ts';
-const PUBLISHER_ADDRESS = '127.0.0.9';
+/**
+ * Source address of the publishers and REST callers: set per session (bench/throughput.ts) to the
+ * `.9` of the session's fresh address block, so that no session binds new sockets to an address
+ * whose ports earlier sessions left in TIME_WAIT (bench/lib/local-address.ts).
+ */
+let publisherAddress = '127.0.0.9';
+export function usePublisherAddress(address: string): void {
+  publisherAddress = address;
+}
 
 export interface FlowResult {
   /** Deliveries per second counted at the receivers during the measurement window. */
@@ -44,6 +52,11 @@ export interface Timing {
   warmMs: number;
   measureMs: number;
   drainMs: number;
+  /**
+   * The warm-up of a session's later flows, once the process has run one (its code is compiled,
+   * its buffers grown; the closed loop refills in tens of ms). Default: `warmMs`.
+   */
+  warmNextMs?: number;
 }
 
 interface FlowSpec {
@@ -128,7 +141,7 @@ async function flow(s: FlowSpec): Promise<FlowResult> {
 
 /** Server-side sends (REST for Lapis, POST for the peers) over pipelined keep-alive sockets. */
 export async function restFlow(o: { pool: WorkerPool; pid: number; ep: Endpoint; requests: Buffer[]; fanout: number; window: number; maxInFlight: number; timing: Timing }): Promise<FlowResult> {
-  const http = new HttpClient(o.ep.port, 8, PUBLISHER_ADDRESS);
+  const http = new HttpClient(o.ep.port, 8, publisherAddress);
   let k = 0;
   try {
     return await flow({
@@ -156,7 +169,7 @@ export async function restFlow(o: { pool: WorkerPool; pid: number; ep: Endpoint;
 export async function signalrJoinGroup(ep: Endpoint, connectionIds: string[], group: string): Promise<void> {
   const sep = { port: ep.port, origin: ep.origin!, key: ep.key! };
   const requests = connectionIds.map((id) => addToGroupRequest(sep, group, id));
-  const http = new HttpClient(ep.port, 8, PUBLISHER_ADDRESS);
+  const http = new HttpClient(ep.port, 8, publisherAddress);
   try {
     let next = 0;
     const failures: string[] = [];
@@ -186,7 +199,7 @@ export class Publishers {
       while (next < groups.length) {
         const j = next++;
         const r = publisherRequest(ep, j, groups[j]!);
-        const ws = new RawWs({ port: ep.port, localAddress: PUBLISHER_ADDRESS, path: r.path, protocol: r.protocol, wire: wireOf(ep.kind), counters: p.counters, timeoutMs: 20_000 });
+        const ws = new RawWs({ port: ep.port, localAddress: publisherAddress, path: r.path, protocol: r.protocol, wire: wireOf(ep.kind), counters: p.counters, timeoutMs: 20_000 });
         p.conns[j] = ws;
         await ws.ready.catch((err: Error) => errors.push(err.message));
       }
@@ -248,7 +261,7 @@ export interface LatencyResult {
  * Azure's rule: 2 KB messages, 1 message per second per sender. One sender per group of
  * `groupSize` receivers, the senders' phases spread evenly over the second.
  */
-export async function latencyRun(o: { pool: WorkerPool; pid: number; ep: Endpoint; publishers: Publishers; groups: string[]; groupSize: number; warmMs: number; measureMs: number }): Promise<LatencyResult> {
+export async function latencyRun(o: { pool: WorkerPool; pid: number; ep: Endpoint; publishers: { conns: RawWs[] }; groups: string[]; groupSize: number; warmMs: number; measureMs: number; tailMs?: number }): Promise<LatencyResult> {
   const { pool } = o;
   const G = o.groups.length;
   await pool.reset();
@@ -264,7 +277,7 @@ export async function latencyRun(o: { pool: WorkerPool; pid: number; ep: Endpoin
   senders.stop();
   const c1 = cpuSeconds(o.pid);
   const secs = (performance.now() - t0) / 1000;
-  await sleep(1000); // let the last ones arrive
+  await sleep(o.tailMs ?? 1000); // let the last ones arrive
   const parts = await pool.all('samples');
   await pool.all('latency', { on: false });
   const st = await pool.stats();

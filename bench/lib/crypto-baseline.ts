@@ -19,3 +19,17 @@ export async function cryptoRate(mode: 'hs256' | 'rs256', core: number, ms: numb
   const r = JSON.parse(line) as { rate: number; ops: number; cpuS?: number };
   return { rate: r.rate, perCpuSecond: r.cpuS ? r.ops / r.cpuS : undefined };
 }
+
+/** Both baselines in one child (one process start): the HS256 client-token check, then RS256 signing. */
+export async function cryptoRates(core: number, ms: number): Promise<{ hs256: number; rs256: number; rs256PerCpuSecond?: number; error?: string }> {
+  const child = spawnNode({ core, cwd: ROOT, args: ['bench/crypto-rates.ts', 'both', String(ms)] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  const line = out.trim().split('\n').pop() ?? '';
+  if (code !== 0 || !line.startsWith('{')) return { hs256: Number.NaN, rs256: Number.NaN, error: `crypto-rates failed (${code}): ${err.slice(-300)}` };
+  const j = JSON.parse(line) as { hs256: { rate: number }; rs256: { rate: number; ops: number; cpuS?: number } };
+  return { hs256: j.hs256.rate, rs256: j.rs256.rate, rs256PerCpuSecond: j.rs256.cpuS ? j.rs256.ops / j.rs256.cpuS : undefined };
+}

@@ -4,10 +4,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -45,6 +45,18 @@ function projectHash(projectDir: string): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** Whether an executable `dotnet` is on PATH (a file check: no process start). */
+function dotnetOnPath(): boolean {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, 'dotnet'), constants.X_OK);
+      return true;
+    } catch { /* not here */ }
+  }
+  return false;
+}
+
 function dotnetVersion(): string | undefined {
   const r = spawnSync('dotnet', ['--version'], { encoding: 'utf8', timeout: 30_000 });
   return r.status === 0 ? r.stdout.trim() : undefined;
@@ -73,12 +85,14 @@ export function buildDotnetClient(): Promise<BuildResult> {
 export function buildDotnetProject(folder: string, dll: string): Promise<BuildResult> {
   const projectDir = join(HERE, folder);
   const pending = building.get(folder) ?? (async (): Promise<BuildResult> => {
-    const version = dotnetVersion();
-    if (!version) return { ok: false, reason: 'dotnet is not installed (the .NET SDK is needed for the default-mode interop tests)' };
+    const missing = { ok: false as const, reason: 'dotnet is not installed (the .NET SDK is needed for the default-mode interop tests)' };
     const root = join(tmpdir(), 'lapis-dotnet-interop');
     const target = join(root, `${folder}-${projectHash(projectDir)}`);
     const dllPath = join(target, 'out', dll);
-    if (existsSync(dllPath)) return { ok: true, dllPath };
+    // Built before: no need to ask the SDK its version (`dotnet --version` takes seconds on a cold CLI).
+    if (existsSync(dllPath) && dotnetOnPath()) return { ok: true, dllPath };
+    const version = dotnetVersion();
+    if (!version) return missing;
     mkdirSync(root, { recursive: true });
     const staging = `${target}.staging-${process.pid}`;
     rmSync(staging, { recursive: true, force: true });
