@@ -11,7 +11,7 @@
  * Prints one JSON line `{"rate":n,"ops":n,"secs":s,"cpuS":s}` (cpuS: CPU time of the measured loop;
  * `both`: `{"hs256":{…},"rs256":{…}}`).
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { verifyClientToken } from '../src/dataplane/webpubsub/client-token.ts';
 import { lapisClientToken, LAPIS_HUB } from './lib/contestants.ts';
 import { BENCH_KEYS } from './lib/servers.ts';
@@ -29,7 +29,9 @@ async function hs256(): Promise<{ ops: number; secs: number; cpuS: number }> {
   const ep = { kind: 'lapis-json' as const, port: 1, key: BENCH_KEYS.primaryKey, origin: 'http://127.0.0.1:1' };
   // Distinct tokens (as distinct receivers present), shaped like the benchmark's receivers'.
   const tokens = Array.from({ length: 512 }, (_, i) => lapisClientToken(ep, `u${i}`, ['all', `s${i >> 4}`], ['webpubsub.joinLeaveGroup']));
-  const keys = [BENCH_KEYS.primaryKey, BENCH_KEYS.secondaryKey];
+  // The keys Lapis tries, in its order: the access keys, then the resource's internal key
+  // (`:generateToken`); a receiver's token is signed with the primary key.
+  const keys = [BENCH_KEYS.primaryKey, BENCH_KEYS.secondaryKey, randomBytes(32).toString('base64url')];
   const path = `/client/hubs/${LAPIS_HUB}?access_token=`;
   const run = async (until: number): Promise<number> => {
     let ops = 0;

@@ -37,18 +37,26 @@ export class PermissionLimitError extends Error {
 }
 
 export class PermissionSet {
-  readonly #rules: Record<GroupAction, ActionRules> = {
-    joinLeaveGroup: new ActionRules(),
-    sendToGroup: new ActionRules(),
-  };
+  /** Made on the first grant of each action (most connections hold one action, many none). */
+  #joinLeave: ActionRules | undefined;
+  #send: ActionRules | undefined;
+
+  #rulesOf(action: GroupAction): ActionRules | undefined {
+    return action === 'joinLeaveGroup' ? this.#joinLeave : this.#send;
+  }
+
+  #made(action: GroupAction): ActionRules {
+    if (action === 'joinLeaveGroup') return (this.#joinLeave ??= new ActionRules());
+    return (this.#send ??= new ActionRules());
+  }
 
   /** Does the connection hold `action` on `group` (or on every group when `group` is omitted)? */
   has(action: GroupAction, group?: string): boolean {
-    return this.#rules[action].has(group);
+    return this.#rulesOf(action)?.has(group) ?? false;
   }
 
   grant(action: GroupAction, group?: string): void {
-    const r = this.#rules[action];
+    const r = this.#made(action);
     if (group === undefined) {
       r.all = true;
       r.denied.clear();
@@ -62,8 +70,9 @@ export class PermissionSet {
 
   /** Adds a predicate-based grant (e.g. a wildcard role from the access token). */
   grantMatching(action: GroupAction, predicate: (group: string) => boolean, label?: string): void {
-    this.#rules[action].patterns.push(predicate);
-    this.#rules[action].patternLabels.push(label ?? `webpubsub.${action}s.<pattern>`);
+    const r = this.#made(action);
+    r.patterns.push(predicate);
+    r.patternLabels.push(label ?? `webpubsub.${action}s.<pattern>`);
   }
 
   /**
@@ -73,7 +82,8 @@ export class PermissionSet {
   describe(max = 100): string[] {
     const out: string[] = [];
     for (const action of GROUP_ACTIONS) {
-      const r = this.#rules[action];
+      const r = this.#rulesOf(action);
+      if (!r) continue;
       if (r.all) out.push(`webpubsub.${action}`);
       for (const g of r.allowed) out.push(`webpubsub.${action}.${g}`);
       out.push(...r.patternLabels);
@@ -83,7 +93,8 @@ export class PermissionSet {
   }
 
   revoke(action: GroupAction, group?: string): void {
-    const r = this.#rules[action];
+    const r = this.#rulesOf(action);
+    if (!r) return; // nothing granted: nothing to take back, nothing broader to deny under
     if (group === undefined) {
       r.all = false;
       r.allowed.clear();

@@ -109,7 +109,7 @@ export async function handleClientUpgrade(deps: ClientEndpointDeps, req: Incomin
       return;
     }
 
-    const identity = await authenticateClient(deps, req, url, hub);
+    const identity = authenticateClient(deps, req, url, hub);
     // A slot is taken before any slow handshake work (the connect event handler), so waiting
     // upgrades count against the limit and are bounded; it is given back once registered or refused.
     const refusal = deps.admission.reserve();
@@ -206,7 +206,7 @@ async function connectNew(deps: ClientEndpointDeps, req: IncomingMessage, socket
   });
 }
 
-async function authenticateClient(deps: ClientEndpointDeps, req: IncomingMessage, url: URL, hub: string): Promise<ClientIdentity> {
+function authenticateClient(deps: ClientEndpointDeps, req: IncomingMessage, url: URL, hub: string): ClientIdentity {
   const token = url.searchParams.get('access_token') ?? bearerToken(req.headers);
   if (!token) {
     if (deps.anonymousAllowed(hub.toLowerCase())) return { userId: undefined, roles: [], groups: [], claims: {} };

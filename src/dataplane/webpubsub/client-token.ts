@@ -7,6 +7,7 @@
 import { SignJWT } from 'jose';
 import type { JWTPayload } from 'jose';
 import { audienceMatches, verifyHs256 } from './auth/hs256.ts';
+import { decodeJwtHeader } from './auth/types.ts';
 import { AuthenticationError } from './errors.ts';
 
 export interface ClientIdentity {
@@ -22,13 +23,15 @@ export function stringList(value: unknown): string[] {
   return [];
 }
 
-export async function verifyClientToken(
+/** Synchronous (node:crypto HMAC): a handshake with no connect handler completes in one turn. */
+export function verifyClientToken(
   token: string,
   hub: string,
   requestPathAndQuery: string,
   keys: readonly string[],
-): Promise<ClientIdentity> {
-  const claims = await verifyHs256(token, keys);
+): ClientIdentity {
+  // Every SDK signs with the same header: decoded once and looked up by its text after that.
+  const claims = verifyHs256(token, keys, undefined, decodeJwtHeader(token));
   const expected = `/client/hubs/${hub}`;
   if (!audienceMatches(claims.aud, requestPathAndQuery, [expected, `/client/hubs/${encodeURIComponent(hub)}`])) {
     throw new AuthenticationError(`The access token's audience (aud) is not this hub's client endpoint (${expected}).`);

@@ -225,13 +225,12 @@ export class WebPubSubService {
       host: this.#host,
       wss: this.#wss,
       events: ctx.events,
+      // Access keys first: the SDKs sign client tokens with them (a genuine token's check stops
+      // at its key); `:generateToken` tokens, signed with the internal key, come after.
       clientTokenKeys: () => {
-        const keys = [this.#internalKey()];
-        if (!ctx.isLocalAuthDisabled()) {
-          const { primaryKey, secondaryKey } = ctx.getAccessKeys();
-          keys.push(primaryKey, secondaryKey);
-        }
-        return keys;
+        if (ctx.isLocalAuthDisabled()) return [this.#internalKey()];
+        const { primaryKey, secondaryKey } = ctx.getAccessKeys();
+        return [primaryKey, secondaryKey, this.#internalKey()];
       },
       anonymousAllowed: (hub) => ctx.getHubSettings(hub)?.anonymousConnectPolicy === 'allow',
       maxConnections: ctx.limits?.maxConnections,

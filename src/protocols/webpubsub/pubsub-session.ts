@@ -31,10 +31,10 @@ export class PubSubSession extends ClientSession {
   readonly #reliable: ReliableState | undefined;
   /** The token's roles (a session store keeps them to rebuild the permissions elsewhere). */
   readonly roles: readonly string[];
-  /** Processed ackIds, for `Duplicate` answers within the dedupe window. */
-  readonly #processedAcks = new AckWindow();
+  /** Processed ackIds, for `Duplicate` answers within the dedupe window (made by the first ack). */
+  #processedAcks: AckWindow | undefined;
   /** ackIds of events still waiting for the handler: a resend (after a reconnect) must not run them twice. */
-  readonly #inFlightAcks = new Set<number>();
+  #inFlightAcks: Set<number> | undefined;
   #recoveryTimer: NodeJS.Timeout | undefined;
 
   /** `restored`: a reliable session rebuilt from the shared session store (another node held it). */
@@ -195,7 +195,7 @@ export class PubSubSession extends ClientSession {
 
   /** Runs a synchronous operation and answers its ackId (Duplicate for a processed id). */
   #acked(ackId: number | undefined, op: () => void): void {
-    if (ackId !== undefined && this.#processedAcks.has(ackId)) {
+    if (ackId !== undefined && this.#processedAcks?.has(ackId) === true) {
       this.#ack(ackId, ackErrors.duplicate(ackId));
       return;
     }
@@ -212,7 +212,7 @@ export class PubSubSession extends ClientSession {
   #ack(ackId: number, error?: AckFailure): void {
     if (!error) {
       // Record only successes: a failed message may be retried with the same id.
-      this.#processedAcks.add(ackId);
+      (this.#processedAcks ??= new AckWindow()).add(ackId);
       this.send(this.codec.ack(ackId));
       return;
     }
@@ -227,20 +227,20 @@ export class PubSubSession extends ClientSession {
       });
       return;
     }
-    if (ackId !== undefined && this.#processedAcks.has(ackId)) {
+    if (ackId !== undefined && this.#processedAcks?.has(ackId) === true) {
       this.#ack(ackId, ackErrors.duplicate(ackId));
       return;
     }
     // The first attempt answers on whichever socket is current when it is done.
-    if (ackId !== undefined && this.#inFlightAcks.has(ackId)) return;
+    if (ackId !== undefined && this.#inFlightAcks?.has(ackId) === true) return;
     if (typeof payload === 'string') {
       if (ackId !== undefined) this.#ack(ackId, ackErrors.badRequest(payload));
       return;
     }
     if (this.host.core.trace?.on) traceClientMessage(this.host.core, this.connection, `event '${event}'`, payload);
-    if (ackId !== undefined) this.#inFlightAcks.add(ackId);
+    if (ackId !== undefined) (this.#inFlightAcks ??= new Set()).add(ackId);
     this.queueEvent(() => this.#runEvent(event, payload, ackId).finally(() => {
-      if (ackId !== undefined) this.#inFlightAcks.delete(ackId);
+      if (ackId !== undefined) this.#inFlightAcks?.delete(ackId);
     }));
   }
 

@@ -49,8 +49,8 @@ export abstract class ClientSession implements ConnectionSink {
   protected transport: WebSocketTransport | null = null;
   /** Set when the logical connection is over (no more delivery, no recovery). */
   ended = false;
-  /** User events of one connection run one after the other (blocking semantics). */
-  #events: Promise<void> = Promise.resolve();
+  /** User events of one connection run one after the other (blocking semantics); made by the first. */
+  #events: Promise<void> | undefined;
   #queuedEvents = 0;
   /** Reading is paused while too many user events wait for the event handler (backpressure). */
   #paused = false;
@@ -179,7 +179,7 @@ export abstract class ClientSession implements ConnectionSink {
       this.#paused = true;
       this.transport?.pause();
     }
-    this.#events = this.#events.then(task).catch((err: unknown) => {
+    this.#events = (this.#events ?? Promise.resolve()).then(task).catch((err: unknown) => {
       this.host.log.error({ err, connectionId: this.connection.connectionId }, 'user event failed');
     }).finally(() => {
       this.#queuedEvents--;

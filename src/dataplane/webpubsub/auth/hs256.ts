@@ -32,16 +32,19 @@ const HS256_ONLY = ['HS256'] as const;
 export function audienceMatches(aud: unknown, requestPathAndQuery: string, extraPaths: readonly string[] = []): boolean {
   // The common case first, with nothing built: one `aud` naming exactly the URL requested (what
   // the SDKs sign). Anything else takes the general comparison below.
+  // (Normalising keeps every '?', so the two can only be equal when both have one or neither.)
   if (typeof aud === 'string') {
     const path = pathAndQuery(aud);
-    if (path !== undefined && normalize(path) === normalize(requestPathAndQuery)) return true;
+    if (path !== undefined && path.includes('?') === requestPathAndQuery.includes('?') && normalize(path) === normalize(requestPathAndQuery)) return true;
   }
   const candidates: string[] = [];
   for (const a of Array.isArray(aud) ? aud : [aud]) {
     if (typeof a !== 'string') continue;
     const path = pathAndQuery(a);
     if (path === undefined) continue;
-    for (const c of [path, safeDecode(path)]) if (c !== undefined) candidates.push(normalize(c));
+    candidates.push(normalize(path));
+    const decoded = safeDecode(path);
+    if (decoded !== undefined && decoded !== path) candidates.push(normalize(decoded));
   }
   if (candidates.length === 0) return false;
   // Then the short forms (path without query, the caller's extra paths): what client tokens
@@ -54,10 +57,13 @@ export function audienceMatches(aud: unknown, requestPathAndQuery: string, extra
 
 /** Is any candidate one of `paths`, each taken as is and URL-decoded once, normalised? */
 function anyWanted(candidates: readonly string[], paths: readonly string[]): boolean {
-  const wanted = new Set<string>();
-  // Both sides may be encoded differently (clients and fetch() percent-encode different sets).
-  for (const p of paths) for (const v of [p, safeDecode(p)]) if (v !== undefined) wanted.add(normalize(v));
-  return candidates.some((c) => wanted.has(c));
+  for (const p of paths) {
+    if (candidates.includes(normalize(p))) return true;
+    // Both sides may be encoded differently (clients and fetch() percent-encode different sets).
+    const decoded = safeDecode(p);
+    if (decoded !== undefined && decoded !== p && candidates.includes(normalize(decoded))) return true;
+  }
+  return false;
 }
 
 function normalize(pathAndQuery: string): string {
