@@ -37,12 +37,22 @@ export class WriteQueue {
     return this.#bytes;
   }
 
+  /** Nothing queued: the next push is the first of this turn (the owner schedules its flush then). */
+  get empty(): boolean {
+    return this.#pieces.length === 0;
+  }
+
   /**
    * False once the peer counts as not reading: a backlog in the stream's own buffer means the
    * kernel stopped taking bytes; this queue is capped too, so one burst cannot grow without bound.
    */
   fits(stream: { writableLength: number }, max: number): boolean {
     return (stream.writableLength ?? 0) <= max && this.#bytes <= 4 * max;
+  }
+
+  pushPair(a: Buffer, b: Buffer): void {
+    this.#pieces.push(a, b);
+    this.#bytes += a.length + b.length;
   }
 
   push(pieces: readonly Buffer[]): void {

@@ -59,13 +59,30 @@ export class WebSocketTransport implements Transport, Flushable {
   }
 
   send(message: Outbound): void {
-    if (!this.open) return;
+    if (!this.#admits()) return;
+    // Queued pieces always have a flush scheduled (flush and drop empty the queue), so only the
+    // first message of a turn schedules one: a fan-out of many messages adds each socket once.
+    const first = this.#queue.empty;
+    this.#queue.push(message.webSocketFrame());
+    if (first) scheduleFlush(this);
+  }
+
+  /** Queues one frame given as its head (header and the socket's own bytes) and a shared body. */
+  sendFrame(head: Buffer, body: Buffer): void {
+    if (!this.#admits()) return;
+    const first = this.#queue.empty;
+    this.#queue.pushPair(head, body);
+    if (first) scheduleFlush(this);
+  }
+
+  /** Whether a message may be queued; a peer over its buffer limit is dropped here. */
+  #admits(): boolean {
+    if (!this.open) return false;
     if (!this.#queue.fits(this.#socket, this.#max)) {
       this.#overflow();
-      return;
+      return false;
     }
-    this.#queue.push(message.webSocketFrame());
-    scheduleFlush(this);
+    return true;
   }
 
   flush(): void {
