@@ -43,15 +43,11 @@ export class Outbound {
    * WebSocket frame is two pieces, [header + own bytes, shared], as a shared message's is.
    */
   static withOwnPrefix(ownLength: number, write: OwnBytesWriter, arg: number, shared: Buffer, binary: boolean): Outbound {
-    const length = ownLength + shared.length;
-    const h = frameHeaderLength(length);
-    const head = Buffer.allocUnsafe(h + ownLength);
-    writeFrameHeader(head, binary ? OPCODE_BINARY : OPCODE_TEXT, length);
-    write(head, h, arg, shared.length);
-    const o = new Outbound(NO_PIECES, binary, length);
+    const head = ownPrefixFrameHead(ownLength, write, arg, shared, binary);
+    const o = new Outbound(NO_PIECES, binary, ownLength + shared.length);
     o.#pieces = undefined;
     o.#ws = [head, shared];
-    o.#ownAt = h;
+    o.#ownAt = head.length - ownLength;
     return o;
   }
 
@@ -84,6 +80,20 @@ export class Outbound {
 }
 
 const NO_PIECES: readonly Buffer[] = [];
+
+/**
+ * The first piece of `withOwnPrefix`'s WebSocket frame — the frame header and the message's own
+ * bytes in one buffer; the frame is [head, shared]. A fan-out that writes it straight to a
+ * transport (`WebSocketTransport.sendFrame`) needs no `Outbound` per socket.
+ */
+export function ownPrefixFrameHead(ownLength: number, write: OwnBytesWriter, arg: number, shared: Buffer, binary: boolean): Buffer {
+  const length = ownLength + shared.length;
+  const h = frameHeaderLength(length);
+  const head = Buffer.allocUnsafe(h + ownLength);
+  writeFrameHeader(head, binary ? OPCODE_BINARY : OPCODE_TEXT, length);
+  write(head, h, arg, shared.length);
+  return head;
+}
 
 function totalLength(pieces: readonly Buffer[]): number {
   let n = 0;

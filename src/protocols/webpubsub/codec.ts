@@ -53,4 +53,6 @@ export interface PubSubCodec {
    * used to rebuild a buffered frame for a replay. Called unbound (no `this`).
    */
   sequenced(body: Buffer, sequenceId: number): Outbound;
+  /** The first piece of `sequenced(body, id)`'s WebSocket frame (header and id bytes); the frame is [head, body]. */
+  sequencedHead(body: Buffer, sequenceId: number): Buffer;
 }

@@ -3,7 +3,7 @@
  * the message (`Message.encoded`), so a fan-out to N sockets of the same format encodes once.
  */
 import type { Message, Payload, WebPubSubContent } from '../../messaging/index.ts';
-import { Outbound } from '../../transports/index.ts';
+import { Outbound, ownPrefixFrameHead } from '../../transports/index.ts';
 
 const SIMPLE = 'wps.simple';
 const JSON_V1 = 'wps.json';
@@ -57,6 +57,11 @@ export function reliableSuffix(message: Message, content: WebPubSubContent): Buf
 /** `{"sequenceId":<n>` in front of a shared suffix (`reliableSuffix`). */
 export function sequencedJsonFrame(suffix: Buffer, sequenceId: number): Outbound {
   return Outbound.withOwnPrefix(SEQ_PREFIX.length + decimalDigits(sequenceId), writeSequencePrefix, sequenceId, suffix, false);
+}
+
+/** The WebSocket frame head of `sequencedJsonFrame(suffix, id)`: header and `{"sequenceId":<n>` in one buffer. */
+export function sequencedJsonHead(suffix: Buffer, sequenceId: number): Buffer {
+  return ownPrefixFrameHead(SEQ_PREFIX.length + decimalDigits(sequenceId), writeSequencePrefix, sequenceId, suffix, false);
 }
 
 /** Writes `{"sequenceId":<n>` (its length counted by the caller). */

@@ -102,19 +102,18 @@ export class PubSubSession extends ClientSession {
       this.send(this.codec.data(message, content));
       return;
     }
-    // The buffer keeps the body every socket shares; this socket's frame (its id in front) is
-    // written and dropped, and rebuilt only if it has to be replayed.
+    // The buffer keeps the body every socket shares; this socket's frame is only a small head
+    // (WebSocket header and its id) written in front of that body, and is rebuilt for a replay.
     const body = this.codec.reliableBody(message, content);
     const sequenceId = reliable.buffer.nextSequenceId();
-    const out = this.codec.sequenced(body, sequenceId);
-    const now = reliable.record(sequenceId, body, out);
+    const now = reliable.record(sequenceId, body);
     if (now === 'full') {
       queueMicrotask(() => this.close({ kind: 'policy', reason: 'The reliable message buffer is full.' }));
       return;
     }
     // No-op while detached: the message waits in the buffer for the resume. Held back (not sent)
     // while its id is beyond what the session store has reserved: `released` sends it.
-    if (now) this.send(out);
+    if (now) this.sendFrame(this.codec.sequencedHead(body, sequenceId), body);
   }
 
   close(request: CloseRequest): void {

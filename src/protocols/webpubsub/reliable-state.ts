@@ -44,11 +44,13 @@ export class ReliableState {
   readonly token: string | undefined;
   readonly tokenHash: string;
   readonly buffer: ReliableBuffer;
+  readonly #frame: SequencedFrameBuilder;
   #mirror: ReliableMirror | undefined;
 
   /** `frame` builds a socket's frame from a message's shared body and a sequence id (the codec's). */
   constructor(frame: SequencedFrameBuilder, restored?: RestoredReliable) {
     this.buffer = new ReliableBuffer(frame);
+    this.#frame = frame;
     if (restored) {
       this.tokenHash = restored.tokenHash;
       this.buffer.restore(restored.lastSequenceId, restored.frames);
@@ -74,15 +76,15 @@ export class ReliableState {
   }
 
   /**
-   * Buffers (and mirrors) one frame: `body` is the message's part shared by every socket (what the
-   * buffer keeps), `message` the socket's whole frame. Returns whether it may go out now, or 'full'
-   * when the buffer is over its limits.
+   * Buffers (and mirrors) frame `sequenceId` of a message whose part shared by every socket is
+   * `body` (what the buffer keeps). Returns whether it may go out now, or 'full' when the buffer
+   * is over its limits.
    */
-  record(sequenceId: number, body: Buffer, message: Outbound): boolean | 'full' {
+  record(sequenceId: number, body: Buffer): boolean | 'full' {
     if (!this.buffer.push(sequenceId, body)) return 'full';
     const m = this.#mirror;
     if (!m) return true;
-    m.frame(sequenceId, message);
+    m.frame(sequenceId, this.#frame(body, sequenceId));
     return sequenceId <= m.sendableThrough;
   }
 

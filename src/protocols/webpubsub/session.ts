@@ -128,6 +128,11 @@ export abstract class ClientSession implements ConnectionSink {
     this.transport?.send(message);
   }
 
+  /** Queues one frame as its head (WebSocket header + the socket's own bytes) and a shared body. */
+  protected sendFrame(head: Buffer, body: Buffer): void {
+    this.transport?.sendFrame(head, body);
+  }
+
   /** Flushes queued messages, then closes the socket with a close frame. */
   protected closeTransport(code: number, reason: string): void {
     this.transport?.close(code, truncateReason(reason));
