@@ -32,13 +32,17 @@ const CHURN_PER_S = 10;
 const METRICS = {
   rss: 'process_resident_memory_bytes',
   heap: 'nodejs_heap_size_used_bytes',
+  /** The V8 heap's committed size (what RSS holds for the heap, garbage included). */
+  heapTotal: 'nodejs_heap_size_total_bytes',
+  /** Memory outside the V8 heap that JS objects hold (Buffers). */
+  external: 'nodejs_external_memory_bytes',
   handles: 'nodejs_active_handles_total',
   connections: 'lapis_connections',
 } as const;
 
 /** Sums each wanted metric's samples (all label sets) in a Prometheus text exposition. */
 function readMetrics(text: string): Record<keyof typeof METRICS, number> {
-  const out = { rss: 0, heap: 0, handles: 0, connections: 0 };
+  const out = { rss: 0, heap: 0, heapTotal: 0, external: 0, handles: 0, connections: 0 };
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
     for (const [k, name] of Object.entries(METRICS) as [keyof typeof METRICS, string][]) {
@@ -85,37 +89,43 @@ export async function runSoak(o: { minutes: number; conns: number; serverCore: n
     timers.push(setInterval(() => http.request(broadcast, (status) => { if (status !== 202) restErrors++; }), 200));
     let next = o.conns;
     let churnErrors = 0;
+    const churnFirstErrors: string[] = [];
     timers.push(setInterval(() => {
       for (let i = 0; i < CHURN_PER_S; i++) {
         const c = new StormClient('lapis-reliable', `ws://127.0.0.1:${ep.port}${receiverRequest(ep, next++, 10).path}`, '127.0.0.30');
-        c.connect(15_000).then(() => churn.push(c), () => churnErrors++);
+        c.connect(15_000).then(() => churn.push(c), (err: Error) => {
+          churnErrors++;
+          if (churnFirstErrors.length < 5) churnFirstErrors.push(`${new Date().toISOString()}: ${err.message}`);
+        });
       }
       for (const c of churn.splice(0, Math.max(0, churn.length - 5 * CHURN_PER_S))) c.drop();
     }, 1000));
 
     const sampleMs = o.minutes <= 3 ? 2000 : 30_000;
     const t0 = performance.now();
-    const rows: { t: number; rss: number; heap: number; handles: number; connections: number; delivered: number }[] = [];
+    const rows: { t: number; rss: number; heap: number; heapTotal: number; external: number; handles: number; connections: number; delivered: number }[] = [];
     o.log(`[soak] ${o.conns} receivers, ${GROUP_RATE} group messages/s, 5 REST broadcasts/s, ${CHURN_PER_S} reliable connects and drops/s, for ${o.minutes} min; a sample every ${sampleMs / 1000} s`);
     while (performance.now() - t0 < o.minutes * 60_000) {
       await sleep(sampleMs);
       const m = readMetrics(await (await fetch(metricsUrl)).text());
       const st = await pool.stats();
-      rows.push({ t: (performance.now() - t0) / 1000, rss: m.rss / 2 ** 20, heap: m.heap / 2 ** 20, handles: m.handles, connections: m.connections, delivered: st.frames });
+      rows.push({ t: (performance.now() - t0) / 1000, rss: m.rss / 2 ** 20, heap: m.heap / 2 ** 20, heapTotal: m.heapTotal / 2 ** 20, external: m.external / 2 ** 20, handles: m.handles, connections: m.connections, delivered: st.frames });
       const r = rows[rows.length - 1]!;
-      o.log(`[soak] ${r.t.toFixed(0)} s: RSS ${r.rss.toFixed(0)} MiB, heap ${r.heap.toFixed(0)} MiB, handles ${r.handles}, connections ${r.connections}, delivered ${r.delivered}`);
+      o.log(`[soak] ${r.t.toFixed(0)} s: RSS ${r.rss.toFixed(0)} MiB, heap ${r.heap.toFixed(0)} of ${r.heapTotal.toFixed(0)} MiB, external ${r.external.toFixed(0)} MiB, handles ${r.handles}, connections ${r.connections}, delivered ${r.delivered}`);
     }
     const half = rows.slice(Math.floor(rows.length / 2));
     const perHour = (f: (r: (typeof rows)[number]) => number) => slope(half.map((r) => [r.t, f(r)])) * 3600;
     const series: Series[] = [
       { label: 'RSS', unit: 'MiB', points: rows.map((r) => [r.t, r.rss]) },
       { label: 'heap used', unit: 'MiB', points: rows.map((r) => [r.t, r.heap]) },
+      { label: 'heap committed (V8 heap total)', unit: 'MiB', points: rows.map((r) => [r.t, r.heapTotal]) },
+      { label: 'external (Buffers)', unit: 'MiB', points: rows.map((r) => [r.t, r.external]) },
       { label: 'active handles', unit: 'count', points: rows.map((r) => [r.t, r.handles]) },
       { label: 'connections', unit: 'count', points: rows.map((r) => [r.t, r.connections]) },
     ];
     const summary = {
-      at: new Date().toISOString(), minutes: o.minutes, receivers: o.conns, groupMessagesSent: sent, restErrors, churnErrors,
-      slopeSecondHalfPerHour: { rssMiB: perHour((r) => r.rss), heapMiB: perHour((r) => r.heap), handles: perHour((r) => r.handles), connections: perHour((r) => r.connections) },
+      at: new Date().toISOString(), minutes: o.minutes, receivers: o.conns, groupMessagesSent: sent, restErrors, churnErrors, churnFirstErrors,
+      slopeSecondHalfPerHour: { rssMiB: perHour((r) => r.rss), heapMiB: perHour((r) => r.heap), heapTotalMiB: perHour((r) => r.heapTotal), externalMiB: perHour((r) => r.external), handles: perHour((r) => r.handles), connections: perHour((r) => r.connections) },
       rows,
     };
     const name = o.minutes >= 30 ? 'soak' : 'soak-short';
