@@ -9,7 +9,7 @@
  * each pinned to the server core, the clients on the load core.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sendRequest } from './lib/contestants.ts';
@@ -40,8 +40,12 @@ export interface StormResult {
   firstErrors: string[];
   rssBeforeMiB: number;
   peakRssAboveMiB: number;
+  /** Clients whose socket was open when the storm ended (connected again and not closed since). */
+  openAfter: number;
   /** Clients a broadcast sent after the storm reached. */
   deliveredAfter: number;
+  /** Load averages (1, 5, 15 min) when the storm started: the machine may be shared. */
+  loadBefore: string;
 }
 
 interface Server {
@@ -98,11 +102,13 @@ async function one(kind: StormKind, n: number, o: { serverCore: number; loadCore
     const sampler = setInterval(() => {
       peak = Math.max(peak, rssBytes(server.pid));
     }, 20);
-    o.log(`[storm] ${kind}: ${n} clients drop and reconnect at once`);
+    const loadBefore = loadavg().map((x) => x.toFixed(2)).join(', ');
+    o.log(`[storm] ${kind}: ${n} clients connected in ${(connectMs / 1000).toFixed(1)} s; all drop and reconnect at once (load ${loadBefore})`);
     const storms = await pool.all('storm', { timeoutMs: 15_000, windowMs: 60_000 });
     clearInterval(sampler);
     const doneMs = storms.flatMap((s) => s.doneMs as number[]).sort((a, b) => a - b);
     const sum = (k: string) => storms.reduce((a, s) => a + (s[k] as number), 0);
+    const openAfter = (await pool.stats()).open;
     const deliveredAfter = await broadcastAndCount(pool, http, server.ep, n, 15_000);
     return {
       contestant: kind,
@@ -117,7 +123,9 @@ async function one(kind: StormKind, n: number, o: { serverCore: number; loadCore
       firstErrors: storms.flatMap((s) => s.errors as string[]).slice(0, 3),
       rssBeforeMiB: rssBefore / 2 ** 20,
       peakRssAboveMiB: (peak - rssBefore) / 2 ** 20,
+      openAfter,
       deliveredAfter,
+      loadBefore,
     };
   } finally {
     http.close();
@@ -132,13 +140,16 @@ export function stormTable(rows: StormResult[]): string {
   return [
     line('reconnect storm', (r) => r.contestant),
     line('clients', (r) => String(r.clients)),
+    line('first connect of all of them', (r) => `${(r.connectMs / 1000).toFixed(1)} s`),
     line('time until all are connected again', (r) => `${(r.allBackMs / 1000).toFixed(2)} s`),
     line('median time to reconnect', (r) => `${(r.medianBackMs / 1000).toFixed(2)} s`),
     line('sessions resumed / started anew', (r) => `${r.recovered} / ${r.fresh}`),
     line('failed attempts (retried)', (r) => String(r.failedAttempts)),
     line('never back within 60 s', (r) => String(r.unreachable)),
     line('server RSS before; peak above it', (r) => `${r.rssBeforeMiB.toFixed(0)} MiB; +${r.peakRssAboveMiB.toFixed(0)} MiB`),
+    line('open when the storm ended', (r) => `${r.openAfter} of ${r.clients}`),
     line('broadcast after the storm reached', (r) => `${r.deliveredAfter} of ${r.clients}`),
+    line('load average before the storm', (r) => r.loadBefore),
   ].join('\n');
 }
 
