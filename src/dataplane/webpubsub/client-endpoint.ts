@@ -12,7 +12,6 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionLimitError } from '../../messaging/index.ts';
 import type { ResourceTrace } from '../../trace/index.ts';
-import { acceptWebSocket } from '../../net/index.ts';
 import type { ClientSession, SessionHost, SimpleMode } from '../../protocols/webpubsub/index.ts';
 import {
   ConnectRejectedError,
@@ -34,7 +33,8 @@ import type { ClientIdentity } from './client-token.ts';
 import { verifyClientToken } from './client-token.ts';
 import type { UpgradeAdmission } from './admission.ts';
 import { AuthenticationError, DataPlaneError, dataPlaneErrors, STATUS_TEXT } from './errors.ts';
-import { restoreSession } from './session-restore.ts';
+import { resume, resumeFromStore } from './client-resume.ts';
+import { upgrade } from './client-upgrade.ts';
 import type { ChannelSessions } from './session-store/index.ts';
 
 export interface ClientEndpointDeps {
@@ -224,75 +224,6 @@ function simpleMode(url: URL): SimpleMode {
   const noEcho = url.searchParams.get('noEcho');
   if (noEcho !== null && !/^(true|false)$/i.test(noEcho)) throw dataPlaneErrors.badRequest("noEcho must be 'true' or 'false'.");
   return { mode: 'sendToGroup', group, noEcho: noEcho?.toLowerCase() === 'true' };
-}
-
-function resume(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, hub: string, connectionId: string, token: string, offered: string[]): void {
-  const candidate = deps.host.core.connection(hub, connectionId)?.sink;
-  const session = candidate instanceof JsonSession && candidate.canResume(token) ? candidate : undefined;
-  const protocol = session && offered.includes(session.protocol) ? session.protocol : offered[0];
-  upgrade(deps, req, socket, head, protocol, (ws) => {
-    if (!session || protocol !== session.protocol || session.ended) {
-      ws.close(1008, 'The connection cannot be recovered.');
-      return;
-    }
-    session.resume(ws);
-  });
-}
-
-/**
- * Recovery of a session this node does not hold (cluster mode): claimed from the session store
- * (its node died, or handed it over) and rebuilt here. When that cannot be decided now (the owner
- * did not answer yet, the store is unreachable) the handshake is refused with 503 so the client
- * tries again within its recovery period; an unknown session is accepted and closed with 1008.
- */
-async function resumeFromStore(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, hub: string, connectionId: string, token: string, offered: string[], reliableOffered: string): Promise<void> {
-  const lookup = MAX_RECOVERY_PARAM >= connectionId.length && MAX_RECOVERY_PARAM >= token.length
-    ? await deps.sessions.recover(hub, connectionId, token)
-    : { kind: 'unknown' as const };
-  if (lookup.kind === 'unavailable') throw dataPlaneErrors.sessionUnavailable(lookup.reason);
-  const session = lookup.kind === 'claimed'
-    ? deps.host.core.connection(hub, connectionId)?.sink ?? restoreSession(deps, lookup.record)
-    : undefined;
-  // It waits for its client from now on (the resume below stops the clock): a handshake that
-  // does not complete leaves it to expire like any detached session.
-  if (session instanceof JsonSession && !session.ended && session.detached) session.awaitRecovery();
-  // Same subprotocol as before: a client offering another one cannot resume this session.
-  const protocol = session instanceof JsonSession && offered.includes(session.protocol) ? session.protocol : reliableOffered;
-  upgrade(deps, req, socket, head, protocol, (ws) => {
-    if (!(session instanceof JsonSession) || session.ended || protocol !== session.protocol) {
-      ws.close(1008, 'The connection cannot be recovered.');
-      return;
-    }
-    session.resume(ws);
-  });
-}
-
-/** Longest connection id or reconnection token looked up in the session store. */
-const MAX_RECOVERY_PARAM = 512;
-
-/** The negotiated subprotocol, kept on the request until `ws` asks (a property, not a WeakMap entry per handshake). */
-const SELECTED_PROTOCOL = Symbol('lapis.selectedProtocol');
-type UpgradeRequest = IncomingMessage & { [SELECTED_PROTOCOL]?: string };
-
-/** `ws` calls this during `handleUpgrade`: echo exactly the negotiated protocol (none for plain clients). */
-export function handleProtocols(_offered: Set<string>, req: IncomingMessage): string | false {
-  return (req as UpgradeRequest)[SELECTED_PROTOCOL] ?? false;
-}
-
-function upgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string | undefined, done: (ws: WebSocket) => void): void {
-  if (socket.destroyed) return;
-  if (protocol) (req as UpgradeRequest)[SELECTED_PROTOCOL] = protocol;
-  // `ws` writes the 101 response and calls back synchronously; what the session writes at once
-  // (the `connected` message) joins it, so a handshake costs the server one write, not two.
-  socket.cork();
-  try {
-    acceptWebSocket(deps.wss, req, socket, head, deps.host.log, (ws) => {
-      deps.track(ws);
-      done(ws);
-    });
-  } finally {
-    socket.uncork();
-  }
 }
 
 function reject(socket: Duplex, e: DataPlaneError): void {
