@@ -3,9 +3,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PORTAL_DIST } from '../../src/portal/index.ts';
+import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
 import { CHROMIUM, NO_CHROMIUM } from '../identity/interactive-support.ts';
+import { scrubAzureEnv } from '../identity/support.ts';
 
 /** Why the browser tests cannot run here, or undefined when they can. */
 export const PORTAL_SKIP = NO_CHROMIUM ?? (existsSync(join(PORTAL_DIST, 'index.html')) ? undefined : 'portal/dist is missing: run `npm run build:portal` (npm install runs it)');
@@ -50,4 +53,38 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
   const result = await new AxeBuilder({ page }).exclude('[data-tabster-dummy]').analyze();
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`), [], `accessibility of ${what}`);
+}
+
+/** One portal test file's world: Lapis and Chromium, started before its tests and stopped after them. */
+export interface PortalWorld {
+  readonly lapis: TestLapis;
+  readonly browser: Browser;
+}
+
+/**
+ * Registers the file's before/after hooks (nothing runs when the browser tests skip): the Azure
+ * environment scrubbed, `setUp` (e.g. an event-handler app the config points at), Lapis started
+ * with `options()` (read then, so it may use what `setUp` made), Chromium launched, then `ready`
+ * (what needs the running Lapis); afterwards both closed. One hook does it all: a file's own
+ * top-level `before` would not wait for this one.
+ */
+export function portalWorld(options: () => Parameters<typeof startTestLapis>[0], setUp?: () => Promise<void>, ready?: (lapis: TestLapis) => void): PortalWorld {
+  let lapis: TestLapis | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    if (PORTAL_SKIP) return;
+    scrubAzureEnv();
+    await setUp?.();
+    lapis = await startTestLapis(options());
+    browser = await launch();
+    ready?.(lapis);
+  });
+  after(async () => {
+    await browser?.close();
+    await lapis?.stop();
+  });
+  return {
+    get lapis() { return lapis!; },
+    get browser() { return browser!; },
+  };
 }

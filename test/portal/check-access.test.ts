@@ -3,12 +3,9 @@
 // and the scopes walked); the one-click "Assign Web PubSub Service Owner" grants it and a second
 // check says allowed. Then a Reader's 403 in the error bar offers "Why?", which opens Check access
 // prefilled with the caller and the action the error names. axe-core on each state.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const TENANT = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f90a1b2c3';
 const SUB = 'a0b1c2d3-e4f5-4a6b-9c7d-8e9f0a1b2c3d';
@@ -18,34 +15,21 @@ const APP = { displayName: 'check-app', appId: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c
 const READER = { userPrincipalName: `rhea@${DOMAIN}`, displayName: 'Rhea Reader', password: 'Rhea-password-42!', id: 'c2d3e4f5-a6b7-4c8d-9e0f-1a2b3c4d5e6f' };
 const SEND = 'Microsoft.SignalRService/WebPubSub/hub/send/action';
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
-
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
-  lapis = await startTestLapis({
-    config: {
-      tenantId: TENANT, subscriptionId: SUB, domains: [DOMAIN], users: [READER],
-      applications: [{ displayName: APP.displayName, appId: APP.appId }],
-      resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'wps-check', resourceGroup: 'rg-check' }],
-      roleAssignments: [{ principal: READER.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${SUB}` }],
-    },
-  });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await lapis?.stop();
-});
+const w = portalWorld(() => ({
+  config: {
+    tenantId: TENANT, subscriptionId: SUB, domains: [DOMAIN], users: [READER],
+    applications: [{ displayName: APP.displayName, appId: APP.appId }],
+    resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'wps-check', resourceGroup: 'rg-check' }],
+    roleAssignments: [{ principal: READER.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${SUB}` }],
+  },
+}));
 
 test('Check access: denied with the action and scopes named, one-click "Assign Web PubSub Service Owner", then allowed', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   try {
-    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
     await page.goto(`${portalUrl}#/iam/${encodeURIComponent(WPS)}`);
     await page.getByRole('tab', { name: 'Check access' }).click();
     const select = page.getByTestId('check-principal-select');
@@ -82,8 +66,8 @@ test('Check access: denied with the action and scopes named, one-click "Assign W
 });
 
 test('a 403 in the error bar offers "Why?", opening Check access prefilled with the caller and the action', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   try {
     await signIn(page, portalUrl, READER);

@@ -1,17 +1,14 @@
 // App registration certificates and user password reset in the portal (headless Chromium, as the
 // bootstrap administrator). Certificates & secrets → Certificates → Upload certificate (a PEM and a
-// DER .cer file picked in the browser) → the list shows thumbprint, description, dates and key id;
+// DER .cer file picked in the w.browser) → the list shows thumbprint, description, dates and key id;
 // ClientCertificateCredential with the matching private key then gets a token; Delete removes one.
 // Users → a user → Reset password shows a temporary password once: the old password then fails and
 // the new one signs in (UsernamePasswordCredential). axe-core on each page.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { ClientCertificateCredential, UsernamePasswordCredential } from '@azure/identity';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
 import { createClientCert, removeCertFiles, type ClientCert } from '../helpers/certs.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const T = 'f6a7b8c9-d0e1-4f2a-8b3c-4d5e6f7a8b91';
 const S = 'f6a7b8c9-d0e1-4f2a-8b3c-4d5e6f7a8b92';
@@ -21,38 +18,30 @@ const CLI = { displayName: 'creds-cli', appId: 'f6a7b8c9-d0e1-4f2a-8b3c-4d5e6f7a
 const USER = { userPrincipalName: `paula@${DOMAIN}`, displayName: 'Paula Password', password: 'Paula-password-42!', id: 'f6a7b8c9-d0e1-4f2a-8b3c-4d5e6f7a8b95' };
 const ARM_SCOPE = 'https://management.azure.com/.default';
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
 let pem: ClientCert;
 let der: ClientCert;
 
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
+const w = portalWorld(() => ({
+  config: {
+    tenantId: T, subscriptionId: S, domains: [DOMAIN], users: [USER],
+    applications: [{ displayName: APP.displayName, appId: APP.appId }, { displayName: CLI.displayName, appId: CLI.appId, isFallbackPublicClient: true }],
+  },
+}), async () => {
   [pem, der] = await Promise.all([createClientCert('portal-pem'), createClientCert('portal-der')]);
-  lapis = await startTestLapis({
-    config: {
-      tenantId: T, subscriptionId: S, domains: [DOMAIN], users: [USER],
-      applications: [{ displayName: APP.displayName, appId: APP.appId }, { displayName: CLI.displayName, appId: CLI.appId, isFallbackPublicClient: true }],
-    },
-  });
-  browser = await launch();
 });
 
 after(async () => {
-  await browser?.close();
-  await lapis?.stop();
   removeCertFiles();
 });
 
-const opts = () => ({ authorityHost: lapis.ready.authorityHost, disableInstanceDiscovery: true });
+const opts = () => ({ authorityHost: w.lapis.ready.authorityHost, disableInstanceDiscovery: true });
 
 test('Certificates: upload a PEM and a DER certificate, the SDK signs in with the key, Delete removes one', { skip: PORTAL_SKIP, timeout: 120_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   try {
-    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
     await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'App registrations' }).click();
     await page.getByRole('link', { name: APP.displayName }).click();
     await page.getByRole('tab', { name: 'Certificates & secrets' }).click();
@@ -81,7 +70,7 @@ test('Certificates: upload a PEM and a DER certificate, the SDK signs in with th
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Delete certificate der upload' }).click();
     await page.getByTestId('certificate-row').filter({ hasText: 'der upload' }).waitFor({ state: 'detached' });
-    const app = lapis.node.identity.directory.applications().find((a) => a.appId === APP.appId)!;
+    const app = w.lapis.node.identity.directory.applications().find((a) => a.appId === APP.appId)!;
     assert.deepEqual(app.keyCredentials.map((k) => k.displayName), ['pem upload'], 'the other certificate is kept');
     await assert.rejects(new ClientCertificateCredential(T, APP.appId, { certificate: `${der.certPem}${der.keyPem}` }, opts()).getToken(ARM_SCOPE));
   } finally {
@@ -90,11 +79,11 @@ test('Certificates: upload a PEM and a DER certificate, the SDK signs in with th
 });
 
 test('Users → a user → Reset password: the temporary password is shown once, the old one fails, the new one signs in', { skip: PORTAL_SKIP, timeout: 120_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   try {
-    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
     await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'Users' }).click();
     await page.getByRole('link', { name: USER.displayName }).click();
     await page.getByTestId('user-object-id').waitFor();

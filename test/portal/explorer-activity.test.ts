@@ -6,14 +6,12 @@
 // PubSub Service Reader sees connections but Close is refused (403 shown, the connection lives).
 // A key regenerated in the portal appears in the resource's and the subscription's Activity log
 // with the operator as caller. axe-core on each blade.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const TENANT = 'e7a10000-0000-4000-8000-000000000001';
 const SUB = 'e7a10000-0000-4000-8000-000000000002';
@@ -23,34 +21,23 @@ const OPERATOR = { userPrincipalName: `olga@${DOMAIN}`, displayName: 'Olga Opera
 const WATCHER = { userPrincipalName: `walt@${DOMAIN}`, displayName: 'Walt Watcher', password: 'Walt-password-42!', id: 'e7a10000-0000-4000-8000-0000000000a2' };
 const HUB = 'chat';
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
 let service: WebPubSubServiceClient;
 
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
-  lapis = await startTestLapis({
-    config: {
-      tenantId: TENANT, subscriptionId: SUB, domains: [DOMAIN], users: [OPERATOR, WATCHER],
-      resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'wps-explorer', resourceGroup: 'rg-explorer' }],
-      roleAssignments: [
-        { principal: OPERATOR.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${SUB}` },
-        { principal: OPERATOR.id, roleDefinitionName: 'Contributor', scope: WPS },
-        { principal: OPERATOR.id, roleDefinitionName: 'Web PubSub Service Owner', scope: WPS },
-        { principal: WATCHER.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${SUB}` },
-        { principal: WATCHER.id, roleDefinitionName: 'Web PubSub Service Reader', scope: WPS },
-      ],
-    },
-  });
+const w = portalWorld(() => ({
+  config: {
+    tenantId: TENANT, subscriptionId: SUB, domains: [DOMAIN], users: [OPERATOR, WATCHER],
+    resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'wps-explorer', resourceGroup: 'rg-explorer' }],
+    roleAssignments: [
+      { principal: OPERATOR.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${SUB}` },
+      { principal: OPERATOR.id, roleDefinitionName: 'Contributor', scope: WPS },
+      { principal: OPERATOR.id, roleDefinitionName: 'Web PubSub Service Owner', scope: WPS },
+      { principal: WATCHER.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${SUB}` },
+      { principal: WATCHER.id, roleDefinitionName: 'Web PubSub Service Reader', scope: WPS },
+    ],
+  },
+}), undefined, (lapis) => {
   const conn = lapis.ready.resources!.find((r) => r.name === 'wps-explorer')!.connectionString!;
   service = new WebPubSubServiceClient(conn, HUB);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await lapis?.stop();
 });
 
 /** A live client of the official SDK in a group; resolves with it once connected. */
@@ -66,7 +53,7 @@ async function connectClient(userId: string, group: string) {
 }
 
 async function openExplorer(page: Page) {
-  await page.goto(`${lapis.ready.portalUrl!}#/resource/${encodeURIComponent(WPS)}/explorer`);
+  await page.goto(`${w.lapis.ready.portalUrl!}#/resource/${encodeURIComponent(WPS)}/explorer`);
   await page.getByLabel('Hub name').fill(HUB);
   await page.getByRole('button', { name: 'Show hub' }).click();
   await page.getByTestId('explorer-hub').filter({ hasText: `Hub: ${HUB}` }).waitFor();
@@ -76,10 +63,10 @@ test('Explorer: a live SDK connection with its user and group; Remove from group
   const alice = await connectClient('alice', 'room1');
   const id = alice.connectionId();
   assert.ok(id);
-  const context = await newContext(browser!, new URL(lapis.ready.portalUrl!).origin);
+  const context = await newContext(w.browser, new URL(w.lapis.ready.portalUrl!).origin);
   const page = await context.newPage();
   try {
-    await signIn(page, lapis.ready.portalUrl!, OPERATOR);
+    await signIn(page, w.lapis.ready.portalUrl!, OPERATOR);
     await openExplorer(page);
     const row = page.getByTestId(`connection-${id}`);
     await row.waitFor();
@@ -137,10 +124,10 @@ test('Explorer: a live SDK connection with its user and group; Remove from group
 test('Explorer: a Web PubSub Service Reader sees connections but cannot close them', { skip: PORTAL_SKIP, timeout: 120_000 }, async () => {
   const bob = await connectClient('bob', 'room2');
   const id = bob.connectionId();
-  const context = await newContext(browser!, new URL(lapis.ready.portalUrl!).origin);
+  const context = await newContext(w.browser, new URL(w.lapis.ready.portalUrl!).origin);
   const page = await context.newPage();
   try {
-    await signIn(page, lapis.ready.portalUrl!, WATCHER);
+    await signIn(page, w.lapis.ready.portalUrl!, WATCHER);
     await openExplorer(page);
     await page.getByTestId(`connection-${id}`).filter({ hasText: 'bob' }).waitFor();
     await page.getByRole('button', { name: `Close connection ${id}` }).click();
@@ -158,11 +145,11 @@ test('Explorer: a Web PubSub Service Reader sees connections but cannot close th
 });
 
 test('Activity log: a key regenerated in the portal is on record with the user as caller, per resource and per subscription', { skip: PORTAL_SKIP, timeout: 120_000 }, async () => {
-  const context = await newContext(browser!, new URL(lapis.ready.portalUrl!).origin);
+  const context = await newContext(w.browser, new URL(w.lapis.ready.portalUrl!).origin);
   const page = await context.newPage();
   try {
-    await signIn(page, lapis.ready.portalUrl!, OPERATOR);
-    await page.goto(`${lapis.ready.portalUrl!}#/resource/${encodeURIComponent(WPS)}/keys`);
+    await signIn(page, w.lapis.ready.portalUrl!, OPERATOR);
+    await page.goto(`${w.lapis.ready.portalUrl!}#/resource/${encodeURIComponent(WPS)}/keys`);
     await page.getByRole('button', { name: 'Regenerate Primary Key' }).click();
     await page.getByRole('button', { name: 'Yes' }).click();
     await page.getByTestId('primary-key').waitFor();

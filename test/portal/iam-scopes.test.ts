@@ -5,15 +5,13 @@
 // role made from scratch (DataActions, assignable scopes, JSON tab), assigned through the wizard,
 // lets the app send to a group with WebPubSubServiceClient but not to everyone; it cannot be deleted
 // while assigned, then is. axe-core on each page.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { ClientSecretCredential } from '@azure/identity';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
 import { appToken, call } from '../access/arm-harness.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const T = 'a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9ca1';
 const S = 'a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9ca2';
@@ -22,29 +20,16 @@ const WPS = `/subscriptions/${S}/resourceGroups/${RG}/providers/Microsoft.Signal
 const APP = { displayName: 'scoped-app', appId: 'a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9ca3', secret: 'Scoped-app-secret-0123456789' };
 const GROUP_SEND = 'Microsoft.SignalRService/WebPubSub/group/send/action';
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
+const w = portalWorld(() => ({
+  config: {
+    tenantId: T, subscriptionId: S,
+    applications: [{ displayName: APP.displayName, appId: APP.appId, passwordCredentials: [{ secretText: APP.secret }] }],
+    resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat-scopes', resourceGroup: RG }],
+  },
+}));
 
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
-  lapis = await startTestLapis({
-    config: {
-      tenantId: T, subscriptionId: S,
-      applications: [{ displayName: APP.displayName, appId: APP.appId, passwordCredentials: [{ secretText: APP.secret }] }],
-      resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat-scopes', resourceGroup: RG }],
-    },
-  });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await lapis?.stop();
-});
-
-const credential = () => new ClientSecretCredential(T, APP.appId, APP.secret, { authorityHost: lapis.ready.authorityHost, disableInstanceDiscovery: true });
-const readResource = async () => call(lapis.ready.managementEndpoint, 'GET', `${WPS}?api-version=2024-03-01`, await appToken(credential()));
+const credential = () => new ClientSecretCredential(T, APP.appId, APP.secret, { authorityHost: w.lapis.ready.authorityHost, disableInstanceDiscovery: true });
+const readResource = async () => call(w.lapis.ready.managementEndpoint, 'GET', `${WPS}?api-version=2024-03-01`, await appToken(credential()));
 
 /** The wizard: a role, then a user/app member picked from the list, then Review + assign. */
 async function assign(page: Page, role: string, member: string): Promise<void> {
@@ -59,13 +44,13 @@ async function assign(page: Page, role: string, member: string): Promise<void> {
 }
 
 test('IAM on the tenant root group, the subscription and a resource group: This resource vs (Inherited), and the assignment takes effect', { skip: PORTAL_SKIP, timeout: 150_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   const nav = page.getByRole('navigation', { name: 'Portal navigation' });
   try {
     assert.equal((await readResource()).status, 403, 'no role yet');
-    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
     await nav.getByRole('link', { name: 'Management groups' }).click();
     await page.getByTestId('management-group-row').filter({ hasText: 'Tenant Root Group' }).waitFor();
     await assertAccessible(page, 'Management groups');
@@ -100,12 +85,12 @@ test('IAM on the tenant root group, the subscription and a resource group: This 
 });
 
 test('Roles: a built-in role\'s DataActions; a custom role from scratch is created, assigned, effective, and deleted once unassigned', { skip: PORTAL_SKIP, timeout: 150_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   const sub = `/subscriptions/${S}`;
   try {
-    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
     await page.goto(`${portalUrl}#/iam/${encodeURIComponent(sub)}`);
     await page.getByRole('tab', { name: 'Roles' }).click();
     await page.getByTestId('roles-search').fill('Web PubSub Service Owner');
@@ -133,7 +118,7 @@ test('Roles: a built-in role\'s DataActions; a custom role from scratch is creat
     await assign(page, 'Portal Group Sender', APP.displayName);
     await page.getByTestId('assignment-row').filter({ hasText: 'Portal Group Sender' }).waitFor();
 
-    const endpoint = lapis.ready.resources!.find((r) => r.name === 'chat-scopes')!.endpoint!;
+    const endpoint = w.lapis.ready.resources!.find((r) => r.name === 'chat-scopes')!.endpoint!;
     const service = new WebPubSubServiceClient(endpoint, credential(), 'chat');
     await service.group('team').sendToAll('to the team', { contentType: 'text/plain' });
     await assert.rejects(service.sendToAll('to everyone', { contentType: 'text/plain' }), (e: { statusCode?: number }) => e.statusCode === 403);
@@ -153,7 +138,7 @@ test('Roles: a built-in role\'s DataActions; a custom role from scratch is creat
     await page.getByRole('button', { name: 'View Portal Group Sender' }).click();
     await page.getByRole('button', { name: 'Delete custom role' }).click();
     await page.getByTestId('role-row').filter({ hasText: 'Portal Group Sender' }).waitFor({ state: 'detached' });
-    assert.equal(lapis.node.access.roleDefinitions().some((d) => d.roleName === 'Portal Group Sender'), false);
+    assert.equal(w.lapis.node.access.roleDefinitions().some((d) => d.roleName === 'Portal Group Sender'), false);
   } finally {
     await context.close();
   }

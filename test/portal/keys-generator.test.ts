@@ -3,43 +3,28 @@
 // generated URL as the chosen user, is in the chosen group at once, may send to the group its role
 // names and is refused another group and joining; a hub switched to allow anonymous clients
 // accepts a WebSocket without a token, and refuses it again once switched off.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
 import WebSocket from 'ws';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
 import { until, within } from '../upstream/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const TENANT = '8b9c0d1e-2f3a-4b4c-8d5e-6f7a8b9c0d1e';
 const SUB = '9c0d1e2f-3a4b-4c5d-9e6f-7a8b9c0d1e2f';
 const WPS = `/subscriptions/${SUB}/resourceGroups/rg-gen/providers/Microsoft.SignalRService/webPubSub/wps-gen`;
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
+const w = portalWorld(() => ({ config: { tenantId: TENANT, subscriptionId: SUB, resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'wps-gen', resourceGroup: 'rg-gen' }] } }));
 
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
-  lapis = await startTestLapis({ config: { tenantId: TENANT, subscriptionId: SUB, resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'wps-gen', resourceGroup: 'rg-gen' }] } });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await lapis?.stop();
-});
-
-const resource = () => lapis.ready.resources.find((r) => r.name === 'wps-gen')!;
+const resource = () => w.lapis.ready.resources.find((r) => r.name === 'wps-gen')!;
 
 async function signedIn(): Promise<{ page: Page; close(): Promise<void> }> {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
-  await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+  await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
   return { page, close: () => context.close() };
 }
 
@@ -47,7 +32,7 @@ test('Client URL Generator: the URL connects a WebPubSubClient as the user, in t
   const { page, close } = await signedIn();
   let url = '';
   try {
-    await page.goto(`${lapis.ready.portalUrl}#/resource/${encodeURIComponent(WPS)}/keys`);
+    await page.goto(`${w.lapis.ready.portalUrl}#/resource/${encodeURIComponent(WPS)}/keys`);
     const gen = page.getByRole('region', { name: 'Client URL Generator' });
     await gen.waitFor();
     await page.getByTestId('gen-hub').fill('genhub');
@@ -102,7 +87,7 @@ test('Settings → hub → "Allow anonymous clients" on lets a client connect wi
   assert.equal(await openAnonymous(), 401, 'denied by default');
   const { page, close } = await signedIn();
   try {
-    await page.goto(`${lapis.ready.portalUrl}#/resource/${encodeURIComponent(WPS)}/settings`);
+    await page.goto(`${w.lapis.ready.portalUrl}#/resource/${encodeURIComponent(WPS)}/settings`);
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByTestId('hub-name').fill('anon');
     await page.getByRole('button', { name: 'Remove event handler' }).click();

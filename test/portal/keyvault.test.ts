@@ -7,18 +7,16 @@
 // connect then reaches the handler at the URL resolved from the secret; once the policy is deleted in
 // the portal, delivery fails with KeyVaultReferenceFailed. A Reader (with Key Vault Reader) sees
 // and cannot create, show, delete or change access. axe-core on every page.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
 import { createLogger } from '../../src/log/index.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
 import { startExpressApp, until, within, type ExpressApp } from '../upstream/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const T = 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e';
 const S = 'c2d3e4f5-a6b7-4c8d-9e0f-1a2b3c4d5e6f';
@@ -30,51 +28,43 @@ const WPS = `${RG}/providers/Microsoft.SignalRService/webPubSub/chat-kv`;
 const RITA = { userPrincipalName: `rita@${DOMAIN}`, displayName: 'Rita Reader', password: 'Rita-password-kv-91!', id: 'd3e4f5a6-b7c8-4d9e-8f1a-2b3c4d5e6f70' };
 const CHECKER = { displayName: 'kv-checker', secret: 'kv-checker-secret-0123456789abcdef' };
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
 let app: ExpressApp;
 const logs: string[] = [];
 const connects: { code?: string }[] = [];
 
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
+const w = portalWorld(() => ({
+  log: createLogger({ level: 'warn', destination: { write: (line: string) => { logs.push(line); } } }),
+  config: {
+    tenantId: T, subscriptionId: S, domains: [DOMAIN], users: [RITA],
+    applications: [{ displayName: CHECKER.displayName, passwordCredentials: [{ secretText: CHECKER.secret }] }],
+    resources: [
+      { type: 'Microsoft.SignalRService/webPubSub', name: 'chat-kv', resourceGroup: 'rg-kv', identity: { type: 'SystemAssigned' } },
+      { type: 'Microsoft.KeyVault/vaults', name: 'kv-portal', resourceGroup: 'rg-kv', properties: { enableRbacAuthorization: true } },
+      { type: 'Microsoft.KeyVault/vaults', name: 'kv-read', resourceGroup: 'rg-kv', secrets: [{ name: 'visible', value: 'reader-cannot-see-this' }] },
+    ],
+    roleAssignments: [
+      { principal: CHECKER.displayName, roleDefinitionName: 'Key Vault Secrets Officer', scope: RG },
+      { principal: RITA.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${S}` },
+      { principal: RITA.id, roleDefinitionName: 'Key Vault Reader', scope: READ_VAULT },
+    ],
+  },
+}), async () => {
   app = await startExpressApp('chat', {
     handleConnect: (req, res) => { res.success({ userId: req.context.userId }); },
   }, (req, _res, next) => {
     if (req.method === 'POST' && req.headers['ce-eventname'] === 'connect') connects.push({ code: String(req.query.code ?? '') });
     next();
   });
-  lapis = await startTestLapis({
-    log: createLogger({ level: 'warn', destination: { write: (line: string) => { logs.push(line); } } }),
-    config: {
-      tenantId: T, subscriptionId: S, domains: [DOMAIN], users: [RITA],
-      applications: [{ displayName: CHECKER.displayName, passwordCredentials: [{ secretText: CHECKER.secret }] }],
-      resources: [
-        { type: 'Microsoft.SignalRService/webPubSub', name: 'chat-kv', resourceGroup: 'rg-kv', identity: { type: 'SystemAssigned' } },
-        { type: 'Microsoft.KeyVault/vaults', name: 'kv-portal', resourceGroup: 'rg-kv', properties: { enableRbacAuthorization: true } },
-        { type: 'Microsoft.KeyVault/vaults', name: 'kv-read', resourceGroup: 'rg-kv', secrets: [{ name: 'visible', value: 'reader-cannot-see-this' }] },
-      ],
-      roleAssignments: [
-        { principal: CHECKER.displayName, roleDefinitionName: 'Key Vault Secrets Officer', scope: RG },
-        { principal: RITA.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${S}` },
-        { principal: RITA.id, roleDefinitionName: 'Key Vault Reader', scope: READ_VAULT },
-      ],
-    },
-  });
-  browser = await launch();
 });
 
 after(async () => {
-  await browser?.close();
-  await lapis?.stop();
   await app?.close();
 });
 
-const vaultUri = (name: string) => lapis.ready.resources.find((r) => r.name === name)!.vaultUri!;
+const vaultUri = (name: string) => w.lapis.ready.resources.find((r) => r.name === name)!.vaultUri!;
 const checker = (name: string) => {
-  const appId = lapis.node.identity.directory.findApplication(CHECKER.displayName)!.appId;
-  const credential = new ClientSecretCredential(T, appId, CHECKER.secret, { authorityHost: lapis.ready.authorityHost, disableInstanceDiscovery: true });
+  const appId = w.lapis.node.identity.directory.findApplication(CHECKER.displayName)!.appId;
+  const credential = new ClientSecretCredential(T, appId, CHECKER.secret, { authorityHost: w.lapis.ready.authorityHost, disableInstanceDiscovery: true });
   return new SecretClient(vaultUri(name), credential, { disableChallengeResourceVerification: true });
 };
 const menu = (page: Page) => page.getByRole('tablist', { name: 'Resource menu' });
@@ -88,7 +78,7 @@ async function createSecret(page: Page, value: string, name?: string, contentTyp
 }
 
 async function connectOnce(): Promise<void> {
-  const service = new WebPubSubServiceClient(lapis.ready.resources.find((r) => r.name === 'chat-kv')!.connectionString!, 'chat');
+  const service = new WebPubSubServiceClient(w.lapis.ready.resources.find((r) => r.name === 'chat-kv')!.connectionString!, 'chat');
   const client = new WebPubSubClient((await service.getClientAccessToken({ userId: 'kv-user' })).url, { autoReconnect: false } as never);
   try {
     await within(client.start(), 10_000, 'client start');
@@ -98,11 +88,11 @@ async function connectOnce(): Promise<void> {
 }
 
 test('Key vault blades: secrets, versions, show value, delete/recover/purge; access policies give the Web PubSub identity Get for a Key Vault reference; deleting the policy stops delivery', { skip: PORTAL_SKIP, timeout: 240_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const admin = lapis.node.bootstrapUser!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const admin = w.lapis.node.bootstrapUser!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
-  const mi = lapis.node.identity.directory.getManagedIdentityOf(WPS)!;
+  const mi = w.lapis.node.identity.directory.getManagedIdentityOf(WPS)!;
   try {
     await signIn(page, portalUrl, admin);
     // Key vaults → kv-portal → Overview: the Vault URI.
@@ -165,7 +155,7 @@ test('Key vault blades: secrets, versions, show value, delete/recover/purge; acc
     assert.equal(current.value, 'code-v2', 'the new version is the current one');
     assert.match(await page.getByRole('table', { name: 'Current version' }).innerText(), new RegExp(current.properties.version!));
 
-    // The current version → Show Secret Value (a data-plane GET from the browser, with the user's vault token).
+    // The current version → Show Secret Value (a data-plane GET from the w.browser, with the user's vault token).
     await page.getByRole('table', { name: 'Current version' }).getByRole('link').click();
     await page.getByTestId('secret-identifier').waitFor();
     assert.equal(await page.getByTestId('secret-identifier').inputValue(), `${vaultUri('kv-portal')}secrets/upstream-code/${current.properties.version}`);
@@ -243,7 +233,7 @@ test('Key vault blades: secrets, versions, show value, delete/recover/purge; acc
     await until(async () => /Get, List/.test(await policy.innerText()), 10_000, 'edited policy');
     await shot(page, '57-keyvault-access-policies');
     await assertAccessible(page, 'Access policies');
-    const stored = lapis.node.resources.getVault('kv-portal')!.properties!;
+    const stored = w.lapis.node.resources.getVault('kv-portal')!.properties!;
     assert.equal(stored.enableRbacAuthorization, false);
     assert.deepEqual(stored.accessPolicies.map((p) => [p.objectId, p.permissions.secrets]), [[mi.principalId, ['get', 'list']]]);
 
@@ -287,8 +277,8 @@ test('Key vault blades: secrets, versions, show value, delete/recover/purge; acc
 });
 
 test('a Reader (with Key Vault Reader) sees the vault and its secrets\' metadata, and cannot show a value, create, delete or change access', { skip: PORTAL_SKIP, timeout: 120_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   const bar = page.getByTestId('error-bar');
   try {
@@ -343,7 +333,7 @@ test('a Reader (with Key Vault Reader) sees the vault and its secrets\' metadata
   // Nothing changed: the secret is there, nothing was created, the vault still uses RBAC with no policies.
   assert.equal((await checker('kv-read').getSecret('visible')).value, 'reader-cannot-see-this');
   await assert.rejects(checker('kv-read').getSecret('rita-was-here'), (e: { statusCode?: number }) => e.statusCode === 404);
-  const v = lapis.node.resources.getVault('kv-read')!.properties;
+  const v = w.lapis.node.resources.getVault('kv-read')!.properties;
   assert.equal(v?.enableRbacAuthorization ?? true, true);
   assert.equal(v?.accessPolicies?.length ?? 0, 0);
 });

@@ -3,64 +3,53 @@
 // the connection and the message (filters, pause, export); it sends a user event to a hub handler
 // (official @azure/web-pubsub-express) → the Upstream tab shows the call with its decoded token;
 // Replay → the handler receives the event again.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
 import { startExpressApp, until, within, type ExpressApp } from '../upstream/support.ts';
 import { RG, world } from '../control/support.ts';
-import { ARTIFACTS, PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { ARTIFACTS, PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const T = '7d1e2f30-4152-4637-8849-5a6b7c8d9e01';
 const S = '8e2f3041-5263-4748-995a-6b7c8d9e0f12';
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
 let app: ExpressApp;
 const received: string[] = [];
 
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
+const w = portalWorld(() => ({
+  config: world(T, S, [{
+    type: 'Microsoft.SignalRService/webPubSub', name: 'tracechat', resourceGroup: RG, identity: { type: 'SystemAssigned' },
+    hubs: [{ name: 'chat', properties: { eventHandlers: [{
+      urlTemplate: `${app.url}/eventhandler`, userEventPattern: 'inspect',
+      auth: { type: 'ManagedIdentity', managedIdentity: { resource: 'api://upstream' } },
+    }] } }],
+  }]),
+}), async () => {
   app = await startExpressApp('chat', {
     handleUserEvent: (req, res) => {
       received.push(String(req.data));
       res.success(`got ${String(req.data)}`, 'text');
     },
   });
-  lapis = await startTestLapis({
-    config: world(T, S, [{
-      type: 'Microsoft.SignalRService/webPubSub', name: 'tracechat', resourceGroup: RG, identity: { type: 'SystemAssigned' },
-      hubs: [{ name: 'chat', properties: { eventHandlers: [{
-        urlTemplate: `${app.url}/eventhandler`, userEventPattern: 'inspect',
-        auth: { type: 'ManagedIdentity', managedIdentity: { resource: 'api://upstream' } },
-      }] } }],
-    }]),
-  });
-  browser = await launch();
 });
 
 after(async () => {
-  await browser?.close();
-  await lapis?.stop();
   await app?.close();
 });
 
 test('Live trace shows an SDK client\'s connection and group message; Upstream shows the handler call and Replay sends it again', { skip: PORTAL_SKIP, timeout: 150_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   const menu = page.getByRole('tablist', { name: 'Resource menu' });
-  const service = new WebPubSubServiceClient(lapis.ready.resources.find((r) => r.name === 'tracechat')!.connectionString!, 'chat');
+  const service = new WebPubSubServiceClient(w.lapis.ready.resources.find((r) => r.name === 'tracechat')!.connectionString!, 'chat');
   const { url } = await service.getClientAccessToken({ userId: 'alice', roles: ['webpubsub.joinLeaveGroup', 'webpubsub.sendToGroup'] });
   const client = new WebPubSubClient(url);
   try {
-    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
     await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'All resources' }).click();
     await page.getByRole('link', { name: 'tracechat', exact: true }).click();
     await menu.getByRole('tab', { name: 'Live trace' }).click();

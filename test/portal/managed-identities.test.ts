@@ -4,45 +4,35 @@
 // wizard's Members step offers it under "Managed identity"; then, with unmodified SDKs, the identity
 // (ManagedIdentityCredential with its client id) sends through WebPubSubServiceClient, which the
 // assignment made in the portal allows. axe-core on each page.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
 import { scrubAzureEnv } from '../identity/support.ts';
 import { RG, world } from '../control/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const T = 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a81';
 const S = 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a82';
 const WPS = `/subscriptions/${S}/resourceGroups/${RG}/providers/Microsoft.SignalRService/webPubSub/chat-mi`;
 const NEW_ID = `/subscriptions/${S}/resourceGroups/${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/portal-identity`;
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
 
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
-  lapis = await startTestLapis({ config: world(T, S, [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat-mi', resourceGroup: RG }]) });
+const w = portalWorld(() => ({ config: world(T, S, [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat-mi', resourceGroup: RG }]) }), undefined, (lapis) => {
   process.env.IDENTITY_ENDPOINT = lapis.ready.managedIdentity.identityEndpoint;
   process.env.IDENTITY_HEADER = lapis.ready.managedIdentity.identityHeader;
-  browser = await launch();
 });
 
 after(async () => {
   scrubAzureEnv();
-  await browser?.close();
-  await lapis?.stop();
 });
 
 test('Managed Identities: Create, Overview ids, attach to a resource, assign a role through the wizard; the identity then sends with the SDK', { skip: PORTAL_SKIP, timeout: 150_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   try {
-    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
     await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'Managed Identities' }).click();
     await page.getByRole('table', { name: 'Managed identities' }).getByRole('link', { name: 'uami-1' }).waitFor();
     await assertAccessible(page, 'Managed Identities');
@@ -57,7 +47,7 @@ test('Managed Identities: Create, Overview ids, attach to a resource, assign a r
     const clientId = await page.getByTestId('identity-client-id').inputValue();
     const principalId = await page.getByTestId('identity-principal-id').inputValue();
     assert.equal(await page.getByTestId('identity-resource-id').inputValue(), NEW_ID);
-    const mi = lapis.node.identity.directory.findManagedIdentity({ resourceId: NEW_ID })!;
+    const mi = w.lapis.node.identity.directory.findManagedIdentity({ resourceId: NEW_ID })!;
     assert.equal(mi.clientId, clientId);
     assert.equal(mi.principalId, principalId);
     assert.equal(mi.location, 'westeurope');
@@ -73,7 +63,7 @@ test('Managed Identities: Create, Overview ids, attach to a resource, assign a r
     await pick.selectOption({ label: `portal-identity (${RG})` });
     await page.getByRole('form', { name: 'Add user assigned managed identity' }).getByRole('button', { name: 'Add' }).click();
     await page.getByTestId('user-identity-row').filter({ hasText: clientId }).waitFor();
-    const record = lapis.node.resources.get('chat-mi');
+    const record = w.lapis.node.resources.get('chat-mi');
     assert.equal(record?.identity.userAssignedIdentity?.toLowerCase(), NEW_ID.toLowerCase());
 
     // IAM on the resource → Add role assignment → Web PubSub Service Owner → Managed identity → User-assigned → the new one.
@@ -92,7 +82,7 @@ test('Managed Identities: Create, Overview ids, attach to a resource, assign a r
     await page.getByRole('button', { name: 'Review + assign' }).click();
     await page.getByTestId('assignment-row').filter({ hasText: 'portal-identity' }).waitFor();
 
-    const endpoint = lapis.ready.resources!.find((r) => r.name === 'chat-mi')!.endpoint!;
+    const endpoint = w.lapis.ready.resources!.find((r) => r.name === 'chat-mi')!.endpoint!;
     const client = new WebPubSubServiceClient(endpoint, new ManagedIdentityCredential({ clientId }), 'chat');
     await client.sendToAll('hello from a portal-made identity', { contentType: 'text/plain' });
   } finally {

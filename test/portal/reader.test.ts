@@ -4,12 +4,9 @@
 // are disabled (ARM's permissions API), a Create of an identity is refused with the 403 and its "Why?"
 // link, and the directory blades (users, app credentials) show Graph's refusal. Nothing changed, as ARM
 // and the directory confirm. axe-core on each page.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const T = 'b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0db1';
 const S = 'b8c9d0e1-f2a3-4b4c-9d5e-6f7a8b9c0db2';
@@ -20,36 +17,23 @@ const APP = { displayName: 'read-only-app', appId: 'b8c9d0e1-f2a3-4b4c-9d5e-6f7a
 const UAMI = `/subscriptions/${S}/resourceGroups/${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami-read`;
 const CUSTOM = { roleName: 'Reader Test Custom', permissions: [{ actions: ['Microsoft.SignalRService/*/read'] }], assignableScopes: [`/subscriptions/${S}`] };
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
-
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
-  lapis = await startTestLapis({
-    config: {
-      tenantId: T, subscriptionId: S, domains: [DOMAIN], users: [READER],
-      applications: [{ displayName: APP.displayName, appId: APP.appId }],
-      userAssignedIdentities: [{ name: 'uami-read', resourceGroup: RG }],
-      resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat-read', resourceGroup: RG }],
-      roleDefinitions: [CUSTOM],
-      roleAssignments: [{ principal: READER.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${S}` }],
-    },
-  });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await lapis?.stop();
-});
+const w = portalWorld(() => ({
+  config: {
+    tenantId: T, subscriptionId: S, domains: [DOMAIN], users: [READER],
+    applications: [{ displayName: APP.displayName, appId: APP.appId }],
+    userAssignedIdentities: [{ name: 'uami-read', resourceGroup: RG }],
+    resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat-read', resourceGroup: RG }],
+    roleDefinitions: [CUSTOM],
+    roleAssignments: [{ principal: READER.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${S}` }],
+  },
+}));
 
 test('a Reader sees managed identities, role assignments and roles but cannot change them; the directory blades refuse', { skip: PORTAL_SKIP, timeout: 150_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   const nav = page.getByRole('navigation', { name: 'Portal navigation' });
-  const assignmentsBefore = lapis.node.access.listRoleAssignments({ scope: '/' }).length;
+  const assignmentsBefore = w.lapis.node.access.listRoleAssignments({ scope: '/' }).length;
   try {
     await signIn(page, portalUrl, READER);
 
@@ -70,7 +54,7 @@ test('a Reader sees managed identities, role assignments and roles but cannot ch
     await bar.getByRole('link', { name: /Why\?/ }).waitFor();
     await shot(page, '87-reader-create-identity-denied');
     await assertAccessible(page, 'Create identity refused (Reader)');
-    assert.equal(lapis.node.identity.directory.findManagedIdentity({ resourceId: UAMI.replace('uami-read', 'not-allowed') }), undefined);
+    assert.equal(w.lapis.node.identity.directory.findManagedIdentity({ resourceId: UAMI.replace('uami-read', 'not-allowed') }), undefined);
 
     // Access control on the subscription: assignments and roles visible, every change disabled.
     await nav.getByRole('link', { name: 'Subscriptions' }).click();
@@ -95,7 +79,7 @@ test('a Reader sees managed identities, role assignments and roles but cannot ch
     await nav.getByRole('link', { name: 'Users' }).click();
     await page.getByTestId('error-bar').waitFor();
     await assertAccessible(page, 'Users refused (Reader)');
-    const app = lapis.node.identity.directory.applications().find((a) => a.appId === APP.appId)!;
+    const app = w.lapis.node.identity.directory.applications().find((a) => a.appId === APP.appId)!;
     await page.goto(`${portalUrl}#/entra/apps/${app.id}/secrets`);
     await page.getByTestId('error-bar').waitFor();
     await page.getByRole('tab', { name: /^Certificates \(/ }).click();
@@ -103,8 +87,8 @@ test('a Reader sees managed identities, role assignments and roles but cannot ch
     await page.goto(`${portalUrl}#/entra/users/${READER.id}`);
     await page.getByRole('button', { name: 'Reset password' }).and(page.locator('[disabled]')).waitFor();
 
-    assert.equal(lapis.node.access.listRoleAssignments({ scope: '/' }).length, assignmentsBefore, 'no assignment changed');
-    assert.ok(lapis.node.access.roleDefinitions().some((d) => d.roleName === CUSTOM.roleName), 'the custom role is still there');
+    assert.equal(w.lapis.node.access.listRoleAssignments({ scope: '/' }).length, assignmentsBefore, 'no assignment changed');
+    assert.ok(w.lapis.node.access.roleDefinitions().some((d) => d.roleName === CUSTOM.roleName), 'the custom role is still there');
   } finally {
     await context.close();
   }

@@ -3,14 +3,11 @@
 // once: gone after leaving the page), assign Web PubSub Service Owner on the Web PubSub resource
 // through Access control (IAM). Then the official SDKs use exactly what the portal produced.
 // A Reader signed in sees and cannot change. Each page gets an axe-core scan and a screenshot.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { ClientSecretCredential } from '@azure/identity';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const TENANT = '3b4c5d6e-7f80-4a91-8b2c-3d4e5f607181';
 const SUB = '4c5d6e7f-8091-4b2a-9c3d-4e5f60718192';
@@ -20,33 +17,22 @@ const WPS = `${RG}/providers/Microsoft.SignalRService/webPubSub/chat`;
 const READER = { userPrincipalName: `rita@${DOMAIN}`, displayName: 'Rita Reader', password: 'Rita-password-91!', id: '5d6e7f80-91a2-4b3c-8d4e-5f6071829304' };
 const APP_NAME = 'chat-server-portal';
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
 let admin: { userPrincipalName: string; password: string };
 
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
-  lapis = await startTestLapis({
-    config: {
-      tenantId: TENANT, subscriptionId: SUB, domains: [DOMAIN], users: [READER],
-      resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat', resourceGroup: 'rg-portal' }],
-      roleAssignments: [{ principal: READER.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${SUB}` }],
-    },
-  });
+const w = portalWorld(() => ({
+  config: {
+    tenantId: TENANT, subscriptionId: SUB, domains: [DOMAIN], users: [READER],
+    resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat', resourceGroup: 'rg-portal' }],
+    roleAssignments: [{ principal: READER.id, roleDefinitionName: 'Reader', scope: `/subscriptions/${SUB}` }],
+  },
+}), undefined, (lapis) => {
   assert.ok(lapis.node.bootstrapUser, 'the first start created the bootstrap administrator user');
   admin = lapis.node.bootstrapUser;
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await lapis?.stop();
 });
 
 test('seed 000 in the portal: register, copy ids, secret shown once, IAM Web PubSub Service Owner; the SDKs then use what the portal produced', { skip: PORTAL_SKIP, timeout: 180_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   let clientId = '';
   let tenantId = '';
@@ -74,7 +60,7 @@ test('seed 000 in the portal: register, copy ids, secret shown once, IAM Web Pub
     tenantId = await page.evaluate<string>('navigator.clipboard.readText()');
     assert.equal(clientId, await page.getByTestId('client-id').inputValue());
     assert.equal(tenantId, TENANT);
-    const registered = lapis.node.identity.directory.getApplication(TENANT, clientId);
+    const registered = w.lapis.node.identity.directory.getApplication(TENANT, clientId);
     assert.equal(registered?.displayName, APP_NAME);
     assert.equal(await page.getByTestId('object-id').inputValue(), registered.id);
     await shot(page, '03-app-overview');
@@ -129,10 +115,10 @@ test('seed 000 in the portal: register, copy ids, secret shown once, IAM Web Pub
   }
 
   // The official SDKs with exactly what the portal produced.
-  const credential = new ClientSecretCredential(tenantId, clientId, secret, { authorityHost: lapis.ready.authorityHost, disableInstanceDiscovery: true });
+  const credential = new ClientSecretCredential(tenantId, clientId, secret, { authorityHost: w.lapis.ready.authorityHost, disableInstanceDiscovery: true });
   const token = await credential.getToken('https://webpubsub.azure.com/.default');
   assert.ok(token.token.length > 100);
-  const endpoint = lapis.ready.resources.find((r) => r.name === 'chat')!.endpoint!;
+  const endpoint = w.lapis.ready.resources.find((r) => r.name === 'chat')!.endpoint!;
   const service = new WebPubSubServiceClient(endpoint, credential, 'portal');
   await service.sendToAll('hello from the portal\'s app', { contentType: 'text/plain' });
   const { token: clientToken, url } = await service.getClientAccessToken({ userId: 'portal-user' });
@@ -141,10 +127,10 @@ test('seed 000 in the portal: register, copy ids, secret shown once, IAM Web Pub
 });
 
 test('a Reader signed in to the portal sees and cannot change: the directory answers 403, IAM lists but assigning and removing show the 403', { skip: PORTAL_SKIP, timeout: 120_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
-  const assignmentsBefore = lapis.node.access.listRoleAssignments({ scope: WPS }).length;
+  const assignmentsBefore = w.lapis.node.access.listRoleAssignments({ scope: WPS }).length;
   try {
     await signIn(page, portalUrl, READER);
     await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'App registrations' }).click();
@@ -180,12 +166,12 @@ test('a Reader signed in to the portal sees and cannot change: the directory ans
   } finally {
     await context.close();
   }
-  assert.equal(lapis.node.access.listRoleAssignments({ scope: WPS }).length, assignmentsBefore, 'nothing changed');
+  assert.equal(w.lapis.node.access.listRoleAssignments({ scope: WPS }).length, assignmentsBefore, 'nothing changed');
 });
 
 test('the sign-in survives a reload (sessionStorage); expired tokens renew through the rotating refresh token; Sign out ends it at Lapis and returns to the portal signed out', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   try {
     await signIn(page, portalUrl, admin);
@@ -216,8 +202,8 @@ test('the sign-in survives a reload (sessionStorage); expired tokens renew throu
 });
 
 test('keyboard only: Tab reaches the left navigation in order, Enter opens a blade, Tab reaches its command and the form\'s labelled field, Enter submits', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   const focused = () => page.evaluate<string>('(document.activeElement?.getAttribute("aria-label") || document.activeElement?.textContent || "").trim()');
   const tabTo = async (name: string) => {
@@ -249,16 +235,16 @@ test('keyboard only: Tab reaches the left navigation in order, Enter opens a bla
     await page.keyboard.type('keyboard-app');
     await page.keyboard.press('Enter');
     await page.getByTestId('client-id').waitFor();
-    assert.ok(lapis.node.identity.directory.applications(TENANT).some((a) => a.displayName === 'keyboard-app'));
+    assert.ok(w.lapis.node.identity.directory.applications(TENANT).some((a) => a.displayName === 'keyboard-app'));
   } finally {
     await context.close();
   }
 });
 
 test('Users: the list, New user (principal name, display name, password); the new user can then sign in to the portal', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
+  const portalUrl = w.lapis.ready.portalUrl!;
   const user = { userPrincipalName: `nora@${DOMAIN}`, password: 'Nora-password-52!' };
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   try {
     const page = await context.newPage();
     await signIn(page, portalUrl, admin);

@@ -2,45 +2,29 @@
 // (IAM) → Add role assignment "SignalR App Server" to an app. It takes effect at once: the app's Entra
 // token gets a temporary access key from the resource's data plane (GET /api/v1/auth/accessKey: 403
 // before, 200 after). axe-core on each new page, screenshots in test-artifacts/portal/.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { ClientSecretCredential } from '@azure/identity';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const TENANT = '6e7f8091-a2b3-4c4d-9e5f-607182930415';
 const SUB = '7f8091a2-b3c4-4d5e-8f60-718293041526';
 const SR = `/subscriptions/${SUB}/resourceGroups/rg-seed2/providers/Microsoft.SignalRService/signalR/sr-seed2`;
 const APP = { displayName: 'seed2-app-server', appId: '8091a2b3-c4d5-4e6f-8071-829304152637', secret: 'seed2-app-server-secret-0123456789' };
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
-
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
-  lapis = await startTestLapis({
-    config: {
-      tenantId: TENANT, subscriptionId: SUB,
-      applications: [{ displayName: APP.displayName, appId: APP.appId, passwordCredentials: [{ displayName: 'ci', secretText: APP.secret }] }],
-      resources: [{ type: 'Microsoft.SignalRService/signalR', name: 'sr-seed2', resourceGroup: 'rg-seed2' }],
-    },
-  });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await lapis?.stop();
-});
+const w = portalWorld(() => ({
+  config: {
+    tenantId: TENANT, subscriptionId: SUB,
+    applications: [{ displayName: APP.displayName, appId: APP.appId, passwordCredentials: [{ displayName: 'ci', secretText: APP.secret }] }],
+    resources: [{ type: 'Microsoft.SignalRService/signalR', name: 'sr-seed2', resourceGroup: 'rg-seed2' }],
+  },
+}));
 
 /** What the app server SDK does with Entra: its token asks the resource for a temporary access key. */
 async function accessKeyStatus(): Promise<number> {
-  const credential = new ClientSecretCredential(TENANT, APP.appId, APP.secret, { authorityHost: lapis.ready.authorityHost, disableInstanceDiscovery: true });
+  const credential = new ClientSecretCredential(TENANT, APP.appId, APP.secret, { authorityHost: w.lapis.ready.authorityHost, disableInstanceDiscovery: true });
   const token = (await credential.getToken('https://signalr.azure.com/.default'))!.token;
-  const endpoint = lapis.ready.resources.find((r) => r.name === 'sr-seed2')!.endpoint!;
+  const endpoint = w.lapis.ready.resources.find((r) => r.name === 'sr-seed2')!.endpoint!;
   const res = await fetch(new URL('/api/v1/auth/accessKey', endpoint), { headers: { authorization: `Bearer ${token}` } });
   await res.arrayBuffer();
   return res.status;
@@ -48,16 +32,16 @@ async function accessKeyStatus(): Promise<number> {
 
 test('seed 002 in the portal: the SignalR blade, then IAM "SignalR App Server" for an app; its Entra token then gets an access key (403 before, 200 after)', { skip: PORTAL_SKIP, timeout: 120_000 }, async () => {
   assert.equal(await accessKeyStatus(), 403, 'no role yet: the data plane refuses');
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   try {
-    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
     await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'All resources' }).click();
     await page.getByRole('link', { name: 'sr-seed2', exact: true }).click();
     await page.getByTestId('resource-id').waitFor();
     assert.equal(await page.getByTestId('resource-id').inputValue(), SR);
-    assert.equal(await page.getByTestId('endpoint').inputValue(), lapis.ready.resources.find((r) => r.name === 'sr-seed2')!.endpoint!.replace(/\/$/, ''));
+    assert.equal(await page.getByTestId('endpoint').inputValue(), w.lapis.ready.resources.find((r) => r.name === 'sr-seed2')!.endpoint!.replace(/\/$/, ''));
     await shot(page, '20-signalr-overview');
     await assertAccessible(page, 'SignalR Overview');
 
@@ -103,7 +87,7 @@ test('seed 002 in the portal: the SignalR blade, then IAM "SignalR App Server" f
   } finally {
     await context.close();
   }
-  const saved = lapis.node.access.listRoleAssignments({ scope: SR });
+  const saved = w.lapis.node.access.listRoleAssignments({ scope: SR });
   assert.ok(saved.length >= 1);
   assert.equal(await accessKeyStatus(), 200, 'the role assigned in the portal took effect');
 });

@@ -4,55 +4,44 @@
 // one that is no app's). A real event handler server (unmodified @azure/web-pubsub-express) then gets
 // the `connect` event of a WebPubSubClient with a token of that identity for that audience. Keys:
 // Regenerate the primary key (with confirmation) and the old connection string is refused.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
 import { WebPubSubClient } from '@azure/web-pubsub-client';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
 import { startExpressApp, until, within, type ExpressApp } from '../upstream/support.ts';
 import { RG, verifyUpstreamToken, world } from '../control/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const T = '91a2b3c4-d5e6-4f70-8182-930415263748';
 const S = 'a2b3c4d5-e6f7-4081-9293-041526374859';
 const WPS = `/subscriptions/${S}/resourceGroups/${RG}/providers/Microsoft.SignalRService/webPubSub/chat4`;
 const AUDIENCE = 'api://seed4-events';
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
 let app: ExpressApp;
 const connects: { userId?: string; auth?: string }[] = [];
 
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
+const base = world(T, S, [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat4', resourceGroup: RG }]) as { applications: object[] };
+const w = portalWorld(() => ({ config: { ...base, applications: [...base.applications, { displayName: 'seed4-events', identifierUris: [AUDIENCE] }] } }), async () => {
   app = await startExpressApp('chat', {
     handleConnect: (req, res) => { res.success({ userId: req.context.userId }); },
   }, (req, _res, next) => {
     if (req.method === 'POST' && req.headers['ce-eventname'] === 'connect') connects.push({ userId: String(req.headers['ce-userid'] ?? ''), auth: req.headers.authorization });
     next();
   });
-  const base = world(T, S, [{ type: 'Microsoft.SignalRService/webPubSub', name: 'chat4', resourceGroup: RG }]) as { applications: object[] };
-  lapis = await startTestLapis({ config: { ...base, applications: [...base.applications, { displayName: 'seed4-events', identifierUris: [AUDIENCE] }] } });
-  browser = await launch();
 });
 
 after(async () => {
-  await browser?.close();
-  await lapis?.stop();
   await app?.close();
 });
 
 test('seed 004 in the portal: system identity On, hub event handler with Use Managed Identity and an audience; the handler gets connect with that token; a regenerated key refuses the old connection string', { skip: PORTAL_SKIP, timeout: 120_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   const menu = page.getByRole('tablist', { name: 'Resource menu' });
   let oldConnection = '';
   try {
-    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
     await page.getByRole('navigation', { name: 'Portal navigation' }).getByRole('link', { name: 'All resources' }).click();
     await page.getByRole('link', { name: 'chat4', exact: true }).click();
     await page.getByTestId('resource-id').waitFor();
@@ -65,7 +54,7 @@ test('seed 004 in the portal: system identity On, hub event handler with Use Man
     await page.getByRole('switch').check();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('principal-id').waitFor();
-    const sys = lapis.node.identity.directory.getManagedIdentityOf(WPS)!;
+    const sys = w.lapis.node.identity.directory.getManagedIdentityOf(WPS)!;
     assert.equal(await page.getByTestId('principal-id').inputValue(), sys.principalId);
     await shot(page, '31-webpubsub-identity-on');
     await assertAccessible(page, 'Web PubSub Identity');
@@ -119,9 +108,9 @@ test('seed 004 in the portal: system identity On, hub event handler with Use Man
     client.stop();
   }
   assert.equal(connects[0]!.userId, 'seed4-user');
-  const claims = await verifyUpstreamToken(lapis.ready.authorityHost, T, String(connects[0]!.auth).replace(/^Bearer /, ''), AUDIENCE);
+  const claims = await verifyUpstreamToken(w.lapis.ready.authorityHost, T, String(connects[0]!.auth).replace(/^Bearer /, ''), AUDIENCE);
   assert.equal(claims.aud, AUDIENCE);
-  assert.equal(claims.oid, lapis.node.identity.directory.getManagedIdentityOf(WPS)!.principalId);
+  assert.equal(claims.oid, w.lapis.node.identity.directory.getManagedIdentityOf(WPS)!.principalId);
 
   // Regenerate the primary key in the portal: the old connection string is refused, the new one works.
   let newConnection = '';
@@ -147,12 +136,12 @@ test('seed 004 in the portal: system identity On, hub event handler with Use Man
 });
 
 test('Identity → User assigned: Add one identity (replacing the system one), Add is then unavailable; Remove leaves none', { skip: PORTAL_SKIP, timeout: 60_000 }, async () => {
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   const uami = `/subscriptions/${S}/resourceGroups/${RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami-1`;
   try {
-    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
     await page.goto(`${portalUrl}#/resource/${encodeURIComponent(WPS)}/identity`);
     await page.getByRole('tab', { name: 'User assigned' }).click();
     await page.getByRole('button', { name: 'Add', exact: true }).click();
@@ -160,7 +149,7 @@ test('Identity → User assigned: Add one identity (replacing the system one), A
     await page.getByRole('form', { name: 'Add user assigned managed identity' }).getByRole('button', { name: 'Add', exact: true }).click();
     const row = page.getByTestId('user-identity-row');
     await row.waitFor();
-    const found = lapis.node.identity.directory.findManagedIdentity({ resourceId: uami })!;
+    const found = w.lapis.node.identity.directory.findManagedIdentity({ resourceId: uami })!;
     assert.match(await row.innerText(), new RegExp(`uami-1[\\s\\S]*${found.clientId}[\\s\\S]*${found.principalId}`));
     assert.equal(await page.getByRole('button', { name: 'Add', exact: true }).isDisabled(), true, 'one user-assigned identity at a time');
     await shot(page, '37-webpubsub-user-assigned');
@@ -170,7 +159,7 @@ test('Identity → User assigned: Add one identity (replacing the system one), A
     await page.getByRole('tab', { name: 'User assigned' }).click();
     await page.getByRole('button', { name: 'Remove uami-1' }).click();
     await row.waitFor({ state: 'detached' });
-    assert.equal(lapis.node.identity.directory.getManagedIdentityOf(WPS), undefined);
+    assert.equal(w.lapis.node.identity.directory.getManagedIdentityOf(WPS), undefined);
   } finally {
     await context.close();
   }

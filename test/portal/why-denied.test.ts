@@ -3,14 +3,11 @@
 // administrator), which names the missing DataAction, the scopes walked and the nearest missing
 // assignment; "Assign …" grants it, the blade says "Now allowed", and the same SDK call succeeds
 // at once. A wrong-audience token's 401 shows the reason. The resource's Denials list shows both.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientSecretCredential } from '@azure/identity';
 import { WebPubSubServiceClient } from '@azure/web-pubsub';
-import type { Browser } from 'playwright-core';
-import { startTestLapis, type TestLapis } from '../helpers/lapis.ts';
-import { scrubAzureEnv } from '../identity/support.ts';
-import { PORTAL_SKIP, assertAccessible, launch, newContext, shot, signIn } from './browser.ts';
+import { PORTAL_SKIP, assertAccessible, newContext, shot, signIn, portalWorld } from './browser.ts';
 
 const TENANT = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b';
 const SUB = '6f7a8b9c-0d1e-4f2a-9b3c-4d5e6f7a8b9c';
@@ -18,30 +15,17 @@ const WPS = `/subscriptions/${SUB}/resourceGroups/rg-why/providers/Microsoft.Sig
 const SEND = 'Microsoft.SignalRService/WebPubSub/hub/send/action';
 const SENDER = { displayName: 'why-sender', appId: '7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c01', secret: 'why-sender-secret-0123456789ab' };
 
-let lapis: TestLapis;
-let browser: Browser | undefined;
-
-before(async () => {
-  if (PORTAL_SKIP) return;
-  scrubAzureEnv();
-  lapis = await startTestLapis({
-    config: {
-      tenantId: TENANT, subscriptionId: SUB,
-      applications: [{ displayName: SENDER.displayName, appId: SENDER.appId, passwordCredentials: [{ secretText: SENDER.secret }] }],
-      resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'wps-why', resourceGroup: 'rg-why' }],
-    },
-  });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await lapis?.stop();
-});
+const w = portalWorld(() => ({
+  config: {
+    tenantId: TENANT, subscriptionId: SUB,
+    applications: [{ displayName: SENDER.displayName, appId: SENDER.appId, passwordCredentials: [{ secretText: SENDER.secret }] }],
+    resources: [{ type: 'Microsoft.SignalRService/webPubSub', name: 'wps-why', resourceGroup: 'rg-why' }],
+  },
+}));
 
 test('an SDK 403 links to "Why was this denied?": missing DataAction shown, one click assigns it, the same call then succeeds', { skip: PORTAL_SKIP, timeout: 90_000 }, async () => {
-  const endpoint = lapis.ready.resources.find((r) => r.name === 'wps-why')!.endpoint!;
-  const cred = new ClientSecretCredential(TENANT, SENDER.appId, SENDER.secret, { authorityHost: lapis.ready.authorityHost, disableInstanceDiscovery: true });
+  const endpoint = w.lapis.ready.resources.find((r) => r.name === 'wps-why')!.endpoint!;
+  const cred = new ClientSecretCredential(TENANT, SENDER.appId, SENDER.secret, { authorityHost: w.lapis.ready.authorityHost, disableInstanceDiscovery: true });
   const client = new WebPubSubServiceClient(endpoint, cred, 'chat');
   const err = await client.sendToAll('hello').then(() => assert.fail('expected 403'), (e: unknown) => e as { statusCode: number; message: string });
   assert.equal(err.statusCode, 403);
@@ -55,11 +39,11 @@ test('an SDK 403 links to "Why was this denied?": missing DataAction shown, one 
   const link401 = /(https:\/\/\S+#\/denied\/[0-9a-f-]{36})/.exec((await res.json() as { message: string }).message)?.[1];
   assert.ok(link401);
 
-  const portalUrl = lapis.ready.portalUrl!;
-  const context = await newContext(browser!, new URL(portalUrl).origin);
+  const portalUrl = w.lapis.ready.portalUrl!;
+  const context = await newContext(w.browser, new URL(portalUrl).origin);
   const page = await context.newPage();
   try {
-    await signIn(page, portalUrl, lapis.node.bootstrapUser!);
+    await signIn(page, portalUrl, w.lapis.node.bootstrapUser!);
     await page.goto(link);
     const needed = page.getByTestId('denied-needed');
     await needed.waitFor();
