@@ -45,14 +45,32 @@ export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+/**
+ * Waits until every finite animation and CSS transition on the page has ended, then two frames. Even
+ * with reduced motion, Fluent's 0.01 ms transitions start from the old colours: a button just enabled
+ * (disabled grey → primary blue) read in the same frame shows white on grey, which axe reports as a
+ * contrast failure. A loaded CI machine made that frame last long enough to be caught.
+ */
+async function settled(page: Page): Promise<void> {
+  // A string: the tests' TypeScript has no DOM types.
+  await page.evaluate(`(async () => {
+    const finite = document.getAnimations().filter((a) => a.effect?.getComputedTiming().endTime !== Infinity);
+    await Promise.all(finite.map((a) => a.finished.catch(() => undefined)));
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  })()`);
+}
+
 /** axe-core on the page as it is now: no serious or critical violation. */
 export async function assertAccessible(page: Page, what: string): Promise<void> {
   const { default: AxeBuilder } = await import('@axe-core/playwright');
+  await settled(page);
   // Fluent UI's focus manager (Tabster) places aria-hidden <i tabindex=0 data-tabster-dummy> guards
   // around tab lists and dialogs on purpose: they hand focus on, and axe cannot tell them from content.
   const result = await new AxeBuilder({ page }).exclude('[data-tabster-dummy]').analyze();
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`), [], `accessibility of ${what}`);
+  // The message carries each node's markup and axe's reason, so a failure seen only in CI can be read.
+  const describe = (n: (typeof bad)[number]['nodes'][number]) => `${n.target.join(' ')} ${n.html.slice(0, 200)} (${(n.failureSummary ?? '').replace(/\s+/g, ' ').slice(0, 300)})`;
+  assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map(describe).join(', ')}`), [], `accessibility of ${what}`);
 }
 
 /** One portal test file's world: Lapis and Chromium, started before its tests and stopped after them. */
