@@ -13,6 +13,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { AuthenticationError } from '../webpubsub/errors.ts';
+import { forgetVerified, MAX_CACHED_TOKEN_CHARS, rememberVerified, tokenDigest, verifiedToken } from './verified-tokens.ts';
 
 export const CLOCK_SKEW_SECONDS = 300;
 const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -36,6 +37,12 @@ export interface HmacVerifyOptions {
    * picks the algorithm and keys; the signature check below covers it like the rest.
    */
   header?: JwtHeader | undefined;
+  /**
+   * Remember genuine tokens and skip the HMAC when the same token text comes again with its
+   * key still offered (verified-tokens.ts says what is and is not re-checked). For REST calls,
+   * where a sender repeats tokens; the returned header and payload are then frozen and shared.
+   */
+  cache?: boolean;
 }
 
 /** The protected header of a compact JWT, or undefined when it is not one. Never throws. */
@@ -63,6 +70,22 @@ export function verifyHmacJwt(
 ): { header: JwtHeader; payload: JWTPayload } {
   const now = opts.now ?? Math.floor(Date.now() / 1000);
   if (token.length > MAX_TOKEN_LENGTH) throw new AuthenticationError('The access token is malformed.');
+  const digest = opts.cache === true && token.length <= MAX_CACHED_TOKEN_CHARS ? tokenDigest(token) : undefined;
+  if (digest !== undefined) {
+    const hit = verifiedToken(digest);
+    // A hit whose algorithm is not allowed here, or whose key is no longer offered, is verified
+    // from scratch below (and refused there with the usual reason).
+    if (hit !== undefined && (opts.algorithms as readonly string[]).includes(hit.header.alg as string) &&
+      (typeof keys === 'function' ? keys(hit.header) : keys).includes(hit.key)) {
+      try {
+        checkTimes(hit.payload, now);
+      } catch (err) {
+        forgetVerified(digest);
+        throw err;
+      }
+      return { header: hit.header, payload: hit.payload };
+    }
+  }
   const parts = token.split('.');
   if (parts.length !== 3 || !B64URL.test(parts[0]!) || !B64URL.test(parts[1]!) || !B64URL.test(parts[2]!)) {
     throw new AuthenticationError('The access token is malformed.');
@@ -76,7 +99,7 @@ export function verifyHmacJwt(
   if (header.crit !== undefined) throw new AuthenticationError('The access token is malformed.');
   const signature = Buffer.from(s, 'base64url');
   const signed = token.slice(0, h.length + 1 + p.length);
-  let ok = false;
+  let signedBy: string | undefined;
   for (const key of typeof keys === 'function' ? keys(header) : keys) {
     if (!key) continue;
     const mac = createHmac(DIGEST[alg as HmacAlgorithm], secretKey(key)).update(signed).digest();
@@ -84,11 +107,11 @@ export function verifyHmacJwt(
     // a forgery takes says nothing; only a genuine token stops at the key that signed it, which
     // tells its holder nothing they do not know (and spares the second HMAC on every call).
     if (mac.length === signature.length && timingSafeEqual(mac, signature)) {
-      ok = true;
+      signedBy = key;
       break;
     }
   }
-  if (!ok) throw new AuthenticationError('The access token signature is invalid.');
+  if (signedBy === undefined) throw new AuthenticationError('The access token signature is invalid.');
   const payload = decodeJson(p) as JWTPayload;
   for (const claim of ['exp', 'nbf', 'iat'] as const) {
     if (payload[claim] !== undefined && typeof payload[claim] !== 'number') {
@@ -98,13 +121,19 @@ export function verifyHmacJwt(
   // A token signed with an access key must say when it ends (RFC 8725 §3.10; Azure's validators
   // require `exp`): without it, one leaked token would open the resource for ever.
   if (payload.exp === undefined) throw new AuthenticationError("The access token has no expiry: claim 'exp' is required.");
-  if (payload.exp <= now - CLOCK_SKEW_SECONDS) {
+  checkTimes(payload, now);
+  if (digest !== undefined) rememberVerified(digest, { header, payload, key: signedBy });
+  return { header, payload };
+}
+
+/** `exp` (present and a number: checked before a token is accepted or cached) and `nbf`, with skew. */
+function checkTimes(payload: JWTPayload, now: number): void {
+  if (payload.exp! <= now - CLOCK_SKEW_SECONDS) {
     throw new AuthenticationError(`The access token is expired (its 'exp' is more than ${CLOCK_SKEW_SECONDS} seconds in the past).`);
   }
   if (payload.nbf !== undefined && payload.nbf > now + CLOCK_SKEW_SECONDS) {
     throw new AuthenticationError(`The access token is not valid yet: claim 'nbf' is more than ${CLOCK_SKEW_SECONDS} seconds in the future.`);
   }
-  return { header, payload };
 }
 
 /**

@@ -30,7 +30,7 @@ export class SignalRAccessKeyAuthenticator implements DataPlaneAuthenticator {
       const keys = tokenKeys(this.#source, header, false);
       if (typeof header.kid === 'string' && this.#source.temporaryKeys.get(header.kid)) keyId = header.kid;
       return keys;
-    }, { algorithms: SIGNALR_TOKEN_ALGORITHMS });
+    }, { algorithms: SIGNALR_TOKEN_ALGORITHMS, cache: true }); // REST senders repeat tokens (common/verified-tokens.ts)
     if (!restAudienceMatches(payload.aud, `${request.origin}${request.url}`)) {
       throw new AuthenticationError("The access token's audience (aud) does not match the request URL.");
     }

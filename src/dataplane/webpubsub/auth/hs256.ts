@@ -16,10 +16,11 @@ export function isHs256(token: string): boolean {
 
 /**
  * HS256 only (Web PubSub); the shared verifier lives in dataplane/common/hmac-jwt.ts. `header`:
- * the token's header when the caller decoded it already (see `bearerOf`).
+ * the token's header when the caller decoded it already (see `bearerOf`); `cache`: remember
+ * genuine tokens (REST calls; common/verified-tokens.ts), the payload is then frozen.
  */
-export function verifyHs256(token: string, keys: readonly string[], now = Math.floor(Date.now() / 1000), header?: JwtHeader): JWTPayload {
-  return verifyHmacJwt(token, keys, { algorithms: HS256_ONLY, now, header }).payload;
+export function verifyHs256(token: string, keys: readonly string[], now = Math.floor(Date.now() / 1000), header?: JwtHeader, cache = false): JWTPayload {
+  return verifyHmacJwt(token, keys, { algorithms: HS256_ONLY, now, header, cache }).payload;
 }
 
 const HS256_ONLY = ['HS256'] as const;
