@@ -11,7 +11,8 @@ const EMPTY: ReadonlySet<Connection> = new Set();
 export class Hub {
   readonly name: string;
   readonly #connections = new Map<string, Connection>();
-  readonly #users = new Map<string, Set<Connection>>();
+  /** A user's one connection as itself, a `Set` only from the second on (most users hold one). */
+  readonly #users = new Map<string, Connection | Set<Connection>>();
   readonly #groups = new Map<string, Set<Connection>>();
 
   constructor(name: string) {
@@ -36,15 +37,32 @@ export class Hub {
 
   add(c: Connection): void {
     this.#connections.set(c.connectionId, c);
-    if (c.userId !== undefined) addTo(this.#users, c.userId, c);
+    if (c.userId !== undefined) this.#addUser(c.userId, c);
   }
 
   remove(c: Connection): void {
     if (this.#connections.get(c.connectionId) !== c) return;
     this.#connections.delete(c.connectionId);
-    if (c.userId !== undefined) removeFrom(this.#users, c.userId, c);
+    if (c.userId !== undefined) this.#removeUser(c.userId, c);
     for (const g of c.groups) removeFrom(this.#groups, g, c);
     c.groups.clear();
+  }
+
+  #addUser(userId: string, c: Connection): void {
+    const u = this.#users.get(userId);
+    if (u === undefined) this.#users.set(userId, c);
+    else if (u instanceof Set) u.add(c);
+    else if (u !== c) this.#users.set(userId, new Set([u, c]));
+  }
+
+  #removeUser(userId: string, c: Connection): void {
+    const u = this.#users.get(userId);
+    if (u === c) {
+      this.#users.delete(userId);
+    } else if (u instanceof Set) {
+      u.delete(c);
+      if (u.size === 0) this.#users.delete(userId);
+    }
   }
 
   /** Returns false when the connection already was a member. */
@@ -70,8 +88,10 @@ export class Hub {
         return this.#connections.values();
       case 'group':
         return this.#groups.get(target.group) ?? EMPTY;
-      case 'user':
-        return this.#users.get(target.userId) ?? EMPTY;
+      case 'user': {
+        const u = this.#users.get(target.userId);
+        return u === undefined ? EMPTY : u instanceof Set ? u : [u];
+      }
       case 'connection': {
         const c = this.#connections.get(target.connectionId);
         return c ? [c] : EMPTY;

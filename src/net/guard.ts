@@ -16,11 +16,27 @@ export function guardSocket(socket: Duplex, log: Logger, where: string): void {
   const s = socket as Duplex & { [GUARDED]?: true };
   if (s[GUARDED]) return;
   s[GUARDED] = true;
-  socket.on('error', (err: NodeJS.ErrnoException) => {
-    log.debug({ err: err.message, code: err.code, where }, 'peer socket error');
-    socket.destroy();
-  });
+  socket.on('error', peerErrorListener(log, where));
 }
+
+type SocketErrorListener = (this: Duplex, err: NodeJS.ErrnoException) => void;
+
+/** One listener per logger and place, shared by every socket guarded there (not a closure per socket). */
+function peerErrorListener(log: Logger, where: string): SocketErrorListener {
+  let byPlace = peerErrorListeners.get(log);
+  if (!byPlace) peerErrorListeners.set(log, (byPlace = new Map()));
+  let listener = byPlace.get(where);
+  if (!listener) {
+    listener = function (this: Duplex, err: NodeJS.ErrnoException): void {
+      log.debug({ err: err.message, code: err.code, where }, 'peer socket error');
+      this.destroy();
+    };
+    byPlace.set(where, listener);
+  }
+  return listener;
+}
+
+const peerErrorListeners = new WeakMap<Logger, Map<string, SocketErrorListener>>();
 
 /**
  * Marks a guarded socket (a property, not a WeakSet: thousands of live entries in a weak
@@ -93,10 +109,23 @@ export function acceptWebSocket(
 ): void {
   guardSocket(socket, log, 'websocket upgrade');
   if (socket.destroyed) return;
+  const onError = protocolErrorLogger(log);
   wss.handleUpgrade(req, socket, head, (ws) => {
-    ws.on('error', (err: Error & { code?: string }) => {
-      log.debug({ err: err.message, code: err.code }, 'websocket peer violated the protocol');
-    });
+    ws.on('error', onError);
     accepted(ws);
   });
 }
+
+/** One `error` listener per logger, shared by all its WebSockets (not a closure per connection). */
+function protocolErrorLogger(log: Logger): (err: Error & { code?: string }) => void {
+  let listener = protocolErrorLoggers.get(log);
+  if (!listener) {
+    listener = (err) => {
+      log.debug({ err: err.message, code: err.code }, 'websocket peer violated the protocol');
+    };
+    protocolErrorLoggers.set(log, listener);
+  }
+  return listener;
+}
+
+const protocolErrorLoggers = new WeakMap<Logger, (err: Error & { code?: string }) => void>();

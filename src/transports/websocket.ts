@@ -14,6 +14,10 @@ import type { Transport, TransportEvents, TransportOptions } from './types.ts';
 
 const OPEN = 1;
 
+/** The transport a socket carries, for the listeners every socket shares. */
+const TRANSPORT = Symbol('lapis.transport');
+type TransportSocket = WebSocket & { [TRANSPORT]?: WebSocketTransport };
+
 export class WebSocketTransport implements Transport, Flushable {
   readonly name = 'WebSockets' as const;
   readonly #ws: WebSocket;
@@ -26,6 +30,8 @@ export class WebSocketTransport implements Transport, Flushable {
   #answered = true;
   /** No more sends: closing, terminated or overflowed (the end event may still be pending). */
   #stopped = false;
+  /** The first protocol error `ws` reported, the cause given when the socket closes. */
+  #protocolError: string | undefined = undefined;
 
   constructor(ws: WebSocket, options: TransportOptions, events: TransportEvents) {
     this.#ws = ws;
@@ -33,22 +39,34 @@ export class WebSocketTransport implements Transport, Flushable {
     this.#socket = (ws as unknown as { _socket: Duplex })._socket;
     this.#max = options.maxBufferedBytes;
     this.#events = events;
-    let protocolError: string | undefined;
-    ws.on('message', (data, isBinary) => {
-      this.#answered = true;
-      if (!this.#ended) events.data(data as Buffer, isBinary);
-    });
-    ws.on('pong', () => {
-      this.#answered = true;
-    });
-    // `ws` reports framing errors, oversized messages (1009) and invalid UTF-8 (1007) here, then closes.
-    ws.on('error', (err) => {
-      protocolError ??= err.message;
-    });
-    ws.on('close', (code) => {
-      this.#finish(protocolError !== undefined ? { cause: 'protocol', message: protocolError } : { cause: 'peer', code });
-    });
+    // Listeners shared by every socket (found through the socket), not four closures per connection.
+    (ws as TransportSocket)[TRANSPORT] = this;
+    ws.on('message', WebSocketTransport.#onMessage);
+    ws.on('pong', WebSocketTransport.#onPong);
+    ws.on('error', WebSocketTransport.#onError);
+    ws.on('close', WebSocketTransport.#onClose);
   }
+
+  static readonly #onMessage = function (this: TransportSocket, data: Buffer, isBinary: boolean): void {
+    const t = this[TRANSPORT]!;
+    t.#answered = true;
+    if (!t.#ended) t.#events.data(data, isBinary);
+  };
+
+  static readonly #onPong = function (this: TransportSocket): void {
+    this[TRANSPORT]!.#answered = true;
+  };
+
+  /** `ws` reports framing errors, oversized messages (1009) and invalid UTF-8 (1007) here, then closes. */
+  static readonly #onError = function (this: TransportSocket, err: Error): void {
+    const t = this[TRANSPORT]!;
+    t.#protocolError ??= err.message;
+  };
+
+  static readonly #onClose = function (this: TransportSocket, code: number): void {
+    const t = this[TRANSPORT]!;
+    t.#finish(t.#protocolError !== undefined ? { cause: 'protocol', message: t.#protocolError } : { cause: 'peer', code });
+  };
 
   get open(): boolean {
     return !this.#stopped && this.#ws.readyState === OPEN;
@@ -65,6 +83,23 @@ export class WebSocketTransport implements Transport, Flushable {
     const first = this.#queue.empty;
     this.#queue.push(message.webSocketFrame());
     if (first) scheduleFlush(this);
+  }
+
+  /**
+   * Writes one message at once instead of at the end of the turn: a connection's first message,
+   * which then leaves in the same write as the handshake's (corked) 101 response. Anything queued
+   * before it goes first.
+   */
+  sendNow(message: Outbound): void {
+    if (!this.#queue.empty) {
+      this.send(message);
+      this.flush();
+      return;
+    }
+    if (!this.#admits()) return;
+    const s = this.#socket;
+    if (this.#ws.readyState !== OPEN || s.destroyed || !s.writable) return;
+    for (const piece of message.webSocketFrame()) s.write(piece);
   }
 
   /** Queues one frame given as its head (header and the socket's own bytes) and a shared body. */

@@ -20,6 +20,7 @@ import {
   jsonCodec,
   JsonSession,
   negotiate,
+  type Negotiation,
   PROTOCOL_JSON_RELIABLE,
   PROTOCOL_PROTOBUF_RELIABLE,
   parseProtocolHeader,
@@ -81,17 +82,28 @@ export function clientHub(url: URL): string | undefined | null {
 
 const HUBS_PREFIX = '/client/hubs/';
 
-/** `parsed`: the request target as the caller already parsed it (parsed here when not given). */
-export async function handleClientUpgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, parsed?: URL): Promise<void> {
+/** The request target as the caller already parsed it, and what `clientHub` found in it. */
+export interface ParsedTarget {
+  url: URL;
+  hub: string | undefined | null;
+}
+
+/**
+ * `parsed`: the request target as the caller already parsed it (parsed here when not given).
+ * Synchronous unless handshake work waits (a connect event handler, a session store): then the
+ * promise settles once the handshake is answered. A handshake with nothing to wait for costs no
+ * promise and no extra turn. Refusals are answered here, never thrown.
+ */
+export function handleClientUpgrade(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, parsed?: ParsedTarget): Promise<void> | undefined {
   let url: URL;
   try {
-    url = parsed ?? new URL(req.url ?? '/', 'http://localhost');
+    url = parsed?.url ?? new URL(req.url ?? '/', 'http://localhost');
   } catch {
     reject(socket, dataPlaneErrors.badRequest('Invalid request target.'));
-    return;
+    return undefined;
   }
   try {
-    const hub = clientHub(url);
+    const hub = parsed ? parsed.hub : clientHub(url);
     if (hub === undefined) throw dataPlaneErrors.notFound('Not found.');
     if (hub === null || hub === '' || !isValidHub(hub)) throw dataPlaneErrors.badRequest('The hub name is missing or invalid.');
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw dataPlaneErrors.badRequest('Expected a WebSocket upgrade.');
@@ -102,11 +114,10 @@ export async function handleClientUpgrade(deps: ClientEndpointDeps, req: Incomin
       const token = url.searchParams.get('awps_reconnection_token') ?? '';
       const reliableOffered = offered.find((p) => p === PROTOCOL_JSON_RELIABLE || p === PROTOCOL_PROTOBUF_RELIABLE);
       if (!deps.host.core.connection(hub, connectionId) && deps.sessions.shared && reliableOffered) {
-        await resumeFromStore(deps, req, socket, head, hub, connectionId, token, offered, reliableOffered);
-        return;
+        return resumeFromStore(deps, req, socket, head, hub, connectionId, token, offered, reliableOffered).catch((err: unknown) => refuse(deps, req, socket, url, err));
       }
       resume(deps, req, socket, head, hub, connectionId, token, offered);
-      return;
+      return undefined;
     }
 
     const identity = authenticateClient(deps, req, url, hub);
@@ -114,24 +125,32 @@ export async function handleClientUpgrade(deps: ClientEndpointDeps, req: Incomin
     // upgrades count against the limit and are bounded; it is given back once registered or refused.
     const refusal = deps.admission.reserve();
     if (refusal) throw refusal;
+    let waiting: Promise<void> | undefined;
     try {
-      await connectNew(deps, req, socket, head, url, hub, offered, identity);
+      waiting = connectNew(deps, req, socket, head, url, hub, offered, identity);
     } finally {
-      deps.admission.release();
+      if (!waiting) deps.admission.release();
     }
+    if (waiting) return waiting.finally(() => deps.admission.release()).catch((err: unknown) => refuse(deps, req, socket, url, err));
   } catch (err) {
-    const refusal = err instanceof DataPlaneError ? err : dataPlaneErrors.internal('Internal server error.');
-    if (!(err instanceof DataPlaneError)) deps.host.log.error({ err }, 'client handshake failed');
-    const hub = clientHub(url);
-    recordRefusal(refusal, {
-      denials: deps.denials, surface: 'webpubsub', resourceName: deps.resourceName, method: 'GET', url: req.url ?? '/',
-      scope: deps.resourceId && hub && isValidHub(hub) ? `${deps.resourceId}/hubs/${hub.toLowerCase()}` : deps.resourceId ?? '/',
-      authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined,
-      queryToken: url.searchParams.get('access_token') ?? undefined,
-    });
-    if (deps.host.core.trace?.on) traceRejected(deps.host.core.trace, url, refusal);
-    reject(socket, refusal);
+    refuse(deps, req, socket, url, err);
   }
+  return undefined;
+}
+
+/** A handshake that failed: recorded ("why was this denied"), traced, answered with its status. */
+function refuse(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, url: URL, err: unknown): void {
+  const refusal = err instanceof DataPlaneError ? err : dataPlaneErrors.internal('Internal server error.');
+  if (!(err instanceof DataPlaneError)) deps.host.log.error({ err }, 'client handshake failed');
+  const hub = clientHub(url);
+  recordRefusal(refusal, {
+    denials: deps.denials, surface: 'webpubsub', resourceName: deps.resourceName, method: 'GET', url: req.url ?? '/',
+    scope: deps.resourceId && hub && isValidHub(hub) ? `${deps.resourceId}/hubs/${hub.toLowerCase()}` : deps.resourceId ?? '/',
+    authorization: typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined,
+    queryToken: url.searchParams.get('access_token') ?? undefined,
+  });
+  if (deps.host.core.trace?.on) traceRejected(deps.host.core.trace, url, refusal);
+  reject(socket, refusal);
 }
 
 /** A refused handshake in the live trace: hub, status, the error code and the reason the client got. */
@@ -143,35 +162,45 @@ function traceRejected(trace: ResourceTrace, url: URL, e: DataPlaneError): void 
   });
 }
 
-/** A new connection past authentication: connect event, checks, upgrade, registration. */
-async function connectNew(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, hub: string, offered: string[], identity: ClientIdentity): Promise<void> {
-  let negotiation = negotiate(offered);
-  let userId = identity.userId;
-  let roles = identity.roles;
-  let groups = identity.groups;
+/**
+ * A new connection past authentication: the connect event when the hub has a handler (then a
+ * promise: the rest waits for its answer), else straight on to checks, upgrade and registration.
+ */
+function connectNew(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, hub: string, offered: string[], identity: ClientIdentity): Promise<void> | undefined {
   const assignedId = newConnectionId();
   const events = deps.events;
   // Without a connect handler for the hub, no event request (query, headers, claims) is built.
-  if (events?.connect && (events.hasConnectHandler?.(hub.toLowerCase()) ?? true)) {
-    const override = await events.connect({
-      hub: hub.toLowerCase(),
-      connectionId: assignedId,
-      claims: identity.claims,
-      query: queryWithout(url, 'access_token'),
-      headers: headersWithout(req, 'authorization'),
-      subprotocols: offered,
-    }).catch((err: unknown) => {
-      if (err instanceof ConnectRejectedError) throw dataPlaneErrors.connectRejected(err.status, err.message);
-      throw dataPlaneErrors.connectHandlerFailed('The connect event handler failed.');
-    });
-    if (override?.userId !== undefined) userId = override.userId || undefined;
-    if (override?.roles !== undefined) roles = override.roles;
-    if (override?.groups !== undefined && override.groups.length > 0) groups = override.groups;
+  if (!events?.connect || !(events.hasConnectHandler?.(hub.toLowerCase()) ?? true)) {
+    admit(deps, req, socket, head, url, hub, negotiate(offered), identity, assignedId);
+    return undefined;
+  }
+  return events.connect({
+    hub: hub.toLowerCase(),
+    connectionId: assignedId,
+    claims: identity.claims,
+    query: queryWithout(url, 'access_token'),
+    headers: headersWithout(req, 'authorization'),
+    subprotocols: offered,
+  }).catch((err: unknown) => {
+    if (err instanceof ConnectRejectedError) throw dataPlaneErrors.connectRejected(err.status, err.message);
+    throw dataPlaneErrors.connectHandlerFailed('The connect event handler failed.');
+  }).then((override) => {
+    let negotiation = negotiate(offered);
+    const granted = { ...identity };
+    if (override?.userId !== undefined) granted.userId = override.userId || undefined;
+    if (override?.roles !== undefined) granted.roles = override.roles;
+    if (override?.groups !== undefined && override.groups.length > 0) granted.groups = override.groups;
     if (override?.subprotocol !== undefined) {
       if (!offered.includes(override.subprotocol)) throw dataPlaneErrors.connectHandlerFailed('The connect handler chose a subprotocol the client did not offer.');
       negotiation = negotiate([override.subprotocol]);
     }
-  }
+    admit(deps, req, socket, head, url, hub, negotiation, granted, assignedId);
+  });
+}
+
+/** The last checks (groups, mode, capacity), then the upgrade and the session's registration. */
+function admit(deps: ClientEndpointDeps, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, hub: string, negotiation: Negotiation, identity: ClientIdentity, connectionId: string): void {
+  const { userId, roles, groups } = identity;
   for (const g of groups) {
     if (!isValidGroup(g)) throw dataPlaneErrors.badRequest(`Invalid group name in the token: '${g.slice(0, 64)}'.`);
   }
@@ -181,7 +210,7 @@ async function connectNew(deps: ClientEndpointDeps, req: IncomingMessage, socket
   }
   if (socket.destroyed) return;
 
-  const init = { connectionId: assignedId, hub, userId, roles };
+  const init = { connectionId, hub, userId, roles };
   const session = negotiation.kind === 'pubsub'
     ? new JsonSession(deps.host, init, negotiation.format === 'protobuf' ? protobufCodec : jsonCodec, negotiation.reliable)
     : new SimpleSession(deps.host, init, mode!);

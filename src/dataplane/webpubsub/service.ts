@@ -207,12 +207,19 @@ export class WebPubSubService {
     } catch {
       // An unparsable request target: refused below like any other bad handshake.
     }
-    const isClientPath = url !== undefined && clientHub(url) !== undefined;
-    if (!isClientPath && server.listenerCount('upgrade') > 1) return;
-    void handleClientUpgrade(this.#endpoint, req, socket, head, url).catch((err: unknown) => {
-      this.#ctx.log.error({ err }, 'client upgrade failed');
-      socket.destroy();
-    });
+    const hub = url !== undefined ? clientHub(url) : undefined;
+    if (hub === undefined && server.listenerCount('upgrade') > 1) return;
+    try {
+      // A promise only when the handshake waits (connect handler, session store).
+      handleClientUpgrade(this.#endpoint, req, socket, head, url && { url, hub })?.catch((err: unknown) => this.#upgradeFailed(socket, err));
+    } catch (err) {
+      this.#upgradeFailed(socket, err);
+    }
+  }
+
+  #upgradeFailed(socket: Duplex, err: unknown): void {
+    this.#ctx.log.error({ err }, 'client upgrade failed');
+    socket.destroy();
   }
 
   /** What the client endpoint needs, built once (not per handshake). */

@@ -75,8 +75,7 @@ export class PubSubSession extends ClientSession {
    */
   start(ws: WebSocket): void {
     this.attach(ws);
-    this.send(this.codec.connected(this.connection.connectionId, this.connection.userId, this.#reliable?.token));
-    this.transport?.flush();
+    this.sendNow(this.codec.connected(this.connection.connectionId, this.connection.userId, this.#reliable?.token));
   }
 
   /** Recovery handshake check (§4.6): same connection, same protocol, the token it was given. */

@@ -128,6 +128,11 @@ export abstract class ClientSession implements ConnectionSink {
     this.transport?.send(message);
   }
 
+  /** Writes one message now (ahead of the end-of-turn flush); nothing while detached. */
+  protected sendNow(message: Outbound): void {
+    this.transport?.sendNow(message);
+  }
+
   /** Queues one frame as its head (WebSocket header + the socket's own bytes) and a shared body. */
   protected sendFrame(head: Buffer, body: Buffer): void {
     this.transport?.sendFrame(head, body);
