@@ -78,7 +78,7 @@ for (const codec of codecs) {
     test(`${codec.name}: ${name}, then recovery with the reconnection token`, async (t) => {
       // Only the black-holed link needs the service's keep-alive to notice; short rounds keep the
       // test quick (too short and a busy machine's late pong looks like a dead peer).
-      const w = await world(t, name.startsWith('link') ? { timing: { keepAliveIntervalMs: 300 } } : {});
+      const w = await world(t, name.startsWith('link') ? { timing: { keepAliveIntervalMs: 1000 } } : {});
       const { c: a, link } = await w.connect(codec, { userId: 'a' });
       const { c: b } = await w.connect(codec, { userId: 'b' });
       a.join('g', 1);
