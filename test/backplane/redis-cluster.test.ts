@@ -170,8 +170,8 @@ describe('Redis backplane: cluster-wide connection limit', { skip }, () => {
   test("a dead node's connections stop counting when its heartbeat expires", async () => {
     const cl = new TestCluster();
     try {
-      const a = await cl.start('a', { maxConnections: 2, heartbeatMs: 100, nodeTtlMs: 300 });
-      const b = await cl.start('b', { maxConnections: 2, heartbeatMs: 100, nodeTtlMs: 300 });
+      const a = await cl.start('a', { maxConnections: 2, heartbeatMs: 250, nodeTtlMs: 1500 });
+      const b = await cl.start('b', { maxConnections: 2, heartbeatMs: 250, nodeTtlMs: 1500 });
       b.add('b1', 'h');
       b.add('b2', 'h');
       await cl.sync();

@@ -25,9 +25,9 @@ describe('Redis backplane: a node that dies', { skip }, () => {
   after(() => cluster.stop());
 
   test("a request resolves with the live answers once the dead node's heartbeat expires", async () => {
-    const a = await cluster.start('a', { heartbeatMs: 100, nodeTtlMs: 300, requestTimeoutMs: 30_000 });
-    const b = await cluster.start('b', { heartbeatMs: 100, nodeTtlMs: 300, requestTimeoutMs: 30_000 });
-    const c = await cluster.start('c', { heartbeatMs: 100, nodeTtlMs: 300, requestTimeoutMs: 30_000 });
+    const a = await cluster.start('a', { heartbeatMs: 250, nodeTtlMs: 1500, requestTimeoutMs: 30_000 });
+    const b = await cluster.start('b', { heartbeatMs: 250, nodeTtlMs: 1500, requestTimeoutMs: 30_000 });
+    const c = await cluster.start('c', { heartbeatMs: 250, nodeTtlMs: 1500, requestTimeoutMs: 30_000 });
     a.core.join(a.add('a1', 'h').c, 'g');
     c.core.join(c.add('c1', 'h').c, 'g');
     b.core.join(b.add('b1', 'h').c, 'g');
