@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { laneAnswered, type FastLane } from '../../net/index.ts';
+import { holdWritesThisTurn, laneAnswered, type FastLane } from '../../net/index.ts';
 import { isValidHub } from '../../protocols/webpubsub/index.ts';
 import { AccessKeyAuthenticator } from './auth/access-key.ts';
 import { authenticate } from './auth/chain.ts';
@@ -87,12 +87,19 @@ export function restLane(o: LaneOptions): FastLane {
     match.params.hub = hub;
     const route = match.route;
     const params = match.params;
+    const socket = req.socket as PipelinedSocket;
+    socket[kWaiting] = (socket[kWaiting] ?? 0) + 1;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('error', () => {}); // a peer gone mid-body: its socket's guard has it
     req.on('end', () => {
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const ctx: RouteContext = { deps: o.deps, params, hub, query, body, contentType: h['content-type'], rawPath: path, origin: '' };
+      // Another send of this connection waits behind this one (a pipelining client): the answers
+      // of this turn leave in one write (net/write-batch.ts). One request at a time, as the SDKs
+      // send, is answered exactly as before.
+      if (socket[kWaiting]! > 1) holdWritesThisTurn(socket);
+      socket[kWaiting]!--;
       let status: number;
       let errorCode: string | undefined;
       try {
@@ -110,6 +117,10 @@ export function restLane(o: LaneOptions): FastLane {
     return true;
   };
 }
+
+/** Sends the lane took on a connection and has not answered yet. */
+const kWaiting = Symbol('lapis.laneWaiting');
+type PipelinedSocket = IncomingMessage['socket'] & { [kWaiting]?: number };
 
 function internal(err: unknown, log: Logger): DataPlaneError {
   log.error({ err }, 'data-plane request failed');
