@@ -50,11 +50,6 @@ export class WriteQueue {
     return (stream.writableLength ?? 0) <= max && this.#bytes <= 4 * max;
   }
 
-  pushPair(a: Buffer, b: Buffer): void {
-    this.#pieces.push(a, b);
-    this.#bytes += a.length + b.length;
-  }
-
   push(pieces: readonly Buffer[]): void {
     for (const p of pieces) {
       this.#pieces.push(p);

@@ -3,7 +3,7 @@
  * the session — WebSocket, Server-Sent Events, long polling — behind one interface.
  */
 export type { Transport, TransportEnd, TransportEvents, TransportName, TransportOptions } from './types.ts';
-export { Outbound, ownPrefixFrameHead, type OwnBytesWriter } from './outbound.ts';
+export { Outbound, type OwnBytesWriter, type OwnPrefix } from './outbound.ts';
 export { WebSocketTransport } from './websocket.ts';
 export { SseTransport } from './sse.ts';
 export { LongPollingTransport, type LongPollingOptions, type PollOutcome } from './long-polling.ts';

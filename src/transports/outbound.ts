@@ -2,20 +2,34 @@
  * One outbound protocol message, as pieces shared by every recipient, with each transport's
  * framing built at most once and cached here. A broadcast to N WebSocket peers of one format
  * therefore frames once. A per-peer message that differs only by a few bytes of its own in front
- * of a shared body (a reliable sequence id) is built with `withOwnPrefix`: one small buffer per
- * peer holds its WebSocket header and its own bytes, and the shared body is referenced, not copied.
+ * of a shared body (a reliable sequence id) is built with `withOwnPrefix` (a replay, a session
+ * store's copy): one small buffer holds its WebSocket header and its own bytes, and the shared body
+ * is referenced, not copied. A live fan-out queues such frames without building them (`FrameQueue`).
  */
-import { frameHeader, frameHeaderLength, OPCODE_BINARY, OPCODE_TEXT, writeFrameHeader } from './ws-frame.ts';
+import { frameHeader, frameHeaderLength, OPCODE_BINARY, OPCODE_TEXT, writeFrameHeaderAt } from './ws-frame.ts';
 
 const DATA_PREFIX = Buffer.from('data: ');
 const EVENT_END = Buffer.from('\n\n');
 
 /**
- * Writes a message's own bytes into `into` from `at` (exactly the count given to `withOwnPrefix`);
- * `arg` is what they encode (e.g. a sequence id), `sharedLength` the length of the shared body
- * that follows them. A module-level function, so that building a message allocates no closure.
+ * Writes a message's own bytes into `into` from `at` (exactly `OwnPrefix.length` of them); `arg`
+ * is what they encode (e.g. a sequence id), `sharedLength` the length of the shared body that
+ * follows them. A module-level function, so that building a message allocates no closure.
  */
 export type OwnBytesWriter = (into: Buffer, at: number, arg: number, sharedLength: number) => void;
+
+/**
+ * The bytes a per-peer message has of its own in front of a body every peer shares (a reliable
+ * socket's sequence id): how many there are for a given `arg`, and how to write them. One
+ * constant object per wire format, so a queued frame is (prefix, arg, shared body) and nothing
+ * of the peer's own is allocated until it is written (`FrameQueue`).
+ */
+export interface OwnPrefix {
+  /** Binary WebSocket frames rather than text. */
+  readonly binary: boolean;
+  length(arg: number, sharedLength: number): number;
+  readonly write: OwnBytesWriter;
+}
 
 export class Outbound {
   readonly length: number;
@@ -39,15 +53,19 @@ export class Outbound {
   }
 
   /**
-   * `ownLength` bytes of this message's own (written by `write`) followed by `shared`. Its
-   * WebSocket frame is two pieces, [header + own bytes, shared], as a shared message's is.
+   * The prefix's own bytes for `arg` followed by `shared`. Its WebSocket frame is two pieces,
+   * [header + own bytes, shared], as a shared message's is.
    */
-  static withOwnPrefix(ownLength: number, write: OwnBytesWriter, arg: number, shared: Buffer, binary: boolean): Outbound {
-    const head = ownPrefixFrameHead(ownLength, write, arg, shared, binary);
-    const o = new Outbound(NO_PIECES, binary, ownLength + shared.length);
+  static withOwnPrefix(prefix: OwnPrefix, arg: number, shared: Buffer): Outbound {
+    const ownLength = prefix.length(arg, shared.length);
+    const length = ownLength + shared.length;
+    const head = Buffer.allocUnsafe(frameHeaderLength(length) + ownLength);
+    const at = writeFrameHeaderAt(head, 0, prefix.binary ? OPCODE_BINARY : OPCODE_TEXT, length);
+    prefix.write(head, at, arg, shared.length);
+    const o = new Outbound(NO_PIECES, prefix.binary, length);
     o.#pieces = undefined;
     o.#ws = [head, shared];
-    o.#ownAt = head.length - ownLength;
+    o.#ownAt = at;
     return o;
   }
 
@@ -80,20 +98,6 @@ export class Outbound {
 }
 
 const NO_PIECES: readonly Buffer[] = [];
-
-/**
- * The first piece of `withOwnPrefix`'s WebSocket frame — the frame header and the message's own
- * bytes in one buffer; the frame is [head, shared]. A fan-out that writes it straight to a
- * transport (`WebSocketTransport.sendFrame`) needs no `Outbound` per socket.
- */
-export function ownPrefixFrameHead(ownLength: number, write: OwnBytesWriter, arg: number, shared: Buffer, binary: boolean): Buffer {
-  const length = ownLength + shared.length;
-  const h = frameHeaderLength(length);
-  const head = Buffer.allocUnsafe(h + ownLength);
-  writeFrameHeader(head, binary ? OPCODE_BINARY : OPCODE_TEXT, length);
-  write(head, h, arg, shared.length);
-  return head;
-}
 
 function totalLength(pieces: readonly Buffer[]): number {
   let n = 0;

@@ -1,6 +1,7 @@
 /**
  * WebSocket transport: frames are written by us straight to the TCP socket (header + shared
- * pieces, corked once per turn), while `ws` reads, answers pings and writes close frames.
+ * pieces, or a turn's per-socket frames built into one buffer; corked once per turn), while `ws`
+ * reads, answers pings and writes close frames.
  *
  * Writing beside `ws` is safe because `ws` only ever writes whole control frames, synchronously
  * (permessage-deflate is off, so its sender never queues): frames never interleave. Queued
@@ -8,8 +9,9 @@
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { cancelFlush, scheduleFlush, WriteQueue, type Flushable } from './batch.ts';
-import type { Outbound } from './outbound.ts';
+import { cancelFlush, scheduleFlush, type Flushable } from './batch.ts';
+import { FrameQueue } from './frame-queue.ts';
+import type { Outbound, OwnPrefix } from './outbound.ts';
 import type { Transport, TransportEvents, TransportOptions } from './types.ts';
 
 const OPEN = 1;
@@ -24,7 +26,7 @@ export class WebSocketTransport implements Transport, Flushable {
   readonly #socket: Duplex;
   readonly #max: number;
   readonly #events: TransportEvents;
-  readonly #queue = new WriteQueue();
+  readonly #queue = new FrameQueue();
   #ended = false;
   /** Whether the peer sent anything (a message, a pong) since the last heartbeat's ping. */
   #answered = true;
@@ -102,11 +104,14 @@ export class WebSocketTransport implements Transport, Flushable {
     for (const piece of message.webSocketFrame()) s.write(piece);
   }
 
-  /** Queues one frame given as its head (header and the socket's own bytes) and a shared body. */
-  sendFrame(head: Buffer, body: Buffer): void {
+  /**
+   * Queues one frame of this socket's own: `prefix`'s bytes for `arg` (a sequence id) in front of a
+   * body shared with other sockets. It is built at the flush, with the rest of the turn's (`FrameQueue`).
+   */
+  sendOwnFrame(prefix: OwnPrefix, arg: number, body: Buffer): void {
     if (!this.#admits()) return;
     const first = this.#queue.empty;
-    this.#queue.pushPair(head, body);
+    this.#queue.pushOwnFrame(prefix, arg, body);
     if (first) scheduleFlush(this);
   }
 

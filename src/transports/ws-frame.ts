@@ -13,18 +13,26 @@ export function frameHeaderLength(length: number): number {
 
 /** Writes the header of a frame with `length` payload bytes at the start of `h` (frameHeaderLength bytes). */
 export function writeFrameHeader(h: Buffer, opcode: number, length: number): void {
-  h[0] = 0x80 | opcode;
+  writeFrameHeaderAt(h, 0, opcode, length);
+}
+
+/** Writes the header of a frame with `length` payload bytes into `h` at `at`; returns the offset after it. */
+export function writeFrameHeaderAt(h: Buffer, at: number, opcode: number, length: number): number {
+  h[at] = 0x80 | opcode;
   if (length < 126) {
-    h[1] = length;
-  } else if (length < 65536) {
-    h[1] = 126;
-    h[2] = length >>> 8;
-    h[3] = length & 0xff;
-  } else {
-    h[1] = 127;
-    h.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    h.writeUInt32BE(length >>> 0, 6);
+    h[at + 1] = length;
+    return at + 2;
   }
+  if (length < 65536) {
+    h[at + 1] = 126;
+    h[at + 2] = length >>> 8;
+    h[at + 3] = length & 0xff;
+    return at + 4;
+  }
+  h[at + 1] = 127;
+  h.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2);
+  h.writeUInt32BE(length >>> 0, at + 6);
+  return at + 10;
 }
 
 export function frameHeader(opcode: number, length: number): Buffer {

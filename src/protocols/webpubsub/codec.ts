@@ -4,7 +4,7 @@
  * format-neutral requests and writes every service message; it keeps no per-connection state.
  */
 import type { Message, Payload, WebPubSubContent } from '../../messaging/index.ts';
-import type { Outbound } from '../../transports/index.ts';
+import type { Outbound, OwnPrefix } from '../../transports/index.ts';
 
 /** What the client asked for, already validated for shape (names and permissions are checked later). */
 export type ClientRequest =
@@ -53,6 +53,6 @@ export interface PubSubCodec {
    * used to rebuild a buffered frame for a replay. Called unbound (no `this`).
    */
   sequenced(body: Buffer, sequenceId: number): Outbound;
-  /** The first piece of `sequenced(body, id)`'s WebSocket frame (header and id bytes); the frame is [head, body]. */
-  sequencedHead(body: Buffer, sequenceId: number): Buffer;
+  /** The id bytes of `sequenced(body, id)` in front of the body, for a transport to build the frame itself. */
+  readonly sequencedPrefix: OwnPrefix;
 }

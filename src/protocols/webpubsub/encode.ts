@@ -3,7 +3,7 @@
  * the message (`Message.encoded`), so a fan-out to N sockets of the same format encodes once.
  */
 import type { Message, Payload, WebPubSubContent } from '../../messaging/index.ts';
-import { Outbound, ownPrefixFrameHead } from '../../transports/index.ts';
+import { Outbound, type OwnPrefix } from '../../transports/index.ts';
 
 const SIMPLE = 'wps.simple';
 const JSON_V1 = 'wps.json';
@@ -37,8 +37,8 @@ const SEQ_PREFIX = Buffer.from('{"sequenceId":');
 
 /**
  * `json.reliable.webpubsub.azure.v1`: the body is `{"sequenceId":<n>,<shared fields>}`. The shared
- * part is encoded once per message; each socket gets one small buffer of its own (WebSocket header,
- * `{"sequenceId":` and its digits) in front of it, and the shared part is never copied.
+ * part is encoded once per message; each socket adds only `{"sequenceId":` and its digits
+ * (`sequencedJsonPrefix`) in front of it.
  */
 export function reliableFrame(message: Message, content: WebPubSubContent, sequenceId: number): Outbound {
   return sequencedJsonFrame(reliableSuffix(message, content), sequenceId);
@@ -54,14 +54,16 @@ export function reliableSuffix(message: Message, content: WebPubSubContent): Buf
   return suffix;
 }
 
+/** `{"sequenceId":<n>` in front of a shared suffix (`reliableSuffix`): a socket's own bytes. */
+export const sequencedJsonPrefix: OwnPrefix = {
+  binary: false,
+  length: (sequenceId: number) => SEQ_PREFIX.length + decimalDigits(sequenceId),
+  write: writeSequencePrefix,
+};
+
 /** `{"sequenceId":<n>` in front of a shared suffix (`reliableSuffix`). */
 export function sequencedJsonFrame(suffix: Buffer, sequenceId: number): Outbound {
-  return Outbound.withOwnPrefix(SEQ_PREFIX.length + decimalDigits(sequenceId), writeSequencePrefix, sequenceId, suffix, false);
-}
-
-/** The WebSocket frame head of `sequencedJsonFrame(suffix, id)`: header and `{"sequenceId":<n>` in one buffer. */
-export function sequencedJsonHead(suffix: Buffer, sequenceId: number): Buffer {
-  return ownPrefixFrameHead(SEQ_PREFIX.length + decimalDigits(sequenceId), writeSequencePrefix, sequenceId, suffix, false);
+  return Outbound.withOwnPrefix(sequencedJsonPrefix, sequenceId, suffix);
 }
 
 /** Writes `{"sequenceId":<n>` (its length counted by the caller). */

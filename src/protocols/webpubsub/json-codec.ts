@@ -7,7 +7,7 @@ import type { Outbound } from '../../transports/index.ts';
 import type { AckError, ClientRequest, PubSubCodec } from './codec.ts';
 import { decodeClientData } from './client-data.ts';
 import { ttlRefusal } from './message-ttl.ts';
-import { controlFrame, jsonFrame, reliableSuffix, sequencedJsonFrame, sequencedJsonHead } from './encode.ts';
+import { controlFrame, jsonFrame, reliableSuffix, sequencedJsonFrame, sequencedJsonPrefix } from './encode.ts';
 import { previewReply, streamClosed } from './preview-types.ts';
 import { CLOSE_INVALID_PAYLOAD, CLOSE_UNSUPPORTED } from './session.ts';
 
@@ -120,5 +120,5 @@ export const jsonCodec: PubSubCodec = {
   },
 
   sequenced: sequencedJsonFrame,
-  sequencedHead: sequencedJsonHead,
+  sequencedPrefix: sequencedJsonPrefix,
 };

@@ -101,8 +101,8 @@ export class PubSubSession extends ClientSession {
       this.send(this.codec.data(message, content));
       return;
     }
-    // The buffer keeps the body every socket shares; this socket's frame is only a small head
-    // (WebSocket header and its id) written in front of that body, and is rebuilt for a replay.
+    // The buffer keeps the body every socket shares; this socket's frame is only its id in front
+    // of that body, built when the turn's frames are written (and rebuilt for a replay).
     const body = this.codec.reliableBody(message, content);
     const sequenceId = reliable.buffer.nextSequenceId();
     const now = reliable.record(sequenceId, body);
@@ -112,7 +112,7 @@ export class PubSubSession extends ClientSession {
     }
     // No-op while detached: the message waits in the buffer for the resume. Held back (not sent)
     // while its id is beyond what the session store has reserved: `released` sends it.
-    if (now) this.sendFrame(this.codec.sequencedHead(body, sequenceId), body);
+    if (now) this.sendOwnFrame(this.codec.sequencedPrefix, sequenceId, body);
   }
 
   close(request: CloseRequest): void {

@@ -8,7 +8,7 @@ import type { CloseRequest, ConnectionSink, Message, MessagingCore } from '../..
 import { Connection } from '../../messaging/index.ts';
 import type { ClientEventContext, ClientEventHooks } from './hooks.ts';
 import { applyRoles } from './roles.ts';
-import { WebSocketTransport, type Outbound } from '../../transports/index.ts';
+import { WebSocketTransport, type Outbound, type OwnPrefix } from '../../transports/index.ts';
 
 /** What every session needs from the service that owns it. */
 export interface SessionHost {
@@ -133,9 +133,9 @@ export abstract class ClientSession implements ConnectionSink {
     this.transport?.sendNow(message);
   }
 
-  /** Queues one frame as its head (WebSocket header + the socket's own bytes) and a shared body. */
-  protected sendFrame(head: Buffer, body: Buffer): void {
-    this.transport?.sendFrame(head, body);
+  /** Queues one frame as `prefix`'s own bytes for `arg` in front of a shared body (built at the flush). */
+  protected sendOwnFrame(prefix: OwnPrefix, arg: number, body: Buffer): void {
+    this.transport?.sendOwnFrame(prefix, arg, body);
   }
 
   /** Flushes queued messages, then closes the socket with a close frame. */

@@ -9,7 +9,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import type { Message, Payload, WebPubSubContent } from '../../../messaging/index.ts';
-import { Outbound, ownPrefixFrameHead } from '../../../transports/index.ts';
+import { Outbound, type OwnPrefix } from '../../../transports/index.ts';
 import { DownstreamMessageSchema } from './gen/webpubsub.client_pb.ts';
 
 const BODY = 'wps.protobuf';
@@ -66,19 +66,21 @@ export function sequencedDataFrame(message: Message, content: WebPubSubContent, 
   return sequencedFrame(dataBody(message, content), sequenceId);
 }
 
+/** A reliable socket's own bytes in front of the shared body: both tags, the data message's length and the id. */
+export const sequencedPrefix: OwnPrefix = {
+  binary: true,
+  length: (sequenceId: number, bodyLength: number) => ownLength(bodyLength, sequenceId),
+  write: writeSequencedHead,
+};
+
 /** `sequencedDataFrame` from the shared body (`dataBody`). */
 export function sequencedFrame(body: Buffer, sequenceId: number): Outbound {
-  return Outbound.withOwnPrefix(ownLength(body, sequenceId), writeSequencedHead, sequenceId, body, true);
-}
-
-/** The WebSocket frame head of `sequencedFrame(body, id)` (header, tags, length, id); the frame is [head, body]. */
-export function sequencedHead(body: Buffer, sequenceId: number): Buffer {
-  return ownPrefixFrameHead(ownLength(body, sequenceId), writeSequencedHead, sequenceId, body, true);
+  return Outbound.withOwnPrefix(sequencedPrefix, sequenceId, body);
 }
 
 /** Bytes a reliable socket's frame has of its own in front of the shared body. */
-function ownLength(body: Buffer, sequenceId: number): number {
-  const inner = 1 + varintLength(sequenceId) + body.length;
+function ownLength(bodyLength: number, sequenceId: number): number {
+  const inner = 1 + varintLength(sequenceId) + bodyLength;
   return 1 + varintLength(inner) + 1 + varintLength(sequenceId);
 }
 

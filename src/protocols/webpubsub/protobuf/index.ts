@@ -3,7 +3,7 @@ import type { Message, WebPubSubContent } from '../../../messaging/index.ts';
 import type { Outbound } from '../../../transports/index.ts';
 import type { AckError, PubSubCodec } from '../codec.ts';
 import { decodeUpstream } from './decode.ts';
-import { dataBody, dataFrame, downstream, sequencedFrame, sequencedHead } from './encode.ts';
+import { dataBody, dataFrame, downstream, sequencedFrame, sequencedPrefix } from './encode.ts';
 
 const PONG = downstream({ message: { case: 'pongMessage', value: {} } });
 
@@ -53,5 +53,5 @@ export const protobufCodec: PubSubCodec = {
   },
 
   sequenced: sequencedFrame,
-  sequencedHead,
+  sequencedPrefix,
 };
