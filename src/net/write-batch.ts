@@ -38,6 +38,12 @@ interface Batch {
   on: boolean;
   held: Chunk[];
   bytes: number;
+  /** A write of held bytes has not called back yet: never two at once (TLSWrap asserts it). */
+  inFlight: boolean;
+  /** The Writable's callback not called yet (its write is held): called when that write is done. */
+  waiter: Done | undefined;
+  /** `_final` waiting for the held bytes to be written. */
+  finish: (() => void) | undefined;
   write: WritableHooks['_write'];
   writev: WritableHooks['_writev'];
 }
@@ -56,26 +62,27 @@ export function holdWritesThisTurn(socket: Socket): void {
 
 function endTurn(s: Batched, b: Batch): void {
   b.on = false;
-  if (!s.destroyed) release(s, b, undefined);
-  else b.held = [];
+  if (s.destroyed) b.held = [];
+  else if (!b.inFlight && b.held.length > 0) writeHeld(s, b);
 }
 
 function install(s: Batched): Batch {
-  const b: Batch = { on: false, held: [], bytes: 0, write: s._write, writev: s._writev };
+  const b: Batch = { on: false, held: [], bytes: 0, inFlight: false, waiter: undefined, finish: undefined, write: s._write, writev: s._writev };
   const final = s._final;
   s._write = function (this: Batched, chunk, encoding, cb) {
-    if (!b.on) return b.write.call(this, chunk, encoding, cb);
+    if (!b.on && !b.inFlight && b.held.length === 0) return b.write.call(this, chunk, encoding, cb);
     hold(this, b, chunk, encoding, cb);
   };
   s._writev = function (this: Batched, chunks, cb) {
-    if (!b.on) return b.writev.call(this, chunks, cb);
+    if (!b.on && !b.inFlight && b.held.length === 0) return b.writev.call(this, chunks, cb);
     for (let i = 0; i < chunks.length - 1; i++) hold(this, b, chunks[i]!.chunk, chunks[i]!.encoding, undefined);
     const last = chunks[chunks.length - 1]!;
     hold(this, b, last.chunk, last.encoding, cb);
   };
   s._final = function (this: Batched, cb) {
-    release(this, b, undefined);
-    final.call(this, cb);
+    if (!b.inFlight && b.held.length === 0) return final.call(this, cb);
+    b.finish = () => final.call(this, cb);
+    if (!b.inFlight) writeHeld(this, b);
   };
   s[kBatch] = b;
   return b;
@@ -86,20 +93,39 @@ function hold(s: Batched, b: Batch, chunk: Buffer | string, encoding: Chunk['enc
   b.held.push({ chunk, encoding });
   b.bytes += chunk.length;
   if (cb === undefined) return;
-  if (b.bytes < MAX_HELD_BYTES && s._handle?.writeQueueSize === 0) cb();
-  else release(s, b, cb);
-}
-
-/** Writes what is held; `cb` is called when the kernel has it (else an error destroys the socket). */
-function release(s: Batched, b: Batch, cb: Done | undefined): void {
-  const held = b.held;
-  if (held.length === 0) {
-    cb?.();
+  if (b.on && !b.inFlight && b.bytes < MAX_HELD_BYTES && s._handle?.writeQueueSize === 0) {
+    cb();
     return;
   }
+  // Held too much, the kernel is behind, or the turn is over: the Writable waits for the real write.
+  b.waiter = cb;
+  if (!b.inFlight) writeHeld(s, b);
+}
+
+/** Writes everything held as one write; precondition: nothing in flight, something held. */
+function writeHeld(s: Batched, b: Batch): void {
+  const held = b.held;
+  const waiter = b.waiter;
   b.held = [];
   b.bytes = 0;
-  const done: Done = cb ?? ((err) => { if (err) s.destroy(err); });
+  b.waiter = undefined;
+  b.inFlight = true;
+  const done: Done = (err) => {
+    b.inFlight = false;
+    if (err) {
+      if (waiter) waiter(err);
+      else s.destroy(err);
+      return;
+    }
+    waiter?.();
+    // What was held meanwhile: now if the turn is over or the Writable waits, else at the turn's end.
+    if (!b.inFlight && b.held.length > 0 && (!b.on || b.waiter !== undefined || b.finish !== undefined)) writeHeld(s, b);
+    else if (!b.inFlight && b.held.length === 0 && b.finish !== undefined) {
+      const finish = b.finish;
+      b.finish = undefined;
+      finish();
+    }
+  };
   if (held.length === 1) b.write.call(s, held[0]!.chunk, held[0]!.encoding as BufferEncoding, done);
   else b.writev.call(s, held, done);
 }

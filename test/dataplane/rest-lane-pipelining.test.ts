@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { WebPubSubService } from '../../src/dataplane/webpubsub/index.ts';
@@ -15,6 +16,7 @@ import { holdWritesThisTurn, MAX_HELD_BYTES } from '../../src/net/write-batch.ts
 import { observeFastLane } from '../../src/net/index.ts';
 import { openListener } from '../../src/server/listeners.ts';
 import { PRIMARY, SECONDARY } from './helpers.ts';
+import { createClientCert } from '../helpers/certs.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -121,6 +123,39 @@ test('held writes keep their order and surface back-pressure when the peer stops
     await once(client, 'end');
     assert.equal(received.length, n * chunk.length);
     for (let i = 0; i < n; i++) assert.equal(received.subarray(i * chunk.length, i * chunk.length + 8).toString(), String(i).padStart(8, '0'));
+  } finally {
+    client.destroy();
+    s.destroy();
+    server.close();
+  }
+});
+
+test('over TLS too: held writes of several turns arrive whole and in order before the end', async () => {
+  const { certPem, keyPem } = await createClientCert('localhost');
+  const server = createTlsServer({ cert: certPem, key: keyPem });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'secureConnection');
+  const client = tlsConnect({ port: (server.address() as { port: number }).port, host: '127.0.0.1', rejectUnauthorized: false });
+  const [s] = (await accepted) as [TLSSocket];
+  try {
+    let received = '';
+    client.setEncoding('latin1');
+    client.on('data', (d: string) => { received += d; });
+    const ended = once(client, 'end');
+    const expected: string[] = [];
+    for (let turn = 0; turn < 5; turn++) {
+      holdWritesThisTurn(s);
+      for (let i = 0; i < 20; i++) {
+        const line = `turn ${turn} answer ${i}\n`;
+        expected.push(line);
+        s.write(i % 2 === 0 ? line : Buffer.from(line, 'latin1'));
+      }
+      if (turn === 4) s.end();
+      await new Promise((r) => setImmediate(r));
+    }
+    await ended;
+    assert.equal(received, expected.join(''));
   } finally {
     client.destroy();
     s.destroy();
