@@ -13,20 +13,22 @@ export const MAX_LITERAL_RULES = 1000;
 
 class ActionRules {
   all = false;
-  readonly allowed = new Set<string>();
-  readonly denied = new Set<string>();
-  patterns: Array<(group: string) => boolean> = [];
+  // Made on first use: most connections hold a whole action (a token role) and no literal or
+  // pattern rule, and this is built for every connection set up.
+  allowed: Set<string> | undefined;
+  denied: Set<string> | undefined;
+  patterns: Array<(group: string) => boolean> | undefined;
   /** How each pattern was granted (the role text), for listings; same order as `patterns`. */
-  patternLabels: string[] = [];
+  patternLabels: string[] | undefined;
 
   has(group: string | undefined): boolean {
     if (group === undefined) return this.all;
-    if (this.denied.has(group)) return false;
-    return this.all || this.allowed.has(group) || this.patterns.some((p) => p(group));
+    if (this.denied?.has(group) === true) return false;
+    return this.all || this.allowed?.has(group) === true || this.patterns?.some((p) => p(group)) === true;
   }
 
   literalCount(): number {
-    return this.allowed.size + this.denied.size;
+    return (this.allowed?.size ?? 0) + (this.denied?.size ?? 0);
   }
 }
 
@@ -59,20 +61,20 @@ export class PermissionSet {
     const r = this.#made(action);
     if (group === undefined) {
       r.all = true;
-      r.denied.clear();
+      r.denied = undefined;
       return;
     }
-    if (!r.denied.delete(group) && !r.allowed.has(group) && r.literalCount() >= MAX_LITERAL_RULES) {
+    if (r.denied?.delete(group) !== true && r.allowed?.has(group) !== true && r.literalCount() >= MAX_LITERAL_RULES) {
       throw new PermissionLimitError();
     }
-    r.allowed.add(group);
+    (r.allowed ??= new Set()).add(group);
   }
 
   /** Adds a predicate-based grant (e.g. a wildcard role from the access token). */
   grantMatching(action: GroupAction, predicate: (group: string) => boolean, label?: string): void {
     const r = this.#made(action);
-    r.patterns.push(predicate);
-    r.patternLabels.push(label ?? `webpubsub.${action}s.<pattern>`);
+    (r.patterns ??= []).push(predicate);
+    (r.patternLabels ??= []).push(label ?? `webpubsub.${action}s.<pattern>`);
   }
 
   /**
@@ -85,8 +87,8 @@ export class PermissionSet {
       const r = this.#rulesOf(action);
       if (!r) continue;
       if (r.all) out.push(`webpubsub.${action}`);
-      for (const g of r.allowed) out.push(`webpubsub.${action}.${g}`);
-      out.push(...r.patternLabels);
+      if (r.allowed) for (const g of r.allowed) out.push(`webpubsub.${action}.${g}`);
+      if (r.patternLabels) out.push(...r.patternLabels);
       if (out.length >= max) break;
     }
     return out.slice(0, max);
@@ -97,17 +99,17 @@ export class PermissionSet {
     if (!r) return; // nothing granted: nothing to take back, nothing broader to deny under
     if (group === undefined) {
       r.all = false;
-      r.allowed.clear();
-      r.denied.clear();
-      r.patterns = [];
-      r.patternLabels = [];
+      r.allowed = undefined;
+      r.denied = undefined;
+      r.patterns = undefined;
+      r.patternLabels = undefined;
       return;
     }
-    r.allowed.delete(group);
+    r.allowed?.delete(group);
     // Only remember a denial when something broader would still allow the group.
-    if (r.all || r.patterns.some((p) => p(group))) {
-      if (!r.denied.has(group) && r.literalCount() >= MAX_LITERAL_RULES) throw new PermissionLimitError();
-      r.denied.add(group);
+    if (r.all || r.patterns?.some((p) => p(group)) === true) {
+      if (r.denied?.has(group) !== true && r.literalCount() >= MAX_LITERAL_RULES) throw new PermissionLimitError();
+      (r.denied ??= new Set()).add(group);
     }
   }
 }

@@ -3,13 +3,15 @@
  * §4.2–§4.3): text frames only, one JSON object per frame.
  */
 import type { Message, WebPubSubContent } from '../../messaging/index.ts';
-import type { Outbound } from '../../transports/index.ts';
+import { Outbound } from '../../transports/index.ts';
 import type { AckError, ClientRequest, PubSubCodec } from './codec.ts';
 import { decodeClientData } from './client-data.ts';
 import { ttlRefusal } from './message-ttl.ts';
 import { controlFrame, jsonFrame, reliableSuffix, sequencedJsonFrame, sequencedJsonPrefix } from './encode.ts';
 import { previewReply, streamClosed } from './preview-types.ts';
 import { CLOSE_INVALID_PAYLOAD, CLOSE_UNSUPPORTED } from './session.ts';
+
+const CONNECTED_PREFIX = '{"type":"system","event":"connected","userId":';
 
 type Json = Record<string, unknown>;
 
@@ -93,9 +95,11 @@ export const jsonCodec: PubSubCodec = {
   },
 
   connected(connectionId: string, userId: string | undefined, reconnectionToken: string | undefined): Outbound {
-    const connected: Json = { type: 'system', event: 'connected', userId: userId ?? null, connectionId };
-    if (reconnectionToken) connected.reconnectionToken = reconnectionToken;
-    return controlFrame(connected);
+    // Written out (once per connection set up): the bytes JSON.stringify gives for
+    // { type, event, userId, connectionId, reconnectionToken? } in that order.
+    let text = `${CONNECTED_PREFIX}${userId === undefined ? 'null' : JSON.stringify(userId)},"connectionId":${JSON.stringify(connectionId)}`;
+    if (reconnectionToken) text += `,"reconnectionToken":${JSON.stringify(reconnectionToken)}`;
+    return Outbound.of(Buffer.from(`${text}}`, 'utf8'));
   },
 
   disconnected(reason: string): Outbound {

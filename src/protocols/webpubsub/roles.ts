@@ -11,23 +11,50 @@ const ROLE = /^webpubsub\.(joinLeaveGroups?|sendToGroups?)(?:\.(.+))?$/s;
 
 export function applyRoles(perms: PermissionSet, roles: readonly string[]): void {
   for (const role of roles) {
-    const m = ROLE.exec(role);
-    if (!m) continue;
-    const word = m[1]!;
-    const target = m[2];
-    const action: GroupAction = word.startsWith('joinLeave') ? 'joinLeaveGroup' : 'sendToGroup';
-    const plural = word.endsWith('s');
-    if (target === undefined) {
-      if (!plural) perms.grant(action);
-      continue;
-    }
-    if (plural) {
-      const matcher = compileGroupPattern(target);
-      if (matcher) perms.grantMatching(action, matcher, role);
-    } else {
-      perms.grant(action, target);
+    const grant = roleGrant(role);
+    if (grant === null) continue;
+    if (grant.matcher) perms.grantMatching(grant.action, grant.matcher, role);
+    else perms.grant(grant.action, grant.group);
+  }
+}
+
+/** What one role grants: an action on every group, on one group, or on the groups a pattern matches. */
+interface RoleGrant {
+  action: GroupAction;
+  group?: string;
+  matcher?: (group: string) => boolean;
+}
+
+/**
+ * Roles parsed once per distinct text (every connection of an application carries the same few
+ * roles): the regular expression and a pattern's compilation are not redone per connection.
+ * Bounded: a full table starts over. null: a role that grants nothing.
+ */
+const grants = new Map<string, RoleGrant | null>();
+
+function roleGrant(role: string): RoleGrant | null {
+  let grant = grants.get(role);
+  if (grant === undefined) {
+    grant = parseRole(role);
+    if (role.length <= 256) {
+      if (grants.size >= 1024) grants.clear();
+      grants.set(role, grant);
     }
   }
+  return grant;
+}
+
+function parseRole(role: string): RoleGrant | null {
+  const m = ROLE.exec(role);
+  if (!m) return null;
+  const word = m[1]!;
+  const target = m[2];
+  const action: GroupAction = word.startsWith('joinLeave') ? 'joinLeaveGroup' : 'sendToGroup';
+  const plural = word.endsWith('s');
+  if (target === undefined) return plural ? null : { action };
+  if (!plural) return { action, group: target };
+  const matcher = compileGroupPattern(target);
+  return matcher ? { action, matcher } : null;
 }
 
 /**
