@@ -13,6 +13,7 @@ import { cancelFlush, scheduleFlush, type Flushable } from './batch.ts';
 import { FrameQueue } from './frame-queue.ts';
 import type { Outbound, OwnPrefix } from './outbound.ts';
 import type { Transport, TransportEvents, TransportOptions } from './types.ts';
+import { readSmallFramesDirectly } from './ws-small-frames.ts';
 
 const OPEN = 1;
 
@@ -44,6 +45,8 @@ export class WebSocketTransport implements Transport, Flushable {
     // Listeners shared by every socket (found through the socket), not four closures per connection.
     (ws as TransportSocket)[TRANSPORT] = this;
     ws.on('message', WebSocketTransport.#onMessage);
+    // Acks and other small client frames reach #onMessage without `ws`'s receiver loop.
+    readSmallFramesDirectly(ws, WebSocketTransport.#onMessage);
     ws.on('pong', WebSocketTransport.#onPong);
     ws.on('error', WebSocketTransport.#onError);
     ws.on('close', WebSocketTransport.#onClose);
