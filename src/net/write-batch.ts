@@ -8,12 +8,13 @@
  * is kept in order and leaves in one writev.
  *
  * To let `node:http` move on to the next response, a held write is reported done at once, but
- * only while the socket's kernel queue is empty and less than `MAX_HELD_BYTES` is held; past that
- * the held bytes are written at once and the write reports done when the kernel has them, which
- * is the back-pressure the socket has without batching. `end()` writes what is held before the
- * FIN (libuv orders the shutdown after queued writes); a destroyed socket drops it, as it drops
- * any unwritten data. A write that fails after it was reported done destroys the socket with the
- * error. Outside a held turn the socket's own write functions run unchanged.
+ * only while the socket's kernel queue is empty, no earlier write is in flight and less than
+ * `MAX_HELD_BYTES` is held; otherwise the write reports done only when the kernel has it, which
+ * is the back-pressure the socket has without batching. As `stream.Writable` guarantees, never
+ * two writes are in flight at once (TLSWrap aborts the process otherwise). `end()` waits for the
+ * held bytes before the FIN; a destroyed socket drops them, as it drops any unwritten data. A
+ * write that fails after it was reported done destroys the socket with the error. Outside a held
+ * turn, with nothing held or in flight, the socket's own write functions run unchanged.
  */
 import type { Socket } from 'node:net';
 
