@@ -12,13 +12,9 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { once } from 'node:events';
 import { SignJWT } from 'jose';
-import { pino } from 'pino';
-import { WebPubSubService } from '../../src/dataplane/webpubsub/index.ts';
-import { openListener } from '../../src/server/listeners.ts';
-import { PRIMARY, SECONDARY } from './helpers.ts';
-import { createClientCert } from '../helpers/certs.ts';
+import { PRIMARY } from './helpers.ts';
+import { laneWorld } from './lane-world.ts';
 
-const log = pino({ level: 'silent' });
 // Deterministic (SEED overrides it to explore).
 let seed = Number(process.env.SEED ?? 12345);
 const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
@@ -26,11 +22,8 @@ const pick = (n: number) => Math.floor(rnd() * n);
 
 for (const secure of [false, true]) {
   test(`random pipelined sends over ${secure ? 'TLS' : 'plain HTTP'}: the process lives, every connection that stays gets all its answers in order`, { timeout: 120_000 }, async () => {
-    const cert = secure ? await createClientCert('localhost') : undefined;
-    const listener = await openListener({ name: 'stress', host: '127.0.0.1', port: 0, log, ...(cert ? { tls: { key: cert.keyPem, cert: cert.certPem } } : {}) });
-    const service = new WebPubSubService({ name: 'chat', resourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.SignalRService/webPubSub/chat', getAccessKeys: () => ({ primaryKey: PRIMARY, secondaryKey: SECONDARY }), isLocalAuthDisabled: () => false, getHubSettings: () => undefined, log });
-    service.mount(listener.app);
-    await listener.app.ready();
+    const w = await laneWorld({ tls: secure });
+    const listener = w.listener;
     const port = listener.port;
     const origin = `${secure ? 'https' : 'http'}://127.0.0.1:${port}`;
     const path = '/api/hubs/chat/users/alice/:send?api-version=2024-01-01';
@@ -73,7 +66,6 @@ for (const secure of [false, true]) {
     for (let c = 0; c < 150; c++) { runs.push(one(c)); if (c % 10 === 9) await Promise.all(runs.splice(0)); }
     await Promise.all(runs);
     assert.ok(checked > 50, `${checked} connections checked to the end`);
-    await service.close();
-    await listener.close();
+    await w.close();
   });
 }

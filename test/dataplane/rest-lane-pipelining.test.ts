@@ -10,32 +10,12 @@ import { connect, createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { SignJWT } from 'jose';
-import { pino } from 'pino';
-import { WebPubSubService } from '../../src/dataplane/webpubsub/index.ts';
+import { PRIMARY } from './helpers.ts';
+import { laneWorld } from './lane-world.ts';
 import { holdWritesThisTurn, MAX_HELD_BYTES } from '../../src/net/write-batch.ts';
-import { observeFastLane } from '../../src/net/index.ts';
-import { openListener } from '../../src/server/listeners.ts';
-import { PRIMARY, SECONDARY } from './helpers.ts';
 import { createClientCert } from '../helpers/certs.ts';
 
-const log = pino({ level: 'silent' });
-
-async function lapis() {
-  const listener = await openListener({ name: 'pipelining-test', host: '127.0.0.1', port: 0, log });
-  const service = new WebPubSubService({
-    name: 'chat',
-    resourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.SignalRService/webPubSub/chat',
-    getAccessKeys: () => ({ primaryKey: PRIMARY, secondaryKey: SECONDARY }),
-    isLocalAuthDisabled: () => false,
-    getHubSettings: () => undefined,
-    log,
-  });
-  let laneAnswers = 0;
-  observeFastLane(listener.app, () => { laneAnswers++; });
-  service.mount(listener.app);
-  await listener.app.ready();
-  return { listener, lane: () => laneAnswers, close: async () => { await service.close(); await listener.close(); } };
-}
+const lapis = () => laneWorld();
 
 async function sendRequest(port: number, path: string, rid: string, body: string, extra = ''): Promise<string> {
   const origin = `http://127.0.0.1:${port}`;

@@ -8,13 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { SignJWT } from 'jose';
-import { pino } from 'pino';
-import { WebPubSubService } from '../../src/dataplane/webpubsub/index.ts';
-import { observeFastLane } from '../../src/net/index.ts';
-import { openListener } from '../../src/server/listeners.ts';
-import { PRIMARY, SECONDARY } from './helpers.ts';
-
-const log = pino({ level: 'silent' });
+import { PRIMARY } from './helpers.ts';
+import { laneWorld } from './lane-world.ts';
 
 async function token(aud: string, key = PRIMARY): Promise<string> {
   return new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setAudience(aud).setExpirationTime('1h').sign(new TextEncoder().encode(key));
@@ -38,28 +33,17 @@ function post(port: number, path: string, headers: Record<string, string>, body:
 const meaningful = (h: Answer['headers']) => Object.fromEntries(Object.entries(h).filter(([k]) => !['date', 'connection', 'keep-alive', 'vary'].includes(k) && !k.startsWith('access-control-')));
 
 test('sends answered by the lane match the answers fastify gives, errors included; refusals stay with fastify', async () => {
-  const listener = await openListener({ name: 'lane-test', host: '127.0.0.1', port: 0, log });
-  const service = new WebPubSubService({
-    name: 'chat',
-    resourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.SignalRService/webPubSub/chat',
-    getAccessKeys: () => ({ primaryKey: PRIMARY, secondaryKey: SECONDARY }),
-    isLocalAuthDisabled: () => false,
-    getHubSettings: () => undefined,
-    log,
-  });
-  let laneAnswers = 0;
-  observeFastLane(listener.app, () => { laneAnswers++; });
-  service.mount(listener.app);
-  await listener.app.ready();
+  const w = await laneWorld();
+  const listener = w.listener;
   try {
     const origin = `http://127.0.0.1:${listener.port}`;
     const both = async (path: string, headers: Record<string, string>, body: Buffer) => {
       const auth = `Bearer ${await token(`${origin}${path}`)}`;
-      const before = laneAnswers;
+      const before = w.lane();
       const viaLane = await post(listener.port, path, { authorization: auth, 'x-ms-client-request-id': 'rid-1', ...headers }, body);
-      const tookLane = laneAnswers === before + 1;
+      const tookLane = w.lane() === before + 1;
       const viaFastify = await post(listener.port, path, { authorization: auth, 'x-ms-client-request-id': 'rid-1', origin: 'http://elsewhere.example', ...headers }, body);
-      assert.equal(laneAnswers, before + (tookLane ? 1 : 0), 'a request with an Origin header never takes the lane');
+      assert.equal(w.lane(), before + (tookLane ? 1 : 0), 'a request with an Origin header never takes the lane');
       return { viaLane, viaFastify, tookLane };
     };
     const cases: [string, Record<string, string>, Buffer][] = [
@@ -84,19 +68,18 @@ test('sends answered by the lane match the answers fastify gives, errors include
       ['/api/hubs/chat/users/alice/:closeConnections?api-version=2024-01-01', {}],
     ];
     for (const [path, headers] of declined) {
-      const before = laneAnswers;
+      const before = w.lane();
       const a = await post(listener.port, path, { authorization: `Bearer ${await token(`${origin}${path}`)}`, 'content-type': 'text/plain', ...headers }, Buffer.from('x'));
-      assert.equal(laneAnswers, before, path);
+      assert.equal(w.lane(), before, path);
       assert.ok(a.status === 400 || a.status === 204, `${path}: ${a.status}`);
     }
     const path = '/api/hubs/chat/users/alice/:send?api-version=2024-01-01';
-    const before = laneAnswers;
+    const before = w.lane();
     const refused = await post(listener.port, path, { authorization: `Bearer ${await token(`${origin}${path}`, 'not-a-key-of-this-resource-0123456789')}`, 'content-type': 'text/plain' }, Buffer.from('x'));
-    assert.equal(laneAnswers, before, 'a refusal is fastify\'s');
+    assert.equal(w.lane(), before, 'a refusal is fastify\'s');
     assert.equal(refused.status, 401);
     assert.match(String(refused.headers['www-authenticate']), /invalid_token/);
   } finally {
-    await service.close();
-    await listener.close();
+    await w.close();
   }
 });
