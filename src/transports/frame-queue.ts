@@ -1,5 +1,6 @@
 /**
- * A WebSocket's outbound frames queued during a turn, written at the end of it. Two kinds:
+ * A transport's outbound frames queued during a turn, written at the end of it (WebSocket and SSE;
+ * SSE queues shared pieces only). Two kinds:
  * - shared pieces (`push`): a message's cached frame, the same buffers for every socket, written
  *   by reference;
  * - per-socket frames (`pushOwnFrame`): a few bytes of the socket's own (a reliable sequence id)
@@ -78,15 +79,25 @@ export class FrameQueue {
     this.#referenced = 0;
   }
 
-  /** Writes everything queued, in order (nothing when `writable` is false: it is dropped). */
-  writeTo(stream: { cork(): void; uncork(): void; write(b: Buffer): boolean }, writable: boolean): void {
+  /**
+   * Writes everything queued, in order (nothing when `writable` is false: it is dropped). A raw
+   * socket takes shared pieces corked (one writev); `coalesce` joins them into one buffer first,
+   * for streams where corking does not batch (a chunked HTTP response writes each piece on its
+   * own; SSE queues shared pieces only).
+   */
+  writeTo(stream: { cork(): void; uncork(): void; write(b: Buffer): boolean }, writable: boolean, coalesce = false): void {
     const items = this.#items;
     const copied = this.#copied;
+    const bytes = this.#bytes;
     const single = this.#referenced === 0;
     if (items.length === 0) return;
     this.clear();
     if (!writable) return;
     if (copied === 0) {
+      if (coalesce) {
+        stream.write(items.length === 1 ? items[0] as Buffer : Buffer.concat(items as Buffer[], bytes));
+        return;
+      }
       stream.cork();
       for (const p of items) stream.write(p as Buffer);
       stream.uncork();

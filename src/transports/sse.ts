@@ -4,7 +4,8 @@
  * here, which is why negotiate offers this transport with the Text format alone).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { cancelFlush, scheduleFlush, WriteQueue, type Flushable } from './batch.ts';
+import { cancelFlush, scheduleFlush, type Flushable } from './batch.ts';
+import { FrameQueue } from './frame-queue.ts';
 import type { Outbound } from './outbound.ts';
 import type { Transport, TransportEnd, TransportEvents, TransportOptions } from './types.ts';
 
@@ -13,7 +14,7 @@ export class SseTransport implements Transport, Flushable {
   readonly #res: ServerResponse;
   readonly #max: number;
   readonly #events: TransportEvents;
-  readonly #queue = new WriteQueue();
+  readonly #queue = new FrameQueue();
   #stopped = false;
   #ended = false;
 
